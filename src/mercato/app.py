@@ -1,0 +1,121 @@
+"""The FastAPI application factory: middleware (the gateway), routers, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from mercato import __version__
+from mercato.kernel import probes
+from mercato.kernel.db import close_database, get_database, init_database
+from mercato.kernel.errors import install_error_handlers
+from mercato.kernel.logging import configure_logging
+from mercato.kernel.metrics import register_pool
+from mercato.kernel.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from mercato.kernel.redis import close_redis, init_redis
+from mercato.modules import import_all
+from mercato.settings import Settings, get_settings
+
+BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
+
+
+def _pool_status() -> dict[str, int]:
+    pool = get_database().engine.sync_engine.pool
+    return {
+        "size": int(getattr(pool, "size", lambda: 0)()),
+        "checked_out": int(getattr(pool, "checkedout", lambda: 0)()),
+        "overflow": int(getattr(pool, "overflow", lambda: 0)()),
+    }
+
+
+@asynccontextmanager
+async def _inprocess_worker(settings: Settings) -> AsyncIterator[None]:
+    """The demo runs jobs inside the server process, so one command gives a live system."""
+    from mercato.kernel.jobs import job_app
+    from mercato.worker import open_queue
+
+    async with open_queue(settings):
+        runner = asyncio.create_task(
+            job_app.run_worker_async(
+                concurrency=settings.worker_concurrency, install_signal_handlers=False
+            )
+        )
+        try:
+            yield
+        finally:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    init_database(settings)
+    init_redis(settings)
+    register_pool(_pool_status)
+    try:
+        if settings.inprocess_worker:
+            async with _inprocess_worker(settings):
+                yield
+        else:
+            yield
+    finally:
+        await close_redis()
+        await close_database()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_production_secrets()
+    configure_logging(settings)
+    import_all("jobs")  # event handlers and tasks register themselves on import
+
+    app = FastAPI(
+        title="Mercato",
+        version=__version__,
+        summary="Open, multi-tenant commerce platform for retailers.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    app.include_router(probes.router)
+
+    def body_limit(path: str) -> int:
+        if path.endswith(BULK_PATH_SUFFIXES):
+            return settings.max_bulk_body_bytes
+        return settings.max_body_bytes
+
+    # Added innermost first: the request-context layer must wrap everything else.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
+        )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,123 @@
+"""The `mercato` command: serve, worker, migrate, version, and the operator tools."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mercato import __version__
+from mercato.settings import get_settings
+
+app = typer.Typer(
+    name="mercato",
+    help="Mercato: an open, multi-tenant commerce platform for retailers.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console(stderr=True)
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so exit handlers run (they stop embedded servers)."""
+
+    def _exit(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Apply database migrations (as the owner role)."""
+    from mercato.kernel.migrate import upgrade
+
+    upgrade(get_settings(), revision)
+    console.print(f"[green]database migrated to {revision}[/green]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes")] = 1,
+    demo: Annotated[
+        bool, typer.Option(help="Migrate, seed a demo tenant once and run a worker in-process")
+    ] = False,
+    with_worker: Annotated[
+        bool | None,
+        typer.Option(help="Run the job worker inside the server process (default: on with --demo)"),
+    ] = None,
+) -> None:
+    """Serve the HTTP API and dashboard."""
+    import uvicorn
+
+    from mercato.kernel.db import resolve_urls
+    from mercato.kernel.redis import resolve_url
+
+    settings = get_settings()
+    settings.check_production_secrets()
+    _exit_cleanly_on_sigterm()
+    # Join (or start) embedded servers here, so this process outlives its server workers
+    # and is the one that stops the servers at the end.
+    resolve_urls(settings)
+    resolve_url(settings)
+    if demo:
+        from mercato.demo import prepare_demo
+
+        credentials = asyncio.run(prepare_demo(settings, f"http://{host}:{port}"))
+        for line in credentials:
+            console.print(line)
+    if with_worker if with_worker is not None else demo:
+        os.environ["MERCATO_INPROCESS_WORKER"] = "true"
+    if workers > 1:
+        metrics_dir = (settings.data_dir / "metrics").resolve()
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    console.print(f"[bold]Mercato {__version__}[/bold] serving on http://{host}:{port}")
+    uvicorn.run(
+        "mercato.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs run at the same time")] = 4,
+    queues: Annotated[
+        list[str] | None, typer.Option("--queue", help="Queues to listen to (default: all)")
+    ] = None,
+) -> None:
+    """Run background jobs and periodic tasks until stopped."""
+    from mercato.kernel.logging import configure_logging
+    from mercato.worker import run_worker
+
+    settings = get_settings()
+    settings.check_production_secrets()
+    configure_logging(settings)
+    _exit_cleanly_on_sigterm()
+    asyncio.run(run_worker(settings, concurrency=concurrency, queues=queues))
+
+
+if __name__ == "__main__":
+    app()

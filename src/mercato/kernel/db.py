@@ -1,0 +1,165 @@
+"""Database engines and sessions.
+
+Two roles reach PostgreSQL:
+- the *owner* (`MERCATO_DATABASE_URL`) runs migrations and owns every table;
+- the *application role* (`mercato_app` by default) owns nothing and is what every
+  request and job uses. Row-level security is forced on every tenant table, so a
+  query that forgets its tenant filter sees nothing rather than another tenant's rows.
+
+A unit of work is one transaction: `tenant_session(tenant_id)` opens it and runs
+`SET LOCAL app.tenant_id`, services only `flush()`, and the caller commits or rolls back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from mercato.kernel import embedded
+from mercato.settings import Settings
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    owner: str
+    app: str
+    app_role: str | None  # role to SET on every app connection when `app` logs in as owner
+
+
+def _as_psycopg(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def resolve_urls(settings: Settings) -> DatabaseUrls:
+    """Work out where the database is, starting the embedded server when none is configured."""
+    owner = settings.database_url or embedded.postgres_url(settings.data_dir)
+    owner = _as_psycopg(owner)
+    if settings.app_database_url:
+        return DatabaseUrls(owner, _as_psycopg(settings.app_database_url), None)
+    return DatabaseUrls(owner, owner, settings.app_role)
+
+
+def libpq_url(url: str) -> str:
+    """The same URL in the form psycopg/libpq expect (no SQLAlchemy driver suffix)."""
+    parsed: URL = make_url(url).set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engine(
+    url: str,
+    *,
+    role: str | None = None,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    statement_timeout_ms: int | None = None,
+    application_name: str = "mercato",
+) -> AsyncEngine:
+    """An async engine; with `role`, every new connection first becomes that role."""
+    options = f"-c application_name={application_name}"
+    if statement_timeout_ms:
+        options += f" -c statement_timeout={statement_timeout_ms}"
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"options": options, "connect_timeout": 5},
+    )
+    if role is not None:
+        quoted_role = '"' + role.replace('"', '""') + '"'
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _become_app_role(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET ROLE {quoted_role}")
+            cursor.close()
+            dbapi_connection.commit()
+
+    return engine
+
+
+class Database:
+    """The process-wide engines and session factory (opened in the app lifespan)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.urls = resolve_urls(settings)
+        self.engine = create_engine(
+            self.urls.app,
+            role=self.urls.app_role,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+        )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A transaction with no tenant set: tenant tables look empty from here."""
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def tenant_session(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+        """One transaction scoped to a tenant; commits on success, rolls back on error."""
+        async with self.sessionmaker() as session, session.begin():
+            await set_tenant(session, tenant_id)
+            yield session
+
+
+async def set_tenant(session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID) -> None:
+    """Scope the current transaction to one tenant (`SET LOCAL app.tenant_id`)."""
+    await session.execute(
+        text("SELECT set_config('app.tenant_id', :tenant_id, true)"),
+        {"tenant_id": str(tenant_id)},
+    )
+
+
+async def set_actor(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Record the acting user for policies that let a person see their own rows."""
+    await session.execute(
+        text("SELECT set_config('app.user_id', :user_id, true)"), {"user_id": str(user_id)}
+    )
+
+
+_database: Database | None = None
+
+
+def init_database(settings: Settings) -> Database:
+    global _database
+    if _database is None:
+        _database = Database(settings)
+    return _database
+
+
+def get_database() -> Database:
+    if _database is None:
+        raise RuntimeError("the database is not initialised; call init_database() first")
+    return _database
+
+
+async def close_database() -> None:
+    global _database
+    if _database is not None:
+        await _database.dispose()
+        _database = None

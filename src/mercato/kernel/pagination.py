@@ -1,0 +1,54 @@
+"""Cursor pagination: `?limit=&cursor=` in, `{"data": [...], "next_cursor": ...}` out.
+
+A cursor is the sort key of the last row served, as URL-safe base64 JSON. It is opaque to
+clients; a tampered or foreign cursor is a 400, never a 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from mercato.kernel.errors import DomainError
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class InvalidCursor(DomainError):
+    status, slug, title = 400, "invalid-cursor", "The cursor is not valid"
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    raw = json.dumps(key, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("The cursor could not be decoded") from exc
+    if not isinstance(value, dict):
+        raise InvalidCursor("The cursor could not be decoded")
+    return value
+
+
+def clamp_limit(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    return max(1, min(limit, MAX_LIMIT))

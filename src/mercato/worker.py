@@ -1,0 +1,43 @@
+"""The job worker: procrastinate over the owner connection, with the app's DB and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mercato.kernel.db import close_database, init_database, libpq_url
+from mercato.kernel.jobs import job_app, queue_connector
+from mercato.kernel.logging import get_logger
+from mercato.kernel.redis import close_redis, init_redis
+from mercato.modules import import_all
+from mercato.settings import Settings
+
+log = get_logger("mercato.worker")
+
+
+@asynccontextmanager
+async def open_queue(settings: Settings) -> AsyncIterator[None]:
+    """Point the job app at this deployment's database for the duration of the block."""
+    database = init_database(settings)
+    import_all("jobs")
+    connector = queue_connector(libpq_url(database.urls.owner))
+    with job_app.replace_connector(connector):
+        async with job_app.open_async():
+            yield
+
+
+async def run_worker(
+    settings: Settings, *, concurrency: int, queues: Iterable[str] | None = None
+) -> None:
+    init_redis(settings)
+    try:
+        async with open_queue(settings):
+            log.info("worker_started", concurrency=concurrency, queues=list(queues or []))
+            options: dict[str, Any] = {"concurrency": concurrency, "wait": True}
+            if queues:
+                options["queues"] = list(queues)
+            await job_app.run_worker_async(**options)
+    finally:
+        await close_redis()
+        await close_database()

@@ -1,0 +1,118 @@
+"""Jobs: transactional enqueue, timeouts recorded as failures, domain event delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from mercato.kernel.db import get_database
+from mercato.kernel.events import emit, subscribe
+from mercato.kernel.jobs import defer, job_app, task
+from mercato.settings import get_settings
+from mercato.worker import open_queue
+
+QUEUE = "kernel-tests"
+ran: list[str] = []
+
+
+@task("tests.record", queue=QUEUE)
+async def record(*, marker: str) -> None:
+    ran.append(marker)
+
+
+@task("tests.sleepy", queue=QUEUE, timeout_s=0.2)
+async def sleepy(*, marker: str) -> None:
+    await asyncio.sleep(5)
+    ran.append(marker)
+
+
+received: list[tuple[uuid.UUID, dict]] = []
+
+
+@subscribe("tests.thing_happened")
+async def on_thing(tenant_id: uuid.UUID, payload: dict) -> None:
+    received.append((tenant_id, payload))
+
+
+async def _job_status(job_id: int) -> str | None:
+    async with get_database().session() as session:
+        row = await session.execute(
+            text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+        )
+        value = row.scalar_one_or_none()
+        return None if value is None else str(value)
+
+
+async def _run_queue_until_empty() -> None:
+    async with open_queue(get_settings()):
+        await job_app.run_worker_async(
+            queues=[QUEUE], wait=False, install_signal_handlers=False, concurrency=2
+        )
+
+
+@pytest.fixture(autouse=True)
+def _clear() -> None:
+    ran.clear()
+    received.clear()
+
+
+async def test_job_deferred_in_a_committed_transaction_is_queued(app) -> None:
+    marker = uuid.uuid4().hex
+    async with get_database().session() as session:
+        job_id = await defer(session, record, marker=marker)
+    assert await _job_status(job_id) == "todo"
+    await _run_queue_until_empty()
+    assert ran == [marker]
+    assert await _job_status(job_id) == "succeeded"
+
+
+async def test_job_deferred_in_a_rolled_back_transaction_never_exists(app) -> None:
+    marker = uuid.uuid4().hex
+    job_ids: list[int] = []
+
+    async def failing_business_change() -> None:
+        async with get_database().session() as session:
+            job_ids.append(await defer(session, record, marker=marker))
+            raise RuntimeError("the business change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_business_change()
+    job_id = job_ids[0]
+    assert await _job_status(job_id) is None
+    await _run_queue_until_empty()
+    assert marker not in ran
+
+
+async def test_job_exceeding_its_timeout_is_failed_with_the_reason(app) -> None:
+    async with get_database().session() as session:
+        job_id = await defer(session, sleepy, marker="never")
+    await _run_queue_until_empty()
+    assert await _job_status(job_id) == "failed"
+    assert ran == []
+    async with get_database().session() as session:
+        reason = (
+            await session.execute(
+                text("SELECT reason FROM job_failure WHERE job_id = :id"), {"id": job_id}
+            )
+        ).scalar_one()
+    assert "tests.sleepy exceeded its timeout of 0.2s" in reason
+
+
+async def test_domain_event_reaches_its_subscriber_after_commit(app) -> None:
+    tenant = uuid.uuid4()
+    async with get_database().session() as session:
+        queued = await emit(session, tenant, "tests.thing_happened", {"n": 1})
+    assert queued == 1
+    async with open_queue(get_settings()):
+        await job_app.run_worker_async(
+            wait=False, install_signal_handlers=False, queues=["default"]
+        )
+    assert (tenant, {"n": 1}) in received
+
+
+async def test_event_without_subscribers_enqueues_nothing(app) -> None:
+    async with get_database().session() as session:
+        assert await emit(session, uuid.uuid4(), "tests.nobody_listens", {}) == 0
