@@ -9,6 +9,7 @@ service-level tests can use `db_session`, a transaction rolled back at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -70,6 +71,16 @@ def pytest_configure(config: pytest.Config) -> None:
             "MERCATO_SECRET_KEY": TEST_SECRET,
             "MERCATO_LOG_FORMAT": "json",
             "MERCATO_LOG_LEVEL": "INFO",
+            # The suite makes thousands of calls from one address in minutes; tests of the
+            # limits themselves set tight budgets explicitly.
+            "MERCATO_RATE_LIMITS": json.dumps(
+                {
+                    "auth": "1000000/minute",
+                    "login": "1000000/minute",
+                    "tenant_writes": "1000000/minute",
+                    "default": "1000000/minute",
+                }
+            ),
         }
     )
     os.environ.pop("MERCATO_METRICS_TOKEN", None)

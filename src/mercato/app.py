@@ -23,6 +23,8 @@ from mercato.kernel.middleware import (
 )
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
+from mercato.modules.audit import router as audit_router
+from mercato.modules.identity import auth_router, tenants_router
 from mercato.settings import Settings, get_settings
 
 BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
@@ -93,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     app.include_router(probes.router)
+    app.include_router(auth_router.jwks_router)
+    app.include_router(auth_router.router)
+    app.include_router(tenants_router.router)
+    app.include_router(audit_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from mercato import __version__
+from mercato.kernel.db import close_database, init_database
 from mercato.settings import get_settings
 
 app = typer.Typer(
@@ -117,6 +118,23 @@ def worker(
     configure_logging(settings)
     _exit_cleanly_on_sigterm()
     asyncio.run(run_worker(settings, concurrency=concurrency, queues=queues))
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Add a new token-signing key; older keys keep verifying until their tokens expire."""
+    from mercato.modules.identity.tokens import rotate_keys as rotate
+
+    async def _rotate() -> str:
+        database = init_database(get_settings())
+        try:
+            async with database.session() as session:
+                return await rotate(session)
+        finally:
+            await close_database()
+
+    kid = asyncio.run(_rotate())
+    console.print(f"[green]new signing key {kid}[/green]; previous keys retire after 16 minutes")
 
 
 if __name__ == "__main__":

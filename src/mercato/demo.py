@@ -26,7 +26,7 @@ from mercato.modules import import_all
 from mercato.settings import Settings
 
 DEMO_TENANT_SLUG = "demo"
-DEMO_OWNER_EMAIL = "owner@demo.mercato.test"
+DEMO_OWNER_EMAIL = "owner@nordic-home.example"
 
 
 @dataclass

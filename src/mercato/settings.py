@@ -46,10 +46,19 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Path(".mercato")
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated former secret keys, still accepted for decryption.",
+    )
     metrics_token: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     require_email_verification: bool = False
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:pass@host:port?starttls=true or smtps://…; unset = .eml files",
+    )
+    mail_from: str = "Mercato <no-reply@mercato.local>"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     public_url: str = "http://127.0.0.1:8000"
 
@@ -59,6 +68,22 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 1_048_576
     max_bulk_body_bytes: int = 64 * 1_048_576
+
+    rate_limit_enabled: bool = True
+    rate_limit_fail_open: bool = Field(
+        default=True,
+        description="When Redis is down: true serves requests unlimited, false answers 429.",
+    )
+    rate_limits: dict[str, str] = Field(
+        default_factory=dict,
+        description='Overrides by group, JSON: {"catalog": "2000/minute", "tenant_writes": …}',
+    )
+
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_uri: str | None = None
+    oidc_scopes: str = "openid email profile"
 
     job_default_timeout_s: int = 1_800
     inprocess_worker: bool = Field(
@@ -74,8 +99,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _split_cors(cls, data: dict[str, object]) -> dict[str, object]:
-        for key in ("cors_origins", "MERCATO_CORS_ORIGINS"):
+    def _split_comma_lists(cls, data: dict[str, object]) -> dict[str, object]:
+        for key in ("cors_origins", "previous_secret_keys"):
             value = data.get(key)
             if isinstance(value, str):
                 data[key] = [part.strip() for part in value.split(",") if part.strip()]

@@ -13,7 +13,7 @@ A unit of work is one transaction: `tenant_session(tenant_id)` opens it and runs
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +29,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from mercato.kernel import embedded
+from mercato.kernel.logging import get_logger
 from mercato.settings import Settings
+
+log = get_logger("mercato.db")
 
 
 @dataclass(frozen=True)
@@ -116,15 +119,42 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A transaction with no tenant set: tenant tables look empty from here."""
-        async with self.sessionmaker() as session, session.begin():
+        async with unit_of_work(self.sessionmaker) as session:
             yield session
 
     @asynccontextmanager
     async def tenant_session(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
         """One transaction scoped to a tenant; commits on success, rolls back on error."""
-        async with self.sessionmaker() as session, session.begin():
+        async with unit_of_work(self.sessionmaker) as session:
             await set_tenant(session, tenant_id)
             yield session
+
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` once the session's transaction has committed (never on rollback).
+
+    For side effects outside PostgreSQL that must not run for a change that did not
+    happen: cache invalidation, real-time counters.
+    """
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session in one transaction: commit on success, roll back on error, then callbacks."""
+    async with sessionmaker() as session:
+        async with session.begin():
+            yield session
+        for callback in session.info.pop("after_commit", []):
+            try:
+                await callback()
+            except Exception:
+                log.exception("after_commit_callback_failed")
 
 
 async def set_tenant(session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID) -> None:

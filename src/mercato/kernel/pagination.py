@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from mercato.kernel.errors import DomainError
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -46,6 +48,17 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise InvalidCursor("The cursor could not be decoded")
     return value
+
+
+def read_cursor(cursor: str | None, parse: Callable[[dict[str, Any]], P]) -> P | None:
+    """Decode a cursor and parse its position; any malformed content is a 400."""
+    value = decode_cursor(cursor)
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidCursor("The cursor does not describe a position in this list") from exc
 
 
 def clamp_limit(limit: int | None) -> int:

@@ -17,9 +17,7 @@ def check_digit(body: str) -> int:
 
 def is_valid_gtin(value: str) -> bool:
     return (
-        value.isdigit()
-        and len(value) in GTIN_LENGTHS
-        and check_digit(value[:-1]) == int(value[-1])
+        value.isdigit() and len(value) in GTIN_LENGTHS and check_digit(value[:-1]) == int(value[-1])
     )
 
 

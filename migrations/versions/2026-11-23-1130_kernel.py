@@ -2,7 +2,7 @@
 
 Revision ID: 0001_kernel
 Revises:
-Create Date: 2026-11-23 12:00:00
+Create Date: 2026-11-23 11:30:00
 """
 
 from collections.abc import Sequence

@@ -1,0 +1,130 @@
+"""Rate limits shared by every API process: GCRA in one atomic Redis script.
+
+GCRA (the generic cell rate algorithm) stores one timestamp per key — the theoretical
+arrival time of the next request — so a limit costs one small key, never drifts at window
+edges, and allows a configurable burst. Time comes from Redis (`TIME`), so processes with
+skewed clocks agree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from mercato.kernel.errors import RateLimited
+from mercato.kernel.logging import get_logger
+
+log = get_logger("mercato.ratelimit")
+
+# KEYS[1] = bucket; ARGV = emission interval (µs), burst (requests), cost.
+# Returns {allowed (0/1), remaining, retry_after_us, reset_us}.
+GCRA_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval * cost
+local allow_at = new_tat - interval * burst
+if now < allow_at then
+  local remaining = math.floor((now - (tat - interval * burst)) / interval)
+  if remaining < 0 then remaining = 0 end
+  return {0, remaining, allow_at - now, tat - now}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
+local remaining = math.floor((now - allow_at) / interval)
+return {1, remaining, 0, new_tat - now}
+"""
+
+LIMIT_PATTERN = re.compile(
+    r"^\s*(?P<count>\d+)\s*/\s*(?P<unit>second|minute|hour|day)(?:\s*;\s*burst\s*=\s*(?P<burst>\d+))?\s*$"
+)
+UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """`count` requests per `period_s`, of which up to `burst` may come at once."""
+
+    count: int
+    period_s: int
+    burst: int
+
+    @classmethod
+    def parse(cls, spec: str) -> Limit:
+        match = LIMIT_PATTERN.match(spec)
+        if match is None:
+            raise ValueError(
+                f"rate limit {spec!r} is not like '1000/minute' or '100/minute;burst=20'"
+            )
+        count = int(match["count"])
+        burst = int(match["burst"]) if match["burst"] else count
+        return cls(count=count, period_s=UNIT_SECONDS[match["unit"]], burst=max(1, burst))
+
+    @property
+    def interval_us(self) -> int:
+        return max(1, self.period_s * 1_000_000 // max(1, self.count))
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: Limit
+    remaining: int
+    retry_after_s: float
+    reset_s: float
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "RateLimit-Limit": str(self.limit.count),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(math.ceil(self.reset_s)),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(max(1, math.ceil(self.retry_after_s)))
+        return headers
+
+
+class RateLimiter:
+    def __init__(self, redis: Redis, *, fail_open: bool) -> None:
+        self.redis = redis
+        self.fail_open = fail_open
+        self._script = redis.register_script(GCRA_SCRIPT)
+
+    async def hit(self, key: str, limit: Limit, cost: int = 1) -> Decision | None:
+        """Count one request against `key`. None when Redis is down and limits fail open."""
+        try:
+            allowed, remaining, retry_us, reset_us = await self._script(
+                keys=[key], args=[limit.interval_us, limit.burst, cost]
+            )
+        except RedisError as exc:
+            if self.fail_open:
+                log.warning("rate_limit_unavailable", error=str(exc), failing="open")
+                return None
+            raise RateLimited(
+                "Rate limiting is unavailable, so requests are refused for now",
+                headers={"Retry-After": "5"},
+            ) from exc
+        return Decision(
+            allowed=bool(allowed),
+            limit=limit,
+            remaining=int(remaining),
+            retry_after_s=int(retry_us) / 1_000_000,
+            reset_s=int(reset_us) / 1_000_000,
+        )
+
+
+def enforce(decision: Decision | None) -> None:
+    """Raise 429 with the standard headers when the decision refuses the request."""
+    if decision is not None and not decision.allowed:
+        raise RateLimited(
+            f"Rate limit of {decision.limit.count} requests per {decision.limit.period_s}s "
+            "exceeded",
+            headers=decision.headers(),
+        )

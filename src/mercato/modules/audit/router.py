@@ -1,0 +1,59 @@
+"""`GET {T}/audit-logs`: the tenant's audit trail for admins and owners."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from mercato.kernel.deps import DbSession
+from mercato.kernel.pagination import Page
+from mercato.kernel.security import Principal
+from mercato.modules.audit import service
+from mercato.modules.identity.auth import require
+
+router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["audit"])
+
+
+class AuditEntryRead(BaseModel):
+    id: uuid.UUID
+    actor: str
+    action: str
+    target: str | None
+    ip: str | None
+    user_agent: str | None
+    request_id: str | None
+    changes: dict[str, Any]
+    created_at: datetime
+
+
+@router.get("/audit-logs", response_model=Page[AuditEntryRead])
+async def list_audit_logs(
+    session: DbSession,
+    principal: Annotated[Principal, require("audit:read")],
+    action: str | None = None,
+    actor: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> Page[AuditEntryRead]:
+    rows, next_cursor = await service.list_entries(
+        session,
+        principal,
+        action=action,
+        actor=actor,
+        target=target,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page[AuditEntryRead](
+        data=[AuditEntryRead.model_validate(row, from_attributes=True) for row in rows],
+        next_cursor=next_cursor,
+    )

@@ -1,0 +1,95 @@
+"""Write and read the audit trail. Entries are append-only: the app role cannot alter them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.deps import RequestMeta
+from mercato.kernel.logging import redact
+from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.security import Principal
+from mercato.modules.audit.models import AuditEntry
+
+
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """`{field: {"from": old, "to": new}}` for fields that differ; secrets masked."""
+    changed = {
+        name: {"from": before.get(name), "to": after.get(name)}
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+    masked: dict[str, Any] = redact(changed)
+    return masked
+
+
+async def record_audit(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    actor: Principal | str,
+    action: str,
+    target: str | None = None,
+    changes: Mapping[str, Any] | None = None,
+    meta: RequestMeta | None = None,
+) -> None:
+    """Append an entry in the caller's transaction (it commits or rolls back with the change)."""
+    session.add(
+        AuditEntry(
+            tenant_id=tenant_id,
+            actor=actor if isinstance(actor, str) else actor.actor,
+            action=action,
+            target=target,
+            changes=redact(dict(changes or {})),
+            ip=meta.ip if meta else None,
+            user_agent=meta.user_agent if meta else None,
+            request_id=meta.request_id if meta else None,
+        )
+    )
+    await session.flush()
+
+
+async def list_entries(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> tuple[list[AuditEntry], str | None]:
+    """Newest first, filtered, cursor-paginated; the session is already tenant-scoped."""
+    principal.require("audit:read")
+    size = clamp_limit(limit)
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if target:
+        query = query.where(AuditEntry.target == target)
+    if since:
+        query = query.where(AuditEntry.created_at >= since)
+    if until:
+        query = query.where(AuditEntry.created_at < until)
+    position = read_cursor(cursor, lambda c: (datetime.fromisoformat(c["t"]), uuid.UUID(c["id"])))
+    if position is not None:
+        query = query.where(
+            tuple_(AuditEntry.created_at, AuditEntry.id)
+            < tuple_(literal(position[0]), literal(position[1]))
+        )
+    rows = list((await session.scalars(query.limit(size + 1))).all())
+    next_cursor = None
+    if len(rows) > size:
+        last = rows[size - 1]
+        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
+        rows = rows[:size]
+    return rows, next_cursor

@@ -1,0 +1,9 @@
+"""Identity and tenancy: staff accounts, tokens, tenants, members, roles, API keys.
+
+Other modules import from here only the request dependencies (`require`, `CurrentUser`)
+and the role/permission vocabulary.
+"""
+
+from mercato.modules.identity.auth import CurrentUser, require
+
+__all__ = ["CurrentUser", "require"]

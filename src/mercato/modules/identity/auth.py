@@ -1,0 +1,229 @@
+"""The request principal: one place that turns credentials into a `Principal`.
+
+Routes declare what they need:
+
+    principal: Annotated[Principal, require("catalog:write")]
+
+which authenticates (staff JWT or API key), checks the caller may see the tenant in the
+path (otherwise 404, never revealing it exists), scopes the request's transaction to it
+(`SET LOCAL app.tenant_id`), applies rate limits, and finally checks the permission (403).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Depends, Request, Response
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.db import set_actor, set_tenant
+from mercato.kernel.deps import DbSession, client_ip
+from mercato.kernel.errors import Forbidden, NotFound, Unauthorized
+from mercato.kernel.logging import get_logger
+from mercato.kernel.ratelimit import Decision, RateLimiter, enforce
+from mercato.kernel.redis import get_redis, tenant_key
+from mercato.kernel.security import Principal, PrincipalKind
+from mercato.modules.identity import apikeys
+from mercato.modules.identity.limits import UNMETERED_WRITE_GROUPS, limit_for, route_group
+from mercato.modules.identity.models import Membership, StaffUser, Tenant
+from mercato.modules.identity.permissions import permissions_for_key, permissions_for_role
+from mercato.modules.identity.tokens import verify_access_token
+from mercato.settings import get_settings
+
+log = get_logger("mercato.identity.auth")
+
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class TenantSuspended(Forbidden):
+    slug, title = "tenant-suspended", "This tenant is suspended"
+
+
+class OriginNotAllowed(Forbidden):
+    slug, title = "origin-not-allowed", "This key may not be used from this origin"
+
+
+def _credential(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    authorization = request.headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def revoked_jti_key(jti: str) -> str:
+    return tenant_key(None, "revoked-jti", jti)
+
+
+async def _is_revoked(jti: str) -> bool:
+    try:
+        return bool(await get_redis().exists(revoked_jti_key(jti)))
+    except RedisError:
+        # Access tokens live 15 minutes; refresh families are revoked in PostgreSQL.
+        log.warning("token_denylist_unavailable")
+        return False
+
+
+async def authenticate(request: Request, session: AsyncSession) -> Principal:
+    """Resolve the request's credential to an untenanted principal, or raise 401."""
+    credential = _credential(request)
+    if credential is None:
+        raise Unauthorized("Send a bearer access token or an X-API-Key header")
+    if apikeys.looks_like_key(credential):
+        return await _key_principal(request, session, credential)
+    claims = await verify_access_token(credential)
+    if await _is_revoked(claims.jti):
+        raise Unauthorized("The access token has been revoked")
+    user = await session.get(StaffUser, claims.user_id)
+    if user is None:
+        raise Unauthorized("The account no longer exists")
+    structlog.contextvars.bind_contextvars(user_id=str(user.id))
+    return Principal(
+        kind=PrincipalKind.user,
+        subject_id=user.id,
+        auth_time=claims.auth_time,
+        token_id=claims.jti,
+        session_id=claims.session_id,
+        token_expires_at=claims.expires_at,
+        is_platform_admin=user.is_platform_admin,
+    )
+
+
+async def _key_principal(request: Request, session: AsyncSession, raw: str) -> Principal:
+    resolved = await apikeys.resolve(session, raw)
+    if resolved is None:
+        raise Unauthorized("The API key is not valid or has been revoked")
+    if resolved.kind == "publishable":
+        origin = request.headers.get("origin")
+        if origin is None or origin not in resolved.allowed_origins:
+            raise OriginNotAllowed(f"Origin {origin or '(none)'} is not allowed for this key")
+    structlog.contextvars.bind_contextvars(api_key_id=resolved.id)
+    return Principal(
+        kind=PrincipalKind.api_key,
+        subject_id=uuid.UUID(resolved.id),
+        tenant_id=uuid.UUID(resolved.tenant_id),
+        permissions=permissions_for_key(resolved.kind, resolved.permission),
+        key_kind=resolved.kind,
+    )
+
+
+async def enter_tenant(
+    session: AsyncSession, principal: Principal, tenant_id: uuid.UUID
+) -> Principal:
+    """Scope the transaction to `tenant_id` if the principal may see it, else 404."""
+    if principal.kind is PrincipalKind.api_key and principal.tenant_id != tenant_id:
+        raise NotFound("No such tenant")
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None or tenant.status == "deleted":
+        raise NotFound("No such tenant")
+    await set_tenant(session, tenant_id)
+    role: str | None = None
+    permissions = principal.permissions
+    if principal.kind is PrincipalKind.user:
+        assert principal.user_id is not None
+        await set_actor(session, principal.user_id)
+        role = await session.scalar(
+            select(Membership.role).where(
+                Membership.tenant_id == tenant_id, Membership.user_id == principal.user_id
+            )
+        )
+        if role is None:
+            raise NotFound("No such tenant")
+        permissions = permissions_for_role(role)
+    if tenant.status == "suspended" and role != "owner":
+        raise TenantSuspended("The tenant is suspended; only its owners can use it")
+    structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
+    return dataclasses.replace(principal, permissions=permissions, tenant_id=tenant_id, role=role)
+
+
+def _route_path(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))
+
+
+def _limiter() -> RateLimiter:
+    return RateLimiter(get_redis(), fail_open=get_settings().rate_limit_fail_open)
+
+
+async def _limit_tenant_request(request: Request, response: Response, principal: Principal) -> None:
+    if not get_settings().rate_limit_enabled:
+        return
+    group = route_group(_route_path(request))
+    limiter = _limiter()
+    caller = await limiter.hit(
+        tenant_key(principal.tenant_id, "rl", group, principal.actor), limit_for(group)
+    )
+    enforce(caller)
+    decisions: list[Decision | None] = [caller]
+    if request.method not in READ_METHODS and group not in UNMETERED_WRITE_GROUPS:
+        tenant_writes = await limiter.hit(
+            tenant_key(principal.tenant_id, "rl", "tenant-writes"), limit_for("tenant_writes")
+        )
+        enforce(tenant_writes)
+        decisions.append(tenant_writes)
+    _advertise(response, decisions)
+
+
+def _advertise(response: Response, decisions: list[Decision | None]) -> None:
+    """Send the headers of the tightest limit that applied."""
+    live = [d for d in decisions if d is not None]
+    if live:
+        tightest = min(live, key=lambda d: d.remaining)
+        response.headers.update(tightest.headers())
+
+
+async def limit_auth_request(request: Request, response: Response) -> None:
+    """Per-client-IP budget for every /api/v1/auth route (a router dependency)."""
+    if not get_settings().rate_limit_enabled:
+        return
+    decision = await _limiter().hit(
+        tenant_key(None, "rl", "auth", client_ip(request)), limit_for("auth")
+    )
+    enforce(decision)
+    _advertise(response, [decision])
+
+
+async def limit_login_attempt(request: Request, email: str) -> None:
+    """Ten login attempts a minute per client IP and e-mail address."""
+    if not get_settings().rate_limit_enabled:
+        return
+    decision = await _limiter().hit(
+        tenant_key(None, "rl", "login", client_ip(request), email.strip().lower()),
+        limit_for("login"),
+    )
+    enforce(decision)
+
+
+def require(permission: str) -> Any:
+    """Dependency for tenant routes (`/api/v1/tenants/{tenant_id}/…`) needing `permission`."""
+
+    async def tenant_principal(
+        request: Request, response: Response, tenant_id: uuid.UUID, session: DbSession
+    ) -> Principal:
+        principal = await enter_tenant(session, await authenticate(request, session), tenant_id)
+        await _limit_tenant_request(request, response, principal)
+        principal.require(permission)
+        return principal
+
+    tenant_principal.permission = permission  # type: ignore[attr-defined]  # read by tests
+    return Depends(tenant_principal)
+
+
+async def _current_user(request: Request, session: DbSession) -> Principal:
+    principal = await authenticate(request, session)
+    if principal.kind is not PrincipalKind.user:
+        raise Forbidden("This needs a staff user's access token, not an API key")
+    assert principal.user_id is not None
+    await set_actor(session, principal.user_id)
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(_current_user)]

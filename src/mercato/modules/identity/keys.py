@@ -1,0 +1,98 @@
+"""API key management for a tenant: create (shown once), list, revoke — step-up for changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.db import after_commit
+from mercato.kernel.deps import RequestMeta
+from mercato.kernel.errors import NotFound, ValidationFailed, field_error
+from mercato.kernel.security import Principal
+from mercato.modules.audit import record_audit
+from mercato.modules.identity import apikeys
+from mercato.modules.identity.models import ApiKey
+from mercato.modules.identity.schemas import ApiKeyCreate
+
+
+async def create_key(
+    session: AsyncSession, principal: Principal, request: ApiKeyCreate, meta: RequestMeta
+) -> tuple[ApiKey, str]:
+    """Create a key; the raw key is returned this once and never stored."""
+    principal.require("api_keys:write")
+    principal.require_recent_auth()
+    origins = request.allowed_origins or []
+    if request.kind == "publishable" and not origins:
+        message = "publishable keys are used from browsers and need at least one origin"
+        raise ValidationFailed(message, errors=[field_error("allowed_origins", message)])
+    assert principal.tenant_id is not None
+    raw = apikeys.generate_key(request.mode)
+    key = ApiKey(
+        tenant_id=principal.tenant_id,
+        name=request.name.strip(),
+        prefix=raw[: apikeys.PREFIX_LENGTH],
+        key_hash=apikeys.hash_key(raw),
+        kind=request.kind,
+        permission=request.permission,
+        mode=request.mode,
+        allowed_origins=origins,
+        created_by=principal.user_id,
+    )
+    session.add(key)
+    await session.flush()
+    await record_audit(
+        session,
+        tenant_id=principal.tenant_id,
+        actor=principal,
+        action="api_key.created",
+        target=f"api_key:{key.id}",
+        changes={
+            "name": {"from": None, "to": key.name},
+            "kind": {"from": None, "to": key.kind},
+            "permission": {"from": None, "to": key.permission},
+            "prefix": {"from": None, "to": key.prefix},
+            "allowed_origins": {"from": None, "to": origins},
+        },
+        meta=meta,
+    )
+    return key, raw
+
+
+async def list_keys(session: AsyncSession, principal: Principal) -> list[ApiKey]:
+    principal.require("api_keys:read")
+    rows = await session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc()))
+    return list(rows.all())
+
+
+async def revoke_key(
+    session: AsyncSession, principal: Principal, key_id: uuid.UUID, meta: RequestMeta
+) -> None:
+    """Revoke at once: the row is marked and the shared cache entry dropped.
+
+    The entry is dropped now and again after commit, so a request racing the commit
+    cannot leave a stale "valid" entry behind.
+    """
+    principal.require("api_keys:write")
+    principal.require_recent_auth()
+    assert principal.tenant_id is not None
+    key = await session.get(ApiKey, (principal.tenant_id, key_id), with_for_update=True)
+    if key is None:
+        raise NotFound("No such API key")
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(UTC)
+        await session.flush()
+        await record_audit(
+            session,
+            tenant_id=principal.tenant_id,
+            actor=principal,
+            action="api_key.revoked",
+            target=f"api_key:{key.id}",
+            changes={"revoked": {"from": False, "to": True}},
+            meta=meta,
+        )
+    key_hash = key.key_hash
+    await apikeys.forget(key_hash)
+    after_commit(session, lambda: apikeys.forget(key_hash))

@@ -1,0 +1,178 @@
+"""Staff login through an external OpenID Connect provider (Authorization Code + PKCE).
+
+`MERCATO_OIDC_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET` and `_REDIRECT_URI` configure one
+provider per deployment. The state, nonce and PKCE verifier live in Redis for ten minutes
+and are single-use. The ID token is verified against the provider's JWKS (signature,
+issuer, audience, expiry, nonce); only a verified e-mail address signs a person in.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import jwt
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.deps import RequestMeta
+from mercato.kernel.errors import DomainError, NotFound, Unauthorized
+from mercato.kernel.redis import get_redis, tenant_key
+from mercato.modules.identity.accounts import (
+    find_user_by_email,
+    normalise_email,
+    record_auth_event,
+)
+from mercato.modules.identity.models import StaffUser
+from mercato.settings import Settings, get_settings
+
+STATE_TTL_S = 600
+DISCOVERY_TTL_S = 3600
+ID_TOKEN_ALGORITHMS = ["RS256", "ES256", "PS256"]
+
+_discovery: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
+class OidcNotConfigured(NotFound):
+    slug, title = "oidc-not-configured", "Single sign-on is not configured"
+
+
+class OidcFailed(DomainError):
+    status, slug, title = 400, "oidc-failed", "Single sign-on did not complete"
+
+
+def _config() -> Settings:
+    settings = get_settings()
+    if not (settings.oidc_issuer and settings.oidc_client_id and settings.oidc_redirect_uri):
+        raise OidcNotConfigured("Set MERCATO_OIDC_ISSUER, _CLIENT_ID and _REDIRECT_URI")
+    return settings
+
+
+def _client(settings: Settings) -> AsyncOAuth2Client:
+    secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
+    return AsyncOAuth2Client(
+        client_id=settings.oidc_client_id,
+        client_secret=secret,
+        scope=settings.oidc_scopes,
+        redirect_uri=settings.oidc_redirect_uri,
+        code_challenge_method="S256",
+        timeout=10,
+    )
+
+
+async def _metadata(issuer: str) -> dict[str, Any]:
+    cached = _discovery.get(issuer)
+    if cached and time.monotonic() - cached[0] < DISCOVERY_TTL_S:
+        return cached[1]
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.get(url)
+    if response.status_code != 200:
+        raise OidcFailed(
+            f"The identity provider's discovery document answered {response.status_code}"
+        )
+    document: dict[str, Any] = response.json()
+    _discovery[issuer] = (time.monotonic(), document)
+    return document
+
+
+def _state_key(state: str) -> str:
+    return tenant_key(None, "oidc-state", state)
+
+
+async def authorization_url() -> str:
+    """Where to send the browser; remembers state, nonce and PKCE verifier for 10 minutes."""
+    settings = _config()
+    assert settings.oidc_issuer is not None
+    metadata = await _metadata(settings.oidc_issuer)
+    state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
+    await get_redis().set(
+        _state_key(state), json.dumps({"nonce": nonce, "verifier": verifier}), ex=STATE_TTL_S
+    )
+    async with _client(settings) as client:
+        url, _ = client.create_authorization_url(
+            metadata["authorization_endpoint"], state=state, code_verifier=verifier, nonce=nonce
+        )
+    return str(url)
+
+
+async def _verified_claims(
+    settings: Settings, metadata: dict[str, Any], id_token: str, nonce: str
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10) as http:
+        keys = (await http.get(metadata["jwks_uri"])).json()
+    try:
+        kid = jwt.get_unverified_header(id_token).get("kid")
+        key_set = jwt.PyJWKSet.from_dict(keys)
+        key = next(k for k in key_set.keys if kid is None or k.key_id == kid)
+        claims: dict[str, Any] = jwt.decode(
+            id_token,
+            key.key,
+            algorithms=ID_TOKEN_ALGORITHMS,
+            audience=settings.oidc_client_id,
+            issuer=metadata.get("issuer", settings.oidc_issuer),
+            leeway=60,
+            options={"require": ["sub", "exp", "iat", "iss", "aud"]},
+        )
+    except (jwt.PyJWTError, StopIteration) as exc:
+        raise Unauthorized("The identity provider's ID token is not valid") from exc
+    if not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
+        raise Unauthorized("The ID token does not answer this login (nonce mismatch)")
+    return claims
+
+
+async def complete_login(
+    session: AsyncSession, *, code: str, state: str, meta: RequestMeta
+) -> StaffUser:
+    """Exchange the code, verify the ID token, and find or create the staff account."""
+    settings = _config()
+    assert settings.oidc_issuer is not None
+    saved = await get_redis().getdel(_state_key(state))
+    if saved is None:
+        raise OidcFailed("The login state is unknown or expired; start again")
+    remembered = json.loads(saved)
+    metadata = await _metadata(settings.oidc_issuer)
+    async with _client(settings) as client:
+        try:
+            token = await client.fetch_token(
+                metadata["token_endpoint"], code=code, code_verifier=remembered["verifier"]
+            )
+        except Exception as exc:  # authlib raises OAuthError and transport errors alike
+            raise OidcFailed(f"The code exchange failed: {exc}") from exc
+    if "id_token" not in token:
+        raise OidcFailed("The identity provider returned no ID token")
+    claims = await _verified_claims(settings, metadata, token["id_token"], remembered["nonce"])
+    email = claims.get("email")
+    if not email or claims.get("email_verified") is not True:
+        raise OidcFailed("The identity provider did not vouch for a verified e-mail address")
+    user = await _find_or_create(
+        session,
+        subject=f"{settings.oidc_issuer}|{claims['sub']}",
+        email=str(email),
+        name=str(claims.get("name") or email),
+    )
+    await record_auth_event(session, "login_oidc", meta=meta, user_id=user.id)
+    return user
+
+
+async def _find_or_create(
+    session: AsyncSession, *, subject: str, email: str, name: str
+) -> StaffUser:
+    user = await session.scalar(select(StaffUser).where(StaffUser.oidc_subject == subject))
+    if user is not None:
+        return user
+    user = await find_user_by_email(session, email)
+    now = datetime.now(UTC)
+    if user is None:
+        user = StaffUser(email=normalise_email(email), name=name, email_verified_at=now)
+        session.add(user)
+    user.oidc_subject = subject
+    if user.email_verified_at is None:
+        user.email_verified_at = now  # the provider verified the address
+    await session.flush()
+    return user

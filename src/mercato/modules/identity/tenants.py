@@ -1,0 +1,180 @@
+"""Tenants: create (the caller becomes owner), list, read, update, suspend, soft-delete."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.db import set_actor, set_tenant
+from mercato.kernel.deps import RequestMeta
+from mercato.kernel.errors import Conflict, NotFound
+from mercato.kernel.security import Principal
+from mercato.modules.audit import field_changes, record_audit
+from mercato.modules.identity.models import Membership, Tenant
+from mercato.modules.identity.schemas import TenantUpdate
+
+SOFT_DELETE_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class TenantWithRole:
+    tenant: Tenant
+    role: str | None
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:50].strip("-")
+    return slug or "tenant"
+
+
+async def _free_slug(session: AsyncSession, wanted: str, *, explicit: bool) -> str:
+    taken = set(
+        (await session.scalars(select(Tenant.slug).where(Tenant.slug.like(f"{wanted}%")))).all()
+    )
+    if wanted not in taken:
+        return wanted
+    if explicit:
+        raise Conflict(f"The slug {wanted!r} is taken")
+    suffix = 2
+    while f"{wanted}-{suffix}" in taken:
+        suffix += 1
+    return f"{wanted}-{suffix}"
+
+
+async def create_tenant(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    name: str,
+    slug: str | None,
+    meta: RequestMeta | None,
+) -> Tenant:
+    """Create a tenant; the calling staff user becomes its owner."""
+    assert principal.user_id is not None
+    chosen = await _free_slug(session, slug or slugify(name), explicit=slug is not None)
+    tenant = Tenant(name=name.strip(), slug=chosen, status="active", settings={})
+    session.add(tenant)
+    await session.flush()
+    await set_tenant(session, tenant.id)
+    session.add(Membership(tenant_id=tenant.id, user_id=principal.user_id, role="owner"))
+    await session.flush()
+    await record_audit(
+        session,
+        tenant_id=tenant.id,
+        actor=principal,
+        action="tenant.created",
+        target=f"tenant:{tenant.id}",
+        changes={"name": {"from": None, "to": tenant.name}, "slug": {"from": None, "to": chosen}},
+        meta=meta,
+    )
+    return tenant
+
+
+async def list_my_tenants(session: AsyncSession, principal: Principal) -> list[TenantWithRole]:
+    """Tenants the user belongs to (memberships are visible to their own user across tenants)."""
+    assert principal.user_id is not None
+    await set_actor(session, principal.user_id)
+    rows = await session.execute(
+        select(Tenant, Membership.role)
+        .join(Membership, Membership.tenant_id == Tenant.id)
+        .where(Membership.user_id == principal.user_id, Tenant.status != "deleted")
+        .order_by(Tenant.name)
+    )
+    return [TenantWithRole(tenant, role) for tenant, role in rows.all()]
+
+
+async def get_tenant(session: AsyncSession, principal: Principal) -> TenantWithRole:
+    assert principal.tenant_id is not None
+    tenant = await session.get(Tenant, principal.tenant_id)
+    if tenant is None:
+        raise NotFound("No such tenant")
+    return TenantWithRole(tenant, principal.role)
+
+
+def _snapshot(tenant: Tenant) -> dict[str, object]:
+    return {
+        "name": tenant.name,
+        "slug": tenant.slug,
+        "status": tenant.status,
+        "settings": dict(tenant.settings or {}),
+    }
+
+
+async def update_tenant(
+    session: AsyncSession, principal: Principal, changes: TenantUpdate, meta: RequestMeta
+) -> TenantWithRole:
+    principal.require("tenant:write")
+    current = await get_tenant(session, principal)
+    tenant = current.tenant
+    before = _snapshot(tenant)
+    if changes.name is not None:
+        tenant.name = changes.name.strip()
+    if changes.slug is not None and changes.slug != tenant.slug:
+        tenant.slug = await _free_slug(session, changes.slug, explicit=True)
+    if changes.settings is not None:
+        tenant.settings = {
+            **(tenant.settings or {}),
+            **changes.settings.model_dump(exclude_unset=True),
+        }
+    await session.flush()
+    await record_audit(
+        session,
+        tenant_id=tenant.id,
+        actor=principal,
+        action="tenant.updated",
+        target=f"tenant:{tenant.id}",
+        changes=field_changes(before, _snapshot(tenant)),
+        meta=meta,
+    )
+    return current
+
+
+async def set_tenant_status(
+    session: AsyncSession, principal: Principal, status: str, meta: RequestMeta
+) -> TenantWithRole:
+    """Suspend or reactivate. A suspended tenant answers 403 to everyone but its owners."""
+    principal.require("tenant:suspend")
+    current = await get_tenant(session, principal)
+    tenant = current.tenant
+    if tenant.status == status:
+        return current
+    before = tenant.status
+    tenant.status = status
+    await session.flush()
+    await record_audit(
+        session,
+        tenant_id=tenant.id,
+        actor=principal,
+        action="tenant.suspended" if status == "suspended" else "tenant.activated",
+        target=f"tenant:{tenant.id}",
+        changes={"status": {"from": before, "to": status}},
+        meta=meta,
+    )
+    return current
+
+
+async def delete_tenant(session: AsyncSession, principal: Principal, meta: RequestMeta) -> None:
+    """Soft delete (step-up): the tenant disappears at once; its data is kept 30 days."""
+    principal.require("tenant:delete")
+    principal.require_recent_auth()
+    tenant = (await get_tenant(session, principal)).tenant
+    before = tenant.status
+    tenant.status = "deleted"
+    tenant.deleted_at = datetime.now(UTC)
+    await session.flush()
+    await record_audit(
+        session,
+        tenant_id=tenant.id,
+        actor=principal,
+        action="tenant.deleted",
+        target=f"tenant:{tenant.id}",
+        changes={
+            "status": {"from": before, "to": "deleted"},
+            "purge_after_days": {"from": None, "to": SOFT_DELETE_RETENTION_DAYS},
+        },
+        meta=meta,
+    )

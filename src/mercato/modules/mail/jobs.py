@@ -1,0 +1,46 @@
+"""Deliver queued mail, retrying with backoff; the outbox row records every attempt."""
+
+from __future__ import annotations
+
+import uuid
+
+from procrastinate import RetryStrategy
+from sqlalchemy import func, select
+
+from mercato.kernel.db import get_database
+from mercato.kernel.jobs import task
+from mercato.modules.mail.models import MailMessage
+from mercato.modules.mail.transport import deliver
+from mercato.settings import get_settings
+
+MAX_ATTEMPTS = 6
+
+
+@task(
+    "mail.deliver",
+    queue="mail",
+    timeout_s=120,
+    retry=RetryStrategy(max_attempts=MAX_ATTEMPTS, exponential_wait=5),
+)
+async def deliver_mail(*, message_id: str) -> None:
+    failure: Exception | None = None
+    # The row lock keeps two workers from sending the same message at once.
+    async with get_database().session() as session:
+        message = await session.scalar(
+            select(MailMessage).where(MailMessage.id == uuid.UUID(message_id)).with_for_update()
+        )
+        if message is None or message.status == "sent":
+            return  # already delivered by an earlier run: delivery is idempotent
+        message.attempts += 1
+        try:
+            await deliver(message, get_settings())
+        except Exception as exc:
+            failure = exc
+            message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+            message.status = "failed" if message.attempts >= MAX_ATTEMPTS else "queued"
+        else:
+            message.status = "sent"
+            message.sent_at = func.now()
+            message.last_error = None
+    if failure is not None:
+        raise failure  # after the attempt is recorded, so procrastinate retries with backoff

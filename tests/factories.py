@@ -1,0 +1,103 @@
+"""Builders for test data, through the public API where that is what is being tested."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass
+class Staff:
+    id: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+def unique_email(label: str = "staff") -> str:
+    return f"{label}-{secrets.token_hex(5)}@shop.example"
+
+
+async def signup_and_login(
+    client: httpx.AsyncClient, *, email: str | None = None, name: str = "Test Person"
+) -> Staff:
+    email = email or unique_email()
+    created = await client.post(
+        "/api/v1/auth/signup", json={"email": email, "password": PASSWORD, "name": name}
+    )
+    assert created.status_code == 201, created.text
+    tokens = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert tokens.status_code == 200, tokens.text
+    body = tokens.json()
+    return Staff(
+        created.json()["user"]["id"], email, PASSWORD, body["access_token"], body["refresh_token"]
+    )
+
+
+async def create_tenant(client: httpx.AsyncClient, owner: Staff, name: str | None = None) -> str:
+    response = await client.post(
+        "/api/v1/tenants",
+        json={"name": name or f"Shop {secrets.token_hex(3)}"},
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def add_member(client: httpx.AsyncClient, owner: Staff, tenant_id: str, role: str) -> Staff:
+    member = await signup_and_login(client, name=f"{role} person")
+    response = await client.post(
+        f"/api/v1/tenants/{tenant_id}/members",
+        json={"email": member.email, "role": role},
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    return member
+
+
+async def token_with_auth_time(user_id: str, auth_time: datetime) -> str:
+    """A genuinely signed access token whose `auth_time` is whatever the test needs."""
+    from mercato.modules.identity.tokens import issue_access_token
+
+    token, _ = await issue_access_token(
+        user_id=uuid.UUID(user_id), auth_time=auth_time, session_id=uuid.uuid4()
+    )
+    return token
+
+
+async def stale_headers(staff: Staff) -> dict[str, str]:
+    """Headers whose token was authenticated ten minutes ago (no step-up)."""
+    token = await token_with_auth_time(staff.id, datetime.now(UTC) - timedelta(minutes=10))
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def create_api_key(
+    client: httpx.AsyncClient,
+    owner: Staff,
+    tenant_id: str,
+    *,
+    kind: str = "secret",
+    permission: str = "read_write",
+    allowed_origins: list[str] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "test key", "kind": kind, "permission": permission}
+    if allowed_origins is not None:
+        body["allowed_origins"] = allowed_origins
+    response = await client.post(
+        f"/api/v1/tenants/{tenant_id}/api-keys", json=body, headers=owner.headers
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created

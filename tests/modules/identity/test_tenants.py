@@ -1,0 +1,204 @@
+"""Tenants, members and roles over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import add_member, create_tenant, signup_and_login, stale_headers
+
+
+class TestTenants:
+    async def test_create_makes_the_caller_owner(self, client) -> None:
+        owner = await signup_and_login(client)
+        response = await client.post(
+            "/api/v1/tenants", json={"name": "Oak & Pine"}, headers=owner.headers
+        )
+        assert response.status_code == 201
+        body = response.json()
+        assert body["status"] == "active"
+        assert body["slug"] == "oak-pine"
+        mine = (await client.get("/api/v1/tenants", headers=owner.headers)).json()["data"]
+        assert [(t["id"], t["role"]) for t in mine] == [(body["id"], "owner")]
+
+    async def test_slugs_are_unique(self, client) -> None:
+        owner = await signup_and_login(client)
+        first = await client.post(
+            "/api/v1/tenants", json={"name": "Twin Shop"}, headers=owner.headers
+        )
+        second = await client.post(
+            "/api/v1/tenants", json={"name": "Twin Shop"}, headers=owner.headers
+        )
+        assert first.json()["slug"] != second.json()["slug"]
+        taken = await client.post(
+            "/api/v1/tenants",
+            json={"name": "X", "slug": first.json()["slug"]},
+            headers=owner.headers,
+        )
+        assert taken.status_code == 409
+
+    async def test_update_validates_settings(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        bad = await client.patch(
+            f"/api/v1/tenants/{tenant}",
+            json={"settings": {"timezone": "Mars/Olympus"}},
+            headers=owner.headers,
+        )
+        assert bad.status_code == 422
+        good = await client.patch(
+            f"/api/v1/tenants/{tenant}",
+            json={"name": "Renamed", "settings": {"timezone": "Europe/Berlin", "currency": "EUR"}},
+            headers=owner.headers,
+        )
+        assert good.status_code == 200
+        assert good.json()["settings"] == {"timezone": "Europe/Berlin", "currency": "EUR"}
+
+    async def test_other_people_get_404_for_a_tenant(self, client) -> None:
+        owner = await signup_and_login(client)
+        stranger = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        response = await client.get(f"/api/v1/tenants/{tenant}", headers=stranger.headers)
+        assert response.status_code == 404
+
+    async def test_suspended_tenant_answers_403_except_to_owners(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        admin = await add_member(client, owner, tenant, "admin")
+        assert (
+            await client.post(f"/api/v1/tenants/{tenant}/suspend", headers=owner.headers)
+        ).status_code == 200
+        blocked = await client.get(f"/api/v1/tenants/{tenant}", headers=admin.headers)
+        assert blocked.status_code == 403
+        assert blocked.json()["type"].endswith("/tenant-suspended")
+        assert (
+            await client.get(f"/api/v1/tenants/{tenant}", headers=owner.headers)
+        ).status_code == 200
+        assert (
+            await client.post(f"/api/v1/tenants/{tenant}/activate", headers=owner.headers)
+        ).status_code == 200
+        assert (
+            await client.get(f"/api/v1/tenants/{tenant}", headers=admin.headers)
+        ).status_code == 200
+
+    async def test_delete_needs_step_up_and_then_hides_the_tenant(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        stale = await client.delete(f"/api/v1/tenants/{tenant}", headers=await stale_headers(owner))
+        assert stale.status_code == 401
+        assert stale.json()["type"].endswith("step-up-required")
+        assert (
+            await client.delete(f"/api/v1/tenants/{tenant}", headers=owner.headers)
+        ).status_code == 204
+        assert (
+            await client.get(f"/api/v1/tenants/{tenant}", headers=owner.headers)
+        ).status_code == 404
+        assert (await client.get("/api/v1/tenants", headers=owner.headers)).json()["data"] == []
+
+
+class TestMembers:
+    async def test_adding_an_existing_account_makes_it_a_member(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        viewer = await add_member(client, owner, tenant, "viewer")
+        session = (await client.get("/api/v1/auth/session", headers=viewer.headers)).json()
+        assert session["memberships"][0]["tenant_id"] == tenant
+        assert session["memberships"][0]["role"] == "viewer"
+        again = await client.post(
+            f"/api/v1/tenants/{tenant}/members",
+            json={"email": viewer.email, "role": "viewer"},
+            headers=owner.headers,
+        )
+        assert again.status_code == 409
+
+    async def test_inviting_an_unknown_address_joins_once_verified(self, client, owner_dsn) -> None:
+        import psycopg
+
+        from tests.modules.identity.test_accounts import _latest_mail, _token_in
+
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        email = "newcomer-" + tenant[:8] + "@shop.example"
+        invited = await client.post(
+            f"/api/v1/tenants/{tenant}/members",
+            json={"email": email, "role": "manager"},
+            headers=owner.headers,
+        )
+        assert invited.status_code == 201
+        assert invited.json()["status"] == "invited"
+        newcomer = await signup_and_login(client, email=email)
+        assert (
+            await client.get(f"/api/v1/tenants/{tenant}", headers=newcomer.headers)
+        ).status_code == 404
+        token = _token_in(_latest_mail(owner_dsn, email, "verify_email"))
+        assert (
+            await client.post("/api/v1/auth/verify-email", json={"token": token})
+        ).status_code == 204
+        joined = await client.get(f"/api/v1/tenants/{tenant}", headers=newcomer.headers)
+        assert joined.status_code == 200
+        assert joined.json()["role"] == "manager"
+        with psycopg.connect(owner_dsn) as conn:
+            actions = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT action FROM audit_log WHERE tenant_id = %s ORDER BY created_at",
+                    (tenant,),
+                )
+            ]
+        assert actions == ["tenant.created", "member.invited", "member.joined"]
+
+    async def test_role_change_needs_step_up(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        member = await add_member(client, owner, tenant, "viewer")
+        url = f"/api/v1/tenants/{tenant}/members/{member.id}"
+        stale = await client.patch(
+            url, json={"role": "manager"}, headers=await stale_headers(owner)
+        )
+        assert stale.status_code == 401
+        fresh = await client.patch(url, json={"role": "manager"}, headers=owner.headers)
+        assert fresh.status_code == 200
+        assert fresh.json()["role"] == "manager"
+
+    async def test_the_last_owner_can_be_neither_removed_nor_demoted(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        url = f"/api/v1/tenants/{tenant}/members/{owner.id}"
+        assert (await client.delete(url, headers=owner.headers)).status_code == 409
+        demote = await client.patch(url, json={"role": "admin"}, headers=owner.headers)
+        assert demote.status_code == 409
+        assert demote.json()["type"].endswith("/last-owner")
+        second = await add_member(client, owner, tenant, "owner")
+        assert (await client.delete(url, headers=second.headers)).status_code == 204
+
+    @pytest.mark.parametrize("role", ["owner", "admin"])
+    async def test_admins_cannot_grant_owner_or_touch_owners(self, client, role) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        admin = await add_member(client, owner, tenant, "admin")
+        target = (
+            owner.id if role == "owner" else (await add_member(client, owner, tenant, "viewer")).id
+        )
+        response = await client.patch(
+            f"/api/v1/tenants/{tenant}/members/{target}",
+            json={"role": "owner"},
+            headers=admin.headers,
+        )
+        assert response.status_code == 403
+
+    async def test_members_list_shows_active_and_invited(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        await add_member(client, owner, tenant, "sales_rep")
+        await client.post(
+            f"/api/v1/tenants/{tenant}/members",
+            json={"email": "later@shop.example", "role": "viewer"},
+            headers=owner.headers,
+        )
+        data = (
+            await client.get(f"/api/v1/tenants/{tenant}/members", headers=owner.headers)
+        ).json()["data"]
+        assert sorted((m["role"], m["status"]) for m in data) == [
+            ("owner", "active"),
+            ("sales_rep", "active"),
+            ("viewer", "invited"),
+        ]
