@@ -1,0 +1,220 @@
+"""Push products to Google's Merchant API (`productInputs.insert`, products v1).
+
+The Content API for Shopping is sunset; its successor takes one `ProductInput` per call:
+`POST {base}/products/v1/accounts/{account}/productInputs:insert?dataSource=accounts/
+{account}/dataSources/{datasource}` with the merchant's OAuth bearer token. Google answers
+429 and 5xx when it is busy, so those and broken connections are retried with exponential
+backoff and full jitter (honouring `Retry-After`); any other answer is final for that item.
+The client never validates: callers push `precheck.valid_items(...)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import httpx
+
+from mercato.modules.channels.feed_item import (
+    AVAILABILITIES_NEEDING_DATE,
+    FeedItem,
+    availability_timestamp,
+    effective_availability,
+    effective_condition,
+    has_unique_identifiers,
+    valid_gtin,
+)
+
+DEFAULT_BASE_URL = "https://merchantapi.googleapis.com"
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_MAX_ERROR_TEXT = 500
+_jitter = secrets.SystemRandom()
+
+TokenSource = Callable[[], Awaitable[str]]
+"""Returns a valid access token; called before every request so it can refresh in a long push."""
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantTarget:
+    """Where products go: a Merchant Center account, its API data source, language, label."""
+
+    account_id: str
+    data_source_id: str
+    content_language: str
+    feed_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Transient failures are tried up to `max_attempts` times in all (first call included)."""
+
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, failed_attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait after attempt `failed_attempt` (1-based) failed transiently."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (failed_attempt - 1))
+        backoff = _jitter.uniform(0, ceiling)
+        if retry_after is not None:
+            return min(self.max_delay, max(backoff, retry_after))
+        return backoff
+
+
+@dataclass(frozen=True, slots=True)
+class PushOutcome:
+    """What happened to one item: `ok`, how many calls it took, and Google's error if not."""
+
+    product_id: str
+    ok: bool
+    attempts: int
+    status_code: int | None
+    error: str | None
+
+
+def product_input(item: FeedItem, target: MerchantTarget) -> dict[str, Any]:
+    """The `ProductInput` JSON for an item: offerId, contentLanguage, feedLabel and its
+    `productAttributes`, with the same derivations as the hosted feed."""
+    attributes: dict[str, Any] = {
+        "title": (item.name or "").strip(),
+        "description": (item.description or "").strip(),
+        "link": (item.link or "").strip(),
+        "imageLink": (item.image_url or "").strip(),
+        "condition": effective_condition(item).upper(),
+    }
+    availability = effective_availability(item)
+    if availability:
+        attributes["availability"] = availability.upper()
+        if item.availability_date is not None and availability in AVAILABILITIES_NEEDING_DATE:
+            attributes["availabilityDate"] = availability_timestamp(item.availability_date)
+    currency = (item.currency or "").strip().upper()
+    if item.price is not None:
+        attributes["price"] = _price(item.price, currency)
+        sale = item.sale_price
+        if sale is not None and sale.is_finite() and 0 < sale < item.price:
+            attributes["salePrice"] = _price(sale, currency)
+    optional_texts = (("brand", item.brand), ("mpn", item.mpn), ("itemGroupId", item.item_group_id))
+    for name, value in optional_texts:
+        if value and value.strip():
+            attributes[name] = value.strip()
+    gtin = valid_gtin(item)
+    if gtin:
+        attributes["gtins"] = [gtin]
+    if not has_unique_identifiers(item, gtin):
+        attributes["identifierExists"] = False
+    if item.google_category_id is not None:
+        attributes["googleProductCategory"] = str(item.google_category_id)
+    return {
+        "offerId": item.product_id.strip(),
+        "contentLanguage": target.content_language,
+        "feedLabel": target.feed_label,
+        "productAttributes": attributes,
+    }
+
+
+class MerchantApiClient:
+    """Inserts product inputs with bounded parallelism and retries of transient failures.
+
+    The caller owns `http` (an `httpx.AsyncClient`, with its timeouts) and closes it.
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        token: TokenSource,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        concurrency: int = 8,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._http = http
+        self._token = token
+        self._base_url = base_url.rstrip("/")
+        self._concurrency = concurrency
+        self._retry = retry or RetryPolicy()
+
+    async def insert_product_input(self, target: MerchantTarget, item: FeedItem) -> PushOutcome:
+        """Insert (or replace) one item; retries transient failures, never raises for HTTP."""
+        url = f"{self._base_url}/products/v1/accounts/{target.account_id}/productInputs:insert"
+        params = {"dataSource": f"accounts/{target.account_id}/dataSources/{target.data_source_id}"}
+        body = product_input(item, target)
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: float | None = None
+            try:
+                token = await self._token()
+                response = await self._http.post(
+                    url, params=params, json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+            except httpx.TransportError as exc:
+                status, error = None, f"{type(exc).__name__}: {exc}".strip()
+            else:
+                if response.is_success:
+                    return PushOutcome(item.product_id, True, attempt, response.status_code, None)
+                status, error = response.status_code, _error_text(response)
+                if status not in RETRYABLE_STATUSES:
+                    return PushOutcome(item.product_id, False, attempt, status, error)
+                retry_after = _retry_after_seconds(response)
+            if attempt >= self._retry.max_attempts:
+                return PushOutcome(item.product_id, False, attempt, status, error)
+            await asyncio.sleep(self._retry.delay(attempt, retry_after))
+
+    async def push(self, target: MerchantTarget, items: Iterable[FeedItem]) -> list[PushOutcome]:
+        """Insert every item, at most `concurrency` requests in flight; outcomes in input order.
+
+        A fixed pool of workers draws from one iterator, so a 100,000-item push holds only
+        `concurrency` requests and the outcomes, never a task per item. Whatever the token
+        source raises (say, a revoked Google link) stops the push: the other requests are
+        cancelled and that exception propagates unchanged.
+        """
+        source = enumerate(items)
+        outcomes: dict[int, PushOutcome] = {}
+
+        async def worker() -> None:
+            for index, item in source:
+                outcomes[index] = await self.insert_product_input(target, item)
+
+        workers = [asyncio.create_task(worker()) for _ in range(self._concurrency)]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        return [outcomes[index] for index in range(len(outcomes))]
+
+
+def _price(amount: Decimal, currency: str) -> dict[str, str]:
+    micros = (amount * 1_000_000).to_integral_value(rounding=ROUND_HALF_UP)
+    return {"amountMicros": str(int(micros)), "currencyCode": currency}
+
+
+def _error_text(response: httpx.Response) -> str:
+    """Google's `{"error": {"status", "message"}}` as one line, else the raw body, truncated."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        error = payload["error"]
+        status = error.get("status") or response.reason_phrase
+        text = f"{response.status_code} {status}: {error.get('message', '')}"
+    else:
+        text = f"{response.status_code} {response.reason_phrase}: {response.text}"
+    return text.strip()[:_MAX_ERROR_TEXT]
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
