@@ -25,6 +25,7 @@ from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
 from mercato.modules.identity import auth_router, tenants_router
+from mercato.modules.webhooks import router as webhooks_router
 from mercato.settings import Settings, get_settings
 
 BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router.router)
     app.include_router(tenants_router.router)
     app.include_router(audit_router.router)
+    app.include_router(webhooks_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):
