@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from mercato import __version__
+from mercato.modules.recommendations.cli import reco_app
 from mercato.settings import get_settings
 
 app = typer.Typer(
@@ -118,6 +119,8 @@ def worker(
     _exit_cleanly_on_sigterm()
     asyncio.run(run_worker(settings, concurrency=concurrency, queues=queues))
 
+
+app.add_typer(reco_app, name="reco")
 
 if __name__ == "__main__":
     app()
