@@ -176,9 +176,5 @@ class CatalogTable:
             created_at=np.asarray(columns["created_at"], dtype=np.float64),
         )
 
-    @classmethod
-    def empty(cls) -> Self:
-        return cls.from_rows([])
-
     def select(self, mask: BoolArray | NDArray[np.int64]) -> Self:
         return type(self)(**_mask_rows(self, mask))

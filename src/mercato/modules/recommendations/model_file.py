@@ -49,15 +49,6 @@ def unpack_settings(arrays: Mapping[str, NDArray[Any]], prefix: str) -> dict[str
     return loaded
 
 
-def with_prefix(prefix: str, arrays: Mapping[str, NDArray[Any]]) -> Arrays:
-    return {f"{prefix}/{key}": value for key, value in arrays.items()}
-
-
-def under_prefix(prefix: str, arrays: Mapping[str, NDArray[Any]]) -> Arrays:
-    start = f"{prefix}/"
-    return {key[len(start) :]: value for key, value in arrays.items() if key.startswith(start)}
-
-
 def save_arrays(path: Path, arrays: Mapping[str, NDArray[Any]]) -> None:
     """Write atomically: a reader never sees a half-written model."""
     pickled = [name for name, array in arrays.items() if array.dtype.hasobject]

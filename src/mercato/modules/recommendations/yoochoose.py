@@ -26,8 +26,6 @@ class YoochooseFilesNotFoundError(FileNotFoundError):
 class YoochooseSample:
     train: EventLog
     test: EventLog
-    train_path: Path
-    test_path: Path
 
 
 def read_clicks(path: Path) -> EventLog:
@@ -62,4 +60,4 @@ def sample_paths(path: Path) -> tuple[Path, Path]:
 
 def read_sample(path: Path) -> YoochooseSample:
     train, test = sample_paths(path)
-    return YoochooseSample(read_clicks(train), read_clicks(test), train, test)
+    return YoochooseSample(read_clicks(train), read_clicks(test))

@@ -53,9 +53,6 @@ class ContentBasedStrategy(SingleSourceStrategy):
         reached = spread(self._similar, anchors, weights)
         return Shortlist.from_spread(reached, SIMILAR, self.catalog.labels)
 
-    def has_similar(self, product: int) -> bool:
-        return product >= 0 and self._similar.indptr[product + 1] > self._similar.indptr[product]
-
     def model_arrays(self) -> Arrays:
         return {
             **pack_settings("content_based", self.settings),
