@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+    log_file: Path | None = Field(
+        default=None, description="Also append log lines (JSON) to this file."
+    )
     require_email_verification: bool = False
     smtp_url: SecretStr | None = Field(
         default=None,
