@@ -39,7 +39,6 @@ async def put_location(
     location, created = await service.upsert_location(session, principal.tenant_id, code, body)
     await record_audit(
         session,
-        tenant_id=principal.tenant_id,
         actor=principal,
         action="location.created" if created else "location.replaced",
         target=f"location:{code}",

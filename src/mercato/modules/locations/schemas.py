@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel, EmailStr, Field
+
+from mercato.kernel.timezones import TimeZoneName
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 LocationKind = Literal["store", "branch", "warehouse", "online"]
@@ -21,22 +22,11 @@ class LocationWrite(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     kind: LocationKind = "store"
     address: str | None = Field(default=None, max_length=500)
-    timezone: str | None = None
+    timezone: TimeZoneName | None = None
     geo: Geo | None = None
     phone: str | None = Field(default=None, max_length=40)
     email: EmailStr | None = None
     status: Literal["active", "archived"] = "active"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
 
 class LocationRead(BaseModel):

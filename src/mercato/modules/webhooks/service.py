@@ -101,7 +101,6 @@ async def create_endpoint(
     await session.flush()
     await record_audit(
         session,
-        tenant_id=principal.tenant_id,
         actor=principal,
         action="webhook.created",
         target=f"webhook:{endpoint.id}",
@@ -162,10 +161,8 @@ async def update_endpoint(
         endpoint.disabled_reason = None if body.status == "active" else "disabled by staff"
         endpoint.consecutive_failures = 0
     await session.flush()
-    assert principal.tenant_id is not None
     await record_audit(
         session,
-        tenant_id=principal.tenant_id,
         actor=principal,
         action="webhook.updated",
         target=f"webhook:{endpoint.id}",
@@ -182,10 +179,8 @@ async def delete_endpoint(
     endpoint = await get_endpoint(session, principal, endpoint_id)
     await session.delete(endpoint)
     await session.flush()
-    assert principal.tenant_id is not None
     await record_audit(
         session,
-        tenant_id=principal.tenant_id,
         actor=principal,
         action="webhook.deleted",
         target=f"webhook:{endpoint_id}",
@@ -202,10 +197,8 @@ async def rotate_secret(
     secret = _new_secret()
     endpoint.secret_sealed = seal(secret.encode(), purpose=SECRET_PURPOSE)
     await session.flush()
-    assert principal.tenant_id is not None
     await record_audit(
         session,
-        tenant_id=principal.tenant_id,
         actor=principal,
         action="webhook.secret_rotated",
         target=f"webhook:{endpoint.id}",
