@@ -24,9 +24,12 @@ from mercato.kernel.middleware import (
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
+from mercato.modules.experiments import router as experiments_router
 from mercato.modules.identity import auth_router, tenants_router
 from mercato.modules.locations import router as locations_router
+from mercato.modules.recommendations import router as recommendations_router
 from mercato.modules.webhooks import router as webhooks_router
+from mercato.modules.widgets import router as widgets_router
 from mercato.settings import Settings, get_settings
 
 BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
@@ -103,6 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router.router)
     app.include_router(webhooks_router.router)
     app.include_router(locations_router.router)
+    app.include_router(recommendations_router.router)
+    app.include_router(experiments_router.router)
+    app.include_router(widgets_router.router)
+    app.include_router(widgets_router.sdk_router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):
