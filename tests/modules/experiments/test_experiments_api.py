@@ -27,7 +27,8 @@ async def test_an_experiment_is_created_as_a_draft(client) -> None:
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["status"] == "draft"
-    assert body["traffic_split"] == 50 and body["metric"] == "ctr"
+    assert body["traffic_split"] == 50
+    assert body["metric"] == "ctr"
     fetched = await client.get(f"{url}/{body['id']}", headers=owner.headers)
     assert fetched.json()["id"] == body["id"]
     listed = await client.get(url, headers=owner.headers)
@@ -70,7 +71,8 @@ async def test_the_state_machine_allows_only_its_moves(client) -> None:
         assert await move(action) == 409
     final = (await client.get(f"{url}/{experiment}", headers=owner.headers)).json()
     assert final["status"] == "completed"
-    assert final["started_at"] and final["completed_at"]
+    assert final["started_at"]
+    assert final["completed_at"]
 
 
 async def test_a_forbidden_move_is_problem_json(client) -> None:

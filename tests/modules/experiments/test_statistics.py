@@ -99,11 +99,24 @@ def test_a_lopsided_split_is_flagged_by_the_srm_check() -> None:
     rng = np.random.default_rng(3)
     control = _totals(_shoppers(rng, 5_000, 0.1, 0.05))
     variant = _totals(_shoppers(rng, 4_000, 0.1, 0.05))
-    assert compare(control, variant, metric="ctr", traffic_split=50, sequential=True).srm_p_value < 0.001
-    assert compare(control, variant, metric="ctr", traffic_split=56, sequential=True).srm_p_value > 0.01
+    assert (
+        compare(control, variant, metric="ctr", traffic_split=50, sequential=True).srm_p_value
+        < 0.001
+    )
+    assert (
+        compare(control, variant, metric="ctr", traffic_split=56, sequential=True).srm_p_value
+        > 0.01
+    )
 
 
 def test_a_variant_without_users_gives_no_lift_rather_than_an_error() -> None:
-    result = compare(VariantTotals(), VariantTotals(), metric="conversion_rate", traffic_split=50, sequential=True)
-    assert result.lift is None and result.p_value is None
+    result = compare(
+        VariantTotals(),
+        VariantTotals(),
+        metric="conversion_rate",
+        traffic_split=50,
+        sequential=True,
+    )
+    assert result.lift is None
+    assert result.p_value is None
     assert result.note

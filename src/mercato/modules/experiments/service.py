@@ -144,14 +144,14 @@ async def experiment_results(
 ) -> ExperimentResults:
     """Per-variant counts from the event log and gbstats' comparison on the metric."""
     experiment = await get_experiment(session, tenant_id, experiment_id)
-    counted = await count_variants(
-        session, tenant_id, experiment.id, until=experiment.completed_at
-    )
+    counted = await count_variants(session, tenant_id, experiment.id, until=experiment.completed_at)
     strategies = {
         "control": experiment.control_strategy,
         "variant": experiment.variant_strategy,
     }
-    totals = {name: counted[name].totals if name in counted else VariantTotals() for name in strategies}
+    totals = {
+        name: counted[name].totals if name in counted else VariantTotals() for name in strategies
+    }
     comparison = compare(
         totals["control"],
         totals["variant"],
@@ -161,7 +161,7 @@ async def experiment_results(
     )
     variants = [
         VariantResult(
-            variant=name,  # type: ignore[arg-type]
+            variant=name,
             strategy=strategy,
             users=totals[name].users,
             impressions=totals[name].impressions,
@@ -174,7 +174,7 @@ async def experiment_results(
     ]
     return ExperimentResults(
         variants=variants,
-        metric=experiment.metric,  # type: ignore[arg-type]
+        metric=experiment.metric,
         lift=comparison.lift,
         ci_low=comparison.ci_low,
         ci_high=comparison.ci_high,

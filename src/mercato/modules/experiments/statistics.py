@@ -2,12 +2,17 @@
 
 Which gbstats function backs which number of `GET {T}/experiments/{id}/results`:
 
-| number | gbstats |
-|---|---|
-| metric per variant | `ProportionStatistic` (conversion_rate: converted users / users), `SampleMeanStatistic` (revenue_per_user: revenue per user, with the sum of squares), `RatioStatistic` of two per-user `SampleMeanStatistic`s (ctr: clicks / impressions, with their sum of products, i.e. the delta method) |
-| `lift`, `ci_low`, `ci_high`, `p_value` | `frequentist.tests.TwoSidedTTest` (relative difference, alpha 0.05), or `SequentialTwoSidedTTest` (Waudby-Smith et al. always-valid intervals) when the experiment is `sequential`, so reading results every day does not inflate false positives |
-| `chance_to_win` | `bayesian.tests.EffectBayesianABTest` (relative effect, default flat prior) |
-| `srm_p_value` | `utils.check_srm` (chi-squared test of users per variant against the configured split) |
+- the metric of each variant: `ProportionStatistic` for conversion_rate (converted
+  users / users); `SampleMeanStatistic` for revenue_per_user (with the sum of squares);
+  `RatioStatistic` of two per-user `SampleMeanStatistic`s for ctr (clicks / impressions,
+  with their sum of products: the delta method);
+- `lift`, `ci_low`, `ci_high`, `p_value`: `frequentist.tests.TwoSidedTTest` (relative
+  difference, alpha 0.05), or `SequentialTwoSidedTTest` (always-valid intervals after
+  Waudby-Smith et al.) when the experiment is `sequential`, so reading the results every
+  day does not inflate false positives;
+- `chance_to_win`: `bayesian.tests.EffectBayesianABTest` (relative effect, flat prior);
+- `srm_p_value`: `utils.check_srm` (chi-squared test of users per variant against the
+  configured split).
 
 The unit is the shopper: every sum below is over users, each user counted in the variant
 of their first exposure.

@@ -29,12 +29,12 @@ if TYPE_CHECKING:
         evaluate_holdout,
     )
     from mercato.modules.recommendations.event_log import CatalogTable, EventLog
+    from mercato.modules.recommendations.fitting import FitOutcome, TrainingSource, fit_tenant
     from mercato.modules.recommendations.interactions import (
         InteractionData,
         InteractionSettings,
         build_interactions,
     )
-    from mercato.modules.recommendations.fitting import FitOutcome, TrainingSource, fit_tenant
     from mercato.modules.recommendations.next_item import NextItemReport, evaluate_next_item
     from mercato.modules.recommendations.schemas import (
         PLACEMENT_PATTERN,

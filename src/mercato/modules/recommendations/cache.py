@@ -1,10 +1,11 @@
 """Recommendation lists cached in Redis, and how every cached list is dropped at once.
 
-Key: `mercato:{tenant}:reco:list:<generation>:<strategy>:<placement>:<user>:<product>:<limit>:<exclude>`
-(parts hashed when long). `<generation>` is a per-tenant counter: bumping it (on a new
-model version, a catalog change, an experiment starting or stopping) makes every
-earlier key unreachable at once, and the TTL clears them out. A cache hit costs two
-GETs. Redis being down degrades to computing every list, never to an error.
+Key: `mercato:{tenant}:reco:list:<generation>:<strategy>:<placement>:<user>:<product>:
+<limit>:<exclude>:<viewed>` (parts hashed when long or holding a colon). `<generation>` is
+a per-tenant counter: bumping it (on a new model version, a catalog change, an experiment
+starting or stopping) makes every earlier key unreachable at once, and the TTL clears
+them out. A cache hit costs two GETs. Redis being down degrades to computing every list,
+never to an error.
 """
 
 from __future__ import annotations
@@ -54,11 +55,11 @@ async def current_generation(tenant_id: uuid.UUID) -> int | None:
 
 async def read_list(key: str) -> bytes | None:
     try:
-        cached: bytes | None = await get_redis().get(key)
+        cached = await get_redis().get(key)
     except RedisError:
         log.warning("reco_cache_unavailable")
         return None
-    return cached
+    return cached.encode() if isinstance(cached, str) else cached
 
 
 async def write_list(key: str, body: bytes, ttl_s: int) -> None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mercato.modules.recommendations.next_item import NextItemReport, NextItemScores
 
 reco_app = typer.Typer(
-    name="reco", help="Recommendation models: offline evaluation.", no_args_is_help=True
+    name="reco", help="Recommendation models: fitting and offline evaluation.", no_args_is_help=True
 )
 console = Console()
 errors = Console(stderr=True)
@@ -173,3 +173,24 @@ def evaluate(
     )
     _print_holdout(holdout)
     _save(asdict(holdout), _report_path(out, dataset.value))
+
+
+@reco_app.command()
+def fit(
+    tenant: Annotated[str, typer.Option(help="The tenant's id or slug")],
+    events: Annotated[
+        Path | None, typer.Option(help="Fit from a JSON Lines file of events instead")
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option(help="With --events: a JSON Lines file of products")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Fit even when nothing changed")] = False,
+) -> None:
+    """Fit a new version of a tenant's model now (the worker does it every 15 minutes)."""
+    from mercato.modules.recommendations.fit_command import UnknownTenantError, run_fit
+
+    try:
+        run_fit(tenant, events=events, catalog=catalog, force=force, console=console)
+    except UnknownTenantError as unknown:
+        errors.print(f"[red]{unknown}[/red]")
+        raise typer.Exit(code=2) from unknown

@@ -21,8 +21,10 @@ class FileSource:
     catalog: Path
 
     async def mark(self, session: AsyncSession, tenant_id: uuid.UUID) -> str:
-        stats = [(str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns)
-                 for path in (self.events, self.catalog)]
+        stats = [
+            (str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns)
+            for path in (self.events, self.catalog)
+        ]
         return "files:" + hashlib.blake2b(repr(stats).encode(), digest_size=8).hexdigest()
 
     async def load(

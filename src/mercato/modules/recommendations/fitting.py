@@ -99,9 +99,11 @@ async def fit_tenant(
     source: TrainingSource,
     *,
     force: bool = False,
+    keep: int | None = None,
     progress: Progress | None = None,
 ) -> FitOutcome:
-    """Fit and store a new model version unless the data did not change since the last."""
+    """Fit and store a new model version unless the data did not change since the last;
+    keep the newest `keep` versions (default `reco_models_kept`)."""
     database = get_database()
     async with database.tenant_session(tenant_id) as session:
         mark = await source.mark(session, tenant_id)
@@ -113,7 +115,9 @@ async def fit_tenant(
         events, catalog = await source.load(session, tenant_id)
         version = await next_version(session, tenant_id)
     path = version_path(tenant_id, version)
-    _say(progress, f"fitting version {version} on {len(events):,} events, {len(catalog):,} products")
+    _say(
+        progress, f"fitting version {version} on {len(events):,} events, {len(catalog):,} products"
+    )
     fitted = await asyncio.to_thread(fit_to_file, events, catalog, path)
     async with database.tenant_session(tenant_id) as session:
         session.add(
@@ -131,7 +135,7 @@ async def fit_tenant(
             )
         )
         await session.flush()
-        stale = await prune_versions(session, tenant_id, get_settings().reco_models_kept)
+        stale = await prune_versions(session, tenant_id, keep or get_settings().reco_models_kept)
 
         async def publish() -> None:
             await announce_model_version(tenant_id, version)

@@ -21,9 +21,7 @@ class RecoModel(Base):
     tenant_id: Mapped[uuid.UUID] = tenant_id_column()
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     strategy: Mapped[str] = mapped_column(Text)
-    fitted_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    fitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     events: Mapped[int] = mapped_column(BigInteger)
     products: Mapped[int] = mapped_column(Integer)
     users: Mapped[int] = mapped_column(Integer)

@@ -41,7 +41,8 @@ async def get_recommendations(
     strategy: StrategyName | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 10,
     exclude: Annotated[
-        str | None, Query(max_length=8000, description="Product ids never to return, comma-separated")
+        str | None,
+        Query(max_length=8000, description="Product ids never to return, comma-separated"),
     ] = None,
     viewed: Annotated[
         str | None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import cast, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,6 +66,13 @@ class StrategyChoice:
     variant: str | None = None
 
 
+def strategy_name(value: str) -> StrategyName:
+    """A stored strategy name, checked against the names the API offers."""
+    if value not in get_args(StrategyName):
+        raise ValueError(f"unknown strategy {value!r}")
+    return cast(StrategyName, value)
+
+
 async def choose_strategy(
     session: AsyncSession, tenant_id: uuid.UUID, query: RecommendationQuery
 ) -> StrategyChoice:
@@ -77,12 +85,12 @@ async def choose_strategy(
         experiment = await running_experiment(session, tenant_id, query.placement)
         if experiment is not None:
             if not query.user_id:
-                return StrategyChoice(experiment.control_strategy)
+                return StrategyChoice(strategy_name(experiment.control_strategy))
             variant = assign(experiment.id, query.user_id, experiment.traffic_split)
             strategy = (
                 experiment.control_strategy if variant == "control" else experiment.variant_strategy
             )
-            return StrategyChoice(strategy, str(experiment.id), variant)
+            return StrategyChoice(strategy_name(strategy), str(experiment.id), variant)
     return StrategyChoice("auto")
 
 

@@ -56,14 +56,10 @@ async def prune_versions(session: AsyncSession, tenant_id: uuid.UUID, keep: int)
     )
     if not newest:
         return []
-    old = list(
-        (await session.scalars(kept.where(RecoModel.version < min(newest)))).all()
-    )
+    old = list((await session.scalars(kept.where(RecoModel.version < min(newest)))).all())
     if old:
         await session.execute(
-            delete(RecoModel).where(
-                RecoModel.tenant_id == tenant_id, RecoModel.version.in_(old)
-            )
+            delete(RecoModel).where(RecoModel.tenant_id == tenant_id, RecoModel.version.in_(old))
         )
     return [version_path(tenant_id, version).parent for version in old]
 

@@ -23,9 +23,13 @@ def _templates() -> Environment:
 
 def render_preview(widget: WidgetRead, recommendations: RecommendationList) -> str:
     """A complete HTML page holding the widget filled with `recommendations`."""
-    return _templates().get_template("preview.html").render(
-        widget=widget,
-        theme=widget.theme,
-        items=recommendations.data[: widget.max_items],
-        recommendations=recommendations,
+    return (
+        _templates()
+        .get_template("preview.html")
+        .render(
+            widget=widget,
+            theme=widget.theme,
+            items=recommendations.data[: widget.max_items],
+            recommendations=recommendations,
+        )
     )

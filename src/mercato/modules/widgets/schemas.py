@@ -13,9 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Layout = Literal["grid", "carousel", "list"]
 Colour = Annotated[str, Field(pattern=r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")]
-FontStack = Annotated[
-    str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9 ,'\"-]+$")
-]
+FontStack = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9 ,'\"-]+$")]
 
 
 class Theme(BaseModel):

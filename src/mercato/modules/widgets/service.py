@@ -33,12 +33,12 @@ def to_read(config: WidgetConfig) -> WidgetRead:
         configured=True,
         updated_at=config.updated_at,
         title=config.title,
-        layout=config.layout,  # type: ignore[arg-type]
+        layout=config.layout,
         columns=config.columns,
         max_items=config.max_items,
         show_price=config.show_price,
         cta_text=config.cta_text,
-        theme=config.theme,  # type: ignore[arg-type]
+        theme=config.theme,
     )
 
 
