@@ -26,6 +26,7 @@ from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
 from mercato.modules.identity import auth_router, tenants_router
 from mercato.settings import Settings, get_settings
+from mercato.web import mount_dashboard
 
 BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router.router)
     app.include_router(tenants_router.router)
     app.include_router(audit_router.router)
+    mount_dashboard(app)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):
