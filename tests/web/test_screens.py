@@ -15,7 +15,7 @@ from tests.factories import (
     token_with_auth_time,
     unique_email,
 )
-from tests.web.browser import Dashboard, signed_in
+from tests.web.browser import signed_in
 
 NAV = re.compile(r'<nav id="sidebar".*?</nav>', re.S)
 
@@ -102,7 +102,8 @@ class TestNavigation:
         dashboard = await signed_in(client, owner)
         page = await dashboard.get(f"/app/t/{first}")
         switcher = page.text.split('class="tenant-switcher')[1].split("</details>")[0]
-        assert "First Shop" in switcher and "Second Shop" in switcher
+        assert "First Shop" in switcher
+        assert "Second Shop" in switcher
 
 
 class TestApiKeys:
@@ -132,8 +133,12 @@ class TestApiKeys:
         await make_stale(client, owner)
         url = f"/app/t/{tenant}/settings/api-keys"
         await dashboard.get(url)
-        body = {"name": "Shop", "kind": "publishable", "permission": "read_write",
-                "allowed_origins": "https://shop.example"}
+        body = {
+            "name": "Shop",
+            "kind": "publishable",
+            "permission": "read_write",
+            "allowed_origins": "https://shop.example",
+        }
         prompt = await dashboard.post(url, body, htmx=True)
         assert prompt.status_code == 200
         assert "<html" not in prompt.text  # an htmx fragment
@@ -167,8 +172,12 @@ class TestApiKeys:
         assert 'id="f-allowed_origins-error"' in response.text
         bad_origin = await dashboard.post(
             url,
-            {"name": "Shop", "kind": "publishable", "permission": "read",
-             "allowed_origins": "not an origin"},
+            {
+                "name": "Shop",
+                "kind": "publishable",
+                "permission": "read",
+                "allowed_origins": "not an origin",
+            },
         )
         assert "is not an origin like https://shop.example" in bad_origin.text
 
@@ -243,7 +252,8 @@ class TestMembers:
         dashboard = await signed_in(client, admin)
         page = await dashboard.get(f"/app/t/{tenant}/settings/members")
         invite = page.text.split('id="invite-title"')[1].split("</form>")[0]
-        assert 'value="admin"' in invite and 'value="viewer"' in invite
+        assert 'value="admin"' in invite
+        assert 'value="viewer"' in invite
         assert 'value="owner"' not in invite
 
 
@@ -266,7 +276,9 @@ class TestAuditLog:
         assert second.text.count("<code>tenant.updated</code>") == 2
         assert "<code>tenant.created</code>" in second.text
         assert "Shop 0" in second.text
-        filtered = await dashboard.get(url, params={"action": "tenant.created"}, headers={"HX-Request": "true"})
+        filtered = await dashboard.get(
+            url, params={"action": "tenant.created"}, headers={"HX-Request": "true"}
+        )
         assert "<html" not in filtered.text
         assert filtered.text.count("<code>tenant.created</code>") == 1
         assert "tenant.updated" not in filtered.text

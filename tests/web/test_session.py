@@ -12,10 +12,7 @@ from tests.web.browser import Dashboard, signed_in
 
 
 def _set_cookies(response) -> dict[str, str]:
-    return {
-        header.split("=", 1)[0]: header
-        for header in response.headers.get_list("set-cookie")
-    }
+    return {header.split("=", 1)[0]: header for header in response.headers.get_list("set-cookie")}
 
 
 def _latest_mail(owner_dsn: str, recipient: str, category: str) -> str:
@@ -54,8 +51,10 @@ class TestLogin:
         assert response.status_code == 303
         cookies = _set_cookies(response)
         access, refresh = cookies["mercato_access"], cookies["mercato_refresh"]
-        assert "HttpOnly" in access and "Path=/app" in access
-        assert "HttpOnly" in refresh and "Path=/api/v1/auth" in refresh
+        assert "HttpOnly" in access
+        assert "Path=/app" in access
+        assert "HttpOnly" in refresh
+        assert "Path=/api/v1/auth" in refresh
         home = await client.get("/app")
         assert home.headers["location"] == f"/app/t/{tenant}"
         overview = await dashboard.get(f"/app/t/{tenant}")
@@ -137,7 +136,8 @@ class TestCsrf:
         url = f"/app/t/{tenant}/settings/api-keys"
         await dashboard.get(url)
         refused = await client.post(
-            url, data={"name": "k", "kind": "secret", "permission": "read"},
+            url,
+            data={"name": "k", "kind": "secret", "permission": "read"},
             headers={"HX-Request": "true"},
         )
         assert refused.status_code == 403
@@ -185,6 +185,9 @@ class TestSessionUpkeep:
         await signed_in(client, staff)
         status = await client.get("/app/session", headers={"Accept": "application/json"})
         assert 800 < status.json()["expires_in"] <= 900
+        client.cookies.delete("mercato_access", path="/app")
+        lapsed = await client.get("/app/session", headers={"Accept": "application/json"})
+        assert lapsed.json() == {"expires_in": 0}
 
     async def test_a_lapsed_access_cookie_offers_to_resume(self, client) -> None:
         staff = await signup_and_login(client)
@@ -205,9 +208,7 @@ class TestLogout:
         assert response.headers["location"] == "/app/login?signed_out=1"
         cleared = _set_cookies(response)
         assert {"mercato_access", "mercato_refresh", "mercato_signed_in"} <= set(cleared)
-        api = await client.get(
-            "/api/v1/auth/session", headers={"Authorization": f"Bearer {token}"}
-        )
+        api = await client.get("/api/v1/auth/session", headers={"Authorization": f"Bearer {token}"})
         assert api.status_code == 401
         client.cookies.set("mercato_access", token, domain="testserver.local", path="/app")
         again = await client.get("/app")

@@ -189,8 +189,11 @@ class AccessTokenHandOver(BaseModel):
 
 @router.get("/session")
 async def session_status(request: Request, session: DbSession) -> JSONResponse:
-    """How long the access cookie has left (the page script refreshes ahead of it)."""
-    principal = await signed_in_principal(request, session)
+    """Seconds left on the access cookie, 0 without one (the page script refreshes then)."""
+    try:
+        principal = await signed_in_principal(request, session)
+    except SignInRequired:
+        return JSONResponse({"expires_in": 0})
     return JSONResponse({"expires_in": seconds_left(principal)})
 
 

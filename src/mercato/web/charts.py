@@ -41,7 +41,7 @@ class Frame:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above `value` (0 stays 0)."""
+    """The smallest 1, 2, 2.5 or 5 x 10ⁿ at or above `value` (0 stays 0)."""
     if value <= 0:
         return 0.0
     magnitude = 10 ** math.floor(math.log10(value))
@@ -53,6 +53,8 @@ def nice_ceiling(value: float) -> float:
 
 def _frame(values: Sequence[float]) -> Frame:
     top = nice_ceiling(max(values, default=0.0)) or 1.0
+    if top < 4 and all(float(v).is_integer() for v in values):
+        top = 4.0  # counts: whole-number gridlines, never "0.25 orders"
     return Frame(top=top, ticks=[top * i / 4 for i in range(5)])
 
 
@@ -117,6 +119,11 @@ def _x_labels(labels: Sequence[str], xs: Sequence[float]) -> list[str]:
     ]
 
 
+def _svg(parts: list[str]) -> Markup:
+    """Close and mark safe: every text and attribute inside went through `escape`."""
+    return Markup("".join([*parts, "</svg>"]))  # noqa: S704
+
+
 def _empty(title: str) -> Markup:
     return Markup('<p class="empty-state chart-empty">{}: no data for this period.</p>').format(
         title
@@ -142,8 +149,7 @@ def line_chart(series: Series, *, title: str, unit: str = "") -> Markup:
             f"<title>{escape(label)}: {escape(format_number(value, unit))}</title></circle>"
         )
     parts += _x_labels([label for label, _ in series], xs)
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return _svg(parts)
 
 
 def bar_chart(series: Series, *, title: str, unit: str = "") -> Markup:
@@ -167,8 +173,7 @@ def bar_chart(series: Series, *, title: str, unit: str = "") -> Markup:
             f"<title>{escape(label)}: {escape(format_number(value, unit))}</title></rect>"
         )
     parts += _x_labels([label for label, _ in series], centres)
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return _svg(parts)
 
 
 def funnel_chart(steps: Series, *, title: str) -> Markup:
@@ -199,5 +204,4 @@ def funnel_chart(steps: Series, *, title: str) -> Markup:
             f"({value / first:.0%})</text>"
         )
         previous = value or 1
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return _svg(parts)

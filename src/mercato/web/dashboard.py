@@ -6,8 +6,10 @@ region) instead of problem+json; the API keeps its own handler for everything el
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -23,7 +25,7 @@ from mercato.web.registry import get_registry
 from mercato.web.session import SignInRequired
 from mercato.web.templating import STATIC_DIR, htmx_directory, is_htmx, render
 
-Handler = Callable[[Request, Exception], Awaitable[Response]]
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 YEAR_S = 365 * 86400
 
 
@@ -68,7 +70,8 @@ def _error_page(request: Request, status: int, title: str, detail: str) -> Respo
 def _page_errors(api_handler: Handler) -> Handler:
     async def handle(request: Request, exc: Exception) -> Response:
         if not _is_page_request(request):
-            return await api_handler(request, exc)
+            answer = api_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
         if isinstance(exc, SignInRequired):
             return _sign_in_redirect(request)
         if isinstance(exc, DomainError):

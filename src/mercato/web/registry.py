@@ -45,7 +45,7 @@ class Section(StrEnum):
     settings = "settings"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return SECTION_TITLES[self]
 
 

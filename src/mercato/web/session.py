@@ -59,7 +59,9 @@ def store_session(response: Response, issued: IssuedTokens) -> None:
     """Cookies for a new sign-in: access token, the API's refresh cookie, the marker."""
     store_access_token(response, issued.access_token, issued.expires_in)
     lifetime = int(REFRESH_TOKEN_TTL.total_seconds())
-    _cookie(response, REFRESH_COOKIE, issued.refresh_token, max_age=lifetime, path=REFRESH_COOKIE_PATH)
+    _cookie(
+        response, REFRESH_COOKIE, issued.refresh_token, max_age=lifetime, path=REFRESH_COOKIE_PATH
+    )
     _cookie(response, SIGNED_IN_COOKIE, "1", max_age=lifetime, path=APP_PATH)
 
 

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import QueryParams
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import QueryParams
 
 from mercato import __version__
 from mercato.modules.identity.permissions import Role
@@ -79,7 +79,9 @@ def without_cursor(query: QueryParams) -> str:
 
 
 def with_cursor(query: QueryParams, cursor: str) -> str:
-    return urlencode([*((k, v) for k, v in query.multi_items() if k != "cursor"), ("cursor", cursor)])
+    return urlencode(
+        [*((k, v) for k, v in query.multi_items() if k != "cursor"), ("cursor", cursor)]
+    )
 
 
 def form_state(**values: str) -> FormState:

@@ -128,6 +128,4 @@ async def _team(session: AsyncSession, principal: Principal) -> Mapping[str, Any
     }
 
 
-PANELS = [
-    OverviewPanel("members", "Team", "members:read", "panels/members.html", _team, order=50)
-]
+PANELS = [OverviewPanel("members", "Team", "members:read", "panels/members.html", _team, order=50)]
