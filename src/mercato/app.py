@@ -25,6 +25,8 @@ from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
 from mercato.modules.identity import auth_router, tenants_router
+from mercato.modules.locations import router as locations_router
+from mercato.modules.webhooks import router as webhooks_router
 from mercato.settings import Settings, get_settings
 from mercato.web import mount_dashboard
 
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router.router)
     app.include_router(tenants_router.router)
     app.include_router(audit_router.router)
+    app.include_router(webhooks_router.router)
+    app.include_router(locations_router.router)
     mount_dashboard(app)
 
     def body_limit(path: str) -> int:

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from mercato import __version__
 from mercato.kernel.db import close_database, init_database
+from mercato.modules.recommendations.cli import reco_app
 from mercato.settings import get_settings
 
 app = typer.Typer(
@@ -136,6 +137,8 @@ def rotate_keys() -> None:
     kid = asyncio.run(_rotate())
     console.print(f"[green]new signing key {kid}[/green]; previous keys retire after 16 minutes")
 
+
+app.add_typer(reco_app, name="reco")
 
 if __name__ == "__main__":
     app()
