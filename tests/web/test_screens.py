@@ -36,9 +36,9 @@ class TestNavigation:
     @pytest.mark.parametrize(
         ("role", "visible", "hidden"),
         [
-            ("viewer", ["Overview"], ["Members &amp; roles", "API keys", "Audit log"]),
-            ("manager", ["Overview", "Members &amp; roles"], ["API keys", "Audit log"]),
-            ("admin", ["Overview", "Members &amp; roles", "API keys", "Audit log"], []),
+            ("viewer", ["Overview", "Locations"], ["Members &amp; roles", "API keys", "Webhooks"]),
+            ("manager", ["Overview", "Members &amp; roles"], ["API keys", "Audit log", "Webhooks"]),
+            ("admin", ["Members &amp; roles", "API keys", "Webhooks", "Audit log"], []),
         ],
     )
     async def test_each_role_sees_only_the_screens_it_may_open(
@@ -313,8 +313,10 @@ class TestOverview:
         viewer = await add_member(client, owner, tenant, "viewer")
         dashboard = await signed_in(client, viewer)
         page = await dashboard.get(f"/app/t/{tenant}")
-        assert "kpi-value" not in page.text
-        assert "appear here as those capabilities" in page.text
+        assert "active locations" in page.text
+        assert "See locations" in page.text
+        for panel in ("panel-members", "panel-api_keys", "panel-activity"):
+            assert panel not in page.text
 
 
 async def test_static_files_are_cached_and_htmx_is_served(client) -> None:
