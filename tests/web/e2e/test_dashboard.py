@@ -72,7 +72,10 @@ async def test_log_in_see_the_overview_create_a_key_through_step_up_and_log_out(
 
     home = await _login(page, live_server)
     await page.get_by_role("heading", name="Nordic Home & Garden").wait_for()
-    assert await page.locator(".kpi-value").first.inner_text() == "1"
+    team = page.locator("section[aria-labelledby=panel-members] .kpi-value")
+    assert await team.inner_text() == "1"
+    locations = page.locator("section[aria-labelledby=panel-locations] .kpi-value")
+    assert int(await locations.inner_text()) > 0  # the demo's stores and warehouses
     assert await page.locator("svg.chart-bar").count() == 1
     await page.screenshot(path=screenshots / "overview.png", full_page=True)
 
