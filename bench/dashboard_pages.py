@@ -62,7 +62,9 @@ def main() -> None:
             "login page": "/app/login",
             "overview": home,
             "members": f"{home}/settings/members",
+            "locations": f"{home}/locations",
             "API keys": f"{home}/settings/api-keys",
+            "webhooks": f"{home}/settings/webhooks",
             "audit log": f"{home}/settings/audit",
         }
         baseline = statistics.median(timed(client, "/health", args.rounds))
