@@ -31,6 +31,7 @@ from mercato.modules.recommendations import router as recommendations_router
 from mercato.modules.webhooks import router as webhooks_router
 from mercato.modules.widgets import router as widgets_router
 from mercato.settings import Settings, get_settings
+from mercato.web import mount_dashboard
 
 BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(experiments_router.router)
     app.include_router(widgets_router.router)
     app.include_router(widgets_router.sdk_router)
+    mount_dashboard(app)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):
