@@ -30,6 +30,7 @@ from mercato.modules.locations import router as locations_router
 from mercato.modules.recommendations import router as recommendations_router
 from mercato.modules.webhooks import router as webhooks_router
 from mercato.modules.widgets import router as widgets_router
+from mercato.modules.widgets.beacon import BeaconEvents
 from mercato.settings import Settings, get_settings
 from mercato.web import mount_dashboard
 
@@ -136,5 +137,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
+    app.add_middleware(BeaconEvents)
     app.add_middleware(RequestContextMiddleware)
     return app
