@@ -24,7 +24,11 @@ from mercato.kernel.middleware import (
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
+from mercato.modules.content import router as content_router
+from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import auth_router, tenants_router
+from mercato.modules.notifications import router as notifications_router
+from mercato.modules.platform import router as platform_router
 from mercato.settings import Settings, get_settings
 
 BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
@@ -99,6 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router.router)
     app.include_router(tenants_router.router)
     app.include_router(audit_router.router)
+    app.include_router(feedback_router.router)
+    app.include_router(content_router.router)
+    app.include_router(notifications_router.router)
+    app.include_router(platform_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):
