@@ -5,7 +5,7 @@
 | finished jobs (procrastinate) and `job_failure` | 90 days | `MERCATO_JOB_HISTORY_DAYS` |
 | sent or failed mail (`mail_outbox`) | 1 year | `MERCATO_MAIL_HISTORY_DAYS` |
 | notification delivery log | 1 year | `MERCATO_NOTIFICATION_HISTORY_DAYS` |
-| behavioural events | 2 years | per tenant `event_retention_days`, else `MERCATO_EVENT_RETENTION_DAYS` |
+| behavioural events | 2 years | tenant `event_retention_days`, or `MERCATO_EVENT_RETENTION_DAYS` |
 
 Queued mail and unfinished jobs are never deleted. Events belong to the tracking module:
 they are expired through `platform_expire_events`, which calls its
