@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from mercato.kernel.db import Database
 from mercato.kernel.errors import ValidationFailed
@@ -105,7 +112,7 @@ def export_tenant_command(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:
-        bars: dict[str, int] = {}
+        bars: dict[str, TaskID] = {}
 
         def advance(table: str, rows: int, total: int) -> None:
             if table not in bars:

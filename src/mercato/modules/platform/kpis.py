@@ -64,5 +64,6 @@ async def pilot_kpis(session: AsyncSession, operator: Principal, *, days: int) -
         category_mapping=mapping,
         satisfaction_rate=_share(row.feedback_satisfied, row.feedback_count),
         feedback_count=row.feedback_count,
+        feedback_satisfied=row.feedback_satisfied,
         events_ingested=row.events_ingested,
     )

@@ -68,4 +68,5 @@ class PilotKpis(BaseModel):
     category_mapping: CategoryMapping | None
     satisfaction_rate: float | None = Field(description="Share of feedback rated 4 or 5")
     feedback_count: int
+    feedback_satisfied: int
     events_ingested: int | None
