@@ -159,3 +159,17 @@ async def test_storefronts_see_only_live_published_pages(client) -> None:
     assert scheduled.json()["is_live"] is False
     # Staff tokens read pages through the staff routes; the public route is for keys.
     assert (await client.get(f"{public}/live", headers=owner.headers)).status_code == 403
+
+
+async def test_required_fields_cannot_be_cleared(client) -> None:
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    await _create(client, tenant, owner.headers, slug="keep", title="Keep")
+    response = await client.patch(
+        f"/api/v1/tenants/{tenant}/pages/keep", json={"title": None}, headers=owner.headers
+    )
+    assert response.status_code == 422
+    cleared_seo = await client.patch(
+        f"/api/v1/tenants/{tenant}/pages/keep", json={"seo_title": None}, headers=owner.headers
+    )
+    assert cleared_seo.status_code == 200

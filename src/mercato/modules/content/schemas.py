@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
 PageStatus = Literal["draft", "published", "archived"]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -40,7 +40,16 @@ class PageCreate(PageFields):
 
 
 class PageUpdate(PageFields):
-    pass
+    @model_validator(mode="after")
+    def _required_fields_stay_set(self) -> PageUpdate:
+        cleared = [
+            name
+            for name in ("slug", "title", "body", "status", "noindex")
+            if name in self.model_fields_set and getattr(self, name) is None
+        ]
+        if cleared:
+            raise ValueError(f"{', '.join(cleared)} cannot be null")
+        return self
 
 
 class PageRead(BaseModel):

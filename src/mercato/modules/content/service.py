@@ -175,9 +175,6 @@ async def update_page(
     changes = body.model_dump(exclude_unset=True)
     if changes.get("slug") not in (None, page.slug):
         await _slug_free(session, changes["slug"])
-    for required in ("slug", "title", "body", "status", "noindex"):
-        if required in changes and changes[required] is None:
-            del changes[required]
     before = _snapshot(page)
     _apply(page, changes)
     after = _snapshot(page)

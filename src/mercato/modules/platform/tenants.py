@@ -112,8 +112,9 @@ async def list_tenants(
     return TenantPage([_read(t, usage[t.id]) for t in rows], next_cursor)
 
 
-async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
-    tenant = await session.get(Tenant, tenant_id, with_for_update=True)
+async def _tenant(session: AsyncSession, tenant_id: uuid.UUID, *, lock: bool = True) -> Tenant:
+    """The tenant, row-locked by default so two operators' changes serialise."""
+    tenant = await session.get(Tenant, tenant_id, with_for_update=lock)
     if tenant is None:
         raise NotFound("No such tenant")
     return tenant
@@ -122,7 +123,7 @@ async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
 async def get_tenant(
     session: AsyncSession, operator: Principal, tenant_id: uuid.UUID
 ) -> OperatorTenantRead:
-    tenant = await _tenant(session, tenant_id)
+    tenant = await _tenant(session, tenant_id, lock=False)
     return _read(tenant, (await _usage(session, [tenant.id]))[tenant.id])
 
 
