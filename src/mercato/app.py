@@ -24,9 +24,13 @@ from mercato.kernel.middleware import (
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
+from mercato.modules.content import router as content_router
 from mercato.modules.experiments import router as experiments_router
+from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import auth_router, tenants_router
 from mercato.modules.locations import router as locations_router
+from mercato.modules.notifications import router as notifications_router
+from mercato.modules.platform import router as platform_router
 from mercato.modules.recommendations import router as recommendations_router
 from mercato.modules.webhooks import router as webhooks_router
 from mercato.modules.widgets import router as widgets_router
@@ -112,6 +116,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(experiments_router.router)
     app.include_router(widgets_router.router)
     app.include_router(widgets_router.sdk_router)
+    app.include_router(feedback_router.router)
+    app.include_router(content_router.router)
+    app.include_router(notifications_router.router)
+    app.include_router(platform_router.router)
     mount_dashboard(app)
 
     def body_limit(path: str) -> int:

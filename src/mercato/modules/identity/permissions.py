@@ -51,6 +51,7 @@ _MANAGER = _SALES_REP | {
     "content:write",
     "tasks:manage",
     "members:read",
+    "notifications:read",
 }
 _ADMIN = _MANAGER | {
     "tenant:write",
@@ -63,6 +64,7 @@ _ADMIN = _MANAGER | {
     "webhooks:write",
     "refunds:write",
     "audit:read",
+    "notifications:write",
 }
 _OWNER = _ADMIN | {"tenant:delete", "tenant:suspend", "members:owners"}
 
@@ -91,6 +93,7 @@ _SECRET_READ = {
     "content:read",
     "feedback:read",
     "tasks:read",
+    "notifications:read",
 }
 _SECRET_WRITE = _SECRET_READ | {
     "catalog:write",
