@@ -1,7 +1,7 @@
 """personalization: recommendation model versions, experiments, widget configs
 
 Revision ID: 0060_personalization
-Revises: 0004_locations
+Revises: 0030_operations
 Create Date: 2026-11-23 12:33:33.078999+00:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from mercato.kernel.rls import enable_tenant_rls
 
 revision: str = "0060_personalization"
-down_revision: str | Sequence[str] | None = "0004_locations"
+down_revision: str | Sequence[str] | None = "0030_operations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
