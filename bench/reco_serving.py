@@ -197,7 +197,7 @@ async def drive(
 ) -> Table:
     from urllib.parse import urlencode
 
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
 
     users = [f"u{n}" for n in range(0, 20_000, 7)]
     url = f"/api/v1/tenants/{tenant}/recommendations?"
@@ -220,7 +220,8 @@ async def drive(
     misses, miss_rate = await paced(miss, args.miss_rate, args.seconds / 2)
     await http.close()
 
-    redis = Redis.from_url(redis_url)
+    # The same number of connections as the HTTP client, waiting for a free one the same way.
+    redis = Redis(connection_pool=BlockingConnectionPool.from_url(redis_url, max_connections=32))
     await redis.set(f"mercato:{{{tenant}}}:bench:probe", b"x" * 2000)
 
     async def redis_get(number: int) -> None:

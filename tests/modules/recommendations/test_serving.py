@@ -157,3 +157,16 @@ async def test_the_registry_keeps_a_bounded_number_of_models(client, shop_files)
         assert loaded is not None
         assert loaded.version == 1
     assert len(registry) == 2
+
+
+async def test_a_catalog_change_makes_cached_lists_stale(client, shop_files) -> None:
+    from mercato.kernel.events import subscribers
+    from mercato.modules.recommendations.cache import current_generation
+    from mercato.modules.recommendations.jobs import drop_cached_lists
+
+    for event in ("product.created", "product.updated", "product.deleted"):
+        assert "mercato.modules.recommendations.jobs.drop_cached_lists" in subscribers(event)
+    _, tenant, _ = await _tenant(client)
+    before = await current_generation(uuid.UUID(tenant))
+    await drop_cached_lists(uuid.UUID(tenant), {"product_ids": ["oak-chair"]})
+    assert await current_generation(uuid.UUID(tenant)) == (before or 0) + 1
