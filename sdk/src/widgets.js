@@ -43,7 +43,8 @@ function widgetNode(widget, result, client, placement) {
   };
   const items = result.data.slice(0, widget.max_items).map((item) => {
     const parts = [];
-    if (item.image_url) parts.push(element("img", { src: item.image_url, alt: item.name, loading: "lazy" }));
+    if (item.image_url)
+      parts.push(element("img", { src: new URL(item.image_url, client.options.api).href, alt: item.name, loading: "lazy" }));
     parts.push(element("b", { textContent: item.name }));
     if (widget.show_price && item.price != null)
       parts.push(element("small", { textContent: `${item.price}${item.currency ? " " + item.currency : ""}` }));
