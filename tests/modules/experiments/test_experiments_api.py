@@ -135,3 +135,26 @@ async def test_a_running_experiment_decides_the_strategy_per_shopper(client) -> 
     )
     assert after.json()["experiment_id"] is None
     assert after.json()["strategy"] == "auto"
+
+
+async def test_a_draft_can_be_changed_or_deleted_but_a_started_one_cannot(client) -> None:
+    owner, url = await _shop(client)
+    draft = (await client.post(url, json=BODY, headers=owner.headers)).json()["id"]
+    changed = await client.patch(
+        f"{url}/{draft}",
+        json={"traffic_split": 80, "metric": "revenue_per_user"},
+        headers=owner.headers,
+    )
+    assert changed.status_code == 200
+    assert changed.json()["traffic_split"] == 80
+    assert changed.json()["metric"] == "revenue_per_user"
+    assert (await client.delete(f"{url}/{draft}", headers=owner.headers)).status_code == 204
+    assert (await client.get(f"{url}/{draft}", headers=owner.headers)).status_code == 404
+    started = (await client.post(url, json=BODY, headers=owner.headers)).json()["id"]
+    await client.post(f"{url}/{started}/start", headers=owner.headers)
+    refused = await client.patch(
+        f"{url}/{started}", json={"traffic_split": 10}, headers=owner.headers
+    )
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("experiment-not-draft")
+    assert (await client.delete(f"{url}/{started}", headers=owner.headers)).status_code == 409

@@ -5,17 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.security import Principal
-from mercato.modules.audit import record_audit
+from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.experiments import service
 from mercato.modules.experiments.schemas import (
     ExperimentCreate,
     ExperimentList,
     ExperimentRead,
     ExperimentResults,
+    ExperimentUpdate,
 )
 from mercato.modules.identity import require
 
@@ -56,6 +57,47 @@ async def get_experiment(
     return service.to_read(
         await service.get_experiment(session, principal.tenant_id, experiment_id)
     )
+
+
+@router.patch("/{experiment_id}", response_model=ExperimentRead)
+async def update_experiment(
+    experiment_id: uuid.UUID,
+    body: ExperimentUpdate,
+    principal: Writer,
+    session: DbSession,
+    meta: Meta,
+) -> ExperimentRead:
+    assert principal.tenant_id is not None
+    before = service.snapshot(
+        await service.get_experiment(session, principal.tenant_id, experiment_id)
+    )
+    experiment = await service.update_experiment(session, principal.tenant_id, experiment_id, body)
+    await record_audit(
+        session,
+        actor=principal,
+        action="experiment.updated",
+        target=f"experiment:{experiment.id}",
+        changes=field_changes(before, service.snapshot(experiment)),
+        meta=meta,
+    )
+    return service.to_read(experiment)
+
+
+@router.delete("/{experiment_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_experiment(
+    experiment_id: uuid.UUID, principal: Writer, session: DbSession, meta: Meta
+) -> Response:
+    assert principal.tenant_id is not None
+    experiment = await service.delete_experiment(session, principal.tenant_id, experiment_id)
+    await record_audit(
+        session,
+        actor=principal,
+        action="experiment.deleted",
+        target=f"experiment:{experiment.id}",
+        changes={"status": {"from": "draft", "to": None}},
+        meta=meta,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 async def _move(

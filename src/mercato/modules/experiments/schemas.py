@@ -29,6 +29,18 @@ class ExperimentCreate(BaseModel):
     )
 
 
+class ExperimentUpdate(BaseModel):
+    """Changes to a draft; a started experiment keeps its design so its results stay valid."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    placement: str | None = Field(default=None, pattern=PLACEMENT_PATTERN)
+    control_strategy: StrategyName | None = None
+    variant_strategy: StrategyName | None = None
+    traffic_split: int | None = Field(default=None, ge=0, le=100)
+    metric: Metric | None = None
+    sequential: bool | None = None
+
+
 class ExperimentRead(BaseModel):
     id: uuid.UUID
     name: str

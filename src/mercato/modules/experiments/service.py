@@ -27,6 +27,7 @@ from mercato.modules.experiments.schemas import (
     ExperimentList,
     ExperimentRead,
     ExperimentResults,
+    ExperimentUpdate,
     VariantResult,
 )
 from mercato.modules.experiments.statistics import VariantTotals, compare, metric_value
@@ -72,6 +73,40 @@ async def get_experiment(
     experiment = await session.get(Experiment, (tenant_id, experiment_id))
     if experiment is None:
         raise NotFound("No such experiment")
+    return experiment
+
+
+class NotADraft(Conflict):
+    slug, title = "experiment-not-draft", "Only a draft experiment can be changed or deleted"
+
+
+async def update_experiment(
+    session: AsyncSession, tenant_id: uuid.UUID, experiment_id: uuid.UUID, body: ExperimentUpdate
+) -> Experiment:
+    """Change a draft's design; 409 once it has started."""
+    experiment = await session.get(Experiment, (tenant_id, experiment_id), with_for_update=True)
+    if experiment is None:
+        raise NotFound("No such experiment")
+    if experiment.status != "draft":
+        raise NotADraft(f"The experiment is {experiment.status}")
+    for name, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(experiment, name, value)
+    await session.flush()
+    await session.refresh(experiment)
+    return experiment
+
+
+async def delete_experiment(
+    session: AsyncSession, tenant_id: uuid.UUID, experiment_id: uuid.UUID
+) -> Experiment:
+    """Delete a draft; a started experiment is completed instead, never deleted."""
+    experiment = await session.get(Experiment, (tenant_id, experiment_id), with_for_update=True)
+    if experiment is None:
+        raise NotFound("No such experiment")
+    if experiment.status != "draft":
+        raise NotADraft(f"The experiment is {experiment.status}; complete it instead")
+    await session.delete(experiment)
+    await session.flush()
     return experiment
 
 
