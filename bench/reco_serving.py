@@ -192,9 +192,37 @@ def p(latencies: list[float], q: float) -> float:
     return float(np.percentile(latencies, q))
 
 
+async def one_at_a_time(call: Callable[[int], Awaitable[None]], count: int) -> list[float]:
+    """Latency with nothing else in flight: what a request costs, without queueing."""
+    latencies = []
+    for number in range(count):
+        started = time.perf_counter()
+        await call(number)
+        latencies.append((time.perf_counter() - started) * 1000.0)
+    return latencies
+
+
+def latency_table(title: str, rows: list[tuple[str, float | None, list[float], str]]) -> Table:
+    table = Table(title=title)
+    for column in ("path", "req/s", "p50", "p95", "p99", "p95 / Redis GET p95", "target p95"):
+        table.add_column(column, justify="left" if column == "path" else "right")
+    base_p95 = p(rows[0][2], 95)
+    for name, rate, samples, target in rows:
+        table.add_row(
+            name,
+            "" if rate is None else f"{rate:,.0f}",
+            f"{p(samples, 50):.2f}",
+            f"{p(samples, 95):.2f}",
+            f"{p(samples, 99):.2f}",
+            f"{p(samples, 95) / base_p95:.1f}x",
+            target,
+        )
+    return table
+
+
 async def drive(
     port: int, tenant: str, key: str, redis_url: str, args: argparse.Namespace
-) -> Table:
+) -> list[Table]:
     from urllib.parse import urlencode
 
     from redis.asyncio import BlockingConnectionPool, Redis
@@ -211,14 +239,20 @@ async def drive(
         if await http.get(hot[number % len(hot)]) != 200:
             raise RuntimeError("recommendations failed")
 
+    miss_count = [0]
+
     async def miss(number: int) -> None:
-        params = {"user_id": users[number % len(users)], "placement": f"miss{number}"}
+        miss_count[0] += 1
+        params = {"user_id": users[miss_count[0] % len(users)], "placement": f"m{miss_count[0]}"}
         if await http.get(url + urlencode(params)) != 200:
             raise RuntimeError("recommendations failed")
 
-    hits, hit_rate = await paced(hit, args.rate, args.seconds)
-    misses, miss_rate = await paced(miss, args.miss_rate, args.seconds / 2)
-    await http.close()
+    async def widget(number: int) -> None:
+        if await http.get(f"/api/v1/tenants/{tenant}/widgets/home") != 200:
+            raise RuntimeError("widget read failed")
+
+    async def health(number: int) -> None:
+        await http.get("/health")
 
     # The same number of connections as the HTTP client, waiting for a free one the same way.
     redis = Redis(connection_pool=BlockingConnectionPool.from_url(redis_url, max_connections=32))
@@ -227,30 +261,35 @@ async def drive(
     async def redis_get(number: int) -> None:
         await redis.get(f"mercato:{{{tenant}}}:bench:probe")
 
+    quiet = 300
+    alone = [
+        ("plain Redis GET (baseline)", None, await one_at_a_time(redis_get, quiet), ""),
+        ("GET /health (no auth, no I/O)", None, await one_at_a_time(health, quiet), ""),
+        (
+            "GET {T}/widgets/home (auth + Redis cache)",
+            None,
+            await one_at_a_time(widget, quiet),
+            "",
+        ),
+        ("recommendations, cache hit", None, await one_at_a_time(hit, quiet), "< 10"),
+        ("recommendations, cache miss", None, await one_at_a_time(miss, quiet // 3), "< 50"),
+    ]
+    hits, hit_rate = await paced(hit, args.rate, args.seconds)
+    misses, miss_rate = await paced(miss, args.miss_rate, args.seconds / 2)
+    await http.close()
     plain, redis_rate = await paced(redis_get, args.rate, args.seconds / 4)
     await redis.delete(f"mercato:{{{tenant}}}:bench:probe")
     await redis.aclose()
 
-    table = Table(title="GET {T}/recommendations latency (ms)")
-    for column in ("path", "req/s", "p50", "p95", "p99", "p95 / Redis GET p95", "target p95"):
-        table.add_column(column, justify="left" if column == "path" else "right")
-    base_p95 = p(plain, 95)
-    rows = (
+    loaded = [
         ("plain Redis GET (baseline)", redis_rate, plain, ""),
-        ("cache hit", hit_rate, hits, "< 10"),
-        ("cache miss", miss_rate, misses, "< 50"),
-    )
-    for name, rate, samples, target in rows:
-        table.add_row(
-            name,
-            f"{rate:,.0f}",
-            f"{p(samples, 50):.2f}",
-            f"{p(samples, 95):.2f}",
-            f"{p(samples, 99):.2f}",
-            f"{p(samples, 95) / base_p95:.1f}x",
-            target,
-        )
-    return table
+        (f"recommendations, cache hit, offered {args.rate:g}/s", hit_rate, hits, "< 10"),
+        (f"recommendations, cache miss, offered {args.miss_rate:g}/s", miss_rate, misses, "< 50"),
+    ]
+    return [
+        latency_table("one request at a time (ms)", alone),
+        latency_table("open-loop load at a fixed rate (ms)", loaded),
+    ]
 
 
 async def fit(tenant: str, products: int, events_count: int) -> None:
@@ -327,7 +366,8 @@ def main() -> None:
             env=env,
             check=True,
         )
-        console.print(asyncio.run(drive(port, tenant, key, args.redis, args)))
+        for table in asyncio.run(drive(port, tenant, key, args.redis, args)):
+            console.print(table)
     except Exception:
         console.print(f"server log: {data_dir / 'server.log'}, exit code {server.poll()}")
         raise
