@@ -24,7 +24,9 @@ from mercato.kernel.middleware import (
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
+from mercato.modules.catalog import router as catalog_router
 from mercato.modules.identity import auth_router, tenants_router
+from mercato.modules.media import router as media_router
 from mercato.settings import Settings, get_settings
 
 BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
@@ -99,6 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router.router)
     app.include_router(tenants_router.router)
     app.include_router(audit_router.router)
+    app.include_router(catalog_router.router)
+    app.include_router(media_router.router)
+    app.include_router(media_router.public_router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):
