@@ -194,7 +194,10 @@ def upgrade() -> None:
             "search_vector",
             postgresql.TSVECTOR(),
             sa.Computed(
-                "setweight(to_tsvector('english'::regconfig, coalesce(name, '')), 'A') || setweight(to_tsvector('english'::regconfig, coalesce(brand, '')), 'B') || setweight(to_tsvector('english'::regconfig, coalesce(category_path, '')), 'C') || setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'D')",
+                "setweight(to_tsvector('english'::regconfig, coalesce(name, '')), 'A') || "
+                "setweight(to_tsvector('english'::regconfig, coalesce(brand, '')), 'B') || "
+                "setweight(to_tsvector('english'::regconfig, coalesce(category_path, '')), 'C') || "
+                "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'D')",
                 persisted=True,
             ),
             nullable=False,

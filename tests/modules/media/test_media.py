@@ -86,9 +86,7 @@ async def test_another_tenants_media_is_404_on_every_address(client) -> None:
     media_id = body["id"]
     path = body["url"].replace("http://127.0.0.1:8000", "")
     assert (await client.get(path)).status_code == 200
-    assert (
-        await client.get(path.replace(shop.tenant_id, other.tenant_id))
-    ).status_code == 404
+    assert (await client.get(path.replace(shop.tenant_id, other.tenant_id))).status_code == 404
     assert (
         await client.get(f"{other.base}/media/{media_id}", headers=other.owner.headers)
     ).status_code == 404

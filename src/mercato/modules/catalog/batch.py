@@ -42,19 +42,25 @@ class ValidRow:
 
 
 def validate_rows(
-    rows: Sequence[Mapping[str, Any]], *, first_index: int = 0
+    rows: Sequence[Mapping[str, Any]], *, indexes: Sequence[int] | None = None
 ) -> tuple[list[ValidRow], list[BatchFailure]]:
-    """Valid rows (the last occurrence of a repeated product_id wins) and failures."""
+    """Valid rows (the last occurrence of a repeated product_id wins) and failures.
+
+    Rows are reported by their position in `rows`, or by `indexes[position]` when given
+    (an import numbers rows by their place in the file).
+    """
     valid: dict[str, ValidRow] = {}
     failed: list[BatchFailure] = []
-    for offset, raw in enumerate(rows):
-        index = first_index + offset
+    for position, raw in enumerate(rows):
+        index = indexes[position] if indexes is not None else position
         product_id = raw.get("product_id") if isinstance(raw, Mapping) else None
         label = product_id if isinstance(product_id, str) else None
         try:
             item = ProductCreate.model_validate(raw)
         except PydanticValidationError as exc:
-            failed.append(BatchFailure(index=index, product_id=label, errors=validation_errors(exc)))
+            failed.append(
+                BatchFailure(index=index, product_id=label, errors=validation_errors(exc))
+            )
             continue
         if item.product_id is None:
             error = field_error("product_id", "each item needs its product_id", "missing")
@@ -127,7 +133,9 @@ async def upsert_batch(
     valid, failed = validate_rows(rows)
     created = updated = 0
     for start in range(0, len(valid), chunk_size):
-        outcome, rejected = await write_chunk(database, tenant_id, valid[start : start + chunk_size])
+        outcome, rejected = await write_chunk(
+            database, tenant_id, valid[start : start + chunk_size]
+        )
         created += len(outcome.created)
         updated += len(outcome.updated)
         failed += rejected

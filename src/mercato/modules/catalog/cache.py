@@ -56,7 +56,7 @@ class ProductSnapshot:
         return json.dumps(data, separators=(",", ":")).encode()
 
     @classmethod
-    def from_json(cls, raw: bytes) -> ProductSnapshot:
+    def from_json(cls, raw: bytes | str) -> ProductSnapshot:
         data: dict[str, Any] = json.loads(raw)
         data["price"] = Decimal(data["price"])
         if data["sale_price"] is not None:

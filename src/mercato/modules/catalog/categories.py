@@ -94,7 +94,9 @@ async def _by_lower_path(
     return {path.lower(): CategoryRef(id_, path) for id_, path in rows}
 
 
-async def subtree_ids(session: AsyncSession, tenant_id: uuid.UUID, category: str) -> list[uuid.UUID]:
+async def subtree_ids(
+    session: AsyncSession, tenant_id: uuid.UUID, category: str
+) -> list[uuid.UUID]:
     """Ids of a category (given by id or by path) and all its descendants; [] if unknown."""
     try:
         root = await session.get(Category, (tenant_id, uuid.UUID(category)))
@@ -113,7 +115,9 @@ async def subtree_ids(session: AsyncSession, tenant_id: uuid.UUID, category: str
     return list(rows)
 
 
-async def get_category(session: AsyncSession, tenant_id: uuid.UUID, category_id: uuid.UUID) -> Category:
+async def get_category(
+    session: AsyncSession, tenant_id: uuid.UUID, category_id: uuid.UUID
+) -> Category:
     category = await session.get(Category, (tenant_id, category_id))
     if category is None:
         raise NotFound("No such category")

@@ -116,7 +116,8 @@ async def put_product(
 async def _write(
     session: AsyncSession, principal: Principal, item: ProductCreate, meta: RequestMeta
 ) -> tuple[Product, bool]:
-    assert principal.tenant_id is not None and item.product_id is not None
+    assert principal.tenant_id is not None
+    assert item.product_id is not None
     before = await _live_body(session, principal.tenant_id, item.product_id)
     outcome = await upsert_products(session, principal.tenant_id, [item])
     product = await get_product(session, principal.tenant_id, item.product_id)

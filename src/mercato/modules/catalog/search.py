@@ -153,8 +153,10 @@ def _ordered(
     pid = Product.product_id
     if sort == "relevance" and rank is not None:
         if after is not None:
-            key = cast(literal(after[0]), REAL)
-            statement = statement.where(or_(rank < key, and_(rank == key, pid > after[1])))
+            rank_key = cast(literal(after[0]), REAL)
+            statement = statement.where(
+                or_(rank < rank_key, and_(rank == rank_key, pid > after[1]))
+            )
         return statement.order_by(rank.desc(), pid)
     column: Any = {"price_asc": Product.current_price, "price_desc": Product.current_price}.get(
         sort, Product.created_at

@@ -69,7 +69,7 @@ UPSERT_SQL = text(
     )
     SELECT w.product_id, pr.product_id IS NOT NULL AS existed
     FROM written w LEFT JOIN prior pr ON pr.product_id = w.product_id
-    """
+    """  # noqa: S608
 )
 
 

@@ -98,7 +98,7 @@ def process_image(data: bytes) -> ProcessedImage:
         with Image.open(io.BytesIO(data), formats=[source]) as opened:
             width, height = opened.size
             if width * height > MAX_PIXELS:
-                raise ImageTooLarge(f"{width}×{height} is over {MAX_PIXELS:,} pixels")
+                raise ImageTooLarge(f"{width}x{height} is over {MAX_PIXELS:,} pixels")
             opened.seek(0)
             image = ImageOps.exif_transpose(opened)
             image.load()
