@@ -41,7 +41,7 @@ def product_read(product: Product) -> ProductRead:
         price=product.price,
         currency=product.currency,
         sale_price=product.sale_price,
-        current_price=product.current_price,
+        current_price=product.sale_price if product.sale_price is not None else product.price,
         category=product.category_path,
         category_id=product.category_id,
         brand=product.brand,

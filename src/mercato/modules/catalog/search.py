@@ -1,5 +1,12 @@
 """Product listing and search: filters, typo-tolerant full text, stable cursors, facets.
 
+Why full text goes through `catalog_text_search()`: under row-level security PostgreSQL
+only uses an index for leakproof operators, and `@@` is not one, so a plain query on
+`product` scans every row. That SQL function (see the catalog migration) runs as a
+reader role whose policy lets the GIN index work, and returns (product_id, rank) only
+for the transaction's own tenant (`app.tenant_id`); products themselves are then read
+under RLS as usual. Likewise prices are compared as the bigint `price_key`.
+
 Full text runs on the weighted `search_vector` (name A, brand B, category C, description
 D). Each query word that is not in the tenant's vocabulary (`catalog_term`) is widened
 with its nearest vocabulary words by trigram distance (a GiST KNN lookup), kept only
@@ -9,6 +16,7 @@ The last word is also matched as a prefix for search-as-you-type.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -16,13 +24,27 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import REAL, ColumnElement, Select, and_, cast, func, literal, or_, select, text
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy import (
+    REAL,
+    BigInteger,
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.modules.catalog.categories import subtree_ids
-from mercato.modules.catalog.models import Product
+from mercato.modules.catalog.models import PRICE_KEY_SCALE, Product
 from mercato.modules.catalog.products import product_read
 from mercato.modules.catalog.schemas import FacetCount, Facets, ProductList, Sort
 
@@ -126,9 +148,11 @@ async def _filters(
     if query.brand and skip != "brand":
         conditions.append(Product.brand == query.brand)
     if query.min_price is not None:
-        conditions.append(Product.current_price >= query.min_price)
+        low = math.ceil(query.min_price * PRICE_KEY_SCALE)
+        conditions.append(Product.price_key >= literal(low, BigInteger))
     if query.max_price is not None:
-        conditions.append(Product.current_price <= query.max_price)
+        high = math.floor(query.max_price * PRICE_KEY_SCALE)
+        conditions.append(Product.price_key <= literal(high, BigInteger))
     if query.available is not None:
         conditions.append(Product.available.is_(query.available))
     return conditions
@@ -139,7 +163,7 @@ def _position(sort: Sort, cursor: dict[str, Any]) -> tuple[Any, str]:
         raise ValueError("the cursor belongs to another sort order")
     key: Any = cursor["k"]
     if sort in ("price_asc", "price_desc"):
-        key = Decimal(str(key))
+        key = int(key)
     elif sort == "newest":
         key = datetime.fromisoformat(key)
     else:
@@ -158,12 +182,12 @@ def _ordered(
                 or_(rank < rank_key, and_(rank == rank_key, pid > after[1]))
             )
         return statement.order_by(rank.desc(), pid)
-    column: Any = {"price_asc": Product.current_price, "price_desc": Product.current_price}.get(
+    column: Any = {"price_asc": Product.price_key, "price_desc": Product.price_key}.get(
         sort, Product.created_at
     )
     ascending = sort == "price_asc"
     if after is not None:
-        key = literal(after[0])
+        key = literal(after[0], BigInteger if column is Product.price_key else None)
         beyond = (column > key) if ascending else (column < key)
         tie = (pid > after[1]) if ascending else (pid < after[1])
         statement = statement.where(or_(beyond, and_(column == key, tie)))
@@ -176,8 +200,27 @@ def _cursor_key(sort: Sort, product: Product, rank: float | None) -> Any:
     if sort == "relevance" and rank is not None:
         return rank
     if sort in ("price_asc", "price_desc"):
-        return str(product.current_price)
+        return product.price_key
     return product.created_at.isoformat()
+
+
+def text_matches(groups: list[list[str]]) -> Any:
+    """`catalog_text_search(query)` as a table of (product_id, rank) for the tenant."""
+    ts_query = func.to_tsquery(literal_column("'english'::regconfig"), tsquery_text(groups))
+    return (
+        func.catalog_text_search(ts_query)
+        .table_valued(column("product_id", Text), column("rank", REAL))
+        .alias("matches")
+    )
+
+
+def _select(columns: list[Any], matches: Any) -> Select[Any]:
+    statement = select(*columns)
+    if matches is not None:
+        statement = statement.select_from(matches).join(
+            Product, Product.product_id == matches.c.product_id
+        )
+    return statement
 
 
 async def list_products(
@@ -186,20 +229,17 @@ async def list_products(
     """One page of live products matching `query`, with facets when asked for."""
     size = clamp_limit(query.limit)
     groups = await query_words(session, tenant_id, query.q) if query.q else []
-    ts_query = func.to_tsquery(literal("english").cast(REGCONFIG), tsquery_text(groups))
-    matches = Product.search_vector.op("@@")(ts_query) if groups else None
+    matches = text_matches(groups) if groups else None
+    rank = matches.c.rank if matches is not None else None
     sort: Sort = query.sort or ("relevance" if groups else "newest")
-    if sort == "relevance" and not groups:
+    if sort == "relevance" and rank is None:
         sort = "newest"
-    rank = func.ts_rank(Product.search_vector, ts_query) if groups else None
     after = read_cursor(query.cursor, lambda c: _position(sort, c))
     conditions = await _filters(session, tenant_id, query)
     if conditions is None:
         return ProductList(data=[], next_cursor=None, facets=_empty_facets(query))
-    if matches is not None:
-        conditions.append(matches)
-    columns: list[Any] = [Product] if rank is None else [Product, rank.label("rank")]
-    statement = _ordered(select(*columns).where(*conditions), sort, rank, after)
+    columns: list[Any] = [Product] if rank is None else [Product, rank]
+    statement = _ordered(_select(columns, matches).where(*conditions), sort, rank, after)
     rows = list((await session.execute(statement.limit(size + 1))).all())
     next_cursor = None
     if len(rows) > size:
@@ -221,24 +261,22 @@ async def _facets(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     query: ProductQuery,
-    matches: ColumnElement[bool] | None,
+    matches: Any,
 ) -> Facets:
     """Counts per category path and per brand; each ignores its own filter, so a shopper
     who picked one brand still sees how many products the other brands have."""
     counted: dict[str, list[FacetCount]] = {}
-    for name, column in (("category", Product.category_path), ("brand", Product.brand)):
+    for name, facet in (("category", Product.category_path), ("brand", Product.brand)):
         conditions = await _filters(session, tenant_id, query, skip=name)
         if conditions is None:
             counted[name] = []
             continue
-        if matches is not None:
-            conditions.append(matches)
         count = func.count().label("n")
         rows = await session.execute(
-            select(column, count)
-            .where(*conditions, column.is_not(None))
-            .group_by(column)
-            .order_by(count.desc(), column)
+            _select([facet, count], matches)
+            .where(*conditions, facet.is_not(None))
+            .group_by(facet)
+            .order_by(count.desc(), facet)
             .limit(FACET_SIZE)
         )
         counted[name] = [FacetCount(value=value, count=n) for value, n in rows]
