@@ -46,6 +46,7 @@ class _Servers:
     server_url: str = ""
     database_name: str = ""
     data_dir: str = ""
+    log_file: str = ""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,6 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
     database_url, name = _create_database(server_url)
     _Servers.server_url, _Servers.database_name = server_url, name
     _Servers.data_dir = tempfile.mkdtemp(prefix="mercato-test-data-")
+    _Servers.log_file = str(Path(_Servers.data_dir) / "suite.log")
 
     os.environ.update(
         {
@@ -71,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "MERCATO_SECRET_KEY": TEST_SECRET,
             "MERCATO_LOG_FORMAT": "json",
             "MERCATO_LOG_LEVEL": "INFO",
+            "MERCATO_LOG_FILE": _Servers.log_file,
             # The suite makes thousands of calls from one address in minutes; tests of the
             # limits themselves set tight budgets explicitly.
             "MERCATO_RATE_LIMITS": json.dumps(
@@ -91,6 +94,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
     get_settings.cache_clear()
     upgrade(get_settings())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any log line of the whole suite holds a test secret or password."""
+    from tests.factories import PASSWORD
+
+    log = Path(_Servers.log_file)
+    if not log.exists():
+        return
+    leaks = [
+        line[:300]
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines()
+        if TEST_SECRET in line or PASSWORD in line
+    ]
+    if leaks:
+        session.config.get_terminal_writer().line(
+            "SECRETS IN LOGS:\n" + "\n".join(leaks[:20]), red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `run_last` inspect what the rest of the suite left behind."""
+    items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -1,7 +1,7 @@
 """catalog and media: categories, products, search vocabulary, imports, media assets
 
 Revision ID: 0010_catalog
-Revises: 0002_identity
+Revises: 0004_locations
 Create Date: 2026-11-23 12:19:17.097980+00:00
 """
 
@@ -34,7 +34,7 @@ END
 $$
 """
 revision: str = "0010_catalog"
-down_revision: str | Sequence[str] | None = "0002_identity"
+down_revision: str | Sequence[str] | None = "0004_locations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -26,7 +26,9 @@ from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
 from mercato.modules.catalog import router as catalog_router
 from mercato.modules.identity import auth_router, tenants_router
+from mercato.modules.locations import router as locations_router
 from mercato.modules.media import router as media_router
+from mercato.modules.webhooks import router as webhooks_router
 from mercato.settings import Settings, get_settings
 
 BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_router.router)
     app.include_router(media_router.router)
     app.include_router(media_router.public_router)
+    app.include_router(webhooks_router.router)
+    app.include_router(locations_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):

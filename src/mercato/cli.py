@@ -13,6 +13,7 @@ from rich.console import Console
 
 from mercato import __version__
 from mercato.kernel.db import close_database, init_database
+from mercato.modules.recommendations.cli import reco_app
 from mercato.settings import get_settings
 
 app = typer.Typer(
@@ -204,6 +205,8 @@ def import_products(
         console.print(f"every rejected row is listed in {report.rejected_file}")
         raise typer.Exit(1)
 
+
+app.add_typer(reco_app, name="reco")
 
 if __name__ == "__main__":
     app()

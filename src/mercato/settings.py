@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+    log_file: Path | None = Field(
+        default=None, description="Also append log lines (JSON) to this file."
+    )
     require_email_verification: bool = False
     smtp_url: SecretStr | None = Field(
         default=None,
@@ -86,6 +89,14 @@ class Settings(BaseSettings):
     oidc_scopes: str = "openid email profile"
 
     job_default_timeout_s: int = 1_800
+
+    webhook_retry_base_s: float = Field(
+        default=30.0, description="First retry delay of a failed webhook; doubles each attempt."
+    )
+    webhook_allow_private_targets: bool | None = Field(
+        default=None,
+        description="Allow webhook URLs on private or loopback addresses (default: not in prod).",
+    )
     inprocess_worker: bool = Field(
         default=False, description="Run the job worker inside each server process (demo mode)."
     )

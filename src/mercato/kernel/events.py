@@ -2,9 +2,10 @@
 
 A module announces `await emit(session, tenant_id, "order.created", {...})`; another
 module reacts with `@subscribe("order.created")` on an async handler taking
-`(tenant_id, payload)`. Each (event, handler) pair becomes its own job, so one failing
-handler is retried without re-running the others. Handlers must be idempotent: a job can
-run again after a crash.
+`(tenant_id, payload)`, or to every event with `@subscribe_all` on a handler taking
+`(tenant_id, event, payload)` (outbound webhooks). Each (event, handler) pair becomes its
+own job, so one failing handler is retried without re-running the others. Handlers must
+be idempotent: a job can run again after a crash.
 """
 
 from __future__ import annotations
@@ -18,12 +19,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.jobs import defer, task
 
 Handler = Callable[[uuid.UUID, dict[str, Any]], Awaitable[None]]
+AnyEventHandler = Callable[[uuid.UUID, str, dict[str, Any]], Awaitable[None]]
+Interest = Callable[[AsyncSession, uuid.UUID], Awaitable[bool]]
 
 _handlers: dict[str, dict[str, Handler]] = {}
+_all_handlers: dict[str, tuple[AnyEventHandler, Interest | None]] = {}
 
 
-def handler_name(handler: Handler) -> str:
+def handler_name(handler: Handler | AnyEventHandler) -> str:
     return f"{handler.__module__}.{handler.__qualname__}"
+
+
+def subscribe_all(
+    interested: Interest | None = None,
+) -> Callable[[AnyEventHandler], AnyEventHandler]:
+    """Register a handler for every event (it receives the event name too).
+
+    `interested(session, tenant_id)` is asked once per transaction and tenant at emit
+    time, so a tenant with nothing to deliver costs no job per event.
+    """
+
+    def register(handler: AnyEventHandler) -> AnyEventHandler:
+        _all_handlers[handler_name(handler)] = (handler, interested)
+        return handler
+
+    return register
 
 
 def subscribe(event: str) -> Callable[[Handler], Handler]:
@@ -37,14 +57,28 @@ def subscribe(event: str) -> Callable[[Handler], Handler]:
 
 
 def subscribers(event: str) -> list[str]:
-    return sorted(_handlers.get(event, {}))
+    return sorted([*_handlers.get(event, {}), *_all_handlers])
+
+
+async def _interested(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> bool:
+    _, interested = _all_handlers[name]
+    if interested is None:
+        return True
+    memo: dict[tuple[str, uuid.UUID], bool] = session.info.setdefault("event_interest", {})
+    if (name, tenant_id) not in memo:
+        memo[(name, tenant_id)] = await interested(session, tenant_id)
+    return memo[(name, tenant_id)]
 
 
 async def emit(
     session: AsyncSession, tenant_id: uuid.UUID, event: str, payload: dict[str, Any]
 ) -> int:
-    """Enqueue one delivery job per subscriber, inside the session's transaction."""
-    names = subscribers(event)
+    """Enqueue one delivery job per interested subscriber, inside the session's transaction."""
+    names = [
+        name
+        for name in subscribers(event)
+        if name not in _all_handlers or await _interested(session, tenant_id, name)
+    ]
     for name in names:
         await defer(
             session,
@@ -61,7 +95,12 @@ async def emit(
 async def deliver_event(
     *, event: str, handler: str, tenant_id: str, payload: dict[str, Any]
 ) -> None:
+    tenant = uuid.UUID(tenant_id)
     registered = _handlers.get(event, {}).get(handler)
-    if registered is None:
+    if registered is not None:
+        await registered(tenant, payload)
+        return
+    if handler not in _all_handlers:
         raise LookupError(f"no handler {handler} for {event} in this process")
-    await registered(uuid.UUID(tenant_id), payload)
+    any_event, _ = _all_handlers[handler]
+    await any_event(tenant, event, payload)

@@ -96,11 +96,16 @@ def periodic(cron: str, *, periodic_id: str = "") -> Callable[[Any], Any]:
     return job_app.periodic(cron=cron, periodic_id=periodic_id)
 
 
-async def defer(session: AsyncSession, job: Any, **kwargs: Any) -> int:
-    """Enqueue `job` in the session's transaction; returns the job id."""
+async def defer(
+    session: AsyncSession, job: Any, *, delay_s: float | None = None, **kwargs: Any
+) -> int:
+    """Enqueue `job` in the session's transaction (after `delay_s`); returns the job id."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    deferred: int = await job.configure(connection=raw.driver_connection).defer_async(**kwargs)
+    options: dict[str, Any] = {"connection": raw.driver_connection}
+    if delay_s:
+        options["schedule_in"] = {"seconds": delay_s}
+    deferred: int = await job.configure(**options).defer_async(**kwargs)
     return deferred
 
 

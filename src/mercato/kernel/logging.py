@@ -81,8 +81,23 @@ def configure_logging(settings: Settings) -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handlers: list[logging.Handler] = [handler]
+    if settings.log_file is not None:
+        file_handler = logging.FileHandler(settings.log_file, encoding="utf-8")
+        file_handler.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                foreign_pre_chain=shared,
+                processors=[
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer(),
+                ],
+            )
+        )
+        handlers.append(file_handler)
     root = logging.getLogger()
-    root.handlers = [handler]
+    for old in root.handlers:
+        old.close()
+    root.handlers = handlers
     root.setLevel(level)
     # uvicorn's own access log would duplicate ours (which carries the request id).
     logging.getLogger("uvicorn.access").handlers = []

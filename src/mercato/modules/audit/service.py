@@ -31,14 +31,21 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[s
 async def record_audit(
     session: AsyncSession,
     *,
-    tenant_id: uuid.UUID,
     actor: Principal | str,
     action: str,
     target: str | None = None,
     changes: Mapping[str, Any] | None = None,
     meta: RequestMeta | None = None,
+    tenant_id: uuid.UUID | None = None,
 ) -> None:
-    """Append an entry in the caller's transaction (it commits or rolls back with the change)."""
+    """Append an entry in the caller's transaction (it commits or rolls back with the change).
+
+    The tenant is the acting principal's unless given (system actors name it explicitly).
+    """
+    if tenant_id is None:
+        if isinstance(actor, str) or actor.tenant_id is None:
+            raise ValueError("record_audit needs a tenant: a tenant-scoped principal or tenant_id")
+        tenant_id = actor.tenant_id
     session.add(
         AuditEntry(
             tenant_id=tenant_id,

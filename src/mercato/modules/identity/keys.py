@@ -45,7 +45,6 @@ async def create_key(
     await session.flush()
     await record_audit(
         session,
-        tenant_id=principal.tenant_id,
         actor=principal,
         action="api_key.created",
         target=f"api_key:{key.id}",
@@ -86,7 +85,6 @@ async def revoke_key(
         await session.flush()
         await record_audit(
             session,
-            tenant_id=principal.tenant_id,
             actor=principal,
             action="api_key.revoked",
             target=f"api_key:{key.id}",

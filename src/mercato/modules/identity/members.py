@@ -94,7 +94,6 @@ async def add_member(
         await session.flush()
         await record_audit(
             session,
-            tenant_id=principal.tenant_id,
             actor=principal,
             action="member.added",
             target=f"user:{user.id}",
@@ -121,7 +120,6 @@ async def add_member(
     await session.flush()
     await record_audit(
         session,
-        tenant_id=principal.tenant_id,
         actor=principal,
         action="member.invited",
         target=f"email:{email}",
@@ -177,10 +175,8 @@ async def change_role(
         raise LastOwner("Make someone else an owner first")
     membership.role = role
     await session.flush()
-    assert principal.tenant_id is not None
     await record_audit(
         session,
-        tenant_id=principal.tenant_id,
         actor=principal,
         action="member.role_changed",
         target=f"user:{user_id}",
@@ -201,10 +197,8 @@ async def remove_member(
         raise LastOwner("The last owner cannot be removed")
     await session.delete(membership)
     await session.flush()
-    assert principal.tenant_id is not None
     await record_audit(
         session,
-        tenant_id=principal.tenant_id,
         actor=principal,
         action="member.removed",
         target=f"user:{user_id}",

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from mercato.kernel.timezones import TimeZoneName
 from mercato.modules.identity.permissions import Role
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -113,23 +114,10 @@ class TenantSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str | None = None
+    timezone: TimeZoneName | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     locale: str | None = None
     event_retention_days: int | None = Field(default=None, ge=30, le=3650)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
 
 class TenantUpdate(BaseModel):

@@ -84,7 +84,7 @@ def _encode(image: Image.Image, stored: str) -> bytes:
     elif stored == "WEBP":
         clean.save(buffer, "WEBP", quality=JPEG_QUALITY)
     else:
-        clean.save(buffer, "PNG", optimize=True)
+        clean.save(buffer, "PNG")
     return buffer.getvalue()
 
 
@@ -106,8 +106,12 @@ def process_image(data: bytes) -> ProcessedImage:
         raise UnsupportedImage("The image data is damaged or not what it claims") from exc
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    renditions = [Rendition("original", _encode(image, stored), *image.size)]
+    original = Rendition("original", _encode(image, stored), *image.size)
+    renditions = [original]
     for size in THUMBNAIL_SIZES:
+        if max(image.size) <= size:  # already small enough: the clean original serves
+            renditions.append(Rendition(str(size), original.data, *image.size))
+            continue
         thumbnail = image.copy()
         thumbnail.thumbnail((size, size), Image.Resampling.LANCZOS)
         renditions.append(Rendition(str(size), _encode(thumbnail, stored), *thumbnail.size))

@@ -1,0 +1,130 @@
+"""Recommendation model fit time and query latency on a synthetic shop.
+
+    .venv/bin/python bench/reco_fit.py [--products 100000] [--events 1000000]
+
+Each figure is printed next to an in-run baseline on the same data: fit time against
+`implicit` ALS with its defaults on the same shoppers x products matrix, query latency
+against ranking all products by ALS factors (what serving plain ALS costs per query).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from synthetic_shop import synthetic_shop
+
+from mercato.modules.recommendations.baselines import AlsBaseline, event_counts
+from mercato.modules.recommendations.interactions import InteractionData, build_interactions
+from mercato.modules.recommendations.strategies import (
+    STRATEGIES,
+    AutoStrategy,
+    Strategy,
+    create_strategy,
+)
+from mercato.modules.recommendations.strategies.taste_factors import available_cores
+
+T = TypeVar("T")
+
+
+def timed(action: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - started
+
+
+def percentiles_ms(query: Callable[[int], object], count: int) -> tuple[float, float]:
+    samples = []
+    for number in range(count):
+        started = time.perf_counter()
+        query(number)
+        samples.append((time.perf_counter() - started) * 1000.0)
+    return float(np.percentile(samples, 50)), float(np.percentile(samples, 95))
+
+
+def fit_table(data: InteractionData, build_s: float) -> tuple[AutoStrategy, AlsBaseline, Table]:
+    table = Table(title="fit (seconds)")
+    for column in ("step", "ours", "implicit ALS defaults", "ours / ALS"):
+        table.add_column(column, justify="left" if column == "step" else "right")
+    table.add_row("build interactions", f"{build_s:.2f}", "", "")
+    for name in STRATEGIES:
+        if name != AutoStrategy.name:
+            _, seconds = timed(lambda name=name: create_strategy(name).fit(data))
+            table.add_row(f"fit {name} alone", f"{seconds:.2f}", "", "")
+    auto = AutoStrategy()
+    _, auto_s = timed(lambda: auto.fit(data))
+    als, als_s = timed(lambda: AlsBaseline(data, event_counts(data)))
+    table.add_row(
+        "fit auto (every strategy)", f"{auto_s:.2f}", f"{als_s:.2f}", f"{auto_s / als_s:.2f}x"
+    )
+    total = build_s + auto_s
+    table.add_row("build + fit auto", f"{total:.2f}", f"{als_s:.2f}", f"{total / als_s:.2f}x")
+    return auto, als, table
+
+
+def latency_table(
+    data: InteractionData, auto: AutoStrategy, als: AlsBaseline, queries: int
+) -> Table:
+    rng = np.random.default_rng(1)
+    event_rows = rng.integers(1, len(data.events), queries)
+    on_screen = data.events.product[event_rows]
+    before = data.events.product[event_rows - 1]
+    shoppers = rng.integers(0, data.user_count, queries)
+    ids, user_ids = data.products.product_id, data.user_ids
+
+    def product_page(strategy: Strategy) -> Callable[[int], object]:
+        return lambda n: strategy.recommend(
+            product_id=str(ids[on_screen[n]]), recently_viewed=[str(ids[before[n]])], k=10
+        )
+
+    def for_you(strategy: Strategy) -> Callable[[int], object]:
+        return lambda n: strategy.recommend(user_id=str(user_ids[shoppers[n]]), k=10)
+
+    als_page = percentiles_ms(lambda n: als.similar(int(on_screen[n]), 10), queries)
+    als_user = percentiles_ms(lambda n: als.for_user(int(shoppers[n]), 10), queries)
+    table = Table(title=f"recommend, k=10 (ms over {queries:,} queries)")
+    for column in ("query", "ours p50", "ours p95", "ALS p50", "ALS p95", "p95 ours / ALS"):
+        table.add_column(column, justify="left" if column == "query" else "right")
+    strategies = [part for part in auto.parts if part.name in STRATEGIES]
+    for strategy in (*strategies, auto):
+        for label, query, reference in (
+            ("product page", product_page(strategy), als_page),
+            ("for you", for_you(strategy), als_user),
+        ):
+            p50, p95 = percentiles_ms(query, queries)
+            table.add_row(
+                f"{strategy.name}, {label}",
+                f"{p50:.3f}",
+                f"{p95:.3f}",
+                f"{reference[0]:.3f}",
+                f"{reference[1]:.3f}",
+                f"{p95 / reference[1]:.2f}x",
+            )
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Recommendation fit time and latency.")
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=2_000)
+    options = parser.parse_args()
+    console = Console()
+    events, catalog = synthetic_shop(options.products, options.events)
+    data, build_s = timed(lambda: build_interactions(events, catalog))
+    console.print(
+        f"synthetic shop: {len(catalog):,} products, {len(events):,} events, "
+        f"{data.user_count:,} shoppers; {available_cores()} cores"
+    )
+    auto, als, fits = fit_table(data, build_s)
+    console.print(fits)
+    console.print(latency_table(data, auto, als, options.queries))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Demo seed: the demo tenant's stores, branches and warehouse."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
+from mercato.modules.catalog.generator import generate_locations
+from mercato.modules.identity.models import Tenant
+from mercato.modules.locations.schemas import Geo, LocationWrite
+from mercato.modules.locations.service import upsert_location
+
+DEMO_SEED = 42
+
+
+async def seed_locations(context: DemoContext) -> None:
+    async with context.database.session() as lookup:
+        tenant_id = await lookup.scalar(select(Tenant.id).where(Tenant.slug == DEMO_TENANT_SLUG))
+    assert tenant_id is not None
+    async with context.database.tenant_session(tenant_id) as session:
+        for doc in generate_locations(DEMO_SEED):
+            geo = doc.get("geo")
+            await upsert_location(
+                session,
+                tenant_id,
+                str(doc["code"]),
+                LocationWrite(
+                    name=str(doc["name"]),
+                    kind=doc["kind"],
+                    address=doc.get("address"),
+                    timezone=doc.get("timezone"),
+                    geo=Geo(lat=geo["lat"], lon=geo["lon"]) if geo else None,
+                ),
+            )
+
+
+STEPS = [SeedStep("locations.demo_locations", 15, seed_locations)]

@@ -1,0 +1,175 @@
+"""`mercato reco …`: offline evaluation of the recommendation strategies.
+
+Heavy imports (numpy, scipy, implicit) happen inside the commands so that the rest of
+the `mercato` command starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mercato.settings import get_settings
+
+if TYPE_CHECKING:
+    from mercato.modules.recommendations.evaluation import HoldoutReport
+    from mercato.modules.recommendations.next_item import NextItemReport, NextItemScores
+
+reco_app = typer.Typer(
+    name="reco", help="Recommendation models: offline evaluation.", no_args_is_help=True
+)
+console = Console()
+errors = Console(stderr=True)
+
+BASELINES = ("most_popular", "implicit_als")
+
+
+class Dataset(StrEnum):
+    yoochoose = "yoochoose"
+    events = "events"
+
+
+def _report_path(out: Path | None, dataset: str) -> Path:
+    if out is not None:
+        return out
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return get_settings().data_dir / "evaluations" / f"{dataset}-{stamp}.json"
+
+
+def _save(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    console.print(f"saved [bold]{path}[/bold]")
+
+
+def _next_item_table(title: str, rows: list[NextItemScores], k: int, ours: str) -> Table:
+    table = Table(title=title)
+    table.add_column("method")
+    for column in (f"HR@{k}", f"MRR@{k}", "coverage", "queries", "ms/query"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        style = "bold green" if row.method == ours else ("cyan" if row.method in BASELINES else "")
+        table.add_row(
+            row.method,
+            f"{row.hit_rate:.4f}",
+            f"{row.mrr:.4f}",
+            f"{row.coverage:.3f}",
+            f"{row.queries:,}",
+            f"{row.milliseconds_per_query:.3f}",
+            style=style,
+        )
+    return table
+
+
+def _print_next_item(report: NextItemReport) -> None:
+    console.print(
+        f"{report.dataset}: {report.train_events:,} training clicks on "
+        f"{report.train_products:,} products; {report.test_sessions:,} test sessions, "
+        f"{report.positions:,} positions ({report.unseen_targets:,} targets unseen in training)"
+    )
+    ours = report.product_page_strategy
+    readings = (
+        ("all clicks (the published protocol)", report.all_clicks),
+        ("product page (product on screen excluded, repeat clicks skipped)", report.product_page),
+    )
+    for title, rows in readings:
+        console.print(_next_item_table(title, rows, report.k, ours))
+        by_method = {row.method: row for row in rows}
+        mine, als = by_method[ours], by_method["implicit_als"]
+        beaten = mine.hit_rate > als.hit_rate and mine.mrr > als.mrr
+        verdict = "[green]beats[/green]" if beaten else "[red]does not beat[/red]"
+        console.print(f"{ours} (auto's product-page source) {verdict} implicit ALS on both")
+    fits = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in report.fit_seconds.items())
+    console.print(f"fit: {fits}")
+
+
+def _print_holdout(report: HoldoutReport) -> None:
+    console.print(
+        f"{report.dataset}: {report.train_events:,} training events, "
+        f"{report.test_events:,} in the last {report.holdout_days:g} days; "
+        f"{report.users:,} returning shoppers evaluated"
+    )
+    k = report.k
+    table = Table(title=f"temporal holdout, 'for you' query, k={k}")
+    table.add_column("method")
+    for column in (f"HR@{k}", f"NDCG@{k}", f"MAP@{k}", "coverage", "ms/query"):
+        table.add_column(column, justify="right")
+    for row in report.scores:
+        table.add_row(
+            row.method,
+            f"{row.hit_rate:.4f}",
+            f"{row.ndcg:.4f}",
+            f"{row.map:.4f}",
+            f"{row.coverage:.3f}",
+            f"{row.milliseconds_per_query:.3f}",
+            style="cyan" if row.method in BASELINES else "",
+        )
+    console.print(table)
+
+
+@reco_app.command()
+def evaluate(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="yoochoose: the folder with the train/test files (or the train file); "
+            "events: a JSON Lines file of tracking events"
+        ),
+    ] = None,
+    dataset: Annotated[Dataset, typer.Option(help="What PATH holds")] = Dataset.yoochoose,
+    k: Annotated[int | None, typer.Option(help="List length (default 20 / 10)")] = None,
+    catalog: Annotated[
+        Path | None, typer.Option(help="events: a JSON Lines file of catalog products")
+    ] = None,
+    holdout_days: Annotated[float, typer.Option(help="events: days held out")] = 7.0,
+    out: Annotated[
+        Path | None, typer.Option(help="Where to save the JSON report (default: DATA_DIR)")
+    ] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="Evaluate a tenant's own events (not available yet)")
+    ] = None,
+) -> None:
+    """Score every strategy and two baselines (most-popular, implicit ALS) offline."""
+    if tenant is not None:
+        errors.print(
+            "[red]--tenant is not available yet:[/red] reading a tenant's events from the "
+            "database is not wired up. Export them as JSON Lines and run "
+            "`mercato reco evaluate --dataset events FILE`."
+        )
+        raise typer.Exit(code=2)
+    if path is None:
+        errors.print("[red]PATH is required[/red] (see --help)")
+        raise typer.Exit(code=2)
+    if dataset is Dataset.yoochoose:
+        from mercato.modules.recommendations.next_item import evaluate_next_item
+        from mercato.modules.recommendations.yoochoose import read_sample
+
+        try:
+            sample = read_sample(path)
+        except FileNotFoundError as missing:
+            errors.print(f"[red]{missing}[/red]")
+            raise typer.Exit(code=2) from missing
+        next_item = evaluate_next_item(sample.train, sample.test, k=k or 20, dataset="yoochoose")
+        _print_next_item(next_item)
+        _save(asdict(next_item), _report_path(out, dataset.value))
+        return
+    from mercato.modules.recommendations.evaluation import evaluate_holdout
+    from mercato.modules.recommendations.event_files import read_catalog_lines, read_event_lines
+
+    holdout = evaluate_holdout(
+        read_event_lines(path),
+        read_catalog_lines(catalog) if catalog else None,
+        holdout_days=holdout_days,
+        k=k or 10,
+        dataset=path.name,
+    )
+    _print_holdout(holdout)
+    _save(asdict(holdout), _report_path(out, dataset.value))

@@ -1,0 +1,1 @@
+"""Tracking: behavioural events, their import from GA4, and the shop simulator."""

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from mercato.cli import app
+
+from .shop import furniture, returning_shoppers
+
+runner = CliRunner()
+
+
+def _lines(path: Path, rows: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n\n", encoding="utf-8")
+    return path
+
+
+def test_tenant_evaluation_says_it_is_not_available_yet() -> None:
+    result = runner.invoke(app, ["reco", "evaluate", "--tenant", "acme"])
+    assert result.exit_code == 2
+    assert "not available yet" in result.output
+
+
+def test_a_missing_yoochoose_folder_is_reported(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["reco", "evaluate", "--dataset", "yoochoose", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "YooChoose sample not found" in result.output
+
+
+def test_an_event_file_is_evaluated_and_the_report_saved(tmp_path: Path) -> None:
+    events = _lines(tmp_path / "events.jsonl", returning_shoppers())
+    catalog = _lines(tmp_path / "catalog.jsonl", furniture())
+    out = tmp_path / "report.json"
+    result = runner.invoke(
+        app,
+        [
+            "reco",
+            "evaluate",
+            "--dataset",
+            "events",
+            str(events),
+            "--catalog",
+            str(catalog),
+            "--k",
+            "3",
+            "--holdout-days",
+            "7",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "NDCG@3" in result.output
+    report = json.loads(out.read_text())
+    assert report["k"] == 3
+    assert report["users"] == 30
+    assert {row["method"] for row in report["scores"]} >= {"auto", "most_popular", "implicit_als"}
