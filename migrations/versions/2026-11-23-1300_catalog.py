@@ -15,19 +15,20 @@ from mercato.kernel.rls import app_role, enable_tenant_rls
 
 # Keeps the tenant's search vocabulary (catalog_term) in step with product writes. One
 # statement-level call per INSERT/UPDATE statement, set-based over the transition table,
-# so a 1,000-row upsert costs one INSERT … SELECT, not a thousand trigger calls.
+# so a 1,000-row upsert costs one INSERT … SELECT, not a thousand trigger calls. Words
+# come from the 'simple' text-search parser (lower-cased, no stemming): C code, not regex.
 COLLECT_TERMS = """
 CREATE FUNCTION catalog_collect_terms() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO catalog_term (tenant_id, term)
-    SELECT DISTINCT n.tenant_id, w.term
-    FROM changed_rows n,
-         LATERAL regexp_split_to_table(
-             lower(concat_ws(' ', n.name, n.brand, n.category_path)), '[^[:alnum:]]+'
-         ) AS w(term)
-    WHERE n.deleted_at IS NULL
-      AND length(w.term) BETWEEN 3 AND 40
-      AND w.term ~ '[[:alpha:]]'
+    SELECT w.tenant_id, w.term
+    FROM (
+        SELECT DISTINCT n.tenant_id, t.lexeme AS term
+        FROM changed_rows n,
+             LATERAL unnest(to_tsvector('simple', concat_ws(' ', n.name, n.brand, n.category_path))) AS t
+        WHERE n.deleted_at IS NULL
+    ) AS w
+    WHERE length(w.term) BETWEEN 3 AND 40 AND w.term ~ '[[:alpha:]]'
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END

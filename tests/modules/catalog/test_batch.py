@@ -58,19 +58,19 @@ async def test_a_repeated_product_id_keeps_the_last_row(client) -> None:
 
 async def test_a_row_the_database_rejects_does_not_lose_its_chunk(client, monkeypatch) -> None:
     """Force one chunk to fail in PostgreSQL: it is retried row by row."""
+    from sqlalchemy import text
+
     from mercato.modules.catalog import upsert
 
     shop = await open_shop(client)
-    original = upsert.upsert_products
+    original = upsert.upsert_prepared
 
-    async def fragile(session, tenant_id, items):
-        if any(item.product_id == "poison" for item in items):
-            from sqlalchemy import text
-
+    async def fragile(session, tenant_id, prepared):
+        if '"poison"' in prepared.document:
             await session.execute(text("SELECT 1/0"))
-        return await original(session, tenant_id, items)
+        return await original(session, tenant_id, prepared)
 
-    monkeypatch.setattr("mercato.modules.catalog.batch.upsert_products", fragile)
+    monkeypatch.setattr("mercato.modules.catalog.batch.upsert_prepared", fragile)
     response = await client.post(
         f"{shop.base}/products/batch",
         json={"products": [_item("ok-1"), _item("poison"), _item("ok-2")]},

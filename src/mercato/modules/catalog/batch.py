@@ -8,6 +8,7 @@ Committed chunks stay committed even if a later chunk fails.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,11 +27,16 @@ from mercato.modules.catalog.schemas import (
     ProductCreate,
     validation_errors,
 )
-from mercato.modules.catalog.upsert import UpsertOutcome, upsert_products
+from mercato.modules.catalog.upsert import (
+    PreparedRows,
+    UpsertOutcome,
+    prepare_rows,
+    upsert_prepared,
+)
 
 log = get_logger("mercato.catalog.batch")
 
-DEFAULT_CHUNK = 1_000
+DEFAULT_CHUNK = 2_000
 
 ChunkHook = Callable[[AsyncSession, UpsertOutcome, list[BatchFailure]], Awaitable[None]]
 
@@ -82,11 +88,17 @@ async def write_chunk(
     rows: Sequence[ValidRow],
     *,
     hook: ChunkHook | None = None,
+    prepared: PreparedRows | None = None,
 ) -> tuple[UpsertOutcome, list[BatchFailure]]:
-    """Upsert `rows` in one transaction (the hook runs in it too, e.g. to record progress)."""
+    """Upsert `rows` in one transaction (the hook runs in it too, e.g. to record progress).
+
+    `prepared` is `prepare_rows` of the same rows when the caller encoded them already.
+    """
+    if prepared is None:
+        prepared = prepare_rows([row.item for row in rows])
     try:
         async with database.tenant_session(tenant_id) as session:
-            outcome = await upsert_products(session, tenant_id, [row.item for row in rows])
+            outcome = await upsert_prepared(session, tenant_id, prepared)
             if hook is not None:
                 await hook(session, outcome, [])
             return outcome, []
@@ -107,7 +119,7 @@ async def _write_row_by_row(
         for row in rows:
             try:
                 async with session.begin_nested():
-                    one = await upsert_products(session, tenant_id, [row.item])
+                    one = await upsert_prepared(session, tenant_id, prepare_rows([row.item]))
             except DBAPIError as exc:
                 message = str(exc.orig).splitlines()[0][:300] if exc.orig else "rejected"
                 error = field_error("product_id", f"the database rejected it: {message}", "db")
@@ -117,9 +129,39 @@ async def _write_row_by_row(
                 continue
             outcome.created += one.created
             outcome.updated += one.updated
+            outcome.unchanged += one.unchanged
         if hook is not None:
             await hook(session, outcome, failed)
     return outcome, failed
+
+
+def _superseded(rows: Sequence[Mapping[str, Any]]) -> list[BatchFailure]:
+    """Rows whose product_id appears again later in the batch (the later row wins)."""
+    last: dict[str, int] = {}
+    for index, raw in enumerate(rows):
+        product_id = raw.get("product_id") if isinstance(raw, Mapping) else None
+        if isinstance(product_id, str):
+            last[product_id] = index
+    failures = []
+    for index, raw in enumerate(rows):
+        product_id = raw.get("product_id") if isinstance(raw, Mapping) else None
+        if isinstance(product_id, str) and last[product_id] != index:
+            message = f"repeated at index {last[product_id]}, which replaces this row"
+            failures.append(
+                BatchFailure(
+                    index=index,
+                    product_id=product_id,
+                    errors=[field_error("product_id", message, "duplicate")],
+                )
+            )
+    return failures
+
+
+def _prepare(
+    rows: Sequence[Mapping[str, Any]], indexes: list[int]
+) -> tuple[list[ValidRow], list[BatchFailure], PreparedRows]:
+    valid, invalid = validate_rows([rows[i] for i in indexes], indexes=indexes)
+    return valid, invalid, prepare_rows([row.item for row in valid])
 
 
 async def upsert_batch(
@@ -129,16 +171,29 @@ async def upsert_batch(
     *,
     chunk_size: int = DEFAULT_CHUNK,
 ) -> BatchResult:
-    """`POST {T}/products/batch`: validate all rows, write valid ones chunk by chunk."""
-    valid, failed = validate_rows(rows)
+    """`POST {T}/products/batch`: validate every row, write valid ones chunk by chunk.
+
+    Validation and encoding of the next chunk run in a worker thread while PostgreSQL
+    writes the current one, so the two cores work at the same time.
+    """
+    failed = _superseded(rows)
+    skipped = {failure.index for failure in failed}
+    kept = [index for index in range(len(rows)) if index not in skipped]
+    chunks = [kept[start : start + chunk_size] for start in range(0, len(kept), chunk_size)]
     created = updated = 0
-    for start in range(0, len(valid), chunk_size):
-        outcome, rejected = await write_chunk(
-            database, tenant_id, valid[start : start + chunk_size]
+    upcoming = asyncio.create_task(asyncio.to_thread(_prepare, rows, chunks[0])) if chunks else None
+    for number in range(len(chunks)):
+        assert upcoming is not None
+        valid, invalid, prepared = await upcoming
+        upcoming = (
+            asyncio.create_task(asyncio.to_thread(_prepare, rows, chunks[number + 1]))
+            if number + 1 < len(chunks)
+            else None
         )
+        outcome, rejected = await write_chunk(database, tenant_id, valid, prepared=prepared)
         created += len(outcome.created)
-        updated += len(outcome.updated)
-        failed += rejected
+        updated += outcome.replaced
+        failed += invalid + rejected
     return BatchResult(
         created=created, updated=updated, failed=sorted(failed, key=lambda f: f.index)
     )

@@ -212,7 +212,7 @@ async def _import_chunk(
                 import_id=import_id,
                 chunk_no=chunk_no,
                 created=len(outcome.created),
-                updated=len(outcome.updated),
+                updated=outcome.replaced,
                 failed=len(unreadable) + len(invalid) + len(rejected),
             )
         )
@@ -220,7 +220,7 @@ async def _import_chunk(
 
     outcome, rejected = await write_chunk(database, tenant_id, valid, hook=record)
     report.created += len(outcome.created)
-    report.updated += len(outcome.updated)
+    report.updated += outcome.replaced
     report.failures += sorted([*unreadable, *invalid, *rejected], key=lambda f: f.index)
 
 
