@@ -25,7 +25,9 @@ BEGIN
     FROM (
         SELECT DISTINCT n.tenant_id, t.lexeme AS term
         FROM changed_rows n,
-             LATERAL unnest(to_tsvector('simple', concat_ws(' ', n.name, n.brand, n.category_path))) AS t
+             LATERAL unnest(
+                 to_tsvector('simple', concat_ws(' ', n.name, n.brand, n.category_path))
+             ) AS t
         WHERE n.deleted_at IS NULL
     ) AS w
     WHERE length(w.term) BETWEEN 3 AND 40 AND w.term ~ '[[:alpha:]]'
@@ -62,6 +64,55 @@ $$
 """
 
 
+# One page of a text search, filtered, sorted and cut inside the function, so only the
+# page's ids leave it. Sort and cursor fragments are constants picked by `sort`; every
+# value travels as a parameter (EXECUTE … USING), which also gives a plan per call.
+SEARCH_PAGE_FUNCTION = """
+CREATE FUNCTION catalog_search_page(
+    query tsquery, sort text, category_ids uuid[], brand_is text, min_key bigint,
+    max_key bigint, is_available boolean, page_size int, after_key text, after_id text
+)
+RETURNS TABLE (product_id text, rank real)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    -- Ranking costs a pass over every match: only the relevance order pays for it.
+    scored text := CASE sort WHEN 'relevance' THEN 'ts_rank(p.search_vector, $1)'
+        ELSE '0::real' END;
+    ordering text := CASE sort
+        WHEN 'price_asc' THEN 'p.price_key, p.product_id'
+        WHEN 'price_desc' THEN 'p.price_key DESC, p.product_id DESC'
+        WHEN 'newest' THEN 'p.created_at DESC, p.product_id DESC'
+        ELSE 'rank DESC, p.product_id' END;
+    beyond text := CASE sort
+        WHEN 'price_asc' THEN '(p.price_key, p.product_id) > ($9::bigint, $10)'
+        WHEN 'price_desc' THEN '(p.price_key, p.product_id) < ($9::bigint, $10)'
+        WHEN 'newest' THEN '(p.created_at, p.product_id) < ($9::timestamptz, $10)'
+        ELSE '(ts_rank(p.search_vector, $1) < $9::real OR '
+             '(ts_rank(p.search_vector, $1) = $9::real AND p.product_id > $10))' END;
+BEGIN
+    RETURN QUERY EXECUTE format(
+        'SELECT p.product_id, %s AS rank FROM public.product p '
+        'WHERE p.tenant_id = NULLIF(current_setting(''app.tenant_id'', true), '''')::uuid '
+        'AND p.deleted_at IS NULL AND p.search_vector @@ $1 '
+        'AND ($2::uuid[] IS NULL OR p.category_id = ANY($2)) '
+        'AND ($3::text IS NULL OR p.brand = $3) '
+        'AND ($4::bigint IS NULL OR p.price_key >= $4) '
+        'AND ($5::bigint IS NULL OR p.price_key <= $5) '
+        'AND ($6::boolean IS NULL OR p.available = $6) '
+        'AND ($9::text IS NULL OR %s) '
+        'ORDER BY %s LIMIT $8', scored, beyond, ordering)
+    USING query, category_ids, brand_is, min_key, max_key, is_available, sort,
+          page_size, after_key, after_id;
+END
+$$
+"""
+PAGE_SIGNATURE = (
+    "catalog_search_page(tsquery, text, uuid[], text, bigint, bigint, boolean, int, text, text)"
+)
+
+
 def _create_search_reader() -> None:
     op.execute(
         f"""
@@ -82,8 +133,8 @@ def _create_search_reader() -> None:
     )
     op.execute(f"GRANT USAGE ON SCHEMA public TO {SEARCH_ROLE}")
     op.execute(
-        f"GRANT SELECT (tenant_id, product_id, search_vector, deleted_at) ON product "
-        f"TO {SEARCH_ROLE}"
+        "GRANT SELECT (tenant_id, product_id, search_vector, deleted_at, category_id, brand, "
+        f"price_key, available, created_at) ON product TO {SEARCH_ROLE}"
     )
     op.execute(
         f"CREATE POLICY catalog_search_reader ON product FOR SELECT TO {SEARCH_ROLE} USING (true)"
@@ -92,6 +143,10 @@ def _create_search_reader() -> None:
     op.execute(f"ALTER FUNCTION catalog_text_search(tsquery) OWNER TO {SEARCH_ROLE}")
     op.execute("REVOKE ALL ON FUNCTION catalog_text_search(tsquery) FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION catalog_text_search(tsquery) TO {app_role()}")
+    op.execute(SEARCH_PAGE_FUNCTION)
+    op.execute(f"ALTER FUNCTION {PAGE_SIGNATURE} OWNER TO {SEARCH_ROLE}")
+    op.execute(f"REVOKE ALL ON FUNCTION {PAGE_SIGNATURE} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {PAGE_SIGNATURE} TO {app_role()}")
 
 
 def upgrade() -> None:
@@ -354,6 +409,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS catalog_text_search(tsquery)")
+    op.execute(f"DROP FUNCTION IF EXISTS {PAGE_SIGNATURE}")
     op.execute("DROP POLICY IF EXISTS catalog_search_reader ON product")
     op.execute(f"REVOKE ALL ON product FROM {SEARCH_ROLE}")
     op.execute("DROP TRIGGER IF EXISTS product_terms_insert ON product")

@@ -106,9 +106,9 @@ def _indexes_of(plans: dict[str, set[str]], marker: str) -> set[str]:
 
 
 async def test_typo_correction_uses_the_trigram_index(big_tenant) -> None:
-    plans = await _explained(big_tenant, ProductQuery(q="walnut chiar"))
+    plans = await _explained(big_tenant, ProductQuery(q="oak chiar"))
     assert "ix_catalog_term_trigram" in _indexes_of(plans, "catalog_term")
-    assert _indexes_of(plans, "catalog_text_search")  # products are then read by key
+    assert "pk_product" in _indexes_of(plans, "product_id IN")  # the page, read by key
 
 
 def test_the_text_search_function_uses_the_gin_index(big_tenant, owner_dsn) -> None:
@@ -122,6 +122,29 @@ def test_the_text_search_function_uses_the_gin_index(big_tenant, owner_dsn) -> N
         statement = re.sub(r"\bquery\b", "to_tsquery('english', %(q)s)", body)
         plan = owner.execute("EXPLAIN (FORMAT JSON) " + statement, {"q": "walnut & chair"})
         assert "ix_product_search" in _plan_indexes(plan.fetchone()[0])
+
+
+def test_the_search_page_function_uses_the_gin_index(big_tenant, owner_dsn) -> None:
+    """auto_explain reports the plan of the statement the function builds and runs."""
+    plans: list[str] = []
+    with psycopg.connect(owner_dsn) as owner:
+        owner.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
+        owner.execute("LOAD 'auto_explain'")
+        for setting, value in (
+            ("auto_explain.log_min_duration", "0"),
+            ("auto_explain.log_nested_statements", "on"),
+            ("auto_explain.log_level", "notice"),
+        ):
+            owner.execute("SELECT set_config(%s, %s, false)", (setting, value))
+        owner.execute("SET ROLE mercato_app")
+        owner.execute("SELECT set_config('app.tenant_id', %s, true)", (str(big_tenant),))
+        owner.execute(
+            "SELECT * FROM catalog_search_page(to_tsquery('english', 'oak & chair'), "
+            "'relevance', NULL, NULL, NULL, NULL, NULL, 20, NULL, NULL)"
+        ).fetchall()
+    inner = [plan for plan in plans if "ts_rank" in plan and "search_vector @@" in plan]
+    assert inner
+    assert "ix_product_search" in inner[0]
 
 
 async def test_price_sort_walks_the_price_index(big_tenant) -> None:

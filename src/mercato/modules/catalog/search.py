@@ -1,23 +1,18 @@
-"""Product listing and search: filters, typo-tolerant full text, stable cursors, facets.
+"""Product listing and search: filters, full text (typo-tolerant, see `spelling`), stable
+cursors for every sort, facet counts.
 
-Why full text goes through `catalog_text_search()`: under row-level security PostgreSQL
-only uses an index for leakproof operators, and `@@` is not one, so a plain query on
-`product` scans every row. That SQL function (see the catalog migration) runs as a
-reader role whose policy lets the GIN index work, and returns (product_id, rank) only
-for the transaction's own tenant (`app.tenant_id`); products themselves are then read
-under RLS as usual. Likewise prices are compared as the bigint `price_key`.
-
-Full text runs on the weighted `search_vector` (name A, brand B, category C, description
-D). Each query word that is not in the tenant's vocabulary (`catalog_term`) is widened
-with its nearest vocabulary words by trigram distance (a GiST KNN lookup), kept only
-when they are one or two edits away, so `chiar` also searches `chair` and `sofe` `sofa`.
-The last word is also matched as a prefix for search-as-you-type.
+Why text search goes through SQL functions: under row-level security PostgreSQL only
+uses an index for leakproof operators, and `@@` is not one, so a plain query on
+`product` would scan every row. `catalog_search_page()` and `catalog_text_search()` (see
+the catalog migration) run as a reader role whose policy lets the GIN index work, and
+only ever look at the transaction's own tenant (`app.tenant_id`); the page's products are
+then read under RLS as usual. For the same reason prices are compared as the bigint
+`price_key`, whose comparisons are leakproof where numeric ones are not.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +26,6 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
-    cast,
     column,
     func,
     literal,
@@ -47,16 +41,16 @@ from mercato.modules.catalog.categories import subtree_ids
 from mercato.modules.catalog.models import PRICE_KEY_SCALE, Product
 from mercato.modules.catalog.products import product_read
 from mercato.modules.catalog.schemas import FacetCount, Facets, ProductList, Sort
+from mercato.modules.catalog.spelling import query_words, tsquery_text
 
-WORD = re.compile(r"[^\W_]+")
-MAX_WORDS = 8
-NEIGHBOURS = 8
 FACET_SIZE = 20
 
-NEAREST_TERMS_SQL = text(
-    "SELECT w.word, t.term FROM unnest(CAST(:words AS text[])) AS w(word) "
-    "CROSS JOIN LATERAL (SELECT term FROM catalog_term WHERE tenant_id = :tenant_id "
-    "ORDER BY term <-> w.word LIMIT :neighbours) AS t"
+SEARCH_PAGE_SQL = text(
+    "SELECT product_id, rank FROM catalog_search_page("
+    "to_tsquery('english'::regconfig, :query), :sort, CAST(:category_ids AS uuid[]), "
+    "CAST(:brand AS text), CAST(:min_key AS bigint), CAST(:max_key AS bigint), "
+    "CAST(:available AS boolean), :page_size, CAST(:after_key AS text), "
+    "CAST(:after_id AS text))"
 )
 
 
@@ -74,88 +68,50 @@ class ProductQuery:
     facets: bool = False
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance: a transposition (`ia` ↔ `ai`) costs one edit."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[len(b)]
+@dataclass(frozen=True)
+class Filters:
+    """A query's filters, resolved: category subtree ids, integer price bounds."""
+
+    category_ids: list[uuid.UUID] | None
+    brand: str | None
+    min_key: int | None
+    max_key: int | None
+    available: bool | None
+
+    def conditions(self, tenant_id: uuid.UUID) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [
+            Product.tenant_id == tenant_id,
+            Product.deleted_at.is_(None),
+        ]
+        if self.category_ids is not None:
+            conditions.append(Product.category_id.in_(self.category_ids))
+        if self.brand is not None:
+            conditions.append(Product.brand == self.brand)
+        if self.min_key is not None:
+            conditions.append(Product.price_key >= literal(self.min_key, BigInteger))
+        if self.max_key is not None:
+            conditions.append(Product.price_key <= literal(self.max_key, BigInteger))
+        if self.available is not None:
+            conditions.append(Product.available.is_(self.available))
+        return conditions
 
 
-def tolerated_edits(word: str) -> int:
-    return 1 if len(word) <= 5 else 2
-
-
-async def query_words(session: AsyncSession, tenant_id: uuid.UUID, q: str) -> list[list[str]]:
-    """The query's words, each with the vocabulary words a typo of it may have meant."""
-    words = [word.lower() for word in WORD.findall(q)][:MAX_WORDS]
-    if not words:
-        return []
-    fuzzy = [word for word in words if len(word) >= 3 and not word.isdigit()]
-    near: dict[str, list[str]] = {}
-    if fuzzy:
-        rows = await session.execute(
-            NEAREST_TERMS_SQL,
-            {"words": fuzzy, "tenant_id": tenant_id, "neighbours": NEIGHBOURS},
-        )
-        for word, term in rows:
-            near.setdefault(word, []).append(term)
-    groups = []
-    for word in words:
-        terms = near.get(word, [])
-        if word in terms:
-            groups.append([word])
-            continue
-        close = sorted(
-            (distance, term)
-            for term in terms
-            if (distance := edit_distance(word, term)) <= tolerated_edits(word)
-        )
-        groups.append([word, *[term for _, term in close[:2]]])
-    return groups
-
-
-def tsquery_text(groups: list[list[str]]) -> str:
-    """`(chiar:* | chair) & oak` — words are letters and digits only, so this is safe."""
-    parts = []
-    for index, group in enumerate(groups):
-        last = index == len(groups) - 1
-        alternatives = [f"{group[0]}:*" if last else group[0], *group[1:]]
-        parts.append("(" + " | ".join(alternatives) + ")")
-    return " & ".join(parts)
-
-
-async def _filters(
+async def resolve_filters(
     session: AsyncSession, tenant_id: uuid.UUID, query: ProductQuery, *, skip: str | None = None
-) -> list[ColumnElement[bool]] | None:
-    """WHERE conditions; None when the filters cannot match anything (unknown category)."""
-    conditions: list[ColumnElement[bool]] = [
-        Product.tenant_id == tenant_id,
-        Product.deleted_at.is_(None),
-    ]
+) -> Filters | None:
+    """The query's filters; None when they cannot match anything (unknown category)."""
+    category_ids = None
     if query.category and skip != "category":
-        ids = await subtree_ids(session, tenant_id, query.category)
-        if not ids:
+        category_ids = await subtree_ids(session, tenant_id, query.category)
+        if not category_ids:
             return None
-        conditions.append(Product.category_id.in_(ids))
-    if query.brand and skip != "brand":
-        conditions.append(Product.brand == query.brand)
-    if query.min_price is not None:
-        low = math.ceil(query.min_price * PRICE_KEY_SCALE)
-        conditions.append(Product.price_key >= literal(low, BigInteger))
-    if query.max_price is not None:
-        high = math.floor(query.max_price * PRICE_KEY_SCALE)
-        conditions.append(Product.price_key <= literal(high, BigInteger))
-    if query.available is not None:
-        conditions.append(Product.available.is_(query.available))
-    return conditions
+    return Filters(
+        category_ids=category_ids,
+        brand=query.brand if query.brand and skip != "brand" else None,
+        min_key=None if query.min_price is None else math.ceil(query.min_price * PRICE_KEY_SCALE),
+        max_key=None if query.max_price is None else math.floor(query.max_price * PRICE_KEY_SCALE),
+        available=query.available,
+    )
 
 
 def _position(sort: Sort, cursor: dict[str, Any]) -> tuple[Any, str]:
@@ -171,56 +127,70 @@ def _position(sort: Sort, cursor: dict[str, Any]) -> tuple[Any, str]:
     return key, str(cursor["id"])
 
 
-def _ordered(
-    statement: Select[Any], sort: Sort, rank: ColumnElement[float] | None, after: Any
-) -> Select[Any]:
+def _ordered(statement: Select[Any], sort: Sort, after: Any) -> Select[Any]:
     pid = Product.product_id
-    if sort == "relevance" and rank is not None:
-        if after is not None:
-            rank_key = cast(literal(after[0]), REAL)
-            statement = statement.where(
-                or_(rank < rank_key, and_(rank == rank_key, pid > after[1]))
-            )
-        return statement.order_by(rank.desc(), pid)
-    column: Any = {"price_asc": Product.price_key, "price_desc": Product.price_key}.get(
-        sort, Product.created_at
-    )
+    column_: Any = Product.price_key if sort in ("price_asc", "price_desc") else Product.created_at
     ascending = sort == "price_asc"
     if after is not None:
-        key = literal(after[0], BigInteger if column is Product.price_key else None)
-        beyond = (column > key) if ascending else (column < key)
+        key = literal(after[0], BigInteger if column_ is Product.price_key else None)
+        beyond = (column_ > key) if ascending else (column_ < key)
         tie = (pid > after[1]) if ascending else (pid < after[1])
-        statement = statement.where(or_(beyond, and_(column == key, tie)))
+        statement = statement.where(or_(beyond, and_(column_ == key, tie)))
     if ascending:
-        return statement.order_by(column, pid)
-    return statement.order_by(column.desc(), pid.desc())
+        return statement.order_by(column_, pid)
+    return statement.order_by(column_.desc(), pid.desc())
 
 
 def _cursor_key(sort: Sort, product: Product, rank: float | None) -> Any:
-    if sort == "relevance" and rank is not None:
+    if sort == "relevance":
         return rank
     if sort in ("price_asc", "price_desc"):
         return product.price_key
     return product.created_at.isoformat()
 
 
-def text_matches(groups: list[list[str]]) -> Any:
-    """`catalog_text_search(query)` as a table of (product_id, rank) for the tenant."""
-    ts_query = func.to_tsquery(literal_column("'english'::regconfig"), tsquery_text(groups))
-    return (
-        func.catalog_text_search(ts_query)
-        .table_valued(column("product_id", Text), column("rank", REAL))
-        .alias("matches")
-    )
-
-
-def _select(columns: list[Any], matches: Any) -> Select[Any]:
-    statement = select(*columns)
-    if matches is not None:
-        statement = statement.select_from(matches).join(
-            Product, Product.product_id == matches.c.product_id
+async def _text_page(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    groups: list[list[str]],
+    filters: Filters,
+    sort: Sort,
+    after: Any,
+    size: int,
+) -> list[tuple[Product, float | None]]:
+    """One page of a text search: ids from `catalog_search_page`, products read by key."""
+    after_key = None
+    if after is not None:
+        after_key = after[0].isoformat() if isinstance(after[0], datetime) else repr(after[0])
+    hits = list(
+        await session.execute(
+            SEARCH_PAGE_SQL,
+            {
+                "query": tsquery_text(groups),
+                "sort": sort,
+                "category_ids": filters.category_ids,
+                "brand": filters.brand,
+                "min_key": filters.min_key,
+                "max_key": filters.max_key,
+                "available": filters.available,
+                "page_size": size,
+                "after_key": after_key,
+                "after_id": after[1] if after is not None else None,
+            },
         )
-    return statement
+    )
+    ids = [product_id for product_id, _ in hits]
+    products = {
+        product.product_id: product
+        for product in await session.scalars(
+            select(Product).where(Product.tenant_id == tenant_id, Product.product_id.in_(ids))
+        )
+    }
+    return [
+        (products[pid], rank if sort == "relevance" else None)
+        for pid, rank in hits
+        if pid in products
+    ]
 
 
 async def list_products(
@@ -229,52 +199,63 @@ async def list_products(
     """One page of live products matching `query`, with facets when asked for."""
     size = clamp_limit(query.limit)
     groups = await query_words(session, tenant_id, query.q) if query.q else []
-    matches = text_matches(groups) if groups else None
-    rank = matches.c.rank if matches is not None else None
     sort: Sort = query.sort or ("relevance" if groups else "newest")
-    if sort == "relevance" and rank is None:
+    if sort == "relevance" and not groups:
         sort = "newest"
     after = read_cursor(query.cursor, lambda c: _position(sort, c))
-    conditions = await _filters(session, tenant_id, query)
-    if conditions is None:
-        return ProductList(data=[], next_cursor=None, facets=_empty_facets(query))
-    columns: list[Any] = [Product] if rank is None else [Product, rank]
-    statement = _ordered(_select(columns, matches).where(*conditions), sort, rank, after)
-    rows = list((await session.execute(statement.limit(size + 1))).all())
+    filters = await resolve_filters(session, tenant_id, query)
+    if filters is None:
+        facets = Facets(category=[], brand=[]) if query.facets else None
+        return ProductList(data=[], next_cursor=None, facets=facets)
+    rows: list[tuple[Product, float | None]]
+    if groups:
+        rows = await _text_page(session, tenant_id, groups, filters, sort, after, size + 1)
+    else:
+        statement = _ordered(select(Product).where(*filters.conditions(tenant_id)), sort, after)
+        products = await session.scalars(statement.limit(size + 1))
+        rows = [(product, None) for product in products]
     next_cursor = None
     if len(rows) > size:
-        last = rows[size - 1]
-        key = _cursor_key(sort, last[0], last[1] if rank is not None else None)
-        next_cursor = encode_cursor({"s": sort, "k": key, "id": last[0].product_id})
+        last, rank = rows[size - 1]
+        key = _cursor_key(sort, last, rank)
+        next_cursor = encode_cursor({"s": sort, "k": key, "id": last.product_id})
         rows = rows[:size]
-    facets = await _facets(session, tenant_id, query, matches) if query.facets else None
+    facets = await _facets(session, tenant_id, query, groups) if query.facets else None
     return ProductList(
-        data=[product_read(row[0]) for row in rows], next_cursor=next_cursor, facets=facets
+        data=[product_read(product) for product, _ in rows], next_cursor=next_cursor, facets=facets
     )
 
 
-def _empty_facets(query: ProductQuery) -> Facets | None:
-    return Facets(category=[], brand=[]) if query.facets else None
+def text_matches(groups: list[list[str]]) -> Any:
+    """`catalog_text_search(query)`: every (product_id, rank) of the tenant that matches."""
+    ts_query = func.to_tsquery(literal_column("'english'::regconfig"), tsquery_text(groups))
+    return (
+        func.catalog_text_search(ts_query)
+        .table_valued(column("product_id", Text), column("rank", REAL))
+        .alias("matches")
+    )
 
 
 async def _facets(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    query: ProductQuery,
-    matches: Any,
+    session: AsyncSession, tenant_id: uuid.UUID, query: ProductQuery, groups: list[list[str]]
 ) -> Facets:
     """Counts per category path and per brand; each ignores its own filter, so a shopper
     who picked one brand still sees how many products the other brands have."""
+    matches = text_matches(groups) if groups else None
     counted: dict[str, list[FacetCount]] = {}
     for name, facet in (("category", Product.category_path), ("brand", Product.brand)):
-        conditions = await _filters(session, tenant_id, query, skip=name)
-        if conditions is None:
+        filters = await resolve_filters(session, tenant_id, query, skip=name)
+        if filters is None:
             counted[name] = []
             continue
         count = func.count().label("n")
+        statement = select(facet, count)
+        if matches is not None:
+            statement = statement.select_from(matches).join(
+                Product, Product.product_id == matches.c.product_id
+            )
         rows = await session.execute(
-            _select([facet, count], matches)
-            .where(*conditions, facet.is_not(None))
+            statement.where(*filters.conditions(tenant_id), facet.is_not(None))
             .group_by(facet)
             .order_by(count.desc(), facet)
             .limit(FACET_SIZE)
