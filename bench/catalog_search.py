@@ -65,19 +65,28 @@ def _percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def _label(query: ProductQuery) -> str:
+    extras = [
+        f"{name}={getattr(query, name)}"
+        for name in ("category", "max_price", "available", "sort")
+        if getattr(query, name) is not None
+    ]
+    return " ".join([repr(query.q), *extras])
+
+
 async def _time_search(
     database: Database, tenant_id: uuid.UUID, rounds: int
-) -> tuple[list[float], set[str]]:
-    samples: list[float] = []
+) -> tuple[dict[str, list[float]], set[str]]:
+    samples: dict[str, list[float]] = {_label(query): [] for query in QUERIES}
     empty: set[str] = set()
     for _ in range(rounds):
         for query in QUERIES:
             started = time.perf_counter()
             async with database.tenant_session(tenant_id) as session:
                 page = await list_products(session, tenant_id, query)
-            samples.append((time.perf_counter() - started) * 1000)
+            samples[_label(query)].append((time.perf_counter() - started) * 1000)
             if not page.data:
-                empty.add(repr(query))
+                empty.add(_label(query))
     return samples, empty
 
 
@@ -92,7 +101,7 @@ async def _time_ilike(database: Database, tenant_id: uuid.UUID, rounds: int) -> 
     return samples
 
 
-async def _run(args: argparse.Namespace, dsn: str) -> dict[str, list[float]]:
+async def _run(args: argparse.Namespace, dsn: str) -> tuple[dict[str, list[float]], list[float]]:
     database = Database(get_settings())
     try:
         main_tenant = uuid.UUID(create_tenant(dsn, "bench-main"))
@@ -108,7 +117,7 @@ async def _run(args: argparse.Namespace, dsn: str) -> dict[str, list[float]]:
         search, empty = await _time_search(database, main_tenant, args.rounds)
         assert not empty, f"searches that found nothing: {sorted(empty)}"
         ilike = await _time_ilike(database, main_tenant, args.rounds)
-        return {"search": search, "ilike": ilike}
+        return search, ilike
     finally:
         await database.dispose()
 
@@ -124,18 +133,19 @@ def main() -> None:
         from mercato.kernel.redis import init_redis
 
         init_redis(get_settings())
-        timings = asyncio.run(_run(args, libpq_url(url)))
+        per_query, ilike = asyncio.run(_run(args, libpq_url(url)))
     others = args.others * args.other_products
+    search = [ms for samples in per_query.values() for ms in samples]
     table = Table(
         title=f"Catalog search: {args.products:,} products, {others:,} of {args.others} "
-        f"other tenants, {len(timings['search'])} searches"
+        f"other tenants, {len(search)} searches"
     )
-    for column in ("path", "p50 ms", "p95 ms", "p99 ms", "mean ms", "p95 vs ILIKE"):
-        table.add_column(column, justify="right" if column != "path" else "left")
-    ilike_p95 = _percentile(timings["ilike"], 0.95)
+    for name in ("path", "p50 ms", "p95 ms", "p99 ms", "mean ms", "p95 vs ILIKE"):
+        table.add_column(name, justify="right" if name != "path" else "left")
+    ilike_p95 = _percentile(ilike, 0.95)
     for label, samples in (
-        ("search (FTS + typo fix + filters)", timings["search"]),
-        ("plain ILIKE scan (baseline)", timings["ilike"]),
+        ("search (FTS + typo fix + filters)", search),
+        ("plain ILIKE scan (baseline)", ilike),
     ):
         p95 = _percentile(samples, 0.95)
         table.add_row(
@@ -146,7 +156,16 @@ def main() -> None:
             f"{statistics.fmean(samples):.1f}",
             f"{p95 / ilike_p95:.2f}x",
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    breakdown = Table(title="search p50 / p95 by query (ms)")
+    for name in ("query", "p50", "p95"):
+        breakdown.add_column(name, justify="right" if name != "query" else "left")
+    for label, samples in per_query.items():
+        breakdown.add_row(
+            label, f"{_percentile(samples, 0.5):.1f}", f"{_percentile(samples, 0.95):.1f}"
+        )
+    console.print(breakdown)
 
 
 if __name__ == "__main__":

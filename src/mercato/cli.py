@@ -160,6 +160,11 @@ def import_products(
 
     if not file.is_file():
         raise typer.BadParameter(f"{file} is not a file", param_hint="FILE")
+    from mercato.modules import import_all
+
+    # Every table (foreign keys) and every event subscriber, as in the server.
+    import_all("models")
+    import_all("jobs")
 
     async def _run() -> ImportReport:
         settings = get_settings()

@@ -91,3 +91,15 @@ async def test_the_tenant_is_found_by_id_or_slug(client) -> None:
     assert str(await resolve_tenant(database, shop.tenant_id)) == shop.tenant_id
     with pytest.raises(LookupError):
         await resolve_tenant(database, "no-such-shop")
+
+
+def test_the_cli_refuses_a_missing_file_before_touching_the_database(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from mercato.cli import app
+
+    result = CliRunner().invoke(
+        app, ["import", "products", str(tmp_path / "nope.csv"), "--tenant", "demo"]
+    )
+    assert result.exit_code == 2
+    assert "Error" in result.output
