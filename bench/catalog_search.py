@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 import uuid
@@ -166,6 +167,7 @@ def main() -> None:
             label, f"{_percentile(samples, 0.5):.1f}", f"{_percentile(samples, 0.95):.1f}"
         )
     console.print(breakdown)
+    console.print(f"Load average at the end of the run: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

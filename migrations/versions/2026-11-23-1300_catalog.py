@@ -339,9 +339,6 @@ def upgrade() -> None:
     op.create_index("ix_product_brand", "product", ["tenant_id", "brand"], unique=False)
     op.create_index("ix_product_category", "product", ["tenant_id", "category_id"], unique=False)
     op.create_index(
-        "ix_product_item_group", "product", ["tenant_id", "item_group_id"], unique=False
-    )
-    op.create_index(
         "ix_product_newest",
         "product",
         ["tenant_id", "created_at", "product_id"],
@@ -429,7 +426,6 @@ def downgrade() -> None:
     op.drop_index(
         "ix_product_newest", table_name="product", postgresql_where=sa.text("deleted_at IS NULL")
     )
-    op.drop_index("ix_product_item_group", table_name="product")
     op.drop_index("ix_product_category", table_name="product")
     op.drop_index("ix_product_brand", table_name="product")
     op.drop_table("product")

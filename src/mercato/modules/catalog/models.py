@@ -88,7 +88,6 @@ class Product(Base):
         Index("ix_product_newest", "tenant_id", "created_at", "product_id", postgresql_where=LIVE),
         Index("ix_product_category", "tenant_id", "category_id"),
         Index("ix_product_brand", "tenant_id", "brand"),
-        Index("ix_product_item_group", "tenant_id", "item_group_id"),
     )
 
     tenant_id: Mapped[uuid.UUID] = tenant_id_column()
