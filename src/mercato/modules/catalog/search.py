@@ -45,13 +45,17 @@ from mercato.modules.catalog.spelling import query_words, tsquery_text
 
 FACET_SIZE = 20
 
+# The page's ids in order (WITH ORDINALITY), joined to their rows in the same round trip;
+# `product` is read under RLS as everywhere else.
 SEARCH_PAGE_SQL = text(
-    "SELECT product_id, rank FROM catalog_search_page("
+    "SELECT product.*, page.rank FROM catalog_search_page("
     "to_tsquery('english'::regconfig, :query), :sort, CAST(:category_ids AS uuid[]), "
     "CAST(:brand AS text), CAST(:min_key AS bigint), CAST(:max_key AS bigint), "
     "CAST(:available AS boolean), :page_size, CAST(:after_key AS text), "
-    "CAST(:after_id AS text))"
-)
+    "CAST(:after_id AS text)) WITH ORDINALITY AS page(product_id, rank, position) "
+    "JOIN product ON product.tenant_id = :tenant_id AND product.product_id = page.product_id "
+    "ORDER BY page.position"
+).columns(*Product.__table__.columns, column("rank", REAL))
 
 
 @dataclass(frozen=True)
@@ -158,39 +162,28 @@ async def _text_page(
     after: Any,
     size: int,
 ) -> list[tuple[Product, float | None]]:
-    """One page of a text search: ids from `catalog_search_page`, products read by key."""
+    """One page of a text search: `catalog_search_page` ids with their product rows."""
     after_key = None
     if after is not None:
         after_key = after[0].isoformat() if isinstance(after[0], datetime) else repr(after[0])
-    hits = list(
-        await session.execute(
-            SEARCH_PAGE_SQL,
-            {
-                "query": tsquery_text(groups),
-                "sort": sort,
-                "category_ids": filters.category_ids,
-                "brand": filters.brand,
-                "min_key": filters.min_key,
-                "max_key": filters.max_key,
-                "available": filters.available,
-                "page_size": size,
-                "after_key": after_key,
-                "after_id": after[1] if after is not None else None,
-            },
-        )
+    statement = select(Product, column("rank", REAL)).from_statement(SEARCH_PAGE_SQL)
+    result = await session.execute(
+        statement,
+        {
+            "tenant_id": tenant_id,
+            "query": tsquery_text(groups),
+            "sort": sort,
+            "category_ids": filters.category_ids,
+            "brand": filters.brand,
+            "min_key": filters.min_key,
+            "max_key": filters.max_key,
+            "available": filters.available,
+            "page_size": size,
+            "after_key": after_key,
+            "after_id": after[1] if after is not None else None,
+        },
     )
-    ids = [product_id for product_id, _ in hits]
-    products = {
-        product.product_id: product
-        for product in await session.scalars(
-            select(Product).where(Product.tenant_id == tenant_id, Product.product_id.in_(ids))
-        )
-    }
-    return [
-        (products[pid], rank if sort == "relevance" else None)
-        for pid, rank in hits
-        if pid in products
-    ]
+    return [(product, rank if sort == "relevance" else None) for product, rank in result]
 
 
 async def list_products(
