@@ -129,7 +129,10 @@ def test_the_search_page_function_uses_the_gin_index(big_tenant, owner_dsn) -> N
     plans: list[str] = []
     with psycopg.connect(owner_dsn) as owner:
         owner.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
-        owner.execute("LOAD 'auto_explain'")
+        try:
+            owner.execute("LOAD 'auto_explain'")
+        except psycopg.errors.InsufficientPrivilege:
+            pytest.skip("loading auto_explain needs a superuser owner role")
         for setting, value in (
             ("auto_explain.log_min_duration", "0"),
             ("auto_explain.log_nested_statements", "on"),
