@@ -73,9 +73,7 @@ async def test_name_matches_rank_above_description_matches(client, furnished) ->
 
 
 async def test_prefix_of_the_last_word_matches(client, furnished) -> None:
-    assert await _ids(client, furnished, q="sof") == ["s1", "s2"] or set(
-        await _ids(client, furnished, q="sof")
-    ) == {"s1", "s2"}
+    assert set(await _ids(client, furnished, q="sof")) == {"s1", "s2"}
 
 
 async def test_category_filter_includes_descendants(client, furnished) -> None:
@@ -98,8 +96,7 @@ async def test_price_brand_and_availability_filters(client, furnished) -> None:
 async def test_cursor_pages_cover_everything_once_in_order(client, furnished, sort) -> None:
     params: dict[str, Any] = {"sort": sort, "limit": 2}
     if sort == "relevance":
-        params["q"] = "chair sofa lamp table"
-        params["q"] = "furniture"
+        params["q"] = "furniture"  # in the category path of four products
     seen: list[str] = []
     cursor = None
     while True:
