@@ -24,11 +24,13 @@ from mercato.kernel.middleware import (
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
+from mercato.modules.catalog import router as catalog_router
 from mercato.modules.content import router as content_router
 from mercato.modules.experiments import router as experiments_router
 from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import auth_router, tenants_router
 from mercato.modules.locations import router as locations_router
+from mercato.modules.media import router as media_router
 from mercato.modules.notifications import router as notifications_router
 from mercato.modules.platform import router as platform_router
 from mercato.modules.recommendations import router as recommendations_router
@@ -110,6 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router.router)
     app.include_router(tenants_router.router)
     app.include_router(audit_router.router)
+    app.include_router(catalog_router.router)
+    app.include_router(media_router.router)
+    app.include_router(media_router.public_router)
     app.include_router(webhooks_router.router)
     app.include_router(locations_router.router)
     app.include_router(recommendations_router.router)
