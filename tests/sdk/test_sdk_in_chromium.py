@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from tests.factories import PASSWORD
+from tests.modules.recommendations.catalog_api import stock_the_catalog
 from tests.modules.recommendations.shop import furniture, returning_shoppers
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -164,6 +165,7 @@ async def shop(live_api: str, merchant_site: tuple[str, Path], tmp_path_factory)
             headers=staff,
         )
         assert widget.status_code == 201, widget.text
+        await stock_the_catalog(http, staff, tenant["id"], furniture())
     files = tmp_path_factory.mktemp("sdk-shop")
     (files / "events.jsonl").write_text("\n".join(json.dumps(r) for r in returning_shoppers()))
     (files / "catalog.jsonl").write_text("\n".join(json.dumps(r) for r in furniture()))
@@ -200,6 +202,8 @@ async def test_the_widget_renders_and_the_sdk_adds_only_window_mercato(shop: Sho
     assert await items.count() == 3
     shown = [await items.nth(n).get_attribute("data-product-id") for n in range(3)]
     assert "oak-chair" not in shown
+    image = await items.first.locator("img").get_attribute("src")
+    assert image.startswith("https://img.example/")
     assert await page.locator("#similar h3").inner_text() == "You may also like"
     assert await page.evaluate("document.getElementById('similar').shadowRoot !== null")
     assert await page.evaluate("document.getElementById('broken').hidden")

@@ -14,6 +14,7 @@ from mercato.modules.recommendations.file_source import FileSource
 from mercato.modules.recommendations.registry import ModelRegistry
 from tests.factories import create_tenant, signup_and_login
 
+from .catalog_api import stock_the_catalog
 from .shop import furniture, returning_shoppers
 
 
@@ -34,9 +35,11 @@ def shop_files(tmp_path: Path) -> FileSource:
     )
 
 
-async def _tenant(client):
+async def _tenant(client, *, stocked: bool = True):
     owner = await signup_and_login(client)
     tenant = await create_tenant(client, owner)
+    if stocked:
+        await stock_the_catalog(client, owner.headers, tenant, furniture())
     return owner, tenant, f"/api/v1/tenants/{tenant}/recommendations"
 
 
@@ -147,7 +150,7 @@ async def test_lists_are_cached_until_a_new_model_version(client, shop_files) ->
 async def test_the_registry_keeps_a_bounded_number_of_models(client, shop_files) -> None:
     from mercato.kernel.db import get_database
 
-    tenants = [uuid.UUID((await _tenant(client))[1]) for _ in range(3)]
+    tenants = [uuid.UUID((await _tenant(client, stocked=False))[1]) for _ in range(3)]
     for tenant in tenants:
         await fit_tenant(tenant, shop_files)
     registry = ModelRegistry(capacity=2)
@@ -170,3 +173,32 @@ async def test_a_catalog_change_makes_cached_lists_stale(client, shop_files) -> 
     before = await current_generation(uuid.UUID(tenant))
     await drop_cached_lists(uuid.UUID(tenant), {"product_ids": ["oak-chair"]})
     assert await current_generation(uuid.UUID(tenant)) == (before or 0) + 1
+
+
+async def test_products_the_catalog_no_longer_offers_are_dropped(client, shop_files) -> None:
+    owner, tenant, url = await _tenant(client)
+    await fit_tenant(uuid.UUID(tenant), shop_files)
+    params = {"product_id": "oak-chair", "limit": 4, "strategy": "content_based"}
+    shown = [
+        item["product_id"]
+        for item in (await client.get(url, params=params, headers=owner.headers)).json()["data"]
+    ]
+    assert len(shown) >= 2
+    products = f"/api/v1/tenants/{tenant}/products"
+    sold_out = await client.patch(
+        f"{products}/{shown[0]}", json={"available": False}, headers=owner.headers
+    )
+    assert sold_out.status_code == 200
+    assert (await client.delete(f"{products}/{shown[1]}", headers=owner.headers)).status_code == 204
+    await drop_cached_lists_now(tenant)
+    again = await client.get(url, params=params, headers=owner.headers)
+    remaining = [item["product_id"] for item in again.json()["data"]]
+    assert shown[0] not in remaining
+    assert shown[1] not in remaining
+
+
+async def drop_cached_lists_now(tenant: str) -> None:
+    """What the worker does on `product.*` events, run inline (the suite runs no worker)."""
+    from mercato.modules.recommendations.jobs import drop_cached_lists
+
+    await drop_cached_lists(uuid.UUID(tenant), {})

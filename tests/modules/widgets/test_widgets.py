@@ -11,6 +11,7 @@ import pytest
 from mercato.modules.recommendations import fit_tenant
 from mercato.modules.recommendations.file_source import FileSource
 from tests.factories import add_member, create_tenant, signup_and_login
+from tests.modules.recommendations.catalog_api import stock_the_catalog
 from tests.modules.recommendations.shop import furniture, returning_shoppers
 
 CAROUSEL = {
@@ -92,6 +93,7 @@ async def test_the_preview_renders_real_recommendations(client, tmp_path: Path) 
     events.write_text("\n".join(json.dumps(row) for row in returning_shoppers()))
     catalog.write_text("\n".join(json.dumps(row) for row in furniture()))
     await fit_tenant(uuid.UUID(tenant), FileSource(events, catalog))
+    await stock_the_catalog(client, owner.headers, tenant, furniture())
     await client.put(f"{url}/product_page", json=CAROUSEL, headers=owner.headers)
     response = await client.get(
         f"{url}/product_page/preview", params={"product_id": "oak-chair"}, headers=owner.headers
@@ -105,3 +107,4 @@ async def test_the_preview_renders_real_recommendations(client, tmp_path: Path) 
     assert "Goes well with &lt;this&gt;" in html  # escaped
     assert html.count('class="mw-item"') == 6
     assert 'data-product-id="oak-chair"' not in html
+    assert "https://img.example/" in html

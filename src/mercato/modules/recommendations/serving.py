@@ -130,7 +130,7 @@ async def compute(
             exclude=_as_set(query.exclude),
             recently_viewed=query.recently_viewed,
         )
-        items = (await describe_products(session, tenant_id, model, found))[: query.limit]
+        items = (await describe_products(session, tenant_id, found))[: query.limit]
     return RecommendationList(
         data=items,
         strategy=choice.strategy,
