@@ -94,6 +94,7 @@ def upgrade() -> None:
         sa.Column("max_items", sa.Integer(), nullable=False),
         sa.Column("show_price", sa.Boolean(), nullable=False),
         sa.Column("cta_text", sa.Text(), nullable=False),
+        sa.Column("product_url", sa.Text(), nullable=True),
         sa.Column("theme", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column(
             "updated_at",

@@ -49,7 +49,8 @@ function widgetNode(widget, result, client, placement) {
     if (widget.show_price && item.price != null)
       parts.push(element("small", { textContent: `${item.price}${item.currency ? " " + item.currency : ""}` }));
     parts.push(element("small", { textContent: item.reason }));
-    const cta = element("a", { href: safeLink(item.link || "#"), textContent: widget.cta_text });
+    const target = widget.product_url ? widget.product_url.replace("{product_id}", encodeURIComponent(item.product_id)) : "#";
+    const cta = element("a", { href: safeLink(target), textContent: widget.cta_text });
     const li = element("li", {}, parts.concat(cta));
     li.dataset.productId = item.product_id;
     li.addEventListener("click", () =>

@@ -21,6 +21,7 @@ CAROUSEL = {
     "max_items": 6,
     "show_price": False,
     "cta_text": "See it",
+    "product_url": "https://shop.example/p/{product_id}?ref=reco",
     "theme": {"primary_color": "#aa3300", "font_family": "Georgia, serif"},
 }
 
@@ -72,6 +73,8 @@ async def test_put_creates_then_replaces_and_reads_see_it_at_once(client) -> Non
         {"theme": {"primary_color": "red; background:url(x)"}},
         {"theme": {"font_family": "x;}</style><script>"}},
         {"theme": {"shadow": "big"}},
+        {"product_url": "https://shop.example/p/"},
+        {"product_url": "javascript:alert(1)//{product_id}"},
     ],
 )
 async def test_invalid_configurations_are_422(client, body: dict) -> None:
@@ -108,3 +111,4 @@ async def test_the_preview_renders_real_recommendations(client, tmp_path: Path) 
     assert html.count('class="mw-item"') == 6
     assert 'data-product-id="oak-chair"' not in html
     assert "https://img.example/" in html
+    assert 'href="https://shop.example/p/' in html

@@ -22,7 +22,6 @@ class RecommendedProduct(BaseModel):
     price: Decimal | None
     currency: str | None = None
     image_url: str | None
-    link: str | None = None
     score: float
     reason: str
 

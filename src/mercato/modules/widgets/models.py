@@ -24,5 +24,6 @@ class WidgetConfig(Base):
     max_items: Mapped[int] = mapped_column(Integer)
     show_price: Mapped[bool] = mapped_column(Boolean)
     cta_text: Mapped[str] = mapped_column(Text)
+    product_url: Mapped[str | None] = mapped_column(Text)
     theme: Mapped[dict[str, Any]] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = updated_at_column()

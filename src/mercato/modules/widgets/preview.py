@@ -4,6 +4,7 @@ the same configuration and class names the JS SDK uses on their site."""
 from __future__ import annotations
 
 from functools import cache
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -21,15 +22,20 @@ def _templates() -> Environment:
     )
 
 
+def product_link(widget: WidgetRead, product_id: str) -> str:
+    """Where the CTA of a product leads: the widget's `product_url` with the id filled in."""
+    if widget.product_url is None:
+        return "#"
+    return widget.product_url.replace("{product_id}", quote(product_id, safe=""))
+
+
 def render_preview(widget: WidgetRead, recommendations: RecommendationList) -> str:
     """A complete HTML page holding the widget filled with `recommendations`."""
-    return (
-        _templates()
-        .get_template("preview.html")
-        .render(
-            widget=widget,
-            theme=widget.theme,
-            items=recommendations.data[: widget.max_items],
-            recommendations=recommendations,
-        )
+    template = _templates().get_template("preview.html")
+    return template.render(
+        widget=widget,
+        theme=widget.theme,
+        items=recommendations.data[: widget.max_items],
+        recommendations=recommendations,
+        link=lambda product_id: product_link(widget, product_id),
     )

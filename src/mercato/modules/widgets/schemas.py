@@ -34,6 +34,12 @@ class WidgetWrite(BaseModel):
     max_items: int = Field(default=8, ge=1, le=24)
     show_price: bool = True
     cta_text: str = Field(default="View", min_length=1, max_length=40)
+    product_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^(https?://|/)[^\s<>\"']*\{product_id\}[^\s<>\"']*$",
+        description="The merchant's product page, `{product_id}` replaced (the CTA's link)",
+    )
     theme: Theme = Field(default_factory=Theme)
 
     @model_validator(mode="after")

@@ -38,6 +38,7 @@ def to_read(config: WidgetConfig) -> WidgetRead:
         max_items=config.max_items,
         show_price=config.show_price,
         cta_text=config.cta_text,
+        product_url=config.product_url,
         theme=config.theme,
     )
 
@@ -61,6 +62,7 @@ async def put_widget(
     config.max_items = body.max_items
     config.show_price = body.show_price
     config.cta_text = body.cta_text
+    config.product_url = body.product_url
     config.theme = body.theme.model_dump()
     await session.flush()
     await session.refresh(config)
