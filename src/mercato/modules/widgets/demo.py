@@ -9,10 +9,18 @@ from mercato.modules.identity.models import Tenant
 from mercato.modules.widgets.schemas import Theme, WidgetWrite
 from mercato.modules.widgets.service import put_widget
 
+DEMO_PRODUCT_URL = "https://demo-shop.example/products/{product_id}"
 DEMO_WIDGETS = {
-    "home": WidgetWrite(title="Picked for you", layout="grid", columns=4, max_items=8),
+    "home": WidgetWrite(
+        title="Picked for you", layout="grid", columns=4, max_items=8, product_url=DEMO_PRODUCT_URL
+    ),
     "product_page": WidgetWrite(
-        title="Goes well with this", layout="carousel", columns=4, max_items=8, cta_text="See it"
+        title="Goes well with this",
+        layout="carousel",
+        columns=4,
+        max_items=8,
+        cta_text="See it",
+        product_url=DEMO_PRODUCT_URL,
     ),
     "cart": WidgetWrite(
         title="Complete your order",
@@ -20,6 +28,7 @@ DEMO_WIDGETS = {
         columns=1,
         max_items=4,
         cta_text="Add",
+        product_url=DEMO_PRODUCT_URL,
         theme=Theme(primary_color="#2f6f4f"),
     ),
 }
