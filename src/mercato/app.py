@@ -25,7 +25,10 @@ from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
 from mercato.modules.identity import auth_router, tenants_router
+from mercato.modules.integrations import router as integrations_router
 from mercato.modules.locations import router as locations_router
+from mercato.modules.masterdata import router as masterdata_router
+from mercato.modules.tracking import router as tracking_router
 from mercato.modules.webhooks import router as webhooks_router
 from mercato.settings import Settings, get_settings
 
@@ -103,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router.router)
     app.include_router(webhooks_router.router)
     app.include_router(locations_router.router)
+    app.include_router(tracking_router.router)
+    app.include_router(integrations_router.router)
+    app.include_router(masterdata_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):

@@ -1,0 +1,158 @@
+"""Event ingestion: the only way behavioural events enter Mercato.
+
+The hot path avoids the ORM: events are checked in Python (`validation`), then one SQL
+statement, sent on the request's own connection, inserts the new dedup keys (`ON CONFLICT
+DO NOTHING`, in key order so two concurrent batches never deadlock) and stores exactly the
+events whose key was new, as a multi-row INSERT from `unnest` arrays. The caller's unit of
+work commits; a 202 therefore means the rows are in PostgreSQL. Real-time counters are
+bumped after that commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.db import after_commit, get_database
+from mercato.kernel.errors import ServiceUnavailable
+from mercato.kernel.security import Principal
+from mercato.modules.tracking import counters
+from mercato.modules.tracking.partitions import ensure_partitions, known_months, month_of
+from mercato.modules.tracking.validation import MAX_PAST, ClockWindow, EventRow, check_event
+
+SOURCES = ("api", "ga4_file", "bigquery", "simulator")
+
+_STORE_SQL = """
+WITH batch AS (
+    SELECT * FROM unnest(
+        %(occurred_at)s::timestamptz[], %(key)s::bytea[], %(type)s::text[], %(user_id)s::text[],
+        %(session_id)s::text[], %(product_id)s::text[], %(quantity)s::int[],
+        %(price)s::numeric[], %(revenue)s::numeric[], %(currency)s::text[], %(query)s::text[],
+        %(results_count)s::int[], %(placement)s::text[], %(strategy)s::text[],
+        %(experiment_id)s::text[], %(variant)s::text[], %(location_code)s::text[],
+        %(event_id)s::text[], %(properties)s::jsonb[]
+    ) AS b(occurred_at, key, type, user_id, session_id, product_id, quantity, price, revenue,
+           currency, query, results_count, placement, strategy, experiment_id, variant,
+           location_code, event_id, properties)
+), fresh AS (
+    INSERT INTO event_key (tenant_id, key, occurred_at)
+    SELECT %(tenant_id)s, key, occurred_at FROM batch ORDER BY key
+    ON CONFLICT DO NOTHING
+    RETURNING key
+)
+INSERT INTO event (tenant_id, occurred_at, key, type, user_id, session_id, product_id,
+                   quantity, price, revenue, currency, query, results_count, placement,
+                   strategy, experiment_id, variant, location_code, event_id, properties,
+                   source)
+SELECT %(tenant_id)s, b.occurred_at, b.key, b.type, b.user_id, b.session_id, b.product_id,
+       b.quantity, b.price, b.revenue, b.currency, b.query, b.results_count, b.placement,
+       b.strategy, b.experiment_id, b.variant, b.location_code, b.event_id, b.properties,
+       %(source)s
+FROM batch b JOIN fresh f ON f.key = b.key
+RETURNING key
+"""
+_COLUMNS = EventRow._fields[:-1]  # order_id is derived from properties, not stored
+
+
+@dataclass
+class IngestOutcome:
+    """What happened to a batch: stored, already known, or rejected (with reasons)."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+def check_batch(
+    events: Sequence[Any], window: ClockWindow
+) -> tuple[list[EventRow], list[dict[str, Any]]]:
+    """Accepted rows and `{"index", "errors"}` for each rejected event."""
+    rows: list[EventRow] = []
+    rejected: list[dict[str, Any]] = []
+    for index, raw in enumerate(events):
+        row, errors = check_event(raw, window)
+        if row is None:
+            rejected.append({"index": index, "errors": errors})
+        else:
+            rows.append(row)
+    return rows, rejected
+
+
+async def store_rows(
+    session: AsyncSession, tenant_id: uuid.UUID, rows: Sequence[EventRow], *, source: str
+) -> list[EventRow]:
+    """Store rows whose key is new for the tenant; return those stored.
+
+    The session must be scoped to `tenant_id`. Duplicate keys inside `rows` keep the first.
+    """
+    unique: dict[bytes, EventRow] = {}
+    for row in rows:
+        unique.setdefault(row.key, row)
+    if not unique:
+        return []
+    await ensure_partitions(
+        get_database().engine, {month_of(r.occurred_at) for r in unique.values()}
+    )
+    params: dict[str, Any] = dict(
+        zip(_COLUMNS, (list(c) for c in zip(*unique.values(), strict=True)), strict=False)
+    )
+    params.update(tenant_id=tenant_id, source=source)
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    try:
+        async with driver.cursor() as cursor:
+            await cursor.execute(_STORE_SQL, params)
+            stored_keys = {record[0] for record in await cursor.fetchall()}
+    except psycopg.errors.CheckViolation as exc:
+        # A partition this process believed in was dropped meanwhile: the retry recreates it.
+        known_months.forget()
+        raise ServiceUnavailable(
+            "The event store was reorganised during the request; retry",
+            headers={"Retry-After": "1"},
+        ) from exc
+    return [row for key, row in unique.items() if key in stored_keys]
+
+
+async def store_events(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    events: Sequence[Any],
+    *,
+    source: str = "api",
+    now: datetime | None = None,
+    max_past: timedelta = MAX_PAST,
+    realtime: bool = True,
+) -> IngestOutcome:
+    """Check and store events for a tenant (system callers: jobs, imports, the simulator).
+
+    `max_past` widens the window for imports of history; `realtime=False` leaves the
+    live counters alone. Rejected events are reported, never raised.
+    """
+    window = ClockWindow.around(now or datetime.now(UTC), max_past=max_past)
+    rows, rejected = check_batch(events, window)
+    stored = await store_rows(session, tenant_id, rows, source=source)
+    if realtime and stored:
+
+        async def bump_counters() -> None:
+            await counters.bump(tenant_id, stored)
+
+        after_commit(session, bump_counters)
+    return IngestOutcome(
+        accepted=len(stored), duplicates=len(rows) - len(stored), rejected=rejected
+    )
+
+
+async def record_events(
+    session: AsyncSession, principal: Principal, events: Sequence[Any]
+) -> IngestOutcome:
+    """Events sent to the API by a key or a staff member with `events:write`."""
+    principal.require("events:write")
+    assert principal.tenant_id is not None
+    return await store_events(session, principal.tenant_id, events, source="api")
