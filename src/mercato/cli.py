@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from mercato import __version__
-from mercato.kernel.db import close_database, init_database
+from mercato.kernel.db import Database, close_database, init_database
 from mercato.settings import get_settings
 
 app = typer.Typer(
@@ -135,6 +138,101 @@ def rotate_keys() -> None:
 
     kid = asyncio.run(_rotate())
     console.print(f"[green]new signing key {kid}[/green]; previous keys retire after 16 minutes")
+
+
+import_app = typer.Typer(help="Import data from outside systems.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+def _run_with_database(work: Callable[[Database], Awaitable[None]]) -> None:
+    """Open the database and Redis for one command, and close them whatever happens."""
+    from mercato.kernel.redis import close_redis, init_redis
+
+    async def run() -> None:
+        settings = get_settings()
+        database = init_database(settings)
+        init_redis(settings)
+        try:
+            await work(database)
+        finally:
+            await close_redis()
+            await close_database()
+
+    asyncio.run(run())
+
+
+@import_app.command("ga4")
+def import_ga4(
+    path: Annotated[
+        Path, typer.Argument(help="A GA4 export folder (events_YYYYMMDD.json[.gz]) or file")
+    ],
+    tenant: Annotated[str, typer.Option(help="Tenant id or slug")],
+    start: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day")] = None,
+    end: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day")] = None,
+) -> None:
+    """Import GA4 BigQuery-export files; re-importing a range replaces it."""
+    from mercato.modules.tracking import commands
+
+    async def work(database: Database) -> None:
+        tenant_id = await commands.resolve_tenant(database, tenant)
+        counts = await commands.import_ga4(
+            database,
+            tenant_id,
+            path,
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            console=console,
+        )
+        console.print(
+            f"[green]{counts.accepted:,} events stored[/green] from {counts.rows:,} rows in "
+            f"{counts.files} files ({counts.duplicates:,} duplicates, "
+            f"{counts.rejected:,} rejected, "
+            f"{counts.row_errors:,} unreadable rows, {counts.replaced:,} replaced)"
+        )
+        for error in counts.errors[:10]:
+            console.print(f"  [yellow]{error}[/yellow]")
+
+    _run_with_database(work)
+
+
+@app.command()
+def simulate(
+    tenant: Annotated[str, typer.Option(help="Tenant id or slug")],
+    days: Annotated[int, typer.Option(min=1, max=400)] = 90,
+    users: Annotated[int, typer.Option(min=1)] = 5000,
+    products: Annotated[int, typer.Option(min=10)] = 500,
+    seed: Annotated[int, typer.Option()] = 42,
+    ga4_out: Annotated[
+        Path | None, typer.Option(help="Write GA4 export files here instead of storing events")
+    ] = None,
+) -> None:
+    """Simulate shoppers (deterministic for a seed) and store their events."""
+    from mercato.modules.tracking import commands
+
+    if ga4_out is not None:
+        files = commands.simulate_to_ga4(
+            ga4_out, days=days, users=users, products=products, seed=seed
+        )
+        console.print(f"[green]{len(files)} GA4 export files written to {ga4_out}[/green]")
+        return
+
+    async def work(database: Database) -> None:
+        tenant_id = await commands.resolve_tenant(database, tenant)
+        outcome = await commands.simulate_into(
+            database,
+            tenant_id,
+            days=days,
+            users=users,
+            products=products,
+            seed=seed,
+            console=console,
+        )
+        console.print(
+            f"[green]{outcome.accepted:,} events stored[/green], "
+            f"{outcome.duplicates:,} already there"
+        )
+
+    _run_with_database(work)
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ class Settings(BaseSettings):
         default=None, description="BigQuery REST endpoint; unset = Google's (tests use a fake)."
     )
     stripe_api_base: str = "https://api.stripe.com"
-    google_token_url: str = "https://oauth2.googleapis.com/token"
+    google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
     inprocess_worker: bool = Field(
         default=False, description="Run the job worker inside each server process (demo mode)."
     )

@@ -54,7 +54,8 @@ async def test_sftp_login_and_files(client, tmp_path) -> None:
         assert "host key" in spoofed["message"].lower()
     port = free_port()
     down = await _configure_and_test(client, shop, "sftp", server.config(port=port))
-    assert down["ok"] is False and f"127.0.0.1:{port}" in down["message"]
+    assert down["ok"] is False
+    assert f"127.0.0.1:{port}" in down["message"]
 
 
 class _Accounts:

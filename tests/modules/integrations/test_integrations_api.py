@@ -37,11 +37,14 @@ async def test_secrets_are_masked_on_every_read_and_sealed_at_rest(client, owner
     assert [i["kind"] for i in listing.json()["data"]] == ["smtp"]
     with psycopg.connect(owner_dsn) as conn:
         settings, sealed, key_id = conn.execute(
-            "SELECT settings::text, secrets_sealed, key_id FROM integration_config WHERE tenant_id = %s",
+            "SELECT settings::text, secrets_sealed, key_id FROM integration_config "
+            "WHERE tenant_id = %s",
             (shop.tenant_id,),
         ).fetchone()
-    assert b"hunter2" not in bytes(sealed) and "hunter2" not in settings
-    assert key_id and len(key_id) == 8
+    assert b"hunter2" not in bytes(sealed)
+    assert "hunter2" not in settings
+    assert key_id
+    assert len(key_id) == 8
     audit = await client.get(f"{shop.base}/audit-logs", headers=shop.owner.headers)
     assert "hunter2" not in audit.text
     assert "integration.created" in audit.text
@@ -54,7 +57,8 @@ async def test_jobs_get_the_decrypted_settings(client) -> None:
     async with get_database().tenant_session(tenant) as session:
         config = await get_integration_config(session, tenant, "smtp")
         missing = await get_integration_config(session, tenant, "stripe")
-    assert config is not None and config["password"] == "hunter2-smtp-pass"
+    assert config is not None
+    assert config["password"] == "hunter2-smtp-pass"
     assert config["port"] == 587
     assert missing is None
 

@@ -34,7 +34,8 @@ def test_the_query_reads_only_the_wildcard_tables_and_binds_its_filters() -> Non
     assert "_TABLE_SUFFIX BETWEEN @start_suffix AND @end_suffix" in query
     assert "event_name IN UNNEST(@event_names)" in query
     names = [name for group in EVENT_GROUPS.values() for name in group]
-    assert len(EVENT_GROUPS) == 6 and len(names) == len(set(names))
+    assert len(EVENT_GROUPS) == 6
+    assert len(names) == len(set(names))
 
 
 async def test_a_bigquery_import_stores_the_exported_day(client, owner_dsn, tmp_path) -> None:
@@ -46,7 +47,8 @@ async def test_a_bigquery_import_stores_the_exported_day(client, owner_dsn, tmp_
     )
     rows = []
     for path in write_ga4_export(events, tmp_path):
-        rows += [json.loads(line) for line in gzip.open(path)]
+        with gzip.open(path) as lines:
+            rows += [json.loads(line) for line in lines]
     google = FakeGoogle(rows=rows)
     shop = await new_shop(client)
     async with serve(google.app()) as url:
@@ -81,7 +83,8 @@ async def test_a_bigquery_import_stores_the_exported_day(client, owner_dsn, tmp_
     with psycopg.connect(owner_dsn) as conn:
         stored = dict(
             conn.execute(
-                "SELECT type, count(*) FROM event WHERE tenant_id = %s AND source = 'bigquery' GROUP BY type",
+                "SELECT type, count(*) FROM event "
+                "WHERE tenant_id = %s AND source = 'bigquery' GROUP BY type",
                 (shop.tenant_id,),
             ).fetchall()
         )

@@ -11,7 +11,8 @@ async def _send(client, shop, events) -> None:
     response = await client.post(
         f"{shop.base}/events/batch", json={"events": events}, headers=shop.key_headers
     )
-    assert response.status_code == 202 and not response.json()["rejected"], response.text
+    assert response.status_code == 202, response.text
+    assert not response.json()["rejected"], response.text
 
 
 async def test_events_list_newest_first_with_filters_and_cursor(client) -> None:
