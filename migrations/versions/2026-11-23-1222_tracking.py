@@ -57,9 +57,6 @@ def upgrade() -> None:
         postgresql_partition_by="RANGE (occurred_at)",
     )
     op.create_index(
-        "ix_event_tenant_type", "event", ["tenant_id", "type", "occurred_at"], unique=False
-    )
-    op.create_index(
         "ix_event_tenant_user", "event", ["tenant_id", "user_id", "occurred_at"], unique=False
     )
     op.create_table(
@@ -285,6 +282,5 @@ def downgrade() -> None:
     op.drop_table("ingest_job")
     op.drop_table("event_key")
     op.drop_index("ix_event_tenant_user", table_name="event")
-    op.drop_index("ix_event_tenant_type", table_name="event")
     op.drop_table("event")  # its partitions go with it
     # ### end Alembic commands ###

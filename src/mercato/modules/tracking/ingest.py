@@ -23,41 +23,17 @@ from mercato.kernel.db import after_commit, get_database
 from mercato.kernel.errors import ServiceUnavailable
 from mercato.kernel.security import Principal
 from mercato.modules.tracking import counters
+from mercato.modules.tracking.event_writer import write_rows
 from mercato.modules.tracking.partitions import ensure_partitions, known_months, month_of
-from mercato.modules.tracking.validation import MAX_PAST, ClockWindow, EventRow, check_event
+from mercato.modules.tracking.validation import (
+    MAX_PAST,
+    ClockWindow,
+    EventRow,
+    check_event,
+    parse_events,
+)
 
 SOURCES = ("api", "ga4_file", "bigquery", "simulator")
-
-_STORE_SQL = """
-WITH batch AS (
-    SELECT * FROM unnest(
-        %(occurred_at)s::timestamptz[], %(key)s::bytea[], %(type)s::text[], %(user_id)s::text[],
-        %(session_id)s::text[], %(product_id)s::text[], %(quantity)s::int[],
-        %(price)s::numeric[], %(revenue)s::numeric[], %(currency)s::text[], %(query)s::text[],
-        %(results_count)s::int[], %(placement)s::text[], %(strategy)s::text[],
-        %(experiment_id)s::text[], %(variant)s::text[], %(location_code)s::text[],
-        %(event_id)s::text[], %(properties)s::jsonb[]
-    ) AS b(occurred_at, key, type, user_id, session_id, product_id, quantity, price, revenue,
-           currency, query, results_count, placement, strategy, experiment_id, variant,
-           location_code, event_id, properties)
-), fresh AS (
-    INSERT INTO event_key (tenant_id, key, occurred_at)
-    SELECT %(tenant_id)s, key, occurred_at FROM batch ORDER BY key
-    ON CONFLICT DO NOTHING
-    RETURNING key
-)
-INSERT INTO event (tenant_id, occurred_at, key, type, user_id, session_id, product_id,
-                   quantity, price, revenue, currency, query, results_count, placement,
-                   strategy, experiment_id, variant, location_code, event_id, properties,
-                   source)
-SELECT %(tenant_id)s, b.occurred_at, b.key, b.type, b.user_id, b.session_id, b.product_id,
-       b.quantity, b.price, b.revenue, b.currency, b.query, b.results_count, b.placement,
-       b.strategy, b.experiment_id, b.variant, b.location_code, b.event_id, b.properties,
-       %(source)s
-FROM batch b JOIN fresh f ON f.key = b.key
-RETURNING key
-"""
-_COLUMNS = EventRow._fields[:-1]  # order_id is derived from properties, not stored
 
 
 @dataclass
@@ -72,10 +48,14 @@ class IngestOutcome:
 def check_batch(
     events: Sequence[Any], window: ClockWindow
 ) -> tuple[list[EventRow], list[dict[str, Any]]]:
-    """Accepted rows and `{"index", "errors"}` for each rejected event."""
+    """Accepted rows and `{"index", "errors"}` for each rejected event.
+
+    Well-formed batches (the usual case) are typed in one pass; otherwise event by event.
+    """
+    typed: Sequence[Any] = parse_events(events) or events
     rows: list[EventRow] = []
     rejected: list[dict[str, Any]] = []
-    for index, raw in enumerate(events):
+    for index, raw in enumerate(typed):
         row, errors = check_event(raw, window)
         if row is None:
             rejected.append({"index": index, "errors": errors})
@@ -99,17 +79,13 @@ async def store_rows(
     await ensure_partitions(
         get_database().engine, {month_of(r.occurred_at) for r in unique.values()}
     )
-    params: dict[str, Any] = dict(
-        zip(_COLUMNS, (list(c) for c in zip(*unique.values(), strict=True)), strict=False)
-    )
-    params.update(tenant_id=tenant_id, source=source)
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
     try:
-        async with driver.cursor() as cursor:
-            await cursor.execute(_STORE_SQL, params)
-            stored_keys = {record[0] for record in await cursor.fetchall()}
+        stored_keys = await write_rows(
+            driver, connection.info, tenant_id, list(unique.values()), source
+        )
     except psycopg.errors.CheckViolation as exc:
         # A partition this process believed in was dropped meanwhile: the retry recreates it.
         known_months.forget()

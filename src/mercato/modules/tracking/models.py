@@ -2,7 +2,9 @@
 
 `event` is range-partitioned by month on `occurred_at` (partitions `event_pYYYY_MM`,
 created ahead by a periodic job and on demand, see `partitions.py`); its primary key
-includes the partition column. Uniqueness of an event across *all* partitions cannot be
+includes the partition column and serves time-range reads; one more index serves a
+shopper's events. Each index costs every insert, so analytics read rollups rather than
+ask for more here. Uniqueness of an event across *all* partitions cannot be
 a unique index on `event` (PostgreSQL requires the partition column in it, and the same
 `event_id` may arrive with two different timestamps), so it lives in `event_key`: one
 narrow row per stored event, keyed by `(tenant_id, key)`. Ingestion inserts the keys
@@ -42,7 +44,6 @@ class Event(Base):
     __tablename__ = "event"
     __table_args__ = (
         Index("ix_event_tenant_user", "tenant_id", "user_id", "occurred_at"),
-        Index("ix_event_tenant_type", "tenant_id", "type", "occurred_at"),
         {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 

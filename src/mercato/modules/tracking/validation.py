@@ -9,14 +9,14 @@ tenant is the other half of the key, as a column.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
 
 from mercato.modules.tracking.schemas import EventIn
 
@@ -35,6 +35,7 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "search": ("query",),
 }
 _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+_batch_adapter: TypeAdapter[list[EventIn]] = TypeAdapter(list[EventIn])
 
 
 class EventRow(NamedTuple):
@@ -116,6 +117,14 @@ def _rule_errors(
     return errors
 
 
+def parse_events(raw: Sequence[Any]) -> list[EventIn] | None:
+    """All events typed in one pass, or None when any is malformed (then check one by one)."""
+    try:
+        return _batch_adapter.validate_python(raw)
+    except ValidationError:
+        return None
+
+
 def check_event(
     raw: Any, window: ClockWindow
 ) -> tuple[EventRow, None] | tuple[None, list[dict[str, str]]]:
@@ -134,7 +143,7 @@ def check_event(
     properties = None
     order_id = None
     if event.properties:
-        properties = json.dumps(event.properties, separators=(",", ":"), default=str)
+        properties = to_json(event.properties, fallback=str).decode()
         if len(properties) > MAX_PROPERTIES_BYTES:
             errors.append(_error("properties", "properties exceed 16 KB", "too_large"))
         found = event.properties.get("order_id")

@@ -1,0 +1,111 @@
+"""The SQL that stores checked events: new dedup keys first, then exactly their events.
+
+Two ways in, one statement shape:
+- a few rows (single events, small batches) go as `unnest` arrays in one round trip;
+- larger batches are streamed with binary COPY (the rows are encoded in C, which costs a
+  fraction of building arrays in Python) into a per-connection temporary staging table
+  that empties itself at commit, then moved with one INSERT … SELECT.
+Keys are inserted in key order, so two concurrent batches never deadlock on each other.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from mercato.modules.tracking.validation import EventRow
+
+COPY_THRESHOLD = 32
+STAGING = "event_incoming"
+_STAGING_COLUMNS = (
+    ("occurred_at", "timestamptz"),
+    ("key", "bytea"),
+    ("type", "text"),
+    ("user_id", "text"),
+    ("session_id", "text"),
+    ("product_id", "text"),
+    ("quantity", "int4"),
+    ("price", "numeric"),
+    ("revenue", "numeric"),
+    ("currency", "text"),
+    ("query", "text"),
+    ("results_count", "int4"),
+    ("placement", "text"),
+    ("strategy", "text"),
+    ("experiment_id", "text"),
+    ("variant", "text"),
+    ("location_code", "text"),
+    ("event_id", "text"),
+    ("properties", "text"),  # JSON text; cast to jsonb on the way into `event`
+)
+_NAMES = ", ".join(name for name, _ in _STAGING_COLUMNS)
+_TYPES = [kind for _, kind in _STAGING_COLUMNS]
+_CREATE_STAGING = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} "
+    f"({', '.join(f'{n} {t}' for n, t in _STAGING_COLUMNS)}) ON COMMIT DELETE ROWS"
+)
+
+
+def _store_from(source_rows: str) -> str:
+    """The store statement reading rows from `source_rows` (module constants only)."""
+    return f"""
+WITH batch AS ({source_rows}),
+fresh AS (
+    INSERT INTO event_key (tenant_id, key, occurred_at)
+    SELECT %(tenant_id)b, key, occurred_at FROM batch ORDER BY key
+    ON CONFLICT DO NOTHING
+    RETURNING key
+)
+INSERT INTO event (tenant_id, {_NAMES}, source)
+SELECT %(tenant_id)b, b.occurred_at, b.key, b.type, b.user_id, b.session_id, b.product_id,
+       b.quantity, b.price, b.revenue, b.currency, b.query, b.results_count, b.placement,
+       b.strategy, b.experiment_id, b.variant, b.location_code, b.event_id,
+       b.properties::jsonb, %(source)b
+FROM batch b JOIN fresh f ON f.key = b.key
+RETURNING key
+"""  # noqa: S608 - identifiers are this module's constants
+
+
+_UNNEST = "SELECT * FROM unnest({}) AS b({})".format(  # noqa: S608
+    ", ".join(f"%({name})b::{kind}[]" for name, kind in _STAGING_COLUMNS), _NAMES
+)
+_STORE_ARRAYS = _store_from(_UNNEST)
+_STORE_STAGED = _store_from(f"SELECT * FROM {STAGING}")  # noqa: S608
+
+
+async def _ensure_staging(connection: psycopg.AsyncConnection[Any], info: dict[str, Any]) -> None:
+    if not info.get(STAGING):
+        await connection.execute(_CREATE_STAGING)
+        info[STAGING] = True
+
+
+async def write_rows(
+    connection: psycopg.AsyncConnection[Any],
+    info: dict[str, Any],
+    tenant_id: uuid.UUID,
+    rows: Sequence[EventRow],
+    source: str,
+) -> set[bytes]:
+    """Store the rows whose key is new; the keys stored. `info` outlives the transaction."""
+    async with connection.cursor() as cursor:
+        if len(rows) < COPY_THRESHOLD:
+            columns = zip(*rows, strict=True)
+            params: dict[str, Any] = {
+                name: list(values)
+                for (name, _), values in zip(_STAGING_COLUMNS, columns, strict=False)
+            }
+            params.update(tenant_id=tenant_id, source=source)
+            await cursor.execute(_STORE_ARRAYS, params, binary=True)
+        else:
+            await _ensure_staging(connection, info)
+            async with cursor.copy(f"COPY {STAGING} ({_NAMES}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_TYPES)
+                for row in rows:
+                    await copy.write_row(row[:-1])
+            await cursor.execute(
+                _STORE_STAGED, {"tenant_id": tenant_id, "source": source}, binary=True
+            )
+        return {record[0] for record in await cursor.fetchall()}
