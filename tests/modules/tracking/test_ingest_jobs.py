@@ -144,3 +144,32 @@ async def test_a_job_that_runs_too_long_fails_with_the_reason(client, simulated_
     assert body["status"] == "failed"
     assert "did not finish within" in body["error"]
     assert body["finished_at"] is not None
+
+
+async def test_an_uploaded_export_file_is_imported(
+    client, owner_dsn, simulated_day, tmp_path
+) -> None:
+    shop = await new_shop(client)
+    (path,) = write_ga4_export(simulated_day, tmp_path)
+    upload = await client.post(
+        f"{shop.base}/ingest/import",
+        params={"file_name": path.name},
+        content=path.read_bytes(),
+        headers={**shop.owner.headers, "Content-Type": "application/octet-stream"},
+    )
+    assert upload.status_code == 201, upload.text
+    assert upload.json() == {"file_name": path.name, "bytes": path.stat().st_size}
+    bad_name = await client.post(
+        f"{shop.base}/ingest/import",
+        params={"file_name": "../x.json"},
+        content=b"{}",
+        headers=shop.owner.headers,
+    )
+    assert bad_name.status_code == 422
+    job = await _import(
+        client, shop, source="ga4_file", start=DAY.isoformat(), end=DAY.isoformat(), path=path.name
+    )
+    assert job["status"] == "completed"
+    assert _stored_types(owner_dsn, shop.tenant_id, "ga4_file") == Counter(
+        e["type"] for e in simulated_day
+    )

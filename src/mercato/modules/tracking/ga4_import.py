@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from itertools import islice
 from pathlib import Path
@@ -104,3 +104,31 @@ async def import_ga4_files(
             counts.note_error(f"{error.source} line {error.row}: {error.reason}")
         counts.row_errors += len(report.errors)
     return counts
+
+
+EXPORT_FILE_NAME = r"^events_[0-9]{8}\.jsonl?(\.gz)?$"
+
+
+async def save_export_file(
+    settings: Settings, tenant_id: uuid.UUID, file_name: str, chunks: AsyncIterator[bytes]
+) -> int:
+    """Store an uploaded export file in the tenant's import folder; the bytes written.
+
+    Written under a temporary name and renamed at the end, so a job never reads half a file.
+    """
+    folder = tenant_import_dir(settings, tenant_id)
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    partial = folder / f".{file_name}.{uuid.uuid4().hex}.part"
+    size = 0
+    handle = await asyncio.to_thread(partial.open, "wb")
+    try:
+        async for chunk in chunks:
+            size += len(chunk)
+            await asyncio.to_thread(handle.write, chunk)
+    except BaseException:
+        handle.close()
+        partial.unlink(missing_ok=True)
+        raise
+    handle.close()
+    await asyncio.to_thread(partial.replace, folder / file_name)
+    return size

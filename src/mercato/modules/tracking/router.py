@@ -6,14 +6,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.errors import ValidationFailed
 from mercato.kernel.pagination import Page
 from mercato.kernel.security import Principal
 from mercato.modules.identity import require
-from mercato.modules.tracking import imports, ingest, lookups
+from mercato.modules.tracking import ga4_import, imports, ingest, lookups
 from mercato.modules.tracking.schemas import (
     Availability,
     BatchAccepted,
@@ -26,12 +26,15 @@ from mercato.modules.tracking.schemas import (
     IngestJobRead,
     RejectedEvent,
     Timeline,
+    UploadedFile,
 )
+from mercato.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["tracking"])
 
 EventsWriter = Annotated[Principal, require("events:write")]
 EventsReader = Annotated[Principal, require("events:read")]
+Importer = Annotated[Principal, require("events:import")]
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=IngestAccepted)
@@ -107,10 +110,35 @@ async def ingest_availability(
 async def create_ingest_job(
     body: IngestJobCreate,
     session: DbSession,
-    principal: Annotated[Principal, require("events:import")],
+    principal: Importer,
 ) -> IngestJobRead:
     job = await imports.request_import(session, principal, body)
     return IngestJobRead.model_validate(job)
+
+
+@router.post(
+    "/ingest/import",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UploadedFile,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            }
+        }
+    },
+)
+async def upload_export_file(
+    request: Request,
+    principal: Importer,
+    file_name: Annotated[str, Query(pattern=ga4_import.EXPORT_FILE_NAME)],
+) -> UploadedFile:
+    """Upload one GA4 export file (`events_YYYYMMDD.json[.gz]`, the raw body) for import."""
+    assert principal.tenant_id is not None
+    size = await ga4_import.save_export_file(
+        get_settings(), principal.tenant_id, file_name, request.stream()
+    )
+    return UploadedFile(file_name=file_name, bytes=size)
 
 
 @router.get("/ingest/jobs", response_model=Page[IngestJobRead])

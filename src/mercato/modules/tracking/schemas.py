@@ -155,3 +155,10 @@ class IngestJobRead(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class UploadedFile(BaseModel):
+    """An export file stored in the tenant's import folder, ready for a `ga4_file` job."""
+
+    file_name: str
+    bytes: int
