@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -117,11 +118,12 @@ async def running_api(
             stderr=subprocess.DEVNULL,
         )
         port = free_port()
+        log = tempfile.NamedTemporaryFile(prefix="mercato-bench-", suffix=".log", delete=False)  # noqa: SIM115
         process = subprocess.Popen(
             [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port)],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -131,3 +133,5 @@ async def running_api(
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
+            log.close()
+            print(f"API process log: {log.name}", file=sys.stderr)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from mercato.kernel.rls import app_role, enable_tenant_rls
+from mercato.kernel.rls import TENANT_PREDICATE, app_role, enable_tenant_rls
 
 revision: str = "0020_tracking"
 down_revision: str | Sequence[str] | None = "0004_locations"
@@ -202,6 +202,7 @@ DECLARE
     low timestamptz := first_day::timestamp AT TIME ZONE 'UTC';
     high timestamptz := (first_day + interval '1 month')::timestamp AT TIME ZONE 'UTC';
     name text := format('event_p%s', to_char(first_day, 'YYYY_MM'));
+    tenant_predicate text := $q${TENANT_PREDICATE}$q$;
 BEGIN
     IF to_regclass(name) IS NOT NULL THEN
         RETURN false;
@@ -221,6 +222,14 @@ BEGIN
         'ALTER TABLE event ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', name, low, high
     );
     EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', name, name || '_bounds');
+    -- Reads and writes go through event, whose policy applies; the partition gets the
+    -- same policy too, so a direct query by anyone but the owner still sees one tenant.
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
+    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', name);
+    EXECUTE format(
+        'CREATE POLICY tenant_isolation ON %I USING (%s) WITH CHECK (%s)',
+        name, tenant_predicate, tenant_predicate
+    );
     RETURN true;
 END
 $$
@@ -252,7 +261,10 @@ AHEAD_MONTHS = 2
 def _partition_functions() -> None:
     role = app_role()
     for sql, signature in (
-        (ENSURE_PARTITION, "tracking_ensure_event_partition(date)"),
+        (
+            ENSURE_PARTITION.replace("{TENANT_PREDICATE}", TENANT_PREDICATE),
+            "tracking_ensure_event_partition(date)",
+        ),
         (DROP_PARTITION, "tracking_drop_event_partition(date)"),
     ):
         op.execute(sql)

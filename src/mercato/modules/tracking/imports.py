@@ -13,11 +13,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import literal, select, tuple_, update
+from sqlalchemy import literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import get_database
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
+from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.kernel.security import Principal
@@ -63,7 +64,7 @@ async def request_import(
     session: AsyncSession, principal: Principal, body: IngestJobCreate
 ) -> IngestJob:
     """Queue an import; 422 for a bad range or path, 409 when the source is not configured."""
-    from mercato.modules.tracking.jobs import import_events
+    from mercato.modules.tracking.jobs import import_events  # jobs imports this module
 
     principal.require("events:import")
     assert principal.tenant_id is not None
@@ -96,8 +97,6 @@ async def request_import(
 
 
 async def _defer(session: AsyncSession, task: Any, job: IngestJob) -> int:
-    from mercato.kernel.jobs import defer
-
     return await defer(session, task, tenant_id=str(job.tenant_id), ingest_job_id=str(job.id))
 
 
@@ -215,8 +214,6 @@ async def reap_stale(now: datetime | None = None) -> int:
     """Fail jobs left `running` by a worker that died (older than the timeout plus a margin)."""
     limit = (now or datetime.now(UTC)) - timedelta(seconds=IMPORT_TIMEOUT_S + 600)
     async with get_database().session() as session:
-        from sqlalchemy import text
-
         tenants = (
             (await session.execute(text("SELECT id FROM tenant WHERE status <> 'deleted'")))
             .scalars()

@@ -84,7 +84,7 @@ async def store_rows(
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
     try:
         stored_keys = await write_rows(
-            driver, connection.info, tenant_id, list(unique.values()), source
+            driver, session.info, tenant_id, list(unique.values()), source
         )
     except psycopg.errors.CheckViolation as exc:
         # A partition this process believed in was dropped meanwhile: the retry recreates it.

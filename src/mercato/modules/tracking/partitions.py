@@ -89,18 +89,15 @@ async def ensure_partitions(engine: AsyncEngine, months: Iterable[date]) -> list
     return created
 
 
-async def existing_partitions(session: AsyncSession | AsyncEngine) -> list[date]:
+async def existing_partitions(engine: AsyncEngine) -> list[date]:
     """The months that have a partition, oldest first."""
     query = text(
         "SELECT c.relname FROM pg_inherits i "
         "JOIN pg_class c ON c.oid = i.inhrelid "
         "WHERE i.inhparent = 'event'::regclass"
     )
-    if isinstance(session, AsyncEngine):
-        async with session.connect() as connection:
-            names = (await connection.scalars(query)).all()
-    else:
-        names = (await session.scalars(query)).all()
+    async with engine.connect() as connection:
+        names = (await connection.scalars(query)).all()
     months = []
     for name in names:
         year, month = name.removeprefix("event_p").split("_")
