@@ -86,6 +86,7 @@ def serve(
             console.print(line)
     if with_worker if with_worker is not None else demo:
         os.environ["MERCATO_INPROCESS_WORKER"] = "true"
+        get_settings.cache_clear()  # the app factory below must see the worker switched on
     if workers > 1:
         metrics_dir = (settings.data_dir / "metrics").resolve()
         metrics_dir.mkdir(parents=True, exist_ok=True)

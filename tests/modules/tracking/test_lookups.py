@@ -147,3 +147,29 @@ async def test_another_tenant_never_sees_the_events(client) -> None:
     assert listing.json()["data"] == []
     foreign = await client.get(f"{shop.base}/events", headers=other.key_headers)
     assert foreign.status_code == 404
+
+
+async def test_money_reads_back_as_sent(client) -> None:
+    shop = await new_shop(client)
+    await _send(
+        client,
+        shop,
+        [
+            {
+                "type": "purchase",
+                "user_id": "m",
+                "revenue": "49.90",
+                "currency": "EUR",
+                "event_id": "a",
+            },
+            {
+                "type": "purchase",
+                "user_id": "m",
+                "revenue": "0.125",
+                "currency": "KWD",
+                "event_id": "b",
+            },
+        ],
+    )
+    listing = await client.get(f"{shop.base}/events", headers=shop.key_headers)
+    assert sorted(e["revenue"] for e in listing.json()["data"]) == ["0.125", "49.90"]

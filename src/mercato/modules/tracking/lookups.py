@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, literal, select, tuple_
@@ -26,6 +27,17 @@ MAX_AVAILABILITY_DAYS = 400
 TIMELINE_MAX_EVENTS = 1000
 
 
+CENTS = Decimal("0.01")
+
+
+def _money(amount: Decimal | None) -> Decimal | None:
+    """Stored with 4 decimals; shown with 2 unless the amount needs more ("19.99")."""
+    if amount is None:
+        return None
+    cents = amount.quantize(CENTS)
+    return cents if cents == amount else amount.normalize()
+
+
 def _to_read(event: Event) -> EventRead:
     return EventRead(
         id=event.key.hex(),
@@ -34,8 +46,8 @@ def _to_read(event: Event) -> EventRead:
         session_id=event.session_id,
         product_id=event.product_id,
         quantity=event.quantity,
-        price=event.price,
-        revenue=event.revenue,
+        price=_money(event.price),
+        revenue=_money(event.revenue),
         currency=event.currency,
         query=event.query,
         results_count=event.results_count,
