@@ -134,3 +134,24 @@ async def test_managers_cannot_see_integrations(client) -> None:
     assert (
         await client.put(f"{shop.base}/integrations/smtp", json=SMTP, headers=manager.headers)
     ).status_code == 403
+
+
+async def test_secrets_stay_readable_after_a_key_rotation_and_reseal_on_write(client) -> None:
+    from tests.conftest import TEST_SECRET
+    from tests.modules.integrations.fakes import patched_settings
+
+    shop = await new_shop(client)
+    first = await client.put(
+        f"{shop.base}/integrations/smtp", json=SMTP, headers=shop.owner.headers
+    )
+    old_key_id = first.json()["key_id"]
+    tenant = uuid.UUID(shop.tenant_id)
+    with patched_settings(secret_key="rotated-" + "y" * 32, previous_secret_keys=TEST_SECRET):
+        async with get_database().tenant_session(tenant) as session:
+            config = await get_integration_config(session, tenant, "smtp")
+        assert config is not None
+        assert config["password"] == SMTP["password"]
+        resealed = await client.put(
+            f"{shop.base}/integrations/smtp", json=SMTP, headers=shop.owner.headers
+        )
+        assert resealed.json()["key_id"] != old_key_id

@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
 
-from mercato.modules.tracking.schemas import EventIn
+from mercato.kernel.errors import ValidationFailed
+from mercato.modules.tracking.schemas import EventBatch, EventBatchIn, EventIn
 
 MAX_FUTURE = timedelta(hours=72)
 MAX_PAST = timedelta(days=400)
@@ -115,6 +116,29 @@ def _rule_errors(
         days = (window.now - window.oldest).days
         errors.append(_error("timestamp", f"timestamp is more than {days} days old", "too_old"))
     return errors
+
+
+_typed_batch: TypeAdapter[EventBatch] = TypeAdapter(EventBatch)
+_raw_batch: TypeAdapter[EventBatchIn] = TypeAdapter(EventBatchIn)
+
+
+def parse_batch_body(body: bytes) -> list[Any]:
+    """The events of a `{"events": [...]}` body, for `check_batch`.
+
+    A batch of well-formed events is parsed and typed straight from the JSON bytes in one
+    pass (the usual case, and the cheap one); otherwise the raw items come back so each is
+    checked and reported on its own. A body that is not such an object is a 422.
+    """
+    try:
+        return list(_typed_batch.validate_json(body).events)
+    except ValidationError:
+        pass
+    try:
+        return list(_raw_batch.validate_json(body).events)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            'The body must be {"events": [...]} with up to 1000 events', errors=_type_errors(exc)
+        ) from None
 
 
 def parse_events(raw: Sequence[Any]) -> list[EventIn] | None:
