@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 import psycopg
@@ -103,28 +104,33 @@ async def _tenant(base: str) -> tuple[str, str]:
         return tenant_id, key.json()["key"]
 
 
+def _start_api(env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    """Migrate the scratch database, then start one API process logging to a temp file."""
+    subprocess.run(
+        [sys.executable, "-m", "mercato.cli", "migrate"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    log = tempfile.NamedTemporaryFile(prefix="mercato-bench-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return process, log
+
+
 @asynccontextmanager
 async def running_api(
     server: str = DEFAULT_SERVER, redis: str = DEFAULT_REDIS
 ) -> AsyncIterator[Target]:
     """One migrated scratch database and one API process serving it."""
     with scratch_database(server) as dsn:
-        env = _environment(dsn, redis)
-        subprocess.run(
-            [sys.executable, "-m", "mercato.cli", "migrate"],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         port = free_port()
-        log = tempfile.NamedTemporaryFile(prefix="mercato-bench-", suffix=".log", delete=False)  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process, log = await asyncio.to_thread(_start_api, _environment(dsn, redis), port)
         base = f"http://127.0.0.1:{port}"
         try:
             await asyncio.to_thread(_wait_ready, process, base)
@@ -132,6 +138,6 @@ async def running_api(
             yield Target(base, port, tenant_id, key, dsn)
         finally:
             process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+            await asyncio.to_thread(process.wait, 30)
             log.close()
             print(f"API process log: {log.name}", file=sys.stderr)
