@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 import uuid
 from datetime import UTC, datetime
@@ -102,7 +103,10 @@ async def main() -> None:
     ]
     async with running_api(args.server, args.redis) as target:
         console.print(f"posting {len(bodies):,} batches with {args.concurrency} in flight …")
+        cpu = target.cpu_seconds()
         elapsed, accepted, duplicates = await post_batches(target, bodies, args.concurrency)
+        api_cpu = target.cpu_seconds() - cpu
+        load = os.getloadavg()
         console.print("COPYing the same rows …")
         copy_elapsed = await asyncio.to_thread(copy_rows, target.owner_dsn, events)
     api_rate, copy_rate = len(events) / elapsed, len(events) / copy_elapsed
@@ -118,6 +122,11 @@ async def main() -> None:
     table.add_row("raw COPY (baseline)", f"{copy_elapsed:.1f}", f"{copy_rate:,.0f}", "1.00")
     console.print(table)
     console.print(f"accepted {accepted:,}, duplicates {duplicates:,} (target ≥ 50,000 events/s)")
+    console.print(
+        f"API process CPU: {api_cpu:.1f} s = {api_cpu * 1e6 / len(events):.1f} µs per event "
+        f"(one core would sustain {len(events) / api_cpu:,.0f} events/s of API work); "
+        f"load average {load[0]:.2f} on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import httpx
+import psutil
 import psycopg
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -36,6 +37,16 @@ class Target:
     tenant_id: str
     key: str
     owner_dsn: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the API process has used so far.
+
+        Unlike latency, this does not depend on what else the machine is running, so
+        `requests / cpu seconds` says what one process sustains on one idle core.
+        """
+        times = psutil.Process(self.pid).cpu_times()
+        return float(times.user + times.system)
 
     @property
     def events_path(self) -> str:
@@ -68,7 +79,7 @@ def _environment(dsn: str, redis: str) -> dict[str, str]:
         "MERCATO_REDIS_URL": redis,
         "MERCATO_LOG_LEVEL": "WARNING",
         "MERCATO_RATE_LIMIT_ENABLED": "false",
-        "MERCATO_DB_POOL_SIZE": "20",
+        "MERCATO_DB_POOL_SIZE": "40",
     }
 
 
@@ -135,7 +146,7 @@ async def running_api(
         try:
             await asyncio.to_thread(_wait_ready, process, base)
             tenant_id, key = await _tenant(base)
-            yield Target(base, port, tenant_id, key, dsn)
+            yield Target(base, port, tenant_id, key, dsn, process.pid)
         finally:
             process.send_signal(signal.SIGTERM)
             await asyncio.to_thread(process.wait, 30)

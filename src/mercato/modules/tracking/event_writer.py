@@ -1,7 +1,8 @@
 """The SQL that stores checked events: new dedup keys first, then exactly their events.
 
 Two ways in, one statement shape:
-- a few rows (single events, small batches) go as `unnest` arrays in one round trip;
+- a few rows (single events, small batches) go as one multi-row VALUES list of plain
+  parameters, in one round trip;
 - larger batches are streamed with binary COPY (the rows are encoded in C, which costs a
   fraction of building arrays in Python) into a per-connection temporary staging table
   that empties itself at commit, then moved with one INSERT … SELECT.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -50,29 +52,39 @@ _CREATE_STAGING = (
 
 
 def _store_from(source_rows: str) -> str:
-    """The store statement reading rows from `source_rows` (module constants only)."""
+    """The store statement reading rows from `source_rows` (module constants only).
+
+    Tenant and source are the statement's last two parameters.
+    """
+    tenant, source = "%s::uuid", "%s::text"
     return f"""
 WITH batch AS ({source_rows}),
 fresh AS (
     INSERT INTO event_key (tenant_id, key, occurred_at)
-    SELECT %(tenant_id)b, key, occurred_at FROM batch ORDER BY key
+    SELECT {tenant}, key, occurred_at FROM batch ORDER BY key
     ON CONFLICT DO NOTHING
     RETURNING key
 )
 INSERT INTO event (tenant_id, {_NAMES}, source)
-SELECT %(tenant_id)b, b.occurred_at, b.key, b.type, b.user_id, b.session_id, b.product_id,
+SELECT {tenant}, b.occurred_at, b.key, b.type, b.user_id, b.session_id, b.product_id,
        b.quantity, b.price, b.revenue, b.currency, b.query, b.results_count, b.placement,
        b.strategy, b.experiment_id, b.variant, b.location_code, b.event_id,
-       b.properties::jsonb, %(source)b
+       b.properties::jsonb, {source}
 FROM batch b JOIN fresh f ON f.key = b.key
 RETURNING key
 """  # noqa: S608 - identifiers are this module's constants
 
 
-_UNNEST = "SELECT * FROM unnest({}) AS b({})".format(  # noqa: S608
-    ", ".join(f"%({name})b::{kind}[]" for name, kind in _STAGING_COLUMNS), _NAMES
-)
-_STORE_ARRAYS = _store_from(_UNNEST)
+_ROW = "({})".format(", ".join(f"%s::{kind}" for _, kind in _STAGING_COLUMNS))
+
+
+@lru_cache(maxsize=COPY_THRESHOLD)
+def _store_values(count: int) -> str:
+    """The store statement for `count` rows sent as plain parameters (dumped in C)."""
+    rows = ", ".join([_ROW] * count)
+    return _store_from(f"SELECT * FROM (VALUES {rows}) AS b({_NAMES})")  # noqa: S608
+
+
 _STORE_STAGED = _store_from(f"SELECT * FROM {STAGING}")  # noqa: S608
 
 
@@ -103,20 +115,14 @@ async def write_rows(
     """
     async with connection.cursor() as cursor:
         if len(rows) < COPY_THRESHOLD:
-            columns = zip(*rows, strict=True)
-            params: dict[str, Any] = {
-                name: list(values)
-                for (name, _), values in zip(_STAGING_COLUMNS, columns, strict=False)
-            }
-            params.update(tenant_id=tenant_id, source=source)
-            await cursor.execute(_STORE_ARRAYS, params, binary=True)
+            params: list[Any] = [value for row in rows for value in row[:-1]]
+            params += [tenant_id, tenant_id, source]
+            await cursor.execute(_store_values(len(rows)), params, binary=True)
         else:
             await _empty_staging(connection, transaction_info)
             async with cursor.copy(f"COPY {STAGING} ({_NAMES}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(_TYPES)
                 for row in rows:
                     await copy.write_row(row[:-1])
-            await cursor.execute(
-                _STORE_STAGED, {"tenant_id": tenant_id, "source": source}, binary=True
-            )
+            await cursor.execute(_STORE_STAGED, [tenant_id, tenant_id, source], binary=True)
         return {record[0] for record in await cursor.fetchall()}

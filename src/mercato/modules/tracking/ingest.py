@@ -1,11 +1,10 @@
 """Event ingestion: the only way behavioural events enter Mercato.
 
 The hot path avoids the ORM: events are checked in Python (`validation`), then one SQL
-statement, sent on the request's own connection, inserts the new dedup keys (`ON CONFLICT
-DO NOTHING`, in key order so two concurrent batches never deadlock) and stores exactly the
-events whose key was new, as a multi-row INSERT from `unnest` arrays. The caller's unit of
-work commits; a 202 therefore means the rows are in PostgreSQL. Real-time counters are
-bumped after that commit.
+statement, sent on the request's own connection (`event_writer`), inserts the new dedup
+keys (`ON CONFLICT DO NOTHING`, in key order so two concurrent batches never deadlock) and
+stores exactly the events whose key was new. The caller's unit of work commits; a 202
+therefore means the rows are in PostgreSQL. Real-time counters are bumped after that commit.
 """
 
 from __future__ import annotations
