@@ -147,6 +147,7 @@ app.add_typer(import_app, name="import")
 
 def _run_with_database(work: Callable[[Database], Awaitable[None]]) -> None:
     """Open the database and Redis for one command, and close them whatever happens."""
+    from mercato.kernel.errors import DomainError
     from mercato.kernel.redis import close_redis, init_redis
 
     async def run() -> None:
@@ -159,7 +160,11 @@ def _run_with_database(work: Callable[[Database], Awaitable[None]]) -> None:
             await close_redis()
             await close_database()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from None
 
 
 @import_app.command("ga4")
