@@ -173,3 +173,35 @@ async def test_an_uploaded_export_file_is_imported(
     assert _stored_types(owner_dsn, shop.tenant_id, "ga4_file") == Counter(
         e["type"] for e in simulated_day
     )
+
+
+async def test_a_running_job_publishes_its_counts(client, simulated_day, monkeypatch) -> None:
+    shop = await new_shop(client)
+    tenant = uuid.UUID(shop.tenant_id)
+    write_ga4_export(simulated_day, tenant_import_dir(get_settings(), tenant))
+    async with get_database().tenant_session(tenant) as session:
+        job = IngestJob(
+            tenant_id=tenant,
+            source="ga4_file",
+            start=DAY,
+            end=DAY,
+            status="queued",
+            requested_by="test",
+            options={},
+            counts={},
+        )
+        session.add(job)
+    published: list[dict] = []
+    real_set_status = imports._set_status
+
+    async def observed(tenant_id, job_id, **values) -> None:
+        published.append(values)
+        await real_set_status(tenant_id, job_id, **values)
+
+    monkeypatch.setattr(imports, "PROGRESS_EVERY_S", 0.001)
+    monkeypatch.setattr(imports, "_set_status", observed)
+    assert await imports.run_import(tenant, job.id) == "completed"
+    progress = [v for v in published if set(v) == {"counts"}]
+    assert progress, "no progress was published while the job ran"
+    assert published[-1]["status"] == "completed"
+    assert published[-1]["counts"]["accepted"] >= progress[-1]["counts"]["accepted"]

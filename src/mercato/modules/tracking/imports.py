@@ -9,6 +9,7 @@ queued → running → completed | failed, keeps counts and the error, and gives
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ log = get_logger("mercato.tracking.imports")
 
 IMPORT_TIMEOUT_S = 1_800
 MAX_RANGE_DAYS = 400
+PROGRESS_EVERY_S = 5.0
 # The integration each source needs configured before a job may be queued.
 SOURCE_INTEGRATION = {"bigquery": "bigquery", "sftp": "sftp"}
 
@@ -168,6 +170,21 @@ async def _run_source(session: AsyncSession, job: IngestJob, counts: ImportCount
             counts.note_error(str(problem))
 
 
+async def _report_progress(tenant_id: uuid.UUID, job_id: uuid.UUID, counts: ImportCounts) -> None:
+    """While a job runs, publish its counts every few seconds (the import's own transaction
+    commits only at the end, so this goes through a session of its own)."""
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY_S)
+        await _set_status(tenant_id, job_id, counts=counts.as_json())
+
+
+async def _stop(reporter: asyncio.Task[None]) -> None:
+    """Stop the progress reporter and wait, so it never writes after the final counts."""
+    reporter.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await reporter
+
+
 async def run_import(
     tenant_id: uuid.UUID, job_id: uuid.UUID, *, timeout_s: float = IMPORT_TIMEOUT_S
 ) -> str:
@@ -181,6 +198,7 @@ async def run_import(
             return job.status if job else "missing"
         job.status, job.started_at = "running", datetime.now(UTC)
     counts = ImportCounts()
+    reporter = asyncio.create_task(_report_progress(tenant_id, job_id, counts))
     try:
         async with asyncio.timeout(timeout_s):
             async with get_database().tenant_session(tenant_id) as session:
@@ -191,6 +209,7 @@ async def run_import(
         log.exception("ingest_job_failed", job_id=str(job_id))
         error = f"{type(exc).__name__}: {exc}"[:2000]
     else:
+        await _stop(reporter)
         await _set_status(
             tenant_id,
             job_id,
@@ -199,6 +218,7 @@ async def run_import(
             finished_at=datetime.now(UTC),
         )
         return "completed"
+    await _stop(reporter)
     await _set_status(
         tenant_id,
         job_id,
