@@ -42,8 +42,13 @@ def sources(owner_dsn: str) -> Iterator[psycopg.Connection]:
 def test_hooks_answer_null_while_their_tables_do_not_exist(owner_dsn: str) -> None:
     tenant = uuid.uuid4()
     with psycopg.connect(owner_dsn) as conn:
-        if conn.execute("SELECT to_regclass('feed_job')").fetchone()[0] is not None:
-            pytest.skip("feed_job exists")
+        present = [
+            name
+            for name in ("event", "feed_job")
+            if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None
+        ]
+        if present:
+            pytest.skip(f"{present} exist: the KPIs are tested over the real tables")
         assert conn.execute("SELECT platform_source_events(%s, now())", (tenant,)).fetchone() == (
             None,
         )
