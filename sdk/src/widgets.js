@@ -1,8 +1,9 @@
 // Recommendation widgets: every element with data-mercato-placement gets the placement's
 // configured widget filled with recommendations for this shopper (and data-product-id,
 // the product on screen). Nothing is shown when the API fails or has nothing to say.
-// Impressions are counted once per widget when half of it is in the viewport; clicks on
-// a product are tracked with the strategy and experiment variant that produced it.
+// Impressions (one per product shown) are sent once, when half of the widget is in the
+// viewport; clicks on a product are tracked with the strategy and experiment variant that
+// produced it.
 const CSS =
   ".mw{font-family:var(--f);color:var(--t);background:var(--b);padding:12px;border-radius:var(--r)}" +
   ".mw h3{margin:0 0 10px;font-size:1.1em}" +
@@ -67,8 +68,11 @@ function widgetNode(widget, result, client, placement) {
 }
 
 function watchImpression(node, client, context) {
+  // One impression per product shown, as the tracking API counts them.
   const seen = () =>
-    client.track("impression", { ...context, properties: { items: node.querySelectorAll("li").length } });
+    node.querySelectorAll("li").forEach((li, position) =>
+      client.track("impression", { ...context, product_id: li.dataset.productId, properties: { position } }),
+    );
   if (!("IntersectionObserver" in window)) return seen();
   const observer = new IntersectionObserver(
     (entries) => {
