@@ -134,17 +134,26 @@ def evaluate(
         Path | None, typer.Option(help="Where to save the JSON report (default: DATA_DIR)")
     ] = None,
     tenant: Annotated[
-        str | None, typer.Option(help="Evaluate a tenant's own events (not available yet)")
+        str | None,
+        typer.Option(help="Evaluate a tenant's events and catalog from the database (id or slug)"),
     ] = None,
 ) -> None:
     """Score every strategy and two baselines (most-popular, implicit ALS) offline."""
     if tenant is not None:
-        errors.print(
-            "[red]--tenant is not available yet:[/red] reading a tenant's events from the "
-            "database is not wired up. Export them as JSON Lines and run "
-            "`mercato reco evaluate --dataset events FILE`."
+        from mercato.modules.recommendations.evaluation import evaluate_holdout
+        from mercato.modules.recommendations.fit_command import UnknownTenantError, read_tenant
+
+        try:
+            events, products = read_tenant(tenant)
+        except UnknownTenantError as unknown:
+            errors.print(f"[red]{unknown}[/red]")
+            raise typer.Exit(code=2) from unknown
+        report = evaluate_holdout(
+            events, products, holdout_days=holdout_days, k=k or 10, dataset=f"tenant {tenant}"
         )
-        raise typer.Exit(code=2)
+        _print_holdout(report)
+        _save(asdict(report), _report_path(out, f"tenant-{tenant}"))
+        return
     if path is None:
         errors.print("[red]PATH is required[/red] (see --help)")
         raise typer.Exit(code=2)

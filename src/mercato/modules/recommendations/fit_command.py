@@ -15,13 +15,14 @@ from sqlalchemy import text
 
 from mercato.kernel.db import Database, close_database, init_database
 from mercato.kernel.redis import close_redis, init_redis
+from mercato.modules.recommendations.event_log import CatalogTable, EventLog
 from mercato.settings import get_settings
 
 TENANT_SQL = text("SELECT id FROM tenant WHERE id::text = :name OR slug = :name")
 
 
 class UnknownTenantError(LookupError):
-    pass
+    """The command cannot tell which tenant or which data it is about."""
 
 
 async def resolve_tenant(database: Database, name: str) -> uuid.UUID:
@@ -35,17 +36,22 @@ async def resolve_tenant(database: Database, name: str) -> uuid.UUID:
 async def fit_from_command(
     tenant: str, *, events: Path | None, catalog: Path | None, force: bool, console: Console
 ) -> None:
+    from mercato.modules.recommendations.db_source import DatabaseSource
     from mercato.modules.recommendations.file_source import FileSource
-    from mercato.modules.recommendations.fitting import fit_tenant
+    from mercato.modules.recommendations.fitting import TrainingSource, fit_tenant
 
     settings = get_settings()
     database = init_database(settings)
     init_redis(settings)
     try:
         tenant_id = await resolve_tenant(database, tenant)
-        if events is None or catalog is None:
-            raise UnknownTenantError("--events and --catalog are both required")
-        source = FileSource(events, catalog)
+        source: TrainingSource
+        if events is not None and catalog is not None:
+            source = FileSource(events, catalog)
+        elif events is None and catalog is None:
+            source = DatabaseSource(settings.reco_history_days)
+        else:
+            raise UnknownTenantError("--events and --catalog go together")
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
         with Progress(*columns, console=console) as progress:
             task = progress.add_task(f"fitting {tenant}", total=None)
@@ -74,3 +80,24 @@ def run_fit(
     asyncio.run(
         fit_from_command(tenant, events=events, catalog=catalog, force=force, console=console)
     )
+
+
+async def tenant_training_data(tenant: str) -> tuple[EventLog, CatalogTable]:
+    """A tenant's events and catalog from the database, as `mercato reco evaluate` reads them."""
+    from mercato.modules.recommendations.db_source import DatabaseSource
+
+    settings = get_settings()
+    database = init_database(settings)
+    try:
+        tenant_id = await resolve_tenant(database, tenant)
+        async with database.tenant_session(tenant_id) as session:
+            events, catalog = await DatabaseSource(settings.reco_history_days).load(
+                session, tenant_id
+            )
+    finally:
+        await close_database()
+    return events, catalog
+
+
+def read_tenant(tenant: str) -> tuple[EventLog, CatalogTable]:
+    return asyncio.run(tenant_training_data(tenant))

@@ -113,6 +113,9 @@ async def fit_tenant(
             return FitOutcome(tenant_id, newest.version, skipped=True)
         _say(progress, "reading events and catalog")
         events, catalog = await source.load(session, tenant_id)
+        if len(catalog) == 0:
+            _say(progress, "the catalog is empty; nothing to recommend yet")
+            return FitOutcome(tenant_id, newest.version if newest else None, skipped=True)
         version = await next_version(session, tenant_id)
     path = version_path(tenant_id, version)
     _say(
