@@ -3,6 +3,7 @@ Mercato server, in Debian's headless Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -56,6 +57,7 @@ MERCHANT_PAGE = """<!doctype html>
 </body></html>
 """
 BLANK_PAGE = "<!doctype html><html><body>nothing here</body></html>"
+THANKS_PAGE = "<!doctype html><html><body><h1>Product page</h1></body></html>"
 
 
 def _free_port() -> int:
@@ -161,7 +163,13 @@ async def shop(live_api: str, merchant_site: tuple[str, Path], tmp_path_factory)
         assert key.status_code == 201, key.text
         widget = await http.put(
             f"/api/v1/tenants/{tenant['id']}/widgets/product_page",
-            json={"title": "You may also like", "layout": "grid", "columns": 3, "max_items": 3},
+            json={
+                "title": "You may also like",
+                "layout": "grid",
+                "columns": 3,
+                "max_items": 3,
+                "product_url": f"{origin}/product.html?id={{product_id}}",
+            },
             headers=staff,
         )
         assert widget.status_code == 201, widget.text
@@ -175,6 +183,7 @@ async def shop(live_api: str, merchant_site: tuple[str, Path], tmp_path_factory)
     page = MERCHANT_PAGE.format(api=live_api, key=key.json()["key"], tenant=tenant["id"])
     (root / "oak-chair.html").write_text(page, encoding="utf-8")
     (root / "blank.html").write_text(BLANK_PAGE, encoding="utf-8")
+    (root / "product.html").write_text(THANKS_PAGE, encoding="utf-8")
     return Shop(live_api, f"{origin}/oak-chair.html", tenant["id"], key.json()["key"], staff)
 
 
@@ -210,4 +219,44 @@ async def test_the_widget_renders_and_the_sdk_adds_only_window_mercato(shop: Sho
     after = set(await page.evaluate("Object.keys(window)"))
     assert after - before == {"Mercato"}
     assert await page.evaluate("typeof Mercato.track") == "function"
+    await page.close()
+
+
+async def _events(shop: Shop, user_id: str, kind: str, expected: int) -> list[dict]:
+    """The stored events of one type for a shopper, waiting for them to arrive."""
+    deadline = time.monotonic() + 20
+    async with httpx.AsyncClient(base_url=shop.api, headers=shop.staff_headers) as http:
+        while True:
+            response = await http.get(
+                f"/api/v1/tenants/{shop.tenant}/events",
+                params={"user_id": user_id, "type": kind, "limit": 100},
+            )
+            assert response.status_code == 200, response.text
+            found = response.json()["data"]
+            if len(found) >= expected or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(0.3)
+
+
+async def test_impressions_and_a_click_reach_the_events_table(shop: Shop, browser) -> None:
+    page = await browser.new_page()
+    await page.goto(shop.page)
+    items = page.locator("#similar li")
+    await items.first.wait_for(timeout=15_000)
+    user_id = await page.evaluate("Mercato.userId")
+    shown = [await items.nth(n).get_attribute("data-product-id") for n in range(3)]
+
+    impressions = await _events(shop, user_id, "impression", 3)
+    assert sorted(event["product_id"] for event in impressions) == sorted(shown)
+    for event in impressions:
+        assert event["placement"] == "product_page"
+        assert event["strategy"] == "auto"
+        assert event["source"] == "api"
+
+    async with page.expect_navigation():
+        await items.nth(1).locator("a").click()  # leaves the page: the beacon carries it
+    assert "product.html?id=" in page.url
+    clicks = await _events(shop, user_id, "click", 1)
+    assert [event["product_id"] for event in clicks] == [shown[1]]
+    assert clicks[0]["placement"] == "product_page"
     await page.close()
