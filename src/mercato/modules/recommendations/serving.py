@@ -10,7 +10,6 @@ new model version, a catalog change and an experiment starting or stopping.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import cast, get_args
 
@@ -127,7 +126,7 @@ async def compute(
             user_id=query.user_id,
             product_id=query.product_id,
             k=query.limit * OVERFETCH,
-            exclude=_as_set(query.exclude),
+            exclude=frozenset(query.exclude),
             recently_viewed=query.recently_viewed,
         )
         items = (await describe_products(session, tenant_id, found))[: query.limit]
@@ -138,7 +137,3 @@ async def compute(
         variant=choice.variant,
         model_version=model.version if model is not None else None,
     )
-
-
-def _as_set(values: Collection[str]) -> frozenset[str]:
-    return frozenset(values)
