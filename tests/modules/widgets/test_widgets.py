@@ -22,7 +22,7 @@ CAROUSEL = {
     "show_price": False,
     "cta_text": "See it",
     "product_url": "https://shop.example/p/{product_id}?ref=reco",
-    "theme": {"primary_color": "#aa3300", "font_family": "Georgia, serif"},
+    "theme": {"primary_color": "#aa3300", "font_family": "'Iowan Old Style', Georgia, serif"},
 }
 
 
@@ -105,6 +105,7 @@ async def test_the_preview_renders_real_recommendations(client, tmp_path: Path) 
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
     assert "mw-carousel" in html
+    assert "font-family: 'Iowan Old Style', Georgia, serif;" in html  # CSS is not HTML-escaped
     assert "#aa3300" in html
     assert "See it" in html
     assert "Goes well with &lt;this&gt;" in html  # escaped
