@@ -49,13 +49,15 @@ def _pool_status() -> dict[str, int]:
 @asynccontextmanager
 async def _inprocess_worker(settings: Settings) -> AsyncIterator[None]:
     """The demo runs jobs inside the server process, so one command gives a live system."""
-    from mercato.kernel.jobs import job_app
-    from mercato.worker import open_queue
+    from mercato.kernel.jobs import job_app, retry_stalled_jobs
+    from mercato.worker import open_queue, worker_options
 
     async with open_queue(settings):
+        await retry_stalled_jobs()
         runner = asyncio.create_task(
             job_app.run_worker_async(
-                concurrency=settings.worker_concurrency, install_signal_handlers=False
+                **worker_options(settings, concurrency=settings.worker_concurrency),
+                install_signal_handlers=False,
             )
         )
         try:
