@@ -21,6 +21,7 @@ from mercato.kernel.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from mercato.kernel.openapi import install_problem_docs
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_problem_docs(app)
 
     app.include_router(probes.router)
     app.include_router(auth_router.jwks_router)
