@@ -49,3 +49,18 @@ async def test_date_time_parameters_refuse_unix_numbers(app, client) -> None:
     for accepted in ("2026-01-31", "2026-01-31T09:00:00Z", "2026-01-31T10:00:00+01:00"):
         response = await client.get(logs, params={"since": accepted}, headers=owner.headers)
         assert response.status_code == 200, (accepted, response.text)
+
+
+async def test_coordinates_are_numbers_not_booleans_or_text(app, client) -> None:
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    url = f"/api/v1/tenants/{tenant}/locations/geo-check"
+    for lon in (False, "13.4"):
+        body = {"name": "Geo", "geo": {"lat": 52, "lon": lon}}
+        response = await client.put(url, json=body, headers=owner.headers)
+        assert response.status_code == 422, (lon, response.text)
+    stored = await client.put(
+        url, json={"name": "Geo", "geo": {"lat": 52, "lon": 13.4}}, headers=owner.headers
+    )
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["geo"] == {"lat": 52.0, "lon": 13.4}
