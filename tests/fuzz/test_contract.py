@@ -64,3 +64,15 @@ async def test_coordinates_are_numbers_not_booleans_or_text(app, client) -> None
     )
     assert stored.status_code == 201, stored.text
     assert stored.json()["geo"] == {"lat": 52.0, "lon": 13.4}
+
+
+async def test_nul_bytes_are_refused_as_invalid_input_not_a_server_error(app, client) -> None:
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    feedback = f"/api/v1/tenants/{tenant}/feedback"
+    listed = await client.get(feedback, params={"category": "a\x00b"}, headers=owner.headers)
+    assert listed.status_code == 422, listed.text
+    assert listed.json()["type"].endswith("/invalid-value")
+    body = {"rating": 4, "category": "search", "comment": "nul \x00 inside"}
+    posted = await client.post(feedback, json=body, headers=owner.headers)
+    assert posted.status_code == 422, posted.text

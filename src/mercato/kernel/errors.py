@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
@@ -275,6 +275,16 @@ async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if exc.connection_invalidated or isinstance(exc, OperationalError):
         return await _database_unavailable(request, exc)
+    if isinstance(exc, DataError):
+        # SQLSTATE class 22: a value PostgreSQL cannot store (a NUL byte in text, a number
+        # out of range) that validation let through. The client's input, not our fault.
+        return problem_response(
+            request.url.path,
+            status=422,
+            slug="invalid-value",
+            title="A value cannot be stored",
+            detail="A value in the request cannot be stored (for example text with NUL bytes)",
+        )
     raise exc
 
 
