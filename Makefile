@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install lint format worker migrate bench clean
+.PHONY: demo test test-fast install lint format worker migrate bench clean fuzz cluster cluster-stop lock audit install-locked
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test: $(STAMP) ## the whole suite against real PostgreSQL and Redis
 
 test-fast: $(STAMP) ## the suite without the tests that boot server processes
 	$(BIN)/python -m pytest -m "not slow"; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+
+fuzz: $(STAMP) ## schemathesis over the whole API against a live server (owner token and API key)
+	$(BIN)/python -m tests.fuzz.live_fuzz
 
 lint: $(STAMP) ## ruff + mypy --strict on src/
 	$(BIN)/ruff check src tests migrations bench
