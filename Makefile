@@ -34,6 +34,12 @@ test-fast: $(STAMP) ## the suite without the tests that boot server processes
 fuzz: $(STAMP) ## schemathesis over the whole API against a live server (owner token and API key)
 	$(BIN)/python -m tests.fuzz.live_fuzz
 
+cluster: $(STAMP) ## 2 API processes + 2 workers behind nginx on 127.0.0.1:8080 (installs nginx if missing)
+	bash deploy/cluster.sh start
+
+cluster-stop: ## stop what `make cluster` started
+	bash deploy/cluster.sh stop
+
 lint: $(STAMP) ## ruff + mypy --strict on src/
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
