@@ -40,6 +40,25 @@ cluster: $(STAMP) ## 2 API processes + 2 workers behind nginx on 127.0.0.1:8080 
 cluster-stop: ## stop what `make cluster` started
 	bash deploy/cluster.sh stop
 
+# Hashes come from PyPI's files only (the machine's local wheel folders are left out), so
+# the lock installs the same bytes anywhere. LOCK_FLAGS=--upgrade moves every pin forward.
+PIP_COMPILE = env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--index-url https://pypi.org/simple $(LOCK_FLAGS)
+
+lock: $(STAMP) ## regenerate requirements.lock (runtime) and requirements-dev.lock (+ dev extras)
+	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --output-file requirements-dev.lock pyproject.toml
+
+install-locked: | $(BIN)/python ## the locked versions only, hash-checked, then Mercato itself
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+audit: $(STAMP) ## pip-audit of both lock files (needs PyPI's JSON API or OSV; see docs/production.md)
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip --progress-spinner off \
+		-r requirements.lock -r requirements-dev.lock
+
 lint: $(STAMP) ## ruff + mypy --strict on src/
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
