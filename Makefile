@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install lint format worker migrate bench clean
+.PHONY: demo test test-fast install lint format worker migrate bench clean fuzz cluster cluster-stop lock audit install-locked
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,34 @@ test: $(STAMP) ## the whole suite against real PostgreSQL and Redis
 
 test-fast: $(STAMP) ## the suite without the tests that boot server processes
 	$(BIN)/python -m pytest -m "not slow"; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+
+fuzz: $(STAMP) ## schemathesis over the whole API against a live server (owner token and API key)
+	$(BIN)/python -m tests.fuzz.live_fuzz
+
+cluster: $(STAMP) ## 2 API processes + 2 workers behind nginx on 127.0.0.1:8080 (installs nginx if missing)
+	bash deploy/cluster.sh start
+
+cluster-stop: ## stop what `make cluster` started
+	bash deploy/cluster.sh stop
+
+# Hashes come from PyPI's files only (the machine's local wheel folders are left out), so
+# the lock installs the same bytes anywhere. LOCK_FLAGS=--upgrade moves every pin forward.
+PIP_COMPILE = env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--index-url https://pypi.org/simple $(LOCK_FLAGS)
+
+lock: $(STAMP) ## regenerate requirements.lock (runtime) and requirements-dev.lock (+ dev extras)
+	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint requirements.lock --output-file requirements-dev.lock pyproject.toml
+
+install-locked: | $(BIN)/python ## the locked versions only, hash-checked, then Mercato itself
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+audit: $(STAMP) ## pip-audit of both lock files (needs PyPI's JSON API or OSV; see docs/production.md)
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip --progress-spinner off \
+		-r requirements.lock -r requirements-dev.lock
 
 lint: $(STAMP) ## ruff + mypy --strict on src/
 	$(BIN)/ruff check src tests migrations bench

@@ -53,3 +53,9 @@ def test_production_with_everything_set_starts() -> None:
 
 def test_development_tolerates_defaults() -> None:
     Settings(env="development", secret_key="dev-secret-change-me").check_production_secrets()
+
+
+def test_a_worker_is_presumed_dead_only_after_two_missed_heartbeats() -> None:
+    with pytest.raises(ValueError, match="MERCATO_JOB_STALLED_AFTER_S"):
+        Settings(job_heartbeat_s=10, job_stalled_after_s=15)
+    assert Settings(job_heartbeat_s=0.5, job_stalled_after_s=2).job_stalled_after_s == 2

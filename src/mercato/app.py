@@ -21,6 +21,7 @@ from mercato.kernel.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from mercato.kernel.openapi import install_problem_docs
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
@@ -58,13 +59,15 @@ def _pool_status() -> dict[str, int]:
 @asynccontextmanager
 async def _inprocess_worker(settings: Settings) -> AsyncIterator[None]:
     """The demo runs jobs inside the server process, so one command gives a live system."""
-    from mercato.kernel.jobs import job_app
-    from mercato.worker import open_queue
+    from mercato.kernel.jobs import job_app, retry_stalled_jobs
+    from mercato.worker import open_queue, worker_options
 
     async with open_queue(settings):
+        await retry_stalled_jobs()
         runner = asyncio.create_task(
             job_app.run_worker_async(
-                concurrency=settings.worker_concurrency, install_signal_handlers=False
+                **worker_options(settings, concurrency=settings.worker_concurrency),
+                install_signal_handlers=False,
             )
         )
         try:
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_problem_docs(app)
 
     app.include_router(probes.router)
     app.include_router(auth_router.jwks_router)

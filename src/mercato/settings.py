@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     oidc_scopes: str = "openid email profile"
 
     job_default_timeout_s: int = 1_800
+    job_heartbeat_s: float = Field(
+        default=10.0, gt=0, description="How often a worker records that it is alive."
+    )
+    job_stalled_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A worker silent this long is presumed dead and its running jobs retried.",
+    )
 
     webhook_retry_base_s: float = Field(
         default=30.0, description="First retry delay of a failed webhook; doubles each attempt."
@@ -182,6 +190,15 @@ class Settings(BaseSettings):
             if isinstance(value, str):
                 data[key] = [part.strip() for part in value.split(",") if part.strip()]
         return data
+
+    @model_validator(mode="after")
+    def _stall_outlasts_heartbeats(self) -> Settings:
+        if self.job_stalled_after_s < 2 * self.job_heartbeat_s:
+            raise ValueError(
+                "MERCATO_JOB_STALLED_AFTER_S must be at least twice MERCATO_JOB_HEARTBEAT_S, "
+                "or a live worker's jobs would be retried while it still runs them"
+            )
+        return self
 
     @property
     def resolved_import_dir(self) -> Path:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from mercato.kernel.db import close_database, init_database, libpq_url
-from mercato.kernel.jobs import job_app, queue_connector
+from mercato.kernel.jobs import job_app, queue_connector, retry_stalled_jobs
 from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
@@ -27,14 +27,29 @@ async def open_queue(settings: Settings) -> AsyncIterator[None]:
             yield
 
 
+def worker_options(settings: Settings, *, concurrency: int) -> dict[str, Any]:
+    """Options every worker runs with: heartbeats that let others tell it died."""
+    return {
+        "concurrency": concurrency,
+        "update_heartbeat_interval": settings.job_heartbeat_s,
+        "stalled_worker_timeout": settings.job_stalled_after_s,
+    }
+
+
 async def run_worker(
     settings: Settings, *, concurrency: int, queues: Iterable[str] | None = None
 ) -> None:
     init_redis(settings)
     try:
         async with open_queue(settings):
-            log.info("worker_started", concurrency=concurrency, queues=list(queues or []))
-            options: dict[str, Any] = {"concurrency": concurrency, "wait": True}
+            retried = await retry_stalled_jobs()
+            log.info(
+                "worker_started",
+                concurrency=concurrency,
+                queues=list(queues or []),
+                stalled_jobs_retried=retried,
+            )
+            options = {**worker_options(settings, concurrency=concurrency), "wait": True}
             if queues:
                 options["queues"] = list(queues)
             await job_app.run_worker_async(**options)

@@ -116,3 +116,40 @@ async def test_domain_event_reaches_its_subscriber_after_commit(app) -> None:
 async def test_event_without_subscribers_enqueues_nothing(app) -> None:
     async with get_database().session() as session:
         assert await emit(session, uuid.uuid4(), "tests.nobody_listens", {}) == 0
+
+
+async def test_jobs_of_a_worker_without_heartbeats_are_queued_again(app, owner_dsn) -> None:
+    import psycopg
+
+    from mercato.kernel.jobs import retry_stalled_jobs
+
+    async with get_database().session() as session:
+        job_id = await defer(session, record, marker="after-a-crash")
+    with psycopg.connect(owner_dsn, autocommit=True) as conn:
+        dead = conn.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) "
+            "VALUES (now() - interval '5 minutes') RETURNING id"
+        ).fetchone()[0]
+        alive = conn.execute(
+            "INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id"
+        ).fetchone()[0]
+        conn.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
+            [dead, job_id],
+        )
+        busy_id = conn.execute(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, status, args, worker_id) "
+            "VALUES (%s, 'tests.record', 'doing', '{\"marker\": \"busy\"}', %s) RETURNING id",
+            [QUEUE, alive],
+        ).fetchone()[0]
+    try:
+        async with open_queue(get_settings()):
+            assert await retry_stalled_jobs(stalled_after_s=60) >= 1
+        assert await _job_status(job_id) == "todo"
+        assert await _job_status(busy_id) == "doing"  # its worker is alive
+        await _run_queue_until_empty()
+        assert ran == ["after-a-crash"]
+    finally:
+        with psycopg.connect(owner_dsn, autocommit=True) as conn:
+            conn.execute("DELETE FROM procrastinate_jobs WHERE id = %s", [busy_id])
+            conn.execute("DELETE FROM procrastinate_workers WHERE id = ANY(%s)", [[dead, alive]])

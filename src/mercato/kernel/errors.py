@@ -7,16 +7,18 @@ error response is `application/problem+json` with `type`, `title`, `status`, `de
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from mercato.kernel.context import request_id_var
 
@@ -196,19 +198,42 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _flattened(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """Routes of included routers too (FastAPI keeps those as wrappers around the router)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _flattened(inner.routes)
+        else:
+            yield route
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in _flattened(request.app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.scope["path"]):
+            methods.update(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     slug, title = _slug_for_status(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else title
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and detail == title:
         detail = f"No resource at {request.url.path}"
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     return problem_response(
         request.url.path,
         status=exc.status_code,
         slug=slug,
         title=title,
         detail=detail,
-        headers=exc.headers,
+        headers=headers,
     )
 
 
@@ -234,10 +259,32 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _redis_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Only what cannot be done safely without Redis gets here (e.g. revoking a cached key)."""
+    return problem_response(
+        request.url.path,
+        status=503,
+        slug="cache-unavailable",
+        title="The cache is unavailable",
+        detail="Redis did not answer and this change needs it; retry shortly",
+        headers={"Retry-After": "2"},
+    )
+
+
 async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if exc.connection_invalidated or isinstance(exc, OperationalError):
         return await _database_unavailable(request, exc)
+    if isinstance(exc, DataError):
+        # SQLSTATE class 22: a value PostgreSQL cannot store (a NUL byte in text, a number
+        # out of range) that validation let through. The client's input, not our fault.
+        return problem_response(
+            request.url.path,
+            status=422,
+            slug="invalid-value",
+            title="A value cannot be stored",
+            detail="A value in the request cannot be stored (for example text with NUL bytes)",
+        )
     raise exc
 
 
@@ -248,3 +295,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(PoolTimeoutError, _database_unavailable)
     app.add_exception_handler(DBAPIError, _dbapi_error)
+    app.add_exception_handler(RedisError, _redis_unavailable)

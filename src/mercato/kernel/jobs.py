@@ -6,6 +6,10 @@
   becomes visible to workers only if that transaction commits; a rollback drops it.
 - Periodic tasks are declared with `periodic(cron)` next to the task; `mercato.schedule`
   imports every module's jobs so the worker knows them all.
+- Workers send heartbeats; the jobs of a worker that stopped sending them (killed, out of
+  memory, host lost) are put back in the queue by `retry_stalled_jobs`, which every worker
+  runs when it starts and a periodic task runs every minute. Delivery is therefore at
+  least once: a job must be safe to run again after a crash in its middle.
 Jobs take ids, not objects, open their own session and hand off to a service.
 """
 
@@ -18,6 +22,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
+from procrastinate.exceptions import ConnectorException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,3 +118,24 @@ def queue_connector(conninfo: str, *, max_size: int = 4) -> procrastinate.Psycop
     return procrastinate.PsycopgConnector(
         conninfo=conninfo, kwargs={"application_name": "mercato-queue"}, max_size=max_size
     )
+
+
+async def retry_stalled_jobs(stalled_after_s: float | None = None) -> int:
+    """Queue again the running jobs of workers silent for `stalled_after_s`; returns how many."""
+    after = stalled_after_s or get_settings().job_stalled_after_s
+    retried = 0
+    for job in await job_app.job_manager.get_stalled_jobs(seconds_since_heartbeat=after):
+        try:
+            await job_app.job_manager.retry_job(job)
+        except ConnectorException:  # another worker retried it first, or it just finished
+            continue
+        retried += 1
+        log.warning("stalled_job_retried", job_id=job.id, task=job.task_name, queue=job.queue)
+    return retried
+
+
+@periodic("* * * * *", periodic_id="retry-stalled-jobs")
+@task("kernel.retry_stalled_jobs", queue="maintenance", timeout_s=120)
+async def retry_stalled_jobs_every_minute(*, timestamp: int) -> None:
+    """Recover jobs of dead workers even when no worker restarts."""
+    await retry_stalled_jobs()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.factories import add_member, create_tenant, signup_and_login, stale_headers
@@ -169,6 +171,31 @@ class TestMembers:
         assert demote.json()["type"].endswith("/last-owner")
         second = await add_member(client, owner, tenant, "owner")
         assert (await client.delete(url, headers=second.headers)).status_code == 204
+
+    async def test_owning_other_tenants_does_not_make_the_last_owner_removable(
+        self, client
+    ) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        await create_tenant(client, owner)  # the owner's memberships elsewhere must not count
+        url = f"/api/v1/tenants/{tenant}/members/{owner.id}"
+        demote = await client.patch(url, json={"role": "viewer"}, headers=owner.headers)
+        assert demote.status_code == 409, demote.text
+        assert (await client.delete(url, headers=owner.headers)).status_code == 409
+
+    async def test_two_owners_demoting_each_other_at_once_leave_one_owner(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        second = await add_member(client, owner, tenant, "owner")
+        members = f"/api/v1/tenants/{tenant}/members"
+        answers = await asyncio.gather(
+            client.patch(f"{members}/{second.id}", json={"role": "viewer"}, headers=owner.headers),
+            client.patch(f"{members}/{owner.id}", json={"role": "viewer"}, headers=second.headers),
+        )
+        assert sorted(a.status_code for a in answers) == [200, 409]
+        survivor = owner if answers[0].status_code == 200 else second
+        roles = (await client.get(members, headers=survivor.headers)).json()["data"]
+        assert [m["role"] for m in roles].count("owner") == 1
 
     @pytest.mark.parametrize("role", ["owner", "admin"])
     async def test_admins_cannot_grant_owner_or_touch_owners(self, client, role) -> None:

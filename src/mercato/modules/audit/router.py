@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
 from mercato.kernel.security import Principal
+from mercato.kernel.timestamps import Timestamp
 from mercato.modules.audit import service
 from mercato.modules.identity.auth import require
 
@@ -37,8 +38,8 @@ async def list_audit_logs(
     action: str | None = None,
     actor: str | None = None,
     target: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[AuditEntryRead]:

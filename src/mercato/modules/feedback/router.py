@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
 from mercato.kernel.security import Principal
+from mercato.kernel.timestamps import Timestamp
 from mercato.modules.feedback import service
 from mercato.modules.feedback.schemas import FeedbackCreate, FeedbackRead, FeedbackSummary
 from mercato.modules.identity import require
@@ -47,8 +47,8 @@ async def list_feedback(
 async def feedback_summary(
     principal: Annotated[Principal, require("feedback:read")],
     session: DbSession,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Timestamp | None = None,
+    end: Timestamp | None = None,
     category: str | None = None,
 ) -> FeedbackSummary:
     """Counts, average, distribution, weekly trend; by default the last twelve weeks."""

@@ -138,13 +138,21 @@ async def add_member(
     return Member(None, email, None, role, "invited", invitation.created_at)
 
 
-async def _owner_count(session: AsyncSession) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).select_from(Membership).where(Membership.role == Role.owner)
-        )
-        or 0
+async def _lock_owners(session: AsyncSession, principal: Principal) -> int:
+    """Lock this tenant's owner rows and count them, before any change to a membership.
+
+    Locked first and in one order, so concurrent role changes queue instead of both
+    passing the last-owner check (or deadlocking). The tenant filter is explicit:
+    row-level security also shows the acting user their own memberships in other tenants,
+    which must not count as owners here.
+    """
+    owners = await session.scalars(
+        select(Membership.user_id)
+        .where(Membership.tenant_id == principal.tenant_id, Membership.role == Role.owner)
+        .order_by(Membership.user_id)
+        .with_for_update()
     )
+    return len(owners.all())
 
 
 async def _target(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> Membership:
@@ -169,9 +177,10 @@ async def change_role(
     principal.require("members:write")
     principal.require_recent_auth()
     _check_grant(principal, role)
+    owners = await _lock_owners(session, principal)
     membership = await _target(session, principal, user_id)
     before = membership.role
-    if before == Role.owner and role != Role.owner and await _owner_count(session) <= 1:
+    if before == Role.owner and role != Role.owner and owners <= 1:
         raise LastOwner("Make someone else an owner first")
     membership.role = role
     await session.flush()
@@ -192,8 +201,9 @@ async def remove_member(
     session: AsyncSession, principal: Principal, *, user_id: uuid.UUID, meta: RequestMeta
 ) -> None:
     principal.require("members:write")
+    owners = await _lock_owners(session, principal)
     membership = await _target(session, principal, user_id)
-    if membership.role == Role.owner and await _owner_count(session) <= 1:
+    if membership.role == Role.owner and owners <= 1:
         raise LastOwner("The last owner cannot be removed")
     await session.delete(membership)
     await session.flush()

@@ -14,8 +14,9 @@ LocationKind = Literal["store", "branch", "warehouse", "online"]
 
 
 class Geo(BaseModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    # Strict: numbers only, so `true` or "52.5" is refused rather than read as a coordinate.
+    lat: float = Field(ge=-90, le=90, strict=True)
+    lon: float = Field(ge=-180, le=180, strict=True)
 
 
 class LocationWrite(BaseModel):

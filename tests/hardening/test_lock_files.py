@@ -1,0 +1,63 @@
+"""The lock files pin, with hashes, every dependency pyproject.toml declares, in range.
+
+`make lock` regenerates them; this fails when a dependency was added or re-ranged in
+pyproject.toml without re-locking, so the production install path (`pip install
+--require-hashes -r requirements.lock`) never silently lacks a package.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+REPO = Path(__file__).resolve().parents[2]
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+) \\$")
+
+
+def _pins(lock: Path) -> dict[str, tuple[Version, int]]:
+    """name → (pinned version, number of hashes)."""
+    pins: dict[str, tuple[Version, int]] = {}
+    current = None
+    for line in lock.read_text().splitlines():
+        match = PIN.match(line)
+        if match:
+            current = canonicalize_name(match["name"])
+            pins[current] = (Version(match["version"]), 0)
+        elif line.strip().startswith("--hash=sha256:") and current is not None:
+            version, hashes = pins[current]
+            pins[current] = (version, hashes + 1)
+    return pins
+
+
+def _declared(extra: str | None) -> list[Requirement]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    requirements = list(project["dependencies"])
+    if extra:
+        requirements += project["optional-dependencies"][extra]
+    return [Requirement(r) for r in requirements]
+
+
+@pytest.mark.parametrize(
+    ("lock", "extra"), [("requirements.lock", None), ("requirements-dev.lock", "dev")]
+)
+def test_every_declared_dependency_is_locked_in_range_with_hashes(
+    lock: str, extra: str | None
+) -> None:
+    pins = _pins(REPO / lock)
+    assert len(pins) > 20
+    unhashed = [name for name, (_, hashes) in pins.items() if hashes == 0]
+    assert unhashed == []
+    problems = []
+    for requirement in _declared(extra):
+        name = canonicalize_name(requirement.name)
+        if name not in pins:
+            problems.append(f"{name} is not locked (run `make lock`)")
+        elif not requirement.specifier.contains(pins[name][0], prereleases=True):
+            problems.append(f"{name}=={pins[name][0]} is outside {requirement.specifier}")
+    assert problems == []
