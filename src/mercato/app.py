@@ -24,8 +24,12 @@ from mercato.kernel.middleware import (
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
+from mercato.modules.channels import google_router as channels_google_router
+from mercato.modules.channels import public_router as channels_public_router
+from mercato.modules.channels import router as channels_router
 from mercato.modules.identity import auth_router, tenants_router
 from mercato.modules.locations import router as locations_router
+from mercato.modules.profile import router as profile_router
 from mercato.modules.webhooks import router as webhooks_router
 from mercato.settings import Settings, get_settings
 
@@ -103,6 +107,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router.router)
     app.include_router(webhooks_router.router)
     app.include_router(locations_router.router)
+    # Before the catalog's: `/categories/alignment` must not be read as a category id.
+    app.include_router(channels_router.router)
+    app.include_router(channels_google_router.router)
+    app.include_router(channels_public_router.router)
+    app.include_router(profile_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from mercato import __version__
 from mercato.kernel.db import close_database, init_database
+from mercato.modules.channels.cli import taxonomy_app
 from mercato.modules.recommendations.cli import reco_app
 from mercato.settings import get_settings
 
@@ -139,6 +140,7 @@ def rotate_keys() -> None:
 
 
 app.add_typer(reco_app, name="reco")
+app.add_typer(taxonomy_app, name="taxonomy")
 
 if __name__ == "__main__":
     app()
