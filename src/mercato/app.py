@@ -27,11 +27,16 @@ from mercato.modules.audit import router as audit_router
 from mercato.modules.channels import google_router as channels_google_router
 from mercato.modules.channels import public_router as channels_public_router
 from mercato.modules.channels import router as channels_router
+from mercato.modules.content import router as content_router
+from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import auth_router, tenants_router
 from mercato.modules.locations import router as locations_router
+from mercato.modules.notifications import router as notifications_router
+from mercato.modules.platform import router as platform_router
 from mercato.modules.profile import router as profile_router
 from mercato.modules.webhooks import router as webhooks_router
 from mercato.settings import Settings, get_settings
+from mercato.web import mount_dashboard
 
 BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
 
@@ -112,6 +117,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channels_google_router.router)
     app.include_router(channels_public_router.router)
     app.include_router(profile_router.router)
+    app.include_router(feedback_router.router)
+    app.include_router(content_router.router)
+    app.include_router(notifications_router.router)
+    app.include_router(platform_router.router)
+    mount_dashboard(app)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):

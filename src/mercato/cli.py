@@ -13,6 +13,7 @@ from rich.console import Console
 from mercato import __version__
 from mercato.kernel.db import close_database, init_database
 from mercato.modules.channels.cli import taxonomy_app
+from mercato.modules.platform.commands import backup_app, create_admin, export_app
 from mercato.modules.recommendations.cli import reco_app
 from mercato.settings import get_settings
 
@@ -23,6 +24,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 console = Console(stderr=True)
+app.command("create-admin")(create_admin)
+app.add_typer(backup_app, name="backup")
+app.add_typer(export_app, name="export")
 
 
 def _exit_cleanly_on_sigterm() -> None:

@@ -135,6 +135,30 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = 4
 
+    sms_webhook_url: str | None = Field(
+        default=None, description="SMS gateway webhook; unset = messages written under DATA_DIR."
+    )
+    sms_webhook_secret: SecretStr | None = None
+    push_webhook_url: str | None = Field(
+        default=None, description="Push gateway webhook; unset = messages written under DATA_DIR."
+    )
+    push_webhook_secret: SecretStr | None = None
+    notification_webhook_timeout_s: float = 10.0
+
+    job_history_days: int = Field(default=90, ge=7)
+    mail_history_days: int = Field(default=365, ge=30)
+    notification_history_days: int = Field(default=365, ge=30)
+    event_retention_days: int = Field(
+        default=730, ge=30, description="Default when a tenant sets no event_retention_days."
+    )
+    backup_database_url: str | None = Field(
+        default=None,
+        description="Role for pg_dump/pg_restore (must bypass RLS); unset = DATABASE_URL.",
+    )
+    pg_bin_dir: Path | None = Field(
+        default=None, description="Where pg_dump/pg_restore live; unset = found by server version."
+    )
+
     prometheus_multiproc_dir: Path | None = Field(
         default=None,
         validation_alias="PROMETHEUS_MULTIPROC_DIR",

@@ -126,7 +126,10 @@ class TestPush:
         assert done["status"] == "failed"
         assert "rejected all 4 items" in done["error"]
         assert "[link] Not crawlable" in done["error"]
-        assert (uuid.UUID(shop.tenant), {"job_id": job_id, "error": done["error"]}) in failures
+        [(tenant, payload)] = [f for f in failures if f[1]["job_id"] == job_id]
+        assert tenant == uuid.UUID(shop.tenant)
+        assert (payload["error"], payload["id"], payload["attempts"]) == (done["error"], job_id, 1)
+        assert payload["summary"].startswith("The push to Merchant Center account")
 
     async def test_a_revoked_link_fails_the_job_at_once(
         self, client, google: FakeGoogle, shop: Shop

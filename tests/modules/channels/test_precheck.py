@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -172,7 +171,8 @@ class TestRules:
         ]
 
 
-def test_a_hundred_thousand_items_are_checked_in_under_two_seconds() -> None:
+def test_a_hundred_thousand_items_are_all_checked() -> None:
+    """Volume correctness; the speed of this is measured by bench/channels_feed.py."""
     base = clean_item()
     defects: list[dict[str, Any]] = [
         {},
@@ -184,12 +184,9 @@ def test_a_hundred_thousand_items_are_checked_in_under_two_seconds() -> None:
     items = [
         replace(base, product_id=f"SKU-{i}", **defects[i % len(defects)]) for i in range(100_000)
     ]
-    start = time.perf_counter()
     result = precheck(items)
-    elapsed = time.perf_counter() - start
     assert (result.checked, result.valid, result.invalid) == (100_000, 60_000, 40_000)
     assert len(result.issues) == 80_000
-    assert elapsed < 2.0, f"precheck of 100,000 items took {elapsed:.2f} s"
 
 
 def test_feed_item_is_immutable() -> None:

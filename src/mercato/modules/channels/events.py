@@ -1,8 +1,9 @@
 """Domain events the channels module emits.
 
-- `feed_job.failed` `{"job_id": str, "error": str}`: a feed push job ended failed (Google
-  link missing or revoked, Google unreachable after every attempt, or every item rejected).
-  Notifications tell the merchant. Not emitted when staff cancel a job.
+- `feed_job.failed` `{"job_id", "error", "id", "summary", "attempts"}`: a feed push job
+  ended failed (Google link missing or revoked, Google unreachable after every attempt, or
+  every item rejected); `id` and `summary` are what notifications require of every event.
+  Not emitted when staff cancel a job.
 """
 
 from typing import Final

@@ -276,5 +276,12 @@ async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> N
         await defer(session, push_feed, delay_s=wait, tenant_id=str(tenant_id), job_id=str(job_id))
 
 
-def _payload(job: FeedPushJob) -> dict[str, str | None]:
-    return {"job_id": str(job.id), "error": job.error}
+def _payload(job: FeedPushJob) -> dict[str, str | int | None]:
+    """`{job_id, error}` and what notifications need besides (`id`, `summary`, `attempts`)."""
+    return {
+        "job_id": str(job.id),
+        "error": job.error,
+        "id": str(job.id),
+        "summary": f"The push to Merchant Center account {job.account_id} failed",
+        "attempts": job.attempts,
+    }

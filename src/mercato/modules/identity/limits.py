@@ -37,6 +37,8 @@ SEGMENT_GROUPS = {
     "checkout": "storefront",
     "customers": "storefront",
     "orders": "storefront",
+    "feedback": "storefront",  # shoppers leave feedback from the storefront
+    "public": "storefront",  # published pages read by storefronts
     "events": "events",
     "ingest": "events",
     "users": "events",

@@ -52,6 +52,7 @@ _MANAGER = _SALES_REP | {
     "content:write",
     "tasks:manage",
     "members:read",
+    "notifications:read",
 }
 _ADMIN = _MANAGER | {
     "tenant:write",
@@ -64,6 +65,7 @@ _ADMIN = _MANAGER | {
     "webhooks:write",
     "refunds:write",
     "audit:read",
+    "notifications:write",
 }
 _OWNER = _ADMIN | {"tenant:delete", "tenant:suspend", "members:owners"}
 
@@ -92,6 +94,7 @@ _SECRET_READ = {
     "content:read",
     "feedback:read",
     "tasks:read",
+    "notifications:read",
 }
 _SECRET_WRITE = _SECRET_READ | {
     "catalog:write",

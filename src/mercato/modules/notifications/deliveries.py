@@ -1,0 +1,86 @@
+"""The delivery log: what was sent to whom, and how it went."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.security import Principal
+from mercato.modules.mail.models import MailMessage
+from mercato.modules.notifications.models import NotificationDelivery
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    delivery: NotificationDelivery
+    status: str
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+
+
+async def _mail_outcomes(
+    session: AsyncSession, deliveries: list[NotificationDelivery]
+) -> dict[str, MailMessage]:
+    """E-mail deliveries report the mail outbox's own status and attempts."""
+    ids = [uuid.UUID(d.provider_ref) for d in deliveries if d.channel == "email" and d.provider_ref]
+    if not ids:
+        return {}
+    rows = await session.scalars(select(MailMessage).where(MailMessage.id.in_(ids)))
+    return {str(row.id): row for row in rows}
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    event: str | None,
+    channel: str | None,
+    limit: int | None,
+    cursor: str | None,
+) -> tuple[list[DeliveryView], str | None]:
+    """Newest first, with e-mail outcomes read from the mail outbox."""
+    principal.require("notifications:read")
+    size = clamp_limit(limit)
+    order = (NotificationDelivery.created_at.desc(), NotificationDelivery.id.desc())
+    query = select(NotificationDelivery).order_by(*order)
+    if event:
+        query = query.where(NotificationDelivery.event == event)
+    if channel:
+        query = query.where(NotificationDelivery.channel == channel)
+    position = read_cursor(cursor, lambda c: (datetime.fromisoformat(c["t"]), uuid.UUID(c["id"])))
+    if position is not None:
+        query = query.where(
+            tuple_(NotificationDelivery.created_at, NotificationDelivery.id)
+            < tuple_(literal(position[0]), literal(position[1]))
+        )
+    rows = list((await session.scalars(query.limit(size + 1))).all())
+    next_cursor = None
+    if len(rows) > size:
+        last = rows[size - 1]
+        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
+        rows = rows[:size]
+    mails = await _mail_outcomes(session, rows)
+    views = []
+    for row in rows:
+        mail = mails.get(row.provider_ref or "")
+        if mail is not None:
+            views.append(
+                DeliveryView(row, mail.status, mail.attempts, mail.last_error, mail.sent_at)
+            )
+        else:
+            views.append(DeliveryView(row, row.status, row.attempts, row.last_error, row.sent_at))
+    return views, next_cursor
+
+
+async def expire_deliveries(session: AsyncSession, *, before: datetime) -> int:
+    """Drop the session tenant's delivery log entries older than `before` (retention)."""
+    result = await session.execute(
+        delete(NotificationDelivery).where(NotificationDelivery.created_at < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,165 @@
+"""Which screens the dashboard has: one registry that builds the navigation and the overview.
+
+Every file in `mercato.web.screens` is a *screen module*. It exposes
+
+- `router`: an `APIRouter` with its routes (see `mercato.web.pages.screen_router`);
+- `SCREENS`: the `Screen`s it adds to the navigation (optional);
+- `PANELS`: the `OverviewPanel`s it adds to a tenant's overview (optional).
+
+A screen module imports what it shows from its capability module (`from
+mercato.modules.catalog import …`). Until that module exists on the branch the import
+fails, and the registry leaves the screen module out: no route, no nav entry, no panel.
+So the screens for a capability can land before or with the capability itself, and the
+navigation only ever offers what the running code can do.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.logging import get_logger
+from mercato.kernel.security import Principal
+
+log = get_logger("mercato.web.registry")
+
+SCREEN_PACKAGE = "mercato.web.screens"
+
+
+class Section(StrEnum):
+    """Navigation groups, in the order they appear."""
+
+    home = "home"
+    commerce = "commerce"
+    marketing = "marketing"
+    insights = "insights"
+    settings = "settings"
+
+    @property
+    def label(self) -> str:
+        return SECTION_TITLES[self]
+
+
+SECTION_TITLES = {
+    Section.home: "Home",
+    Section.commerce: "Commerce",
+    Section.marketing: "Marketing",
+    Section.insights: "Insights",
+    Section.settings: "Settings",
+}
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A page of a tenant, reachable from the navigation by whoever holds `permission`."""
+
+    key: str
+    title: str
+    path: str  # below /app/t/{tenant_id}/; "" is the tenant's home
+    permission: str
+    section: Section
+    order: int = 100
+
+    def url(self, tenant_id: object) -> str:
+        return f"/app/t/{tenant_id}/{self.path}".rstrip("/")
+
+
+PanelLoader = Callable[[AsyncSession, Principal], Awaitable[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class OverviewPanel:
+    """A card on the tenant overview: `load` reads real data, `template` renders it."""
+
+    key: str
+    title: str
+    permission: str
+    template: str
+    load: PanelLoader
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    screen: Screen
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class NavSection:
+    section: Section
+    entries: list[NavEntry]
+
+
+@dataclass
+class Registry:
+    screens: list[Screen] = field(default_factory=list)
+    panels: list[OverviewPanel] = field(default_factory=list)
+    routers: list[APIRouter] = field(default_factory=list)
+    unavailable: dict[str, str] = field(default_factory=dict)  # screen module → missing name
+
+    def add(self, module: ModuleType) -> None:
+        self.routers.append(module.router)
+        self.screens.extend(getattr(module, "SCREENS", []))
+        self.panels.extend(getattr(module, "PANELS", []))
+        self.screens.sort(key=lambda s: (list(Section).index(s.section), s.order, s.title))
+        self.panels.sort(key=lambda p: (p.order, p.title))
+
+    def navigation(self, principal: Principal, current_path: str) -> list[NavSection]:
+        """The nav a principal sees: only screens its role may open."""
+        assert principal.tenant_id is not None
+        sections: dict[Section, list[NavEntry]] = {}
+        for screen in self.screens:
+            if not principal.can(screen.permission):
+                continue
+            url = screen.url(principal.tenant_id)
+            current = current_path == url or (
+                screen.path != "" and current_path.startswith(url + "/")
+            )
+            sections.setdefault(screen.section, []).append(NavEntry(screen, url, current))
+        return [NavSection(section, entries) for section, entries in sections.items()]
+
+    def panels_for(self, principal: Principal) -> list[OverviewPanel]:
+        return [panel for panel in self.panels if principal.can(panel.permission)]
+
+
+def _missing_capability(error: ImportError) -> str | None:
+    """The capability module a failed import was looking for, if that is why it failed."""
+    name = error.name or ""
+    if name.startswith("mercato.modules."):
+        return name
+    return None
+
+
+def discover(package: str = SCREEN_PACKAGE) -> Registry:
+    """Import every screen module; leave out those whose capability is not installed."""
+    registry = Registry()
+    root = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda i: i.name):
+        dotted = f"{package}.{info.name}"
+        try:
+            module = importlib.import_module(dotted)
+        except ImportError as error:
+            missing = _missing_capability(error)
+            if missing is None:
+                raise
+            registry.unavailable[dotted] = missing
+            log.info("dashboard_screens_unavailable", screens=dotted, missing=missing)
+            continue
+        registry.add(module)
+    return registry
+
+
+@lru_cache(maxsize=1)
+def get_registry() -> Registry:
+    return discover()

@@ -1,0 +1,117 @@
+"""Settings → API keys: list, create (step-up; the key is shown once), revoke (step-up)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.security import Principal
+from mercato.modules.identity import keys
+from mercato.modules.identity.models import ApiKey
+from mercato.modules.identity.schemas import ApiKeyCreate
+from mercato.web.forms import FormState, form_status, parse, read_form
+from mercato.web.pages import Page, screen_router, tenant_page
+from mercato.web.registry import OverviewPanel, Screen, Section
+
+router = screen_router()
+PATH = "settings/api-keys"
+
+SCREENS = [Screen("settings.api_keys", "API keys", PATH, "api_keys:read", Section.settings, 20)]
+
+NEW_KEY_DEFAULTS = {"kind": "secret", "permission": "read", "mode": "live"}
+
+
+def _key_request(submitted: Mapping[str, str]) -> dict[str, Any]:
+    """The form as an `ApiKeyCreate` body: one allowed origin per line."""
+    origins = [line.strip() for line in submitted.get("allowed_origins", "").splitlines()]
+    return {
+        "name": submitted.get("name", ""),
+        "kind": submitted.get("kind", ""),
+        "permission": submitted.get("permission", ""),
+        "mode": submitted.get("mode", "live"),
+        "allowed_origins": [origin for origin in origins if origin] or None,
+    }
+
+
+async def _render(
+    page: Page,
+    *,
+    create: FormState | None = None,
+    row: tuple[uuid.UUID, FormState] | None = None,
+    created: tuple[ApiKey, str] | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    listed = await keys.list_keys(page.session, page.principal)
+    return page.render(
+        "screens/api_keys.html",
+        fragment="screens/_api_keys.html",
+        status_code=status_code,
+        keys=listed,
+        create=create or FormState(values=dict(NEW_KEY_DEFAULTS)),
+        row_id=row[0] if row else None,
+        row_form=row[1] if row else FormState(),
+        created=created,
+        notice=notice,
+    )
+
+
+@router.get("/" + PATH)
+async def api_keys_screen(page: Annotated[Page, tenant_page("api_keys:read")]) -> HTMLResponse:
+    return await _render(page)
+
+
+@router.post("/" + PATH)
+async def create_api_key(page: Annotated[Page, tenant_page("api_keys:write")]) -> HTMLResponse:
+    submitted, form = await read_form(page.request)
+
+    async def create() -> tuple[ApiKey, str]:
+        body = parse(ApiKeyCreate, _key_request(submitted))
+        return await keys.create_key(page.session, page.principal, body, page.meta)
+
+    created = await page.act(form, submitted, create)
+    if created is None:
+        return await _render(page, create=form, status_code=form_status(form))
+    return await _render(page, created=created)
+
+
+@router.post("/" + PATH + "/{key_id}/revoke")
+async def revoke_api_key(
+    key_id: uuid.UUID, page: Annotated[Page, tenant_page("api_keys:write")]
+) -> HTMLResponse:
+    submitted, form = await read_form(page.request)
+
+    async def revoke() -> bool:
+        await keys.revoke_key(page.session, page.principal, key_id, page.meta)
+        return True
+
+    if await page.act(form, submitted, revoke) is None:
+        return await _render(page, row=(key_id, form), status_code=form_status(form))
+    return await _render(page, notice="The key is revoked; requests with it are refused.")
+
+
+async def _key_summary(session: AsyncSession, principal: Principal) -> Mapping[str, Any]:
+    listed = await keys.list_keys(session, principal)
+    live = [key for key in listed if key.revoked_at is None]
+    used = [key.last_used_at for key in live if key.last_used_at is not None]
+    last_used: datetime | None = max(used) if used else None
+    return {
+        "active": len(live),
+        "revoked": len(listed) - len(live),
+        "secret": sum(1 for key in live if key.kind == "secret"),
+        "publishable": sum(1 for key in live if key.kind == "publishable"),
+        "last_used": last_used,
+        "url": f"/app/t/{principal.tenant_id}/{PATH}",
+    }
+
+
+PANELS = [
+    OverviewPanel(
+        "api_keys", "API keys", "api_keys:read", "panels/api_keys.html", _key_summary, order=60
+    )
+]

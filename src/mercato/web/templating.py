@@ -1,0 +1,145 @@
+"""Jinja2 rendering for the dashboard: one environment, versioned static URLs, safe headers."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import QueryParams
+
+from mercato import __version__
+from mercato.modules.identity.permissions import Role
+from mercato.web import charts
+from mercato.web.csrf import CSRF_FIELD, csrf_token, remember_csrf_token
+from mercato.web.forms import FormState
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_URL = "/app/static"
+HTMX_URL = "/app/static/vendor"
+HTMX_FILE = "htmx.min.js"
+
+# Everything the pages load comes from this origin; no inline script or style at all.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "object-src 'none'"
+)
+THEMES = ("light", "dark")
+
+
+def htmx_directory() -> Path:
+    """htmx as shipped by the `django-js-lib-htmx` wheel (a plain data package here)."""
+    return Path(str(resources.files("js_lib_htmx") / "static" / "htmx"))
+
+
+@lru_cache(maxsize=64)
+def _fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def static_url(name: str) -> str:
+    """`/app/static/<name>?v=<content hash>`: cached for a year, busted by any change."""
+    return f"{STATIC_URL}/{name}?v={_fingerprint(STATIC_DIR / name)}"
+
+
+def htmx_url() -> str:
+    return f"{HTMX_URL}/{HTMX_FILE}?v={_fingerprint(htmx_directory() / HTMX_FILE)}"
+
+
+def when(moment: datetime | None) -> str:
+    """Timestamps as the API gives them (UTC), in a form people read."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def display(value: object) -> str:
+    """A value from an audit change: lists joined, nothing shown as an em dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "—"
+    return str(value)
+
+
+def role_option(role: Role) -> tuple[str, str]:
+    return role.value, role.value.replace("_", " ").capitalize()
+
+
+def without_cursor(query: QueryParams) -> str:
+    return urlencode([(k, v) for k, v in query.multi_items() if k != "cursor"])
+
+
+def with_cursor(query: QueryParams, cursor: str) -> str:
+    return urlencode(
+        [*((k, v) for k, v in query.multi_items() if k != "cursor"), ("cursor", cursor)]
+    )
+
+
+def form_state(**values: str) -> FormState:
+    return FormState(values=values)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("mercato.web", "templates"),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        static_url=static_url,
+        htmx_url=htmx_url,
+        csrf_field=CSRF_FIELD,
+        version=__version__,
+        line_chart=charts.line_chart,
+        bar_chart=charts.bar_chart,
+        funnel_chart=charts.funnel_chart,
+        form_state=form_state,
+    )
+    env.filters.update(
+        when=when,
+        display=display,
+        role_option=role_option,
+        without_cursor=without_cursor,
+        with_cursor=with_cursor,
+    )
+    return env
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def theme(request: Request) -> str | None:
+    """The theme the person picked with the toggle; None follows the system setting."""
+    chosen = request.cookies.get("mercato_theme")
+    return chosen if chosen in THEMES else None
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    """Render a template into a response that is never cached and loads nothing foreign."""
+    base = {
+        "request": request,
+        "csrf_token": csrf_token(request),
+        "theme": theme(request),
+        "current_path": request.url.path,
+    }
+    html = environment().get_template(template).render({**base, **context})
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["cache-control"] = "no-store"
+    response.headers["content-security-policy"] = CONTENT_SECURITY_POLICY
+    remember_csrf_token(request, response)
+    return response
