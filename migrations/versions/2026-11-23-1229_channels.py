@@ -69,7 +69,8 @@ def upgrade() -> None:
             "search_vector",
             postgresql.TSVECTOR(),
             sa.Computed(
-                "setweight(to_tsvector('english'::regconfig, name), 'A') || setweight(to_tsvector('english'::regconfig, path), 'B')",
+                "setweight(to_tsvector('english'::regconfig, name), 'A') || "
+                "setweight(to_tsvector('english'::regconfig, path), 'B')",
                 persisted=True,
             ),
             nullable=False,

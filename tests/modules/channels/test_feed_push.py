@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import psycopg
 import pytest
 
 from mercato.kernel.events import subscribe
@@ -68,9 +69,20 @@ async def items(client, shop: Shop, job_id: str) -> dict[str, dict[str, Any]]:
     return {row["product_id"]: row for row in response.json()["data"]}
 
 
+def pushes_counted_for_operators(owner_dsn: str, tenant: str) -> tuple[int, int]:
+    """What the operators' pilot KPIs read (`platform_source_feed_pushes`)."""
+    with psycopg.connect(owner_dsn) as conn:
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant,))
+        row = conn.execute(
+            "SELECT * FROM platform_source_feed_pushes(%s, now() - interval '1 day')", (tenant,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 class TestPush:
     async def test_valid_items_are_pushed_and_failures_recorded_per_item(
-        self, client, google: FakeGoogle, shop: Shop
+        self, client, google: FakeGoogle, shop: Shop, owner_dsn: str
     ) -> None:
         google.fail_first_with_503 = {"clean-2"}
         google.reject = {"clean-3": "[price] Invalid value"}
@@ -114,9 +126,10 @@ class TestPush:
 
         listed = await client.get(shop.url("/feed-jobs"), headers=shop.owner.headers)
         assert [row["id"] for row in listed.json()["data"]] == [job_id]
+        assert pushes_counted_for_operators(owner_dsn, shop.tenant) == (1, 0)
 
     async def test_a_job_google_rejects_entirely_fails_and_says_why(
-        self, client, google: FakeGoogle, shop: Shop
+        self, client, google: FakeGoogle, shop: Shop, owner_dsn: str
     ) -> None:
         google.reject = {pid: "[link] Not crawlable" for pid in (*CLEAN, "unaligned")}
         failures.clear()
@@ -126,6 +139,7 @@ class TestPush:
         assert done["status"] == "failed"
         assert "rejected all 4 items" in done["error"]
         assert "[link] Not crawlable" in done["error"]
+        assert pushes_counted_for_operators(owner_dsn, shop.tenant) == (0, 1)
         [(tenant, payload)] = [f for f in failures if f[1]["job_id"] == job_id]
         assert tenant == uuid.UUID(shop.tenant)
         assert (payload["error"], payload["id"], payload["attempts"]) == (done["error"], job_id, 1)

@@ -17,7 +17,9 @@ from tests.modules.platform.conftest import make_operator
 
 SOURCE_TABLES = {
     "event": "tenant_id uuid NOT NULL, occurred_at timestamptz NOT NULL",
-    "feed_job": "tenant_id uuid NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL",
+    "feed_push_jobs": (
+        "tenant_id uuid NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL"
+    ),
     "category": "tenant_id uuid NOT NULL, google_category_id integer",
     "product": "tenant_id uuid NOT NULL",
 }
@@ -42,14 +44,11 @@ def sources(owner_dsn: str) -> Iterator[psycopg.Connection]:
 def test_hooks_answer_null_while_their_tables_do_not_exist(owner_dsn: str) -> None:
     tenant = uuid.uuid4()
     with psycopg.connect(owner_dsn) as conn:
-        if conn.execute("SELECT to_regclass('feed_job')").fetchone()[0] is not None:
-            pytest.skip("feed_job exists")
+        if conn.execute("SELECT to_regclass('event')").fetchone()[0] is not None:
+            pytest.skip("event exists")
         assert conn.execute("SELECT platform_source_events(%s, now())", (tenant,)).fetchone() == (
             None,
         )
-        assert conn.execute(
-            "SELECT * FROM platform_source_feed_pushes(%s, now())", (tenant,)
-        ).fetchone() == (None, None)
         assert conn.execute(
             "SELECT platform_source_expire_events(%s, now())", (tenant,)
         ).fetchone() == (0,)
@@ -63,7 +62,7 @@ def test_hooks_count_the_tenants_rows_once_the_tables_exist(sources) -> None:
         (tenant, tenant, other),
     )
     sources.execute(
-        "INSERT INTO feed_job VALUES (%s, 'success', now()), (%s, 'success', now()),"
+        "INSERT INTO feed_push_jobs VALUES (%s, 'success', now()), (%s, 'success', now()),"
         " (%s, 'failed', now()), (%s, 'queued', now()), (%s, 'failed', now())",
         (tenant, tenant, tenant, tenant, other),
     )
@@ -99,7 +98,7 @@ async def tenant_and_operator(client) -> tuple[str, str]:
 
 def test_pilot_kpis_include_the_sources_once_they_exist(sources, tenant_and_operator) -> None:
     tenant, operator_id = tenant_and_operator
-    sources.execute("INSERT INTO feed_job VALUES (%s, 'success', now())", (tenant,))
+    sources.execute("INSERT INTO feed_push_jobs VALUES (%s, 'success', now())", (tenant,))
     sources.execute("INSERT INTO category VALUES (%s, 632), (%s, NULL)", (tenant, tenant))
     sources.execute("INSERT INTO event VALUES (%s, now())", (tenant,))
     sources.execute("SELECT set_config('app.user_id', %s, true)", (operator_id,))
