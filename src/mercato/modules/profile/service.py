@@ -116,7 +116,7 @@ async def save_profile(
     sent = set(ProfileFields.model_fields) if replace else fields.model_fields_set
     _apply(profile, fields, sent)
     address_changed = address_of(profile).model_dump() != before["address"]
-    geo_pending = await _update_geo(
+    geo_pending = _update_geo(
         profile, fields, replace=replace, address_changed=address_changed
     )
     await session.flush()
@@ -178,7 +178,7 @@ def _apply(profile: BusinessProfile, fields: ProfileFields, sent: set[str]) -> N
         profile.special_hours = [day.model_dump(mode="json") for day in special]
 
 
-async def _update_geo(
+def _update_geo(
     profile: BusinessProfile, fields: ProfileFields, *, replace: bool, address_changed: bool
 ) -> bool:
     """Apply coordinates sent by hand, or decide whether to geocode; True = queue it.
