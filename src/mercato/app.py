@@ -24,6 +24,7 @@ from mercato.kernel.middleware import (
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
+from mercato.modules.catalog import router as catalog_router
 from mercato.modules.channels import google_router as channels_google_router
 from mercato.modules.channels import public_router as channels_public_router
 from mercato.modules.channels import router as channels_router
@@ -31,6 +32,7 @@ from mercato.modules.content import router as content_router
 from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import auth_router, tenants_router
 from mercato.modules.locations import router as locations_router
+from mercato.modules.media import router as media_router
 from mercato.modules.notifications import router as notifications_router
 from mercato.modules.platform import router as platform_router
 from mercato.modules.profile import router as profile_router
@@ -110,10 +112,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router.router)
     app.include_router(tenants_router.router)
     app.include_router(audit_router.router)
-    app.include_router(webhooks_router.router)
-    app.include_router(locations_router.router)
     # Before the catalog's: `/categories/alignment` must not be read as a category id.
     app.include_router(channels_router.router)
+    app.include_router(catalog_router.router)
+    app.include_router(media_router.router)
+    app.include_router(media_router.public_router)
+    app.include_router(webhooks_router.router)
+    app.include_router(locations_router.router)
     app.include_router(channels_google_router.router)
     app.include_router(channels_public_router.router)
     app.include_router(profile_router.router)

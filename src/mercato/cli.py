@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -141,6 +142,78 @@ def rotate_keys() -> None:
 
     kid = asyncio.run(_rotate())
     console.print(f"[green]new signing key {kid}[/green]; previous keys retire after 16 minutes")
+
+
+import_app = typer.Typer(help="Bulk imports into a tenant.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("products")
+def import_products(
+    file: Annotated[Path, typer.Argument(help="A .csv (as exported) or .jsonl file")],
+    tenant: Annotated[str, typer.Option(help="Tenant id or slug")],
+    chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per transaction")] = 1_000,
+    resume: Annotated[
+        bool, typer.Option(help="Skip the chunks an earlier run of this file committed")
+    ] = False,
+) -> None:
+    """Upsert products from a file, chunk by chunk, with a progress bar; resumable."""
+    from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from mercato.kernel.redis import close_redis, init_redis
+    from mercato.modules.catalog.importer import ImportReport, import_file, resolve_tenant
+
+    if not file.is_file():
+        raise typer.BadParameter(f"{file} is not a file", param_hint="FILE")
+    from mercato.modules import import_all
+
+    # Every table (foreign keys) and every event subscriber, as in the server.
+    import_all("models")
+    import_all("jobs")
+
+    async def _run() -> ImportReport:
+        settings = get_settings()
+        database = init_database(settings)
+        init_redis(settings)
+        try:
+            tenant_id = await resolve_tenant(database, tenant)
+            with Progress(
+                *Progress.get_default_columns()[:-1],
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+            ) as progress:
+                bar = progress.add_task(f"importing {file.name}", total=None)
+                return await import_file(
+                    database,
+                    tenant_id,
+                    file,
+                    chunk_size=chunk,
+                    resume=resume,
+                    on_progress=lambda done, total: progress.update(
+                        bar, completed=done, total=total
+                    ),
+                )
+        finally:
+            await close_redis()
+            await close_database()
+
+    try:
+        report = asyncio.run(_run())
+    except (LookupError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(
+        f"[green]{report.created} created, {report.updated} updated[/green], "
+        f"{len(report.failures)} rejected; {report.chunks_written} chunks written, "
+        f"{report.chunks_skipped} already done"
+    )
+    for failure in report.failures[:10]:
+        problems = "; ".join(f"{e['field']}: {e['message']}" for e in failure.errors)
+        console.print(f"  row {failure.index} ({failure.product_id or '?'}): {problems}")
+    if report.rejected_file is not None:
+        console.print(f"every rejected row is listed in {report.rejected_file}")
+        raise typer.Exit(1)
 
 
 app.add_typer(reco_app, name="reco")

@@ -158,6 +158,18 @@ class Settings(BaseSettings):
     pg_bin_dir: Path | None = Field(
         default=None, description="Where pg_dump/pg_restore live; unset = found by server version."
     )
+    media_storage: Literal["local", "s3"] = Field(
+        default="local", description="Where uploaded media go: DATA_DIR/media or S3."
+    )
+    media_max_bytes: int = 10 * 1_048_576
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint; unset = AWS for the region."
+    )
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = ""
 
     prometheus_multiproc_dir: Path | None = Field(
         default=None,

@@ -116,9 +116,7 @@ async def save_profile(
     sent = set(ProfileFields.model_fields) if replace else fields.model_fields_set
     _apply(profile, fields, sent)
     address_changed = address_of(profile).model_dump() != before["address"]
-    geo_pending = _update_geo(
-        profile, fields, replace=replace, address_changed=address_changed
-    )
+    geo_pending = _update_geo(profile, fields, replace=replace, address_changed=address_changed)
     await session.flush()
     await session.refresh(profile)
     after = _snapshot(profile)

@@ -1,0 +1,232 @@
+"""`mercato import products FILE.csv|.jsonl --tenant …`: resumable bulk import.
+
+The file is read in chunks of `chunk_size` rows; each chunk is validated and upserted in
+its own transaction, which also records the chunk in `product_import_chunk`. An import is
+identified by the file's SHA-256 and the chunk size, so `--resume` after a crash or Ctrl-C
+skips exactly the chunks that committed. Rejected rows go to `<file>.rejected.jsonl`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import func
+
+from mercato.kernel.db import Database
+from mercato.kernel.errors import field_error
+from mercato.modules.catalog.batch import validate_rows, write_chunk
+from mercato.modules.catalog.export import row_from_csv
+from mercato.modules.catalog.models import ProductImport, ProductImportChunk
+from mercato.modules.catalog.schemas import BatchFailure
+from mercato.modules.catalog.upsert import UpsertOutcome
+
+FORMATS = (".csv", ".jsonl", ".ndjson")
+
+
+class UnknownTenant(LookupError):
+    """No live tenant has that id or slug."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row of the file: a product body, or why the line could not be read."""
+
+    index: int
+    body: dict[str, Any] | None
+    problem: str | None = None
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    chunks_written: int = 0
+    chunks_skipped: int = 0
+    failures: list[BatchFailure] = field(default_factory=list)
+    rejected_file: Path | None = None
+
+
+def read_records(path: Path) -> Iterator[Record]:
+    """Rows of a CSV (header = product fields, as exported) or a JSON-lines file."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"{path.name}: expected one of {', '.join(FORMATS)}")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        if suffix == ".csv":
+            for index, record in enumerate(csv.DictReader(handle)):
+                yield Record(index, row_from_csv(record))
+            return
+        index = 0
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                body = json.loads(line)
+            except ValueError as exc:
+                yield Record(index, None, f"line is not JSON: {exc}")
+            else:
+                if isinstance(body, dict):
+                    yield Record(index, body)
+                else:
+                    yield Record(index, None, "line is not a JSON object")
+            index += 1
+
+
+def fingerprint(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 and its number of rows (one pass each, streamed)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    rows = sum(1 for _ in read_records(path))
+    return digest.hexdigest(), rows
+
+
+async def resolve_tenant(database: Database, reference: str) -> uuid.UUID:
+    """A live tenant by id or slug (the tenant registry is global, not under RLS)."""
+    async with database.session() as session:
+        found = await session.scalar(
+            text(
+                "SELECT id FROM tenant WHERE (id::text = :ref OR slug = :ref) "
+                "AND status <> 'deleted'"
+            ),
+            {"ref": reference.strip().lower()},
+        )
+    if found is None:
+        raise UnknownTenant(f"no tenant with id or slug {reference!r}")
+    return uuid.UUID(str(found))
+
+
+async def _start(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    path: Path,
+    digest: str,
+    chunk_size: int,
+    resume: bool,
+) -> tuple[uuid.UUID, set[int]]:
+    if resume:
+        previous = await session.scalar(
+            select(ProductImport)
+            .where(
+                ProductImport.tenant_id == tenant_id,
+                ProductImport.source_sha256 == digest,
+                ProductImport.chunk_size == chunk_size,
+            )
+            .order_by(ProductImport.created_at.desc())
+            .limit(1)
+        )
+        if previous is not None:
+            done = await session.scalars(
+                select(ProductImportChunk.chunk_no).where(
+                    ProductImportChunk.tenant_id == tenant_id,
+                    ProductImportChunk.import_id == previous.id,
+                )
+            )
+            return previous.id, set(done)
+    run = ProductImport(
+        tenant_id=tenant_id,
+        id=uuid.uuid4(),
+        source_name=path.name,
+        source_sha256=digest,
+        chunk_size=chunk_size,
+    )
+    session.add(run)
+    await session.flush()
+    return run.id, set()
+
+
+def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    while chunk := list(islice(records, size)):
+        yield chunk
+
+
+async def import_file(
+    database: Database,
+    tenant_id: uuid.UUID,
+    path: Path,
+    *,
+    chunk_size: int = 1_000,
+    resume: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import `path` into the tenant; `on_progress(rows_done, rows_total)` after each chunk."""
+    digest, total = fingerprint(path)
+    async with database.tenant_session(tenant_id) as session:
+        import_id, done = await _start(session, tenant_id, path, digest, chunk_size, resume)
+    report = ImportReport(rows=total)
+    rows_done = 0
+    for chunk_no, chunk in enumerate(_chunks(read_records(path), chunk_size)):
+        rows_done += len(chunk)
+        if chunk_no in done:
+            report.chunks_skipped += 1
+        else:
+            await _import_chunk(database, tenant_id, import_id, chunk_no, chunk, report)
+            report.chunks_written += 1
+        if on_progress is not None:
+            on_progress(rows_done, total)
+    async with database.tenant_session(tenant_id) as session:
+        await session.execute(
+            update(ProductImport)
+            .where(ProductImport.tenant_id == tenant_id, ProductImport.id == import_id)
+            .values(finished_at=func.now())
+        )
+    if report.failures:
+        report.rejected_file = _write_rejected(path, report.failures, append=resume)
+    return report
+
+
+async def _import_chunk(
+    database: Database,
+    tenant_id: uuid.UUID,
+    import_id: uuid.UUID,
+    chunk_no: int,
+    chunk: list[Record],
+    report: ImportReport,
+) -> None:
+    unreadable = [
+        BatchFailure(index=r.index, errors=[field_error("row", r.problem or "unreadable")])
+        for r in chunk
+        if r.body is None
+    ]
+    readable = [r for r in chunk if r.body is not None]
+    valid, invalid = validate_rows(
+        [r.body or {} for r in readable], indexes=[r.index for r in readable]
+    )
+
+    async def record(session: AsyncSession, outcome: UpsertOutcome, rejected: list[Any]) -> None:
+        session.add(
+            ProductImportChunk(
+                tenant_id=tenant_id,
+                import_id=import_id,
+                chunk_no=chunk_no,
+                created=len(outcome.created),
+                updated=outcome.replaced,
+                failed=len(unreadable) + len(invalid) + len(rejected),
+            )
+        )
+        await session.flush()
+
+    outcome, rejected = await write_chunk(database, tenant_id, valid, hook=record)
+    report.created += len(outcome.created)
+    report.updated += outcome.replaced
+    report.failures += sorted([*unreadable, *invalid, *rejected], key=lambda f: f.index)
+
+
+def _write_rejected(path: Path, failures: list[BatchFailure], *, append: bool) -> Path:
+    target = path.with_name(path.name + ".rejected.jsonl")
+    with target.open("a" if append else "w", encoding="utf-8") as handle:
+        for failure in failures:
+            handle.write(failure.model_dump_json() + "\n")
+    return target

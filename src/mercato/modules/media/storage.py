@@ -1,0 +1,124 @@
+"""Where media bytes live: an interface and its two backends.
+
+- `LocalStorage` (default): files under `DATA_DIR/media`, written atomically.
+- `S3Storage`: any S3-compatible service (AWS, MinIO, R2…) configured by `MERCATO_S3_*`.
+
+Keys look like `<tenant_id>/<media_id>/<rendition>.<ext>`; callers build them, backends
+only store bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from mercato.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+class MediaStorage(Protocol):
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+class LocalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"media key {key!r} leaves the storage root")
+        return path
+
+    def _write(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+
+    def _read(self, key: str) -> bytes | None:
+        path = self._path(key)
+        return path.read_bytes() if path.is_file() else None
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(self._write, key, data)
+
+    async def get(self, key: str) -> bytes | None:
+        return await asyncio.to_thread(self._read, key)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+
+class S3Storage:
+    """boto3 is synchronous; each call runs in a worker thread."""
+
+    def __init__(self, client: S3Client, bucket: str, prefix: str = "") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+
+    def _read(self, key: str) -> bytes | None:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+        except self.client.exceptions.NoSuchKey:
+            return None
+        body: bytes = response["Body"].read()
+        return body
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(
+            self.client.put_object,
+            Bucket=self.bucket,
+            Key=self.prefix + key,
+            Body=data,
+            ContentType=content_type,
+        )
+
+    async def get(self, key: str) -> bytes | None:
+        return await asyncio.to_thread(self._read, key)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(
+            self.client.delete_object, Bucket=self.bucket, Key=self.prefix + key
+        )
+
+
+def s3_client(settings: Settings) -> S3Client:
+    import boto3
+
+    secret = settings.s3_secret_access_key
+    client: S3Client = boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key_id,
+        aws_secret_access_key=secret.get_secret_value() if secret else None,
+    )
+    return client
+
+
+def storage_for(settings: Settings) -> MediaStorage:
+    if settings.media_storage == "s3":
+        if not settings.s3_bucket:
+            raise RuntimeError("MERCATO_MEDIA_STORAGE=s3 needs MERCATO_S3_BUCKET")
+        return S3Storage(s3_client(settings), settings.s3_bucket, settings.s3_prefix)
+    return LocalStorage(Path(settings.data_dir) / "media")
+
+
+@lru_cache(maxsize=1)
+def get_storage() -> MediaStorage:
+    """The configured backend, built once per process."""
+    return storage_for(get_settings())
