@@ -71,3 +71,20 @@ async def test_a_failed_download_is_reported(taxonomy_in_database) -> None:
         code, output = await _invoke("--url", f"{url}/taxonomy.txt")
     assert code != 0
     assert "410" in output
+
+
+async def test_categories_google_retired_are_removed_on_reload(
+    taxonomy_in_database, owner_dsn, tmp_path: Path
+) -> None:
+    lines = TAXONOMY_FILE.read_text(encoding="utf-8").splitlines()
+    older = tmp_path / "older.txt"
+    older.write_text("\n".join(lines[:5001]) + "\n")  # the header and 5,000 categories
+    try:
+        code, output = await _invoke(str(older))
+        assert code == 0, output
+        assert "5000 categories loaded, 595 retired ones removed" in output
+        assert _count(owner_dsn)[0] == 5000
+    finally:
+        code, output = await _invoke(str(TAXONOMY_FILE))
+    assert code == 0, output
+    assert _count(owner_dsn) == (5595, "2021-09-21")
