@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP) ## venv + editable install with dev extras
 
 demo: $(STAMP) ## install, migrate, seed a demo tenant and serve on http://127.0.0.1:8000
-	$(BIN)/mercato serve --demo --host 127.0.0.1 --port 8000
+	MERCATO_LOG_FORMAT=$${MERCATO_LOG_FORMAT:-console} $(BIN)/mercato serve --demo --host 127.0.0.1 --port 8000
 
 worker: $(STAMP) ## run background jobs (a second process beside `make demo` is optional)
 	$(BIN)/mercato worker

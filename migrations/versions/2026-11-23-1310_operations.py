@@ -7,7 +7,7 @@ role may only EXECUTE them; PUBLIC may not. `platform_source_*` read tables of m
 that may not exist yet and answer NULL (0 for deletions) until they do.
 
 Revision ID: 0030_operations
-Revises: 0010_catalog
+Revises: 0020_tracking
 Create Date: 2026-11-23 13:00:00
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 from mercato.kernel.rls import app_role, enable_tenant_rls, grant_app
 
 revision: str = "0030_operations"
-down_revision: str | Sequence[str] | None = "0010_catalog"
+down_revision: str | Sequence[str] | None = "0020_tracking"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

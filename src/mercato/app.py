@@ -31,11 +31,14 @@ from mercato.modules.channels import router as channels_router
 from mercato.modules.content import router as content_router
 from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import auth_router, tenants_router
+from mercato.modules.integrations import router as integrations_router
 from mercato.modules.locations import router as locations_router
+from mercato.modules.masterdata import router as masterdata_router
 from mercato.modules.media import router as media_router
 from mercato.modules.notifications import router as notifications_router
 from mercato.modules.platform import router as platform_router
 from mercato.modules.profile import router as profile_router
+from mercato.modules.tracking import router as tracking_router
 from mercato.modules.webhooks import router as webhooks_router
 from mercato.settings import Settings, get_settings
 from mercato.web import mount_dashboard
@@ -127,6 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications_router.router)
     app.include_router(platform_router.router)
     mount_dashboard(app)
+    app.include_router(tracking_router.router)
+    app.include_router(integrations_router.router)
+    app.include_router(masterdata_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):

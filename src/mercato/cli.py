@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +14,7 @@ import typer
 from rich.console import Console
 
 from mercato import __version__
-from mercato.kernel.db import close_database, init_database
+from mercato.kernel.db import Database, close_database, init_database
 from mercato.modules.channels.cli import taxonomy_app
 from mercato.modules.platform.commands import backup_app, create_admin, export_app
 from mercato.modules.recommendations.cli import reco_app
@@ -28,6 +30,8 @@ console = Console(stderr=True)
 app.command("create-admin")(create_admin)
 app.add_typer(backup_app, name="backup")
 app.add_typer(export_app, name="export")
+app.add_typer(reco_app, name="reco")
+app.add_typer(taxonomy_app, name="taxonomy")
 
 
 def _exit_cleanly_on_sigterm() -> None:
@@ -90,6 +94,7 @@ def serve(
             console.print(line)
     if with_worker if with_worker is not None else demo:
         os.environ["MERCATO_INPROCESS_WORKER"] = "true"
+        get_settings.cache_clear()  # the app factory below must see the worker switched on
     if workers > 1:
         metrics_dir = (settings.data_dir / "metrics").resolve()
         metrics_dir.mkdir(parents=True, exist_ok=True)
@@ -144,8 +149,30 @@ def rotate_keys() -> None:
     console.print(f"[green]new signing key {kid}[/green]; previous keys retire after 16 minutes")
 
 
-import_app = typer.Typer(help="Bulk imports into a tenant.", no_args_is_help=True)
+import_app = typer.Typer(help="Import data from outside systems.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+
+
+def _run_with_database(work: Callable[[Database], Awaitable[None]]) -> None:
+    """Open the database and Redis for one command, and close them whatever happens."""
+    from mercato.kernel.errors import DomainError
+    from mercato.kernel.redis import close_redis, init_redis
+
+    async def run() -> None:
+        settings = get_settings()
+        database = init_database(settings)
+        init_redis(settings)
+        try:
+            await work(database)
+        finally:
+            await close_redis()
+            await close_database()
+
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from None
 
 
 @import_app.command("products")
@@ -160,31 +187,28 @@ def import_products(
     """Upsert products from a file, chunk by chunk, with a progress bar; resumable."""
     from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from mercato.kernel.redis import close_redis, init_redis
-    from mercato.modules.catalog.importer import ImportReport, import_file, resolve_tenant
+    from mercato.modules import import_all
+    from mercato.modules.catalog.importer import ImportReport, import_file
+    from mercato.modules.identity import resolve_tenant
 
     if not file.is_file():
         raise typer.BadParameter(f"{file} is not a file", param_hint="FILE")
-    from mercato.modules import import_all
-
     # Every table (foreign keys) and every event subscriber, as in the server.
     import_all("models")
     import_all("jobs")
+    reports: list[ImportReport] = []
 
-    async def _run() -> ImportReport:
-        settings = get_settings()
-        database = init_database(settings)
-        init_redis(settings)
-        try:
-            tenant_id = await resolve_tenant(database, tenant)
-            with Progress(
-                *Progress.get_default_columns()[:-1],
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-            ) as progress:
-                bar = progress.add_task(f"importing {file.name}", total=None)
-                return await import_file(
+    async def work(database: Database) -> None:
+        tenant_id = await resolve_tenant(database, tenant)
+        with Progress(
+            *Progress.get_default_columns()[:-1],
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            bar = progress.add_task(f"importing {file.name}", total=None)
+            reports.append(
+                await import_file(
                     database,
                     tenant_id,
                     file,
@@ -194,15 +218,10 @@ def import_products(
                         bar, completed=done, total=total
                     ),
                 )
-        finally:
-            await close_redis()
-            await close_database()
+            )
 
-    try:
-        report = asyncio.run(_run())
-    except (LookupError, ValueError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    _run_with_database(work)
+    report = reports[0]
     console.print(
         f"[green]{report.created} created, {report.updated} updated[/green], "
         f"{len(report.failures)} rejected; {report.chunks_written} chunks written, "
@@ -216,8 +235,81 @@ def import_products(
         raise typer.Exit(1)
 
 
-app.add_typer(reco_app, name="reco")
-app.add_typer(taxonomy_app, name="taxonomy")
+@import_app.command("ga4")
+def import_ga4(
+    path: Annotated[
+        Path, typer.Argument(help="A GA4 export folder (events_YYYYMMDD.json[.gz]) or file")
+    ],
+    tenant: Annotated[str, typer.Option(help="Tenant id or slug")],
+    start: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First day")] = None,
+    end: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Last day")] = None,
+) -> None:
+    """Import GA4 BigQuery-export files; re-importing a range replaces it."""
+    from mercato.modules.identity import resolve_tenant
+    from mercato.modules.tracking import commands
+
+    async def work(database: Database) -> None:
+        tenant_id = await resolve_tenant(database, tenant)
+        counts = await commands.import_ga4(
+            database,
+            tenant_id,
+            path,
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            console=console,
+        )
+        console.print(
+            f"[green]{counts.accepted:,} events stored[/green] from {counts.rows:,} rows in "
+            f"{counts.files} files ({counts.duplicates:,} duplicates, "
+            f"{counts.rejected:,} rejected, "
+            f"{counts.row_errors:,} unreadable rows, {counts.replaced:,} replaced)"
+        )
+        for error in counts.errors[:10]:
+            console.print(f"  [yellow]{error}[/yellow]")
+
+    _run_with_database(work)
+
+
+@app.command()
+def simulate(
+    tenant: Annotated[str, typer.Option(help="Tenant id or slug")],
+    days: Annotated[int, typer.Option(min=1, max=400)] = 90,
+    users: Annotated[int, typer.Option(min=1)] = 5000,
+    products: Annotated[int, typer.Option(min=10)] = 500,
+    seed: Annotated[int, typer.Option()] = 42,
+    ga4_out: Annotated[
+        Path | None, typer.Option(help="Write GA4 export files here instead of storing events")
+    ] = None,
+) -> None:
+    """Simulate shoppers (deterministic for a seed) and store their events."""
+    from mercato.modules.identity import resolve_tenant
+    from mercato.modules.tracking import commands
+
+    if ga4_out is not None:
+        files = commands.simulate_to_ga4(
+            ga4_out, days=days, users=users, products=products, seed=seed
+        )
+        console.print(f"[green]{len(files)} GA4 export files written to {ga4_out}[/green]")
+        return
+
+    async def work(database: Database) -> None:
+        tenant_id = await resolve_tenant(database, tenant)
+        outcome = await commands.simulate_into(
+            database,
+            tenant_id,
+            days=days,
+            users=users,
+            products=products,
+            seed=seed,
+            console=console,
+        )
+        console.print(
+            f"[green]{outcome.accepted:,} events stored[/green], "
+            f"{outcome.duplicates:,} already there"
+        )
+
+    _run_with_database(work)
+
 
 if __name__ == "__main__":
     app()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,13 @@ class SeedStep:
     name: str
     order: int
     run: Callable[[DemoContext], Awaitable[None]]
+
+
+async def demo_tenant_id(context: DemoContext) -> uuid.UUID:
+    """The demo tenant, for seed steps that run after identity created it."""
+    from mercato.modules.identity import resolve_tenant
+
+    return await resolve_tenant(context.database, DEMO_TENANT_SLUG)
 
 
 def demo_credentials(settings: Settings) -> dict[str, str]:

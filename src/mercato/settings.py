@@ -130,6 +130,16 @@ class Settings(BaseSettings):
         description="A Nominatim-compatible search API for the business profile; unset = none.",
     )
 
+    import_dir: Path | None = Field(
+        default=None,
+        description="Server folder for GA4 export files, one sub-folder per tenant "
+        "(<dir>/<tenant_id>/ga4/). Unset = DATA_DIR/imports.",
+    )
+    bigquery_api_endpoint: str | None = Field(
+        default=None, description="BigQuery REST endpoint; unset = Google's (tests use a fake)."
+    )
+    stripe_api_base: str = "https://api.stripe.com"
+    google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
     inprocess_worker: bool = Field(
         default=False, description="Run the job worker inside each server process (demo mode)."
     )
@@ -185,6 +195,10 @@ class Settings(BaseSettings):
             if isinstance(value, str):
                 data[key] = [part.strip() for part in value.split(",") if part.strip()]
         return data
+
+    @property
+    def resolved_import_dir(self) -> Path:
+        return self.import_dir or self.data_dir / "imports"
 
     @property
     def is_production(self) -> bool:

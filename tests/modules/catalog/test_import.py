@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from mercato.kernel.db import get_database
+from mercato.kernel.errors import NotFound
 from mercato.modules.catalog.export import CSV_COLUMNS, csv_cells
-from mercato.modules.catalog.importer import import_file, resolve_tenant
+from mercato.modules.catalog.importer import import_file
+from mercato.modules.identity import resolve_tenant
 from tests.modules.catalog.factories import open_shop, product_body
 
 
@@ -89,7 +91,7 @@ async def test_the_tenant_is_found_by_id_or_slug(client) -> None:
     database = get_database()
     assert str(await resolve_tenant(database, slug)) == shop.tenant_id
     assert str(await resolve_tenant(database, shop.tenant_id)) == shop.tenant_id
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFound):
         await resolve_tenant(database, "no-such-shop")
 
 

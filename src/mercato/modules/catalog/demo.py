@@ -15,11 +15,10 @@ import uuid
 
 from sqlalchemy import text
 
-from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
+from mercato.demo import DemoContext, SeedStep, demo_tenant_id
 from mercato.modules.catalog.categories import ensure_paths
 from mercato.modules.catalog.generator import Catalog, ProductDoc, generate_catalog
 from mercato.modules.catalog.images import render_product_image
-from mercato.modules.catalog.importer import resolve_tenant
 from mercato.modules.catalog.schemas import ProductCreate
 from mercato.modules.catalog.upsert import upsert_products
 from mercato.modules.media import get_storage, media_url, upload_media
@@ -82,7 +81,7 @@ async def _align_categories(catalog: Catalog, tenant_id: uuid.UUID, context: Dem
 
 
 async def seed_catalog(context: DemoContext) -> None:
-    tenant_id = await resolve_tenant(context.database, DEMO_TENANT_SLUG)
+    tenant_id = await demo_tenant_id(context)
     await seed_tenant_catalog(context, tenant_id, products=DEMO_PRODUCTS)
 
 

@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import func
 
@@ -31,10 +31,6 @@ from mercato.modules.catalog.schemas import BatchFailure
 from mercato.modules.catalog.upsert import UpsertOutcome
 
 FORMATS = (".csv", ".jsonl", ".ndjson")
-
-
-class UnknownTenant(LookupError):
-    """No live tenant has that id or slug."""
 
 
 @dataclass(frozen=True)
@@ -91,21 +87,6 @@ def fingerprint(path: Path) -> tuple[str, int]:
             digest.update(block)
     rows = sum(1 for _ in read_records(path))
     return digest.hexdigest(), rows
-
-
-async def resolve_tenant(database: Database, reference: str) -> uuid.UUID:
-    """A live tenant by id or slug (the tenant registry is global, not under RLS)."""
-    async with database.session() as session:
-        found = await session.scalar(
-            text(
-                "SELECT id FROM tenant WHERE (id::text = :ref OR slug = :ref) "
-                "AND status <> 'deleted'"
-            ),
-            {"ref": reference.strip().lower()},
-        )
-    if found is None:
-        raise UnknownTenant(f"no tenant with id or slug {reference!r}")
-    return uuid.UUID(str(found))
 
 
 async def _start(

@@ -5,5 +5,6 @@ and the role/permission vocabulary.
 """
 
 from mercato.modules.identity.auth import CurrentUser, require
+from mercato.modules.identity.tenants import resolve_tenant
 
-__all__ = ["CurrentUser", "require"]
+__all__ = ["CurrentUser", "require", "resolve_tenant"]

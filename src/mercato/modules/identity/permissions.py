@@ -35,7 +35,7 @@ _VIEWER = {
     "feedback:read",
     "feedback:write",
 }
-_SALES_REP = _VIEWER | {"tasks:read", "tasks:write", "customers:read"}
+_SALES_REP = _VIEWER | {"tasks:read", "tasks:write", "customers:read", "masterdata:read"}
 _MANAGER = _SALES_REP | {
     "catalog:write",
     "inventory:write",
@@ -43,6 +43,7 @@ _MANAGER = _SALES_REP | {
     "checkout:write",
     "customers:write",
     "events:write",
+    "events:import",
     "experiments:write",
     "widgets:write",
     "channels:write",
@@ -61,6 +62,7 @@ _ADMIN = _MANAGER | {
     "api_keys:write",
     "integrations:read",
     "integrations:write",
+    "masterdata:write",
     "webhooks:read",
     "webhooks:write",
     "refunds:write",
@@ -95,6 +97,7 @@ _SECRET_READ = {
     "feedback:read",
     "tasks:read",
     "notifications:read",
+    "masterdata:read",
 }
 _SECRET_WRITE = _SECRET_READ | {
     "catalog:write",

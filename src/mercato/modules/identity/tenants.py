@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import set_actor, set_tenant
+from mercato.kernel.db import Database, set_actor, set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.security import Principal
@@ -24,6 +25,23 @@ SOFT_DELETE_RETENTION_DAYS = 30
 class TenantWithRole:
     tenant: Tenant
     role: str | None
+
+
+async def resolve_tenant(database: Database, reference: str) -> uuid.UUID:
+    """A live tenant's id from its id or slug (for commands and jobs; 404 when unknown)."""
+    async with database.session() as session:
+        found = await session.scalar(
+            select(Tenant.id).where(
+                or_(
+                    cast(Tenant.id, Text) == reference.strip(),
+                    Tenant.slug == reference.strip().lower(),
+                ),
+                Tenant.status != "deleted",
+            )
+        )
+    if found is None:
+        raise NotFound(f"No tenant with id or slug {reference!r}")
+    return found
 
 
 def slugify(name: str) -> str:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
+from mercato.demo import DemoContext, SeedStep, demo_tenant_id
 from mercato.modules.catalog.generator import generate_locations
-from mercato.modules.identity.models import Tenant
 from mercato.modules.locations.schemas import Geo, LocationWrite
 from mercato.modules.locations.service import upsert_location
 
@@ -14,9 +11,7 @@ DEMO_SEED = 42
 
 
 async def seed_locations(context: DemoContext) -> None:
-    async with context.database.session() as lookup:
-        tenant_id = await lookup.scalar(select(Tenant.id).where(Tenant.slug == DEMO_TENANT_SLUG))
-    assert tenant_id is not None
+    tenant_id = await demo_tenant_id(context)
     async with context.database.tenant_session(tenant_id) as session:
         for doc in generate_locations(DEMO_SEED):
             geo = doc.get("geo")

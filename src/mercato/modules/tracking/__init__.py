@@ -1,1 +1,10 @@
-"""Tracking: behavioural events, their import from GA4, and the shop simulator."""
+"""Tracking: behavioural events, their import from GA4, and the shop simulator.
+
+Public surface for other modules: `store_events` (the one way events enter), and
+`daily_counters` / `DailyCounters` (today's real-time counts per tenant).
+"""
+
+from mercato.modules.tracking.counters import DailyCounters, daily_counters
+from mercato.modules.tracking.ingest import IngestOutcome, store_events
+
+__all__ = ["DailyCounters", "IngestOutcome", "daily_counters", "store_events"]

@@ -1,0 +1,128 @@
+"""The SQL that stores checked events: new dedup keys first, then exactly their events.
+
+Two ways in, one statement shape:
+- a few rows (single events, small batches) go as one multi-row VALUES list of plain
+  parameters, in one round trip;
+- larger batches are streamed with binary COPY (the rows are encoded in C, which costs a
+  fraction of building arrays in Python) into a per-connection temporary staging table
+  that empties itself at commit, then moved with one INSERT … SELECT.
+Keys are inserted in key order, so two concurrent batches never deadlock on each other.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+
+from mercato.modules.tracking.validation import EventRow
+
+COPY_THRESHOLD = 32
+STAGING = "event_incoming"
+_STAGING_COLUMNS = (
+    ("occurred_at", "timestamptz"),
+    ("key", "bytea"),
+    ("type", "text"),
+    ("user_id", "text"),
+    ("session_id", "text"),
+    ("product_id", "text"),
+    ("quantity", "int4"),
+    ("price", "numeric"),
+    ("revenue", "numeric"),
+    ("currency", "text"),
+    ("query", "text"),
+    ("results_count", "int4"),
+    ("placement", "text"),
+    ("strategy", "text"),
+    ("experiment_id", "text"),
+    ("variant", "text"),
+    ("location_code", "text"),
+    ("event_id", "text"),
+    ("properties", "text"),  # JSON text; cast to jsonb on the way into `event`
+)
+_NAMES = ", ".join(name for name, _ in _STAGING_COLUMNS)
+_TYPES = [kind for _, kind in _STAGING_COLUMNS]
+_CREATE_STAGING = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} "
+    f"({', '.join(f'{n} {t}' for n, t in _STAGING_COLUMNS)}) ON COMMIT DELETE ROWS"
+)
+
+
+def _store_from(source_rows: str) -> str:
+    """The store statement reading rows from `source_rows` (module constants only).
+
+    Tenant and source are the statement's last two parameters.
+    """
+    tenant, source = "%s::uuid", "%s::text"
+    return f"""
+WITH batch AS ({source_rows}),
+fresh AS (
+    INSERT INTO event_key (tenant_id, key, occurred_at)
+    SELECT {tenant}, key, occurred_at FROM batch ORDER BY key
+    ON CONFLICT DO NOTHING
+    RETURNING key
+)
+INSERT INTO event (tenant_id, {_NAMES}, source)
+SELECT {tenant}, b.occurred_at, b.key, b.type, b.user_id, b.session_id, b.product_id,
+       b.quantity, b.price, b.revenue, b.currency, b.query, b.results_count, b.placement,
+       b.strategy, b.experiment_id, b.variant, b.location_code, b.event_id,
+       b.properties::jsonb, {source}
+FROM batch b JOIN fresh f ON f.key = b.key
+RETURNING key
+"""  # noqa: S608 - identifiers are this module's constants
+
+
+_ROW = "({})".format(", ".join(f"%s::{kind}" for _, kind in _STAGING_COLUMNS))
+
+
+@lru_cache(maxsize=COPY_THRESHOLD)
+def _store_values(count: int) -> str:
+    """The store statement for `count` rows sent as plain parameters (dumped in C)."""
+    rows = ", ".join([_ROW] * count)
+    return _store_from(f"SELECT * FROM (VALUES {rows}) AS b({_NAMES})")  # noqa: S608
+
+
+_STORE_STAGED = _store_from(f"SELECT * FROM {STAGING}")  # noqa: S608
+
+
+async def _empty_staging(
+    connection: psycopg.AsyncConnection[Any], transaction_info: dict[str, Any]
+) -> None:
+    """Make sure the staging table exists (a rolled-back transaction may have taken it away)
+    and is empty: commit empties it (ON COMMIT DELETE ROWS), so only a transaction that
+    stores several batches, an import, pays for a TRUNCATE between them. One round trip.
+    """
+    statements = _CREATE_STAGING
+    if transaction_info.get(STAGING):
+        statements += f"; TRUNCATE {STAGING}"
+    await connection.execute(statements)
+    transaction_info[STAGING] = True
+
+
+async def write_rows(
+    connection: psycopg.AsyncConnection[Any],
+    transaction_info: dict[str, Any],
+    tenant_id: uuid.UUID,
+    rows: Sequence[EventRow],
+    source: str,
+) -> set[bytes]:
+    """Store the rows whose key is new; the keys stored.
+
+    `transaction_info` lives as long as the transaction (the unit of work's session).
+    """
+    async with connection.cursor() as cursor:
+        if len(rows) < COPY_THRESHOLD:
+            params: list[Any] = [value for row in rows for value in row[:-1]]
+            params += [tenant_id, tenant_id, source]
+            await cursor.execute(_store_values(len(rows)), params, binary=True)
+        else:
+            await _empty_staging(connection, transaction_info)
+            async with cursor.copy(f"COPY {STAGING} ({_NAMES}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_TYPES)
+                for row in rows:
+                    await copy.write_row(row[:-1])
+            await cursor.execute(_STORE_STAGED, [tenant_id, tenant_id, source], binary=True)
+        return {record[0] for record in await cursor.fetchall()}

@@ -1,0 +1,134 @@
+"""Import GA4 BigQuery-export files (NDJSON, plain or gzip) into a tenant's events.
+
+Files are `events_YYYYMMDD.json[.gz]`, as `bq extract` names them; those dated within
+[start, end] are read with `ga4.read_ga4_export` and written through `RangeWriter`, which
+first replaces the range for source `ga4_file`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import date
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.errors import NotFound, ValidationFailed, field_error
+from mercato.modules.tracking.ga4 import GA4ReadReport, ga4_export_files, read_ga4_export
+from mercato.modules.tracking.import_batches import (
+    CHUNK,
+    ImportCounts,
+    RangeWriter,
+    replace_range,
+    retention_days,
+)
+from mercato.settings import Settings
+
+SOURCE = "ga4_file"
+# Called after each chunk with (file name, events read so far in it).
+Progress = Callable[[str, int], None]
+
+
+def tenant_import_dir(settings: Settings, tenant_id: uuid.UUID) -> Path:
+    """Where a tenant's GA4 export files are dropped on the server."""
+    return settings.resolved_import_dir / str(tenant_id) / "ga4"
+
+
+def resolve_tenant_path(settings: Settings, tenant_id: uuid.UUID, relative: str | None) -> Path:
+    """A folder or file inside the tenant's import folder; anything outside it is refused."""
+    root = tenant_import_dir(settings, tenant_id).resolve()
+    target = (root / relative).resolve() if relative else root
+    if target != root and root not in target.parents:
+        raise ValidationFailed(
+            "`path` must stay inside the tenant's import folder",
+            errors=[field_error("path", "leaves the import folder")],
+        )
+    if not target.exists():
+        raise NotFound(f"Nothing to import at {relative or 'the import folder'}")
+    return target
+
+
+def export_files(path: Path, start: date, end: date) -> list[Path]:
+    """One file, or the dated export files of a folder within [start, end]."""
+    return [path] if path.is_file() else ga4_export_files(path, start, end)
+
+
+def _chunks(iterator: Iterator[Any]) -> Iterator[list[Any]]:
+    while chunk := list(islice(iterator, CHUNK)):
+        yield chunk
+
+
+async def import_ga4_files(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    files: list[Path],
+    *,
+    start: date,
+    end: date,
+    counts: ImportCounts | None = None,
+    progress: Progress | None = None,
+) -> ImportCounts:
+    """Replace `ga4_file` events in [start, end] with those in `files` (one transaction).
+
+    Parsing runs in a worker thread chunk by chunk so the event loop stays responsive.
+    """
+    counts = counts or ImportCounts()
+    counts.replaced += await replace_range(session, tenant_id, SOURCE, start, end)
+    writer = RangeWriter(
+        session,
+        tenant_id,
+        source=SOURCE,
+        start=start,
+        end=end,
+        retention=await retention_days(session, tenant_id),
+        counts=counts,
+    )
+    for path in files:
+        report = GA4ReadReport()
+        chunks = _chunks(read_ga4_export(path, report=report))
+        done = 0
+        while chunk := await asyncio.to_thread(next, chunks, None):
+            await writer.write(chunk)
+            done += len(chunk)
+            if progress:
+                progress(path.name, done)
+        counts.files += 1
+        counts.rows += report.rows
+        for name, skipped in report.skipped.items():
+            counts.skipped[name] = counts.skipped.get(name, 0) + skipped
+        for error in report.errors[:10]:
+            counts.note_error(f"{error.source} line {error.row}: {error.reason}")
+        counts.row_errors += len(report.errors)
+    return counts
+
+
+EXPORT_FILE_NAME = r"^events_[0-9]{8}\.jsonl?(\.gz)?$"
+
+
+async def save_export_file(
+    settings: Settings, tenant_id: uuid.UUID, file_name: str, chunks: AsyncIterator[bytes]
+) -> int:
+    """Store an uploaded export file in the tenant's import folder; the bytes written.
+
+    Written under a temporary name and renamed at the end, so a job never reads half a file.
+    """
+    folder = tenant_import_dir(settings, tenant_id)
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    partial = folder / f".{file_name}.{uuid.uuid4().hex}.part"
+    size = 0
+    handle = await asyncio.to_thread(partial.open, "wb")
+    try:
+        async for chunk in chunks:
+            size += len(chunk)
+            await asyncio.to_thread(handle.write, chunk)
+    except BaseException:
+        handle.close()
+        partial.unlink(missing_ok=True)
+        raise
+    handle.close()
+    await asyncio.to_thread(partial.replace, folder / file_name)
+    return size

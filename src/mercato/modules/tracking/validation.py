@@ -1,0 +1,198 @@
+"""Turn raw event bodies into rows ready to store, or into per-field errors.
+
+Field types come from `EventIn`; the rules that depend on the event type and on the
+clock live here. Each event also gets its dedup key: 16 bytes of BLAKE2b over the
+client's `event_id` when it sent one, else over (user, type, product, timestamp) — the
+tenant is the other half of the key, as a column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
+
+from mercato.kernel.errors import ValidationFailed
+from mercato.modules.tracking.schemas import EventBatch, EventBatchIn, EventIn
+
+MAX_FUTURE = timedelta(hours=72)
+MAX_PAST = timedelta(days=400)
+MAX_PROPERTIES_BYTES = 16_384
+
+# Fields an event of the type cannot do without.
+REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "view_item": ("product_id",),
+    "add_to_cart": ("product_id",),
+    "remove_from_cart": ("product_id",),
+    "impression": ("product_id",),
+    "click": ("product_id",),
+    "purchase": ("revenue", "currency"),
+    "search": ("query",),
+}
+_event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+_batch_adapter: TypeAdapter[list[EventIn]] = TypeAdapter(list[EventIn])
+
+
+class EventRow(NamedTuple):
+    """An accepted event in the column order of the `event` table."""
+
+    occurred_at: datetime
+    key: bytes
+    type: str
+    user_id: str
+    session_id: str | None
+    product_id: str | None
+    quantity: int | None
+    price: Decimal | None
+    revenue: Decimal | None
+    currency: str | None
+    query: str | None
+    results_count: int | None
+    placement: str | None
+    strategy: str | None
+    experiment_id: str | None
+    variant: str | None
+    location_code: str | None
+    event_id: str | None
+    properties: str | None  # JSON text
+    order_id: str | None  # properties.order_id, for counting orders
+
+
+@dataclass(frozen=True)
+class ClockWindow:
+    """Which timestamps are plausible: `oldest` ≤ t ≤ `newest`."""
+
+    now: datetime
+    oldest: datetime
+    newest: datetime
+
+    @classmethod
+    def around(cls, now: datetime, *, max_past: timedelta = MAX_PAST) -> ClockWindow:
+        return cls(now=now, oldest=now - max_past, newest=now + MAX_FUTURE)
+
+
+def dedup_key(event: EventIn, occurred_at: datetime) -> bytes:
+    """The event's identity within its tenant (see the module docstring)."""
+    if event.event_id is not None:
+        material = "e\x00" + event.event_id
+    else:
+        micros = int(occurred_at.timestamp() * 1_000_000)
+        material = "\x00".join(
+            ("h", event.user_id, event.type, event.product_id or "", str(micros))
+        )
+    return hashlib.blake2b(material.encode(), digest_size=16).digest()
+
+
+def _error(field: str, message: str, code: str) -> dict[str, str]:
+    return {"field": field, "message": message, "code": code}
+
+
+def _type_errors(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        _error(".".join(str(p) for p in err["loc"]) or "event", err["msg"], err["type"])
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def _rule_errors(
+    event: EventIn, occurred_at: datetime, window: ClockWindow
+) -> list[dict[str, str]]:
+    errors = [
+        _error(name, f"a {event.type} event needs `{name}`", "missing")
+        for name in REQUIRED_BY_TYPE.get(event.type, ())
+        if getattr(event, name) in (None, "")
+    ]
+    if occurred_at > window.newest:
+        errors.append(
+            _error("timestamp", "timestamp is more than 72 hours in the future", "clock_skew")
+        )
+    elif occurred_at < window.oldest:
+        days = (window.now - window.oldest).days
+        errors.append(_error("timestamp", f"timestamp is more than {days} days old", "too_old"))
+    return errors
+
+
+_typed_batch: TypeAdapter[EventBatch] = TypeAdapter(EventBatch)
+_raw_batch: TypeAdapter[EventBatchIn] = TypeAdapter(EventBatchIn)
+
+
+def parse_batch_body(body: bytes) -> list[Any]:
+    """The events of a `{"events": [...]}` body, for `check_batch`.
+
+    A batch of well-formed events is parsed and typed straight from the JSON bytes in one
+    pass (the usual case, and the cheap one); otherwise the raw items come back so each is
+    checked and reported on its own. A body that is not such an object is a 422.
+    """
+    try:
+        return list(_typed_batch.validate_json(body).events)
+    except ValidationError:
+        pass
+    try:
+        return list(_raw_batch.validate_json(body).events)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            'The body must be {"events": [...]} with up to 1000 events', errors=_type_errors(exc)
+        ) from None
+
+
+def parse_events(raw: Sequence[Any]) -> list[EventIn] | None:
+    """All events typed in one pass, or None when any is malformed (then check one by one)."""
+    try:
+        return _batch_adapter.validate_python(raw)
+    except ValidationError:
+        return None
+
+
+def check_event(
+    raw: Any, window: ClockWindow
+) -> tuple[EventRow, None] | tuple[None, list[dict[str, str]]]:
+    """An accepted row, or the reasons the event is rejected."""
+    if isinstance(raw, EventIn):
+        event = raw
+    elif not isinstance(raw, Mapping):
+        return None, [_error("event", "an event is a JSON object", "type_error")]
+    else:
+        try:
+            event = _event_adapter.validate_python(raw)
+        except ValidationError as exc:
+            return None, _type_errors(exc)
+    occurred_at = event.timestamp.astimezone(UTC) if event.timestamp else window.now
+    errors = _rule_errors(event, occurred_at, window)
+    properties = None
+    order_id = None
+    if event.properties:
+        properties = to_json(event.properties, fallback=str).decode()
+        if len(properties) > MAX_PROPERTIES_BYTES:
+            errors.append(_error("properties", "properties exceed 16 KB", "too_large"))
+        found = event.properties.get("order_id")
+        order_id = str(found) if found is not None else None
+    if errors:
+        return None, errors
+    return EventRow(
+        occurred_at,
+        dedup_key(event, occurred_at),
+        event.type,
+        event.user_id,
+        event.session_id,
+        event.product_id,
+        event.quantity,
+        event.price,
+        event.revenue,
+        event.currency,
+        event.query,
+        event.results_count,
+        event.placement,
+        event.strategy,
+        event.experiment_id,
+        event.variant,
+        event.location_code,
+        event.event_id,
+        properties,
+        order_id,
+    ), None
