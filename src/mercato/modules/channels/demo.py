@@ -21,7 +21,7 @@ from mercato.modules.channels.feed_precheck import precheck_products
 from mercato.modules.channels.hosted_feed import feed_urls, hosted_feed
 from mercato.modules.channels.models import CategoryAlignmentAudit
 from mercato.modules.channels.taxonomy_store import load_taxonomy_file, loaded_taxonomy
-from mercato.modules.identity.models import Tenant
+from mercato.modules.identity import resolve_tenant
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 TAXONOMY_FILE = REPO_ROOT.parent / "shared" / "data" / "google-product-taxonomy-with-ids.en-US.txt"
@@ -29,10 +29,7 @@ DEMO_ACTOR = "system:demo"
 
 
 async def _demo_tenant(context: DemoContext) -> uuid.UUID:
-    async with context.database.session() as lookup:
-        tenant_id = await lookup.scalar(select(Tenant.id).where(Tenant.slug == DEMO_TENANT_SLUG))
-    assert tenant_id is not None
-    return tenant_id
+    return await resolve_tenant(context.database, DEMO_TENANT_SLUG)
 
 
 async def load_demo_taxonomy(context: DemoContext) -> None:

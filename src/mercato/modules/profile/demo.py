@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
-
 from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
-from mercato.modules.identity.models import Tenant
+from mercato.modules.identity import resolve_tenant
 from mercato.modules.profile.schemas import ProfileWrite
 from mercato.modules.profile.service import save_profile
 
@@ -80,9 +78,7 @@ def demo_profile(today: date) -> ProfileWrite:
 
 
 async def seed_profile(context: DemoContext) -> None:
-    async with context.database.session() as lookup:
-        tenant_id = await lookup.scalar(select(Tenant.id).where(Tenant.slug == DEMO_TENANT_SLUG))
-    assert tenant_id is not None
+    tenant_id = await resolve_tenant(context.database, DEMO_TENANT_SLUG)
     async with context.database.tenant_session(tenant_id) as session:
         profile = demo_profile(datetime.now(UTC).date())
         await save_profile(session, tenant_id, DEMO_ACTOR, profile, None, replace=True)
