@@ -171,3 +171,20 @@ class TestHostedFeed:
         ).status_code == 200
         rotate = await client.post(shop.url("/feed/settings/rotate"), headers=viewer.headers)
         assert rotate.status_code == 403
+
+    async def test_the_address_survives_a_rotation_of_the_server_secret(
+        self, client, shop, monkeypatch
+    ) -> None:
+        from mercato.settings import get_settings
+
+        xml_path, _ = await feed_paths(client, shop)
+        old_secret = get_settings().secret_key.get_secret_value()
+        monkeypatch.setenv("MERCATO_SECRET_KEY", "rotated-" + "y" * 40)
+        monkeypatch.setenv("MERCATO_PREVIOUS_SECRET_KEYS", old_secret)
+        get_settings.cache_clear()
+        try:
+            assert (await feed_paths(client, shop))[0] == xml_path
+            assert (await client.get(xml_path)).status_code == 200
+        finally:
+            monkeypatch.undo()
+            get_settings.cache_clear()

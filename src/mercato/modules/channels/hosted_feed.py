@@ -2,7 +2,10 @@
 fetches on a schedule (`/feeds/{token}.xml`, and `.tsv`).
 
 The URL is the only credential, so the token is 32 random bytes; it is stored sealed (staff
-read the URL back) and as a keyed hash, by which an anonymous fetch finds its tenant.
+read the URL back) and as its SHA-256, by which an anonymous fetch finds its tenant. A plain
+digest suffices for 256 random bits, and unlike a digest keyed with the server secret it
+survives a rotation of `MERCATO_SECRET_KEY` (the sealed copy stays readable through
+`MERCATO_PREVIOUS_SECRET_KEYS`).
 Rotating replaces both at once: the old URL answers 404 from the next request on.
 
 A fetch reads the catalog inside one REPEATABLE READ, READ ONLY transaction: a first pass
@@ -28,7 +31,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.crypto import keyed_hash, seal, unseal
+from mercato.kernel.crypto import seal, unseal
 from mercato.kernel.db import get_database, set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.security import Principal
@@ -49,7 +52,7 @@ def _new_token() -> str:
 
 
 def _token_hash(token: str) -> bytes:
-    return keyed_hash(token, purpose=TOKEN_PURPOSE)
+    return hashlib.sha256(token.encode("ascii")).digest()
 
 
 def _seal(token: str) -> bytes:
