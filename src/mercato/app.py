@@ -29,6 +29,7 @@ from mercato.modules.channels import google_router as channels_google_router
 from mercato.modules.channels import public_router as channels_public_router
 from mercato.modules.channels import router as channels_router
 from mercato.modules.content import router as content_router
+from mercato.modules.experiments import router as experiments_router
 from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import auth_router, tenants_router
 from mercato.modules.integrations import router as integrations_router
@@ -38,8 +39,11 @@ from mercato.modules.media import router as media_router
 from mercato.modules.notifications import router as notifications_router
 from mercato.modules.platform import router as platform_router
 from mercato.modules.profile import router as profile_router
+from mercato.modules.recommendations import router as recommendations_router
 from mercato.modules.tracking import router as tracking_router
 from mercato.modules.webhooks import router as webhooks_router
+from mercato.modules.widgets import router as widgets_router
+from mercato.modules.widgets.beacon import BeaconEvents
 from mercato.settings import Settings, get_settings
 from mercato.web import mount_dashboard
 
@@ -125,6 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channels_google_router.router)
     app.include_router(channels_public_router.router)
     app.include_router(profile_router.router)
+    app.include_router(recommendations_router.router)
+    app.include_router(experiments_router.router)
+    app.include_router(widgets_router.router)
+    app.include_router(widgets_router.sdk_router)
     app.include_router(feedback_router.router)
     app.include_router(content_router.router)
     app.include_router(notifications_router.router)
@@ -157,5 +165,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
+    app.add_middleware(BeaconEvents)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -145,6 +145,26 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = 4
 
+    reco_fit_cron: str = Field(
+        default="*/15 * * * *",
+        description="When the worker refits every tenant's recommendation model (cron, UTC).",
+    )
+    reco_history_days: int = Field(
+        default=180, description="How many days of events a recommendation model learns from."
+    )
+    reco_models_in_memory: int = Field(
+        default=16, description="Tenant models an API process keeps loaded (least recent out)."
+    )
+    reco_models_kept: int = Field(
+        default=3, description="Model versions kept on disk per tenant; older files are removed."
+    )
+    reco_cache_ttl_s: int = Field(
+        default=300, description="How long a recommendation list is cached in Redis."
+    )
+    widget_cache_ttl_s: int = Field(
+        default=60, description="How long a widget configuration is cached in Redis."
+    )
+
     sms_webhook_url: str | None = Field(
         default=None, description="SMS gateway webhook; unset = messages written under DATA_DIR."
     )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -17,10 +19,14 @@ def _lines(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def test_tenant_evaluation_says_it_is_not_available_yet() -> None:
-    result = runner.invoke(app, ["reco", "evaluate", "--tenant", "acme"])
-    assert result.exit_code == 2
-    assert "not available yet" in result.output
+def test_an_unknown_tenant_is_reported() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mercato.cli", "reco", "evaluate", "--tenant", "no-such-shop"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "no tenant with id or slug 'no-such-shop'" in result.stderr
 
 
 def test_a_missing_yoochoose_folder_is_reported(tmp_path: Path) -> None:

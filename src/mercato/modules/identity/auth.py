@@ -18,10 +18,10 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, Request, Response
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import set_actor, set_tenant
+from mercato.kernel.db import set_actor
 from mercato.kernel.deps import DbSession, client_ip
 from mercato.kernel.errors import Forbidden, NotFound, Unauthorized
 from mercato.kernel.logging import get_logger
@@ -30,7 +30,7 @@ from mercato.kernel.redis import get_redis, tenant_key
 from mercato.kernel.security import Principal, PrincipalKind
 from mercato.modules.identity import apikeys
 from mercato.modules.identity.limits import UNMETERED_WRITE_GROUPS, limit_for, route_group
-from mercato.modules.identity.models import Membership, StaffUser, Tenant
+from mercato.modules.identity.models import Membership, StaffUser
 from mercato.modules.identity.permissions import permissions_for_key, permissions_for_role
 from mercato.modules.identity.tokens import verify_access_token
 from mercato.settings import get_settings
@@ -121,15 +121,19 @@ async def enter_tenant(
     """Scope the transaction to `tenant_id` if the principal may see it, else 404."""
     if principal.kind is PrincipalKind.api_key and principal.tenant_id != tenant_id:
         raise NotFound("No such tenant")
-    tenant = await session.get(Tenant, tenant_id)
-    if tenant is None or tenant.status == "deleted":
+    # One round trip: the tenant's status, and the transaction scoped to it (and its user).
+    status = await session.scalar(
+        text(
+            "SELECT status, set_config('app.tenant_id', :tenant, true), "
+            "set_config('app.user_id', :user, true) FROM tenant WHERE id = CAST(:tenant AS uuid)"
+        ),
+        {"tenant": str(tenant_id), "user": str(principal.user_id or "")},
+    )
+    if status is None or status == "deleted":
         raise NotFound("No such tenant")
-    await set_tenant(session, tenant_id)
     role: str | None = None
     permissions = principal.permissions
     if principal.kind is PrincipalKind.user:
-        assert principal.user_id is not None
-        await set_actor(session, principal.user_id)
         role = await session.scalar(
             select(Membership.role).where(
                 Membership.tenant_id == tenant_id, Membership.user_id == principal.user_id
@@ -138,7 +142,7 @@ async def enter_tenant(
         if role is None:
             raise NotFound("No such tenant")
         permissions = permissions_for_role(role)
-    if tenant.status == "suspended" and role != "owner":
+    if status == "suspended" and role != "owner":
         raise TenantSuspended("The tenant is suspended; only its owners can use it")
     structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
     return dataclasses.replace(principal, permissions=permissions, tenant_id=tenant_id, role=role)

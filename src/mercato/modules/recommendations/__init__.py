@@ -1,5 +1,5 @@
 """Recommendations: the dataset built from tracking events and the catalog, the
-strategies fitted on it, and their offline evaluation.
+strategies fitted on it, their offline evaluation, model versions and serving.
 
 This is the public surface other modules use. The numeric modules (numpy, scipy,
 implicit) load on first use of a name, so importing the package (as the `mercato`
@@ -11,6 +11,9 @@ Typical use, in a job and then in an API process:
     model = create_strategy("auto"); model.fit(data); model.save(path)
     model = load_strategy(path)
     model.recommend(user_id=..., product_id=..., k=10, exclude={...})
+
+Other modules serve lists with `compute(session, tenant_id, RecommendationQuery(...))`
+and drop every cached list of a tenant with `invalidate_recommendations(tenant_id)`.
 """
 
 from __future__ import annotations
@@ -19,18 +22,27 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mercato.modules.recommendations.cache import invalidate_recommendations
     from mercato.modules.recommendations.evaluation import (
         HoldoutReport,
         NotEnoughEventsError,
         evaluate_holdout,
     )
     from mercato.modules.recommendations.event_log import CatalogTable, EventLog
+    from mercato.modules.recommendations.fitting import FitOutcome, TrainingSource, fit_tenant
     from mercato.modules.recommendations.interactions import (
         InteractionData,
         InteractionSettings,
         build_interactions,
     )
     from mercato.modules.recommendations.next_item import NextItemReport, evaluate_next_item
+    from mercato.modules.recommendations.schemas import (
+        PLACEMENT_PATTERN,
+        RecommendationList,
+        RecommendedProduct,
+        StrategyName,
+    )
+    from mercato.modules.recommendations.serving import RecommendationQuery, compute, recommend
     from mercato.modules.recommendations.strategies import (
         STRATEGIES,
         ModelFileMismatchError,
@@ -61,6 +73,17 @@ _HOME = {
     "evaluate_holdout": "evaluation",
     "NextItemReport": "next_item",
     "evaluate_next_item": "next_item",
+    "invalidate_recommendations": "cache",
+    "FitOutcome": "fitting",
+    "TrainingSource": "fitting",
+    "fit_tenant": "fitting",
+    "PLACEMENT_PATTERN": "schemas",
+    "RecommendationList": "schemas",
+    "RecommendedProduct": "schemas",
+    "StrategyName": "schemas",
+    "RecommendationQuery": "serving",
+    "compute": "serving",
+    "recommend": "serving",
 }
 
 
@@ -72,9 +95,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "PLACEMENT_PATTERN",
     "STRATEGIES",
     "CatalogTable",
     "EventLog",
+    "FitOutcome",
     "HoldoutReport",
     "InteractionData",
     "InteractionSettings",
@@ -83,11 +108,20 @@ __all__ = [
     "NextItemReport",
     "NotEnoughEventsError",
     "Recommendation",
+    "RecommendationList",
+    "RecommendationQuery",
+    "RecommendedProduct",
     "Strategy",
+    "StrategyName",
+    "TrainingSource",
     "UnknownStrategyError",
     "build_interactions",
+    "compute",
     "create_strategy",
     "evaluate_holdout",
     "evaluate_next_item",
+    "fit_tenant",
+    "invalidate_recommendations",
     "load_strategy",
+    "recommend",
 ]

@@ -7,19 +7,23 @@ scores on identical data.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from mercato.modules.recommendations.interactions import IntArray, InteractionData
 from mercato.modules.recommendations.strategies.taste_factors import TasteFactors, fit_als
 
 
-def _best(scores: np.ndarray, k: int) -> IntArray:
+def _best(scores: NDArray[Any], k: int) -> IntArray:
     """Indexes of the `k` highest finite scores, best first (ties: lower index)."""
     finite = np.flatnonzero(np.isfinite(scores))
     if finite.size > k:
         finite = finite[np.argpartition(-scores[finite], k - 1)[:k]]
-    return finite[np.lexsort((finite, -scores[finite]))].astype(np.int64)
+    best: IntArray = finite[np.lexsort((finite, -scores[finite]))].astype(np.int64)
+    return best
 
 
 class MostPopular:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mercato.modules.recommendations.next_item import NextItemReport, NextItemScores
 
 reco_app = typer.Typer(
-    name="reco", help="Recommendation models: offline evaluation.", no_args_is_help=True
+    name="reco", help="Recommendation models: fitting and offline evaluation.", no_args_is_help=True
 )
 console = Console()
 errors = Console(stderr=True)
@@ -134,17 +134,26 @@ def evaluate(
         Path | None, typer.Option(help="Where to save the JSON report (default: DATA_DIR)")
     ] = None,
     tenant: Annotated[
-        str | None, typer.Option(help="Evaluate a tenant's own events (not available yet)")
+        str | None,
+        typer.Option(help="Evaluate a tenant's events and catalog from the database (id or slug)"),
     ] = None,
 ) -> None:
     """Score every strategy and two baselines (most-popular, implicit ALS) offline."""
     if tenant is not None:
-        errors.print(
-            "[red]--tenant is not available yet:[/red] reading a tenant's events from the "
-            "database is not wired up. Export them as JSON Lines and run "
-            "`mercato reco evaluate --dataset events FILE`."
+        from mercato.modules.recommendations.evaluation import evaluate_holdout
+        from mercato.modules.recommendations.fit_command import UnknownTenantError, read_tenant
+
+        try:
+            events, products = read_tenant(tenant)
+        except UnknownTenantError as unknown:
+            errors.print(f"[red]{unknown}[/red]")
+            raise typer.Exit(code=2) from unknown
+        report = evaluate_holdout(
+            events, products, holdout_days=holdout_days, k=k or 10, dataset=f"tenant {tenant}"
         )
-        raise typer.Exit(code=2)
+        _print_holdout(report)
+        _save(asdict(report), _report_path(out, f"tenant-{tenant}"))
+        return
     if path is None:
         errors.print("[red]PATH is required[/red] (see --help)")
         raise typer.Exit(code=2)
@@ -173,3 +182,24 @@ def evaluate(
     )
     _print_holdout(holdout)
     _save(asdict(holdout), _report_path(out, dataset.value))
+
+
+@reco_app.command()
+def fit(
+    tenant: Annotated[str, typer.Option(help="The tenant's id or slug")],
+    events: Annotated[
+        Path | None, typer.Option(help="Fit from a JSON Lines file of events instead")
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option(help="With --events: a JSON Lines file of products")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Fit even when nothing changed")] = False,
+) -> None:
+    """Fit a new version of a tenant's model now (the worker does it every 15 minutes)."""
+    from mercato.modules.recommendations.fit_command import UnknownTenantError, run_fit
+
+    try:
+        run_fit(tenant, events=events, catalog=catalog, force=force, console=console)
+    except UnknownTenantError as unknown:
+        errors.print(f"[red]{unknown}[/red]")
+        raise typer.Exit(code=2) from unknown

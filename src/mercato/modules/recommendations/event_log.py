@@ -108,7 +108,11 @@ class EventLog:
             columns["type"].append(row.get("type"))
             columns["product_id"].append(row.get("product_id"))
             columns["timestamp"].append(unix_seconds(row.get("timestamp")))
-            columns["order_id"].append(row.get("order_id"))
+            properties = row.get("properties")
+            order_id = row.get("order_id")
+            if order_id is None and isinstance(properties, Mapping):
+                order_id = properties.get("order_id")  # where the tracking API keeps it
+            columns["order_id"].append(order_id)
             revenue = row.get("revenue")
             columns["revenue"].append(float("nan") if revenue is None else float(revenue))
         return cls(

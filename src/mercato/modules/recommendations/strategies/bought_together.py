@@ -9,9 +9,11 @@ everything. Purchases without an order id group by visit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from mercato.modules.recommendations.interactions import InteractionData
 from mercato.modules.recommendations.model_file import (
@@ -39,7 +41,10 @@ class BoughtTogetherSettings:
 
 
 def association_rules(
-    baskets: np.ndarray, products: np.ndarray, product_count: int, settings: BoughtTogetherSettings
+    baskets: NDArray[Any],
+    products: NDArray[Any],
+    product_count: int,
+    settings: BoughtTogetherSettings,
 ) -> sp.csr_matrix:
     """Products x products confidence of each kept rule, top `neighbours` per row."""
     empty = sp.csr_matrix((product_count, product_count), dtype=np.float64)

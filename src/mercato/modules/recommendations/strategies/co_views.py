@@ -9,8 +9,11 @@ Scores are then damped by popularity so best-sellers do not become everyone's ne
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from mercato.modules.recommendations.interactions import ProductEvents
 from mercato.modules.recommendations.neighbours import top_per_row
@@ -31,9 +34,9 @@ def co_view_neighbours(
     total (ranking within a row is unaffected) and the neighbour's (penalises products
     that follow everything).
     """
-    earlier: list[np.ndarray] = []
-    later: list[np.ndarray] = []
-    strength: list[np.ndarray] = []
+    earlier: list[NDArray[Any]] = []
+    later: list[NDArray[Any]] = []
+    strength: list[NDArray[Any]] = []
     for distance in range(1, window + 1):
         same_visit = events.session[distance:] == events.session[:-distance]
         first = events.product[:-distance][same_visit]

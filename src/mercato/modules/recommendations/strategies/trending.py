@@ -10,9 +10,11 @@ lookup; a thin category is topped up from its parents, ranked after its own prod
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from mercato.modules.recommendations.event_log import CATEGORY_SEPARATOR, StrArray
 from mercato.modules.recommendations.interactions import (
@@ -125,7 +127,7 @@ class TrendingStrategy(SingleSourceStrategy):
         best-seller, however fast that one sells.
         """
         products: list[IntArray] = []
-        scores: list[np.ndarray] = []
+        scores: list[NDArray[Any]] = []
         sources: list[IntArray] = []
         floor = np.inf
         while node >= 0:

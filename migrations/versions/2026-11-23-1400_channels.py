@@ -1,7 +1,7 @@
 """channels: Google taxonomy, alignment trail, Google link, feed jobs, hosted feed, GBP; profile
 
 Revision ID: 0070_channels
-Revises: 0030_operations
+Revises: 0060_personalization
 Create Date: 2026-11-23 12:29:57.752679+00:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from mercato.kernel.rls import enable_tenant_rls, grant_app
 
 revision: str = "0070_channels"
-down_revision: str | Sequence[str] | None = "0030_operations"
+down_revision: str | Sequence[str] | None = "0060_personalization"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,166 @@
+"""Fitting a tenant's model: read its events and catalog, fit the `auto` blend (and with
+it every single strategy), save a new version, tell API processes.
+
+A fit whose inputs carry the same `data_mark` as the newest version is skipped, so the
+periodic job costs one cheap query per tenant when nothing happened. Reading and
+writing are two short transactions; the CPU work between them runs in a thread and holds
+no database connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.db import after_commit, get_database
+from mercato.kernel.logging import get_logger
+from mercato.modules.recommendations.cache import announce_model_version
+from mercato.modules.recommendations.event_log import CatalogTable, EventLog
+from mercato.modules.recommendations.interactions import build_interactions
+from mercato.modules.recommendations.models import RecoModel
+from mercato.modules.recommendations.storage import (
+    latest_model,
+    next_version,
+    prune_versions,
+    remove_folders,
+    version_path,
+)
+from mercato.modules.recommendations.strategies import AutoStrategy
+from mercato.settings import get_settings
+
+log = get_logger("mercato.recommendations.fit")
+
+Progress = Callable[[str], None]
+
+
+class TrainingSource(Protocol):
+    """Where a tenant's events and catalog come from (the database, exported files)."""
+
+    async def mark(self, session: AsyncSession, tenant_id: uuid.UUID) -> str:
+        """A short string that changes whenever the data changes."""
+
+    async def load(
+        self, session: AsyncSession, tenant_id: uuid.UUID
+    ) -> tuple[EventLog, CatalogTable]: ...
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    tenant_id: uuid.UUID
+    version: int | None
+    skipped: bool
+    events: int = 0
+    products: int = 0
+    users: int = 0
+    seconds: float = 0.0
+    size_bytes: int = 0
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class FittedFile:
+    events: int
+    products: int
+    users: int
+    seconds: float
+    size_bytes: int
+
+
+def fit_to_file(events: EventLog, catalog: CatalogTable, path: Path) -> FittedFile:
+    """The CPU part: build the interaction dataset, fit the blend, write one `.npz`."""
+    started = time.perf_counter()
+    data = build_interactions(events, catalog)
+    model = AutoStrategy()
+    model.fit(data)
+    model.save(path)
+    return FittedFile(
+        events=len(events),
+        products=data.product_count,
+        users=data.user_count,
+        seconds=time.perf_counter() - started,
+        size_bytes=path.stat().st_size,
+    )
+
+
+def _say(progress: Progress | None, message: str) -> None:
+    if progress is not None:
+        progress(message)
+
+
+async def fit_tenant(
+    tenant_id: uuid.UUID,
+    source: TrainingSource,
+    *,
+    force: bool = False,
+    keep: int | None = None,
+    progress: Progress | None = None,
+) -> FitOutcome:
+    """Fit and store a new model version unless the data did not change since the last;
+    keep the newest `keep` versions (default `reco_models_kept`)."""
+    database = get_database()
+    async with database.tenant_session(tenant_id) as session:
+        mark = await source.mark(session, tenant_id)
+        newest = await latest_model(session, tenant_id)
+        if newest is not None and newest.data_mark == mark and not force:
+            _say(progress, f"unchanged since version {newest.version}; nothing to fit")
+            return FitOutcome(tenant_id, newest.version, skipped=True)
+        _say(progress, "reading events and catalog")
+        events, catalog = await source.load(session, tenant_id)
+        if len(catalog) == 0:
+            _say(progress, "the catalog is empty; nothing to recommend yet")
+            return FitOutcome(tenant_id, newest.version if newest else None, skipped=True)
+        version = await next_version(session, tenant_id)
+    path = version_path(tenant_id, version)
+    _say(
+        progress, f"fitting version {version} on {len(events):,} events, {len(catalog):,} products"
+    )
+    fitted = await asyncio.to_thread(fit_to_file, events, catalog, path)
+    async with database.tenant_session(tenant_id) as session:
+        session.add(
+            RecoModel(
+                tenant_id=tenant_id,
+                version=version,
+                strategy=AutoStrategy.name,
+                events=fitted.events,
+                products=fitted.products,
+                users=fitted.users,
+                path=str(path),
+                size_bytes=fitted.size_bytes,
+                fit_seconds=fitted.seconds,
+                data_mark=mark,
+            )
+        )
+        await session.flush()
+        stale = await prune_versions(session, tenant_id, keep or get_settings().reco_models_kept)
+
+        async def publish() -> None:
+            await announce_model_version(tenant_id, version)
+            remove_folders(stale)
+
+        after_commit(session, publish)
+    log.info(
+        "reco_model_fitted",
+        tenant_id=str(tenant_id),
+        version=version,
+        events=fitted.events,
+        seconds=round(fitted.seconds, 2),
+    )
+    _say(progress, f"version {version} saved ({fitted.size_bytes:,} bytes, {fitted.seconds:.1f}s)")
+    return FitOutcome(
+        tenant_id,
+        version,
+        skipped=False,
+        events=fitted.events,
+        products=fitted.products,
+        users=fitted.users,
+        seconds=fitted.seconds,
+        size_bytes=fitted.size_bytes,
+        path=str(path),
+    )

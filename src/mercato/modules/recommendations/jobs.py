@@ -1,0 +1,54 @@
+"""Recommendation jobs: the periodic refit of every tenant's model, and cached lists
+dropped when the catalog changes.
+
+A product renamed, repriced, sold out or deleted must not linger in cached lists for
+their 5-minute lifetime, so every `product.*` event bumps the tenant's cache generation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+
+from mercato.kernel.db import get_database
+from mercato.kernel.events import subscribe
+from mercato.kernel.jobs import periodic, task
+from mercato.kernel.logging import get_logger
+from mercato.modules.recommendations.cache import invalidate_recommendations
+from mercato.modules.recommendations.db_source import DatabaseSource
+from mercato.modules.recommendations.fitting import fit_tenant
+from mercato.settings import get_settings
+
+log = get_logger("mercato.recommendations.jobs")
+
+CATALOG_EVENTS = ("product.created", "product.updated", "product.deleted")
+
+
+async def drop_cached_lists(tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
+    """Any change to products: every cached list of the tenant becomes stale."""
+    await invalidate_recommendations(tenant_id)
+
+
+for _event in CATALOG_EVENTS:
+    subscribe(_event)(drop_cached_lists)
+
+
+ACTIVE_TENANTS_SQL = text("SELECT id FROM tenant WHERE status = 'active' ORDER BY id")
+
+
+@periodic(get_settings().reco_fit_cron, periodic_id="reco-fit-models")
+@task("recommendations.fit_models", timeout_s=3600, queue="models")
+async def fit_models(*, timestamp: int) -> None:
+    """Refit each active tenant whose events or catalog changed, one after the other (two
+    fits never compete for the same cores); a tenant that fails is logged and skipped.
+    On its own `models` queue, so heavy fits can get a worker of their own."""
+    async with get_database().session() as session:
+        tenants = [uuid.UUID(str(row)) for row in await session.scalars(ACTIVE_TENANTS_SQL)]
+    source = DatabaseSource(get_settings().reco_history_days)
+    for tenant_id in tenants:
+        try:
+            await fit_tenant(tenant_id, source)
+        except Exception:
+            log.exception("reco_fit_failed", tenant_id=str(tenant_id))

@@ -1,0 +1,139 @@
+"""`GET {T}/recommendations`: pick the strategy (an experiment on the placement decides
+it per shopper), answer from Redis when the same list was computed recently, otherwise
+ask the tenant's newest model and describe the products from the catalog.
+
+The cache key holds everything that shapes the answer (strategy asked for, placement,
+user, product, limit, exclusions) plus the tenant's cache generation, which moves on a
+new model version, a catalog change and an experiment starting or stopping.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import cast, get_args
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.modules.experiments import assign, running_experiment
+from mercato.modules.recommendations.cache import (
+    current_generation,
+    list_key,
+    read_list,
+    write_list,
+)
+from mercato.modules.recommendations.products import describe_products
+from mercato.modules.recommendations.registry import model_registry
+from mercato.modules.recommendations.schemas import (
+    RecommendationList,
+    RecommendedProduct,
+    StrategyName,
+)
+from mercato.settings import get_settings
+
+OVERFETCH = 2
+"""Ask the model for this many times `limit`, so products the live catalog says are gone
+(sold out or deleted since the model was fitted) can be dropped without a short list."""
+
+
+@dataclass(frozen=True)
+class RecommendationQuery:
+    user_id: str | None = None
+    product_id: str | None = None
+    placement: str | None = None
+    strategy: StrategyName | None = None
+    limit: int = 10
+    exclude: tuple[str, ...] = ()
+    recently_viewed: tuple[str, ...] = ()
+
+    def cache_parts(self) -> tuple[object, ...]:
+        return (
+            self.strategy or "",
+            self.placement or "",
+            self.user_id or "",
+            self.product_id or "",
+            self.limit,
+            ",".join(sorted(self.exclude)),
+            ",".join(self.recently_viewed),
+        )
+
+
+@dataclass(frozen=True)
+class StrategyChoice:
+    strategy: StrategyName
+    experiment_id: str | None = None
+    variant: str | None = None
+
+
+def strategy_name(value: str) -> StrategyName:
+    """A stored strategy name, checked against the names the API offers."""
+    if value not in get_args(StrategyName):
+        raise ValueError(f"unknown strategy {value!r}")
+    return cast(StrategyName, value)
+
+
+async def choose_strategy(
+    session: AsyncSession, tenant_id: uuid.UUID, query: RecommendationQuery
+) -> StrategyChoice:
+    """An explicit `strategy=` wins; otherwise the experiment running on the placement
+    assigns the shopper a variant; otherwise `auto`. Without a user id nobody can be
+    assigned, so the control strategy answers and no exposure is claimed."""
+    if query.strategy is not None:
+        return StrategyChoice(query.strategy)
+    if query.placement:
+        experiment = await running_experiment(session, tenant_id, query.placement)
+        if experiment is not None:
+            if not query.user_id:
+                return StrategyChoice(strategy_name(experiment.control_strategy))
+            variant = assign(experiment.id, query.user_id, experiment.traffic_split)
+            strategy = (
+                experiment.control_strategy if variant == "control" else experiment.variant_strategy
+            )
+            return StrategyChoice(strategy_name(strategy), str(experiment.id), variant)
+    return StrategyChoice("auto")
+
+
+async def recommend(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    query: RecommendationQuery,
+) -> bytes:
+    """The JSON body of a recommendation list, from the cache or freshly computed."""
+    generation = await current_generation(tenant_id)
+    key = list_key(tenant_id, generation, query.cache_parts()) if generation is not None else None
+    if key is not None:
+        cached = await read_list(key)
+        if cached is not None:
+            return cached
+    body = await compute(session, tenant_id, query)
+    encoded = body.model_dump_json().encode()
+    if key is not None:
+        await write_list(key, encoded, get_settings().reco_cache_ttl_s)
+    return encoded
+
+
+async def compute(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    query: RecommendationQuery,
+) -> RecommendationList:
+    """The list itself: strategy choice, model query, live catalog filter."""
+    choice = await choose_strategy(session, tenant_id, query)
+    model = await model_registry().get(session, tenant_id)
+    items: list[RecommendedProduct] = []
+    if model is not None:
+        found = model.strategy(choice.strategy).recommend(
+            user_id=query.user_id,
+            product_id=query.product_id,
+            k=query.limit * OVERFETCH,
+            exclude=frozenset(query.exclude),
+            recently_viewed=query.recently_viewed,
+        )
+        items = (await describe_products(session, tenant_id, found))[: query.limit]
+    return RecommendationList(
+        data=items,
+        strategy=choice.strategy,
+        experiment_id=choice.experiment_id,
+        variant=choice.variant,
+        model_version=model.version if model is not None else None,
+    )
