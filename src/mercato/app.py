@@ -26,6 +26,9 @@ from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.audit import router as audit_router
 from mercato.modules.catalog import router as catalog_router
+from mercato.modules.channels import google_router as channels_google_router
+from mercato.modules.channels import public_router as channels_public_router
+from mercato.modules.channels import router as channels_router
 from mercato.modules.content import router as content_router
 from mercato.modules.experiments import router as experiments_router
 from mercato.modules.feedback import router as feedback_router
@@ -36,6 +39,7 @@ from mercato.modules.masterdata import router as masterdata_router
 from mercato.modules.media import router as media_router
 from mercato.modules.notifications import router as notifications_router
 from mercato.modules.platform import router as platform_router
+from mercato.modules.profile import router as profile_router
 from mercato.modules.recommendations import router as recommendations_router
 from mercato.modules.tracking import router as tracking_router
 from mercato.modules.webhooks import router as webhooks_router
@@ -119,11 +123,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router.router)
     app.include_router(tenants_router.router)
     app.include_router(audit_router.router)
+    # Before the catalog's: `/categories/alignment` must not be read as a category id.
+    app.include_router(channels_router.router)
     app.include_router(catalog_router.router)
     app.include_router(media_router.router)
     app.include_router(media_router.public_router)
     app.include_router(webhooks_router.router)
     app.include_router(locations_router.router)
+    app.include_router(channels_google_router.router)
+    app.include_router(channels_public_router.router)
+    app.include_router(profile_router.router)
     app.include_router(recommendations_router.router)
     app.include_router(experiments_router.router)
     app.include_router(widgets_router.router)

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from mercato import __version__
 from mercato.kernel.db import Database, close_database, init_database
+from mercato.modules.channels.cli import taxonomy_app
 from mercato.modules.platform.commands import backup_app, create_admin, export_app
 from mercato.modules.recommendations.cli import reco_app
 from mercato.settings import get_settings
@@ -30,6 +31,7 @@ app.command("create-admin")(create_admin)
 app.add_typer(backup_app, name="backup")
 app.add_typer(export_app, name="export")
 app.add_typer(reco_app, name="reco")
+app.add_typer(taxonomy_app, name="taxonomy")
 
 
 def _exit_cleanly_on_sigterm() -> None:

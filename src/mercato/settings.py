@@ -105,6 +105,39 @@ class Settings(BaseSettings):
         default=None,
         description="Allow webhook URLs on private or loopback addresses (default: not in prod).",
     )
+    google_client_id: str | None = Field(
+        default=None, description="OAuth client of the Google Cloud project (Merchant API, GBP)."
+    )
+    google_client_secret: SecretStr | None = None
+    google_redirect_uri: str | None = Field(
+        default=None, description="Unset = PUBLIC_URL + /api/v1/google/oauth/callback."
+    )
+    google_oauth_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_oauth_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
+    google_oauth_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    google_merchant_api_url: str = "https://merchantapi.googleapis.com"
+    google_business_accounts_url: str = "https://mybusinessaccountmanagement.googleapis.com/v1"
+    google_business_information_url: str = "https://mybusinessbusinessinformation.googleapis.com/v1"
+    google_business_performance_url: str = "https://businessprofileperformance.googleapis.com/v1"
+    google_taxonomy_url: str = (
+        "https://www.google.com/basepages/producttype/taxonomy-with-ids.en-US.txt"
+    )
+    feed_push_concurrency: int = Field(
+        default=8, ge=1, description="Merchant API requests in flight per push job."
+    )
+    feed_push_max_attempts: int = Field(
+        default=5, ge=1, description="Calls per item when Google answers 429/5xx (first included)."
+    )
+    feed_push_backoff_base_s: float = Field(default=0.5, gt=0)
+    feed_push_backoff_max_s: float = Field(default=30.0, gt=0)
+    feed_job_max_attempts: int = Field(
+        default=3, ge=1, description="Runs of a push job that fails as a whole (Google down)."
+    )
+    geocoding_url: str | None = Field(
+        default=None,
+        description="A Nominatim-compatible search API for the business profile; unset = none.",
+    )
+
     import_dir: Path | None = Field(
         default=None,
         description="Server folder for GA4 export files, one sub-folder per tenant "

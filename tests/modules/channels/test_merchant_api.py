@@ -13,13 +13,13 @@ from mercato.modules.channels import (
     RetryPolicy,
     product_input,
 )
+from tests.fakes.google import FakeGoogle, serve
 from tests.modules.channels.factories import VALID_GTIN, clean_item
-from tests.modules.channels.fake_merchant_api import FakeMerchantApi, serve
 
 FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
 
 
-def target(api: FakeMerchantApi) -> MerchantTarget:
+def target(api: FakeGoogle) -> MerchantTarget:
     return MerchantTarget(
         account_id=api.account,
         data_source_id=api.data_source,
@@ -29,7 +29,7 @@ def target(api: FakeMerchantApi) -> MerchantTarget:
 
 
 def client(
-    http: httpx.AsyncClient, api: FakeMerchantApi, *, token: str | None = None, concurrency: int = 4
+    http: httpx.AsyncClient, api: FakeGoogle, *, token: str | None = None, concurrency: int = 4
 ) -> MerchantApiClient:
     async def access_token() -> str:
         return token or api.token
@@ -84,7 +84,7 @@ class TestProductInput:
 
 class TestPush:
     async def test_valid_items_are_inserted_with_the_documented_request_shape(self) -> None:
-        async with serve(FakeMerchantApi()) as api, httpx.AsyncClient() as http:
+        async with serve(FakeGoogle()) as api, httpx.AsyncClient() as http:
             items = [clean_item(f"SKU-{i}") for i in range(6)]
             outcomes = await client(http, api).push(target(api), items)
         assert [(o.product_id, o.ok, o.attempts, o.error) for o in outcomes] == [
@@ -94,7 +94,7 @@ class TestPush:
         assert api.accepted["SKU-3"] == product_input(items[3], target(api))
 
     async def test_a_503_is_retried_then_succeeds(self) -> None:
-        fake = FakeMerchantApi(fail_first_with_503={"SKU-1"})
+        fake = FakeGoogle(fail_first_with_503={"SKU-1"})
         async with serve(fake) as api, httpx.AsyncClient() as http:
             outcomes = await client(http, api).push(
                 target(api), [clean_item("SKU-0"), clean_item("SKU-1")]
@@ -107,7 +107,7 @@ class TestPush:
         assert "SKU-1" in api.accepted
 
     async def test_a_rejected_item_is_recorded_and_the_others_go_through(self) -> None:
-        fake = FakeMerchantApi(reject={"SKU-1": "[price] Invalid value"})
+        fake = FakeGoogle(reject={"SKU-1": "[price] Invalid value"})
         async with serve(fake) as api, httpx.AsyncClient() as http:
             outcomes = await client(http, api).push(
                 target(api), [clean_item(f"SKU-{i}") for i in range(3)]
@@ -124,7 +124,7 @@ class TestPush:
         assert api.calls["SKU-1"] == 1
 
     async def test_transient_failures_stop_at_the_attempt_limit(self) -> None:
-        async with serve(FakeMerchantApi(always_503={"SKU-0"})) as api, httpx.AsyncClient() as http:
+        async with serve(FakeGoogle(always_503={"SKU-0"})) as api, httpx.AsyncClient() as http:
             [outcome] = await client(http, api).push(target(api), [clean_item("SKU-0")])
         assert (outcome.ok, outcome.attempts, outcome.status_code) == (False, 4, 503)
         assert outcome.error is not None
@@ -132,7 +132,7 @@ class TestPush:
         assert api.calls["SKU-0"] == 4
 
     async def test_a_wrong_token_is_not_retried(self) -> None:
-        async with serve(FakeMerchantApi()) as api, httpx.AsyncClient() as http:
+        async with serve(FakeGoogle()) as api, httpx.AsyncClient() as http:
             [outcome] = await client(http, api, token="expired").push(
                 target(api), [clean_item("SKU-0")]
             )
@@ -142,7 +142,7 @@ class TestPush:
         assert api.accepted == {}
 
     async def test_requests_run_in_parallel_within_the_concurrency_limit(self) -> None:
-        async with serve(FakeMerchantApi(delay=0.05)) as api, httpx.AsyncClient() as http:
+        async with serve(FakeGoogle(delay=0.05)) as api, httpx.AsyncClient() as http:
             outcomes = await client(http, api, concurrency=3).push(
                 target(api), (clean_item(f"SKU-{i}") for i in range(12))
             )
@@ -154,7 +154,7 @@ class TestPush:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             closed_port = sock.getsockname()[1]
-        api = FakeMerchantApi(base_url=f"http://127.0.0.1:{closed_port}")
+        api = FakeGoogle(base_url=f"http://127.0.0.1:{closed_port}")
         async with httpx.AsyncClient() as http:
             [outcome] = await client(http, api).push(target(api), [clean_item("SKU-0")])
         assert (outcome.ok, outcome.attempts, outcome.status_code) == (False, 4, None)
@@ -168,7 +168,7 @@ class TestPush:
         async def revoked() -> str:
             raise LinkRevoked
 
-        async with serve(FakeMerchantApi()) as api, httpx.AsyncClient() as http:
+        async with serve(FakeGoogle()) as api, httpx.AsyncClient() as http:
             merchant = MerchantApiClient(http, revoked, base_url=api.base_url)
             with pytest.raises(LinkRevoked):
                 await merchant.push(target(api), [clean_item(f"SKU-{i}") for i in range(5)])

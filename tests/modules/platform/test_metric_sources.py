@@ -17,7 +17,9 @@ from tests.modules.platform.conftest import make_operator
 
 SOURCE_TABLES = {
     "event": "tenant_id uuid NOT NULL, occurred_at timestamptz NOT NULL",
-    "feed_job": "tenant_id uuid NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL",
+    "feed_push_jobs": (
+        "tenant_id uuid NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL"
+    ),
     "category": "tenant_id uuid NOT NULL, google_category_id integer",
     "product": "tenant_id uuid NOT NULL",
 }
@@ -44,7 +46,7 @@ def test_hooks_answer_null_while_their_tables_do_not_exist(owner_dsn: str) -> No
     with psycopg.connect(owner_dsn) as conn:
         present = [
             name
-            for name in ("event", "feed_job")
+            for name in ("event", "feed_push_jobs")
             if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None
         ]
         if present:
@@ -68,7 +70,7 @@ def test_hooks_count_the_tenants_rows_once_the_tables_exist(sources) -> None:
         (tenant, tenant, other),
     )
     sources.execute(
-        "INSERT INTO feed_job VALUES (%s, 'success', now()), (%s, 'success', now()),"
+        "INSERT INTO feed_push_jobs VALUES (%s, 'success', now()), (%s, 'success', now()),"
         " (%s, 'failed', now()), (%s, 'queued', now()), (%s, 'failed', now())",
         (tenant, tenant, tenant, tenant, other),
     )
@@ -104,7 +106,7 @@ async def tenant_and_operator(client) -> tuple[str, str]:
 
 def test_pilot_kpis_include_the_sources_once_they_exist(sources, tenant_and_operator) -> None:
     tenant, operator_id = tenant_and_operator
-    sources.execute("INSERT INTO feed_job VALUES (%s, 'success', now())", (tenant,))
+    sources.execute("INSERT INTO feed_push_jobs VALUES (%s, 'success', now())", (tenant,))
     sources.execute("INSERT INTO category VALUES (%s, 632), (%s, NULL)", (tenant, tenant))
     sources.execute("INSERT INTO event VALUES (%s, now())", (tenant,))
     sources.execute("SELECT set_config('app.user_id', %s, true)", (operator_id,))

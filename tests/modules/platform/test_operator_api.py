@@ -115,7 +115,7 @@ async def test_pilot_kpis_move_with_what_tenants_do(client, operator, owner_dsn)
         after["feedback_satisfied"] / after["feedback_count"], abs=1e-4
     )
     # Metrics of modules not installed in this database are null rather than invented.
-    if _missing(owner_dsn, "feed_job"):
+    if _missing(owner_dsn, "feed_push_jobs"):
         assert after["feed_push_success_rate"] is None
     if _missing(owner_dsn, "category"):
         assert after["category_mapping_coverage"] is None

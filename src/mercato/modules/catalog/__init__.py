@@ -8,10 +8,19 @@ Public surface for other modules (import from here only):
 - `iter_products(session, tenant_id)` — every live product as a `ProductRead`, streamed in
   keyset pages, for bulk consumers (recommendation fitting, feeds).
 - `category_alignments(session, tenant_id)` — category paths with their Google category.
+- for the Google channel's alignment workflow: `set_google_category(session, tenant_id,
+  category_id, google_category_id)`, `products_per_category(session, tenant_id)` and
+  `category_product_names(session, tenant_id, category_id, limit=)`.
 - events `product.created|updated|deleted` with payload `{"product_ids": [...]}`.
 """
 
 from mercato.modules.catalog.cache import ProductSnapshot, get_products
+from mercato.modules.catalog.google_alignment import (
+    GoogleCategoryChange,
+    category_product_names,
+    products_per_category,
+    set_google_category,
+)
 from mercato.modules.catalog.gtin import complete_gtin, is_valid_gtin
 from mercato.modules.catalog.notify import PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED
 from mercato.modules.catalog.reading import CategoryAlignment, category_alignments, iter_products
@@ -22,11 +31,15 @@ __all__ = [
     "PRODUCT_DELETED",
     "PRODUCT_UPDATED",
     "CategoryAlignment",
+    "GoogleCategoryChange",
     "ProductRead",
     "ProductSnapshot",
     "category_alignments",
+    "category_product_names",
     "complete_gtin",
     "get_products",
     "is_valid_gtin",
     "iter_products",
+    "products_per_category",
+    "set_google_category",
 ]

@@ -1,21 +1,29 @@
-"""Google channels: product taxonomy and category suggestions, Merchant Center feed
-precheck, hosted feed rendering and the Merchant API push.
+"""Google channels: product taxonomy and category alignment, Merchant Center feed precheck,
+push jobs and the hosted feed, the Google OAuth link and Google Business Profile.
 
-This is the module's public surface; other modules import from here only.
+This is the module's public surface; other modules import from here only. The category
+suggester loads on first use, so importing the package (as the `mercato` command does for
+`taxonomy load`) does not load numpy and scipy. Events: `feed_job.failed` (`events.py`).
 """
 
-from mercato.modules.channels.category_suggestions import (
-    CategorySuggestion,
-    TaxonomyIndex,
-    suggest_categories,
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from mercato.modules.channels.events import FEED_JOB_FAILED
+from mercato.modules.channels.feed_item import (
+    FeedItem,
+    effective_availability,
 )
-from mercato.modules.channels.feed_item import FeedItem, effective_availability
 from mercato.modules.channels.feed_render import (
     FEED_ATTRIBUTES,
     FeedChannel,
     feed_values,
     render_rss,
     render_tsv,
+    stream_rss,
+    stream_tsv,
 )
 from mercato.modules.channels.merchant_api import (
     DEFAULT_BASE_URL,
@@ -42,9 +50,27 @@ from mercato.modules.channels.taxonomy import (
     read_taxonomy_file,
 )
 
+if TYPE_CHECKING:
+    from mercato.modules.channels.category_suggestions import (
+        CategorySuggestion,
+        TaxonomyIndex,
+        suggest_categories,
+    )
+
+# The suggester needs numpy and scipy: it loads on first use.
+_LAZY = {"CategorySuggestion", "TaxonomyIndex", "suggest_categories"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.category_suggestions"), name)
+
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "FEED_ATTRIBUTES",
+    "FEED_JOB_FAILED",
     "CategorySuggestion",
     "FeedChannel",
     "FeedIssue",
@@ -69,6 +95,8 @@ __all__ = [
     "read_taxonomy_file",
     "render_rss",
     "render_tsv",
+    "stream_rss",
+    "stream_tsv",
     "suggest_categories",
     "valid_items",
 ]

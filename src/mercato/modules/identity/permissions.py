@@ -47,6 +47,7 @@ _MANAGER = _SALES_REP | {
     "experiments:write",
     "widgets:write",
     "channels:write",
+    "channels:manage",
     "profile:write",
     "reports:write",
     "content:write",

@@ -1,0 +1,114 @@
+"""`mercato taxonomy load [FILE | --url URL]`: put Google's product taxonomy in the database.
+
+Google publishes the file; Mercato never ships a copy. With no argument the command
+downloads Google's published file (`MERCATO_GOOGLE_TAXONOMY_URL`), streaming it to a
+temporary file under the data directory, then loads it with a progress bar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from mercato.modules.channels.taxonomy import TaxonomyFormatError
+from mercato.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from mercato.modules.channels.taxonomy_store import TaxonomyLoad
+
+taxonomy_app = typer.Typer(
+    help="Google's product taxonomy: the reference for category alignment and feeds.",
+    no_args_is_help=True,
+)
+console = Console(stderr=True)
+DOWNLOAD_TIMEOUT_S = 60.0
+
+
+async def _download(url: str, destination: Path) -> None:
+    async with (
+        httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True) as http,
+        http.stream("GET", url) as response,
+    ):
+        if response.status_code != 200:
+            raise typer.BadParameter(f"{url} answered {response.status_code}")
+        length = response.headers.get("content-length")
+        with (
+            Progress(
+                TextColumn("downloading"), BarColumn(), DownloadColumn(), console=console
+            ) as progress,
+            destination.open("wb") as out,
+        ):
+            task = progress.add_task("download", total=int(length) if length else None)
+            async for chunk in response.aiter_bytes():
+                out.write(chunk)
+                progress.advance(task, len(chunk))
+
+
+async def _load(settings: Settings, file: Path | None, url: str) -> TaxonomyLoad:
+    from mercato.kernel.db import resolve_urls
+    from mercato.modules.channels.taxonomy_store import count_categories, load_taxonomy_file
+
+    owner_url = resolve_urls(settings).owner
+    with tempfile.TemporaryDirectory(dir=_scratch_dir(settings)) as scratch:
+        path = file
+        if path is None:
+            path = Path(scratch) / "taxonomy-with-ids.txt"
+            await _download(url, path)
+        with Progress(
+            TextColumn("loading categories"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("load", total=count_categories(path))
+            return await load_taxonomy_file(
+                owner_url, path, lambda rows: progress.advance(task, rows)
+            )
+
+
+def _scratch_dir(settings: Settings) -> Path:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings.data_dir
+
+
+@taxonomy_app.command("load")
+def load(
+    file: Annotated[
+        Path | None,
+        typer.Argument(exists=True, dir_okay=False, help="A taxonomy-with-ids file on disk"),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Download from here (default: Google's file)")
+    ] = None,
+) -> None:
+    """Load (or reload) the taxonomy; categories Google retired are removed."""
+    if file is not None and url is not None:
+        raise typer.BadParameter("give a FILE or --url, not both")
+    settings = get_settings()
+    try:
+        report = asyncio.run(_load(settings, file, url or settings.google_taxonomy_url))
+    except TaxonomyFormatError as exc:
+        console.print(f"[red]not a Google taxonomy file:[/red] {exc}")
+        raise typer.Exit(1) from None
+    except httpx.HTTPError as exc:
+        console.print(f"[red]download failed:[/red] {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]taxonomy {report.version}: {report.loaded} categories loaded"
+        f", {report.removed} retired ones removed[/green]"
+    )

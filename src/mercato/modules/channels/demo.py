@@ -1,0 +1,101 @@
+"""Demo seed for channels: Google's taxonomy, the alignment trail of the demo tree, and the
+hosted feed.
+
+There is no Google in the demo, so no push job is faked: the feed-job history stays empty
+until someone links a real Merchant Center account (README, "Google channels"). What the
+demo shows working is the precheck over the demo catalog, the alignment (with how often
+the suggestions agree with the tree's hand-made alignment) and the hosted feed address.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select
+
+from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
+from mercato.modules.catalog import category_alignments, category_product_names
+from mercato.modules.channels.category_suggestions import suggest_categories
+from mercato.modules.channels.feed_precheck import precheck_products
+from mercato.modules.channels.hosted_feed import feed_urls, hosted_feed
+from mercato.modules.channels.models import CategoryAlignmentAudit
+from mercato.modules.channels.taxonomy_store import load_taxonomy_file, loaded_taxonomy
+from mercato.modules.identity import resolve_tenant
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+TAXONOMY_FILE = REPO_ROOT.parent / "shared" / "data" / "google-product-taxonomy-with-ids.en-US.txt"
+DEMO_ACTOR = "system:demo"
+
+
+async def _demo_tenant(context: DemoContext) -> uuid.UUID:
+    return await resolve_tenant(context.database, DEMO_TENANT_SLUG)
+
+
+async def load_demo_taxonomy(context: DemoContext) -> None:
+    """Google's file from ../shared/data when this checkout has it; else say how to load it."""
+    if not TAXONOMY_FILE.exists():
+        context.notes.append(
+            "  taxonomy:  not loaded; run `mercato taxonomy load` (downloads Google's file)"
+        )
+        return
+    report = await load_taxonomy_file(context.database.urls.owner, TAXONOMY_FILE)
+    context.notes.append(f"  taxonomy:  Google {report.version}, {report.loaded} categories")
+
+
+async def record_demo_alignment(context: DemoContext) -> None:
+    """Write the trail of the alignment the catalog seed gave the demo tree, and measure how
+    often the suggester's first choice is that same category."""
+    tenant_id = await _demo_tenant(context)
+    async with context.database.tenant_session(tenant_id) as session:
+        recorded = set(await session.scalars(select(CategoryAlignmentAudit.category_id)))
+        aligned = [
+            row
+            for row in await category_alignments(session, tenant_id)
+            if row.google_category_id is not None
+        ]
+        for row in aligned:
+            if row.category_id not in recorded:
+                session.add(
+                    CategoryAlignmentAudit(
+                        tenant_id=tenant_id,
+                        category_id=row.category_id,
+                        category_path=row.path,
+                        previous_google_category_id=None,
+                        google_category_id=row.google_category_id,
+                        source="demo",
+                        actor=DEMO_ACTOR,
+                    )
+                )
+        taxonomy = await loaded_taxonomy(session)
+        agree = 0
+        if taxonomy is not None:
+            for row in aligned:
+                names = await category_product_names(session, tenant_id, row.category_id, limit=200)
+                best = suggest_categories(row.path, names, taxonomy.index, limit=1)
+                agree += bool(best) and best[0].category.id == row.google_category_id
+    line = f"  alignment: {len(aligned)} categories aligned"
+    if taxonomy is not None:
+        line += f"; the first suggestion matches for {agree} of them"
+    context.notes.append(line)
+
+
+async def show_demo_feed(context: DemoContext) -> None:
+    tenant_id = await _demo_tenant(context)
+    async with context.database.tenant_session(tenant_id) as session:
+        feed = await hosted_feed(session, tenant_id)
+        xml_url, _ = feed_urls(feed)
+        result = await precheck_products(session, tenant_id, None)
+    context.notes.append(
+        f"  feed:      {xml_url} ({result.valid} valid products, {result.invalid} invalid)"
+    )
+    context.notes.append(
+        "  push jobs: none until a Merchant Center account is linked (README: Google channels)"
+    )
+
+
+STEPS = [
+    SeedStep("channels.google_taxonomy", 21, load_demo_taxonomy),
+    SeedStep("channels.demo_alignment", 26, record_demo_alignment),
+    SeedStep("channels.demo_feed", 90, show_demo_feed),
+]

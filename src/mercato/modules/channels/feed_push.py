@@ -1,0 +1,287 @@
+"""Run one feed push job: check every product, push the valid ones, record each outcome.
+
+queued → processing (claimed under a row lock, so two workers never run one job) → success
+or failed. Products stream from the catalog; each is prechecked (an item with an error is
+`skipped`, its issue codes recorded) and the valid ones go to the Merchant API in batches
+of `BATCH` with the client's concurrency limit and per-item retries. After every batch the
+outcomes are committed (progress is visible while the job runs) and the job is re-read, so
+a cancellation by staff stops the push at the next batch boundary.
+
+A job fails as a whole when the Google link is missing or revoked (at once), when Google
+cannot be reached (queued again with backoff until `max_attempts`), or when Google
+rejected every item it was sent. A failure emits `feed_job.failed` `{job_id, error}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.db import get_database
+from mercato.kernel.errors import DomainError
+from mercato.kernel.events import emit
+from mercato.kernel.jobs import defer
+from mercato.kernel.logging import get_logger
+from mercato.modules.channels.events import FEED_JOB_FAILED
+from mercato.modules.channels.feed_item import FeedItem
+from mercato.modules.channels.feed_source import feed_items
+from mercato.modules.channels.google_credentials import GoogleCredentials
+from mercato.modules.channels.google_oauth import GoogleUnavailable
+from mercato.modules.channels.merchant_api import (
+    MerchantApiClient,
+    MerchantTarget,
+    PushOutcome,
+    RetryPolicy,
+)
+from mercato.modules.channels.merchant_links import target
+from mercato.modules.channels.models import FeedPushItem, FeedPushJob, GoogleMerchantLink
+from mercato.modules.channels.precheck import blocks_item, check_item
+from mercato.modules.channels.taxonomy_store import loaded_taxonomy
+from mercato.settings import get_settings
+
+BATCH = 500
+HTTP_TIMEOUT_S = 30.0
+RETRY_BASE_S = 60.0
+RETRY_MAX_S = 3600.0
+
+log = get_logger("mercato.channels.push")
+
+
+class _Cancelled(Exception):
+    """Staff cancelled the job while it ran."""
+
+
+async def run_push(tenant_id: uuid.UUID, job_id: uuid.UUID) -> None:
+    """Process job `job_id` if it is queued; any other state means there is nothing to do."""
+    merchant = await _claim(tenant_id, job_id)
+    if merchant is None:
+        return
+    try:
+        await _push_all(tenant_id, job_id, merchant)
+    except _Cancelled:
+        log.info("feed_push_cancelled", job_id=str(job_id))
+        return
+    except (GoogleUnavailable, httpx.TransportError) as exc:
+        await _retry_later(tenant_id, job_id, _describe(exc))
+        return
+    except DomainError as exc:
+        await _finish(tenant_id, job_id, error=exc.detail)
+        return
+    except asyncio.CancelledError:  # the task's timeout: record it, then let it unwind
+        await asyncio.shield(
+            _finish(tenant_id, job_id, error="The push ran past the job's time limit")
+        )
+        raise
+    await _finish(tenant_id, job_id, error=None)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return exc.detail
+    return f"{type(exc).__name__}: {exc}".strip()[:500]
+
+
+async def _claim(tenant_id: uuid.UUID, job_id: uuid.UUID) -> MerchantTarget | None:
+    async with get_database().tenant_session(tenant_id) as session:
+        job = await session.scalar(
+            select(FeedPushJob)
+            .where(FeedPushJob.tenant_id == tenant_id, FeedPushJob.id == job_id)
+            .with_for_update(skip_locked=True)
+        )
+        if job is None or job.status != "queued":
+            return None
+        link = await session.get(GoogleMerchantLink, (tenant_id, job.account_id))
+        now = datetime.now(UTC)
+        if link is None:
+            job.status, job.finished_at = "failed", now
+            job.error = f"The Merchant Center account {job.account_id} is no longer linked"
+            await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+            return None
+        job.status, job.started_at, job.finished_at = "processing", now, None
+        job.attempts += 1
+        job.next_attempt_at = job.error = None
+        return target(link)
+
+
+async def _push_all(tenant_id: uuid.UUID, job_id: uuid.UUID, merchant: MerchantTarget) -> None:
+    settings = get_settings()
+    credentials = GoogleCredentials(tenant_id)
+    await credentials()  # a revoked link fails the job before any product is read
+    retry = RetryPolicy(
+        max_attempts=settings.feed_push_max_attempts,
+        base_delay=settings.feed_push_backoff_base_s,
+        max_delay=settings.feed_push_backoff_max_s,
+    )
+    database = get_database()
+    async with (
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as http,
+        database.tenant_session(tenant_id) as reader,
+    ):
+        client = MerchantApiClient(
+            http,
+            credentials,
+            base_url=settings.google_merchant_api_url,
+            concurrency=settings.feed_push_concurrency,
+            retry=retry,
+        )
+        taxonomy = await loaded_taxonomy(reader)
+        known = taxonomy.known_ids if taxonomy else None
+        valid: list[FeedItem] = []
+        skipped: list[tuple[str, str]] = []
+        async for item in feed_items(reader, tenant_id):
+            issues = check_item(item, known)
+            if blocks_item(issues):
+                codes = sorted({issue.code for issue in issues if issue.severity == "error"})
+                skipped.append((item.product_id, ", ".join(codes)))
+            else:
+                valid.append(item)
+            if len(valid) + len(skipped) >= BATCH:
+                await _push_batch(tenant_id, job_id, client, merchant, valid, skipped)
+                valid, skipped = [], []
+        await _push_batch(tenant_id, job_id, client, merchant, valid, skipped)
+
+
+async def _push_batch(
+    tenant_id: uuid.UUID,
+    job_id: uuid.UUID,
+    client: MerchantApiClient,
+    merchant: MerchantTarget,
+    valid: Sequence[FeedItem],
+    skipped: Sequence[tuple[str, str]],
+) -> None:
+    outcomes = await client.push(merchant, valid) if valid else []
+    rows = [_outcome_row(tenant_id, job_id, outcome) for outcome in outcomes]
+    rows += [
+        {
+            "tenant_id": tenant_id,
+            "job_id": job_id,
+            "product_id": product_id,
+            "outcome": "skipped",
+            "attempts": 0,
+            "status_code": None,
+            "error": f"precheck: {codes}",
+        }
+        for product_id, codes in skipped
+    ]
+    async with get_database().tenant_session(tenant_id) as session:
+        job = await session.get(FeedPushJob, (tenant_id, job_id), with_for_update=True)
+        if rows:
+            statement = insert(FeedPushItem).values(rows)
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[
+                        FeedPushItem.tenant_id,
+                        FeedPushItem.job_id,
+                        FeedPushItem.product_id,
+                    ],
+                    set_={
+                        name: statement.excluded[name]
+                        for name in ("outcome", "attempts", "status_code", "error")
+                    }
+                    | {"updated_at": func.now()},
+                )
+            )
+        cancelled = job is None or job.status != "processing"
+        if job is not None and not cancelled:
+            await _count_items(session, job)
+    if cancelled:  # raised after the commit, so the batch's outcomes are kept
+        raise _Cancelled
+
+
+def _outcome_row(tenant_id: uuid.UUID, job_id: uuid.UUID, outcome: PushOutcome) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "job_id": job_id,
+        "product_id": outcome.product_id,
+        "outcome": "pushed" if outcome.ok else "failed",
+        "attempts": outcome.attempts,
+        "status_code": outcome.status_code,
+        "error": outcome.error,
+    }
+
+
+async def _count_items(session: AsyncSession, job: FeedPushJob) -> None:
+    """The job's counters, from its item rows (one aggregate; a retry overwrites rows)."""
+
+    def count(outcome: str) -> Any:
+        return func.count(case((FeedPushItem.outcome == outcome, 1)))
+
+    checked, skipped, pushed, failed = (
+        await session.execute(
+            select(func.count(), count("skipped"), count("pushed"), count("failed")).where(
+                FeedPushItem.tenant_id == job.tenant_id, FeedPushItem.job_id == job.id
+            )
+        )
+    ).one()
+    job.items_checked, job.items_skipped = checked, skipped
+    job.items_succeeded, job.items_failed = pushed, failed
+
+
+async def _first_error(session: AsyncSession, job: FeedPushJob) -> str | None:
+    error: str | None = await session.scalar(
+        select(FeedPushItem.error)
+        .where(
+            FeedPushItem.tenant_id == job.tenant_id,
+            FeedPushItem.job_id == job.id,
+            FeedPushItem.outcome == "failed",
+        )
+        .order_by(FeedPushItem.product_id)
+        .limit(1)
+    )
+    return error
+
+
+async def _finish(tenant_id: uuid.UUID, job_id: uuid.UUID, *, error: str | None) -> None:
+    """success, or failed with `error`; a job Google rejected entirely failed too."""
+    async with get_database().tenant_session(tenant_id) as session:
+        job = await session.get(FeedPushJob, (tenant_id, job_id), with_for_update=True)
+        if job is None or job.status != "processing":
+            return
+        await _count_items(session, job)
+        if error is None and job.items_failed and not job.items_succeeded:
+            first = await _first_error(session, job)
+            error = f"Google rejected all {job.items_failed} items sent; the first: {first}"
+        job.status = "failed" if error else "success"
+        job.error = error[:2000] if error else None
+        job.finished_at = datetime.now(UTC)
+        if job.status == "failed":
+            await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+
+
+async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> None:
+    """Google could not be reached: queue the job again with backoff, or fail it for good."""
+    from mercato.modules.channels.jobs import push_feed
+
+    async with get_database().tenant_session(tenant_id) as session:
+        job = await session.get(FeedPushJob, (tenant_id, job_id), with_for_update=True)
+        if job is None or job.status != "processing":
+            return
+        if job.attempts >= job.max_attempts:
+            job.status, job.finished_at = "failed", datetime.now(UTC)
+            job.error = f"Gave up after {job.attempts} attempts: {error}"
+            await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+            return
+        wait = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** (job.attempts - 1))
+        job.status, job.error = "queued", f"Attempt {job.attempts} failed: {error}"
+        job.next_attempt_at = datetime.now(UTC) + timedelta(seconds=wait)
+        await session.flush()
+        await defer(session, push_feed, delay_s=wait, tenant_id=str(tenant_id), job_id=str(job_id))
+
+
+def _payload(job: FeedPushJob) -> dict[str, str | int | None]:
+    """`{job_id, error}` and what notifications need besides (`id`, `summary`, `attempts`)."""
+    return {
+        "job_id": str(job.id),
+        "error": job.error,
+        "id": str(job.id),
+        "summary": f"The push to Merchant Center account {job.account_id} failed",
+        "attempts": job.attempts,
+    }

@@ -1,0 +1,180 @@
+"""The hosted feed: a public, unguessable, rotatable URL per tenant that Merchant Center
+fetches on a schedule (`/feeds/{token}.xml`, and `.tsv`).
+
+The URL is the only credential, so the token is 32 random bytes; it is stored sealed (staff
+read the URL back) and as its SHA-256, by which an anonymous fetch finds its tenant. A plain
+digest suffices for 256 random bits, and unlike a digest keyed with the server secret it
+survives a rotation of `MERCATO_SECRET_KEY` (the sealed copy stays readable through
+`MERCATO_PREVIOUS_SECRET_KEYS`).
+Rotating replaces both at once: the old URL answers 404 from the next request on.
+
+A fetch reads the catalog inside one REPEATABLE READ, READ ONLY transaction: a first pass
+renders into a SHA-256 (the strong ETag), a second streams the same bytes to the client.
+Both passes see one snapshot, so the ETag always describes the body sent; a matching
+`If-None-Match` ends after the first pass with 304 and no body. Memory stays flat: items
+flow from keyset pages of the catalog through the streaming renderer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.crypto import seal, unseal
+from mercato.kernel.db import get_database, set_tenant
+from mercato.kernel.deps import RequestMeta
+from mercato.kernel.security import Principal
+from mercato.modules.audit import record_audit
+from mercato.modules.channels.feed_render import stream_rss, stream_tsv
+from mercato.modules.channels.feed_source import feed_channel, valid_feed_items
+from mercato.modules.channels.models import HostedFeed
+from mercato.modules.channels.taxonomy_store import loaded_taxonomy
+from mercato.settings import get_settings
+
+TOKEN_PURPOSE = "hosted-feed-token"  # noqa: S105 - a key-derivation label, not a secret
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+FeedFormat = Literal["xml", "tsv"]
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("ascii")).digest()
+
+
+def _seal(token: str) -> bytes:
+    return seal(token.encode(), purpose=TOKEN_PURPOSE)
+
+
+async def hosted_feed(session: AsyncSession, tenant_id: uuid.UUID) -> HostedFeed:
+    """The tenant's feed row, created with a fresh token on first use."""
+    token = _new_token()
+    await session.execute(
+        insert(HostedFeed)
+        .values(tenant_id=tenant_id, token_hash=_token_hash(token), token_sealed=_seal(token))
+        .on_conflict_do_nothing(index_elements=[HostedFeed.tenant_id])
+    )
+    feed = await session.get(HostedFeed, tenant_id, populate_existing=True)
+    assert feed is not None
+    return feed
+
+
+def feed_urls(feed: HostedFeed) -> tuple[str, str]:
+    token = unseal(feed.token_sealed, purpose=TOKEN_PURPOSE).decode()
+    base = f"{get_settings().public_url.rstrip('/')}/feeds/{token}"
+    return f"{base}.xml", f"{base}.tsv"
+
+
+async def rotate_feed_token(
+    session: AsyncSession, principal: Principal, meta: RequestMeta
+) -> HostedFeed:
+    """Give the feed a new URL; the old one stops working when this commits."""
+    assert principal.tenant_id is not None
+    feed = await hosted_feed(session, principal.tenant_id)
+    token = _new_token()
+    feed.token_hash, feed.token_sealed = _token_hash(token), _seal(token)
+    feed.rotated_at = datetime.now(UTC)
+    await session.flush()
+    await record_audit(session, actor=principal, action="feed.token_rotated", meta=meta)
+    return feed
+
+
+async def find_feed_tenant(session: AsyncSession, token: str) -> uuid.UUID | None:
+    """The tenant whose current feed token this is; None for anything else."""
+    if not TOKEN_SHAPE.match(token):
+        return None
+    digest = _token_hash(token)
+    await session.execute(
+        text("SELECT set_config('app.feed_token_hash', :digest, true)"),
+        {"digest": digest.hex()},
+    )
+    tenant_id: uuid.UUID | None = await session.scalar(
+        select(HostedFeed.tenant_id).where(HostedFeed.token_hash == digest)
+    )
+    return tenant_id
+
+
+@dataclass
+class FeedSnapshot:
+    """An open read-only snapshot of one tenant's feed, with its ETag computed."""
+
+    tenant_id: uuid.UUID
+    format: FeedFormat
+    etag: str
+    last_modified: datetime
+    _session: AsyncSession
+    _stack: AsyncExitStack
+
+    def body(self) -> AsyncIterator[bytes]:
+        """The feed's bytes; closes the snapshot when done or abandoned."""
+        return self._stream()
+
+    async def _stream(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in await _render(self._session, self.tenant_id, self.format):
+                yield chunk
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+
+
+async def open_feed(tenant_id: uuid.UUID, feed_format: FeedFormat) -> FeedSnapshot:
+    """Open the snapshot and compute the ETag (the first pass); the caller streams or closes."""
+    stack = AsyncExitStack()
+    try:
+        session = await stack.enter_async_context(get_database().sessionmaker())
+        await stack.enter_async_context(session.begin())
+        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        await set_tenant(session, tenant_id)
+        digest = hashlib.sha256()
+        async for chunk in await _render(session, tenant_id, feed_format):
+            digest.update(chunk)
+        etag = f'"{digest.hexdigest()[:40]}"'
+        last_modified = (await _note_etag(tenant_id, feed_format, etag)).astimezone(UTC)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return FeedSnapshot(tenant_id, feed_format, etag, last_modified, session, stack)
+
+
+async def _render(
+    session: AsyncSession, tenant_id: uuid.UUID, feed_format: FeedFormat
+) -> AsyncIterator[bytes]:
+    taxonomy = await loaded_taxonomy(session)
+    items = valid_feed_items(session, tenant_id, taxonomy.known_ids if taxonomy else None)
+    if feed_format == "tsv":
+        return stream_tsv(items)
+    return stream_rss(items, await feed_channel(session, tenant_id))
+
+
+async def _note_etag(tenant_id: uuid.UUID, feed_format: FeedFormat, etag: str) -> datetime:
+    """When the feed's content last changed: kept per format, moved on when the ETag does."""
+    async with get_database().tenant_session(tenant_id) as session:
+        await hosted_feed(session, tenant_id)
+        feed = await session.get(
+            HostedFeed, tenant_id, with_for_update=True, populate_existing=True
+        )
+        assert feed is not None
+        now = datetime.now(UTC).replace(microsecond=0)
+        if feed_format == "xml":
+            if feed.xml_etag != etag or feed.xml_changed_at is None:
+                feed.xml_etag, feed.xml_changed_at = etag, now
+            return feed.xml_changed_at
+        if feed.tsv_etag != etag or feed.tsv_changed_at is None:
+            feed.tsv_etag, feed.tsv_changed_at = etag, now
+        return feed.tsv_changed_at

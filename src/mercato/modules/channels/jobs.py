@@ -1,0 +1,108 @@
+"""Channel jobs: run a feed push, push every linked tenant daily, import Business Profile
+data (on request and daily), and keep per-item push results for 30 days."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, text
+
+from mercato.kernel.db import get_database
+from mercato.kernel.jobs import defer, periodic, task
+from mercato.kernel.logging import get_logger
+from mercato.modules.channels.feed_jobs import ACTIVE, queue_push
+from mercato.modules.channels.feed_push import run_push
+from mercato.modules.channels.gbp import import_business_profile
+from mercato.modules.channels.google_oauth import BUSINESS_SCOPE, get_link
+from mercato.modules.channels.merchant_links import list_merchant_links
+from mercato.modules.channels.models import FeedPushItem, FeedPushJob
+
+QUEUE = "channels"
+ITEM_RETENTION = timedelta(days=30)
+SCHEDULER = "system:schedule"
+
+log = get_logger("mercato.channels.jobs")
+
+
+@task("channels.push_feed", queue=QUEUE, timeout_s=4 * 3600)
+async def push_feed(*, tenant_id: str, job_id: str) -> None:
+    await run_push(uuid.UUID(tenant_id), uuid.UUID(job_id))
+
+
+@task("channels.import_business_profile", queue=QUEUE, timeout_s=1800)
+async def import_gbp(*, tenant_id: str) -> None:
+    report = await import_business_profile(uuid.UUID(tenant_id))
+    log.info(
+        "gbp_imported",
+        tenant_id=tenant_id,
+        locations=report.locations,
+        linked=report.linked,
+        insight_days=report.insight_days,
+    )
+
+
+async def _active_tenants() -> list[uuid.UUID]:
+    async with get_database().session() as session:
+        rows = await session.execute(text("SELECT id FROM tenant WHERE status = 'active'"))
+        return [row[0] for row in rows]
+
+
+@periodic("40 2 * * *", periodic_id="channels-daily-push")
+@task("channels.daily_push", queue=QUEUE, timeout_s=3600)
+async def daily_push(*, timestamp: int) -> None:
+    """Queue a push for every linked Merchant Center account with daily pushes on."""
+    queued = 0
+    for tenant_id in await _active_tenants():
+        try:
+            queued += await _queue_daily_pushes(tenant_id)
+        except Exception as exc:  # one tenant's broken link must not stop the others
+            log.warning("feed_daily_push_failed", tenant_id=str(tenant_id), error=str(exc))
+    log.info("feed_daily_push_queued", jobs=queued)
+
+
+async def _queue_daily_pushes(tenant_id: uuid.UUID) -> int:
+    queued = 0
+    async with get_database().tenant_session(tenant_id) as session:
+        link = await get_link(session, tenant_id)
+        if link is None or link.status != "active":
+            return 0
+        for merchant in await list_merchant_links(session):
+            busy = await session.scalar(
+                select(FeedPushJob.id).where(
+                    FeedPushJob.account_id == merchant.account_id,
+                    FeedPushJob.status.in_(ACTIVE),
+                )
+            )
+            if merchant.daily_push and busy is None:
+                await queue_push(
+                    session,
+                    tenant_id,
+                    account_id=merchant.account_id,
+                    requested_by=SCHEDULER,
+                    trigger="schedule",
+                )
+                queued += 1
+    return queued
+
+
+@periodic("10 5 * * *", periodic_id="channels-daily-gbp")
+@task("channels.daily_business_profile", queue=QUEUE, timeout_s=3600)
+async def daily_business_profile(*, timestamp: int) -> None:
+    """Queue a Business Profile import for every tenant whose link grants it."""
+    for tenant_id in await _active_tenants():
+        async with get_database().tenant_session(tenant_id) as session:
+            link = await get_link(session, tenant_id)
+            if link is not None and link.status == "active" and BUSINESS_SCOPE in link.scopes:
+                await defer(session, import_gbp, tenant_id=str(tenant_id))
+
+
+@periodic("25 4 * * *", periodic_id="channels-push-item-retention")
+@task("channels.prune_push_items", queue=QUEUE, timeout_s=3600)
+async def prune_push_items(*, timestamp: int) -> None:
+    """Drop per-item results of jobs finished more than 30 days ago (the jobs stay)."""
+    cutoff = datetime.now(UTC) - ITEM_RETENTION
+    for tenant_id in await _active_tenants():
+        async with get_database().tenant_session(tenant_id) as session:
+            old_jobs = select(FeedPushJob.id).where(FeedPushJob.finished_at < cutoff)
+            await session.execute(delete(FeedPushItem).where(FeedPushItem.job_id.in_(old_jobs)))

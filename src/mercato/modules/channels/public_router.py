@@ -1,0 +1,117 @@
+"""Routes without a staff credential: the hosted feed files Merchant Center fetches, and the
+callback Google sends the browser back to after consent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
+
+from mercato.kernel.db import get_database
+from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.errors import NotFound
+from mercato.modules.channels import google_oauth
+from mercato.modules.channels.hosted_feed import FeedFormat, find_feed_tenant, open_feed
+from mercato.modules.channels.schemas import OAuthLinked
+from mercato.settings import get_settings
+
+router = APIRouter(tags=["channels"])
+MEDIA_TYPES: dict[FeedFormat, str] = {
+    "xml": "application/rss+xml; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+}
+FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown or rotated feed token"},
+    304: {"description": "Not modified since the ETag or date the client has"},
+}
+
+
+async def _serve_feed(request: Request, token: str, feed_format: FeedFormat) -> Response:
+    async with get_database().session() as lookup:
+        tenant_id = await find_feed_tenant(lookup, token)
+    if tenant_id is None:
+        raise NotFound("No feed at this address (the token is unknown or was rotated)")
+    snapshot = await open_feed(tenant_id, feed_format)
+    headers = {
+        "ETag": snapshot.etag,
+        "Last-Modified": format_datetime(snapshot.last_modified, usegmt=True),
+        "Cache-Control": "private, no-cache",
+        "X-Robots-Tag": "noindex",
+    }
+    not_modified = _not_modified(request, snapshot.etag, snapshot.last_modified)
+    if not_modified or request.method == "HEAD":
+        await snapshot.close()
+        return Response(
+            status_code=304 if not_modified else 200,
+            headers=headers,
+            media_type=MEDIA_TYPES[feed_format],
+        )
+    return StreamingResponse(snapshot.body(), media_type=MEDIA_TYPES[feed_format], headers=headers)
+
+
+def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
+    """`If-None-Match` decides when sent; otherwise `If-Modified-Since` (RFC 9110 §13.2.2)."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return etag in candidates or "*" in candidates
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False
+    return since.tzinfo is not None and last_modified <= since
+
+
+@router.api_route(
+    "/feeds/{feed_token}.xml",
+    methods=["GET", "HEAD"],
+    response_class=StreamingResponse,
+    responses=FEED_RESPONSES,
+    summary="The tenant's products as RSS 2.0 with the g: namespace (Merchant Center fetch)",
+)
+async def feed_xml(feed_token: str, request: Request) -> Response:
+    return await _serve_feed(request, feed_token, "xml")
+
+
+@router.api_route(
+    "/feeds/{feed_token}.tsv",
+    methods=["GET", "HEAD"],
+    response_class=StreamingResponse,
+    responses=FEED_RESPONSES,
+    summary="The same feed as tab-separated values",
+)
+async def feed_tsv(feed_token: str, request: Request) -> Response:
+    return await _serve_feed(request, feed_token, "tsv")
+
+
+@router.get(
+    google_oauth.CALLBACK_PATH,
+    response_model=OAuthLinked,
+    responses={303: {"description": "Back to the dashboard page that started the link"}},
+)
+async def google_oauth_callback(
+    session: DbSession,
+    meta: Meta,
+    state: Annotated[str, Query(max_length=200)],
+    code: Annotated[str | None, Query(max_length=2000)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response | OAuthLinked:
+    """Where Google sends the browser after consent; stores the tokens (sealed)."""
+    linked = await google_oauth.complete_link(
+        session, state=state, code=code, error=error, meta=meta
+    )
+    if linked.return_to:
+        base = get_settings().public_url.rstrip("/")
+        return RedirectResponse(f"{base}{linked.return_to}?google=linked", status_code=303)
+    return OAuthLinked(
+        status="linked",
+        tenant_id=linked.tenant_id,
+        google_email=linked.google_email,
+        scopes=linked.scopes,
+    )
