@@ -166,13 +166,13 @@ class TestLink:
         )
         assert response.status_code == 403
 
-    async def test_without_a_client_configured_linking_is_unavailable(self, client) -> None:
+    async def test_without_a_client_configured_linking_is_a_conflict(self, client) -> None:
         owner = await signup_and_login(client)
         tenant = await create_tenant(client, owner)
         response = await client.post(
             f"/api/v1/tenants/{tenant}/google/oauth/link", headers=owner.headers
         )
-        assert response.status_code == 503
+        assert response.status_code == 409
         assert response.json()["type"].endswith("/google-not-configured")
 
 

@@ -44,7 +44,7 @@ RETURN_TO_PREFIX = "/app/"
 
 
 class GoogleNotConfigured(DomainError):
-    status, slug, title = 503, "google-not-configured", "Google is not configured"
+    status, slug, title = 409, "google-not-configured", "Google is not configured"
 
 
 class GoogleNotLinked(Conflict):
@@ -72,7 +72,7 @@ class LinkedAccount:
 
 
 def google_settings() -> Settings:
-    """Settings with an OAuth client configured, else `GoogleNotConfigured` (503)."""
+    """Settings with an OAuth client configured, else `GoogleNotConfigured` (409)."""
     settings = get_settings()
     if not (settings.google_client_id and settings.google_client_secret):
         raise GoogleNotConfigured(
