@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -276,16 +277,25 @@ async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.connection_invalidated or isinstance(exc, OperationalError):
         return await _database_unavailable(request, exc)
     if isinstance(exc, DataError):
-        # SQLSTATE class 22: a value PostgreSQL cannot store (a NUL byte in text, a number
-        # out of range) that validation let through. The client's input, not our fault.
-        return problem_response(
-            request.url.path,
-            status=422,
-            slug="invalid-value",
-            title="A value cannot be stored",
-            detail="A value in the request cannot be stored (for example text with NUL bytes)",
-        )
+        return _unstorable_value(request)
     raise exc
+
+
+async def _psycopg_data_error(request: Request, exc: Exception) -> JSONResponse:
+    """The same refusal from the paths that write with psycopg directly (COPY, bulk writers)."""
+    return _unstorable_value(request)
+
+
+def _unstorable_value(request: Request) -> JSONResponse:
+    # SQLSTATE class 22: a value PostgreSQL cannot store (a NUL byte in text, a number
+    # out of range) that validation let through. The client's input, not our fault.
+    return problem_response(
+        request.url.path,
+        status=422,
+        slug="invalid-value",
+        title="A value cannot be stored",
+        detail="A value in the request cannot be stored (for example text with NUL bytes)",
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -295,4 +305,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(PoolTimeoutError, _database_unavailable)
     app.add_exception_handler(DBAPIError, _dbapi_error)
+    app.add_exception_handler(psycopg.DataError, _psycopg_data_error)
     app.add_exception_handler(RedisError, _redis_unavailable)

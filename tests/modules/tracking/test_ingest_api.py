@@ -132,6 +132,26 @@ async def test_each_type_needs_its_fields_and_bad_events_are_reported_by_index(c
     }
 
 
+async def test_text_postgresql_cannot_store_is_rejected_per_event(client, owner_dsn) -> None:
+    """NUL characters and integers beyond the column's range are the fuzzer's finds."""
+    shop = await new_shop(client)
+    events = [
+        view(user_id="u\x00nul"),
+        view(properties={"note": "a\x00b"}),
+        {"type": "search", "user_id": "u3", "query": "lamp", "results_count": 2**80},
+        view(user_id="clean"),
+    ]
+    response = await client.post(
+        f"{shop.base}/events/batch", json={"events": events}, headers=shop.key_headers
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["accepted"] == 1
+    fields = {item["index"]: {e["field"] for e in item["errors"]} for item in body["rejected"]}
+    assert fields == {0: {"user_id"}, 1: {"properties"}, 2: {"results_count"}}
+    assert [row[1] for row in _stored(owner_dsn, shop.tenant_id)] == ["clean"]
+
+
 async def test_a_single_invalid_event_is_a_422_problem(client) -> None:
     shop = await new_shop(client)
     response = await client.post(

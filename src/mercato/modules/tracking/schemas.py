@@ -38,7 +38,7 @@ class EventIn(BaseModel):
     revenue: Money | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     query: Annotated[str, Field(max_length=1000)] | None = None
-    results_count: Annotated[int, Field(ge=0)] | None = None
+    results_count: Annotated[int, Field(ge=0, le=2_147_483_647)] | None = None
     placement: Name | None = None
     strategy: Name | None = None
     experiment_id: Name | None = None

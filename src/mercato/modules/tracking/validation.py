@@ -89,6 +89,21 @@ def dedup_key(event: EventIn, occurred_at: datetime) -> bytes:
     return hashlib.blake2b(material.encode(), digest_size=16).digest()
 
 
+TEXT_FIELDS = (
+    "user_id",
+    "session_id",
+    "product_id",
+    "currency",
+    "query",
+    "placement",
+    "strategy",
+    "experiment_id",
+    "variant",
+    "location_code",
+    "event_id",
+)
+
+
 def _error(field: str, message: str, code: str) -> dict[str, str]:
     return {"field": field, "message": message, "code": code}
 
@@ -164,12 +179,22 @@ def check_event(
             return None, _type_errors(exc)
     occurred_at = event.timestamp.astimezone(UTC) if event.timestamp else window.now
     errors = _rule_errors(event, occurred_at, window)
+    errors.extend(
+        _error(name, "text cannot contain NUL characters", "nul_character")
+        for name in TEXT_FIELDS
+        if "\x00" in (getattr(event, name) or "")
+    )
     properties = None
     order_id = None
     if event.properties:
         properties = to_json(event.properties, fallback=str).decode()
         if len(properties) > MAX_PROPERTIES_BYTES:
             errors.append(_error("properties", "properties exceed 16 KB", "too_large"))
+        if "\\u0000" in properties:
+            # jsonb refuses NUL in strings; a literal backslash before "u0000" is refused too.
+            errors.append(
+                _error("properties", "text cannot contain NUL characters", "nul_character")
+            )
         found = event.properties.get("order_id")
         order_id = str(found) if found is not None else None
     if errors:
