@@ -202,3 +202,18 @@ _cache = _TaxonomyCache()
 async def loaded_taxonomy(session: AsyncSession) -> LoadedTaxonomy | None:
     """The loaded taxonomy's suggestion index, or None when no taxonomy has been loaded."""
     return await _cache.get(session)
+
+
+async def google_category_paths(
+    session: AsyncSession, category_ids: Iterable[int]
+) -> dict[int, str]:
+    """The full paths of these Google categories, by id, in one query (unknown ids absent)."""
+    wanted = sorted(set(category_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(GoogleProductCategory.id, GoogleProductCategory.path).where(
+            GoogleProductCategory.id.in_(wanted)
+        )
+    )
+    return {int(id_): str(path) for id_, path in rows}
