@@ -205,3 +205,48 @@ def funnel_chart(steps: Series, *, title: str) -> Markup:
         )
         previous = value or 1
     return _svg(parts)
+
+
+CI_HEIGHT = 90
+
+
+def interval_chart(low: float, high: float, point: float, *, title: str) -> Markup:
+    """A confidence interval of a relative lift as a bar around 0 (0.12 = +12 %).
+
+    The bar is green when the whole interval is above zero, red when below, neutral when it
+    crosses zero; the point estimate is a dot and zero a dashed line.
+    """
+    chart_id = _chart_id("interval", title, [("low", low), ("high", high), ("point", point)])
+    reach = nice_ceiling(max(abs(low), abs(high), abs(point), 0.01) * 1.1)
+    left, right = PAD_RIGHT + 8, WIDTH - PAD_RIGHT - 8
+
+    def x(value: float) -> float:
+        return left + (right - left) * (value + reach) / (2 * reach)
+
+    verdict = "positive" if low > 0 else "negative" if high < 0 else "unclear"
+    description = (
+        f"Lift {point:+.1%}, interval from {low:+.1%} to {high:+.1%}: "
+        + {
+            "positive": "the variant is better.",
+            "negative": "the variant is worse.",
+            "unclear": "the interval includes no difference.",
+        }[verdict]
+    )
+    parts = [
+        f'<svg class="chart chart-interval {verdict}" viewBox="0 0 {WIDTH} {CI_HEIGHT}" '
+        f'role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'preserveAspectRatio="xMidYMid meet">',
+        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<desc id="{chart_id}-d">{escape(description)}</desc>',
+        f'<line class="grid" x1="{left}" x2="{right}" y1="40" y2="40"/>',
+        f'<line class="zero" x1="{x(0):.1f}" x2="{x(0):.1f}" y1="14" y2="66"/>',
+        f'<rect class="mark" x="{x(low):.1f}" y="30" width="{max(2.0, x(high) - x(low)):.1f}" '
+        f'height="20" rx="4"><title>{escape(description)}</title></rect>',
+        f'<circle class="point" cx="{x(point):.1f}" cy="40" r="6"/>',
+    ]
+    for tick in (-reach, -reach / 2, 0.0, reach / 2, reach):
+        parts.append(
+            f'<text class="axis" x="{x(tick):.1f}" y="{CI_HEIGHT - 6}" text-anchor="middle">'
+            f"{escape(f'{tick:+.0%}' if tick else '0')}</text>"
+        )
+    return _svg(parts)

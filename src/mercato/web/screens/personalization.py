@@ -1,0 +1,244 @@
+"""Marketing → Experiments and Recommendations: A/B tests between strategies (create,
+start, pause, complete, results with lift, interval, p-value, chance to win and the SRM
+check) and an explorer showing every strategy's list for one shopper or product."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any, get_args
+
+from fastapi.responses import HTMLResponse
+
+from mercato.kernel.errors import DomainError, NotFound
+from mercato.modules.audit import record_audit
+from mercato.modules.experiments import service as experiments
+from mercato.modules.experiments.schemas import ExperimentCreate, ExperimentRead
+from mercato.modules.recommendations.schemas import RecommendationList, StrategyName
+from mercato.modules.recommendations.serving import RecommendationQuery, recommend
+from mercato.web.charts import interval_chart
+from mercato.web.forms import FormState, form_status, parse, read_form
+from mercato.web.pages import Page, screen_router, tenant_page
+from mercato.web.registry import Screen, Section
+
+router = screen_router()
+EXPERIMENTS = "personalization/experiments"
+EXPLORER = "personalization/recommendations"
+SRM_THRESHOLD = 0.001  # below this, the split of users is not the one configured
+
+SCREENS = [
+    Screen(
+        "marketing.experiments",
+        "Experiments",
+        EXPERIMENTS,
+        "experiments:read",
+        Section.marketing,
+        20,
+    ),
+    Screen(
+        "marketing.recommendations",
+        "Recommendations",
+        EXPLORER,
+        "recommendations:read",
+        Section.marketing,
+        10,
+    ),
+]
+
+Reader = Annotated[Page, tenant_page("experiments:read")]
+Writer = Annotated[Page, tenant_page("experiments:write")]
+
+STRATEGY_LABELS = {
+    "collaborative": "Collaborative (people like this shopper)",
+    "content_based": "Content-based (similar products)",
+    "trending": "Trending",
+    "frequently_bought_together": "Frequently bought together",
+    "auto": "Auto (the best available)",
+}
+STRATEGIES = [(name, STRATEGY_LABELS.get(name, name)) for name in get_args(StrategyName)]
+EXPLORED = [name for name in get_args(StrategyName) if name != "auto"]
+METRICS = [
+    ("ctr", "Click-through rate"),
+    ("conversion_rate", "Conversion rate"),
+    ("revenue_per_user", "Revenue per user"),
+]
+ACTIONS = {
+    "start": ("draft", "paused"),
+    "pause": ("running",),
+    "complete": ("draft", "running", "paused"),
+}
+NEW_EXPERIMENT = {
+    "placement": "product_page",
+    "control_strategy": "trending",
+    "variant_strategy": "collaborative",
+    "traffic_split": "50",
+    "metric": "ctr",
+    "sequential": "on",
+}
+
+
+def _experiment_body(submitted: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "name": submitted.get("name", "").strip(),
+        "placement": submitted.get("placement", "").strip(),
+        "control_strategy": submitted.get("control_strategy", ""),
+        "variant_strategy": submitted.get("variant_strategy", ""),
+        "traffic_split": submitted.get("traffic_split", "").strip(),
+        "metric": submitted.get("metric", ""),
+        "sequential": submitted.get("sequential") == "on",
+    }
+
+
+async def _render_list(
+    page: Page,
+    *,
+    create: FormState | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    listed = await experiments.list_experiments(page.session, limit=100)
+    return page.render(
+        "screens/experiments.html",
+        fragment="screens/_experiments.html",
+        status_code=status_code,
+        experiments=listed.data,
+        create=create or FormState(values=dict(NEW_EXPERIMENT)),
+        strategies=STRATEGIES,
+        metrics=METRICS,
+        notice=notice,
+    )
+
+
+@router.get("/" + EXPERIMENTS)
+async def experiments_screen(page: Reader) -> HTMLResponse:
+    return await _render_list(page)
+
+
+@router.post("/" + EXPERIMENTS)
+async def create_experiment(page: Writer) -> HTMLResponse:
+    """Create a draft, audited as `POST {T}/experiments` is."""
+    submitted, form = await read_form(page.request)
+
+    async def create() -> ExperimentRead:
+        body = parse(ExperimentCreate, _experiment_body(submitted))
+        experiment = await experiments.create_experiment(page.session, page.tenant_id, body)
+        await record_audit(
+            page.session,
+            actor=page.principal,
+            action="experiment.created",
+            target=f"experiment:{experiment.id}",
+            changes={"status": {"from": None, "to": "draft"}},
+            meta=page.meta,
+        )
+        return experiments.to_read(experiment)
+
+    created = await page.act(form, submitted, create)
+    if created is None:
+        return await _render_list(page, create=form, status_code=form_status(form))
+    return await _render_list(page, notice=f"“{created.name}” is created as a draft.")
+
+
+async def _render_detail(
+    page: Page,
+    experiment_id: uuid.UUID,
+    *,
+    problem: FormState | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    experiment = experiments.to_read(
+        await experiments.get_experiment(page.session, page.tenant_id, experiment_id)
+    )
+    results = await experiments.experiment_results(page.session, page.tenant_id, experiment_id)
+    chart = None
+    if results.lift is not None and results.ci_low is not None and results.ci_high is not None:
+        chart = interval_chart(
+            results.ci_low, results.ci_high, results.lift, title="Lift of the variant over control"
+        )
+    return page.render(
+        "screens/experiment.html",
+        fragment="screens/_experiment.html",
+        status_code=status_code,
+        experiment=experiment,
+        results=results,
+        chart=chart,
+        srm=results.srm_p_value < SRM_THRESHOLD,
+        actions=[name for name, states in ACTIONS.items() if experiment.status in states],
+        labels=dict(STRATEGIES),
+        metric_labels=dict(METRICS),
+        problem=problem or FormState(),
+        notice=notice,
+        back=page.url(EXPERIMENTS),
+    )
+
+
+@router.get("/" + EXPERIMENTS + "/{experiment_id}")
+async def experiment_screen(experiment_id: uuid.UUID, page: Reader) -> HTMLResponse:
+    return await _render_detail(page, experiment_id)
+
+
+DONE = {"start": "is running", "pause": "is paused", "complete": "is completed"}
+
+
+@router.post("/" + EXPERIMENTS + "/{experiment_id}/{action}")
+async def move_experiment(experiment_id: uuid.UUID, action: str, page: Writer) -> HTMLResponse:
+    """Start, pause or complete, audited as `POST {T}/experiments/{id}/{action}` is."""
+    if action not in ACTIONS:
+        raise NotFound("No such action")
+    submitted, form = await read_form(page.request)
+
+    async def apply() -> str:
+        before = await experiments.get_experiment(page.session, page.tenant_id, experiment_id)
+        was = before.status
+        moved = await experiments.move(page.session, page.tenant_id, experiment_id, action)
+        await record_audit(
+            page.session,
+            actor=page.principal,
+            action=f"experiment.{action}",
+            target=f"experiment:{moved.id}",
+            changes={"status": {"from": was, "to": moved.status}},
+            meta=page.meta,
+        )
+        return f"“{moved.name}” {DONE[action]}."
+
+    notice = await page.act(form, submitted, apply)
+    if notice is None:
+        return await _render_detail(
+            page, experiment_id, problem=form, status_code=form_status(form)
+        )
+    return await _render_detail(page, experiment_id, notice=notice)
+
+
+# Recommendation explorer ------------------------------------------------------------------
+
+
+@router.get("/" + EXPLORER)
+async def recommendations_screen(
+    page: Annotated[Page, tenant_page("recommendations:read")],
+) -> HTMLResponse:
+    params = page.request.query_params
+    user_id = params.get("user_id", "").strip()[:200]
+    product_id = params.get("product_id", "").strip()[:128]
+    form = FormState(values={"user_id": user_id, "product_id": product_id})
+    columns: list[tuple[str, str, RecommendationList | None, str | None]] = []
+    if user_id or product_id:
+        for strategy in EXPLORED:
+            query = RecommendationQuery(
+                user_id=user_id or None,
+                product_id=product_id or None,
+                strategy=strategy,  # type: ignore[arg-type]
+                limit=8,
+            )
+            try:
+                body = await recommend(page.session, page.tenant_id, query)
+                listed = RecommendationList.model_validate(json.loads(body))
+                columns.append((strategy, STRATEGY_LABELS[strategy], listed, None))
+            except DomainError as error:
+                columns.append((strategy, STRATEGY_LABELS[strategy], None, error.detail))
+    return page.render(
+        "screens/recommendations.html",
+        fragment="screens/_recommendations.html",
+        form=form,
+        columns=columns,
+    )

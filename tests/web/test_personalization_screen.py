@@ -1,0 +1,141 @@
+"""Marketing → Experiments and the recommendation explorer, over HTTP with a real database."""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+
+from tests.factories import add_member, create_tenant, signup_and_login
+from tests.web.browser import signed_in
+
+FORM = {
+    "name": "Collaborative on product pages",
+    "placement": "product_page",
+    "control_strategy": "trending",
+    "variant_strategy": "collaborative",
+    "traffic_split": "50",
+    "metric": "ctr",
+    "sequential": "on",
+}
+
+
+class TestExperiments:
+    async def test_create_start_pause_and_complete(self, client, owner_dsn) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        manager = await add_member(client, owner, tenant, "manager")
+        dashboard = await signed_in(client, manager)
+        url = f"/app/t/{tenant}/personalization/experiments"
+        empty = await dashboard.get(url)
+        assert "No experiments yet." in empty.text
+        created = await dashboard.post(url, FORM, htmx=True)
+        assert created.status_code == 200, created.text
+        assert "is created as a draft." in created.text
+        listed = await client.get(f"/api/v1/tenants/{tenant}/experiments", headers=owner.headers)
+        [experiment] = listed.json()["data"]
+        assert experiment["sequential"] is True
+        assert experiment["status"] == "draft"
+
+        detail = f"{url}/{experiment['id']}"
+        page = await dashboard.get(detail)
+        assert page.status_code == 200
+        assert "Not enough data for an interval yet" in page.text
+        assert ">Start<" in page.text
+        started = await dashboard.post(f"{detail}/start", htmx=True)
+        assert "is running." in started.text
+        assert "data-status>running<" in started.text
+        assert ">Pause<" in started.text
+        assert ">Start<" not in started.text
+        again = await dashboard.post(f"{detail}/start", htmx=True)
+        assert again.status_code == 409
+        assert "cannot start" in again.text
+        paused = await dashboard.post(f"{detail}/pause", htmx=True)
+        assert ">Resume<" in paused.text
+        completed = await dashboard.post(f"{detail}/complete", htmx=True)
+        assert "is completed." in completed.text
+        assert "button" not in completed.text.split('id="results-title"')[0].split("</dl>")[1]
+        assert (await dashboard.post(f"{detail}/explode", htmx=True)).status_code == 404
+        with psycopg.connect(owner_dsn) as conn:
+            actions = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT action FROM audit_log WHERE tenant_id = %s AND target = %s "
+                    "ORDER BY created_at",
+                    (tenant, f"experiment:{experiment['id']}"),
+                )
+            ]
+        assert actions == [
+            "experiment.created",
+            "experiment.start",
+            "experiment.pause",
+            "experiment.complete",
+        ]
+
+    async def test_problems_are_shown_by_their_fields(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        dashboard = await signed_in(client, owner)
+        url = f"/app/t/{tenant}/personalization/experiments"
+        await dashboard.get(url)
+        refused = await dashboard.post(
+            url, {**FORM, "placement": "no spaces", "traffic_split": "150"}, htmx=True
+        )
+        assert refused.status_code == 422
+        assert 'id="f-placement-error"' in refused.text
+        assert 'id="f-traffic_split-error"' in refused.text
+        assert f'value="{FORM["name"]}"' in refused.text
+
+    async def test_a_second_start_on_a_busy_placement_is_explained(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        dashboard = await signed_in(client, owner)
+        url = f"/app/t/{tenant}/personalization/experiments"
+        await dashboard.get(url)
+        ids = []
+        for name in ("First", "Second"):
+            await dashboard.post(url, {**FORM, "name": name}, htmx=True)
+        listed = await client.get(f"/api/v1/tenants/{tenant}/experiments", headers=owner.headers)
+        ids = [row["id"] for row in listed.json()["data"]]
+        await dashboard.post(f"{url}/{ids[0]}/start", htmx=True)
+        busy = await dashboard.post(f"{url}/{ids[1]}/start", htmx=True)
+        assert busy.status_code == 409
+        assert "is running on" in busy.text
+
+    async def test_a_viewer_sees_results_but_no_buttons(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        made = await client.post(
+            f"/api/v1/tenants/{tenant}/experiments",
+            json={**FORM, "traffic_split": 50, "sequential": True},
+            headers=owner.headers,
+        )
+        experiment_id = made.json()["id"]
+        viewer = await add_member(client, owner, tenant, "viewer")
+        dashboard = await signed_in(client, viewer)
+        url = f"/app/t/{tenant}/personalization/experiments"
+        page = await dashboard.get(url)
+        assert FORM["name"] in page.text
+        assert "Create experiment" not in page.text
+        detail = await dashboard.get(f"{url}/{experiment_id}")
+        assert detail.status_code == 200
+        assert not re.search(r">(Start|Pause|Complete)<", detail.text)
+        assert (await dashboard.post(url, FORM)).status_code == 403
+        assert (await dashboard.post(f"{url}/{experiment_id}/start")).status_code == 403
+
+
+class TestRecommendationExplorer:
+    async def test_every_strategy_is_shown_side_by_side(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        viewer = await add_member(client, owner, tenant, "viewer")
+        dashboard = await signed_in(client, viewer)
+        url = f"/app/t/{tenant}/personalization/recommendations"
+        first = await dashboard.get(url)
+        assert first.status_code == 200
+        assert "Enter a shopper's user id" in first.text
+        shown = await dashboard.get(url, params={"user_id": "u-1"}, headers={"HX-Request": "true"})
+        assert shown.status_code == 200
+        for heading in ("Collaborative", "Content-based", "Trending", "Frequently bought together"):
+            assert heading in shown.text
+        assert "<html" not in shown.text
