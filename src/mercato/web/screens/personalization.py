@@ -227,7 +227,7 @@ async def recommendations_screen(
             query = RecommendationQuery(
                 user_id=user_id or None,
                 product_id=product_id or None,
-                strategy=strategy,  # type: ignore[arg-type]
+                strategy=strategy,
                 limit=8,
             )
             try:
