@@ -1,0 +1,271 @@
+"""Marketing → Google channels: feed precheck, push jobs (cancel, retry), the hosted feed's
+addresses (copy, rotate), the Google link, Business Profile insights; and the business
+profile form with its validation (what `GET {T}/profile/validation` reports)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mercato.kernel.errors import ValidationFailed
+from mercato.modules.channels import feed_jobs, gbp_reports, google_oauth
+from mercato.modules.channels.feed_precheck import precheck_products
+from mercato.modules.channels.hosted_feed import feed_urls, hosted_feed, rotate_feed_token
+from mercato.modules.channels.schemas import FeedJobRead, FeedJobStatusBody
+from mercato.modules.profile import service as profiles
+from mercato.modules.profile.schemas import ProfilePatch, ProfileRead
+from mercato.modules.profile.validation import validate_profile
+from mercato.web.charts import line_chart
+from mercato.web.forms import FormState, form_status, parse, read_form
+from mercato.web.pages import Page, screen_router, tenant_page
+from mercato.web.registry import Screen, Section
+
+router = screen_router()
+PATH = "channels"
+PROFILE = "channels/profile"
+INSIGHT_DAYS = 28
+JOBS_SHOWN = 20
+
+SCREENS = [
+    Screen("marketing.channels", "Google channels", PATH, "channels:read", Section.marketing, 30),
+    Screen("marketing.profile", "Business profile", PROFILE, "profile:read", Section.marketing, 35),
+]
+
+Reader = Annotated[Page, tenant_page("channels:read")]
+Writer = Annotated[Page, tenant_page("channels:write")]
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+async def _google_link(page: Page) -> Any:
+    if not page.can("integrations:read"):
+        return None
+    return await google_oauth.get_link(page.session, page.tenant_id)
+
+
+async def _insights(page: Page) -> Any:
+    """Daily Business Profile views and searches over the last four weeks, all locations."""
+    end = datetime.now(UTC).date()
+    start = end - timedelta(days=INSIGHT_DAYS - 1)
+    rows = await gbp_reports.list_insights(
+        page.session, page.tenant_id, start=start, end=end, location_code=None
+    )
+    views: dict[str, float] = {}
+    for row in rows:
+        label = row.day.strftime("%m-%d")
+        views[label] = views.get(label, 0) + row.views + row.searches
+    return line_chart(list(views.items()), title="Business Profile views and searches per day")
+
+
+async def _render(
+    page: Page,
+    *,
+    precheck: Any = None,
+    problem: FormState | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    feed = await hosted_feed(page.session, page.tenant_id)
+    xml_url, tsv_url = feed_urls(feed)
+    jobs, _ = await feed_jobs.list_jobs(page.session, limit=JOBS_SHOWN, cursor=None, status=None)
+    issues_by_product: dict[str, list[Any]] = {}
+    if precheck is not None:
+        for issue in sorted(
+            precheck.issues, key=lambda i: (i.product_id, SEVERITY_ORDER.get(i.severity, 3))
+        ):
+            issues_by_product.setdefault(issue.product_id, []).append(issue)
+    return page.render(
+        "screens/channels.html",
+        fragment="screens/_channels.html",
+        status_code=status_code,
+        feed=feed,
+        xml_url=xml_url,
+        tsv_url=tsv_url,
+        jobs=[FeedJobRead.model_validate(job) for job in jobs],
+        link=await _google_link(page),
+        insights=await _insights(page),
+        precheck=precheck,
+        issues_by_product=issues_by_product,
+        problem=problem or FormState(),
+        notice=notice,
+    )
+
+
+@router.get("/" + PATH)
+async def channels_screen(page: Reader) -> HTMLResponse:
+    return await _render(page)
+
+
+@router.post("/" + PATH + "/precheck")
+async def run_precheck(page: Reader) -> HTMLResponse:
+    """Check every product against the Merchant Center data spec, as `POST {T}/feed/precheck`."""
+    result = await precheck_products(page.session, page.tenant_id, None)
+    return await _render(page, precheck=result)
+
+
+async def _action(page: Page, action: Any) -> HTMLResponse:
+    submitted, form = await read_form(page.request)
+    notice = await page.act(form, submitted, action)
+    if notice is None:
+        return await _render(page, problem=form, status_code=form_status(form))
+    return await _render(page, notice=notice)
+
+
+@router.post("/" + PATH + "/push")
+async def push_feed(page: Writer) -> HTMLResponse:
+    async def push() -> str:
+        job = await feed_jobs.queue_push(
+            page.session,
+            page.tenant_id,
+            account_id=None,
+            requested_by=page.principal.actor,
+            trigger="manual",
+        )
+        return f"A push to Merchant Center is queued (job {str(job.id)[:8]})."
+
+    return await _action(page, push)
+
+
+@router.post("/" + PATH + "/jobs/{job_id}/status")
+async def set_job_status(
+    job_id: uuid.UUID, page: Annotated[Page, tenant_page("channels:manage")]
+) -> HTMLResponse:
+    """`failed` cancels a queued or running job, `queued` retries a failed one."""
+    wanted = (await page.request.form()).get("status")
+
+    async def change() -> str:
+        body = parse(FeedJobStatusBody, {"status": wanted})
+        await feed_jobs.set_job_status(page.session, page.principal, job_id, body.status, page.meta)
+        return "The job is queued again." if body.status == "queued" else "The job is cancelled."
+
+    return await _action(page, change)
+
+
+@router.post("/" + PATH + "/feed/rotate")
+async def rotate_feed(page: Writer) -> HTMLResponse:
+    async def rotate() -> str:
+        await rotate_feed_token(page.session, page.principal, page.meta)
+        return "The feed has new addresses; the old ones answer 404 from now on."
+
+    return await _action(page, rotate)
+
+
+@router.post("/" + PATH + "/google/link", response_model=None)
+async def link_google(
+    page: Annotated[Page, tenant_page("integrations:write")],
+) -> Response:
+    """Send the browser to Google's consent screen; it comes back to this page."""
+    submitted, form = await read_form(page.request)
+    url = await page.act(
+        form, submitted, lambda: google_oauth.start_link(page.principal, page.url(PATH))
+    )
+    if url is None:
+        return await _render(page, problem=form, status_code=form_status(form))
+    if page.request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post("/" + PATH + "/google/unlink")
+async def unlink_google(page: Annotated[Page, tenant_page("integrations:write")]) -> HTMLResponse:
+    async def unlink() -> str:
+        await google_oauth.unlink(page.session, page.principal, page.meta)
+        return "The Google account is unlinked; Mercato's access is revoked."
+
+    return await _action(page, unlink)
+
+
+# Business profile -------------------------------------------------------------------------
+
+TEXT_FIELDS = (
+    "name",
+    "business_type",
+    "description",
+    "phone",
+    "email",
+    "website",
+    "seo_title",
+    "seo_description",
+    "price_range",
+)
+ADDRESS_FIELDS = ("street_address", "locality", "region", "postal_code", "country_code")
+
+
+def _profile_values(profile: ProfileRead) -> dict[str, str]:
+    values = {name: getattr(profile, name) or "" for name in TEXT_FIELDS}
+    values.update({name: getattr(profile.address, name) or "" for name in ADDRESS_FIELDS})
+    values["categories"] = ", ".join(profile.categories)
+    return values
+
+
+def _profile_body(submitted: Mapping[str, str]) -> dict[str, Any]:
+    """The form as a `ProfilePatch`: the fields it shows, an emptied one cleared."""
+    body: dict[str, Any] = {name: submitted.get(name, "").strip() or None for name in TEXT_FIELDS}
+    address = {name: submitted.get(name, "").strip() or None for name in ADDRESS_FIELDS}
+    body["address"] = address
+    categories = [part.strip() for part in submitted.get("categories", "").split(",")]
+    body["categories"] = [category for category in categories if category]
+    return body
+
+
+def _field_name(path: str) -> str:
+    """`address.postal_code` is the form's `postal_code`; other paths keep their first part."""
+    parts = path.split(".")
+    if parts[0] == "address" and len(parts) > 1:
+        return parts[1]
+    return parts[0]
+
+
+async def _render_profile(
+    page: Page, *, form: FormState | None = None, notice: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    current = profiles.to_read(await profiles.get_profile(page.session, page.tenant_id))
+    validation = validate_profile(current, today=datetime.now(UTC).date())
+    if form is None:
+        form = FormState(values=_profile_values(current))
+    by_field: dict[str, list[Any]] = {}
+    for problem in validation.problems:
+        by_field.setdefault(_field_name(problem.field), []).append(problem)
+    return page.render(
+        "screens/profile.html",
+        fragment="screens/_profile.html",
+        status_code=status_code,
+        form=form,
+        profile=current,
+        validation=validation,
+        by_field=by_field,
+        notice=notice,
+    )
+
+
+@router.get("/" + PROFILE)
+async def profile_screen(page: Annotated[Page, tenant_page("profile:read")]) -> HTMLResponse:
+    return await _render_profile(page)
+
+
+@router.post("/" + PROFILE)
+async def save_profile(page: Annotated[Page, tenant_page("profile:write")]) -> HTMLResponse:
+    """Change the fields the form shows, as `PATCH {T}/profile` does (hours are kept)."""
+    submitted, form = await read_form(page.request)
+
+    async def save() -> str:
+        try:
+            body = parse(ProfilePatch, _profile_body(submitted))
+        except ValidationFailed as invalid:
+            invalid.errors = [
+                {**item, "field": _field_name(str(item.get("field", "")))}
+                for item in invalid.errors or []
+            ]
+            raise
+        await profiles.save_profile(
+            page.session, page.tenant_id, page.principal, body, page.meta, replace=False
+        )
+        return "The business profile is saved."
+
+    notice = await page.act(form, submitted, save)
+    if notice is None:
+        return await _render_profile(page, form=form, status_code=form_status(form))
+    return await _render_profile(page, notice=notice)

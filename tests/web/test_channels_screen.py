@@ -1,0 +1,166 @@
+"""Marketing → Google channels and Business profile, over HTTP with a real database."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from mercato.kernel.db import get_database
+from mercato.modules.channels.models import FeedPushJob
+from tests.factories import add_member, create_tenant, signup_and_login
+from tests.modules.channels.conftest import taxonomy_in_database  # noqa: F401  (fixture)
+from tests.modules.channels.shop import DEFECTS, build_shop
+from tests.web.browser import signed_in
+
+
+async def _job(tenant: str, status: str) -> uuid.UUID:
+    """A push job as the worker leaves it (pushing needs a linked Google account)."""
+    async with get_database().tenant_session(uuid.UUID(tenant)) as session:
+        job = FeedPushJob(
+            tenant_id=uuid.UUID(tenant),
+            account_id="123456",
+            status=status,
+            trigger="manual",
+            requested_by="user:someone",
+            max_attempts=3,
+            attempts=3 if status == "failed" else 0,
+            error="Merchant API answered 503" if status == "failed" else None,
+        )
+        session.add(job)
+        await session.flush()
+        return job.id
+
+
+class TestChannels:
+    async def test_a_precheck_lists_each_products_issues(
+        self,
+        client,
+        taxonomy_in_database,  # noqa: F811
+    ) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        await build_shop(client, tenant, owner)
+        viewer = await add_member(client, owner, tenant, "viewer")
+        dashboard = await signed_in(client, viewer)
+        url = f"/app/t/{tenant}/channels"
+        page = await dashboard.get(url)
+        assert page.status_code == 200
+        assert "Run precheck" in page.text
+        checked = await dashboard.post(f"{url}/precheck", htmx=True)
+        assert checked.status_code == 200, checked.text
+        assert 'data-kpi="checked">9<' in checked.text
+        assert 'data-kpi="invalid">5<' in checked.text
+        for product_id, (attribute, code) in DEFECTS.items():
+            assert f"<code>{product_id}</code>" in checked.text
+            assert f"<code>{attribute}</code>" in checked.text
+            assert f"<code>{code}</code>" in checked.text
+        assert "badge severity-error" in checked.text
+
+    async def test_the_hosted_feed_is_shown_and_rotated(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        manager = await add_member(client, owner, tenant, "manager")
+        dashboard = await signed_in(client, manager)
+        url = f"/app/t/{tenant}/channels"
+        page = await dashboard.get(url)
+        old = re.search(
+            r'id="feed-xml-url" class="key-value" type="text" value="([^"]+)"', page.text
+        )
+        assert old
+        api = await client.get(f"/api/v1/tenants/{tenant}/feed/settings", headers=owner.headers)
+        assert api.json()["feed_url"] == old.group(1)
+        rotated = await dashboard.post(f"{url}/feed/rotate", htmx=True)
+        assert "The feed has new addresses" in rotated.text
+        assert old.group(1) not in rotated.text
+        assert "Google account" not in rotated.text  # a manager does not manage integrations
+
+    async def test_push_without_google_and_job_cancel_and_retry(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        failed = await _job(tenant, "failed")
+        dashboard = await signed_in(client, owner)
+        url = f"/app/t/{tenant}/channels"
+        page = await dashboard.get(url)
+        assert "Merchant API answered 503" in page.text
+        assert "not linked" in page.text
+        pushed = await dashboard.post(f"{url}/push", htmx=True)
+        assert pushed.status_code == 409
+        assert "Link a Google account first" in pushed.text
+        retried = await dashboard.post(
+            f"{url}/jobs/{failed}/status", {"status": "queued"}, htmx=True
+        )
+        assert retried.status_code == 200, retried.text
+        assert "The job is queued again." in retried.text
+        cancelled = await dashboard.post(
+            f"{url}/jobs/{failed}/status", {"status": "failed"}, htmx=True
+        )
+        assert "The job is cancelled." in cancelled.text
+        wrong = await dashboard.post(f"{url}/jobs/{failed}/status", {"status": "done"}, htmx=True)
+        assert wrong.status_code == 422
+        linking = await dashboard.post(f"{url}/google/link")
+        assert linking.status_code in (303, 409)
+
+    async def test_a_viewer_sees_no_buttons_it_cannot_use(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        job = await _job(tenant, "failed")
+        viewer = await add_member(client, owner, tenant, "viewer")
+        dashboard = await signed_in(client, viewer)
+        url = f"/app/t/{tenant}/channels"
+        page = await dashboard.get(url)
+        for label in ("Rotate addresses", "Push products now", ">Retry<", "Link a Google account"):
+            assert label not in page.text
+        assert (await dashboard.post(f"{url}/feed/rotate")).status_code == 403
+        assert (
+            await dashboard.post(f"{url}/jobs/{job}/status", {"status": "queued"})
+        ).status_code == 403
+
+
+class TestBusinessProfile:
+    async def test_save_and_see_validation_by_the_fields(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        dashboard = await signed_in(client, owner)
+        url = f"/app/t/{tenant}/channels/profile"
+        empty = await dashboard.get(url)
+        assert empty.status_code == 200
+        assert 'data-check="missing_name"' in empty.text
+        assert 'data-check="missing_phone"' in empty.text
+        saved = await dashboard.post(
+            url,
+            {
+                "name": "Nordic Home",
+                "phone": "+46 8 123 456 78",
+                "street_address": "Drottninggatan 1",
+                "locality": "Stockholm",
+                "postal_code": "111 51",
+                "country_code": "se",
+                "website": "https://nordic.example",
+                "categories": "Furniture store, Garden centre",
+            },
+            htmx=True,
+        )
+        assert saved.status_code == 200, saved.text
+        assert "The business profile is saved." in saved.text
+        assert 'data-check="missing_name"' not in saved.text
+        api = await client.get(f"/api/v1/tenants/{tenant}/profile", headers=owner.headers)
+        assert api.json()["address"]["country_code"] == "SE"
+        assert api.json()["categories"] == ["Furniture store", "Garden centre"]
+
+        refused = await dashboard.post(
+            url, {"name": "Nordic Home", "country_code": "XX", "website": "nordic"}, htmx=True
+        )
+        assert refused.status_code == 422
+        assert 'id="f-country_code-error">not an ISO 3166-1 alpha-2 country code' in refused.text
+        assert 'id="f-website-error"' in refused.text
+
+    async def test_a_viewer_reads_the_profile_without_a_save_button(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        viewer = await add_member(client, owner, tenant, "viewer")
+        dashboard = await signed_in(client, viewer)
+        url = f"/app/t/{tenant}/channels/profile"
+        page = await dashboard.get(url)
+        assert page.status_code == 200
+        assert "Save profile" not in page.text
+        assert (await dashboard.post(url, {"name": "Mine"})).status_code == 403
