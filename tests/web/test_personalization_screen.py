@@ -139,3 +139,73 @@ class TestRecommendationExplorer:
         for heading in ("Collaborative", "Content-based", "Trending", "Frequently bought together"):
             assert heading in shown.text
         assert "<html" not in shown.text
+
+
+class TestWidgetEditor:
+    async def test_edit_preview_and_save_a_widget(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        manager = await add_member(client, owner, tenant, "manager")
+        dashboard = await signed_in(client, manager)
+        url = f"/app/t/{tenant}/personalization/widgets"
+        page = await dashboard.get(url, params={"placement": "cart"})
+        assert page.status_code == 200
+        assert "defaults" in page.text
+        assert 'class="widget-frame" src="/app/t/' in page.text
+
+        frame = await dashboard.get(
+            f"{url}/cart/frame",
+            params={"title": "Picked for you", "layout": "list", "columns": "1"},
+            headers={"HX-Request": "true"},
+        )
+        src = re.search(r'src="([^"]+)"', frame.text)
+        assert src
+        preview = await dashboard.get(src.group(1).replace("&amp;", "&"))
+        assert preview.status_code == 200
+        assert "Picked for you" in preview.text
+        assert "mw-list" in preview.text
+        assert "'unsafe-inline'" in preview.headers["content-security-policy"]
+        assert "script-src" not in preview.headers["content-security-policy"]
+        broken = await dashboard.get(f"{url}/cart/preview", params={"draft": "1", "columns": "9"})
+        assert "Fix the editor's fields" in broken.text
+
+        body = {
+            "title": "Picked for you",
+            "layout": "grid",
+            "columns": "3",
+            "max_items": "6",
+            "cta_text": "Have a look",
+            "show_price": "on",
+            "primary_color": "#aa3300",
+            "text_color": "#111111",
+            "background_color": "#ffffff",
+            "muted_color": "#666666",
+            "font_family": "Georgia, serif",
+            "border_radius": "4",
+        }
+        saved = await dashboard.post(f"{url}/cart", body, htmx=True)
+        assert saved.status_code == 200, saved.text
+        assert "The cart widget is saved" in saved.text
+        api = await client.get(f"/api/v1/tenants/{tenant}/widgets/cart", headers=owner.headers)
+        assert api.json()["theme"]["primary_color"] == "#aa3300"
+        assert api.json()["columns"] == 3
+
+        refused = await dashboard.post(
+            f"{url}/cart", {**body, "primary_color": "red", "columns": "9"}, htmx=True
+        )
+        assert refused.status_code == 422
+        assert 'id="f-primary_color-error"' in refused.text
+        assert 'id="f-columns-error"' in refused.text
+
+    async def test_a_viewer_sees_the_widget_but_cannot_save(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        viewer = await add_member(client, owner, tenant, "viewer")
+        dashboard = await signed_in(client, viewer)
+        url = f"/app/t/{tenant}/personalization/widgets"
+        page = await dashboard.get(url)
+        assert page.status_code == 200
+        assert "Save widget" not in page.text
+        assert (await dashboard.post(f"{url}/product_page", {"title": "x"})).status_code == 403
+        bad = await dashboard.get(url, params={"placement": "no spaces"})
+        assert bad.status_code == 422

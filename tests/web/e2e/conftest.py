@@ -2,7 +2,8 @@
 
 The server is a real subprocess on a free port, with its own temporary data directory,
 on the suite's database and Redis (already migrated), so the test process can also mint
-tokens with the same signing keys. It runs no job worker: the suite's queue stays the
+tokens with the same signing keys. One server serves every e2e module of the session (the
+demo seed is the slow part). It runs no job worker: the suite's queue stays the
 suite's. Screenshots go to `DASHBOARD_SCREENSHOTS` when set (`docs/screenshots` to
 refresh the README's), else to a temporary directory.
 """
@@ -64,7 +65,7 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout_s: float) ->
     pytest.fail(f"the server was not ready within {timeout_s}s")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory, app: object) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("live-data")
     port = _free_port()
@@ -113,9 +114,25 @@ async def browser() -> AsyncIterator[object]:
             await chromium.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     chosen = os.environ.get("DASHBOARD_SCREENSHOTS")
     folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+OFFLINE_HOSTS = ("cdn.example.com", "shop.example.com")
+"""Hosts the demo data names that do not exist; nothing on our pages should load them."""
+
+
+def console_problems(messages: list[tuple[str, str]]) -> list[str]:
+    """Console errors, except a failed load of a resource on a host that is offline by design.
+
+    `messages` are `(text, location url)` pairs collected from `page.on("console")`.
+    """
+    return [
+        text
+        for text, url in messages
+        if not (url and any(host in url for host in OFFLINE_HOSTS) and "ERR_" in text)
+    ]

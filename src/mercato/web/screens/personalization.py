@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any, get_args
+from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse
 
@@ -241,4 +242,18 @@ async def recommendations_screen(
         fragment="screens/_recommendations.html",
         form=form,
         columns=columns,
+        local_image=local_image,
     )
+
+
+def local_image(url: str | None) -> str | None:
+    """This server's own media path for an image, else None (a placeholder is shown).
+
+    Media URLs are absolute with the configured public address, which need not be the
+    address the dashboard is open on; remote images are not loaded at all (the pages'
+    CSP allows only their own origin, and demo data names hosts that do not exist).
+    """
+    if not url:
+        return None
+    path = urlsplit(url).path
+    return path if path.startswith("/media/") and ".." not in path else None
