@@ -3,6 +3,8 @@ field messages, categories with their Google alignment, and what a viewer may do
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.factories import add_member, create_tenant, signup_and_login
@@ -216,3 +218,78 @@ class TestCategories:
         assert "Align by hand" not in page.text
         refused = await dashboard.post(f"{url}/align", {"google_category_id": "662"})
         assert refused.status_code == 403
+
+
+async def _run_jobs() -> None:
+    from mercato.kernel.jobs import job_app
+    from mercato.settings import get_settings
+    from mercato.worker import open_queue
+
+    async with open_queue(get_settings()):
+        await job_app.run_worker_async(
+            queues=["default"], wait=False, install_signal_handlers=False
+        )
+
+
+class TestImport:
+    async def test_an_uploaded_file_is_imported_by_a_job_with_progress(self, client, shop) -> None:
+        dashboard = await signed_in(client, shop.owner)
+        url = f"/app/t/{shop.tenant}/catalog/import"
+        page = await dashboard.get(url)
+        assert "No imports yet." in page.text
+        lines = [
+            '{"product_id": "imp-1", "name": "Stool", "price": "49.00", "currency": "EUR"}',
+            '{"product_id": "imp-2", "name": "Bench", "price": "129.00", "currency": "EUR"}',
+            '{"product_id": "imp-3", "name": "Broken", "price": "-1", "currency": "EUR"}',
+            "not json",
+        ]
+        uploaded = await client.post(
+            url,
+            files={"file": ("furniture.jsonl", "\n".join(lines).encode(), "application/x-ndjson")},
+            headers={"HX-Request": "true", "X-CSRF-Token": dashboard.csrf},
+        )
+        assert uploaded.status_code == 200, uploaded.text
+        assert "furniture.jsonl" in uploaded.text
+        assert "queued · 4 rows" in uploaded.text
+        assert 'hx-trigger="every 1s"' in uploaded.text  # the row polls until done
+        row = re.search(r'hx-get="([^"]+/catalog/imports/[0-9a-f-]+)"', uploaded.text)
+        assert row
+
+        await _run_jobs()
+        done = await dashboard.get(row.group(1), headers={"HX-Request": "true"})
+        assert done.status_code == 200
+        assert "done · 4 rows" in done.text
+        assert 'value="100"' in done.text
+        assert "2 / 0 / 2" in done.text
+        assert "every 1s" not in done.text  # finished: no more polling
+        api = await client.get(shop.url("/products/imp-2"), headers=shop.owner.headers)
+        assert api.json()["name"] == "Bench"
+
+    async def test_a_file_that_cannot_be_imported_is_refused_by_the_field(
+        self, client, shop
+    ) -> None:
+        dashboard = await signed_in(client, shop.owner)
+        url = f"/app/t/{shop.tenant}/catalog/import"
+        await dashboard.get(url)
+        headers = {"HX-Request": "true", "X-CSRF-Token": dashboard.csrf}
+        wrong = await client.post(
+            url, files={"file": ("catalog.xlsx", b"PK\x03\x04", "application/zip")}, headers=headers
+        )
+        assert wrong.status_code == 422
+        assert 'id="f-file-error"' in wrong.text
+        empty = await client.post(
+            url, files={"file": ("empty.csv", b"", "text/csv")}, headers=headers
+        )
+        assert empty.status_code == 422
+        assert "the file is empty" in empty.text
+        nothing = await dashboard.post(url, {}, htmx=True)
+        assert nothing.status_code == 422
+        assert "choose a CSV or JSON-lines file" in nothing.text
+
+    async def test_a_viewer_cannot_import(self, client, shop) -> None:
+        viewer = await add_member(client, shop.owner, shop.tenant, "viewer")
+        dashboard = await signed_in(client, viewer)
+        listing = await dashboard.get(f"/app/t/{shop.tenant}/catalog/products")
+        assert "Import a file" not in listing.text
+        assert "Import products" not in listing.text  # not in the navigation either
+        assert (await dashboard.get(f"/app/t/{shop.tenant}/catalog/import")).status_code == 403

@@ -8,12 +8,14 @@ skips exactly the chunks that committed. Rejected rows go to `<file>.rejected.js
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -23,12 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import func
 
 from mercato.kernel.db import Database
-from mercato.kernel.errors import field_error
+from mercato.kernel.errors import NotFound, ValidationFailed, field_error
+from mercato.kernel.jobs import defer
 from mercato.modules.catalog.batch import validate_rows, write_chunk
 from mercato.modules.catalog.export import row_from_csv
 from mercato.modules.catalog.models import ProductImport, ProductImportChunk
 from mercato.modules.catalog.schemas import BatchFailure
 from mercato.modules.catalog.upsert import UpsertOutcome
+from mercato.settings import get_settings
 
 FORMATS = (".csv", ".jsonl", ".ndjson")
 
@@ -89,6 +93,18 @@ def fingerprint(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), rows
 
 
+async def _done_chunks(
+    session: AsyncSession, tenant_id: uuid.UUID, import_id: uuid.UUID
+) -> set[int]:
+    done = await session.scalars(
+        select(ProductImportChunk.chunk_no).where(
+            ProductImportChunk.tenant_id == tenant_id,
+            ProductImportChunk.import_id == import_id,
+        )
+    )
+    return set(done)
+
+
 async def _start(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -96,7 +112,10 @@ async def _start(
     digest: str,
     chunk_size: int,
     resume: bool,
+    import_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, set[int]]:
+    if import_id is not None:  # a run queued from an upload: its row exists already
+        return import_id, await _done_chunks(session, tenant_id, import_id)
     if resume:
         previous = await session.scalar(
             select(ProductImport)
@@ -141,11 +160,18 @@ async def import_file(
     chunk_size: int = 1_000,
     resume: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    import_id: uuid.UUID | None = None,
 ) -> ImportReport:
-    """Import `path` into the tenant; `on_progress(rows_done, rows_total)` after each chunk."""
+    """Import `path` into the tenant; `on_progress(rows_done, rows_total)` after each chunk.
+
+    With `import_id` (an upload's `ProductImport`), chunks that run already committed are
+    skipped, so a retried job continues where the last attempt stopped.
+    """
     digest, total = fingerprint(path)
     async with database.tenant_session(tenant_id) as session:
-        import_id, done = await _start(session, tenant_id, path, digest, chunk_size, resume)
+        import_id, done = await _start(
+            session, tenant_id, path, digest, chunk_size, resume, import_id
+        )
     report = ImportReport(rows=total)
     rows_done = 0
     for chunk_no, chunk in enumerate(_chunks(read_records(path), chunk_size)):
@@ -211,3 +237,166 @@ def _write_rejected(path: Path, failures: list[BatchFailure], *, append: bool) -
         for failure in failures:
             handle.write(failure.model_dump_json() + "\n")
     return target
+
+
+# Uploads from the dashboard: stored under the import folder, imported by a job ----------
+
+UPLOAD_CHUNK_ROWS = 200
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """How far an import is: rows read so far of the file's rows, and their outcomes."""
+
+    id: uuid.UUID
+    source_name: str
+    created_at: datetime
+    finished_at: datetime | None
+    rows_total: int
+    rows_done: int
+    created: int
+    updated: int
+    failed: int
+
+    @property
+    def percent(self) -> int:
+        if self.finished_at is not None or self.rows_total == 0:
+            return 100
+        return min(99, round(100 * self.rows_done / self.rows_total))
+
+
+def upload_folder(tenant_id: uuid.UUID) -> Path:
+    return get_settings().resolved_import_dir / str(tenant_id) / "products"
+
+
+def uploaded_file(tenant_id: uuid.UUID, import_id: uuid.UUID) -> Path | None:
+    found = sorted(upload_folder(tenant_id).glob(f"{import_id}.*"))
+    return next((path for path in found if path.suffix.lower() in FORMATS), None)
+
+
+def _file_problem(message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors=[field_error("file", message)])
+
+
+async def queue_upload(
+    session: AsyncSession, tenant_id: uuid.UUID, filename: str, data: bytes
+) -> ProductImport:
+    """Keep an uploaded CSV/JSON-lines file and queue its import (422 for a file we cannot
+    read). The job `catalog.import_upload` imports it chunk by chunk, resumably."""
+    from mercato.modules.catalog.jobs import import_upload  # jobs imports this module
+
+    suffix = Path(filename).suffix.lower()
+    if suffix not in FORMATS:
+        raise _file_problem(f"a {', '.join(FORMATS)} file, as `mercato import products` reads")
+    if not data.strip():
+        raise _file_problem("the file is empty")
+    import_id = uuid.uuid4()
+    path = upload_folder(tenant_id) / f"{import_id}{suffix}"
+
+    def store() -> tuple[str, int]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        try:
+            return fingerprint(path)
+        except (UnicodeDecodeError, csv.Error) as unreadable:
+            path.unlink(missing_ok=True)
+            raise _file_problem(f"the file cannot be read as UTF-8 {suffix}") from unreadable
+
+    digest, rows = await asyncio.to_thread(store)
+    if rows == 0:
+        path.unlink(missing_ok=True)
+        raise _file_problem("the file has no rows")
+    run = ProductImport(
+        tenant_id=tenant_id,
+        id=import_id,
+        source_name=Path(filename).name[:200] or path.name,
+        source_sha256=digest,
+        chunk_size=UPLOAD_CHUNK_ROWS,
+    )
+    session.add(run)
+    await session.flush()
+    await defer(session, import_upload, tenant_id=str(tenant_id), import_id=str(import_id))
+    return run
+
+
+async def run_upload(database: Database, tenant_id: uuid.UUID, import_id: uuid.UUID) -> None:
+    """The job's work: import the stored file of `import_id` (nothing if it is gone)."""
+    async with database.tenant_session(tenant_id) as session:
+        run = await session.get(ProductImport, (tenant_id, import_id))
+    path = uploaded_file(tenant_id, import_id)
+    if run is None or path is None or run.finished_at is not None:
+        return
+    await import_file(database, tenant_id, path, chunk_size=run.chunk_size, import_id=import_id)
+
+
+def _rows(path: Path | None) -> int:
+    if path is None:
+        return 0
+    try:
+        return sum(1 for _ in read_records(path))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return 0
+
+
+async def import_progress(
+    session: AsyncSession, tenant_id: uuid.UUID, import_id: uuid.UUID
+) -> ImportProgress:
+    run = await session.get(ProductImport, (tenant_id, import_id))
+    if run is None:
+        raise NotFound("No such import")
+    return (await _progress(session, tenant_id, [run]))[0]
+
+
+async def recent_imports(
+    session: AsyncSession, tenant_id: uuid.UUID, limit: int = 10
+) -> list[ImportProgress]:
+    """The tenant's latest imports (uploads and command-line runs), newest first."""
+    runs = await session.scalars(
+        select(ProductImport)
+        .where(ProductImport.tenant_id == tenant_id)
+        .order_by(ProductImport.created_at.desc(), ProductImport.id)
+        .limit(limit)
+    )
+    return await _progress(session, tenant_id, list(runs))
+
+
+async def _progress(
+    session: AsyncSession, tenant_id: uuid.UUID, runs: list[ProductImport]
+) -> list[ImportProgress]:
+    if not runs:
+        return []
+    totals = {
+        import_id: (created, updated, failed)
+        for import_id, created, updated, failed in await session.execute(
+            select(
+                ProductImportChunk.import_id,
+                func.sum(ProductImportChunk.created),
+                func.sum(ProductImportChunk.updated),
+                func.sum(ProductImportChunk.failed),
+            )
+            .where(
+                ProductImportChunk.tenant_id == tenant_id,
+                ProductImportChunk.import_id.in_([run.id for run in runs]),
+            )
+            .group_by(ProductImportChunk.import_id)
+        )
+    }
+    found = []
+    for run in runs:
+        created, updated, failed = (int(n or 0) for n in totals.get(run.id, (0, 0, 0)))
+        rows_total = await asyncio.to_thread(_rows, uploaded_file(tenant_id, run.id))
+        done = created + updated + failed
+        found.append(
+            ImportProgress(
+                id=run.id,
+                source_name=run.source_name,
+                created_at=run.created_at,
+                finished_at=run.finished_at,
+                rows_total=max(rows_total, done),
+                rows_done=done,
+                created=created,
+                updated=updated,
+                failed=failed,
+            )
+        )
+    return found

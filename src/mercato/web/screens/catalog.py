@@ -9,9 +9,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import UploadFile
 
 from mercato.kernel.errors import DomainError, NotFound, ValidationFailed, field_error
-from mercato.modules.catalog import products
+from mercato.modules.audit import record_audit
+from mercato.modules.catalog import importer, products
 from mercato.modules.catalog.products import ProductNotFound
 from mercato.modules.catalog.schemas import ProductCreate, ProductRead, ProductUpdate
 from mercato.modules.catalog.search import ProductQuery, list_products
@@ -27,9 +29,12 @@ NEW_PRODUCT = "catalog/new-product"
 CATEGORIES = "catalog/categories"
 PAGE_SIZE = 25
 
+IMPORT = "catalog/import"
+
 SCREENS = [
     Screen("commerce.products", "Products", PRODUCTS, "catalog:read", Section.commerce, 10),
     Screen("commerce.categories", "Categories", CATEGORIES, "catalog:read", Section.commerce, 12),
+    Screen("commerce.import", "Import products", IMPORT, "catalog:write", Section.commerce, 14),
 ]
 
 Reader = Annotated[Page, tenant_page("catalog:read")]
@@ -340,3 +345,59 @@ async def align_category(category_id: uuid.UUID, page: Writer) -> HTMLResponse:
     if notice is None:
         return await _render_category(page, category_id, form=form, status_code=form_status(form))
     return await _render_category(page, category_id, notice=notice)
+
+
+# Bulk import ------------------------------------------------------------------------------
+
+
+async def _render_import(
+    page: Page, *, form: FormState | None = None, status_code: int = 200
+) -> HTMLResponse:
+    return page.render(
+        "screens/product_import.html",
+        fragment="screens/_product_import.html",
+        status_code=status_code,
+        form=form or FormState(),
+        imports=await importer.recent_imports(page.session, page.tenant_id),
+    )
+
+
+@router.get("/" + IMPORT)
+async def import_screen(page: Writer) -> HTMLResponse:
+    return await _render_import(page)
+
+
+@router.post("/" + IMPORT)
+async def upload_import(page: Writer) -> HTMLResponse:
+    """Keep the file and queue its import; the page then follows the job's progress."""
+    submitted, form = await read_form(page.request)
+    upload = (await page.request.form()).get("file")
+
+    async def queue() -> uuid.UUID:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            message = "choose a CSV or JSON-lines file"
+            raise ValidationFailed(message, errors=[field_error("file", message)])
+        run = await importer.queue_upload(
+            page.session, page.tenant_id, upload.filename, await upload.read()
+        )
+        await record_audit(
+            page.session,
+            actor=page.principal,
+            action="product.import_queued",
+            target=f"product_import:{run.id}",
+            changes={"file": {"from": None, "to": run.source_name}},
+            meta=page.meta,
+        )
+        return run.id
+
+    queued = await page.act(form, submitted, queue)
+    if queued is None:
+        return await _render_import(page, form=form, status_code=form_status(form))
+    return await _render_import(page)
+
+
+@router.get("/catalog/imports/{import_id}")
+async def import_progress(import_id: uuid.UUID, page: Writer) -> HTMLResponse:
+    """One import's row, polled by htmx every second until it is finished."""
+    progress = await importer.import_progress(page.session, page.tenant_id, import_id)
+    return page.render("screens/_import_row.html", run=progress)
