@@ -114,7 +114,7 @@ async def test_create_a_product_run_a_precheck_and_start_an_experiment(
     await page.get_by_role("link", name=name).click()
     await page.get_by_role("button", name="Start").click()
     await page.get_by_text(f"“{name}” is running.").wait_for()
-    assert await page.locator("[data-status]").inner_text() == "running"
+    assert await page.locator("[data-status]").text_content() == "running"
     await _open(page, "Experiments")
     demo = page.locator("#experiments-screen tbody tr", has=page.locator(".status-running"))
     await demo.last.get_by_role("link").click()
