@@ -66,6 +66,19 @@ def main() -> None:
             "API keys": f"{home}/settings/api-keys",
             "webhooks": f"{home}/settings/webhooks",
             "audit log": f"{home}/settings/audit",
+            # capability screens (dashboard helper)
+            "products": f"{home}/catalog/products",
+            "product search": f"{home}/catalog/products?q=sofa&available=true",
+            "categories": f"{home}/catalog/categories",
+            "import products": f"{home}/catalog/import",
+            "experiments": f"{home}/personalization/experiments",
+            "widget editor": f"{home}/personalization/widgets",
+            "recommendations": f"{home}/personalization/recommendations",
+            "Google channels": f"{home}/channels",
+            "business profile": f"{home}/channels/profile",
+            "tracking calendar": f"{home}/tracking",
+            "event explorer": f"{home}/tracking/events",
+            "integrations": f"{home}/settings/integrations",
         }
         baseline = statistics.median(timed(client, "/health", args.rounds))
         table = Table(title=f"dashboard pages, {args.rounds} requests each (ms)")

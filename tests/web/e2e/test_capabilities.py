@@ -80,8 +80,15 @@ async def test_create_a_product_run_a_precheck_and_start_an_experiment(
     await _field(page, "Name").fill("Aurora floor lamp")
     await _field(page, "Price").fill("abc")
     await _field(page, "Currency").fill("EUR")
+    before = len(messages)
     await page.get_by_role("button", name="Add product").click()
     await page.locator("#f-price-error").wait_for()  # the API's message, by its field
+    # The browser logs the deliberate 422 (the answer htmx swaps in); nothing else.
+    refused = [text for text, _ in messages[before:]]
+    assert refused == [
+        "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    ]
+    del messages[before:]
     assert await _field(page, "Name").input_value() == "Aurora floor lamp"
     await _field(page, "Price").fill("189.00")
     await _field(page, "Category").fill("Lighting > Floor lamps")
