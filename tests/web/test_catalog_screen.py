@@ -161,7 +161,7 @@ class TestCategories:
         dashboard = await signed_in(client, shop.owner)
         tree = await dashboard.get(f"/app/t/{shop.tenant}/catalog/categories")
         assert tree.status_code == 200
-        assert 'data-kpi="coverage">33 %' in tree.text  # 1 of 3 products
+        assert 'data-kpi="coverage">33.3 %' in tree.text  # 1 of 3 products
         assert "Frying pans" in tree.text
         assert "not aligned" in tree.text
         assert "Furniture &gt; Sofas</td>" in tree.text  # Google's path for the aligned one

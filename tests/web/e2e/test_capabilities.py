@@ -167,7 +167,8 @@ async def test_create_a_product_run_a_precheck_and_start_an_experiment(
 async def _first_product_id(page, server: LiveServer) -> str:
     """A demo product id, read off the product list as a merchant would."""
     products = await page.context.new_page()
-    await products.goto(page.url.replace("personalization/recommendations", "catalog/products"))
+    catalog = page.url.replace("personalization/recommendations", "catalog/products")
+    await products.goto(f"{catalog}?q=sofa")
     code = products.locator("#products-results tbody tr code").first
     await code.wait_for()
     product_id = (await code.inner_text()).strip()
