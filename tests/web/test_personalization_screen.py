@@ -7,6 +7,7 @@ import re
 import psycopg
 
 from tests.factories import add_member, create_tenant, signup_and_login
+from tests.modules.tracking.helpers import new_shop
 from tests.web.browser import signed_in
 
 FORM = {
@@ -209,3 +210,50 @@ class TestWidgetEditor:
         assert (await dashboard.post(f"{url}/product_page", {"title": "x"})).status_code == 403
         bad = await dashboard.get(url, params={"placement": "no spaces"})
         assert bad.status_code == 422
+
+
+class TestResults:
+    async def test_lift_interval_and_a_sample_ratio_mismatch_are_shown(self, client) -> None:
+        shop = await new_shop(client)
+        made = await client.post(
+            f"{shop.base}/experiments",
+            json={**FORM, "traffic_split": 50, "sequential": False},
+            headers=shop.owner.headers,
+        )
+        experiment_id = made.json()["id"]
+        started = await client.post(
+            f"{shop.base}/experiments/{experiment_id}/start", headers=shop.owner.headers
+        )
+        assert started.status_code == 200, started.text
+        # 400 shoppers in control and 100 in the variant of a 50/50 split: a broken split.
+        events = []
+        for n in range(500):
+            variant = "control" if n < 400 else "variant"
+            shown = {
+                "user_id": f"u{n}",
+                "product_id": "p1",
+                "experiment_id": experiment_id,
+                "variant": variant,
+                "placement": "product_page",
+            }
+            events.append({"type": "impression", **shown})
+            if n % (5 if variant == "control" else 2) == 0:
+                events.append({"type": "click", **shown})
+        response = await client.post(
+            f"{shop.base}/events/batch", json={"events": events}, headers=shop.key_headers
+        )
+        assert response.json()["rejected"] == [], response.text
+
+        dashboard = await signed_in(client, shop.owner)
+        page = await dashboard.get(
+            f"/app/t/{shop.tenant_id}/personalization/experiments/{experiment_id}"
+        )
+        assert page.status_code == 200
+        assert "data-srm" in page.text
+        assert "Sample ratio mismatch." in page.text
+        lift = re.search(r'data-kpi="lift">([^<]+)<', page.text)
+        assert lift
+        assert lift.group(1).startswith("+")  # clicks: 20 % in control, 50 % in the variant
+        assert 'class="chart chart-interval positive"' in page.text
+        assert re.search(r'data-kpi="p-value">0\.\d{3}<', page.text)
+        assert re.search(r'data-kpi="chance-to-win">\d+ %<', page.text)
