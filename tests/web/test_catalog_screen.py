@@ -293,3 +293,11 @@ class TestImport:
         assert "Import a file" not in listing.text
         assert "Import products" not in listing.text  # not in the navigation either
         assert (await dashboard.get(f"/app/t/{shop.tenant}/catalog/import")).status_code == 403
+
+
+async def test_the_overview_has_a_catalog_card(client, shop) -> None:
+    viewer = await add_member(client, shop.owner, shop.tenant, "viewer")
+    dashboard = await signed_in(client, viewer)
+    page = await dashboard.get(f"/app/t/{shop.tenant}")
+    assert 'data-kpi="catalog-products">3<' in page.text
+    assert "See products" in page.text  # a viewer is not offered to manage them

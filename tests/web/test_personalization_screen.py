@@ -257,3 +257,23 @@ class TestResults:
         assert 'class="chart chart-interval positive"' in page.text
         assert re.search(r'data-kpi="p-value">0\.\d{3}<', page.text)
         assert re.search(r'data-kpi="chance-to-win">\d+ %<', page.text)
+
+
+async def test_the_overview_lists_running_experiments(client) -> None:
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    made = await client.post(
+        f"/api/v1/tenants/{tenant}/experiments",
+        json={**FORM, "traffic_split": 50, "sequential": True},
+        headers=owner.headers,
+    )
+    dashboard = await signed_in(client, owner)
+    draft = await dashboard.get(f"/app/t/{tenant}")
+    assert 'data-kpi="running-experiments">0<' in draft.text
+    assert "1 draft" in draft.text
+    await client.post(
+        f"/api/v1/tenants/{tenant}/experiments/{made.json()['id']}/start", headers=owner.headers
+    )
+    running = await dashboard.get(f"/app/t/{tenant}")
+    assert 'data-kpi="running-experiments">1<' in running.text
+    assert FORM["name"] in running.text

@@ -9,9 +9,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from mercato.kernel.errors import DomainError, NotFound, ValidationFailed, field_error
+from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
 from mercato.modules.catalog import importer, products
 from mercato.modules.catalog.products import ProductNotFound
@@ -21,7 +23,7 @@ from mercato.modules.channels import alignment
 from mercato.modules.channels.taxonomy_store import google_category_paths, search_taxonomy
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
-from mercato.web.registry import Screen, Section
+from mercato.web.registry import OverviewPanel, Screen, Section
 
 router = screen_router()
 PRODUCTS = "catalog/products"
@@ -401,3 +403,25 @@ async def import_progress(import_id: uuid.UUID, page: Writer) -> HTMLResponse:
     """One import's row, polled by htmx every second until it is finished."""
     progress = await importer.import_progress(page.session, page.tenant_id, import_id)
     return page.render("screens/_import_row.html", run=progress)
+
+
+# Overview card ----------------------------------------------------------------------------
+
+
+async def _catalog_summary(session: AsyncSession, principal: Principal) -> Mapping[str, Any]:
+    assert principal.tenant_id is not None
+    coverage = await alignment.alignment_coverage(session, principal.tenant_id)
+    return {
+        "products": coverage.products,
+        "categories": coverage.categories,
+        "coverage": coverage.coverage,
+        "url": f"/app/t/{principal.tenant_id}/{PRODUCTS}",
+        "categories_url": f"/app/t/{principal.tenant_id}/{CATEGORIES}",
+    }
+
+
+PANELS = [
+    OverviewPanel(
+        "catalog", "Catalog", "catalog:read", "panels/catalog.html", _catalog_summary, order=30
+    )
+]

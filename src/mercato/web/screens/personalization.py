@@ -11,8 +11,10 @@ from typing import Annotated, Any, get_args
 from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import DomainError, NotFound
+from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
 from mercato.modules.experiments import service as experiments
 from mercato.modules.experiments.schemas import ExperimentCreate, ExperimentRead
@@ -21,7 +23,7 @@ from mercato.modules.recommendations.serving import RecommendationQuery, recomme
 from mercato.web.charts import interval_chart
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
-from mercato.web.registry import Screen, Section
+from mercato.web.registry import OverviewPanel, Screen, Section
 
 router = screen_router()
 EXPERIMENTS = "personalization/experiments"
@@ -257,3 +259,25 @@ def local_image(url: str | None) -> str | None:
         return None
     path = urlsplit(url).path
     return path if path.startswith("/media/") and ".." not in path else None
+
+
+async def _experiment_summary(session: AsyncSession, principal: Principal) -> Mapping[str, Any]:
+    listed = (await experiments.list_experiments(session, limit=100)).data
+    running = [experiment for experiment in listed if experiment.status == "running"]
+    return {
+        "running": running,
+        "drafts": sum(1 for experiment in listed if experiment.status == "draft"),
+        "url": f"/app/t/{principal.tenant_id}/{EXPERIMENTS}",
+    }
+
+
+PANELS = [
+    OverviewPanel(
+        "experiments",
+        "Experiments",
+        "experiments:read",
+        "panels/experiments.html",
+        _experiment_summary,
+        order=35,
+    )
+]
