@@ -75,9 +75,9 @@ def main() -> None:
             "widget editor": f"{home}/personalization/widgets",
             "recommendations": f"{home}/personalization/recommendations",
             "Google channels": f"{home}/channels",
-            "business profile": f"{home}/channels/profile",
+            "business profile": f"{home}/business-profile",
             "tracking calendar": f"{home}/tracking",
-            "event explorer": f"{home}/tracking/events",
+            "event explorer": f"{home}/events",
             "integrations": f"{home}/settings/integrations",
         }
         baseline = statistics.median(timed(client, "/health", args.rounds))

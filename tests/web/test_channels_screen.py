@@ -121,7 +121,7 @@ class TestBusinessProfile:
         owner = await signup_and_login(client)
         tenant = await create_tenant(client, owner)
         dashboard = await signed_in(client, owner)
-        url = f"/app/t/{tenant}/channels/profile"
+        url = f"/app/t/{tenant}/business-profile"
         empty = await dashboard.get(url)
         assert empty.status_code == 200
         assert 'data-check="missing_name"' in empty.text
@@ -159,7 +159,7 @@ class TestBusinessProfile:
         tenant = await create_tenant(client, owner)
         viewer = await add_member(client, owner, tenant, "viewer")
         dashboard = await signed_in(client, viewer)
-        url = f"/app/t/{tenant}/channels/profile"
+        url = f"/app/t/{tenant}/business-profile"
         page = await dashboard.get(url)
         assert page.status_code == 200
         assert "Save profile" not in page.text

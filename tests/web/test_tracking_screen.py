@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from tests.factories import add_member
@@ -97,7 +98,7 @@ class TestEventExplorer:
         shop = await new_shop(client)
         await _events(client, shop)
         dashboard = await signed_in(client, shop.owner)
-        url = f"/app/t/{shop.tenant_id}/tracking/events"
+        url = f"/app/t/{shop.tenant_id}/events"
         everything = await dashboard.get(url)
         assert everything.status_code == 200
         assert "“garden chair”" in everything.text
@@ -114,9 +115,24 @@ class TestEventExplorer:
         none = await dashboard.get(url, params={"user_id": "nobody"})
         assert "No events match these filters." in none.text
 
-        timeline = await dashboard.get(f"/app/t/{shop.tenant_id}/tracking/users/ann")
+        timeline = await dashboard.get(f"/app/t/{shop.tenant_id}/events/users/ann")
         assert timeline.status_code == 200
         assert "2 events" in timeline.text
         assert timeline.text.index("sofa-1") < timeline.text.index("lamp-2")
-        empty = await dashboard.get(f"/app/t/{shop.tenant_id}/tracking/users/nobody")
+        empty = await dashboard.get(f"/app/t/{shop.tenant_id}/events/users/nobody")
         assert "No events for this shopper." in empty.text
+
+
+async def test_one_navigation_entry_is_current_per_page(client) -> None:
+    shop = await new_shop(client)
+    dashboard = await signed_in(client, shop.owner)
+    for path, current in (
+        ("events", "Event explorer"),
+        ("events/users/ann", "Event explorer"),
+        ("tracking", "Tracking"),
+        ("business-profile", "Business profile"),
+        ("channels", "Google channels"),
+    ):
+        page = await dashboard.get(f"/app/t/{shop.tenant_id}/{path}")
+        marked = re.findall(r'aria-current="page"[^>]*>\s*([^<]+?)\s*<', page.text)
+        assert marked == [current], (path, marked)

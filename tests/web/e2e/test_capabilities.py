@@ -186,10 +186,19 @@ async def test_capability_pages_fit_a_phone_in_dark_mode(
     home = await _login(page, live_server)
     for path in (
         "catalog/products",
+        "catalog/new-product",
+        "catalog/import",
         "catalog/categories",
         "channels",
+        "business-profile",
         "personalization/experiments",
+        "personalization/widgets",
+        "personalization/recommendations",
+        "content/pages",
         "tracking",
+        "events",
+        "feedback",
+        "settings/integrations",
     ):
         await page.goto(f"{home}/{path}")
         await page.locator("main h1").wait_for()

@@ -26,7 +26,7 @@ from mercato.web.registry import Screen, Section
 
 router = screen_router()
 PATH = "channels"
-PROFILE = "channels/profile"
+PROFILE = "business-profile"
 INSIGHT_DAYS = 28
 JOBS_SHOWN = 20
 

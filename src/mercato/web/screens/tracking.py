@@ -25,7 +25,7 @@ from mercato.web.registry import Screen, Section
 
 router = screen_router()
 PATH = "tracking"
-EVENTS = "tracking/events"
+EVENTS = "events"
 CALENDAR_WEEKS = 6
 EVENTS_PAGE = 50
 
@@ -195,7 +195,7 @@ async def events_screen(page: Reader) -> HTMLResponse:
     )
 
 
-@router.get("/" + PATH + "/users/{user_id}")
+@router.get("/" + EVENTS + "/users/{user_id}")
 async def timeline_screen(user_id: str, page: Reader) -> HTMLResponse:
     cursor = page.request.query_params.get("cursor") or None
     form = FormState()
