@@ -154,8 +154,11 @@ async def request_import(page: Annotated[Page, tenant_page("events:import")]) ->
 
 
 def _moment(day: date | None, *, end: bool = False) -> datetime | None:
+    """The start of `day` (UTC), or for an `end` date the start of the next day."""
     if day is None:
         return None
+    if end and day == date.max:
+        return datetime.combine(day, time.max, UTC)
     return datetime.combine(day + timedelta(days=1) if end else day, time(), UTC)
 
 
