@@ -40,6 +40,12 @@ def _field(page, label: str):
     return page.get_by_label(re.compile(rf"^{re.escape(label)}( \*)?$"))
 
 
+async def _shot(page, path: Path) -> None:
+    """A full-page screenshot from the top (an htmx swap may have scrolled the page)."""
+    await page.evaluate("window.scrollTo(0, 0)")
+    await page.screenshot(path=path, full_page=True)
+
+
 async def _kpi(page, name: str) -> int:
     locator = page.locator(f'[data-kpi="{name}"]').first
     await locator.wait_for()
@@ -74,7 +80,7 @@ async def test_create_a_product_run_a_precheck_and_start_an_experiment(
     await _open(page, "Products")
     await page.get_by_role("heading", name="Products", exact=True).wait_for()
     assert await page.locator("#products-results tbody tr").count() > 0
-    await page.screenshot(path=screenshots / "products.png", full_page=True)
+    await _shot(page, screenshots / "products.png")
     await page.get_by_role("link", name="Add a product").click()
     await _field(page, "Product id").fill(f"e2e-lamp-{suffix}")
     await _field(page, "Name").fill("Aurora floor lamp")
@@ -94,7 +100,7 @@ async def test_create_a_product_run_a_precheck_and_start_an_experiment(
     await _field(page, "Category").fill("Lighting > Floor lamps")
     await page.get_by_role("button", name="Add product").click()
     await page.get_by_text("Aurora floor lamp is added.").wait_for()
-    await page.screenshot(path=screenshots / "product-form.png", full_page=True)
+    await _shot(page, screenshots / "product-form.png")
     await _open(page, "Products")
     await _field(page, "Search").fill("aurora lamp")
     await page.get_by_role("button", name="Search").click()
@@ -102,13 +108,13 @@ async def test_create_a_product_run_a_precheck_and_start_an_experiment(
 
     await _open(page, "Categories")
     await page.get_by_role("heading", name="Google alignment coverage").wait_for()
-    await page.screenshot(path=screenshots / "categories.png", full_page=True)
+    await _shot(page, screenshots / "categories.png")
 
     # Channels: a precheck of every product against Merchant Center's specification.
     await _open(page, "Google channels")
     await page.get_by_role("button", name="Run precheck").click()
     assert await _kpi(page, "checked") > 0
-    await page.screenshot(path=screenshots / "channels.png", full_page=True)
+    await _shot(page, screenshots / "channels.png")
 
     # Personalization: create an experiment and start it.
     await _open(page, "Experiments")
@@ -126,14 +132,14 @@ async def test_create_a_product_run_a_precheck_and_start_an_experiment(
     demo = page.locator("#experiments-screen tbody tr", has=page.locator(".status-running"))
     await demo.last.get_by_role("link").click()
     await page.get_by_role("heading", name="Results").wait_for()
-    await page.screenshot(path=screenshots / "experiment-results.png", full_page=True)
+    await _shot(page, screenshots / "experiment-results.png")
 
     await _open(page, "Widgets")
     frame = page.frame_locator("iframe.widget-frame")
     await frame.locator(".mercato-widget").wait_for()
     await _field(page, "Title").fill("Picked for you")
     await frame.get_by_text("Picked for you").wait_for()  # the live preview follows the form
-    await page.screenshot(path=screenshots / "widget-editor.png", full_page=True)
+    await _shot(page, screenshots / "widget-editor.png")
 
     await _open(page, "Recommendations")
     first_product = await _first_product_id(page, live_server)
@@ -141,21 +147,21 @@ async def test_create_a_product_run_a_precheck_and_start_an_experiment(
     await page.get_by_role("button", name="Show recommendations").click()
     await page.locator(".strategy-column").first.wait_for()
     assert await page.locator(".strategy-column").count() == 4
-    await page.screenshot(path=screenshots / "recommendations.png", full_page=True)
+    await _shot(page, screenshots / "recommendations.png")
 
     # Tracking: the ingestion calendar and the event explorer on the simulated traffic.
     await _open(page, "Tracking")
     assert await _kpi(page, "events") > 0
-    await page.screenshot(path=screenshots / "tracking.png", full_page=True)
+    await _shot(page, screenshots / "tracking.png")
     await _open(page, "Event explorer")
     await page.locator("#events-results tbody tr").first.wait_for()
-    await page.screenshot(path=screenshots / "events.png", full_page=True)
+    await _shot(page, screenshots / "events.png")
     await page.locator("#events-results tbody tr a").first.click()
     await page.get_by_role("heading", name=re.compile("^Shopper ")).wait_for()
 
     await _open(page, "Business profile")
     await page.get_by_role("heading", name="Check").wait_for()
-    await page.screenshot(path=screenshots / "business-profile.png", full_page=True)
+    await _shot(page, screenshots / "business-profile.png")
 
     await page.get_by_label(re.compile("^Account:")).click()
     await page.get_by_role("button", name="Log out").click()
@@ -204,5 +210,5 @@ async def test_capability_pages_fit_a_phone_in_dark_mode(
         await page.locator("main h1").wait_for()
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width}px wide"
-    await page.screenshot(path=screenshots / "tracking-phone-dark.png", full_page=True)
+    await _shot(page, screenshots / "tracking-phone-dark.png")
     await context.close()
