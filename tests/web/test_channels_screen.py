@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from mercato.kernel.db import get_database
-from mercato.modules.channels.models import FeedPushJob
+from mercato.modules.channels.models import FeedPushJob, GbpInsightDaily, GbpLocation
 from tests.factories import add_member, create_tenant, signup_and_login
 from tests.modules.channels.conftest import (  # noqa: F401  (fixtures)
     google,
@@ -155,6 +156,38 @@ class TestChannels:
         assert "The Google account is unlinked" in unlinked.text
         api = await client.get(f"/api/v1/tenants/{tenant}/google/oauth", headers=owner.headers)
         assert api.json()["linked"] is False
+
+    async def test_business_profile_insights_are_charted_per_day(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        today = datetime.now(UTC).date()
+        async with get_database().tenant_session(uuid.UUID(tenant)) as session:
+            for location in ("loc-a", "loc-b"):
+                session.add(
+                    GbpLocation(
+                        tenant_id=uuid.UUID(tenant),
+                        gbp_location_id=location,
+                        account_id="acc",
+                        title=location,
+                    )
+                )
+            await session.flush()
+            for days_ago, views in ((2, 10), (1, 30)):
+                for location in ("loc-a", "loc-b"):
+                    session.add(
+                        GbpInsightDaily(
+                            tenant_id=uuid.UUID(tenant),
+                            gbp_location_id=location,
+                            day=today - timedelta(days=days_ago),
+                            views=views,
+                            searches=1,
+                        )
+                    )
+        dashboard = await signed_in(client, owner)
+        page = await dashboard.get(f"/app/t/{tenant}/channels")
+        assert '<svg class="chart chart-line"' in page.text
+        day = (today - timedelta(days=1)).strftime("%m-%d")
+        assert f"<title>{day}: 62</title>" in page.text  # both locations, views and searches
 
 
 class TestBusinessProfile:
