@@ -76,6 +76,8 @@ class TestProducts:
         added = await dashboard.post(new, body, htmx=True)
         assert added.status_code == 200, added.text
         assert "Arc floor lamp is added." in added.text
+        assert added.headers["hx-push-url"] == f"/app/t/{shop.tenant}/catalog/products/lamp-1"
+        assert "<h1>Arc floor lamp</h1>" in added.text  # the heading is swapped in too
         api = await client.get(shop.url("/products/lamp-1"), headers=shop.owner.headers)
         assert api.json()["currency"] == "SEK"
         assert api.json()["category"] == "Lighting > Floor lamps"

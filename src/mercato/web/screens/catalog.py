@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -220,7 +221,10 @@ async def create_product(page: Writer) -> HTMLResponse:
     if created is None:
         return _render_form(page, form, status_code=form_status(form))
     form = FormState(values=_product_values(created))
-    return _render_form(page, form, product=created, notice=f"{created.name} is added.")
+    response = _render_form(page, form, product=created, notice=f"{created.name} is added.")
+    # The address bar follows: a reload opens the new product, not an empty form.
+    response.headers["HX-Push-Url"] = page.url(f"{PRODUCTS}/{quote(created.product_id, safe='')}")
+    return response
 
 
 @router.get("/" + PRODUCTS + "/{product_id}")
