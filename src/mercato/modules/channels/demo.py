@@ -1,31 +1,43 @@
 """Demo seed for channels: Google's taxonomy, the alignment trail of the demo tree, and the
 hosted feed.
 
-There is no Google in the demo, so no push job is faked: the feed-job history stays empty
-until someone links a real Merchant Center account (README, "Google channels"). What the
-demo shows working is the precheck over the demo catalog, the alignment (with how often
-the suggestions agree with the tree's hand-made alignment) and the hosted feed address.
+There is no Google in the demo: unless a Google client is configured, `serve --demo` links
+the tenant to the built-in Merchant API sandbox and queues a push the worker runs through
+the real push path (`sandbox.py`). The demo also shows the precheck over the demo catalog,
+the alignment (with how often the suggestions agree with the tree's hand-made alignment)
+and the hosted feed address.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
+from mercato.kernel.crypto import seal
 from mercato.modules.catalog import category_alignments, category_product_names
+from mercato.modules.channels import sandbox
 from mercato.modules.channels.category_suggestions import suggest_categories
+from mercato.modules.channels.feed_jobs import queue_push
 from mercato.modules.channels.feed_precheck import precheck_products
+from mercato.modules.channels.google_oauth import TOKEN_PURPOSE
 from mercato.modules.channels.hosted_feed import feed_urls, hosted_feed
-from mercato.modules.channels.models import CategoryAlignmentAudit
+from mercato.modules.channels.models import (
+    CategoryAlignmentAudit,
+    GoogleMerchantLink,
+    GoogleOAuthLink,
+)
 from mercato.modules.channels.taxonomy_store import load_taxonomy_file, loaded_taxonomy
 from mercato.modules.identity import resolve_tenant
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 TAXONOMY_FILE = REPO_ROOT.parent / "shared" / "data" / "google-product-taxonomy-with-ids.en-US.txt"
 DEMO_ACTOR = "system:demo"
+SANDBOX_TOKEN_LIFETIME = timedelta(days=365)
+SERVER_START_GRACE_S = 5  # the in-process worker starts before the server listens
 
 
 async def _demo_tenant(context: DemoContext) -> uuid.UUID:
@@ -89,8 +101,56 @@ async def show_demo_feed(context: DemoContext) -> None:
     context.notes.append(
         f"  feed:      {xml_url} ({result.valid} valid products, {result.invalid} invalid)"
     )
+
+
+async def queue_demo_push(context: DemoContext) -> None:
+    """Link the Merchant API sandbox (when the demo serves one) and queue a first push.
+
+    The in-process worker runs it once the server listens: the production push path, over
+    HTTP, against `/sandbox/google` (see `mercato.modules.channels.sandbox`).
+    """
+    if not context.settings.google_sandbox:
+        context.notes.append(
+            "  push jobs: none until a Merchant Center account is linked (README: Google channels)"
+        )
+        return
+    tenant_id = await _demo_tenant(context)
+    async with context.database.tenant_session(tenant_id) as session:
+        session.add(
+            GoogleOAuthLink(
+                tenant_id=tenant_id,
+                google_email=sandbox.GOOGLE_EMAIL,
+                scopes=["https://www.googleapis.com/auth/content"],
+                access_token_sealed=seal(
+                    sandbox.sandbox_access_token().encode(), purpose=TOKEN_PURPOSE
+                ),
+                refresh_token_sealed=None,
+                access_token_expires_at=datetime.now(UTC) + SANDBOX_TOKEN_LIFETIME,
+                linked_by=DEMO_ACTOR,
+            )
+        )
+        session.add(
+            GoogleMerchantLink(
+                tenant_id=tenant_id,
+                account_id=sandbox.ACCOUNT_ID,
+                data_source_id=sandbox.DATA_SOURCE_ID,
+                content_language="en",
+                feed_label="US",
+                daily_push=True,
+            )
+        )
+        await session.flush()
+        job = await queue_push(
+            session,
+            tenant_id,
+            account_id=sandbox.ACCOUNT_ID,
+            requested_by=DEMO_ACTOR,
+            trigger="manual",
+            delay_s=SERVER_START_GRACE_S,
+        )
     context.notes.append(
-        "  push jobs: none until a Merchant Center account is linked (README: Google channels)"
+        f"  push jobs: job {job.id} queued to the Merchant API sandbox "
+        f"(account {sandbox.ACCOUNT_ID}); GET {{T}}/feed-jobs"
     )
 
 
@@ -98,4 +158,5 @@ STEPS = [
     SeedStep("channels.google_taxonomy", 21, load_demo_taxonomy),
     SeedStep("channels.demo_alignment", 26, record_demo_alignment),
     SeedStep("channels.demo_feed", 90, show_demo_feed),
+    SeedStep("channels.demo_push", 91, queue_demo_push),
 ]

@@ -56,8 +56,10 @@ async def queue_push(
     account_id: str | None,
     requested_by: str,
     trigger: str,
+    delay_s: float = 0,
 ) -> FeedPushJob:
-    """Create a queued job and enqueue its task in the same transaction."""
+    """Create a queued job and enqueue its task (to start after `delay_s`) in the same
+    transaction."""
     from mercato.modules.channels.jobs import push_feed
 
     link = await get_link(session, tenant_id)
@@ -81,7 +83,7 @@ async def queue_push(
     session.add(job)
     await session.flush()
     await session.refresh(job)
-    await defer(session, push_feed, tenant_id=str(tenant_id), job_id=str(job.id))
+    await defer(session, push_feed, delay_s=delay_s, tenant_id=str(tenant_id), job_id=str(job.id))
     return job
 
 
