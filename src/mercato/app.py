@@ -24,6 +24,7 @@ from mercato.kernel.middleware import (
 from mercato.kernel.openapi import install_problem_docs
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
+from mercato.modules.analytics import router as analytics_router
 from mercato.modules.audit import router as audit_router
 from mercato.modules.catalog import router as catalog_router
 from mercato.modules.channels import google_router as channels_google_router
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking_router.router)
     app.include_router(integrations_router.router)
     app.include_router(masterdata_router.router)
+    app.include_router(analytics_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):
