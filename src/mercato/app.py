@@ -34,6 +34,7 @@ from mercato.modules.content import router as content_router
 from mercato.modules.experiments import router as experiments_router
 from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import auth_router, tenants_router
+from mercato.modules.insights import router as insights_router
 from mercato.modules.integrations import router as integrations_router
 from mercato.modules.locations import router as locations_router
 from mercato.modules.masterdata import router as masterdata_router
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(integrations_router.router)
     app.include_router(masterdata_router.router)
     app.include_router(analytics_router.router)
+    app.include_router(insights_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):
