@@ -43,6 +43,7 @@ from mercato.modules.notifications import router as notifications_router
 from mercato.modules.platform import router as platform_router
 from mercato.modules.profile import router as profile_router
 from mercato.modules.recommendations import router as recommendations_router
+from mercato.modules.reports import router as reports_router
 from mercato.modules.tracking import router as tracking_router
 from mercato.modules.webhooks import router as webhooks_router
 from mercato.modules.widgets import router as widgets_router
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(masterdata_router.router)
     app.include_router(analytics_router.router)
     app.include_router(insights_router.router)
+    app.include_router(reports_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):

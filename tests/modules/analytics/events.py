@@ -51,7 +51,7 @@ class Ev:
             doc["product_id"] = self.product_id
         if self.quantity is not None:
             doc["quantity"] = self.quantity
-            doc["price"] = str(PRICES[self.product_id or "p1"])
+            doc["price"] = str(PRICES.get(self.product_id or "", Decimal("9.99")))
         if self.revenue is not None:
             doc["revenue"] = str(self.revenue)
             doc["currency"] = "EUR"
