@@ -114,6 +114,7 @@ def upgrade() -> None:
             "day",
             "location_code",
             "session_key",
+            "user_id",
             name=op.f("pk_analytics_session_day"),
         ),
     )

@@ -299,3 +299,20 @@ async def test_placement_rollup_counts_each_placement_strategy_and_variant(clien
         for r in body["data"]
     }
     assert found == expected
+
+
+async def test_a_session_that_logs_in_counts_both_user_ids_once_as_a_session(client) -> None:
+    shop = await new_shop(client)
+    now = utc_now()
+    at = now - timedelta(days=1)
+    await send(
+        client,
+        shop,
+        [
+            Ev("view_item", "anon-7", "shared", at, "B1", "p1"),
+            Ev("view_item", "cust-7", "shared", at + timedelta(minutes=1), "B1", "p2"),
+        ],
+    )
+    await roll_up_tenant(uuid.UUID(shop.tenant_id), now=now)
+    body = await _get(client, shop, "overview", start=at.date(), end=now.date())
+    assert (body["sessions"], body["users"], body["product_views"]) == (1, 2, 2)

@@ -91,7 +91,8 @@ class SessionDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     location_code: Mapped[str] = mapped_column(Text, primary_key=True)
     session_key: Mapped[str] = mapped_column(Text, primary_key=True)
-    user_id: Mapped[str] = mapped_column(Text)
+    # In the key: a session that logs in mid-way carries two user ids, both are users.
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
     steps: Mapped[int] = mapped_column(SmallInteger, default=0)  # FUNNEL_BITS
 
 

@@ -97,11 +97,30 @@ def _tail(location_filter: str) -> str:
     )"""  # noqa: S608 - only this module's constants are interpolated
 
 
-def _facts_sql(grouping: str, location_filter: str) -> str:
-    g = GROUPINGS[grouping]
-    rolled = f"tenant_id = :tid AND day BETWEEN :s AND :e {location_filter}"
-    return f"""
-    WITH {_tail(location_filter)},
+PARTS = ("counts", "visits", "orders")
+# Result columns of each part, in `Facts` order after the group.
+_COLUMNS = (
+    ("visits", "sessions"),
+    ("visits", "users"),
+    ("counts", "page_views"),
+    ("counts", "product_views"),
+    ("counts", "searches"),
+    ("counts", "add_to_carts"),
+    ("counts", "begin_checkouts"),
+    ("counts", "purchase_lines"),
+    ("orders", "orders"),
+    ("counts", "units"),
+    ("counts", "revenue"),
+    ("visits", "viewing"),
+    ("visits", "adding"),
+    ("visits", "checking_out"),
+    ("visits", "purchasing"),
+)
+
+
+def _part_ctes(g: str, rolled: str) -> dict[str, str]:
+    return {
+        "counts": f"""
     counts AS (
         SELECT {g} AS g, sum(page_views) AS page_views, sum(product_views) AS product_views,
                sum(searches) AS searches, sum(add_to_carts) AS add_to_carts,
@@ -120,8 +139,9 @@ def _facts_sql(grouping: str, location_filter: str) -> str:
             FROM tail
         ) c
         GROUP BY 1
-    ),
-    visits AS (
+    )""",  # noqa: S608 - only this module's constants are interpolated
+        "visits": f"""
+    visit_rows AS (
         SELECT {g} AS g, session_key, user_id, steps
         FROM (
             SELECT day, location_code, session_key, user_id, steps
@@ -130,16 +150,21 @@ def _facts_sql(grouping: str, location_filter: str) -> str:
             SELECT day, location_code, session_key, user_id, steps FROM tail
         ) v
     ),
-    sessions AS (
+    per_session AS (
         SELECT g, count(*) AS sessions,
                count(*) FILTER (WHERE s & 1 > 0) AS viewing,
                count(*) FILTER (WHERE s & 2 > 0) AS adding,
                count(*) FILTER (WHERE s & 4 > 0) AS checking_out,
                count(*) FILTER (WHERE s & 8 > 0) AS purchasing
-        FROM (SELECT g, session_key, bit_or(steps) AS s FROM visits GROUP BY 1, 2) per_session
+        FROM (SELECT g, session_key, bit_or(steps) AS s FROM visit_rows GROUP BY 1, 2) one
         GROUP BY 1
     ),
-    users AS (SELECT g, count(DISTINCT user_id) AS users FROM visits GROUP BY 1),
+    visits AS (
+        SELECT * FROM per_session
+        FULL JOIN (SELECT g, count(DISTINCT user_id) AS users FROM visit_rows GROUP BY 1) u
+        USING (g)
+    )""",  # noqa: S608
+        "orders": f"""
     orders AS (
         SELECT {g} AS g, count(DISTINCT order_key) AS orders
         FROM (
@@ -148,14 +173,24 @@ def _facts_sql(grouping: str, location_filter: str) -> str:
             SELECT day, location_code, order_key FROM tail WHERE type = 'purchase'
         ) o
         GROUP BY 1
+    )""",  # noqa: S608
+    }
+
+
+def _facts_sql(grouping: str, location_filter: str, parts: tuple[str, ...]) -> str:
+    """One query for the parts asked for; metrics of other parts come back as 0."""
+    g = GROUPINGS[grouping]
+    rolled = f"tenant_id = :tid AND day BETWEEN :s AND :e {location_filter}"
+    ctes = _part_ctes(g, rolled)
+    chosen = [part for part in PARTS if part in parts]
+    columns = ", ".join(
+        f"coalesce({column}, 0)" if part in chosen else "0" for part, column in _COLUMNS
     )
-    SELECT g, coalesce(sessions, 0), coalesce(users, 0), coalesce(page_views, 0),
-           coalesce(product_views, 0), coalesce(searches, 0), coalesce(add_to_carts, 0),
-           coalesce(begin_checkouts, 0), coalesce(purchase_lines, 0), coalesce(orders, 0),
-           coalesce(units, 0), coalesce(revenue, 0), coalesce(viewing, 0), coalesce(adding, 0),
-           coalesce(checking_out, 0), coalesce(purchasing, 0)
-    FROM counts
-    FULL JOIN sessions USING (g) FULL JOIN users USING (g) FULL JOIN orders USING (g)
+    joins = chosen[0] + "".join(f" FULL JOIN {part} USING (g)" for part in chosen[1:])
+    return f"""
+    WITH {_tail(location_filter)},{",".join(ctes[part] for part in chosen)}
+    SELECT g, {columns}
+    FROM {joins}
     ORDER BY 1
     """  # noqa: S608 - only this module's constants are interpolated
 
@@ -164,10 +199,12 @@ def _location_filter(window: Window) -> str:
     return "AND location_code = :loc" if window.location is not None else ""
 
 
-async def facts_by(session: AsyncSession, window: Window, grouping: str) -> dict[Any, Facts]:
-    """Every metric per group (`GROUPINGS`) over the window."""
+async def facts_by(
+    session: AsyncSession, window: Window, grouping: str, parts: tuple[str, ...] = PARTS
+) -> dict[Any, Facts]:
+    """The metrics of `parts` per group (`GROUPINGS`) over the window (others are 0)."""
     rows = await session.execute(
-        text(_facts_sql(grouping, _location_filter(window))), window.params()
+        text(_facts_sql(grouping, _location_filter(window), parts)), window.params()
     )
     found: dict[Any, Facts] = {}
     for row in rows:

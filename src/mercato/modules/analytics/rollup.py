@@ -107,10 +107,10 @@ STEP_BITS = (
 
 _ROLL_SESSIONS = f"""
 INSERT INTO analytics_session_day AS t (tenant_id, day, location_code, session_key, user_id, steps)
-SELECT :tid, {_DAY}, {_LOC}, {SESSION_KEY}, min(user_id), bit_or({STEP_BITS})::smallint
+SELECT :tid, {_DAY}, {_LOC}, {SESSION_KEY}, user_id, bit_or({STEP_BITS})::smallint
 {_WINDOW}
-GROUP BY 2, 3, 4
-ON CONFLICT (tenant_id, day, location_code, session_key) DO UPDATE SET
+GROUP BY 2, 3, 4, 5
+ON CONFLICT (tenant_id, day, location_code, session_key, user_id) DO UPDATE SET
     steps = t.steps | EXCLUDED.steps
 """
 

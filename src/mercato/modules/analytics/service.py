@@ -216,6 +216,19 @@ def bucket_starts(start: date, end: date, granularity: Granularity) -> list[date
     return starts
 
 
+# The parts of the facts query each metric needs (a revenue series never counts sessions).
+METRIC_PARTS: dict[Metric, tuple[str, ...]] = {
+    Metric.sessions: ("visits",),
+    Metric.users: ("visits",),
+    Metric.conversion_rate: ("visits",),
+    Metric.product_views: ("counts",),
+    Metric.add_to_carts: ("counts",),
+    Metric.revenue: ("counts",),
+    Metric.purchases: ("orders",),
+    Metric.average_order_value: ("counts", "orders"),
+}
+
+
 def metric_value(facts: Facts, metric: Metric) -> float | Decimal | int:
     value: float | Decimal | int = kpis(facts)[metric.value]
     return value
@@ -239,7 +252,7 @@ async def timeseries(
     )
 
     async def compute() -> Timeseries:
-        found = await queries.facts_by(session, window, granularity.value)
+        found = await queries.facts_by(session, window, granularity.value, METRIC_PARTS[metric])
         points = [
             Point(t=t, value=metric_value(found.get(t, Facts()), metric))
             for t in bucket_starts(window.start, window.end, granularity)
@@ -303,7 +316,9 @@ async def funnel(
     )
 
     async def compute() -> Funnel:
-        facts = await _whole(session, window)
+        facts = (await queries.facts_by(session, window, "all", ("visits",))).get(
+            window.start, Facts()
+        )
         counts = [
             facts.sessions_viewing,
             facts.sessions_adding,
