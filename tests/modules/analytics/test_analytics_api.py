@@ -316,3 +316,12 @@ async def test_a_session_that_logs_in_counts_both_user_ids_once_as_a_session(cli
     await roll_up_tenant(uuid.UUID(shop.tenant_id), now=now)
     body = await _get(client, shop, "overview", start=at.date(), end=now.date())
     assert (body["sessions"], body["users"], body["product_views"]) == (1, 2, 2)
+
+
+async def test_dates_at_the_edges_of_the_calendar_are_422_not_500(client) -> None:
+    shop = await new_shop(client)
+    for params in ({"start": "0001-01-01", "end": "0001-01-02"}, {"end": "9999-12-31"}):
+        response = await client.get(
+            f"{shop.base}/analytics/overview", params=params, headers=shop.owner.headers
+        )
+        assert response.status_code == 422, response.text

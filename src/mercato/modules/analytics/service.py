@@ -54,6 +54,7 @@ from mercato.modules.locations import list_locations
 from mercato.settings import get_settings
 
 MAX_RANGE_DAYS = 731
+MIN_DAY, MAX_DAY = date(1970, 1, 2), date(2199, 12, 30)
 DEFAULT_RANGE_DAYS = 30
 LIVE_TTL_S = 10
 M = TypeVar("M", bound=BaseModel)
@@ -74,6 +75,12 @@ async def resolve_window(
     today = (now or datetime.now(UTC)).astimezone(tz).date()
     end = end or today
     start = start or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    for name, value in (("start", start), ("end", end)):
+        if not MIN_DAY <= value <= MAX_DAY:
+            raise ValidationFailed(
+                f"`{name}` is outside the dates analytics covers",
+                errors=[field_error(name, f"must be between {MIN_DAY} and {MAX_DAY}")],
+            )
     if end < start:
         raise ValidationFailed(
             "`end` is before `start`", errors=[field_error("end", "must be on or after start")]

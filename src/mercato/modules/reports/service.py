@@ -156,7 +156,7 @@ async def request_send(
         raise NotFound(f"No recipients are mapped to location {body.location_code!r}")
     if body.start is not None and body.end is not None:
         start, end = body.start, body.end
-        if (end - start).days > 366:
+        if start.year < 1971 or end.year > 2199 or (end - start).days > 366:
             raise ValidationFailed(
                 "A report covers at most a year", errors=[field_error("start", "too far back")]
             )
