@@ -87,7 +87,7 @@ class TestTasks:
         url = f"/app/t/{shop.tenant_id}/tasks"
         page = await dashboard.get(url, params={"list": "cart-abandonment"})
         assert page.status_code == 200
-        assert ">u2<" in page.text
+        assert ">u2</a>" in page.text
         assert "sku-blue" in page.text
         done = await dashboard.post(
             f"{url}/status?list=cart-abandonment&status=open",
@@ -101,6 +101,11 @@ class TestTasks:
         assert done.status_code == 200
         assert "Marked done." in done.text
         assert ">u2<" not in done.text
+        history = await dashboard.get(f"{url}/users/u1")
+        assert history.status_code == 200
+        assert "purchase" in history.text
+        assert "sku-red" in history.text
+        assert "123.4" in history.text
         csv = await dashboard.get(f"{url}/export.csv", params={"list": "purchase-followups"})
         assert csv.headers["content-type"].startswith("text/csv")
         assert "ORD-9" in csv.text

@@ -13,6 +13,7 @@ from mercato.kernel.errors import DomainError
 from mercato.modules.insights import StatusFilter, TaskList, TaskPage, list_tasks, set_status
 from mercato.modules.insights.schemas import TaskState, TaskStatusUpdate
 from mercato.modules.locations import list_locations
+from mercato.modules.tracking import user_timeline
 from mercato.web.forms import read_form
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import Screen, Section
@@ -104,6 +105,17 @@ async def change_status(page: Annotated[Page, tenant_page("tasks:write")]) -> HT
         detail = problem.detail if isinstance(problem, DomainError) else "Not a valid item"
         return await _render(page, error=detail)
     return await _render(page, notice=f"Marked {state.value}.")
+
+
+@router.get("/" + PATH + "/users/{user_id}")
+async def shopper_history(
+    user_id: str, page: Annotated[Page, tenant_page("events:read")]
+) -> HTMLResponse:
+    """A shopper's sessions and events, newest first (tracking's timeline)."""
+    timeline = await user_timeline(
+        page.session, page.principal, user_id[:256], cursor=page.request.query_params.get("cursor")
+    )
+    return page.render("screens/shopper.html", timeline=timeline)
 
 
 @router.get("/" + PATH + "/export.csv")
