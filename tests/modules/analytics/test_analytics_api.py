@@ -325,3 +325,21 @@ async def test_dates_at_the_edges_of_the_calendar_are_422_not_500(client) -> Non
             f"{shop.base}/analytics/overview", params=params, headers=shop.owner.headers
         )
         assert response.status_code == 422, response.text
+
+
+async def test_the_rollup_job_warms_the_dashboard_answers_in_redis(client) -> None:
+    from mercato.kernel.redis import get_redis, tenant_key
+    from mercato.modules.analytics.jobs import warm_dashboard
+
+    shop = await new_shop(client)
+    now = utc_now()
+    await send(client, shop, [Ev("view_item", "w1", "w-s", now - timedelta(days=1), "B1", "p1")])
+    tenant = uuid.UUID(shop.tenant_id)
+    await roll_up_tenant(tenant, now=now)
+    pattern = tenant_key(tenant, "analytics", "*")
+    assert [key async for key in get_redis().scan_iter(match=pattern)] == []
+    await warm_dashboard(tenant)
+    kinds = {key.decode().split(":")[3] async for key in get_redis().scan_iter(match=pattern)}
+    assert kinds == {"overview", "timeseries", "funnel"}
+    body = await _get(client, shop, "overview", compare="previous")
+    assert body["product_views"] == 1

@@ -12,7 +12,9 @@ from mercato.kernel.db import get_database
 from mercato.kernel.events import subscribe
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
-from mercato.modules.analytics import rollup
+from mercato.kernel.security import Principal, PrincipalKind
+from mercato.modules.analytics import rollup, service
+from mercato.modules.analytics.schemas import Granularity, Metric
 from mercato.settings import get_settings
 
 log = get_logger("mercato.analytics.jobs")
@@ -37,13 +39,36 @@ async def rebuild_tenant_days(tenant_id: uuid.UUID, first: date, last: date) -> 
         await rollup.rebuild_days(session, tenant_id, first, last)
 
 
+async def warm_dashboard(tenant_id: uuid.UUID) -> None:
+    """Compute the overview's default answers once, so dashboards read them from Redis."""
+    principal = Principal(
+        kind=PrincipalKind.api_key,
+        subject_id=uuid.UUID(int=0),
+        permissions=frozenset({"analytics:read"}),
+        tenant_id=tenant_id,
+    )
+    async with get_database().tenant_session(tenant_id) as session:
+        await service.overview(session, principal, start=None, end=None, compare=True)
+        for metric in (Metric.revenue, Metric.sessions):
+            await service.timeseries(
+                session,
+                principal,
+                metric=metric,
+                start=None,
+                end=None,
+                granularity=Granularity.day,
+            )
+        await service.funnel(session, principal, start=None, end=None)
+
+
 @periodic("* * * * *", periodic_id="analytics-rollup")
 @task("analytics.roll_up", queue="analytics", timeout_s=900)
 async def roll_up_all(*, timestamp: int) -> None:
-    """Every minute: add each tenant's new events to the rollups."""
+    """Every minute: add each tenant's new events to the rollups, then warm the cache."""
     for tenant_id in await active_tenants():
         try:
             await roll_up_tenant(tenant_id)
+            await warm_dashboard(tenant_id)
         except Exception:  # one tenant's failure must not starve the others
             log.exception("analytics_rollup_failed", tenant_id=str(tenant_id))
 

@@ -3,7 +3,9 @@
 Ranges are local days of the tenant (inclusive), at most two years, `end >= start`
 (otherwise 422). Answers are cached in Redis per tenant, keyed by the rollup version, so a
 new rollup run or rebuild makes every cached answer stale at once; answers whose range
-reaches past the watermark (they include live raw events) are cached for seconds only.
+reaches past the watermark (they include live raw events) are cached for a minute at most,
+so dashboards stay fresh within a minute. The rollup job warms the default dashboard
+answers after each run (`jobs.warm_dashboard`).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from mercato.settings import get_settings
 MAX_RANGE_DAYS = 731
 MIN_DAY, MAX_DAY = date(1970, 1, 2), date(2199, 12, 30)
 DEFAULT_RANGE_DAYS = 30
-LIVE_TTL_S = 10
+LIVE_TTL_S = 60  # the rollup job runs every minute and bumps the version anyway
 M = TypeVar("M", bound=BaseModel)
 
 
