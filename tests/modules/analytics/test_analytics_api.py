@@ -343,3 +343,21 @@ async def test_the_rollup_job_warms_the_dashboard_answers_in_redis(client) -> No
     assert kinds == {"overview", "timeseries", "funnel"}
     body = await _get(client, shop, "overview", compare="previous")
     assert body["product_views"] == 1
+
+
+async def test_an_import_announcement_rebuilds_the_replaced_days(client) -> None:
+    from mercato.kernel.events import subscribers
+    from mercato.modules.analytics.jobs import rebuild_after_import
+
+    assert any(
+        name.endswith("rebuild_after_import") for name in subscribers("tracking.events_replaced")
+    )
+    shop = await new_shop(client)
+    now = utc_now()
+    tenant = uuid.UUID(shop.tenant_id)
+    await roll_up_tenant(tenant, now=now)
+    day = (now - timedelta(days=5)).date()
+    await send(client, shop, [Ev("view_item", "imp", "imp-s", now - timedelta(days=5), "", "p")])
+    assert (await _get(client, shop, "overview", start=day, end=day))["product_views"] == 0
+    await rebuild_after_import(tenant, {"start": str(day), "end": str(day)})
+    assert (await _get(client, shop, "overview", start=day, end=day))["product_views"] == 1
