@@ -141,7 +141,7 @@ def _part_ctes(g: str, rolled: str) -> dict[str, str]:
         GROUP BY 1
     )""",  # noqa: S608 - only this module's constants are interpolated
         "visits": f"""
-    visit_rows AS (
+    visit_rows AS NOT MATERIALIZED (
         SELECT {g} AS g, session_key, user_id, steps
         FROM (
             SELECT day, location_code, session_key, user_id, steps
@@ -161,8 +161,10 @@ def _part_ctes(g: str, rolled: str) -> dict[str, str]:
     ),
     visits AS (
         SELECT * FROM per_session
-        FULL JOIN (SELECT g, count(DISTINCT user_id) AS users FROM visit_rows GROUP BY 1) u
-        USING (g)
+        FULL JOIN (
+            SELECT g, count(*) AS users FROM (SELECT DISTINCT g, user_id FROM visit_rows) d
+            GROUP BY 1
+        ) u USING (g)
     )""",  # noqa: S608
         "orders": f"""
     orders AS (
