@@ -361,3 +361,18 @@ async def test_an_import_announcement_rebuilds_the_replaced_days(client) -> None
     assert (await _get(client, shop, "overview", start=day, end=day))["product_views"] == 0
     await rebuild_after_import(tenant, {"start": str(day), "end": str(day)})
     assert (await _get(client, shop, "overview", start=day, end=day))["product_views"] == 1
+
+
+async def test_the_rollup_version_moves_only_when_figures_change(client) -> None:
+    from mercato.modules.analytics.jobs import _roll_up
+
+    shop = await new_shop(client)
+    tenant = uuid.UUID(shop.tenant_id)
+    now = utc_now()
+    await send(client, shop, [Ev("view_item", "v1", "v-s", now - timedelta(hours=3), "", "p1")])
+    _, first = await _roll_up(tenant, now - timedelta(hours=1))
+    _, idle = await _roll_up(tenant, now)
+    assert idle == first  # nothing new: cached answers stay valid
+    await send(client, shop, [Ev("view_item", "v2", "v-s2", now + timedelta(minutes=1), "", "p")])
+    _, moved = await _roll_up(tenant, now + timedelta(minutes=5))
+    assert moved == first + 1

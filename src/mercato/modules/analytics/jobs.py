@@ -18,6 +18,9 @@ from mercato.modules.analytics.schemas import Granularity, Metric
 from mercato.settings import get_settings
 
 log = get_logger("mercato.analytics.jobs")
+# Rollup version each tenant's dashboard answers were last warmed at (per worker process;
+# a restart warms once more, which is harmless).
+_warmed: dict[uuid.UUID, int] = {}
 
 
 async def active_tenants() -> list[uuid.UUID]:
@@ -27,7 +30,12 @@ async def active_tenants() -> list[uuid.UUID]:
 
 
 async def roll_up_tenant(tenant_id: uuid.UUID, *, now: datetime | None = None) -> datetime:
-    """One incremental run for one tenant, in its own transaction."""
+    """One incremental run for one tenant, in its own transaction; returns the watermark."""
+    rolled_until, _ = await _roll_up(tenant_id, now)
+    return rolled_until
+
+
+async def _roll_up(tenant_id: uuid.UUID, now: datetime | None) -> tuple[datetime, int]:
     async with get_database().tenant_session(tenant_id) as session:
         return await rollup.roll_up(
             session, tenant_id, now=now, lag_s=get_settings().analytics_rollup_lag_s
@@ -67,8 +75,10 @@ async def roll_up_all(*, timestamp: int) -> None:
     """Every minute: add each tenant's new events to the rollups, then warm the cache."""
     for tenant_id in await active_tenants():
         try:
-            await roll_up_tenant(tenant_id)
-            await warm_dashboard(tenant_id)
+            _, version = await _roll_up(tenant_id, None)
+            if version != _warmed.get(tenant_id):
+                await warm_dashboard(tenant_id)
+                _warmed[tenant_id] = version
         except Exception:  # one tenant's failure must not starve the others
             log.exception("analytics_rollup_failed", tenant_id=str(tenant_id))
 

@@ -152,10 +152,14 @@ async def _lock(session: AsyncSession, tenant_id: uuid.UUID) -> None:
 
 async def _add_window(
     session: AsyncSession, tenant_id: uuid.UUID, zone: str, lo: datetime, hi: datetime
-) -> None:
+) -> int:
+    """Add the window's events to every rollup; returns how many rollup rows changed."""
     params = {"tid": tenant_id, "tz": zone, "lo": lo, "hi": hi}
+    changed = 0
     for statement in ROLL_STATEMENTS:
-        await session.execute(text(statement), params)
+        result = await session.execute(text(statement), params)
+        changed += max(0, getattr(result, "rowcount", 0) or 0)
+    return changed
 
 
 async def _clear(session: AsyncSession, tenant_id: uuid.UUID, first: date, last: date) -> None:
@@ -180,8 +184,10 @@ async def _state(session: AsyncSession, tenant_id: uuid.UUID, zone: str) -> Roll
 
 async def roll_up(
     session: AsyncSession, tenant_id: uuid.UUID, *, now: datetime | None = None, lag_s: int
-) -> datetime:
-    """Add every event older than `now - lag_s` not yet in the rollups; returns the watermark.
+) -> tuple[datetime, int]:
+    """Add every event older than `now - lag_s` not yet in the rollups.
+
+    Returns the new watermark and the rollup version (it moves only when figures changed).
 
     Must run in a session scoped to `tenant_id`. Safe to run concurrently (advisory lock).
     """
@@ -190,11 +196,12 @@ async def roll_up(
     state = await _state(session, tenant_id, zone)
     until = (now or datetime.now(UTC)) - timedelta(seconds=lag_s)
     if until > state.rolled_until:
-        await _add_window(session, tenant_id, zone, state.rolled_until, until)
+        # The version (part of every cache key) moves only when figures changed.
+        if await _add_window(session, tenant_id, zone, state.rolled_until, until):
+            state.version += 1
         state.rolled_until = until
-        state.version += 1
     await session.flush()
-    return state.rolled_until
+    return state.rolled_until, state.version
 
 
 async def rebuild_days(
