@@ -295,3 +295,21 @@ async def test_pagination_and_csv(client, shop) -> None:
     lines = csv.text.strip().splitlines()
     assert lines[0].startswith("key,user_id,contact")
     assert len(lines) == 4
+
+
+async def test_candidates_are_cached_for_a_minute_and_statuses_stay_live(client, shop) -> None:
+    from mercato.kernel.redis import get_redis, tenant_key
+
+    assert len(await _list(client, shop, "cart-abandonment")) == 3
+    keys = [
+        key
+        async for key in get_redis().scan_iter(
+            match=tenant_key(shop.tenant_id, "tasks", "cart-abandonment", "*")
+        )
+    ]
+    assert len(keys) == 1
+    assert 0 < await get_redis().ttl(keys[0]) <= 60
+    await get_redis().set(keys[0], "[]", ex=60)  # what the cache says is what is served
+    assert await _list(client, shop, "cart-abandonment") == []
+    await get_redis().delete(keys[0])
+    assert len(await _list(client, shop, "cart-abandonment")) == 3

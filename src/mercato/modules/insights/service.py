@@ -21,6 +21,7 @@ from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.pagination import encode_cursor, read_cursor
 from mercato.kernel.security import Principal
 from mercato.modules.insights import lists
+from mercato.modules.insights.cache import cached_candidates
 from mercato.modules.insights.lists import Candidate, Tuning
 from mercato.modules.insights.models import TaskStatus
 from mercato.modules.insights.schemas import (
@@ -90,12 +91,20 @@ def _state(stored: TaskStatus | None, now: datetime) -> tuple[TaskState, datetim
 
 
 async def _items(
-    session: AsyncSession, principal: Principal, name: TaskList, tuning: Tuning
+    session: AsyncSession,
+    principal: Principal,
+    name: TaskList,
+    tuning: Tuning,
+    *,
+    fresh: bool = False,
 ) -> list[TaskItem]:
     assert principal.tenant_id is not None
-    candidates: list[Candidate] = await lists.LISTS[name.value](
-        session, principal.tenant_id, tuning
-    )
+    tenant_id = principal.tenant_id
+
+    async def compute() -> list[Candidate]:
+        return await lists.LISTS[name.value](session, tenant_id, tuning)
+
+    candidates = await cached_candidates(tenant_id, name.value, tuning, compute, fresh=fresh)
     by_location, _, _ = await _reps_by_location(session, principal)
     statuses = await _statuses(session, principal.tenant_id, name)
     users = sorted({c.user_id for c in candidates if c.user_id})
@@ -134,16 +143,18 @@ async def list_tasks(
     limit: int = 50,
     cursor: str | None = None,
     tuning: Tuning | None = None,
+    fresh: bool = False,
 ) -> TaskPage:
     """One task list, filtered by location, rep and status, paginated (newest/most valuable
-    first, as each list ranks)."""
+    first, as each list ranks). Candidates may be up to a minute old (`insights.cache`);
+    `fresh` recomputes them."""
     principal.require("tasks:read")
     tuning = tuning or Tuning(now=datetime.now(UTC))
     offset = read_cursor(cursor, lambda value: int(value["o"])) or 0
     if offset < 0:
         offset = 0
     allowed = await visible_locations(session, principal)
-    items = await _items(session, principal, name, tuning)
+    items = await _items(session, principal, name, tuning, fresh=fresh)
     rep_codes: set[str] | None = None
     if rep is not None:
         _, by_rep, _ = await _reps_by_location(session, principal)
@@ -185,7 +196,12 @@ async def set_status(
             errors=[field_error("snoozed_until", "must be a time in the future")],
         )
     visible = await list_tasks(
-        session, principal, name, status=StatusFilter.all, limit=10_000, tuning=Tuning(now=now)
+        session,
+        principal,
+        name,
+        status=StatusFilter.all,
+        limit=10_000,
+        tuning=Tuning(now=now),
     )
     if body.key not in {item.key for item in visible.data}:
         raise NotFound("No such item in this task list")
