@@ -10,14 +10,12 @@ from pydantic import ValidationError
 
 from mercato.kernel.errors import DomainError
 from mercato.modules.locations import list_locations
-from mercato.modules.reports.schemas import (
+from mercato.modules.reports import (
     BranchRecipientsWrite,
     Frequency,
     Period,
     ReportSend,
     ScheduleWrite,
-)
-from mercato.modules.reports.service import (
     list_branches,
     list_jobs,
     list_schedules,

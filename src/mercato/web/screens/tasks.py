@@ -10,8 +10,15 @@ from typing import Annotated, Any
 from fastapi.responses import HTMLResponse, Response
 
 from mercato.kernel.errors import DomainError
-from mercato.modules.insights import StatusFilter, TaskList, TaskPage, list_tasks, set_status
-from mercato.modules.insights.schemas import TaskState, TaskStatusUpdate
+from mercato.modules.insights import (
+    StatusFilter,
+    TaskList,
+    TaskPage,
+    TaskState,
+    TaskStatusUpdate,
+    list_tasks,
+    set_status,
+)
 from mercato.modules.locations import list_locations
 from mercato.modules.tracking import user_timeline
 from mercato.web.forms import read_form
