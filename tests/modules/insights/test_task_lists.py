@@ -313,3 +313,17 @@ async def test_candidates_are_cached_for_a_minute_and_statuses_stay_live(client,
     assert await _list(client, shop, "cart-abandonment") == []
     await get_redis().delete(keys[0])
     assert len(await _list(client, shop, "cart-abandonment")) == 3
+
+
+async def test_csv_cells_from_shoppers_never_start_a_formula(client) -> None:
+    shop = await new_shop(client)
+    at = utc_now() - timedelta(days=1)
+    response = await client.post(
+        f"{shop.base}/events/batch",
+        json={"events": [ev("search", "=cmd", at, query="=HYPERLINK(1)", results_count=0)]},
+        headers=shop.key_headers,
+    )
+    assert response.status_code == 202, response.text
+    csv = await client.get(f"{shop.base}/tasks/search-gaps/export.csv", headers=shop.owner.headers)
+    row = csv.text.strip().splitlines()[1]
+    assert row.startswith("'=hyperlink(1)")

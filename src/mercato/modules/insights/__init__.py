@@ -1,6 +1,7 @@
 """Insights: the sales-rep task lists (purchase follow-ups, cart abandonment, search gaps,
 repeat visitors) computed from events, with the status reps give each item."""
 
+from mercato.modules.insights.export import tasks_csv
 from mercato.modules.insights.schemas import (
     StatusFilter,
     TaskItem,
@@ -20,4 +21,5 @@ __all__ = [
     "TaskStatusUpdate",
     "list_tasks",
     "set_status",
+    "tasks_csv",
 ]

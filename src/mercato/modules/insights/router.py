@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -14,6 +12,7 @@ from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import require
 from mercato.modules.insights import service
+from mercato.modules.insights.export import tasks_csv
 from mercato.modules.insights.schemas import (
     StatusFilter,
     TaskList,
@@ -52,20 +51,6 @@ async def list_tasks(
     )
 
 
-CSV_COLUMNS = (
-    "key",
-    "user_id",
-    "contact",
-    "products",
-    "amount",
-    "location_code",
-    "sales_reps",
-    "reason",
-    "status",
-    "occurred_at",
-)
-
-
 @router.get("/{list_name}/export.csv", response_class=Response)
 async def export_tasks(
     list_name: ListName,
@@ -78,26 +63,8 @@ async def export_tasks(
     page = await service.list_tasks(
         session, principal, list_name, location=location, rep=rep, status=status, limit=10_000
     )
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in page.data:
-        writer.writerow(
-            [
-                item.key,
-                item.user_id or "",
-                item.contact or "",
-                " ".join(item.products),
-                item.amount if item.amount is not None else "",
-                item.location_code,
-                " ".join(rep.rep_id for rep in item.sales_reps),
-                item.reason,
-                item.status.value,
-                item.occurred_at.isoformat(),
-            ]
-        )
     return Response(
-        out.getvalue(),
+        tasks_csv(page),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{list_name.value}.csv"'},
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -18,6 +16,7 @@ from mercato.modules.insights import (
     TaskStatusUpdate,
     list_tasks,
     set_status,
+    tasks_csv,
 )
 from mercato.modules.locations import list_locations
 from mercato.modules.tracking import user_timeline
@@ -129,37 +128,8 @@ async def shopper_history(
 async def export_tasks(page: Annotated[Page, tenant_page("tasks:read")]) -> Response:
     filters = {**_filters(page), "cursor": None}
     tasks = await _page(page, filters, limit=10_000)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            "key",
-            "user_id",
-            "contact",
-            "products",
-            "amount",
-            "location_code",
-            "sales_reps",
-            "reason",
-            "status",
-        ]
-    )
-    for item in tasks.data:
-        writer.writerow(
-            [
-                item.key,
-                item.user_id or "",
-                item.contact or "",
-                " ".join(item.products),
-                item.amount if item.amount is not None else "",
-                item.location_code,
-                " ".join(r.name for r in item.sales_reps),
-                item.reason,
-                item.status.value,
-            ]
-        )
     return Response(
-        out.getvalue(),
+        tasks_csv(tasks),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filters["list"].value}.csv"'},
     )
