@@ -149,6 +149,11 @@ class TestReports:
             f"{url}/schedules", {"frequency": "weekly", "hour": "7"}, htmx=True
         )
         assert 'id="f-weekday-error"' in no_day.text
+        odd = await dashboard.post(
+            f"{url}/schedules", {"frequency": "hourly", "hour": "7"}, htmx=True
+        )
+        assert odd.status_code == 422
+        assert 'id="f-frequency-error"' in odd.text
         sent = await dashboard.post(
             f"{url}/send", {"location_code": "B1", "period": "day"}, htmx=True
         )

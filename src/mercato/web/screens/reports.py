@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from mercato.kernel.errors import DomainError
+from mercato.kernel.errors import DomainError, ValidationFailed, field_error
 from mercato.modules.locations import list_locations
 from mercato.modules.reports import (
     BranchRecipientsWrite,
@@ -92,7 +92,11 @@ async def save_schedule(page: Annotated[Page, tenant_page("reports:write")]) -> 
     submitted, form = await read_form(page.request)
 
     async def save() -> str:
-        frequency = Frequency(submitted.get("frequency", "daily"))
+        try:
+            frequency = Frequency(submitted.get("frequency", "daily"))
+        except ValueError:
+            message = "choose daily or weekly"
+            raise ValidationFailed(message, errors=[field_error("frequency", message)]) from None
         weekday = submitted.get("weekday") or None
         body = parse(
             ScheduleWrite,
