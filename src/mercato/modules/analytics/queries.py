@@ -37,9 +37,10 @@ class Window:
     zone: str
     start: date
     end: date
-    tail_from: datetime
+    tail_from: datetime  # as read before the query: only decides how long to cache
     tail_to: datetime
     location: str | None = None
+    range_from: datetime | None = None  # UTC start of the first local day
 
     def params(self) -> dict[str, Any]:
         return {
@@ -47,7 +48,7 @@ class Window:
             "tz": self.zone,
             "s": self.start,
             "e": self.end,
-            "tlo": self.tail_from,
+            "rlo": self.range_from or self.tail_from,
             "thi": self.tail_to,
             "loc": self.location,
         }
@@ -92,7 +93,13 @@ def _tail(location_filter: str) -> str:
                product_id, {SESSION_KEY} AS session_key, {ORDER_KEY} AS order_key,
                {STEP_BITS} AS steps
         FROM event
-        WHERE tenant_id = :tid AND occurred_at >= :tlo AND occurred_at < :thi
+        WHERE tenant_id = :tid AND occurred_at < :thi
+          -- The watermark is read in this statement, so rollup rows and tail come from one
+          -- snapshot even while a rollup run commits (no event counted twice or missed).
+          AND occurred_at >= GREATEST(CAST(:rlo AS timestamptz), (
+              SELECT coalesce(max(rolled_until), '-infinity') FROM analytics_rollup_state
+              WHERE tenant_id = :tid
+          ))
           {location_filter.replace("location_code", "coalesce(location_code, '')")}
     )"""  # noqa: S608 - only this module's constants are interpolated
 

@@ -97,7 +97,7 @@ async def resolve_window(
     lo = datetime.combine(start, time(), tz).astimezone(UTC)
     hi = datetime.combine(end + timedelta(days=1), time(), tz).astimezone(UTC)
     tail_from = min(max(rolled_until, lo), hi)
-    window = Window(tenant_id, zone, start, end, tail_from, hi, location)
+    window = Window(tenant_id, zone, start, end, tail_from, hi, location, range_from=lo)
     return window, (state.version if state is not None else 0)
 
 
