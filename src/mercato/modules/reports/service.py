@@ -8,7 +8,7 @@ those messages, so per-recipient status is the outbox's status.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, text
@@ -340,7 +340,3 @@ async def get_job(session: AsyncSession, principal: Principal, job_id: uuid.UUID
     if job is None:
         raise NotFound("No such report job")
     return _read(job, (await _deliveries(session, [job.id])).get(job.id, []))
-
-
-def period_days(period: Period) -> timedelta:
-    return timedelta(days=PERIOD_DAYS[period])
