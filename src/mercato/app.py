@@ -24,6 +24,7 @@ from mercato.kernel.middleware import (
 from mercato.kernel.openapi import install_problem_docs
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
+from mercato.modules.analytics import router as analytics_router
 from mercato.modules.audit import router as audit_router
 from mercato.modules.catalog import router as catalog_router
 from mercato.modules.channels import google_router as channels_google_router
@@ -34,6 +35,7 @@ from mercato.modules.content import router as content_router
 from mercato.modules.experiments import router as experiments_router
 from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import auth_router, tenants_router
+from mercato.modules.insights import router as insights_router
 from mercato.modules.integrations import router as integrations_router
 from mercato.modules.locations import router as locations_router
 from mercato.modules.masterdata import router as masterdata_router
@@ -42,6 +44,7 @@ from mercato.modules.notifications import router as notifications_router
 from mercato.modules.platform import router as platform_router
 from mercato.modules.profile import router as profile_router
 from mercato.modules.recommendations import router as recommendations_router
+from mercato.modules.reports import router as reports_router
 from mercato.modules.tracking import router as tracking_router
 from mercato.modules.webhooks import router as webhooks_router
 from mercato.modules.widgets import router as widgets_router
@@ -148,6 +151,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking_router.router)
     app.include_router(integrations_router.router)
     app.include_router(masterdata_router.router)
+    app.include_router(analytics_router.router)
+    app.include_router(insights_router.router)
+    app.include_router(reports_router.router)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):

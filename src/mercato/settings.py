@@ -138,6 +138,15 @@ class Settings(BaseSettings):
     feed_job_max_attempts: int = Field(
         default=3, ge=1, description="Runs of a push job that fails as a whole (Google down)."
     )
+    analytics_rollup_lag_s: int = Field(
+        default=120,
+        ge=0,
+        description="Rollups stop this far behind now so events still committing are not "
+        "skipped; reads add the newer tail from the events table.",
+    )
+    analytics_cache_ttl_s: int = Field(
+        default=300, ge=0, description="Analytics answers cached in Redis (0 = off)."
+    )
     geocoding_url: str | None = Field(
         default=None,
         description="A Nominatim-compatible search API for the business profile; unset = none.",

@@ -1,10 +1,12 @@
 """Tracking: behavioural events, their import from GA4, and the shop simulator.
 
-Public surface for other modules: `store_events` (the one way events enter), and
-`daily_counters` / `DailyCounters` (today's real-time counts per tenant).
+Public surface for other modules: `store_events` (the one way events enter),
+`daily_counters` / `DailyCounters` (today's real-time counts per tenant) and
+`user_timeline` (a shopper's sessions and events, for dashboards).
 """
 
 from mercato.modules.tracking.counters import DailyCounters, daily_counters
 from mercato.modules.tracking.ingest import IngestOutcome, store_events
+from mercato.modules.tracking.lookups import user_timeline
 
-__all__ = ["DailyCounters", "IngestOutcome", "daily_counters", "store_events"]
+__all__ = ["DailyCounters", "IngestOutcome", "daily_counters", "store_events", "user_timeline"]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import get_database
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
+from mercato.kernel.events import emit
 from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
@@ -140,6 +141,16 @@ async def _set_status(tenant_id: uuid.UUID, job_id: uuid.UUID, **values: Any) ->
         )
 
 
+async def _announce_replaced(session: AsyncSession, job: IngestJob) -> None:
+    """Days whose events an import replaced, for listeners that derive data from them."""
+    await emit(
+        session,
+        job.tenant_id,
+        "tracking.events_replaced",
+        {"start": str(job.start), "end": str(job.end)},
+    )
+
+
 async def _run_source(session: AsyncSession, job: IngestJob, counts: ImportCounts) -> None:
     settings = get_settings()
     if job.source == "ga4_file":
@@ -150,6 +161,7 @@ async def _run_source(session: AsyncSession, job: IngestJob, counts: ImportCount
         await ga4_import.import_ga4_files(
             session, job.tenant_id, files, start=job.start, end=job.end, counts=counts
         )
+        await _announce_replaced(session, job)
     elif job.source == "bigquery":
         assert job.start is not None
         assert job.end is not None
@@ -159,6 +171,7 @@ async def _run_source(session: AsyncSession, job: IngestJob, counts: ImportCount
         await bigquery_source.import_bigquery(
             session, job.tenant_id, config, start=job.start, end=job.end, counts=counts
         )
+        await _announce_replaced(session, job)
     else:
         from mercato.modules.masterdata import sync_master_data
 

@@ -1,15 +1,34 @@
-"""The tenant overview: what the tenant is, then every panel the user's role may see.
+"""The tenant overview: the tenant, its sales and traffic (for roles that read analytics),
+then every panel the user's role may see.
 
-Panels come from the screen modules (`PANELS`): members and keys today; the analytics
-screens add KPI cards and charts the same way once that module lands.
+The analytics part: KPI cards with the change against the previous period of the same
+length, revenue and sessions per day as server-drawn SVG, the funnel, top products and
+every location in one table, for a date range picked in the page (last 30 days by default).
+A "today, live" card reads tracking's real-time Redis counters.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi.responses import HTMLResponse
+from redis.exceptions import RedisError
 
+from mercato.kernel.errors import DomainError
+from mercato.modules.analytics import (
+    Granularity,
+    Metric,
+    TopProductsBy,
+    funnel,
+    location_stats,
+    timeseries,
+    top_products,
+)
+from mercato.modules.analytics import (
+    overview as analytics_overview,
+)
+from mercato.modules.tracking import daily_counters
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import OverviewPanel, Screen, Section, get_registry
 
@@ -17,10 +36,88 @@ router = screen_router()
 
 SCREENS = [Screen("overview", "Overview", "", "tenant:read", Section.home, order=0)]
 
+KPI_CARDS = (
+    ("revenue", "Revenue"),
+    ("purchases", "Orders"),
+    ("average_order_value", "Average order value"),
+    ("conversion_rate", "Conversion rate"),
+    ("sessions", "Sessions"),
+    ("users", "Visitors"),
+    ("product_views", "Product views"),
+    ("add_to_carts", "Added to cart"),
+)
+FUNNEL_LABELS = {
+    "view_item": "Viewed a product",
+    "add_to_cart": "Added to cart",
+    "begin_checkout": "Began checkout",
+    "purchase": "Purchased",
+}
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+async def _analytics(page: Page) -> dict[str, Any]:
+    """Everything the analytics part shows, or the problem with the chosen range."""
+    query = page.request.query_params
+    start, end = _date(query.get("start")), _date(query.get("end"))
+    session, principal = page.session, page.principal
+    try:
+        kpis = await analytics_overview(session, principal, start=start, end=end, compare=True)
+    except DomainError as problem:
+        return {
+            "error": problem.detail,
+            "start": query.get("start", ""),
+            "end": query.get("end", ""),
+        }
+    start, end = kpis.range.start, kpis.range.end
+    series = {
+        metric: await timeseries(
+            session, principal, metric=metric, start=start, end=end, granularity=Granularity.day
+        )
+        for metric in (Metric.revenue, Metric.sessions)
+    }
+    steps = await funnel(session, principal, start=start, end=end)
+    try:
+        today = await daily_counters(page.tenant_id)
+    except RedisError:
+        today = None
+    return {
+        "error": None,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "kpis": kpis,
+        "cards": KPI_CARDS,
+        "revenue": [(p.t.strftime("%d %b"), float(p.value)) for p in series[Metric.revenue].points],
+        "sessions": [
+            (p.t.strftime("%d %b"), float(p.value)) for p in series[Metric.sessions].points
+        ],
+        "funnel": [(FUNNEL_LABELS[s.step], float(s.sessions)) for s in steps.steps],
+        "top": (
+            await top_products(
+                session, principal, start=start, end=end, by=TopProductsBy.revenue, limit=10
+            )
+        ).data,
+        "locations": (await location_stats(session, principal, start=start, end=end)).data,
+        "today": today,
+    }
+
 
 @router.get("")
 async def overview(page: Annotated[Page, tenant_page("tenant:read")]) -> HTMLResponse:
+    analytics = await _analytics(page) if page.can("analytics:read") else None
     panels: list[tuple[OverviewPanel, Any]] = []
     for panel in get_registry().panels_for(page.principal):
         panels.append((panel, await panel.load(page.session, page.principal)))
-    return page.render("screens/overview.html", panels=panels)
+    return page.render(
+        "screens/overview.html",
+        fragment="screens/_analytics.html",
+        panels=panels,
+        analytics=analytics,
+    )

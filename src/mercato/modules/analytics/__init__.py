@@ -1,0 +1,44 @@
+"""Analytics: daily rollups of the event log and the KPI, time-series and funnel answers.
+
+Public surface for other modules (reports, dashboard): the service functions below, the
+rollup entry points used by jobs, demo and benchmarks, and the answer schemas.
+"""
+
+from mercato.modules.analytics.jobs import rebuild_tenant_days, roll_up_tenant
+from mercato.modules.analytics.schemas import (
+    Funnel,
+    Granularity,
+    LocationStats,
+    Metric,
+    Overview,
+    Timeseries,
+    TopProducts,
+    TopProductsBy,
+)
+from mercato.modules.analytics.service import (
+    funnel,
+    location_stats,
+    overview,
+    placements,
+    timeseries,
+    top_products,
+)
+
+__all__ = [
+    "Funnel",
+    "Granularity",
+    "LocationStats",
+    "Metric",
+    "Overview",
+    "Timeseries",
+    "TopProducts",
+    "TopProductsBy",
+    "funnel",
+    "location_stats",
+    "overview",
+    "placements",
+    "rebuild_tenant_days",
+    "roll_up_tenant",
+    "timeseries",
+    "top_products",
+]

@@ -1,0 +1,129 @@
+"""Analytics rollups: compact daily tables the dashboards and reports read instead of `event`.
+
+Days are the tenant's local calendar days (its `settings.timezone`, UTC by default) so a
+day/week/month series needs no time-zone arithmetic at read time. `location_code` and
+`product_id` are '' for events without one (primary-key columns cannot be NULL).
+
+Distinct sessions and users. Counts of distinct visitors over an arbitrary range cannot be
+summed from per-day counts (a user active on two days would count twice), and a sketch
+(HyperLogLog) would make the "exact ground truth" checks impossible. So
+`analytics_session_day` keeps one narrow row per (day, location, session): a range's
+sessions are `count(DISTINCT session_key)` and its users `count(DISTINCT user_id)` over
+those rows. It is roughly one row per session (a few % of the events), exact, and the
+same rows answer the funnel (`steps` is a bitmask of the funnel steps reached) and the
+conversion rate (sessions with a purchase / sessions). A session is the event's
+`session_id`, or the user's local day when the event has none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Date, DateTime, Numeric, SmallInteger, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mercato.kernel.orm import Base, tenant_id_column, updated_at_column
+
+MONEY = Numeric(18, 4)
+
+
+def _count() -> Mapped[int]:
+    return mapped_column(BigInteger, default=0, server_default="0")
+
+
+class RollupState(Base):
+    """How far a tenant's rollups go: every event with `occurred_at < rolled_until` is in them."""
+
+    __tablename__ = "analytics_rollup_state"
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    rolled_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    timezone: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)  # bumps on every change
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class DayTotal(Base):
+    """Event counts and revenue per local day and location (the overview's ~30-row scan)."""
+
+    __tablename__ = "analytics_day_total"
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    location_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    page_views: Mapped[int] = _count()
+    product_views: Mapped[int] = _count()
+    searches: Mapped[int] = _count()
+    add_to_carts: Mapped[int] = _count()
+    begin_checkouts: Mapped[int] = _count()
+    purchases: Mapped[int] = _count()
+    units: Mapped[int] = _count()
+    revenue: Mapped[Decimal] = mapped_column(MONEY, default=0, server_default="0")
+    impressions: Mapped[int] = _count()
+    clicks: Mapped[int] = _count()
+
+
+class ProductDay(Base):
+    """Per product, local day and location: views, carts, checkouts, purchases, units, revenue."""
+
+    __tablename__ = "analytics_product_day"
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    location_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    product_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    views: Mapped[int] = _count()
+    add_to_carts: Mapped[int] = _count()
+    begin_checkouts: Mapped[int] = _count()
+    purchases: Mapped[int] = _count()
+    units: Mapped[int] = _count()
+    revenue: Mapped[Decimal] = mapped_column(MONEY, default=0, server_default="0")
+
+
+class SessionDay(Base):
+    """One row per session, local day and location (see the module docstring)."""
+
+    __tablename__ = "analytics_session_day"
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    location_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    session_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    # In the key: a session that logs in mid-way carries two user ids, both are users.
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    steps: Mapped[int] = mapped_column(SmallInteger, default=0)  # FUNNEL_BITS
+
+
+class OrderDay(Base):
+    """One row per order (distinct `properties.order_id`; a purchase without one is its own
+    order) and local day and location: `purchases` and the average order value count orders,
+    not order lines, and an order's lines may be rolled up in different runs."""
+
+    __tablename__ = "analytics_order_day"
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    location_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    order_key: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class PlacementDay(Base):
+    """Personalization per local day x placement x strategy x variant.
+
+    Conversions and revenue are the purchase events that carry the placement (the SDK tags
+    a purchase with the placement whose recommendation led to it).
+    """
+
+    __tablename__ = "analytics_placement_day"
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    placement: Mapped[str] = mapped_column(Text, primary_key=True)
+    strategy: Mapped[str] = mapped_column(Text, primary_key=True)
+    variant: Mapped[str] = mapped_column(Text, primary_key=True)
+    impressions: Mapped[int] = _count()
+    clicks: Mapped[int] = _count()
+    conversions: Mapped[int] = _count()
+    revenue: Mapped[Decimal] = mapped_column(MONEY, default=0, server_default="0")

@@ -1,0 +1,231 @@
+"""Keep the rollup tables up to date from the event log.
+
+Incremental runs: each run adds the events with `rolled_until <= occurred_at < now - lag`
+to the rollups with `INSERT … ON CONFLICT DO UPDATE` (counts add up, session steps OR
+together) and moves `rolled_until` forward in the same transaction, so every event is
+counted exactly once. Runs for one tenant take a transaction-level advisory lock: a second
+run waits, then sees the moved watermark and only adds what is new.
+
+The window follows `occurred_at` because the event table is partitioned and keyed by it
+(no index on arrival time); the lag keeps events whose transactions are still committing
+from falling behind the watermark. Events that arrive later than that with an old
+timestamp (imports, back-filled API calls) are handled by rebuilding their days:
+imports call `rebuild_days` through the `tracking.events_replaced` domain event, and the
+nightly job rebuilds the last two days.
+
+Days are local to the tenant's time zone; when that changes, the tenant's rollups are
+rebuilt from scratch on the next run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.modules.analytics.models import RollupState
+from mercato.modules.analytics.tenant_zone import tenant_timezone
+
+ROLLUP_LOCK_CLASS = 727_274_090
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ROLLUP_TABLES = (
+    "analytics_day_total",
+    "analytics_product_day",
+    "analytics_session_day",
+    "analytics_order_day",
+    "analytics_placement_day",
+)
+
+# Bits of `analytics_session_day.steps`, the funnel in order.
+FUNNEL_BITS = {"view_item": 1, "add_to_cart": 2, "begin_checkout": 4, "purchase": 8}
+
+_WINDOW = """
+    FROM event
+    WHERE tenant_id = :tid AND occurred_at >= :lo AND occurred_at < :hi
+"""
+_DAY = "(occurred_at AT TIME ZONE :tz)::date"
+_LOC = "coalesce(location_code, '')"
+_PURCHASE_REVENUE = "coalesce(sum(revenue) FILTER (WHERE type = 'purchase'), 0)"
+_PURCHASE_UNITS = "coalesce(sum(coalesce(quantity, 1)) FILTER (WHERE type = 'purchase'), 0)"
+
+_ROLL_TOTALS = f"""
+INSERT INTO analytics_day_total AS t (tenant_id, day, location_code, page_views, product_views,
+    searches, add_to_carts, begin_checkouts, purchases, units, revenue, impressions, clicks)
+SELECT :tid, {_DAY}, {_LOC},
+    count(*) FILTER (WHERE type = 'page_view'),
+    count(*) FILTER (WHERE type = 'view_item'),
+    count(*) FILTER (WHERE type = 'search'),
+    count(*) FILTER (WHERE type = 'add_to_cart'),
+    count(*) FILTER (WHERE type = 'begin_checkout'),
+    count(*) FILTER (WHERE type = 'purchase'),
+    {_PURCHASE_UNITS}, {_PURCHASE_REVENUE},
+    count(*) FILTER (WHERE type = 'impression'),
+    count(*) FILTER (WHERE type = 'click')
+{_WINDOW}
+GROUP BY 2, 3
+ON CONFLICT (tenant_id, day, location_code) DO UPDATE SET
+    page_views = t.page_views + EXCLUDED.page_views,
+    product_views = t.product_views + EXCLUDED.product_views,
+    searches = t.searches + EXCLUDED.searches,
+    add_to_carts = t.add_to_carts + EXCLUDED.add_to_carts,
+    begin_checkouts = t.begin_checkouts + EXCLUDED.begin_checkouts,
+    purchases = t.purchases + EXCLUDED.purchases,
+    units = t.units + EXCLUDED.units,
+    revenue = t.revenue + EXCLUDED.revenue,
+    impressions = t.impressions + EXCLUDED.impressions,
+    clicks = t.clicks + EXCLUDED.clicks
+"""
+
+_ROLL_PRODUCTS = f"""
+INSERT INTO analytics_product_day AS t (tenant_id, day, location_code, product_id, views,
+    add_to_carts, begin_checkouts, purchases, units, revenue)
+SELECT :tid, {_DAY}, {_LOC}, product_id,
+    count(*) FILTER (WHERE type = 'view_item'),
+    count(*) FILTER (WHERE type = 'add_to_cart'),
+    count(*) FILTER (WHERE type = 'begin_checkout'),
+    count(*) FILTER (WHERE type = 'purchase'),
+    {_PURCHASE_UNITS}, {_PURCHASE_REVENUE}
+{_WINDOW} AND product_id IS NOT NULL
+    AND type IN ('view_item', 'add_to_cart', 'begin_checkout', 'purchase')
+GROUP BY 2, 3, 4
+ON CONFLICT (tenant_id, day, location_code, product_id) DO UPDATE SET
+    views = t.views + EXCLUDED.views,
+    add_to_carts = t.add_to_carts + EXCLUDED.add_to_carts,
+    begin_checkouts = t.begin_checkouts + EXCLUDED.begin_checkouts,
+    purchases = t.purchases + EXCLUDED.purchases,
+    units = t.units + EXCLUDED.units,
+    revenue = t.revenue + EXCLUDED.revenue
+"""
+
+SESSION_KEY = "coalesce(session_id, 'u:' || user_id || ':' || (occurred_at AT TIME ZONE :tz)::date)"
+STEP_BITS = (
+    "CASE type WHEN 'view_item' THEN 1 WHEN 'add_to_cart' THEN 2 "
+    "WHEN 'begin_checkout' THEN 4 WHEN 'purchase' THEN 8 ELSE 0 END"
+)
+
+_ROLL_SESSIONS = f"""
+INSERT INTO analytics_session_day AS t (tenant_id, day, location_code, session_key, user_id, steps)
+SELECT :tid, {_DAY}, {_LOC}, {SESSION_KEY}, user_id, bit_or({STEP_BITS})::smallint
+{_WINDOW}
+GROUP BY 2, 3, 4, 5
+ON CONFLICT (tenant_id, day, location_code, session_key, user_id) DO UPDATE SET
+    steps = t.steps | EXCLUDED.steps
+"""
+
+ORDER_KEY = "coalesce(properties->>'order_id', encode(key, 'hex'))"
+
+_ROLL_ORDERS = f"""
+INSERT INTO analytics_order_day (tenant_id, day, location_code, order_key)
+SELECT DISTINCT :tid, {_DAY}, {_LOC}, {ORDER_KEY}
+{_WINDOW} AND type = 'purchase'
+ON CONFLICT DO NOTHING
+"""
+
+_ROLL_PLACEMENTS = f"""
+INSERT INTO analytics_placement_day AS t (tenant_id, day, placement, strategy, variant,
+    impressions, clicks, conversions, revenue)
+SELECT :tid, {_DAY}, placement, coalesce(strategy, ''), coalesce(variant, ''),
+    count(*) FILTER (WHERE type = 'impression'),
+    count(*) FILTER (WHERE type = 'click'),
+    count(*) FILTER (WHERE type = 'purchase'),
+    {_PURCHASE_REVENUE}
+{_WINDOW} AND placement IS NOT NULL AND type IN ('impression', 'click', 'purchase')
+GROUP BY 2, 3, 4, 5
+ON CONFLICT (tenant_id, day, placement, strategy, variant) DO UPDATE SET
+    impressions = t.impressions + EXCLUDED.impressions,
+    clicks = t.clicks + EXCLUDED.clicks,
+    conversions = t.conversions + EXCLUDED.conversions,
+    revenue = t.revenue + EXCLUDED.revenue
+"""
+
+ROLL_STATEMENTS = (_ROLL_TOTALS, _ROLL_PRODUCTS, _ROLL_SESSIONS, _ROLL_ORDERS, _ROLL_PLACEMENTS)
+
+
+async def _lock(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:cls, hashtext(:tid))"),
+        {"cls": ROLLUP_LOCK_CLASS, "tid": str(tenant_id)},
+    )
+
+
+async def _add_window(
+    session: AsyncSession, tenant_id: uuid.UUID, zone: str, lo: datetime, hi: datetime
+) -> int:
+    """Add the window's events to every rollup; returns how many rollup rows changed."""
+    params = {"tid": tenant_id, "tz": zone, "lo": lo, "hi": hi}
+    changed = 0
+    for statement in ROLL_STATEMENTS:
+        result = await session.execute(text(statement), params)
+        changed += max(0, getattr(result, "rowcount", 0) or 0)
+    return changed
+
+
+async def _clear(session: AsyncSession, tenant_id: uuid.UUID, first: date, last: date) -> None:
+    for table in ROLLUP_TABLES:
+        await session.execute(
+            text(f"DELETE FROM {table} WHERE tenant_id = :tid AND day BETWEEN :first AND :last"),  # noqa: S608
+            {"tid": tenant_id, "first": first, "last": last},
+        )
+
+
+async def _state(session: AsyncSession, tenant_id: uuid.UUID, zone: str) -> RollupState:
+    state = await session.get(RollupState, tenant_id, with_for_update=True)
+    if state is None:
+        state = RollupState(tenant_id=tenant_id, rolled_until=EPOCH, timezone=zone, version=0)
+        session.add(state)
+    elif state.timezone != zone:
+        # Local days moved: every stored day is wrong, start again.
+        await _clear(session, tenant_id, date.min, date.max)
+        state.rolled_until, state.timezone = EPOCH, zone
+    return state
+
+
+async def roll_up(
+    session: AsyncSession, tenant_id: uuid.UUID, *, now: datetime | None = None, lag_s: int
+) -> tuple[datetime, int]:
+    """Add every event older than `now - lag_s` not yet in the rollups.
+
+    Returns the new watermark and the rollup version (it moves only when figures changed).
+
+    Must run in a session scoped to `tenant_id`. Safe to run concurrently (advisory lock).
+    """
+    await _lock(session, tenant_id)
+    zone = await tenant_timezone(session, tenant_id)
+    state = await _state(session, tenant_id, zone)
+    until = (now or datetime.now(UTC)) - timedelta(seconds=lag_s)
+    if until > state.rolled_until:
+        # The version (part of every cache key) moves only when figures changed.
+        if await _add_window(session, tenant_id, zone, state.rolled_until, until):
+            state.version += 1
+        state.rolled_until = until
+    await session.flush()
+    return state.rolled_until, state.version
+
+
+async def rebuild_days(
+    session: AsyncSession, tenant_id: uuid.UUID, first: date, last: date
+) -> None:
+    """Recompute the rollups of local days `first`..`last` from the events (after an import).
+
+    Only the part of those days already behind the watermark is rebuilt; the rest is
+    added by the next incremental run as usual.
+    """
+    await _lock(session, tenant_id)
+    zone = await tenant_timezone(session, tenant_id)
+    state = await _state(session, tenant_id, zone)
+    await _clear(session, tenant_id, first, last)
+    bounds = await session.execute(
+        text(
+            "SELECT (CAST(:first AS timestamp) AT TIME ZONE :tz), "
+            "(CAST(:after AS timestamp) AT TIME ZONE :tz)"
+        ),
+        {"first": first, "after": last + timedelta(days=1), "tz": zone},
+    )
+    lo, hi = bounds.one()
+    hi = min(hi, state.rolled_until)
+    if hi > lo:
+        await _add_window(session, tenant_id, zone, lo, hi)
+    state.version += 1
+    await session.flush()

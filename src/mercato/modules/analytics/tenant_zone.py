@@ -1,0 +1,27 @@
+"""The tenant's time zone (tenant settings, validated when set; UTC by default).
+
+Analytics days are local days, so every rollup and read asks this one function.
+"""
+
+from __future__ import annotations
+
+import uuid
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+DEFAULT_ZONE = "UTC"
+
+
+async def tenant_timezone(session: AsyncSession, tenant_id: uuid.UUID) -> str:
+    zone = await session.scalar(
+        text("SELECT settings->>'timezone' FROM tenant WHERE id = :tid"), {"tid": tenant_id}
+    )
+    if not zone:
+        return DEFAULT_ZONE
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return DEFAULT_ZONE
+    return str(zone)
