@@ -95,9 +95,12 @@ def test_every_table_with_tenant_id_has_forced_rls_and_a_policy(owner_dsn: str) 
 def test_application_role_owns_nothing_and_is_not_privileged(owner_dsn: str) -> None:
     role = get_settings().app_role
     with psycopg.connect(owner_dsn) as conn:
+        # Per-connection staging tables (tracking's event writer) live in pg_temp_N and go
+        # with their connection; nothing the role owns may outlive it.
         owned = conn.execute(
             "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
-            "WHERE r.rolname = %s",
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE r.rolname = %s AND n.nspname !~ '^pg_(toast_)?temp_'",
             (role,),
         ).fetchone()[0]
         flags = conn.execute(
