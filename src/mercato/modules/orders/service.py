@@ -216,6 +216,7 @@ async def record_status(
     )
     order.status = to
     await session.flush()
+    await session.refresh(order)  # updated_at is set by the database
     if announce:
         await emit(session, order.tenant_id, f"order.{to}", order_payload(order, **event_extra))
 
