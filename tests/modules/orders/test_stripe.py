@@ -51,7 +51,7 @@ async def test_payment_intent_checkout_and_signed_webhook(client, stripe: FakeSt
     assert payment["provider_reference"].startswith("pi_")
     assert payment["client_secret"].startswith(payment["provider_reference"])
     intent = stripe.intents[payment["provider_reference"]]
-    assert intent["amount"] == 3998 and intent["currency"] == "eur"
+    assert (intent["amount"], intent["currency"]) == (3998, "eur")
     assert f"mercato-payment-{payment['id']}" in stripe.by_idempotency_key
     # A retry with the same Idempotency-Key answers the same order and creates no intent.
     again = await checkout(client, shop, cart, key="pay-once", provider="stripe")
