@@ -5,6 +5,6 @@ Public surface: `claim_for_checkout` (orders), `adopt_guest_cart` (customers at 
 """
 
 from mercato.modules.cart.schemas import CartRead
-from mercato.modules.cart.service import adopt_guest_cart, claim_for_checkout
+from mercato.modules.cart.service import CartNotActive, adopt_guest_cart, claim_for_checkout
 
-__all__ = ["CartRead", "adopt_guest_cart", "claim_for_checkout"]
+__all__ = ["CartNotActive", "CartRead", "adopt_guest_cart", "claim_for_checkout"]

@@ -6,8 +6,10 @@ and writes the order, its lines, its first history row, the payment row and the
 (Stripe); its answer is stored in a second short transaction. The manual provider needs
 no call, so its whole checkout is the request's own single transaction.
 
-`Idempotency-Key`: a transaction-scoped advisory lock on (tenant, key) serialises
-duplicates; the same key with the same body answers the same order, with another body 422.
+`Idempotency-Key`: the same key with the same body answers the same order, with another
+body 422. Two concurrent requests with one key race for the same cart row: the loser
+waits on the winner's row lock, finds the cart ordered, looks the key up again (a new
+statement sees the committed order) and answers that order.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from mercato.kernel.errors import ValidationFailed
 from mercato.kernel.events import emit
 from mercato.kernel.orm import uuid7
 from mercato.kernel.security import Principal
-from mercato.modules.cart import claim_for_checkout
+from mercato.modules.cart import CartNotActive, claim_for_checkout
 from mercato.modules.inventory import reserve_stock
 from mercato.modules.orders.schemas import (
     CheckoutCreate,
@@ -59,10 +61,6 @@ class Placed:
     replayed: bool
 
 
-# Two statements: one snapshot per statement, so the lookup must start after the lock.
-IDEMPOTENCY_LOCK_SQL = text(
-    "SELECT pg_advisory_xact_lock(hashtextextended(CAST(:tenant AS text) || ':' || :key, 0))"
-)
 IDEMPOTENCY_SQL = text(
     "SELECT id, request_hash FROM sales_order WHERE tenant_id = :tenant AND idempotency_key = :key"
 )
@@ -95,6 +93,22 @@ async def _replay(session: AsyncSession, tenant_id: uuid.UUID, order_id: uuid.UU
     return Placed(CheckoutResult(order=full, payment=full.payments[-1]), replayed=True)
 
 
+async def _earlier_order(
+    session: AsyncSession, tenant_id: uuid.UUID, key: str | None, digest: bytes
+) -> Placed | None:
+    """The order an earlier request with this key created, if any; 422 for another body."""
+    if key is None:
+        return None
+    found = (await session.execute(IDEMPOTENCY_SQL, {"tenant": tenant_id, "key": key})).first()
+    if found is None:
+        return None
+    if bytes(found[1] or b"") != digest:
+        raise IdempotencyKeyReused(
+            "The Idempotency-Key was first used with a different request body"
+        )
+    return await _replay(session, tenant_id, found[0])
+
+
 async def place_order(
     session: AsyncSession,
     principal: Principal,
@@ -110,17 +124,16 @@ async def place_order(
     tenant_id = principal.tenant_id
     assert tenant_id is not None
     digest = request_hash(body, customer_id)
-    if idempotency_key is not None:
-        params = {"tenant": tenant_id, "key": idempotency_key}
-        await session.execute(IDEMPOTENCY_LOCK_SQL, params)
-        found = (await session.execute(IDEMPOTENCY_SQL, params)).first()
-        if found is not None:
-            if bytes(found[1] or b"") != digest:
-                raise IdempotencyKeyReused(
-                    "The Idempotency-Key was first used with a different request body"
-                )
-            return await _replay(session, tenant_id, found[0])
-    cart = await claim_for_checkout(session, principal, body.cart_id, customer_id)
+    replay = await _earlier_order(session, tenant_id, idempotency_key, digest)
+    if replay is not None:
+        return replay
+    try:
+        cart = await claim_for_checkout(session, principal, body.cart_id, customer_id)
+    except CartNotActive:
+        replay = await _earlier_order(session, tenant_id, idempotency_key, digest)
+        if replay is not None:
+            return replay
+        raise
     assert cart.currency is not None
     order_id = uuid7()
     wanted: dict[str, int] = {line.product_id: line.quantity for line in cart.items}

@@ -49,7 +49,7 @@ async def checkout(
     session: DbSession,
     idempotency_key: IdempotencyKey = None,
     token: CustomerToken = None,
-) -> CheckoutResult:
+) -> Response:
     """Reserve the cart's stock and open a pending order with its payment.
 
     409 `insufficient-stock` when the stock cannot be reserved (nothing changes).
@@ -58,7 +58,8 @@ async def checkout(
     placed = await checkout_flow.checkout(
         session, principal, body, idempotency_key, None if customer is None else customer.id
     )
-    return placed.result
+    # Built and checked once by the service; serialised here without a second validation.
+    return Response(placed.result.model_dump_json(), status_code=201, media_type="application/json")
 
 
 @router.get("/orders", response_model=Page[OrderSummary])
