@@ -471,15 +471,22 @@ async def record_movement(
     )
 
 
+AVAILABLE_SQL = text(
+    "SELECT product_id, sum(on_hand - reserved) FROM stock_level WHERE tenant_id = :tenant "
+    "AND (CAST(:products AS text[]) IS NULL OR product_id = ANY(CAST(:products AS text[]))) "
+    "GROUP BY product_id"
+)
+
+
 async def available_units(
-    session: AsyncSession, tenant_id: uuid.UUID, product_ids: Sequence[str]
+    session: AsyncSession, tenant_id: uuid.UUID, product_ids: Sequence[str] | None
 ) -> dict[str, int]:
-    """Units available now per product (all locations); products without stock rows absent."""
+    """Units available now per product over all locations (`None`: every product).
+
+    Products without any stock row are absent: their stock is not tracked.
+    """
     rows = await session.execute(
-        text(
-            "SELECT product_id, sum(on_hand - reserved) FROM stock_level WHERE tenant_id = :tenant "
-            "AND product_id = ANY(CAST(:products AS text[])) GROUP BY product_id"
-        ),
-        {"tenant": tenant_id, "products": list(product_ids)},
+        AVAILABLE_SQL,
+        {"tenant": tenant_id, "products": None if product_ids is None else list(product_ids)},
     )
     return {str(r[0]): int(r[1]) for r in rows}
