@@ -3,3 +3,27 @@ Stripe's webhook, and the reservation expiry job. Emits `order.created`, `order.
 `order.fulfilled`, `order.completed`, `order.cancelled`, `order.refunded`,
 `order.partially_refunded` with `{order_id, status, total, currency, email, customer_id}`.
 """
+
+from mercato.modules.orders.schemas import OrderRead, RefundCreate, TransitionCreate
+from mercato.modules.orders.service import (
+    REFUNDABLE,
+    get_order,
+    list_orders,
+    read_order,
+    refund,
+    summary,
+    transition,
+)
+
+__all__ = [
+    "REFUNDABLE",
+    "OrderRead",
+    "RefundCreate",
+    "TransitionCreate",
+    "get_order",
+    "list_orders",
+    "read_order",
+    "refund",
+    "summary",
+    "transition",
+]
