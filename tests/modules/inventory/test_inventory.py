@@ -26,7 +26,7 @@ async def test_put_and_read_stock_across_locations(client) -> None:
         ("A", 7),
         ("B", 6),
     ]
-    movements = (await client.get(shop.url("/inventory/p/movements"), headers=shop.headers)).json()[
+    movements = (await client.get(shop.url("/inventory-movements/p"), headers=shop.headers)).json()[
         "data"
     ]
     assert [(m["kind"], m["on_hand_delta"]) for m in movements] == [

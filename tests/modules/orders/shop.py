@@ -106,7 +106,7 @@ async def stock_of(client: httpx.AsyncClient, shop: Shop, product_id: str) -> di
 
 
 async def ledger_is_consistent(client: httpx.AsyncClient, shop: Shop, product_id: str) -> bool:
-    response = await client.get(shop.url(f"/inventory/{product_id}/ledger"), headers=shop.headers)
+    response = await client.get(shop.url(f"/inventory-ledger/{product_id}"), headers=shop.headers)
     assert response.status_code == 200, response.text
     rows = response.json()["data"]
     return bool(rows) and all(row["consistent"] for row in rows)

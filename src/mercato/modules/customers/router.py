@@ -82,7 +82,8 @@ async def list_customers(
     return Page[CustomerRead](data=[service.to_read(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/{customer_id}", response_model=CustomerRead)
+# `:uuid` keeps `/login`, `/signup`… from matching this path (and its Allow header).
+@router.get("/{customer_id:uuid}", response_model=CustomerRead)
 async def get_customer(
     customer_id: uuid.UUID, principal: Reader, session: DbSession
 ) -> CustomerRead:

@@ -1,4 +1,5 @@
-"""`{T}/inventory`: stock per product and location, its ledger, and the ledger check."""
+"""`{T}/inventory`: stock per product and location; `{T}/inventory-movements` (the ledger)
+and `{T}/inventory-ledger` (on_hand recomputed from it)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from mercato.modules.inventory.schemas import (
 )
 from mercato.modules.locations.schemas import CODE_PATTERN
 
-router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/inventory", tags=["inventory"])
+router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["inventory"])
 ProductId = Annotated[str, Path(min_length=1, max_length=128, description="The product_id")]
 LocationCode = Annotated[str, Path(pattern=CODE_PATTERN, description="The location code")]
 Reader = Annotated[Principal, require("inventory:read")]
@@ -35,7 +36,7 @@ class LedgerReport(BaseModel):
     data: list[LedgerCheck]
 
 
-@router.put("/{product_id}/{location_code}", response_model=StockLevelRead)
+@router.put("/inventory/{product_id}/{location_code}", response_model=StockLevelRead)
 async def put_stock(
     product_id: ProductId,
     location_code: LocationCode,
@@ -57,7 +58,7 @@ async def put_stock(
     return level
 
 
-@router.post("/{product_id}/{location_code}/movements", response_model=StockLevelRead)
+@router.post("/inventory/{product_id}/{location_code}/movements", response_model=StockLevelRead)
 async def post_movement(
     product_id: ProductId,
     location_code: LocationCode,
@@ -69,7 +70,7 @@ async def post_movement(
     return await service.record_movement(session, principal, product_id, location_code, body)
 
 
-@router.get("", response_model=Page[StockRow])
+@router.get("/inventory", response_model=Page[StockRow])
 async def list_stock(
     principal: Reader,
     session: DbSession,
@@ -84,12 +85,13 @@ async def list_stock(
     return Page[StockRow](data=rows, next_cursor=next_cursor)
 
 
-@router.get("/{product_id}", response_model=ProductStock)
+@router.get("/inventory/{product_id}", response_model=ProductStock)
 async def get_stock(product_id: ProductId, principal: Reader, session: DbSession) -> ProductStock:
     return await reading.get_product_stock(session, principal, product_id)
 
 
-@router.get("/{product_id}/movements", response_model=Page[MovementRead])
+# Not `/inventory/{product_id}/movements`: that would also match PUT /inventory/{p}/{location}.
+@router.get("/inventory-movements/{product_id}", response_model=Page[MovementRead])
 async def list_movements(
     product_id: ProductId,
     principal: Reader,
@@ -103,7 +105,7 @@ async def list_movements(
     return Page[MovementRead](data=rows, next_cursor=next_cursor)
 
 
-@router.get("/{product_id}/ledger", response_model=LedgerReport)
+@router.get("/inventory-ledger/{product_id}", response_model=LedgerReport)
 async def check_ledger(
     product_id: ProductId, principal: Reader, session: DbSession
 ) -> LedgerReport:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -12,6 +11,7 @@ from fastapi.responses import JSONResponse
 from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
 from mercato.kernel.security import Principal
+from mercato.kernel.timestamps import Timestamp
 from mercato.modules.customers import CustomerToken, resolve_customer
 from mercato.modules.identity import require
 from mercato.modules.orders import checkout as checkout_flow
@@ -68,8 +68,8 @@ async def list_orders(
     session: DbSession,
     status: OrderStatus | None = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Timestamp | None = None,
+    created_to: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[OrderSummary]:
