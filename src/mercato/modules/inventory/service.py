@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,7 +159,13 @@ async def _announce_low_stock(
                 tenant_id,
                 LOW_STOCK_EVENT,
                 {
+                    "id": level.product_id,
                     "product_id": level.product_id,
+                    "summary": f"{level.product_id} is running low at {level.location_code}: "
+                    f"{after} left (threshold {level.threshold})",
+                    # Once per crossing and day: a restock and a new crossing alert again.
+                    "occurrence_id": f"{level.product_id}:{level.location_code}:"
+                    f"{datetime.now(UTC).date().isoformat()}",
                     "location_code": level.location_code,
                     "available": after,
                     "threshold": level.threshold,

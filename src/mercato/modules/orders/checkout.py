@@ -38,7 +38,12 @@ from mercato.modules.orders.schemas import (
     OrderItemRead,
     OrderRead,
 )
-from mercato.modules.orders.service import allowed_transitions, load_order, read_order
+from mercato.modules.orders.service import (
+    allowed_transitions,
+    event_payload,
+    load_order,
+    read_order,
+)
 from mercato.modules.payments import (
     PaymentProviderError,
     PaymentRead,
@@ -182,14 +187,15 @@ async def place_order(
         session,
         tenant_id,
         "order.created",
-        {
-            "order_id": str(order_id),
-            "status": "pending",
-            "total": str(cart.total),
-            "currency": cart.currency,
-            "email": str(body.email),
-            "customer_id": None if order_customer is None else str(order_customer),
-            "items": [
+        event_payload(
+            tenant_id,
+            order_id,
+            status="pending",
+            total=cart.total,
+            currency=cart.currency,
+            email=str(body.email),
+            customer_id=order_customer,
+            items=[
                 {
                     "product_id": a.product_id,
                     "quantity": a.quantity,
@@ -197,7 +203,7 @@ async def place_order(
                 }
                 for a in allocations
             ],
-        },
+        ),
     )
     payment_read = PaymentRead.model_validate(payment)
     order = OrderRead(

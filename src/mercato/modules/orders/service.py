@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -48,6 +49,7 @@ from mercato.modules.payments import (
     refund_payment,
     refunds_of_order,
 )
+from mercato.settings import get_settings
 
 REFUNDABLE = {"paid", "fulfilled", "completed", "partially_refunded"}
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -77,17 +79,48 @@ def summary(order: SalesOrder) -> OrderSummary:
     return OrderSummary.model_validate(order, from_attributes=True)
 
 
-def order_payload(order: SalesOrder, **extra: Any) -> dict[str, Any]:
-    """What `order.*` events (and so outbound webhooks) carry."""
+def event_payload(
+    tenant_id: uuid.UUID,
+    order_id: uuid.UUID,
+    *,
+    status: str,
+    total: Decimal,
+    currency: str,
+    email: str,
+    customer_id: uuid.UUID | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """What `order.*` events carry: for outbound webhooks (`order_id`, `status`, …) and the
+    notifications catalogue (`id`, `summary`, `number`, `url`, `customer_email`)."""
+    number = str(order_id)[-8:].upper()
+    path = f"/app/t/{tenant_id}/orders/{order_id}"
     return {
-        "order_id": str(order.id),
-        "status": order.status,
-        "total": str(order.total),
-        "currency": order.currency,
-        "email": order.email,
-        "customer_id": None if order.customer_id is None else str(order.customer_id),
+        "id": str(order_id),
+        "order_id": str(order_id),
+        "number": number,
+        "summary": f"Order {number} is {status.replace('_', ' ')}: {total} {currency}",
+        "status": status,
+        "total": str(total),
+        "currency": currency,
+        "email": email,
+        "customer_email": email,
+        "customer_id": None if customer_id is None else str(customer_id),
+        "url": get_settings().public_url.rstrip("/") + path,
         **extra,
     }
+
+
+def order_payload(order: SalesOrder, **extra: Any) -> dict[str, Any]:
+    return event_payload(
+        order.tenant_id,
+        order.id,
+        status=order.status,
+        total=order.total,
+        currency=order.currency,
+        email=order.email,
+        customer_id=order.customer_id,
+        **extra,
+    )
 
 
 async def read_order(session: AsyncSession, order: SalesOrder) -> OrderRead:
