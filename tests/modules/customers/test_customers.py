@@ -86,7 +86,9 @@ async def test_customer_tokens_are_not_staff_tokens_and_stay_in_their_tenant(cli
 
 
 async def test_a_guest_cart_merges_into_the_customers_cart_at_login(client) -> None:
-    shop = await open_shop(client, products={"a": "1.00", "b": "2.00"})
+    shop = await open_shop(
+        client, products={"a": "1.00", "b": "2.00"}, stock={("a", "S"): 9, ("b", "S"): 9}
+    )
     session = await _signup(client, shop, "cy@example.com")
     mine = {**shop.headers, "X-Customer-Token": session["token"]}
     own_cart = await cart_with(client, shop, {"b": 1}, headers=mine)
@@ -107,6 +109,16 @@ async def test_a_guest_cart_merges_into_the_customers_cart_at_login(client) -> N
     assert [(i["product_id"], i["quantity"]) for i in merged["items"]] == [("b", 2), ("a", 2)]
     guest = (await client.get(shop.url(f"/carts/{guest_cart}"), headers=shop.headers)).json()
     assert guest["status"] == "merged"
+    # Checked out with the token, the order is the customer's.
+    placed = await client.post(
+        shop.url("/checkout"),
+        json={"cart_id": own_cart, "email": "cy@example.com", "payment_provider": "manual"},
+        headers={**token, "Idempotency-Key": "cy-1"},
+    )
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["order"]["customer_id"] == session["customer"]["id"]
+    mine = await client.get(shop.url("/customers/me/orders"), headers=token)
+    assert [o["id"] for o in mine.json()["data"]] == [placed.json()["order"]["id"]]
     # Another shopper cannot open this customer's cart.
     stranger = await _signup(client, shop, "dee@example.com")
     peek = await client.get(

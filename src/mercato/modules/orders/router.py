@@ -12,7 +12,7 @@ from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
 from mercato.kernel.security import Principal
 from mercato.kernel.timestamps import Timestamp
-from mercato.modules.customers import CustomerToken, resolve_customer
+from mercato.modules.customers import CustomerToken, require_customer, resolve_customer
 from mercato.modules.identity import require
 from mercato.modules.orders import checkout as checkout_flow
 from mercato.modules.orders import service
@@ -84,6 +84,19 @@ async def list_orders(
         cursor=cursor,
     )
     return Page[OrderSummary](data=[service.summary(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/customers/me/orders", response_model=Page[OrderSummary])
+async def my_orders(
+    principal: Annotated[Principal, require("checkout:write")],
+    session: DbSession,
+    token: CustomerToken = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[OrderSummary]:
+    """The logged-in shopper's orders (`X-Customer-Token`), newest first."""
+    customer = require_customer(await resolve_customer(session, token))
+    rows = await service.orders_of_customer(session, customer.id, limit=limit)
+    return Page[OrderSummary](data=[service.summary(r) for r in rows])
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead)

@@ -217,6 +217,19 @@ async def list_orders(
     return rows[:size], next_cursor
 
 
+async def orders_of_customer(
+    session: AsyncSession, customer_id: uuid.UUID, *, limit: int
+) -> list[SalesOrder]:
+    """A shopper's own orders, newest first."""
+    rows = await session.scalars(
+        select(SalesOrder)
+        .where(SalesOrder.customer_id == customer_id)
+        .order_by(SalesOrder.created_at.desc(), SalesOrder.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
 async def _items(session: AsyncSession, order: SalesOrder) -> list[OrderItem]:
     rows = await session.scalars(select(OrderItem).where(OrderItem.order_id == order.id))
     return list(rows.all())
