@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mercato.modules.orders.jobs import expire_reservations
 from tests.fakes import stripe as fake_stripe
 from tests.fakes.server import serve
 from tests.fakes.stripe import FakeStripe, event, sign
@@ -183,3 +186,29 @@ async def test_stripe_unconfigured_is_409(client) -> None:
     assert response.status_code == 409
     assert response.json()["type"].endswith("/payment-provider-not-configured")
     assert (await stock_of(client, shop, "u"))["reserved"] == 0
+
+
+async def test_a_payment_after_the_reservation_expired_is_noted(client, stripe: FakeStripe) -> None:
+    shop = await open_shop(client, products={"x": "4.00"}, stock={("x", "W"): 1})
+    placed = await checkout(
+        client, shop, await cart_with(client, shop, {"x": 1}), provider="stripe"
+    )
+    later = datetime.now(UTC) + timedelta(hours=1)
+    assert await expire_reservations(uuid.UUID(shop.tenant), now=later) == 1
+    reference = placed.json()["payment"]["provider_reference"]
+    paid = await _deliver(
+        client, shop, event("payment_intent.succeeded", stripe.succeeded(reference))
+    )
+    assert paid.status_code == 200
+    order = await _order(client, shop, placed.json()["order"]["id"])
+    assert order["status"] == "cancelled"
+    assert order["payments"][0]["status"] == "succeeded"  # the money is there: staff refund it
+    assert order["history"][-1]["note"] == "payment arrived after cancellation"
+    assert (await stock_of(client, shop, "x"))["available"] == 1
+    refunded = await client.post(
+        shop.url(f"/orders/{order['id']}/refunds"), json={}, headers=shop.owner.headers
+    )
+    assert refunded.status_code == 200, refunded.text
+    assert refunded.json()["status"] == "cancelled"
+    assert refunded.json()["payments"][0]["status"] == "refunded"
+    assert [r["amount"] for r in stripe.refunds.values()] == [400]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.errors import Unauthorized
@@ -21,6 +21,7 @@ from mercato.modules.customers.schemas import (
 )
 from mercato.modules.customers.tokens import CustomerToken
 from mercato.modules.identity import require
+from mercato.modules.identity.auth import limit_login_attempt
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/customers", tags=["customers"])
 Storefront = Annotated[Principal, require("checkout:write")]
@@ -36,8 +37,14 @@ async def signup(
 
 
 @router.post("/login", response_model=CustomerSession)
-async def login(body: CustomerLogin, principal: Storefront, session: DbSession) -> CustomerSession:
-    """Customer token for e-mail and password; a guest `cart_id` merges into their cart."""
+async def login(
+    body: CustomerLogin, principal: Storefront, session: DbSession, request: Request
+) -> CustomerSession:
+    """Customer token for e-mail and password; a guest `cart_id` merges into their cart.
+
+    Ten attempts a minute per client address and e-mail, as for staff logins (429).
+    """
+    await limit_login_attempt(request, str(body.email))
     return await service.login(session, principal, body)
 
 

@@ -380,7 +380,15 @@ async def refund(
     order = await get_order(session, principal, order_id, lock=True)
     principal.require("refunds:write")
     principal.require_recent_auth()
-    if order.status not in REFUNDABLE:
+    payments = [
+        p
+        for p in await payments_of_order(session, order.id)
+        if p.status in ("succeeded", "partially_refunded")
+    ]
+    # A cancelled order can still hold money: a payment that arrived after its reservation
+    # expired. It is refunded without leaving `cancelled`.
+    late_payment = order.status == "cancelled" and bool(payments)
+    if order.status not in REFUNDABLE and not late_payment:
         raise ForbiddenTransition(
             f"An order that is {order.status} cannot be refunded",
             current=order.status,
@@ -391,11 +399,6 @@ async def refund(
     if amount <= 0 or amount > remaining:
         message = f"At most {remaining} {order.currency} can still be refunded"
         raise ValidationFailed(message, errors=[field_error("amount", message)])
-    payments = [
-        p
-        for p in await payments_of_order(session, order.id)
-        if p.status in ("succeeded", "partially_refunded")
-    ]
     if not payments:
         raise NoPayment()
     await refund_payment(
@@ -414,7 +417,19 @@ async def refund(
         )
     full = order.refunded_amount >= order.total
     to = "cancelled" if cancel_after else ("refunded" if full else "partially_refunded")
+    if late_payment:
+        to = "cancelled"
     await record_status(
-        session, order, to, actor=principal.actor, note=body.reason, amount=str(amount)
+        session,
+        order,
+        to,
+        actor=principal.actor,
+        note=body.reason,
+        announce=not late_payment,
+        amount=str(amount),
     )
+    if late_payment:  # the order stays cancelled; integrators still hear about the money
+        await emit(
+            session, order.tenant_id, "order.refunded", order_payload(order, amount=str(amount))
+        )
     return order
