@@ -205,8 +205,9 @@ async def place_order(
             ],
         ),
     )
-    payment_read = PaymentRead.model_validate(payment)
-    order = OrderRead(
+    payment_read = payment
+    # model_construct: every value was computed or validated above; checkout is hot.
+    order = OrderRead.model_construct(
         id=order_id,
         status="pending",
         total=cart.total,
@@ -224,7 +225,7 @@ async def place_order(
         created_at=created_at,
         updated_at=created_at,
         items=[
-            OrderItemRead(
+            OrderItemRead.model_construct(
                 product_id=a.product_id,
                 location_code=a.location_code,
                 name=lines[a.product_id].name,
@@ -235,7 +236,7 @@ async def place_order(
             for a in allocations
         ],
         history=[
-            OrderHistoryRead(
+            OrderHistoryRead.model_construct(
                 from_status=None,
                 to_status="pending",
                 actor=principal.actor,
@@ -247,7 +248,7 @@ async def place_order(
         refunds=[],
         allowed_transitions=allowed_transitions("pending"),
     )
-    return Placed(CheckoutResult(order=order, payment=payment_read), replayed=False)
+    return Placed(CheckoutResult.model_construct(order=order, payment=payment_read), replayed=False)
 
 
 async def checkout(

@@ -29,6 +29,7 @@ from mercato.modules.payments.providers import (
     StripeCredentials,
     StripeProvider,
 )
+from mercato.modules.payments.schemas import PaymentRead
 from mercato.settings import get_settings
 
 STRIPE_TOLERANCE_S = 300
@@ -75,7 +76,7 @@ async def open_payment(
     provider: str,
     amount: Decimal,
     currency: str,
-) -> Payment:
+) -> PaymentRead:
     """The payment row of a new order, before the provider is asked (one statement)."""
     payment_id = uuid7()
     created_at = await session.scalar(
@@ -89,15 +90,18 @@ async def open_payment(
             "currency": currency,
         },
     )
-    return Payment(
-        tenant_id=tenant_id,
+    # Built from what was just written: checkout is hot, and these values need no checking.
+    return PaymentRead.model_construct(
         id=payment_id,
-        order_id=order_id,
         provider=provider,
         status="requires_payment",
         amount=amount,
-        refunded_amount=Decimal("0"),
+        refunded_amount=Decimal("0.00"),
         currency=currency,
+        provider_reference=None,
+        client_secret=None,
+        checkout_url=None,
+        error=None,
         created_at=created_at,
     )
 
