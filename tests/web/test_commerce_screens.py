@@ -136,3 +136,14 @@ class TestOrders:
         assert "5.00 EUR refunded in total" in done.text
         state = (await client.get(shop.url(f"/orders/{order['id']}"), headers=shop.headers)).json()
         assert state["status"] == "partially_refunded"
+
+
+async def test_the_overview_counts_orders(client) -> None:
+    shop, _ = await _shop_with_order(client)
+    viewer = await add_member(client, shop.owner, shop.tenant, "viewer")
+    dashboard = await signed_in(client, viewer)
+    overview = await dashboard.get(f"/app/t/{shop.tenant}")
+    assert overview.status_code == 200
+    assert "order in the last 7 days" in overview.text
+    assert '<span class="badge status-pending">pending</span> 1' in overview.text
+    assert f'href="/app/t/{shop.tenant}/orders"' in overview.text

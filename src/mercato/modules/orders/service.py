@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
@@ -215,6 +215,23 @@ async def list_orders(
         last = rows[size - 1]
         next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
     return rows[:size], next_cursor
+
+
+async def order_counts(session: AsyncSession, *, days: int = 7) -> dict[str, Any]:
+    """For the overview: pending orders, and orders and revenue of the last `days` days."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE status = 'pending'), "
+                "count(*) FILTER (WHERE created_at >= now() - make_interval(days => :days)), "
+                "coalesce(sum(total - refunded_amount) FILTER (WHERE created_at >= now() - "
+                "make_interval(days => :days) AND status NOT IN ('pending', 'cancelled')), 0), "
+                "min(currency) FROM sales_order"
+            ),
+            {"days": days},
+        )
+    ).one()
+    return {"pending": int(row[0]), "recent": int(row[1]), "revenue": row[2], "currency": row[3]}
 
 
 async def orders_of_customer(

@@ -4,18 +4,22 @@ transitions its status allows and refunds (behind the step-up prompt)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import ValidationFailed, field_error
+from mercato.kernel.security import Principal
 from mercato.modules.orders import (
     REFUNDABLE,
     RefundCreate,
     TransitionCreate,
     get_order,
     list_orders,
+    order_counts,
     read_order,
     refund,
     summary,
@@ -23,7 +27,7 @@ from mercato.modules.orders import (
 )
 from mercato.web.forms import FormState, form_status, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
-from mercato.web.registry import Screen, Section
+from mercato.web.registry import OverviewPanel, Screen, Section
 
 router = screen_router()
 PATH = "orders"
@@ -168,3 +172,12 @@ async def refund_order(
     if done is None:
         return await _render_order(page, order_id, refund_form=form, status_code=form_status(form))
     return await _render_order(page, order_id, notice=done)
+
+
+async def _orders_panel(session: AsyncSession, principal: Principal) -> Mapping[str, Any]:
+    return {**await order_counts(session), "url": f"/app/t/{principal.tenant_id}/{PATH}"}
+
+
+PANELS = [
+    OverviewPanel("orders", "Orders", "orders:read", "panels/orders.html", _orders_panel, order=35)
+]
