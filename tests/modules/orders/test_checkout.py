@@ -6,6 +6,8 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import psycopg
+
 from mercato.modules.orders.jobs import EXPIRY_ACTOR, expire_reservations
 from tests.modules.orders.shop import (
     cart_with,
@@ -61,7 +63,7 @@ async def test_insufficient_stock_is_409_and_changes_nothing(client) -> None:
     assert (await checkout(client, shop, cart)).status_code == 201
 
 
-async def test_checkout_never_oversells_under_contention(client) -> None:
+async def test_checkout_never_oversells_under_contention(client, owner_dsn) -> None:
     shop = await open_shop(client, products={"hot": "9.99"}, stock={("hot", "W1"): 10})
     carts = [await cart_with(client, shop, {"hot": 1}) for _ in range(60)]
     responses = await asyncio.gather(*(checkout(client, shop, cart) for cart in carts))
@@ -74,6 +76,17 @@ async def test_checkout_never_oversells_under_contention(client) -> None:
     stock = await stock_of(client, shop, "hot")
     assert (stock["on_hand"], stock["reserved"], stock["available"]) == (10, 10, 0)
     assert await ledger_is_consistent(client, shop, "hot")
+    # Replayed in order, the ledger never had on_hand below zero nor reserved above on_hand.
+    with psycopg.connect(owner_dsn) as conn:
+        worst = conn.execute(
+            "SELECT min(h), max(r - h) FROM (SELECT sum(on_hand_delta) OVER w AS h, "
+            "sum(reserved_delta) OVER w AS r FROM stock_movement WHERE tenant_id = %s "
+            "AND product_id = 'hot' WINDOW w AS (ORDER BY created_at, id)) AS running",
+            (shop.tenant,),
+        ).fetchone()
+    assert worst is not None
+    assert worst[0] >= 0
+    assert worst[1] <= 0
 
 
 async def test_stock_spread_over_locations_is_combined(client) -> None:
