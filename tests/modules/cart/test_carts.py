@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
+from mercato.kernel.redis import get_redis
+from mercato.modules.cart.service import cart_key
 from tests.factories import create_api_key
 from tests.modules.orders.shop import cart_with, checkout, open_shop
 
@@ -135,3 +138,20 @@ async def test_browser_keys_run_a_storefront(client) -> None:
     assert placed.status_code == 201, placed.text
     # ...but cannot read orders or change stock.
     assert (await client.get(shop.url("/orders"), headers=headers)).status_code == 403
+
+
+async def test_cart_reads_go_through_redis_and_writes_drop_the_copy(client) -> None:
+    shop = await open_shop(client, products={"r": "2.00", "s": "3.00"})
+    cart_id = await cart_with(client, shop, {"r": 1})
+    key = cart_key(uuid.UUID(shop.tenant), uuid.UUID(cart_id))
+    assert key.startswith(f"mercato:{{{shop.tenant}}}:")  # the tenant's hash tag
+    await _cart(client, shop, cart_id)
+    cached = json.loads(await get_redis().get(key))
+    assert cached["lines"] == [["r", 1]]
+    await client.post(
+        shop.url(f"/carts/{cart_id}/items"),
+        json={"product_id": "s", "quantity": 1},
+        headers=shop.headers,
+    )
+    assert await get_redis().get(key) is None  # dropped after the commit
+    assert [i["product_id"] for i in (await _cart(client, shop, cart_id))["items"]] == ["r", "s"]
