@@ -1,7 +1,7 @@
 """intelligence: analytics rollups, sales-rep task status, email reports
 
 Revision ID: 0090_intelligence
-Revises: 0070_channels
+Revises: 0080_commerce
 Create Date: 2026-11-23 14:30:00.000000+00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from mercato.kernel.rls import enable_tenant_rls
 
 revision: str = "0090_intelligence"
-down_revision: str | Sequence[str] | None = "0070_channels"
+down_revision: str | Sequence[str] | None = "0080_commerce"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -26,21 +26,25 @@ from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.analytics import router as analytics_router
 from mercato.modules.audit import router as audit_router
+from mercato.modules.cart import router as cart_router
 from mercato.modules.catalog import router as catalog_router
 from mercato.modules.channels import google_router as channels_google_router
 from mercato.modules.channels import public_router as channels_public_router
 from mercato.modules.channels import router as channels_router
 from mercato.modules.channels import sandbox as channels_sandbox
 from mercato.modules.content import router as content_router
+from mercato.modules.customers import router as customers_router
 from mercato.modules.experiments import router as experiments_router
 from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import auth_router, tenants_router
 from mercato.modules.insights import router as insights_router
 from mercato.modules.integrations import router as integrations_router
+from mercato.modules.inventory import router as inventory_router
 from mercato.modules.locations import router as locations_router
 from mercato.modules.masterdata import router as masterdata_router
 from mercato.modules.media import router as media_router
 from mercato.modules.notifications import router as notifications_router
+from mercato.modules.orders import router as orders_router
 from mercato.modules.platform import router as platform_router
 from mercato.modules.profile import router as profile_router
 from mercato.modules.recommendations import router as recommendations_router
@@ -134,6 +138,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(media_router.public_router)
     app.include_router(webhooks_router.router)
     app.include_router(locations_router.router)
+    app.include_router(inventory_router.router)
+    app.include_router(cart_router.router)
+    app.include_router(customers_router.router)
+    app.include_router(orders_router.router)
+    app.include_router(orders_router.webhook_router)
     app.include_router(channels_google_router.router)
     app.include_router(channels_public_router.router)
     if settings.google_sandbox:

@@ -105,6 +105,19 @@ class Settings(BaseSettings):
         default=None,
         description="Allow webhook URLs on private or loopback addresses (default: not in prod).",
     )
+    stripe_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Stripe secret API key (sk_…); unset = the stripe provider is off.",
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, description="Signing secret of the Stripe webhook endpoint (whsec_…)."
+    )
+    stripe_api_base: str = Field(
+        default="https://api.stripe.com", description="Stripe API address (tests use a fake)."
+    )
+    reservation_ttl_s: int = Field(
+        default=900, ge=10, description="How long checkout holds stock for an unpaid order."
+    )
     google_client_id: str | None = Field(
         default=None, description="OAuth client of the Google Cloud project (Merchant API, GBP)."
     )
@@ -160,7 +173,6 @@ class Settings(BaseSettings):
     bigquery_api_endpoint: str | None = Field(
         default=None, description="BigQuery REST endpoint; unset = Google's (tests use a fake)."
     )
-    stripe_api_base: str = "https://api.stripe.com"
     google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
     inprocess_worker: bool = Field(
         default=False, description="Run the job worker inside each server process (demo mode)."

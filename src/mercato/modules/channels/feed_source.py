@@ -6,7 +6,8 @@ keyset pages; the tenant's categories (a few thousand at most) are read once up 
 
 Where attributes come from:
 - availability: the product's `attributes.availability` when the merchant set one
-  (`preorder`, `backorder` … with `attributes.availability_date`), else the catalog's
+  (`preorder`, `backorder` … with `attributes.availability_date`), else its stock (units
+  available over all locations, when the product has stock rows), else the catalog's
   `available` flag;
 - image and page links: stored as given; a path on this server (`/media/…`) is made
   absolute with `MERCATO_PUBLIC_URL`, because Google only fetches absolute URLs;
@@ -28,6 +29,7 @@ from mercato.modules.catalog import ProductRead, category_alignments, iter_produ
 from mercato.modules.channels.feed_item import FeedItem
 from mercato.modules.channels.feed_render import FeedChannel
 from mercato.modules.channels.precheck import blocks_item, check_item
+from mercato.modules.inventory import available_units
 from mercato.modules.profile import get_profile
 from mercato.settings import get_settings
 
@@ -51,9 +53,10 @@ async def feed_items(
     alignment = await aligned_categories(session, tenant_id)
     base_url = get_settings().public_url.rstrip("/")
     wanted = set(product_ids) if product_ids is not None else None
+    stock = await available_units(session, tenant_id, None if wanted is None else sorted(wanted))
     async for product in iter_products(session, tenant_id):
         if wanted is None or product.product_id in wanted:
-            yield feed_item(product, alignment, base_url)
+            yield feed_item(product, alignment, base_url, stock.get(product.product_id))
 
 
 async def valid_feed_items(
@@ -65,7 +68,12 @@ async def valid_feed_items(
             yield item
 
 
-def feed_item(product: ProductRead, alignment: dict[uuid.UUID, int], base_url: str) -> FeedItem:
+def feed_item(
+    product: ProductRead,
+    alignment: dict[uuid.UUID, int],
+    base_url: str,
+    stock_quantity: int | None = None,
+) -> FeedItem:
     attributes = product.attributes or {}
     return FeedItem(
         product_id=product.product_id,
@@ -81,6 +89,7 @@ def feed_item(product: ProductRead, alignment: dict[uuid.UUID, int], base_url: s
         mpn=product.mpn,
         condition=product.condition,
         available=product.available,
+        stock_quantity=stock_quantity,
         availability=_text(attributes.get("availability")),
         availability_date=_date(attributes.get("availability_date")),
         item_group_id=product.item_group_id,

@@ -116,7 +116,8 @@ _SECRET_WRITE = _SECRET_READ | {
 }
 # Browsers hold publishable keys in the open: reads of public data, and events.
 _PUBLISHABLE_READ = {"recommendations:read", "widgets:read", "content:read_public"}
-_PUBLISHABLE_WRITE = _PUBLISHABLE_READ | {"events:write", "feedback:write"}
+# Storefronts in the browser run carts, customer login and checkout with their key.
+_PUBLISHABLE_WRITE = _PUBLISHABLE_READ | {"events:write", "feedback:write", "checkout:write"}
 
 KEY_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("secret", "read"): frozenset(_SECRET_READ),

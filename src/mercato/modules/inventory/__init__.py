@@ -1,0 +1,36 @@
+"""Inventory: stock per product and location, reservations, and the movement ledger.
+
+Public surface for other modules: `reserve_stock`, `release_stock`, `sell_reserved_stock`,
+`sell_unreserved_stock`, `return_stock` (each takes a tenant-scoped session and
+`Allocation`s), `available_units`, `InsufficientStock`; event `inventory.low_stock`.
+"""
+
+from mercato.modules.inventory.reading import list_stock
+from mercato.modules.inventory.schemas import StockWrite
+from mercato.modules.inventory.service import (
+    LOW_STOCK_EVENT,
+    Allocation,
+    InsufficientStock,
+    available_units,
+    release_stock,
+    reserve_stock,
+    return_stock,
+    sell_reserved_stock,
+    sell_unreserved_stock,
+    set_on_hand,
+)
+
+__all__ = [
+    "LOW_STOCK_EVENT",
+    "Allocation",
+    "InsufficientStock",
+    "StockWrite",
+    "available_units",
+    "list_stock",
+    "release_stock",
+    "reserve_stock",
+    "return_stock",
+    "sell_reserved_stock",
+    "sell_unreserved_stock",
+    "set_on_hand",
+]

@@ -1,0 +1,103 @@
+"""Shapes of checkout and orders (`POST {T}/checkout`, `{T}/orders/{id}` and transitions)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from mercato.modules.payments import HostedCheckout, PaymentRead, RefundRead
+
+OrderStatus = Literal[
+    "pending", "paid", "fulfilled", "completed", "cancelled", "refunded", "partially_refunded"
+]
+
+
+class CheckoutCreate(BaseModel):
+    cart_id: uuid.UUID
+    email: EmailStr
+    payment_provider: Literal["manual", "stripe"]
+    user_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The tracking user id"
+    )
+    hosted_checkout: HostedCheckout | None = Field(
+        default=None, description="Stripe only: pay on a Stripe Checkout page"
+    )
+
+
+class OrderItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: str
+    location_code: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+    line_total: Decimal
+
+
+class OrderHistoryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_status: str | None
+    to_status: str
+    actor: str
+    note: str | None
+    created_at: datetime
+
+
+class OrderSummary(BaseModel):
+    id: uuid.UUID
+    status: str
+    total: Decimal
+    currency: str
+    subtotal: Decimal
+    tax: Decimal
+    shipping: Decimal
+    refunded_amount: Decimal
+    email: str
+    customer_id: uuid.UUID | None
+    cart_id: uuid.UUID | None
+    payment_provider: str
+    stock_state: str
+    reserved_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderRead(OrderSummary):
+    items: list[OrderItemRead]
+    history: list[OrderHistoryRead]
+    payments: list[PaymentRead]
+    refunds: list[RefundRead]
+    allowed_transitions: list[str]
+
+
+class CheckoutResult(BaseModel):
+    order: OrderRead
+    payment: PaymentRead
+
+
+class TransitionCreate(BaseModel):
+    to: OrderStatus
+    note: str | None = Field(default=None, max_length=500)
+    restock: bool = Field(default=False, description="Refunds and paid cancellations: restock")
+
+
+class RestockLine(BaseModel):
+    product_id: str = Field(min_length=1, max_length=128)
+    quantity: int = Field(ge=1, le=10_000, strict=True)
+
+
+class RefundCreate(BaseModel):
+    amount: Decimal | None = Field(
+        default=None, gt=0, max_digits=12, decimal_places=2, description="Omit for the rest"
+    )
+    reason: str | None = Field(default=None, max_length=500)
+    restock: bool = False
+    restock_items: list[RestockLine] | None = Field(
+        default=None, max_length=500, description="Which units go back; omit for all"
+    )

@@ -1,0 +1,53 @@
+"""Payments: providers (`manual`, `stripe`), payment rows, refunds, Stripe webhook events.
+
+Public surface for the orders flow: `open_payment`, `provider_for`, `start_payment`,
+`record_start`, `mark_succeeded`, `mark_failed`, `refund_payment`, `payments_of_order`,
+`refunds_of_order`, `stripe_credentials`, `verify_stripe_event`, `claim_stripe_event`,
+`payment_for_stripe_object`, and the shapes `PaymentRead`, `RefundRead`, `HostedCheckout`.
+"""
+
+from mercato.modules.payments.providers import (
+    PaymentProviderError,
+    PaymentRequest,
+    ProviderNotConfigured,
+)
+from mercato.modules.payments.schemas import HostedCheckout, PaymentRead, RefundRead
+from mercato.modules.payments.service import (
+    BadSignature,
+    claim_stripe_event,
+    mark_failed,
+    mark_succeeded,
+    open_payment,
+    payment_for_stripe_object,
+    payments_of_order,
+    provider_for,
+    record_start,
+    refund_payment,
+    refunds_of_order,
+    start_payment,
+    stripe_credentials,
+    verify_stripe_event,
+)
+
+__all__ = [
+    "BadSignature",
+    "HostedCheckout",
+    "PaymentProviderError",
+    "PaymentRead",
+    "PaymentRequest",
+    "ProviderNotConfigured",
+    "RefundRead",
+    "claim_stripe_event",
+    "mark_failed",
+    "mark_succeeded",
+    "open_payment",
+    "payment_for_stripe_object",
+    "payments_of_order",
+    "provider_for",
+    "record_start",
+    "refund_payment",
+    "refunds_of_order",
+    "start_payment",
+    "stripe_credentials",
+    "verify_stripe_event",
+]

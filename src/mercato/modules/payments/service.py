@@ -1,0 +1,268 @@
+"""Money: payments of orders, refunds, and Stripe's webhook events (the one owner of them).
+
+Provider calls never run inside a transaction that holds stock locks: the orders flow
+opens the payment row in its checkout transaction, commits, then calls `start_payment`,
+then records the answer with `record_start` in a new transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import stripe
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.kernel.errors import DomainError, NotFound
+from mercato.kernel.orm import uuid7
+from mercato.modules.integrations import get_integration_config
+from mercato.modules.payments.models import Payment, Refund
+from mercato.modules.payments.providers import (
+    ManualProvider,
+    PaymentProvider,
+    PaymentRequest,
+    ProviderNotConfigured,
+    ProviderPayment,
+    StripeCredentials,
+    StripeProvider,
+)
+from mercato.modules.payments.schemas import PaymentRead
+from mercato.settings import get_settings
+
+STRIPE_TOLERANCE_S = 300
+
+
+class BadSignature(DomainError):
+    status, slug, title = 400, "bad-signature", "The Stripe-Signature header does not verify"
+
+
+async def stripe_credentials(session: AsyncSession, tenant_id: uuid.UUID) -> StripeCredentials:
+    """The tenant's Stripe integration if configured, else the deployment's settings."""
+    config = await get_integration_config(session, tenant_id, "stripe")
+    if config and config.get("secret_key"):
+        return StripeCredentials(str(config["secret_key"]), config.get("webhook_secret"))
+    settings = get_settings()
+    if settings.stripe_secret_key is None:
+        raise ProviderNotConfigured(
+            "Stripe is not configured: add a stripe integration or set MERCATO_STRIPE_SECRET_KEY"
+        )
+    secret = settings.stripe_webhook_secret
+    return StripeCredentials(
+        settings.stripe_secret_key.get_secret_value(),
+        None if secret is None else secret.get_secret_value(),
+    )
+
+
+async def provider_for(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> PaymentProvider:
+    if name == "manual":
+        return ManualProvider()
+    return StripeProvider(await stripe_credentials(session, tenant_id))
+
+
+OPEN_SQL = text(
+    "INSERT INTO payment (tenant_id, id, order_id, provider, status, amount, refunded_amount, "
+    "currency) VALUES (:tenant, :id, :order, :provider, 'requires_payment', :amount, 0, "
+    ":currency) RETURNING created_at"
+)
+
+
+async def open_payment(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    order_id: uuid.UUID,
+    provider: str,
+    amount: Decimal,
+    currency: str,
+) -> PaymentRead:
+    """The payment row of a new order, before the provider is asked (one statement)."""
+    payment_id = uuid7()
+    created_at = await session.scalar(
+        OPEN_SQL,
+        {
+            "tenant": tenant_id,
+            "id": payment_id,
+            "order": order_id,
+            "provider": provider,
+            "amount": amount,
+            "currency": currency,
+        },
+    )
+    # Built from what was just written: checkout is hot, and these values need no checking.
+    return PaymentRead.model_construct(
+        id=payment_id,
+        provider=provider,
+        status="requires_payment",
+        amount=amount,
+        refunded_amount=Decimal("0.00"),
+        currency=currency,
+        provider_reference=None,
+        client_secret=None,
+        checkout_url=None,
+        error=None,
+        created_at=created_at,
+    )
+
+
+async def start_payment(provider: PaymentProvider, request: PaymentRequest) -> ProviderPayment:
+    """Ask the provider to collect the money (outside any transaction)."""
+    return await provider.create(request)
+
+
+async def record_start(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    result: ProviderPayment | None,
+    error: str | None = None,
+) -> Payment:
+    """Store what the provider answered (or why it failed) on the payment row."""
+    payment = await session.get(Payment, (tenant_id, payment_id), with_for_update=True)
+    if payment is None:
+        raise NotFound("No such payment")
+    if result is not None:
+        payment.provider_reference = result.reference
+        payment.client_secret = result.client_secret
+        payment.checkout_url = result.checkout_url
+        payment.error = None
+        if payment.status == "requires_payment":
+            payment.status = result.status
+    else:
+        payment.error = error
+    await session.flush()
+    return payment
+
+
+async def payments_of_order(session: AsyncSession, order_id: uuid.UUID) -> list[Payment]:
+    rows = await session.scalars(
+        select(Payment).where(Payment.order_id == order_id).order_by(Payment.id)
+    )
+    return list(rows.all())
+
+
+async def refunds_of_order(session: AsyncSession, order_id: uuid.UUID) -> list[Refund]:
+    rows = await session.scalars(
+        select(Refund).where(Refund.order_id == order_id).order_by(Refund.id)
+    )
+    return list(rows.all())
+
+
+async def mark_succeeded(session: AsyncSession, payment: Payment) -> bool:
+    """Record that the money arrived; False if it was recorded before."""
+    if payment.status != "requires_payment":
+        return False
+    payment.status = "succeeded"
+    payment.error = None
+    await session.flush()
+    return True
+
+
+async def mark_failed(session: AsyncSession, payment: Payment, reason: str) -> None:
+    if payment.status == "requires_payment":
+        payment.error = reason[:500]
+        await session.flush()
+
+
+async def refund_payment(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    payment: Payment,
+    amount: Decimal,
+    *,
+    actor: str,
+    reason: str | None,
+) -> Refund:
+    """Give `amount` back through the payment's provider and record it.
+
+    The caller holds the order's row lock, so two refunds of one order cannot both pass
+    the remaining-amount check. The provider's idempotency key is the refund's own id.
+    """
+    refund_id = uuid7()
+    provider = await provider_for(session, tenant_id, payment.provider)
+    reference = await provider.refund(
+        payment.provider_reference, amount, payment.currency, refund_id
+    )
+    refund = Refund(
+        tenant_id=tenant_id,
+        id=refund_id,
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        amount=amount,
+        provider_reference=reference,
+        reason=reason,
+        actor=actor,
+    )
+    session.add(refund)
+    payment.refunded_amount = payment.refunded_amount + amount
+    payment.status = (
+        "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
+    )
+    await session.flush()
+    await session.refresh(refund)
+    return refund
+
+
+def verify_stripe_event(raw: bytes, signature: str | None, secret: str | None) -> dict[str, Any]:
+    """The event, if `Stripe-Signature` verifies on the raw body within 300 s; else 400."""
+    if not secret:
+        raise BadSignature("No Stripe webhook secret is configured for this tenant")
+    try:
+        stripe.WebhookSignature.verify_header(
+            raw.decode("utf-8"), signature, secret, tolerance=STRIPE_TOLERANCE_S
+        )
+        event: dict[str, Any] = json.loads(raw)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        raise BadSignature(str(exc)[:200]) from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        raise BadSignature("The body is not a Stripe event")
+    return event
+
+
+async def claim_stripe_event(
+    session: AsyncSession, tenant_id: uuid.UUID, event_id: str, event_type: str
+) -> bool:
+    """True the first time an event id is seen; a redelivery answers False."""
+    inserted = await session.scalar(
+        text(
+            "INSERT INTO stripe_event (tenant_id, event_id, type) VALUES (:tenant, :id, :type) "
+            "ON CONFLICT DO NOTHING RETURNING true"
+        ),
+        {"tenant": tenant_id, "id": event_id[:255], "type": event_type[:100]},
+    )
+    return bool(inserted)
+
+
+async def payment_for_stripe_object(
+    session: AsyncSession, tenant_id: uuid.UUID, obj: dict[str, Any]
+) -> Payment | None:
+    """The payment a PaymentIntent or Checkout Session belongs to (by our metadata, else by
+    reference), locked; its PaymentIntent id is remembered for refunds."""
+    metadata = obj.get("metadata") or {}
+    payment: Payment | None = None
+    payment_id = metadata.get("payment_id") if isinstance(metadata, dict) else None
+    if isinstance(payment_id, str):
+        try:
+            payment = await session.get(
+                Payment, (tenant_id, uuid.UUID(payment_id)), with_for_update=True
+            )
+        except ValueError:
+            payment = None
+    if payment is None and isinstance(obj.get("id"), str):
+        payment = await session.scalar(
+            select(Payment)
+            .where(Payment.provider == "stripe", Payment.provider_reference == obj["id"])
+            .with_for_update()
+        )
+    if payment is None:
+        return None
+    intent = obj.get("payment_intent") if obj.get("object") == "checkout.session" else obj.get("id")
+    if isinstance(intent, str) and intent.startswith("pi_"):
+        await session.execute(
+            update(Payment)
+            .where(Payment.tenant_id == tenant_id, Payment.id == payment.id)
+            .values(provider_reference=intent)
+        )
+        payment.provider_reference = intent
+    return payment

@@ -1,0 +1,68 @@
+"""The demo's historical orders match the simulated purchase events, and stock adds up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from mercato.demo import DemoContext, demo_tenant_id
+from mercato.kernel.db import get_database
+from mercato.modules.catalog.generator import generate_catalog, generate_locations
+from mercato.modules.identity.demo import seed_owner_and_tenant
+from mercato.modules.locations.demo import seed_locations
+from mercato.modules.orders import demo
+from mercato.modules.tracking.simulator import simulate
+from mercato.settings import get_settings
+
+
+async def test_demo_orders_match_the_purchase_events(app) -> None:
+    context = DemoContext(
+        get_settings(), get_database(), {"email": "demo-owner@shop.example", "password": "x" * 16}
+    )
+    await seed_owner_and_tenant(context)
+    await seed_locations(context)
+    await demo.seed_orders(context)
+    tenant = await demo_tenant_id(context)
+    today = datetime.combine(datetime.now(UTC).date(), time(), UTC)
+    events = [
+        e
+        for e in simulate(
+            catalog=generate_catalog(products=demo.DEMO_PRODUCTS, seed=demo.DEMO_SEED, until=today),
+            locations=generate_locations(demo.DEMO_SEED),
+            days=demo.DEMO_DAYS,
+            users=demo.DEMO_USERS,
+            seed=demo.DEMO_SEED,
+            end=today,
+        )
+        if e["type"] == "purchase"
+    ]
+    order_ids = {e["properties"]["order_id"] for e in events}
+    revenue = sum(Decimal(e["revenue"]) for e in events)
+    units = sum(int(e["quantity"]) for e in events)
+    async with get_database().tenant_session(tenant) as session:
+        count, total, first_at = (
+            await session.execute(
+                text("SELECT count(*), sum(total), min(created_at) FROM sales_order")
+            )
+        ).one()
+        sold = await session.scalar(text("SELECT sum(quantity) FROM order_item"))
+        drift = await session.scalar(
+            text(
+                "SELECT count(*) FROM stock_level s WHERE s.on_hand <> (SELECT "
+                "coalesce(sum(on_hand_delta), 0) FROM stock_movement m WHERE "
+                "m.product_id = s.product_id AND m.location_code = s.location_code)"
+            )
+        )
+        matched = await session.scalar(
+            text("SELECT count(*) FROM sales_order WHERE idempotency_key = ANY(:ids)"),
+            {"ids": sorted(order_ids)},
+        )
+    assert 100 <= count == len(order_ids) == matched
+    assert total == revenue
+    assert sold == units
+    assert drift == 0
+    assert first_at == min(
+        datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00")) for e in events
+    )
