@@ -28,7 +28,6 @@ from mercato.modules.tracking.schemas import (
     UploadedFile,
     batch_body_schema,
 )
-from mercato.modules.tracking.validation import parse_batch_body
 from mercato.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["tracking"])
@@ -61,8 +60,7 @@ async def post_event_batch(
     request: Request, session: DbSession, principal: EventsWriter
 ) -> BatchAccepted:
     """Up to 1,000 events; each bad one is rejected on its own (read straight from the bytes)."""
-    events = parse_batch_body(await request.body())
-    outcome = await ingest.record_events(session, principal, events)
+    outcome = await ingest.record_batch(session, principal, await request.body())
     return BatchAccepted(
         accepted=outcome.accepted,
         duplicates=outcome.duplicates,

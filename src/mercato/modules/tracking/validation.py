@@ -8,8 +8,10 @@ tenant is the other half of the key, as a column.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -135,6 +137,27 @@ def _rule_errors(
 
 _typed_batch: TypeAdapter[EventBatch] = TypeAdapter(EventBatch)
 _raw_batch: TypeAdapter[EventBatchIn] = TypeAdapter(EventBatchIn)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around synchronous, allocation-heavy batch work.
+
+    Typing and checking 1,000 events allocates tens of thousands of objects, none of them
+    in reference cycles (reference counting frees them either way). With the collector
+    on, every 700 allocations start a pass, and the batch's objects, alive during those
+    passes, get promoted and then rescanned by full collections of the whole server heap:
+    a third of a batch's CPU time. Paused, at most one pass runs when it resumes. Nothing
+    can await inside, so no other request runs while the collector is off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def parse_batch_body(body: bytes) -> list[Any]:
