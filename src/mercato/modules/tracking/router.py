@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -23,6 +22,8 @@ from mercato.modules.tracking.schemas import (
     IngestAccepted,
     IngestJobCreate,
     IngestJobRead,
+    QueryDate,
+    QueryDatetime,
     RejectedEvent,
     Timeline,
     UploadedFile,
@@ -74,8 +75,8 @@ async def list_events(
     principal: EventsReader,
     user_id: str | None = None,
     type: EventType | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: QueryDatetime | None = None,
+    end: QueryDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[EventRead]:
@@ -97,8 +98,8 @@ async def user_timeline(
     user_id: str,
     session: DbSession,
     principal: EventsReader,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: QueryDatetime | None = None,
+    end: QueryDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     cursor: str | None = None,
 ) -> Timeline:
@@ -111,8 +112,8 @@ async def user_timeline(
 async def ingest_availability(
     session: DbSession,
     principal: EventsReader,
-    start: date | None = None,
-    end: date | None = None,
+    start: QueryDate | None = None,
+    end: QueryDate | None = None,
 ) -> Availability:
     return await lookups.availability(session, principal, start=start, end=end)
 
