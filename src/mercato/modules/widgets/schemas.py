@@ -24,7 +24,7 @@ class Theme(BaseModel):
     background_color: Colour = "#ffffff"
     muted_color: Colour = "#656d76"
     font_family: FontStack = "system-ui, -apple-system, 'Segoe UI', sans-serif"
-    border_radius: int = Field(default=8, ge=0, le=32)
+    border_radius: int = Field(default=8, ge=0, le=32, strict=True)
 
 
 class WidgetWrite(BaseModel):
