@@ -9,8 +9,8 @@ from pydantic import BaseModel, ValidationError
 
 from mercato.modules.channels.schemas import MerchantLinkWrite
 from mercato.modules.experiments.schemas import ExperimentCreate, ExperimentUpdate
-from mercato.modules.profile.schemas import Geo
-from mercato.modules.widgets.schemas import Theme
+from mercato.modules.profile.schemas import Geo, SpecialHours
+from mercato.modules.widgets.schemas import Theme, WidgetWrite
 
 EXPERIMENT = (
     '{"name": "0", "placement": "0", "control_strategy": "collaborative", '
@@ -32,6 +32,13 @@ LINK = '{"content_language": "en", "data_source_id": "0", "feed_label": "0"'
         (MerchantLinkWrite, LINK + ', "daily_push": 0}', LINK + ', "daily_push": false}'),
         (Geo, '{"lat": 0.0, "lon": false}', '{"lat": 0.0, "lon": 13}'),
         (Theme, '{"border_radius": false}', '{"border_radius": 4}'),
+        (WidgetWrite, '{"show_price": 0}', '{"show_price": false}'),
+        (WidgetWrite, '{"columns": true}', '{"columns": 3}'),
+        (
+            SpecialHours,
+            '{"date": "2026-12-24", "closed": 1}',
+            '{"date": "2026-12-24", "closed": true}',
+        ),
     ],
 )
 def test_a_value_of_the_wrong_json_type_is_refused(

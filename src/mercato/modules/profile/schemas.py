@@ -67,7 +67,7 @@ class SpecialHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: dt.date
-    closed: bool = False
+    closed: bool = Field(default=False, strict=True)
     ranges: DayRanges = Field(default_factory=list, max_length=MAX_RANGES)
     label: str | None = Field(default=None, max_length=100)
 

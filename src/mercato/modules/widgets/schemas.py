@@ -30,9 +30,9 @@ class Theme(BaseModel):
 class WidgetWrite(BaseModel):
     title: str | None = Field(default=None, max_length=120)
     layout: Layout = "grid"
-    columns: int = Field(default=4, ge=1, le=6)
-    max_items: int = Field(default=8, ge=1, le=24)
-    show_price: bool = True
+    columns: int = Field(default=4, ge=1, le=6, strict=True)
+    max_items: int = Field(default=8, ge=1, le=24, strict=True)
+    show_price: bool = Field(default=True, strict=True)
     cta_text: str = Field(default="View", min_length=1, max_length=40)
     product_url: str | None = Field(
         default=None,
