@@ -39,6 +39,7 @@ LINK = '{"content_language": "en", "data_source_id": "0", "feed_label": "0"'
             '{"date": "2026-12-24", "closed": 1}',
             '{"date": "2026-12-24", "closed": true}',
         ),
+        (SpecialHours, '{"date": 0}', '{"date": "2026-12-24"}'),
     ],
 )
 def test_a_value_of_the_wrong_json_type_is_refused(
@@ -47,3 +48,15 @@ def test_a_value_of_the_wrong_json_type_is_refused(
     with pytest.raises(ValidationError):
         model.model_validate_json(wrong)
     model.model_validate_json(right)
+
+
+def test_digits_outside_ascii_are_not_numbers_anywhere_they_are_read_as_numbers() -> None:
+    from mercato.kernel.signatures import sign, verify
+    from mercato.modules.catalog.gtin import is_valid_gtin
+
+    assert not is_valid_gtin("400638133393²")
+    assert is_valid_gtin("4006381333931")
+    body = b"{}"
+    good = sign("s3cret", body, timestamp=1_700_000_000)
+    assert verify("s3cret", good, body, now=1_700_000_000)
+    assert not verify("s3cret", "t=²,v1=00", body, now=1_700_000_000)

@@ -30,6 +30,7 @@ from mercato.modules.tracking.validation import (
     EventRow,
     check_event,
     collector_paused,
+    may_hold_nul,
     parse_batch_body,
     parse_events,
 )
@@ -47,7 +48,7 @@ class IngestOutcome:
 
 
 def check_batch(
-    events: Sequence[Any], window: ClockWindow
+    events: Sequence[Any], window: ClockWindow, *, nul_free: bool = False
 ) -> tuple[list[EventRow], list[dict[str, Any]]]:
     """Accepted rows and `{"index", "errors"}` for each rejected event.
 
@@ -58,7 +59,7 @@ def check_batch(
     with collector_paused():
         typed: Sequence[Any] = parse_events(events) or events
         for index, raw in enumerate(typed):
-            row, errors = check_event(raw, window)
+            row, errors = check_event(raw, window, nul_free=nul_free)
             if row is None:
                 rejected.append({"index": index, "errors": errors})
             else:
@@ -158,7 +159,9 @@ async def record_batch(session: AsyncSession, principal: Principal, body: bytes)
     """
     window = ClockWindow.around(datetime.now(UTC))
     with collector_paused():
-        rows, rejected = check_batch(parse_batch_body(body), window)
+        rows, rejected = check_batch(
+            parse_batch_body(body), window, nul_free=not may_hold_nul(body)
+        )
     principal.require("events:write")
     assert principal.tenant_id is not None
     return await _store_checked(

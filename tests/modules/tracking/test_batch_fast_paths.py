@@ -1,4 +1,5 @@
-"""Batch parsing pauses the cyclic garbage collector and always gives it back."""
+"""Batch parsing's shortcuts: the garbage collector paused (and always given back), and
+the per-field NUL check skipped only when the body cannot hold a NUL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ import pytest
 
 from mercato.kernel.errors import ValidationFailed
 from mercato.modules.tracking.ingest import check_batch
-from mercato.modules.tracking.validation import ClockWindow, collector_paused, parse_batch_body
+from mercato.modules.tracking.validation import (
+    ClockWindow,
+    collector_paused,
+    may_hold_nul,
+    parse_batch_body,
+)
 
 
 @pytest.fixture
@@ -56,3 +62,24 @@ class TestCollectorPaused:
         assert [row.product_id for row in rows] == ["SKU-1"]
         assert rejected[0]["index"] == 1
         assert rejected[0]["errors"][0]["field"] == "product_id"
+
+
+class TestNulShortcut:
+    def test_only_the_json_escape_can_carry_a_nul(self) -> None:
+        assert may_hold_nul(b'{"events": [{"user_id": "a\\u0000b"}]}')
+        assert not may_hold_nul(b'{"events": [{"user_id": "a\\u0001b"}]}')
+        with pytest.raises(ValidationFailed):
+            parse_batch_body(b'{"events": [{"type": "page_view", "user_id": "a\x00b"}]}')
+
+    def test_a_nul_in_any_text_field_is_still_rejected_per_event(self) -> None:
+        body = (
+            b'{"events": [{"type": "view_item", "user_id": "u1", "product_id": "SKU-1"},'
+            b' {"type": "view_item", "user_id": "u1", "product_id": "SK\\u0000U"}]}'
+        )
+        window = ClockWindow.around(datetime.now(UTC))
+        rows, rejected = check_batch(
+            parse_batch_body(body), window, nul_free=not may_hold_nul(body)
+        )
+        assert [row.product_id for row in rows] == ["SKU-1"]
+        assert rejected[0]["index"] == 1
+        assert rejected[0]["errors"][0]["code"] == "nul_character"
