@@ -11,6 +11,7 @@ from mercato.kernel.deps import DbSession
 from mercato.kernel.errors import ValidationFailed
 from mercato.kernel.pagination import Page
 from mercato.kernel.security import Principal
+from mercato.kernel.timestamps import Timestamp
 from mercato.modules.identity import require
 from mercato.modules.tracking import ga4_import, imports, ingest, lookups
 from mercato.modules.tracking.schemas import (
@@ -23,7 +24,6 @@ from mercato.modules.tracking.schemas import (
     IngestJobCreate,
     IngestJobRead,
     QueryDate,
-    QueryDatetime,
     RejectedEvent,
     Timeline,
     UploadedFile,
@@ -75,8 +75,8 @@ async def list_events(
     principal: EventsReader,
     user_id: str | None = None,
     type: EventType | None = None,
-    start: QueryDatetime | None = None,
-    end: QueryDatetime | None = None,
+    start: Timestamp | None = None,
+    end: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[EventRead]:
@@ -98,8 +98,8 @@ async def user_timeline(
     user_id: str,
     session: DbSession,
     principal: EventsReader,
-    start: QueryDatetime | None = None,
-    end: QueryDatetime | None = None,
+    start: Timestamp | None = None,
+    end: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     cursor: str | None = None,
 ) -> Timeline:

@@ -22,19 +22,19 @@ EventType = Literal[
     "click",
 ]
 Name = Annotated[str, Field(min_length=1, max_length=256)]
-ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
 
 
-def _iso_text(value: Any) -> Any:
-    """Dates and times in a query are ISO 8601 text; a bare number (which pydantic would
-    read as Unix time) or anything else is refused rather than guessed at."""
-    if isinstance(value, str) and not ISO_DATE_START.match(value):
-        raise ValueError("expected an ISO 8601 date, e.g. 2026-11-23 or 2026-11-23T10:00:00Z")
+def _iso_date_text(value: Any) -> Any:
+    """A date in a query is ISO 8601 text; a bare number (which pydantic would read as
+    Unix time) or anything else is refused rather than guessed at. Date-times use the
+    kernel's `Timestamp`."""
+    if isinstance(value, str) and not ISO_DATE.match(value):
+        raise ValueError("expected an ISO 8601 date, e.g. 2026-11-23")
     return value
 
 
-QueryDate = Annotated[date, BeforeValidator(_iso_text)]
-QueryDatetime = Annotated[datetime, BeforeValidator(_iso_text)]
+QueryDate = Annotated[date, BeforeValidator(_iso_date_text)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
 
 
