@@ -54,6 +54,7 @@ class Script:
     order: int
     quick: list[str]
     full: list[str]
+    problem: str | None = None  # a BENCH dict the runner cannot use: reported as failed
 
     def args(self, mode: str) -> list[str]:
         return self.quick if mode == "quick" else self.full
@@ -81,24 +82,30 @@ def read_bench(source: str) -> dict[str, Any] | None:
 
 
 def discover(folder: Path = BENCH_DIR) -> list[Script]:
-    """Every benchmark script in `folder`, in BENCH["order"] then name order."""
+    """Every benchmark script in `folder`, in BENCH["order"] then name order.
+
+    A script whose BENCH cannot be used is still listed (last, with its problem), so the
+    report says it failed instead of the whole run stopping.
+    """
     scripts = []
     for path in sorted(folder.glob("*.py")):
-        spec = read_bench(path.read_text(encoding="utf-8"))
-        if spec is None:
-            continue
-        for key in ("order", "quick", "full"):
-            if key not in spec:
-                raise ValueError(f"{path.name}: BENCH lacks {key!r}")
-        scripts.append(
-            Script(
+        try:
+            spec = read_bench(path.read_text(encoding="utf-8"))
+            if spec is None:
+                continue
+            missing = [key for key in ("order", "quick", "full") if key not in spec]
+            if missing:
+                raise ValueError(f"BENCH lacks {', '.join(map(repr, missing))}")
+            script = Script(
                 name=path.stem,
                 path=path,
                 order=int(spec["order"]),
                 quick=[str(a) for a in spec["quick"]],
                 full=[str(a) for a in spec["full"]],
             )
-        )
+        except (SyntaxError, ValueError, TypeError) as exc:
+            script = Script(path.stem, path, 1_000_000, [], [], problem=f"{path.name}: {exc}")
+        scripts.append(script)
     return sorted(scripts, key=lambda s: (s.order, s.name))
 
 
@@ -126,6 +133,8 @@ def run_script(
 ) -> BenchResult:
     """Run one script to completion (or its timeout) and read its JSON document."""
     args = script.args(mode)
+    if script.problem:
+        return BenchResult(name=script.name, status="failed", reason=script.problem, args=args)
     log = log_dir / f"{script.name}.log"
     json_path = log_dir / f"{script.name}.json"
     json_path.unlink(missing_ok=True)

@@ -62,10 +62,16 @@ class TestDiscovery:
         assert read_bench(source) == {"order": 3, "quick": [], "full": ["--n", 1]}
         assert read_bench("X = 1\n") is None
 
-    def test_an_incomplete_bench_dict_is_an_error(self, tmp_path: Path) -> None:
+    def test_an_unusable_bench_dict_is_reported_failed_not_fatal(self, tmp_path: Path) -> None:
         (tmp_path / "bad.py").write_text('BENCH = {"order": 1, "quick": []}\n')
-        with pytest.raises(ValueError, match="lacks 'full'"):
-            discover(tmp_path)
+        (tmp_path / "worse.py").write_text("BENCH = {'order': make_order()}\n")
+        _write(tmp_path, "good", 5)
+        found = discover(tmp_path)
+        assert [s.name for s in found] == ["good", "bad", "worse"]
+        result = run_script(found[1], "quick", log_dir=tmp_path, timeout=5, env={})
+        assert result.status == "failed"
+        assert result.reason == "bad.py: BENCH lacks 'full'"
+        assert found[2].problem is not None
 
     def test_every_benchmark_in_the_repository_follows_the_convention(self) -> None:
         names = {s.name for s in discover()}
