@@ -31,6 +31,9 @@ test: $(STAMP) ## the whole suite against real PostgreSQL and Redis
 test-fast: $(STAMP) ## the suite without the tests that boot server processes
 	$(BIN)/python -m pytest -m "not slow"; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
+bench: $(STAMP) ## every bench/*.py in order → docs/benchmarks.md + .svg (BENCH_MODE=quick|full, default full)
+	$(BIN)/python bench/run_all.py --mode $${BENCH_MODE:-full}
+
 fuzz: $(STAMP) ## schemathesis over the whole API against a live server (owner token and API key)
 	$(BIN)/python -m tests.fuzz.live_fuzz
 

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 import psycopg
 from catalog_setup import create_tenant, product_rows, scratch_database
+from results import add_json_option, figure, write_json
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
@@ -33,6 +34,21 @@ from mercato.modules.catalog.search import ProductQuery, list_products
 from mercato.modules.catalog.upsert import upsert_products
 from mercato.settings import get_settings
 
+BENCH = {
+    "order": 40,
+    "quick": [
+        "--products",
+        "20000",
+        "--others",
+        "10",
+        "--other-products",
+        "1000",
+        "--rounds",
+        "10",
+    ],
+    "full": ["--products", "100000", "--others", "50", "--other-products", "2000"],
+}
+TARGET_P95_MS = 20.0
 QUERIES = [
     ProductQuery(q="sofa"),
     ProductQuery(q="chiar"),
@@ -129,6 +145,7 @@ def main() -> None:
     parser.add_argument("--others", type=int, default=50)
     parser.add_argument("--other-products", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=20)
+    add_json_option(parser)
     args = parser.parse_args()
     with scratch_database() as url:
         from mercato.kernel.redis import init_redis
@@ -168,6 +185,35 @@ def main() -> None:
         )
     console.print(breakdown)
     console.print(f"Load average at the end of the run: {os.getloadavg()[0]:.2f}")
+    ilike_points = _points(ilike)
+    write_json(
+        args.json,
+        [
+            figure(
+                f"search p95, {len(search)} searches on {args.products:,} products",
+                _percentile(search, 0.95),
+                "ms",
+                baseline=("name ILIKE scan p95", ilike_points[1]),
+                target="p95 < 20 ms",
+                met=_percentile(search, 0.95) < TARGET_P95_MS,
+                percentiles=_points(search),
+            ),
+            *(
+                figure(
+                    f"search {label} p95",
+                    _percentile(samples, 0.95),
+                    "ms",
+                    baseline=("name ILIKE scan p95", ilike_points[1]),
+                    percentiles=_points(samples),
+                )
+                for label, samples in per_query.items()
+            ),
+        ],
+    )
+
+
+def _points(samples: list[float]) -> tuple[float, float, float]:
+    return (_percentile(samples, 0.5), _percentile(samples, 0.95), _percentile(samples, 0.99))
 
 
 if __name__ == "__main__":

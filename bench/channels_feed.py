@@ -18,6 +18,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+from results import add_json_option, figure, write_json
 from rich.console import Console
 from rich.table import Table
 
@@ -32,6 +33,11 @@ from mercato.modules.channels import (
 )
 from mercato.modules.channels.feed_item import FeedItem
 
+BENCH = {
+    "order": 80,
+    "quick": ["--items", "20000"],
+    "full": ["--items", "100000"],
+}
 TAXONOMY = (
     Path(__file__).resolve().parents[2] / "shared/data/google-product-taxonomy-with-ids.en-US.txt"
 )
@@ -84,6 +90,7 @@ def element_tree_feed(batch: list[FeedItem]) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=100_000)
+    add_json_option(parser)
     args = parser.parse_args()
     batch = items(args.items)
     touch = timed(lambda: [(i.product_id, i.name, i.price, i.link, i.gtin) for i in batch])
@@ -122,6 +129,26 @@ def main() -> None:
         f"{suggest / lookup:.0f}x",
     )
     Console().print(table)
+    touch_baseline = ("touch every item's fields", touch)
+    write_json(
+        args.json,
+        [
+            figure(f"precheck, {args.items:,} items", check, "s", baseline=touch_baseline),
+            figure(f"RSS render, {args.items:,} items", render, "s", baseline=touch_baseline),
+            figure(
+                "RSS render, peak memory",
+                streamed / 2**20,
+                "MiB",
+                baseline=("one ElementTree document", whole / 2**20),
+            ),
+            figure(
+                "one category suggestion",
+                suggest * 1000,
+                "ms",
+                baseline=("taxonomy id lookup", lookup * 1000),
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":

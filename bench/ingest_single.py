@@ -21,8 +21,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ingest_server import DEFAULT_REDIS, DEFAULT_SERVER, Target, running_api
+from results import add_json_option, figure, write_json
 from rich.console import Console
 from rich.table import Table
+
+BENCH = {
+    "order": 20,
+    "quick": ["--rate", "1000", "--seconds", "8"],
+    "full": ["--rate", "1000", "--seconds", "20"],
+}
+TARGET_P95_MS = 10.0
 
 
 @dataclass
@@ -114,6 +122,7 @@ async def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--redis", default=DEFAULT_REDIS)
+    add_json_option(parser)
     args = parser.parse_args()
     console = Console()
     count = int(args.rate * args.seconds)
@@ -163,6 +172,30 @@ async def main() -> None:
     console.print(
         f"load average during the run: {load[0]:.2f} on {os.cpu_count()} cores; CPU ms/req "
         "is the API process's own CPU time per request, free of that contention"
+    )
+    event_p = percentiles(events)
+    write_json(
+        args.json,
+        [
+            figure(
+                f"POST {{T}}/events p95 at {args.rate:,.0f} req/s",
+                event_p[1],
+                "ms",
+                baseline=("GET /health p95, same rate", base[1]),
+                target="p95 < 10 ms at 1,000 req/s",
+                met=event_p[1] < TARGET_P95_MS
+                and args.rate >= 1000
+                and not events.errors
+                and set(events.statuses) == {202},
+                percentiles=event_p,
+            ),
+            figure(
+                "API process CPU per event request",
+                events.cpu_ms_per_request,
+                "ms",
+                baseline=("CPU per GET /health", health.cpu_ms_per_request),
+            ),
+        ],
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
+from results import Figure, add_json_option, figure, write_json
 from rich.console import Console
 from rich.table import Table
 from synthetic_shop import synthetic_shop
@@ -29,6 +30,11 @@ from mercato.modules.recommendations.strategies import (
 )
 from mercato.modules.recommendations.strategies.taste_factors import available_cores
 
+BENCH = {
+    "order": 50,
+    "quick": ["--products", "10000", "--events", "100000", "--queries", "500"],
+    "full": ["--products", "100000", "--events", "1000000"],
+}
 T = TypeVar("T")
 
 
@@ -47,7 +53,9 @@ def percentiles_ms(query: Callable[[int], object], count: int) -> tuple[float, f
     return float(np.percentile(samples, 50)), float(np.percentile(samples, 95))
 
 
-def fit_table(data: InteractionData, build_s: float) -> tuple[AutoStrategy, AlsBaseline, Table]:
+def fit_table(
+    data: InteractionData, build_s: float, figures: list[Figure]
+) -> tuple[AutoStrategy, AlsBaseline, Table]:
     table = Table(title="fit (seconds)")
     for column in ("step", "ours", "implicit ALS defaults", "ours / ALS"):
         table.add_column(column, justify="left" if column == "step" else "right")
@@ -64,11 +72,14 @@ def fit_table(data: InteractionData, build_s: float) -> tuple[AutoStrategy, AlsB
     )
     total = build_s + auto_s
     table.add_row("build + fit auto", f"{total:.2f}", f"{als_s:.2f}", f"{total / als_s:.2f}x")
+    baseline = ("implicit ALS fit, defaults", als_s)
+    figures.append(figure("fit auto (every strategy)", auto_s, "s", baseline=baseline))
+    figures.append(figure("build interactions + fit auto", total, "s", baseline=baseline))
     return auto, als, table
 
 
 def latency_table(
-    data: InteractionData, auto: AutoStrategy, als: AlsBaseline, queries: int
+    data: InteractionData, auto: AutoStrategy, als: AlsBaseline, queries: int, figures: list[Figure]
 ) -> Table:
     rng = np.random.default_rng(1)
     event_rows = rng.integers(1, len(data.events), queries)
@@ -97,6 +108,14 @@ def latency_table(
             ("for you", for_you(strategy), als_user),
         ):
             p50, p95 = percentiles_ms(query, queries)
+            figures.append(
+                figure(
+                    f"{strategy.name}, {label}, k=10 p95",
+                    p95,
+                    "ms",
+                    baseline=("ALS ranking of all products p95", reference[1]),
+                )
+            )
             table.add_row(
                 f"{strategy.name}, {label}",
                 f"{p50:.3f}",
@@ -113,6 +132,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=2_000)
+    add_json_option(parser)
     options = parser.parse_args()
     console = Console()
     events, catalog = synthetic_shop(options.products, options.events)
@@ -121,9 +141,11 @@ def main() -> None:
         f"synthetic shop: {len(catalog):,} products, {len(events):,} events, "
         f"{data.user_count:,} shoppers; {available_cores()} cores"
     )
-    auto, als, fits = fit_table(data, build_s)
+    figures: list[Figure] = []
+    auto, als, fits = fit_table(data, build_s, figures)
     console.print(fits)
-    console.print(latency_table(data, auto, als, options.queries))
+    console.print(latency_table(data, auto, als, options.queries, figures))
+    write_json(options.json, figures)
 
 
 if __name__ == "__main__":

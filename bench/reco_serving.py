@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import socket
@@ -33,6 +34,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import psycopg
+from results import Figure, add_json_option, figure, write_json
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
@@ -40,6 +42,13 @@ from synthetic_shop import synthetic_shop
 
 from mercato.modules.recommendations.event_log import CatalogTable, EventLog
 
+BENCH = {
+    "order": 60,
+    "quick": ["--products", "10000", "--events", "100000", "--seconds", "8"],
+    "full": ["--products", "100000", "--events", "1000000"],
+}
+TARGETS_MS = {"< 10": 10.0, "< 50": 50.0}
+FIT_TARGET_S = 60.0
 console = Console()
 PASSWORD = "bench-password-" + secrets.token_hex(4)
 
@@ -206,9 +215,31 @@ def latency_table(title: str, rows: list[tuple[str, float | None, list[float], s
     return table
 
 
+def latency_figures(rows: list[tuple[str, float | None, list[float], str]]) -> list[Figure]:
+    """The rows after the first (the Redis GET baseline) as figures against it."""
+    base_name, _, base_samples, _ = rows[0]
+    figures = []
+    for name, _, samples, target in rows[1:]:
+        if not target:
+            continue
+        points = (p(samples, 50), p(samples, 95), p(samples, 99))
+        figures.append(
+            figure(
+                f"{name} p95",
+                points[1],
+                "ms",
+                baseline=(f"{base_name.replace(' (baseline)', '')} p95", p(base_samples, 95)),
+                target=f"p95 {target} ms",
+                met=points[1] < TARGETS_MS[target],
+                percentiles=points,
+            )
+        )
+    return figures
+
+
 async def drive(
     port: int, tenant: str, key: str, redis_url: str, args: argparse.Namespace
-) -> list[Table]:
+) -> tuple[list[Table], list[Figure]]:
     from urllib.parse import urlencode
 
     from redis.asyncio import BlockingConnectionPool, Redis
@@ -272,10 +303,13 @@ async def drive(
         (f"recommendations, cache hit, offered {args.rate:g}/s", hit_rate, hits, "< 10"),
         (f"recommendations, cache miss, offered {args.miss_rate:g}/s", miss_rate, misses, "< 50"),
     ]
-    return [
+    tables = [
         latency_table("one request at a time (ms)", alone),
         latency_table("open-loop load at a fixed rate (ms)", loaded),
     ]
+    return tables, latency_figures(loaded) + latency_figures(
+        [(f"{name}, one at a time", r, s, t) for name, r, s, t in alone]
+    )
 
 
 def catalog_rows(catalog: CatalogTable) -> list[dict[str, object]]:
@@ -315,7 +349,7 @@ def event_docs(events: EventLog, start: int, stop: int, shift: float) -> list[di
     return docs
 
 
-async def load_and_fit(tenant: str, products: int, events_count: int) -> None:
+async def load_and_fit(tenant: str, products: int, events_count: int, report: Path) -> None:
     """Runs in a child process, so the numeric libraries' threads leave with it: puts a
     synthetic shop into the catalog and the event store through their services, then
     fits the tenant's model from the database as the periodic job does."""
@@ -356,6 +390,9 @@ async def load_and_fit(tenant: str, products: int, events_count: int) -> None:
         f"budget); {outcome.events:,} events, {outcome.products:,} products, "
         f"{outcome.users:,} shoppers, model file {outcome.size_bytes / 1e6:.0f} MB"
     )
+    await asyncio.to_thread(
+        report.write_text, json.dumps({"total_s": total, "fit_s": outcome.seconds})
+    )
 
 
 def main() -> None:
@@ -369,9 +406,11 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--fit-tenant", help=argparse.SUPPRESS)
+    parser.add_argument("--fit-report", type=Path, help=argparse.SUPPRESS)
+    add_json_option(parser)
     args = parser.parse_args()
     if args.fit_tenant:
-        asyncio.run(load_and_fit(args.fit_tenant, args.products, args.events))
+        asyncio.run(load_and_fit(args.fit_tenant, args.products, args.events, args.fit_report))
         return
 
     database_url, name = scratch_database(args.server)
@@ -403,12 +442,26 @@ def main() -> None:
                 str(args.products),
                 "--events",
                 str(args.events),
+                "--fit-report",
+                str(data_dir / "fit.json"),
             ],
             env=env,
             check=True,
         )
-        for table in asyncio.run(drive(port, tenant, key, args.redis, args)):
+        tables, figures = asyncio.run(drive(port, tenant, key, args.redis, args))
+        for table in tables:
             console.print(table)
+        fit = json.loads((data_dir / "fit.json").read_text())
+        figures.append(
+            figure(
+                f"model fit from the database, {args.products:,} products, {args.events:,} events",
+                fit["total_s"],
+                "s",
+                target="< 60 s",
+                met=fit["total_s"] < FIT_TARGET_S,
+            )
+        )
+        write_json(args.json, figures)
     except Exception:
         console.print(f"server log: {data_dir / 'server.log'}, exit code {server.poll()}")
         raise

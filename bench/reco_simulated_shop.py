@@ -17,11 +17,41 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from results import Figure, add_json_option, figure, write_json
 
 from mercato.modules.catalog.generator import generate_catalog, generate_locations
 from mercato.modules.tracking.simulator import simulate
 
+BENCH = {
+    "order": 70,
+    "quick": ["--users", "2000", "--days", "60"],
+    "full": ["--products", "500", "--users", "5000", "--days", "90"],
+}
 END = datetime(2026, 11, 1, tzinfo=UTC)
+BASELINES = ("most_popular", "implicit_als")
+
+
+def report_figures(report: dict[str, Any]) -> list[Figure]:
+    """Each strategy's NDCG@k and HR@k next to the same score of most-popular."""
+    k = report["k"]
+    scores = {row["method"]: row for row in report["scores"]}
+    popular = scores["most_popular"]
+    figures = []
+    for method, row in scores.items():
+        if method == "most_popular":
+            continue
+        for metric, label in (("ndcg", "NDCG"), ("hit_rate", "HR")):
+            figures.append(
+                figure(
+                    f"{method} {label}@{k}",
+                    row[metric],
+                    "",
+                    baseline=(f"most_popular {label}@{k}", popular[metric]),
+                )
+            )
+    return figures
 
 
 def write_simulation(folder: Path, products: int, users: int, days: int) -> tuple[Path, Path]:
@@ -50,6 +80,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=5000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--k", type=int, default=10)
+    add_json_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mercato-sim-") as folder:
         events, catalog = write_simulation(Path(folder), args.products, args.users, args.days)
@@ -70,6 +101,8 @@ def main() -> None:
             str(Path(folder) / "report.json"),
         ]
         subprocess.run(command, check=True)
+        report = json.loads((Path(folder) / "report.json").read_text())
+    write_json(args.json, report_figures(report))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def verify(
     """True when `header` signs `body` with `secret` within the tolerance window."""
     pairs = [part.split("=", 1) for part in header.split(",") if "=" in part]
     stamps = [value for key, value in pairs if key.strip() == "t"]
-    if len(stamps) != 1 or not stamps[0].isdigit():
+    if len(stamps) != 1 or not (stamps[0].isascii() and stamps[0].isdigit()):
         return False
     stamp = int(stamps[0])
     if abs((int(time.time()) if now is None else now) - stamp) > tolerance_s:

@@ -94,3 +94,16 @@ async def test_google_category_alignment_is_stored(client) -> None:
         headers=shop.owner.headers,
     )
     assert cleared.json()["google_category_id"] is None
+
+
+async def test_a_category_route_only_takes_an_id_so_other_words_are_other_routes(client) -> None:
+    shop = await open_shop(client)
+    headers = shop.owner.headers
+    # `alignment` belongs to the channels' GET route: another method there is a 405.
+    patched = await client.patch(f"{shop.base}/categories/alignment", headers=headers)
+    assert patched.status_code == 405
+    assert "GET" in patched.headers["allow"]
+    assert "PATCH" not in patched.headers["allow"]
+    missing = await client.get(f"{shop.base}/categories/not-an-id", headers=headers)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"

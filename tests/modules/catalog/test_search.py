@@ -82,6 +82,22 @@ async def test_category_filter_includes_descendants(client, furnished) -> None:
     assert await _ids(client, furnished, category="Nowhere") == []
 
 
+@pytest.mark.parametrize(
+    "category", ["0" * 2100, "Furniture >  > Chairs", " > ".join(["Level"] * 11)]
+)
+async def test_a_category_filter_no_category_could_have_is_a_422(
+    client, furnished, category
+) -> None:
+    response = await client.get(
+        f"{furnished.base}/products",
+        params={"category": category, "brand": "0" * 200, "available": "true"},
+        headers=furnished.owner.headers,
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "category"
+
+
 async def test_price_brand_and_availability_filters(client, furnished) -> None:
     assert set(await _ids(client, furnished, min_price="100", max_price="400")) == {
         "c1",

@@ -41,6 +41,16 @@ class TestTaxonomySearch:
         )
         assert any(row["id"] == SKILLETS_ID for row in prefix.json()["data"])
 
+    @pytest.mark.parametrize("q", ["²", "99999999999999999999"])
+    async def test_digits_that_are_no_category_id_are_searched_as_words(
+        self, client, shop, q
+    ) -> None:
+        response = await client.get(
+            shop.url("/google/taxonomy"), params={"q": q}, headers=shop.owner.headers
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["data"] == []
+
     async def test_an_id_finds_that_category(self, client, shop) -> None:
         response = await client.get(
             shop.url("/google/taxonomy"), params={"q": "460"}, headers=shop.owner.headers

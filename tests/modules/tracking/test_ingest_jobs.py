@@ -121,6 +121,15 @@ async def test_import_requests_are_checked_before_queueing(client) -> None:
     assert missing.status_code == 404
 
 
+async def test_a_path_the_file_system_cannot_hold_is_a_422(client) -> None:
+    shop = await new_shop(client)
+    tenant_import_dir(get_settings(), uuid.UUID(shop.tenant_id)).mkdir(parents=True)
+    body = {"source": "ga4_file", "start": "2000-01-01", "end": "2000-01-01", "path": "0" * 999}
+    response = await client.post(f"{shop.base}/ingest/jobs", json=body, headers=shop.owner.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "path"
+
+
 async def test_a_job_that_runs_too_long_fails_with_the_reason(client, simulated_day) -> None:
     shop = await new_shop(client)
     tenant = uuid.UUID(shop.tenant_id)

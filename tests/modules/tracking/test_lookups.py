@@ -173,3 +173,29 @@ async def test_money_reads_back_as_sent(client) -> None:
     )
     listing = await client.get(f"{shop.base}/events", headers=shop.key_headers)
     assert sorted(e["revenue"] for e in listing.json()["data"]) == ["0.125", "49.90"]
+
+
+async def test_query_dates_are_iso_text_never_a_number_read_as_unix_time(client) -> None:
+    shop = await new_shop(client)
+    headers = shop.owner.headers
+    for path in ("/events", "/users/u1/timeline", "/ingest/availability"):
+        for bad in ("0", "1700000000", "yesterday"):
+            response = await client.get(f"{shop.base}{path}?start={bad}", headers=headers)
+            assert response.status_code == 422, (path, bad, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+        good = await client.get(
+            f"{shop.base}{path}?start=2026-01-01&end=2026-01-02", headers=headers
+        )
+        assert good.status_code == 200, (path, good.text)
+    timed = await client.get(f"{shop.base}/events?start=2026-01-01T10:00:00Z", headers=headers)
+    assert timed.status_code == 200
+
+
+async def test_the_batch_body_documents_events_and_tolerates_other_items(client) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    operation = schema["paths"]["/api/v1/tenants/{tenant_id}/events/batch"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    items = body["properties"]["events"]["items"]
+    assert items["anyOf"][0] == {"$ref": "#/components/schemas/EventIn"}
+    assert items["anyOf"][1] == {}
+    assert "EventIn" in schema["components"]["schemas"]

@@ -94,15 +94,27 @@ async def _by_lower_path(
     return {path.lower(): CategoryRef(id_, path) for id_, path in rows}
 
 
+def _filter_names(category: str) -> list[str]:
+    try:
+        return category_names(category)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "The category filter is not a category path", errors=[field_error("category", str(exc))]
+        ) from None
+
+
 async def subtree_ids(
     session: AsyncSession, tenant_id: uuid.UUID, category: str
 ) -> list[uuid.UUID]:
-    """Ids of a category (given by id or by path) and all its descendants; [] if unknown."""
+    """Ids of a category (given by id or by path) and all its descendants; [] if unknown.
+
+    A path no category could have (a blank level, too deep, a name too long) is a 422.
+    """
     try:
         root = await session.get(Category, (tenant_id, uuid.UUID(category)))
         path = root.path if root else None
     except ValueError:
-        path = " > ".join(category_names(category)) if category.strip() else None
+        path = " > ".join(_filter_names(category)) if category.strip() else None
     if path is None:
         return []
     rows = await session.scalars(

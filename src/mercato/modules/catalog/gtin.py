@@ -17,12 +17,15 @@ def check_digit(body: str) -> int:
 
 def is_valid_gtin(value: str) -> bool:
     return (
-        value.isdigit() and len(value) in GTIN_LENGTHS and check_digit(value[:-1]) == int(value[-1])
+        value.isascii()
+        and value.isdigit()
+        and len(value) in GTIN_LENGTHS
+        and check_digit(value[:-1]) == int(value[-1])
     )
 
 
 def complete_gtin(body: str) -> str:
     """`body` with its check digit appended."""
-    if not body.isdigit() or len(body) + 1 not in GTIN_LENGTHS:
+    if not (body.isascii() and body.isdigit()) or len(body) + 1 not in GTIN_LENGTHS:
         raise ValueError(f"a GTIN body has 7, 11, 12 or 13 digits, got {body!r}")
     return body + str(check_digit(body))

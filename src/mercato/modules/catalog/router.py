@@ -179,7 +179,7 @@ async def create_category(
     return CategoryRead.model_validate(category)
 
 
-@router.get("/categories/{category_id}", response_model=CategoryRead)
+@router.get("/categories/{category_id:uuid}", response_model=CategoryRead)
 async def get_category(
     category_id: uuid.UUID, principal: Reader, session: DbSession
 ) -> CategoryRead:
@@ -187,7 +187,7 @@ async def get_category(
     return CategoryRead.model_validate(category)
 
 
-@router.patch("/categories/{category_id}", response_model=CategoryRead)
+@router.patch("/categories/{category_id:uuid}", response_model=CategoryRead)
 async def update_category(
     category_id: uuid.UUID,
     body: CategoryUpdate,
@@ -200,7 +200,7 @@ async def update_category(
     return CategoryRead.model_validate(category)
 
 
-@router.delete("/categories/{category_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/categories/{category_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_category(
     category_id: uuid.UUID, principal: Writer, session: DbSession, meta: Meta
 ) -> Response:

@@ -200,7 +200,7 @@ class MerchantLinkWrite(BaseModel):
     data_source_id: str = Field(pattern=ACCOUNT_ID_PATTERN)
     content_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
     feed_label: str = Field(pattern=r"^[A-Z0-9_-]{1,20}$")
-    daily_push: bool = True
+    daily_push: bool = Field(default=True, strict=True)
 
 
 class MerchantLinkRead(BaseModel):

@@ -135,7 +135,7 @@ async def search_taxonomy(session: AsyncSession, query: str, limit: int) -> list
     if not words:
         return []
     statement: Select[Any]
-    if len(words) == 1 and words[0].isdigit():
+    if len(words) == 1 and words[0].isascii() and words[0].isdigit() and len(words[0]) <= 9:
         statement = select(GoogleProductCategory).where(GoogleProductCategory.id == int(words[0]))
     else:
         tsquery = func.to_tsquery(

@@ -21,10 +21,13 @@ class ExperimentCreate(BaseModel):
     placement: str = Field(pattern=PLACEMENT_PATTERN)
     control_strategy: StrategyName
     variant_strategy: StrategyName
-    traffic_split: int = Field(ge=0, le=100, description="Percent of shoppers in control")
+    traffic_split: int = Field(
+        ge=0, le=100, strict=True, description="Percent of shoppers in control"
+    )
     metric: Metric
     sequential: bool = Field(
         default=True,
+        strict=True,
         description="Sequential confidence intervals, valid however often results are read",
     )
 
@@ -36,9 +39,9 @@ class ExperimentUpdate(BaseModel):
     placement: str | None = Field(default=None, pattern=PLACEMENT_PATTERN)
     control_strategy: StrategyName | None = None
     variant_strategy: StrategyName | None = None
-    traffic_split: int | None = Field(default=None, ge=0, le=100)
+    traffic_split: int | None = Field(default=None, ge=0, le=100, strict=True)
     metric: Metric | None = None
-    sequential: bool | None = None
+    sequential: bool | None = Field(default=None, strict=True)
 
 
 class ExperimentRead(BaseModel):

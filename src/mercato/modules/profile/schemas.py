@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]{0,1999}$", re.IGNORECASE)
@@ -61,13 +61,21 @@ class RegularHours(BaseModel):
         return ranges
 
 
+def _date_text(value: Any) -> Any:
+    """A date is ISO text (or a date): a number, which pydantic would read as Unix time,
+    is refused."""
+    if isinstance(value, int | float):
+        raise ValueError("expected an ISO 8601 date, e.g. 2026-12-24")
+    return value
+
+
 class SpecialHours(BaseModel):
     """Hours that replace the regular ones on one date (a holiday, an event)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date
-    closed: bool = False
+    date: Annotated[dt.date, BeforeValidator(_date_text)]
+    closed: bool = Field(default=False, strict=True)
     ranges: DayRanges = Field(default_factory=list, max_length=MAX_RANGES)
     label: str | None = Field(default=None, max_length=100)
 
@@ -95,8 +103,8 @@ class Address(BaseModel):
 class Geo(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, strict=True)
+    lon: float = Field(ge=-180, le=180, strict=True)
 
 
 class ProfileFields(BaseModel):

@@ -47,7 +47,14 @@ def resolve_tenant_path(settings: Settings, tenant_id: uuid.UUID, relative: str 
             "`path` must stay inside the tenant's import folder",
             errors=[field_error("path", "leaves the import folder")],
         )
-    if not target.exists():
+    try:
+        present = target.exists()
+    except OSError as exc:  # a name the file system cannot hold (too long, …)
+        raise ValidationFailed(
+            "`path` is not a usable file name here",
+            errors=[field_error("path", exc.strerror or "not a usable file name")],
+        ) from None
+    if not present:
         raise NotFound(f"Nothing to import at {relative or 'the import folder'}")
     return target
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -12,6 +11,7 @@ from mercato.kernel.deps import DbSession
 from mercato.kernel.errors import ValidationFailed
 from mercato.kernel.pagination import Page
 from mercato.kernel.security import Principal
+from mercato.kernel.timestamps import Timestamp
 from mercato.modules.identity import require
 from mercato.modules.tracking import ga4_import, imports, ingest, lookups
 from mercato.modules.tracking.schemas import (
@@ -23,12 +23,12 @@ from mercato.modules.tracking.schemas import (
     IngestAccepted,
     IngestJobCreate,
     IngestJobRead,
+    QueryDate,
     RejectedEvent,
     Timeline,
     UploadedFile,
     batch_body_schema,
 )
-from mercato.modules.tracking.validation import parse_batch_body
 from mercato.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["tracking"])
@@ -61,8 +61,7 @@ async def post_event_batch(
     request: Request, session: DbSession, principal: EventsWriter
 ) -> BatchAccepted:
     """Up to 1,000 events; each bad one is rejected on its own (read straight from the bytes)."""
-    events = parse_batch_body(await request.body())
-    outcome = await ingest.record_events(session, principal, events)
+    outcome = await ingest.record_batch(session, principal, await request.body())
     return BatchAccepted(
         accepted=outcome.accepted,
         duplicates=outcome.duplicates,
@@ -76,8 +75,8 @@ async def list_events(
     principal: EventsReader,
     user_id: str | None = None,
     type: EventType | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Timestamp | None = None,
+    end: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[EventRead]:
@@ -99,8 +98,8 @@ async def user_timeline(
     user_id: str,
     session: DbSession,
     principal: EventsReader,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Timestamp | None = None,
+    end: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     cursor: str | None = None,
 ) -> Timeline:
@@ -113,8 +112,8 @@ async def user_timeline(
 async def ingest_availability(
     session: DbSession,
     principal: EventsReader,
-    start: date | None = None,
-    end: date | None = None,
+    start: QueryDate | None = None,
+    end: QueryDate | None = None,
 ) -> Availability:
     return await lookups.availability(session, principal, start=start, end=end)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 EventType = Literal[
     "page_view",
@@ -21,6 +22,19 @@ EventType = Literal[
     "click",
 ]
 Name = Annotated[str, Field(min_length=1, max_length=256)]
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_text(value: Any) -> Any:
+    """A date in a query is ISO 8601 text; a bare number (which pydantic would read as
+    Unix time) or anything else is refused rather than guessed at. Date-times use the
+    kernel's `Timestamp`."""
+    if isinstance(value, str) and not ISO_DATE.match(value):
+        raise ValueError("expected an ISO 8601 date, e.g. 2026-11-23")
+    return value
+
+
+QueryDate = Annotated[date, BeforeValidator(_iso_date_text)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
 
 
@@ -65,9 +79,18 @@ class EventBatch(BaseModel):
 
 
 def batch_body_schema() -> dict[str, Any]:
-    """The batch request body for OpenAPI, pointing at the shared `EventIn` schema."""
+    """The batch request body for OpenAPI, pointing at the shared `EventIn` schema.
+
+    An item that is not a valid event does not fail the batch (it is reported in
+    `rejected`), so the items are documented as "an `EventIn`, or anything else".
+    """
     schema = EventBatch.model_json_schema(ref_template="#/components/schemas/{model}")
     schema.pop("$defs", None)
+    events = schema["properties"]["events"]
+    events["items"] = {
+        "anyOf": [events["items"], {}],
+        "description": "An event; an item that is not a valid one is listed in `rejected`.",
+    }
     return schema
 
 

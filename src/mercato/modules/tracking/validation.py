@@ -8,8 +8,10 @@ tenant is the other half of the key, as a column.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -137,6 +139,36 @@ _typed_batch: TypeAdapter[EventBatch] = TypeAdapter(EventBatch)
 _raw_batch: TypeAdapter[EventBatchIn] = TypeAdapter(EventBatchIn)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around synchronous, allocation-heavy batch work.
+
+    Typing and checking 1,000 events allocates tens of thousands of objects, none of them
+    in reference cycles (reference counting frees them either way). With the collector
+    on, every 700 allocations start a pass, and the batch's objects, alive during those
+    passes, get promoted and then rescanned by full collections of the whole server heap:
+    a third of a batch's CPU time. Paused, at most one pass runs when it resumes. Nothing
+    can await inside, so no other request runs while the collector is off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def may_hold_nul(body: bytes) -> bool:
+    """Whether a JSON body can decode to text with a NUL in it.
+
+    JSON cannot carry a raw NUL inside a string (the parser refuses control characters),
+    only the escape `\\u0000`; a body without that escape spares checking every field.
+    """
+    return b"\\u0000" in body
+
+
 def parse_batch_body(body: bytes) -> list[Any]:
     """The events of a `{"events": [...]}` body, for `check_batch`.
 
@@ -165,9 +197,12 @@ def parse_events(raw: Sequence[Any]) -> list[EventIn] | None:
 
 
 def check_event(
-    raw: Any, window: ClockWindow
+    raw: Any, window: ClockWindow, *, nul_free: bool = False
 ) -> tuple[EventRow, None] | tuple[None, list[dict[str, str]]]:
-    """An accepted row, or the reasons the event is rejected."""
+    """An accepted row, or the reasons the event is rejected.
+
+    `nul_free` says the caller knows no text can hold a NUL (see `may_hold_nul`).
+    """
     if isinstance(raw, EventIn):
         event = raw
     elif not isinstance(raw, Mapping):
@@ -179,11 +214,12 @@ def check_event(
             return None, _type_errors(exc)
     occurred_at = event.timestamp.astimezone(UTC) if event.timestamp else window.now
     errors = _rule_errors(event, occurred_at, window)
-    errors.extend(
-        _error(name, "text cannot contain NUL characters", "nul_character")
-        for name in TEXT_FIELDS
-        if "\x00" in (getattr(event, name) or "")
-    )
+    if not nul_free:
+        errors.extend(
+            _error(name, "text cannot contain NUL characters", "nul_character")
+            for name in TEXT_FIELDS
+            if "\x00" in (getattr(event, name) or "")
+        )
     properties = None
     order_id = None
     if event.properties:

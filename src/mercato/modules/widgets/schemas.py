@@ -24,15 +24,15 @@ class Theme(BaseModel):
     background_color: Colour = "#ffffff"
     muted_color: Colour = "#656d76"
     font_family: FontStack = "system-ui, -apple-system, 'Segoe UI', sans-serif"
-    border_radius: int = Field(default=8, ge=0, le=32)
+    border_radius: int = Field(default=8, ge=0, le=32, strict=True)
 
 
 class WidgetWrite(BaseModel):
     title: str | None = Field(default=None, max_length=120)
     layout: Layout = "grid"
-    columns: int = Field(default=4, ge=1, le=6)
-    max_items: int = Field(default=8, ge=1, le=24)
-    show_price: bool = True
+    columns: int = Field(default=4, ge=1, le=6, strict=True)
+    max_items: int = Field(default=8, ge=1, le=24, strict=True)
+    show_price: bool = Field(default=True, strict=True)
     cta_text: str = Field(default="View", min_length=1, max_length=40)
     product_url: str | None = Field(
         default=None,
