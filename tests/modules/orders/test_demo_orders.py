@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import text
 
+import mercato.demo
 from mercato.demo import DemoContext, demo_tenant_id
 from mercato.kernel.db import get_database
 from mercato.modules.catalog.generator import generate_catalog, generate_locations
+from mercato.modules.identity import demo as identity_demo
 from mercato.modules.identity.demo import seed_owner_and_tenant
 from mercato.modules.locations.demo import seed_locations
 from mercato.modules.orders import demo
@@ -17,9 +20,14 @@ from mercato.modules.tracking.simulator import simulate
 from mercato.settings import get_settings
 
 
-async def test_demo_orders_match_the_purchase_events(app) -> None:
+async def test_demo_orders_match_the_purchase_events(app, monkeypatch) -> None:
+    # A tenant of its own: the e2e suite's live demo server seeds the real demo tenant in
+    # this same database later in the run.
+    slug = f"demo-orders-{secrets.token_hex(4)}"
+    monkeypatch.setattr(mercato.demo, "DEMO_TENANT_SLUG", slug)
+    monkeypatch.setattr(identity_demo, "DEMO_TENANT_SLUG", slug)
     context = DemoContext(
-        get_settings(), get_database(), {"email": "demo-owner@shop.example", "password": "x" * 16}
+        get_settings(), get_database(), {"email": f"owner@{slug}.example", "password": "x" * 16}
     )
     await seed_owner_and_tenant(context)
     await seed_locations(context)
