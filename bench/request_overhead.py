@@ -1,6 +1,6 @@
 """Fixed per-request cost of an authenticated tenant call, in process.
 
-    .venv/bin/python bench/request_overhead.py [--requests 2000] [--profile api_key] [--json out.json]
+    .venv/bin/python bench/request_overhead.py [--requests 2000] [--profile api_key]
 
 The application runs in this process (its lifespan, pools, Redis) on a scratch database
 and is called through httpx's ASGI transport, so no socket or HTTP parsing is measured,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
@@ -63,30 +64,44 @@ def revoked_jti_key(jti: str) -> str:
     return tenant_key(None, "revoked-jti", jti)
 
 
-async def _is_revoked(jti: str) -> bool:
-    try:
-        return bool(await get_redis().exists(revoked_jti_key(jti)))
-    except RedisError:
-        # Access tokens live 15 minutes; refresh families are revoked in PostgreSQL.
-        log.warning("token_denylist_unavailable")
-        return False
+@dataclass(frozen=True)
+class _RevocationCheck:
+    """A Redis key whose presence means the credential was revoked, not yet looked at."""
+
+    marker: str
+    key_hash: bytes | None = None  # set for an API key remembered in this process
 
 
 async def authenticate(request: Request, session: AsyncSession) -> Principal:
     """Resolve the request's credential to an untenanted principal, or raise 401."""
+    principal, check = await _authenticate(request, session)
+    if check is not None:
+        try:
+            revoked: bool | None = bool(await get_redis().exists(check.marker))
+        except RedisError:
+            revoked = None
+        await _settle(session, check, revoked)
+    return principal
+
+
+async def _authenticate(
+    request: Request, session: AsyncSession
+) -> tuple[Principal, _RevocationCheck | None]:
+    """The principal, and the revocation check still owed before trusting it.
+
+    Tenant routes fold that check into their rate-limit round trip (`_limit_tenant_request`).
+    """
     credential = _credential(request)
     if credential is None:
         raise Unauthorized("Send a bearer access token or an X-API-Key header")
     if apikeys.looks_like_key(credential):
         return await _key_principal(request, session, credential)
     claims = await verify_access_token(credential)
-    if await _is_revoked(claims.jti):
-        raise Unauthorized("The access token has been revoked")
     user = await session.get(StaffUser, claims.user_id)
     if user is None:
         raise Unauthorized("The account no longer exists")
     structlog.contextvars.bind_contextvars(user_id=str(user.id))
-    return Principal(
+    principal = Principal(
         kind=PrincipalKind.user,
         subject_id=user.id,
         auth_time=claims.auth_time,
@@ -95,24 +110,52 @@ async def authenticate(request: Request, session: AsyncSession) -> Principal:
         token_expires_at=claims.expires_at,
         is_platform_admin=user.is_platform_admin,
     )
+    return principal, _RevocationCheck(revoked_jti_key(claims.jti))
 
 
-async def _key_principal(request: Request, session: AsyncSession, raw: str) -> Principal:
-    resolved = await apikeys.resolve(session, raw)
-    if resolved is None:
+async def _settle(session: AsyncSession, check: _RevocationCheck, revoked: bool | None) -> None:
+    """Act on a revocation check: 401 if revoked; if Redis could not say, fall back."""
+    if revoked is None:
+        if check.key_hash is None:
+            # Access tokens live 15 minutes; refresh families are revoked in PostgreSQL.
+            log.warning("token_denylist_unavailable")
+            return
+        # A key remembered in this process: PostgreSQL decides.
+        if await apikeys.verify_in_database(session, check.key_hash) is None:
+            raise Unauthorized("The API key is not valid or has been revoked")
+        return
+    if revoked:
+        if check.key_hash is None:
+            raise Unauthorized("The access token has been revoked")
+        apikeys.forget_locally(check.key_hash)
         raise Unauthorized("The API key is not valid or has been revoked")
+
+
+async def _key_principal(
+    request: Request, session: AsyncSession, raw: str
+) -> tuple[Principal, _RevocationCheck | None]:
+    resolution = await apikeys.resolve_fast(session, raw)
+    if resolution is None:
+        raise Unauthorized("The API key is not valid or has been revoked")
+    resolved = resolution.key
     if resolved.kind == "publishable":
         origin = request.headers.get("origin")
         if origin is None or origin not in resolved.allowed_origins:
             raise OriginNotAllowed(f"Origin {origin or '(none)'} is not allowed for this key")
     structlog.contextvars.bind_contextvars(api_key_id=resolved.id)
-    return Principal(
+    principal = Principal(
         kind=PrincipalKind.api_key,
         subject_id=uuid.UUID(resolved.id),
         tenant_id=uuid.UUID(resolved.tenant_id),
         permissions=permissions_for_key(resolved.kind, resolved.permission),
         key_kind=resolved.kind,
     )
+    check = None
+    if resolution.from_memory:
+        check = _RevocationCheck(
+            apikeys.revoked_marker_key(resolved.tenant_id, resolved.id), resolution.key_hash
+        )
+    return principal, check
 
 
 async def enter_tenant(
@@ -153,20 +196,44 @@ def _route_path(request: Request) -> str:
     return str(getattr(route, "path", request.url.path))
 
 
+_limiters: dict[tuple[int, bool], RateLimiter] = {}
+
+
 def _limiter() -> RateLimiter:
-    return RateLimiter(get_redis(), fail_open=get_settings().rate_limit_fail_open)
+    """One limiter per Redis client (registering the script hashes it every time)."""
+    redis, fail_open = get_redis(), get_settings().rate_limit_fail_open
+    key = (id(redis), fail_open)
+    limiter = _limiters.get(key)
+    if limiter is None or limiter.redis is not redis:
+        limiter = _limiters[key] = RateLimiter(redis, fail_open=fail_open)
+    return limiter
 
 
-async def _limit_tenant_request(request: Request, response: Response, principal: Principal) -> None:
-    if not get_settings().rate_limit_enabled:
-        return
+async def _limit_tenant_request(
+    request: Request,
+    response: Response,
+    principal: Principal,
+    session: AsyncSession,
+    check: _RevocationCheck | None = None,
+) -> None:
+    """The caller's budget and the credential's revocation check, in one Redis round trip."""
+    enabled = get_settings().rate_limit_enabled
     group = route_group(_route_path(request))
+    hits = []
+    if enabled:
+        hits.append(
+            (tenant_key(principal.tenant_id, "rl", group, principal.actor), limit_for(group))
+        )
     limiter = _limiter()
-    caller = await limiter.hit(
-        tenant_key(principal.tenant_id, "rl", group, principal.actor), limit_for(group)
+    decisions, present = await limiter.hit_with_checks(
+        hits, [check.marker] if check is not None else []
     )
+    if check is not None:
+        await _settle(session, check, None if present is None else present[0])
+    if not enabled:
+        return
+    caller = decisions[0]
     enforce(caller)
-    decisions: list[Decision | None] = [caller]
     if request.method not in READ_METHODS and group not in UNMETERED_WRITE_GROUPS:
         tenant_writes = await limiter.hit(
             tenant_key(principal.tenant_id, "rl", "tenant-writes"), limit_for("tenant_writes")
@@ -212,8 +279,9 @@ def require(permission: str) -> Any:
     async def tenant_principal(
         request: Request, response: Response, tenant_id: uuid.UUID, session: DbSession
     ) -> Principal:
-        principal = await enter_tenant(session, await authenticate(request, session), tenant_id)
-        await _limit_tenant_request(request, response, principal)
+        principal, check = await _authenticate(request, session)
+        principal = await enter_tenant(session, principal, tenant_id)
+        await _limit_tenant_request(request, response, principal, session, check)
         principal.require(permission)
         return principal
 
