@@ -85,11 +85,13 @@ async def authenticate(request: Request, session: AsyncSession) -> Principal:
 
 
 async def _authenticate(
-    request: Request, session: AsyncSession
+    request: Request, session: AsyncSession, *, account_with_tenant: bool = False
 ) -> tuple[Principal, _RevocationCheck | None]:
     """The principal, and the revocation check still owed before trusting it.
 
-    Tenant routes fold that check into their rate-limit round trip (`_limit_tenant_request`).
+    Tenant routes fold that check into their rate-limit round trip (`_limit_tenant_request`)
+    and, with `account_with_tenant`, leave the staff account's lookup to `enter_tenant`,
+    which reads it together with the membership.
     """
     credential = _credential(request)
     if credential is None:
@@ -97,20 +99,22 @@ async def _authenticate(
     if apikeys.looks_like_key(credential):
         return await _key_principal(request, session, credential)
     claims = await verify_access_token(credential)
-    user = await session.get(StaffUser, claims.user_id)
-    if user is None:
-        raise Unauthorized("The account no longer exists")
-    structlog.contextvars.bind_contextvars(user_id=str(user.id))
     principal = Principal(
         kind=PrincipalKind.user,
-        subject_id=user.id,
+        subject_id=claims.user_id,
         auth_time=claims.auth_time,
         token_id=claims.jti,
         session_id=claims.session_id,
         token_expires_at=claims.expires_at,
-        is_platform_admin=user.is_platform_admin,
     )
-    return principal, _RevocationCheck(revoked_jti_key(claims.jti))
+    check = _RevocationCheck(revoked_jti_key(claims.jti))
+    if account_with_tenant:
+        return principal, check
+    user = await session.get(StaffUser, claims.user_id)
+    if user is None:
+        raise Unauthorized("The account no longer exists")
+    structlog.contextvars.bind_contextvars(user_id=str(user.id))
+    return dataclasses.replace(principal, is_platform_admin=user.is_platform_admin), check
 
 
 async def _settle(session: AsyncSession, check: _RevocationCheck, revoked: bool | None) -> None:
@@ -159,9 +163,17 @@ async def _key_principal(
 
 
 async def enter_tenant(
-    session: AsyncSession, principal: Principal, tenant_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    tenant_id: uuid.UUID,
+    *,
+    account_loaded: bool = True,
 ) -> Principal:
-    """Scope the transaction to `tenant_id` if the principal may see it, else 404."""
+    """Scope the transaction to `tenant_id` if the principal may see it, else 404.
+
+    With `account_loaded=False` (a staff principal straight from its token) the account is
+    checked here, in the membership's round trip: 401 when it no longer exists.
+    """
     if principal.kind is PrincipalKind.api_key and principal.tenant_id != tenant_id:
         raise NotFound("No such tenant")
     # One round trip: the tenant's status, and the transaction scoped to it (and its user).
@@ -176,7 +188,26 @@ async def enter_tenant(
         raise NotFound("No such tenant")
     role: str | None = None
     permissions = principal.permissions
-    if principal.kind is PrincipalKind.user:
+    if principal.kind is PrincipalKind.user and not account_loaded:
+        account = (
+            await session.execute(
+                select(StaffUser.is_platform_admin, Membership.role)
+                .outerjoin(
+                    Membership,
+                    (Membership.tenant_id == tenant_id) & (Membership.user_id == StaffUser.id),
+                )
+                .where(StaffUser.id == principal.user_id)
+            )
+        ).first()
+        if account is None:
+            raise Unauthorized("The account no longer exists")
+        structlog.contextvars.bind_contextvars(user_id=str(principal.user_id))
+        principal = dataclasses.replace(principal, is_platform_admin=account.is_platform_admin)
+        role = account.role
+        if role is None:
+            raise NotFound("No such tenant")
+        permissions = permissions_for_role(role)
+    elif principal.kind is PrincipalKind.user:
         role = await session.scalar(
             select(Membership.role).where(
                 Membership.tenant_id == tenant_id, Membership.user_id == principal.user_id
@@ -279,8 +310,8 @@ def require(permission: str) -> Any:
     async def tenant_principal(
         request: Request, response: Response, tenant_id: uuid.UUID, session: DbSession
     ) -> Principal:
-        principal, check = await _authenticate(request, session)
-        principal = await enter_tenant(session, principal, tenant_id)
+        principal, check = await _authenticate(request, session, account_with_tenant=True)
+        principal = await enter_tenant(session, principal, tenant_id, account_loaded=False)
         await _limit_tenant_request(request, response, principal, session, check)
         principal.require(permission)
         return principal
