@@ -20,7 +20,8 @@ async def test_a_key_another_process_remembers_is_refused_once_revoked(client) -
     assert (await client.get(f"/api/v1/tenants/{tenant}", headers=headers)).status_code == 200
     key_hash = apikeys.hash_key(created["key"])
     remembered = apikeys._recent(key_hash)
-    assert remembered is not None and remembered.id == created["id"]
+    assert remembered is not None
+    assert remembered.id == created["id"]
 
     revoke = await client.delete(
         f"/api/v1/tenants/{tenant}/api-keys/{created['id']}", headers=owner.headers
