@@ -65,9 +65,7 @@ async def test_a_logged_out_token_is_refused_on_a_tenant_route_though_verified_b
 ) -> None:
     owner = await signup_and_login(client)
     tenant = await create_tenant(client, owner)
-    assert (
-        await client.get(f"/api/v1/tenants/{tenant}", headers=owner.headers)
-    ).status_code == 200
+    assert (await client.get(f"/api/v1/tenants/{tenant}", headers=owner.headers)).status_code == 200
     assert (await client.post("/api/v1/auth/logout", headers=owner.headers)).status_code == 204
     refused = await client.get(f"/api/v1/tenants/{tenant}", headers=owner.headers)
     assert refused.status_code == 401
