@@ -161,6 +161,9 @@ def main() -> None:
     parser.add_argument("--server", default=os.environ.get("MERCATO_BENCH_PG", DEFAULT_SERVER))
     parser.add_argument("--redis", default=os.environ.get("MERCATO_BENCH_REDIS", DEFAULT_REDIS))
     parser.add_argument("--profile", choices=["health", "api_key", "bearer"])
+    parser.add_argument(
+        "--log-level", default="WARNING", help="INFO writes the access log line, as in production"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -169,7 +172,8 @@ def main() -> None:
             {
                 "MERCATO_DATABASE_URL": dsn,
                 "MERCATO_REDIS_URL": args.redis,
-                "MERCATO_LOG_LEVEL": "WARNING",
+                "MERCATO_LOG_LEVEL": args.log_level,
+                "MERCATO_LOG_FILE": os.devnull,
                 "MERCATO_RATE_LIMITS": json.dumps(
                     {"default": "100000000/minute", "auth": "100000/minute"}
                 ),
