@@ -81,7 +81,13 @@ def sealed_key_id(sealed: bytes) -> str:
     return sealed[len(FORMAT_VERSION) : len(FORMAT_VERSION) + KEY_ID_BYTES].hex()
 
 
+@lru_cache(maxsize=64)
+def _hash_key(secret: str, purpose: str) -> bytes:
+    # Keyed by the secret itself, so a rotated secret derives a new key.
+    return _derive(secret, purpose)
+
+
 def keyed_hash(value: str, *, purpose: str) -> bytes:
     """HMAC-SHA256 of `value` under the current secret: lookups without storing the value."""
-    key = _derive(_configured_secrets()[0], purpose)
+    key = _hash_key(_configured_secrets()[0], purpose)
     return hmac.new(key, value.encode(), hashlib.sha256).digest()

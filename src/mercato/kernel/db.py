@@ -12,6 +12,7 @@ A unit of work is one transaction: `tenant_session(tenant_id)` opens it and runs
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -64,6 +66,31 @@ def libpq_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# A pooled connection back in use within this many seconds is trusted without a ping: a
+# ping on every checkout is one more round trip on every request. Connections idle
+# longer (the ones a restart or a firewall's idle timeout would have broken) still are.
+PING_AFTER_IDLE_S = 10.0
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def _note_return(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_S:
+            return  # fresh from connect(), or in use a moment ago
+        try:
+            sync_engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards the connection and checks out another (or connects anew).
+            raise DisconnectionError("pooled connection failed its ping") from exc
+
+
 def create_engine(
     url: str,
     *,
@@ -81,10 +108,12 @@ def create_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # Pinged on checkout only after an idle spell (below), not before every request.
+        pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={"options": options, "connect_timeout": 5},
     )
+    _ping_after_idle(engine)
     if role is not None:
         quoted_role = '"' + role.replace('"', '""') + '"'
 

@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
+from functools import lru_cache
 from typing import Any
 
 import structlog
@@ -26,13 +27,23 @@ REDACTED = "[REDACTED]"
 
 
 def _mask_email(value: str) -> str:
+    if "@" not in value:  # most values: skip the regex
+        return value
     return EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", value)
+
+
+@lru_cache(maxsize=4096)
+def _sensitive(key: str) -> bool:
+    # Log lines reuse a small set of field names; each is matched once per process.
+    return SENSITIVE_KEY.search(key) is not None
 
 
 def redact(value: Any, key: str | None = None) -> Any:
     """A copy of `value` with sensitive fields replaced and e-mail addresses masked."""
-    if key is not None and SENSITIVE_KEY.search(key):
+    if key is not None and _sensitive(key):
         return REDACTED
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, Mapping):
         return {k: redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):

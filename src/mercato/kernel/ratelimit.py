@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from mercato.kernel.errors import RateLimited
 from mercato.kernel.logging import get_logger
@@ -111,13 +112,61 @@ class RateLimiter:
                 "Rate limiting is unavailable, so requests are refused for now",
                 headers={"Retry-After": "5"},
             ) from exc
-        return Decision(
-            allowed=bool(allowed),
-            limit=limit,
-            remaining=int(remaining),
-            retry_after_s=int(retry_us) / 1_000_000,
-            reset_s=int(reset_us) / 1_000_000,
-        )
+        return _decision(limit, allowed, remaining, retry_us, reset_us)
+
+    async def hit_with_checks(
+        self, hits: list[tuple[str, Limit]], exists: list[str]
+    ) -> tuple[list[Decision | None], list[bool] | None]:
+        """Count one request against each `hits` key and test `exists` keys: one round trip.
+
+        Returns the decisions (None each when Redis is down and limits fail open) and
+        whether each `exists` key is present (None when Redis could not answer; the
+        caller decides what an unverifiable check means).
+        """
+        if not hits and not exists:
+            return [], []
+        try:
+            replies = await self._pipeline(hits, exists)
+            if any(isinstance(reply, NoScriptError) for reply in replies):
+                await self.redis.script_load(GCRA_SCRIPT)  # a restarted or flushed Redis
+                replies = await self._pipeline(hits, exists)
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    raise reply
+        except RedisError as exc:
+            if hits and not self.fail_open:
+                raise RateLimited(
+                    "Rate limiting is unavailable, so requests are refused for now",
+                    headers={"Retry-After": "5"},
+                ) from exc
+            if hits:
+                log.warning("rate_limit_unavailable", error=str(exc), failing="open")
+            return [None] * len(hits), None
+        present = [bool(reply) for reply in replies[: len(exists)]]
+        decisions: list[Decision | None] = [
+            _decision(limit, *reply)
+            for (_, limit), reply in zip(hits, replies[len(exists) :], strict=True)
+        ]
+        return decisions, present
+
+    async def _pipeline(self, hits: list[tuple[str, Limit]], exists: list[str]) -> list[Any]:
+        # EVALSHA queued directly: a Script in a pipeline costs a SCRIPT EXISTS round trip.
+        pipe = self.redis.pipeline(transaction=False)
+        for key in exists:
+            pipe.exists(key)
+        for key, limit in hits:
+            pipe.evalsha(self._script.sha, 1, key, limit.interval_us, limit.burst, 1)
+        return list(await pipe.execute(raise_on_error=False))
+
+
+def _decision(limit: Limit, allowed: int, remaining: int, retry_us: int, reset_us: int) -> Decision:
+    return Decision(
+        allowed=bool(allowed),
+        limit=limit,
+        remaining=int(remaining),
+        retry_after_s=int(retry_us) / 1_000_000,
+        reset_s=int(reset_us) / 1_000_000,
+    )
 
 
 def enforce(decision: Decision | None) -> None:

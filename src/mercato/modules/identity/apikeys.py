@@ -30,6 +30,10 @@ log = get_logger("mercato.identity.apikeys")
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 KEY_HASH_PURPOSE = "api-key"
 CACHE_TTL_S = 300
+# A process trusts a key it verified for this long, checking only the revocation marker.
+LOCAL_CACHE_TTL_S = 5.0
+LOCAL_CACHE_MAX = 10_000
+REVOKED_MARKER_TTL_S = 60
 LAST_USED_EVERY_S = 60
 PREFIX_LENGTH = 12  # "mk_live_" + 4 characters, safe to display
 
@@ -84,8 +88,42 @@ async def _remember(key_hash: bytes, resolved: ResolvedKey) -> None:
         log.warning("api_key_cache_unavailable")
 
 
+def revoked_marker_key(tenant_id: uuid.UUID | str, key_id: uuid.UUID | str) -> str:
+    """Set for a while once a key is revoked: processes check it before trusting a local entry.
+
+    Under the key's tenant hash tag, so it travels in the same pipeline as the tenant's
+    rate-limit buckets.
+    """
+    return tenant_key(tenant_id, "api-key-revoked", key_id)
+
+
+# In-process memory of keys verified a moment ago: raw-key hash -> (expiry, key).
+_local: dict[bytes, tuple[float, ResolvedKey]] = {}
+
+
+def _remember_locally(key_hash: bytes, resolved: ResolvedKey) -> None:
+    if len(_local) >= LOCAL_CACHE_MAX:
+        _local.clear()  # crude but bounded; entries live seconds anyway
+    _local[key_hash] = (time.monotonic() + LOCAL_CACHE_TTL_S, resolved)
+
+
+def _recent(key_hash: bytes) -> ResolvedKey | None:
+    entry = _local.get(key_hash)
+    if entry is None:
+        return None
+    if entry[0] <= time.monotonic():
+        _local.pop(key_hash, None)
+        return None
+    return entry[1]
+
+
+def forget_locally(key_hash: bytes) -> None:
+    _local.pop(key_hash, None)
+
+
 async def forget(key_hash: bytes) -> None:
     """Drop a key from the shared cache so a revocation bites on the very next request."""
+    forget_locally(key_hash)
     try:
         await get_redis().delete(_cache_key(key_hash))
     except RedisError:
@@ -93,15 +131,76 @@ async def forget(key_hash: bytes) -> None:
         raise
 
 
+async def mark_revoked(key_hash: bytes, tenant_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    """After the revocation commits: tell every process, then drop the shared cache entry.
+
+    The marker outlives any process's local entry (`LOCAL_CACHE_TTL_S`), so an entry
+    remembered just before the commit is refused on its next use.
+    """
+    forget_locally(key_hash)
+    try:
+        await get_redis().set(revoked_marker_key(tenant_id, key_id), "1", ex=REVOKED_MARKER_TTL_S)
+    except RedisError:
+        log.error("api_key_revocation_marker_failed", key_hash=key_hash.hex()[:12])
+        raise
+    await forget(key_hash)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A live key, and whether it came from this process's memory (then the caller must
+    check `revoked_marker_key` before trusting it)."""
+
+    key: ResolvedKey
+    key_hash: bytes
+    from_memory: bool
+
+
 async def resolve(session: AsyncSession, raw_key: str) -> ResolvedKey | None:
     """The live key behind `raw_key`, or None (unknown or revoked)."""
+    resolution = await resolve_fast(session, raw_key, use_memory=False)
+    return None if resolution is None else resolution.key
+
+
+async def resolve_fast(
+    session: AsyncSession, raw_key: str, *, use_memory: bool = True
+) -> Resolution | None:
+    """Like `resolve`, but may answer from this process's memory of the last seconds.
+
+    An answer `from_memory` is only as good as the revocation marker check the caller
+    must make (the request path folds it into its rate-limit round trip).
+    """
     if not looks_like_key(raw_key) or len(raw_key) > 80:
         return None
     key_hash = hash_key(raw_key)
+    if use_memory:
+        recent = _recent(key_hash)
+        if recent is not None:
+            await _touch(session, recent, key_hash)
+            return Resolution(recent, key_hash, from_memory=True)
     cached = await _cached(key_hash)
     if cached is not None:
+        _remember_locally(key_hash, cached)
         await _touch(session, cached, key_hash)
-        return cached
+        return Resolution(cached, key_hash, from_memory=False)
+    resolved = await _from_database(session, key_hash)
+    if resolved is None:
+        return None
+    await _remember(key_hash, resolved)
+    _remember_locally(key_hash, resolved)
+    await _touch(session, resolved, key_hash)
+    return Resolution(resolved, key_hash, from_memory=False)
+
+
+async def verify_in_database(session: AsyncSession, key_hash: bytes) -> ResolvedKey | None:
+    """The key as PostgreSQL has it now (when the revocation marker cannot be checked)."""
+    resolved = await _from_database(session, key_hash)
+    if resolved is None:
+        forget_locally(key_hash)
+    return resolved
+
+
+async def _from_database(session: AsyncSession, key_hash: bytes) -> ResolvedKey | None:
     await session.execute(
         text("SELECT set_config('app.api_key_hash', :h, true)"), {"h": key_hash.hex()}
     )
@@ -117,8 +216,6 @@ async def resolve(session: AsyncSession, raw_key: str) -> ResolvedKey | None:
         permission=row.permission,
         allowed_origins=list(row.allowed_origins or []),
     )
-    await _remember(key_hash, resolved)
-    await _touch(session, resolved, key_hash)
     return resolved
 
 

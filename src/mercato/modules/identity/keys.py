@@ -72,7 +72,8 @@ async def revoke_key(
     """Revoke at once: the row is marked and the shared cache entry dropped.
 
     The entry is dropped now and again after commit, so a request racing the commit
-    cannot leave a stale "valid" entry behind.
+    cannot leave a stale "valid" entry behind; after commit a revocation marker also
+    tells every process to stop trusting what it remembered of the key.
     """
     principal.require("api_keys:write")
     principal.require_recent_auth()
@@ -91,6 +92,6 @@ async def revoke_key(
             changes={"revoked": {"from": False, "to": True}},
             meta=meta,
         )
-    key_hash = key.key_hash
+    key_hash, tenant_id, revoked_id = key.key_hash, key.tenant_id, key.id
     await apikeys.forget(key_hash)
-    after_commit(session, lambda: apikeys.forget(key_hash))
+    after_commit(session, lambda: apikeys.mark_revoked(key_hash, tenant_id, revoked_id))

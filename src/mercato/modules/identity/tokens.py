@@ -8,6 +8,7 @@ list to RS256, so `alg: none` and HS256-with-the-public-key forgeries fail.
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -166,8 +167,47 @@ async def issue_access_token(
     return token, int(ACCESS_TOKEN_TTL.total_seconds())
 
 
+# Tokens verified a moment ago: sha256(issuer, token) -> (trusted until, kid, claims).
+# Parsing and checking a JWT is a large share of a request's CPU; the outcome cannot change
+# while the token is unexpired and its key still verifies (revocation is the denylist's job).
+_verified: dict[bytes, tuple[float, str, AccessClaims]] = {}
+VERIFIED_CACHE_TTL_S = 30.0
+VERIFIED_CACHE_MAX = 10_000
+
+
+def _verified_key(token: str, issuer: str) -> bytes:
+    return hashlib.sha256(f"{issuer}\n{token}".encode()).digest()
+
+
+def _recently_verified(digest: bytes) -> AccessClaims | None:
+    entry = _verified.get(digest)
+    if entry is None:
+        return None
+    until, kid, claims = entry
+    if (
+        until <= time.monotonic()
+        or time.time() > claims.expires_at.timestamp() + CLOCK_LEEWAY_S
+        or kid not in (_cache.verifying or {})
+    ):
+        _verified.pop(digest, None)
+        return None
+    return claims
+
+
 async def verify_access_token(token: str) -> AccessClaims:
     """Check signature (RS256 only), expiry, issuer and audience; raise 401 otherwise."""
+    digest = _verified_key(token, get_settings().public_url)
+    recent = _recently_verified(digest)
+    if recent is not None:
+        return recent
+    kid, claims = await _verify(token)
+    if len(_verified) >= VERIFIED_CACHE_MAX:
+        _verified.clear()
+    _verified[digest] = (time.monotonic() + VERIFIED_CACHE_TTL_S, kid, claims)
+    return claims
+
+
+async def _verify(token: str) -> tuple[str, AccessClaims]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -196,7 +236,7 @@ async def verify_access_token(token: str) -> AccessClaims:
     except jwt.PyJWTError as exc:
         raise Unauthorized("The access token is not valid") from exc
     try:
-        return AccessClaims(
+        return kid, AccessClaims(
             user_id=uuid.UUID(claims["sub"]),
             jti=str(claims["jti"]),
             auth_time=datetime.fromtimestamp(int(claims["auth_time"]), UTC),

@@ -1,0 +1,54 @@
+"""The connection pool pings a pooled connection only after an idle spell, and then
+replaces a dead one instead of failing the request."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from mercato.kernel import db
+from mercato.settings import get_settings
+
+
+async def _pid_after_backend_killed(owner_dsn: str) -> tuple[int, AsyncEngine]:
+    """An engine whose one pooled connection the server has just terminated."""
+    url = db.resolve_urls(get_settings()).owner
+    engine = db.create_engine(url, pool_size=1, max_overflow=0)
+    async with engine.connect() as conn:
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    with psycopg.connect(owner_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    return pid, engine
+
+
+async def test_a_connection_idle_past_the_threshold_is_pinged_and_replaced(
+    owner_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)
+    pid, engine = await _pid_after_backend_killed(owner_dsn)
+    try:
+        async with engine.connect() as conn:
+            new_pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert new_pid != pid
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_back_in_use_at_once_is_not_pinged(
+    owner_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No round trip for the ping on the hot path: the dead connection is handed out as is."""
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)
+    _, engine = await _pid_after_backend_killed(owner_dsn)
+    try:
+        with pytest.raises(DBAPIError):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        # The failed connection was invalidated; the next checkout connects anew.
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
