@@ -29,11 +29,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import psycopg
 from ingest_server import DEFAULT_REDIS, DEFAULT_SERVER, scratch_database
+from results import add_json_option
 from rich.console import Console
 from rich.table import Table
 
@@ -290,7 +290,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--redis", default=DEFAULT_REDIS)
-    parser.add_argument("--json", type=Path, default=None)
+    add_json_option(parser)
     args = parser.parse_args()
     console = Console()
     with scratch_database(args.server) as dsn:

@@ -29,13 +29,13 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import psycopg
 from ingest_server import DEFAULT_REDIS, DEFAULT_SERVER, Target, running_api
 from ingest_single import _read_response, _request
+from results import add_json_option
 from rich.console import Console
 from rich.table import Table
 
@@ -287,7 +287,7 @@ async def main() -> None:
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--redis", default=DEFAULT_REDIS)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", type=Path, default=None)
+    add_json_option(parser)
     args = parser.parse_args()
     console = Console()
     rng = random.Random(args.seed)

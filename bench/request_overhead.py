@@ -31,11 +31,11 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from ingest_server import DEFAULT_REDIS, DEFAULT_SERVER, PASSWORD, scratch_database
+from results import add_json_option
 from rich.console import Console
 from rich.table import Table
 
@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument(
         "--log-level", default="WARNING", help="INFO writes the access log line, as in production"
     )
-    parser.add_argument("--json", type=Path)
+    add_json_option(parser)
     args = parser.parse_args()
 
     with scratch_database(args.server) as dsn:

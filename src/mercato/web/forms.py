@@ -76,8 +76,15 @@ def _field_name(location: tuple[int | str, ...]) -> str:
 
 
 def parse(model: type[M], data: Mapping[str, Any]) -> M:
-    """Validate like the API does; failures become a 422 problem with field errors."""
+    """Validate like the API does; failures become a 422 problem with field errors.
+
+    A form sends text only: data made of strings is validated in pydantic's strings mode,
+    so "50" is read as the number a strict API field wants (and "abc" is still refused).
+    """
     try:
+        text = _as_strings(data)
+        if text is not None:
+            return model.model_validate_strings(text)
         return model.model_validate(data)
     except ValidationError as invalid:
         errors = [
@@ -89,6 +96,22 @@ def parse(model: type[M], data: Mapping[str, Any]) -> M:
             for error in invalid.errors()
         ]
         raise ValidationFailed("Some fields need attention", errors=errors) from invalid
+
+
+def _as_strings(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A form as pydantic's strings mode takes it (text, nested groups of text; a checkbox's
+    bool as "true"/"false"), or None when it holds anything else (say, a list)."""
+    converted: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, bool):
+            converted[name] = "true" if value else "false"
+        elif isinstance(value, str):
+            converted[name] = value
+        elif isinstance(value, Mapping) and (group := _as_strings(value)) is not None:
+            converted[name] = group
+        else:
+            return None
+    return converted
 
 
 async def attempt(
