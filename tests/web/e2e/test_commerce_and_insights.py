@@ -107,6 +107,13 @@ async def test_overview_kpis_follow_the_date_range(
     month_sessions = await _kpi(page, "sessions")
     assert month_revenue > 0
     assert month_sessions > 0
+    # The cards sit side by side (the dashboard's stylesheet applies), not one per row.
+    cards = page.locator(".kpi-card")
+    first, second = await cards.nth(0).bounding_box(), await cards.nth(1).bounding_box()
+    assert first is not None
+    assert second is not None
+    assert first["y"] == second["y"]
+    assert second["x"] > first["x"]
     await _shot(page, screenshots / "overview-kpis.png", full_page=False)
 
     # The demo's history ends yesterday: the last week of it is a smaller slice of the month.
