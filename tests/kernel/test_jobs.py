@@ -10,9 +10,10 @@ from sqlalchemy import text
 
 from mercato.kernel.db import get_database
 from mercato.kernel.events import emit, subscribe
-from mercato.kernel.jobs import defer, job_app, task
+from mercato.kernel.jobs import defer, task
 from mercato.settings import get_settings
 from mercato.worker import open_queue
+from tests.jobs import run_queued_jobs
 
 QUEUE = "kernel-tests"
 ran: list[str] = []
@@ -47,10 +48,7 @@ async def _job_status(job_id: int) -> str | None:
 
 
 async def _run_queue_until_empty() -> None:
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=[QUEUE], wait=False, install_signal_handlers=False, concurrency=2
-        )
+    await run_queued_jobs(QUEUE, concurrency=2)
 
 
 @pytest.fixture(autouse=True)
@@ -106,10 +104,7 @@ async def test_domain_event_reaches_its_subscriber_after_commit(app) -> None:
     async with get_database().session() as session:
         queued = await emit(session, tenant, "tests.thing_happened", {"n": 1})
     assert queued == 1
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            wait=False, install_signal_handlers=False, queues=["default"]
-        )
+    await run_queued_jobs("default")
     assert (tenant, {"n": 1}) in received
 
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.factories import add_member, create_tenant, signup_and_login
+from tests.jobs import run_queued_jobs
 from tests.modules.channels.conftest import taxonomy_in_database  # noqa: F401  (fixture)
 from tests.modules.channels.shop import Shop, category_ids, product, put_product
 from tests.web.browser import signed_in
@@ -223,14 +224,7 @@ class TestCategories:
 
 
 async def _run_jobs() -> None:
-    from mercato.kernel.jobs import job_app
-    from mercato.settings import get_settings
-    from mercato.worker import open_queue
-
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["default"], wait=False, install_signal_handlers=False
-        )
+    await run_queued_jobs("default")
 
 
 class TestImport:

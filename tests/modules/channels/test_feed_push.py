@@ -11,13 +11,11 @@ import psycopg
 import pytest
 
 from mercato.kernel.events import subscribe
-from mercato.kernel.jobs import job_app
 from mercato.modules.channels import FEED_JOB_FAILED
 from mercato.modules.channels.jobs import _queue_daily_pushes
-from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.factories import add_member, create_api_key
 from tests.fakes.google import FakeGoogle
+from tests.jobs import run_queued_jobs
 from tests.modules.channels.shop import CLEAN, DEFECTS, Shop, build_shop
 from tests.modules.channels.test_google_oauth import _expire_soon, linked_tenant
 
@@ -30,10 +28,7 @@ async def remember_failure(tenant_id: uuid.UUID, payload: dict[str, Any]) -> Non
 
 
 async def run_jobs() -> None:
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["channels", "default"], wait=False, install_signal_handlers=False
-        )
+    await run_queued_jobs("channels", "default")
 
 
 @pytest.fixture

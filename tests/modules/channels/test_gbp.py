@@ -5,12 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from mercato.kernel.jobs import job_app
 from mercato.modules.channels import gbp
 from mercato.modules.channels.gbp import import_business_profile
-from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.fakes.google import FakeGoogle
+from tests.jobs import run_queued_jobs
 from tests.modules.channels.test_google_oauth import linked_tenant
 
 TODAY = date(2026, 11, 23)
@@ -143,10 +141,7 @@ async def test_a_sync_request_runs_the_import_job(client, google: FakeGoogle) ->
         f"/api/v1/tenants/{tenant}/google/business/sync", headers=owner.headers
     )
     assert queued.status_code == 202
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["channels"], wait=False, install_signal_handlers=False
-        )
+    await run_queued_jobs("channels")
     listed = await client.get(
         f"/api/v1/tenants/{tenant}/google/business/locations", headers=owner.headers
     )

@@ -10,14 +10,13 @@ from pydantic import SecretStr
 from sqlalchemy import select, text
 
 from mercato.kernel.db import get_database
-from mercato.kernel.jobs import job_app
 from mercato.modules.mail import jobs as mail_jobs
 from mercato.modules.mail import queue_mail
 from mercato.modules.mail.models import MailMessage
 from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.fakes.server import free_port
 from tests.fakes.smtp import smtp_server
+from tests.jobs import run_queued_jobs
 
 
 async def _queue(subject: str) -> uuid.UUID:
@@ -34,8 +33,7 @@ async def _queue(subject: str) -> uuid.UUID:
 
 
 async def _run_mail_queue() -> None:
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(queues=["mail"], wait=False, install_signal_handlers=False)
+    await run_queued_jobs("mail")
 
 
 async def _message(message_id: uuid.UUID) -> MailMessage:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mercato.kernel.jobs import job_app
-from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.factories import add_member
+from tests.jobs import run_queued_jobs
 from tests.modules.masterdata.sftp_server import sftp_server
 from tests.modules.tracking.helpers import new_shop
 
@@ -29,10 +27,7 @@ r1,Anna Again,anna2@shop.example,STO-1
 
 
 async def _run_masterdata_jobs() -> None:
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["masterdata"], wait=False, install_signal_handlers=False
-        )
+    await run_queued_jobs("masterdata")
 
 
 async def _configure(client, shop, server, **overrides) -> None:
@@ -160,10 +155,7 @@ async def test_an_sftp_ingest_job_runs_the_same_sync(client, server) -> None:
         f"{shop.base}/ingest/jobs", json={"source": "sftp"}, headers=shop.owner.headers
     )
     assert created.status_code == 202
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["tracking"], wait=False, install_signal_handlers=False
-        )
+    await run_queued_jobs("tracking")
     job = (
         await client.get(
             f"{shop.base}/ingest/jobs/{created.json()['id']}", headers=shop.owner.headers

@@ -11,22 +11,20 @@ from sqlalchemy import text
 
 from mercato.kernel.db import get_database
 from mercato.kernel.events import emit
-from mercato.kernel.jobs import job_app
 from mercato.modules.notifications import jobs as notification_jobs
 from mercato.modules.notifications.dispatch import dispatch_event
 from mercato.modules.notifications.event_catalog import InvalidNotificationPayload
 from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.factories import add_member, create_tenant, signup_and_login
 from tests.fakes.server import serve
+from tests.jobs import run_queued_jobs
 from tests.modules.notifications.fake_gateway import FakeGateway
 
 QUEUES = ["default", "notifications", "mail"]
 
 
 async def _run_jobs() -> None:
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(queues=QUEUES, wait=False, install_signal_handlers=False)
+    await run_queued_jobs(*QUEUES)
 
 
 async def _emit(tenant: str, event: str, payload: dict) -> None:

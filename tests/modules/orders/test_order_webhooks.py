@@ -6,12 +6,11 @@ import json
 
 import pytest
 
-from mercato.kernel.jobs import job_app
 from mercato.kernel.signatures import verify
 from mercato.modules.webhooks import jobs as webhook_jobs
 from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.fakes.server import serve
+from tests.jobs import run_queued_jobs
 from tests.modules.orders.shop import cart_with, checkout, open_shop
 from tests.modules.webhooks.test_webhooks import Receiver
 
@@ -23,10 +22,7 @@ def instant_retries(monkeypatch):
 
 
 async def _run_jobs() -> None:
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["default", "webhooks"], wait=False, install_signal_handlers=False
-        )
+    await run_queued_jobs("default", "webhooks")
 
 
 async def test_order_events_are_delivered_with_retries(client) -> None:

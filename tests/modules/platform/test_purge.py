@@ -8,12 +8,11 @@ import psycopg
 import pytest
 
 from mercato.kernel.db import get_database
-from mercato.kernel.jobs import defer, job_app
+from mercato.kernel.jobs import defer
 from mercato.kernel.rls import tenant_rls_statements
 from mercato.modules.platform.jobs import purge_expired_tenants
-from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.factories import add_member, create_api_key, create_tenant, signup_and_login
+from tests.jobs import run_queued_jobs
 from tests.modules.platform.conftest import tenant_row_counts
 
 PLATFORM = "/api/v1/platform"
@@ -74,10 +73,7 @@ def _backdate_deletion(owner_dsn: str, tenant: str, days: int) -> None:
 
 
 async def _run_maintenance() -> None:
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["maintenance"], wait=False, install_signal_handlers=False
-        )
+    await run_queued_jobs("maintenance")
 
 
 async def test_purge_removes_every_row_of_the_tenant_and_no_other(

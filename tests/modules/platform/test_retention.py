@@ -8,11 +8,12 @@ import psycopg
 import pytest
 
 from mercato.kernel.db import get_database
-from mercato.kernel.jobs import defer, job_app, task
+from mercato.kernel.jobs import defer, task
 from mercato.modules.platform import enforce_retention
 from mercato.settings import get_settings
 from mercato.worker import open_queue
 from tests.factories import create_tenant, signup_and_login
+from tests.jobs import run_queued_jobs
 
 QUEUE = "retention-tests"
 
@@ -33,8 +34,7 @@ async def test_old_history_is_deleted_and_recent_or_pending_history_kept(client,
     async with get_database().session() as session:
         old_job = await defer(session, retention_probe, marker="old")
         recent_job = await defer(session, retention_probe, marker="recent")
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(queues=[QUEUE], wait=False, install_signal_handlers=False)
+    await run_queued_jobs(QUEUE)
 
     ids = {name: uuid.uuid4() for name in ("old_sent", "old_queued", "recent_sent")}
     deliveries = {name: uuid.uuid4() for name in ("old", "recent")}

@@ -11,11 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mercato.kernel.jobs import job_app
 from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.factories import add_member, create_api_key, create_tenant, signup_and_login
 from tests.fakes.server import serve
+from tests.jobs import run_queued_jobs
 
 COMPLETE: dict[str, Any] = {
     "name": "Nordic Home & Garden",
@@ -284,10 +283,7 @@ async def nominatim(monkeypatch: pytest.MonkeyPatch):
 
 
 async def _run_profile_jobs() -> None:
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["profile"], wait=False, install_signal_handlers=False
-        )
+    await run_queued_jobs("profile")
 
 
 async def test_a_configured_geocoder_places_the_address(client, nominatim) -> None:

@@ -7,6 +7,7 @@ import uuid
 from mercato.kernel.db import get_database
 from mercato.modules.recommendations.db_source import load_catalog
 from tests.factories import create_tenant, signup_and_login
+from tests.jobs import run_queued_jobs
 
 from .catalog_api import stock_the_catalog
 from .shop import furniture, returning_shoppers
@@ -60,11 +61,9 @@ async def test_a_tenants_model_is_fitted_from_its_tracked_events(client) -> None
 
 
 async def test_the_periodic_job_refits_tenants_whose_data_changed(client) -> None:
-    from mercato.kernel.jobs import defer, job_app
+    from mercato.kernel.jobs import defer
     from mercato.modules.recommendations.jobs import fit_models
     from mercato.modules.recommendations.storage import latest_model
-    from mercato.settings import get_settings
-    from mercato.worker import open_queue
 
     owner = await signup_and_login(client)
     tenant = await create_tenant(client, owner)
@@ -72,10 +71,7 @@ async def test_the_periodic_job_refits_tenants_whose_data_changed(client) -> Non
     await send_events(client, owner.headers, tenant, returning_shoppers())
     async with get_database().session() as session:
         await defer(session, fit_models, timestamp=0)
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["models"], wait=False, install_signal_handlers=False, concurrency=1
-        )
+    await run_queued_jobs("models", concurrency=1)
     async with get_database().tenant_session(uuid.UUID(tenant)) as session:
         model = await latest_model(session, uuid.UUID(tenant))
     assert model is not None

@@ -10,13 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import SecretStr
 
-from mercato.kernel.jobs import job_app
 from mercato.modules.analytics import roll_up_tenant
 from mercato.modules.mail import jobs as mail_jobs
 from mercato.modules.reports.jobs import queue_due
 from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.fakes.smtp import smtp_server
+from tests.jobs import run_queued_jobs
 from tests.modules.analytics.events import Ev, Truth, send
 from tests.modules.tracking.helpers import new_shop
 
@@ -33,11 +32,7 @@ def use_smtp(monkeypatch):
 
 
 async def _run_queues() -> None:
-    async with open_queue(get_settings()):
-        for _ in range(2):  # the reports job queues mail jobs
-            await job_app.run_worker_async(
-                queues=["reports", "mail"], wait=False, install_signal_handlers=False
-            )
+    await run_queued_jobs("reports", "mail", rounds=2)
 
 
 def _order(user: str, at: datetime, location: str, amount: str, order: str) -> list[Ev]:

@@ -13,14 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from mercato.kernel.jobs import job_app
 from mercato.modules.catalog.generator import generate_catalog, generate_locations
 from mercato.modules.tracking.bigquery_source import EVENT_GROUPS, build_query
 from mercato.modules.tracking.ga4_writer import write_ga4_export
 from mercato.modules.tracking.simulator import simulate
-from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.fakes.server import serve
+from tests.jobs import run_queued_jobs
 from tests.modules.integrations.fakes import FakeGoogle, patched_settings, service_account_json
 from tests.modules.tracking.helpers import new_shop
 
@@ -69,10 +67,7 @@ async def test_a_bigquery_import_stores_the_exported_day(client, owner_dsn, tmp_
                 headers=shop.owner.headers,
             )
             assert created.status_code == 202, created.text
-            async with open_queue(get_settings()):
-                await job_app.run_worker_async(
-                    queues=["tracking"], wait=False, install_signal_handlers=False
-                )
+            await run_queued_jobs("tracking")
     job = (
         await client.get(
             f"{shop.base}/ingest/jobs/{created.json()['id']}", headers=shop.owner.headers

@@ -10,7 +10,6 @@ import psycopg
 import pytest
 
 from mercato.kernel.db import get_database
-from mercato.kernel.jobs import job_app
 from mercato.modules.catalog.generator import generate_catalog, generate_locations
 from mercato.modules.tracking import imports
 from mercato.modules.tracking.ga4_import import tenant_import_dir
@@ -18,7 +17,7 @@ from mercato.modules.tracking.ga4_writer import write_ga4_export
 from mercato.modules.tracking.models import IngestJob
 from mercato.modules.tracking.simulator import simulate
 from mercato.settings import get_settings
-from mercato.worker import open_queue
+from tests.jobs import run_queued_jobs
 from tests.modules.tracking.helpers import new_shop, view
 
 END = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -36,10 +35,7 @@ def simulated_day() -> list[dict]:
 
 
 async def _run_tracking_jobs() -> None:
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["tracking"], wait=False, install_signal_handlers=False
-        )
+    await run_queued_jobs("tracking")
 
 
 def _stored_types(owner_dsn: str, tenant_id: str, source: str) -> Counter[str]:

@@ -15,14 +15,13 @@ from starlette.routing import Route
 
 from mercato.kernel.db import get_database
 from mercato.kernel.events import emit, handler_name
-from mercato.kernel.jobs import job_app
 from mercato.kernel.signatures import verify
 from mercato.modules.webhooks import jobs as webhook_jobs
 from mercato.modules.webhooks import service as webhook_service
 from mercato.settings import get_settings
-from mercato.worker import open_queue
 from tests.factories import create_tenant, signup_and_login
 from tests.fakes.server import serve
+from tests.jobs import run_queued_jobs
 
 
 @dataclass
@@ -81,10 +80,7 @@ async def _fan_outs_queued(tenant: str) -> int:
 
 
 async def _run_jobs() -> None:
-    async with open_queue(get_settings()):
-        await job_app.run_worker_async(
-            queues=["default", "webhooks"], wait=False, install_signal_handlers=False
-        )
+    await run_queued_jobs("default", "webhooks")
 
 
 async def test_an_event_is_delivered_signed_to_a_subscribed_endpoint(client) -> None:
