@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from mercato import __version__
-from mercato.kernel import probes
+from mercato.kernel import listen, probes
 from mercato.kernel.db import close_database, get_database, init_database
 from mercato.kernel.errors import install_error_handlers
 from mercato.kernel.logging import configure_logging
@@ -93,9 +93,10 @@ async def _inprocess_worker(settings: Settings) -> AsyncIterator[None]:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    init_database(settings)
+    database = init_database(settings)
     init_redis(settings)
     register_pool(_pool_status)
+    listen.start(database.listen_connection)
     try:
         if settings.inprocess_worker:
             async with _inprocess_worker(settings):
@@ -103,6 +104,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         else:
             yield
     finally:
+        await listen.stop()
         await close_redis()
         await close_database()
 

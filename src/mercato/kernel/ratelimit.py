@@ -11,36 +11,47 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from mercato.kernel.errors import RateLimited
 from mercato.kernel.logging import get_logger
 
 log = get_logger("mercato.ratelimit")
 
-# KEYS[1] = bucket; ARGV = emission interval (µs), burst (requests), cost.
-# Returns {allowed (0/1), remaining, retry_after_us, reset_us}.
+# KEYS = buckets; ARGV = emission interval (µs), burst (requests), cost, for each bucket.
+# Returns {allowed (0/1), remaining, retry_after_us, reset_us} for each bucket. A request
+# is counted in every bucket only when every bucket allows it: one that is refused
+# spends nothing.
 GCRA_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval * cost
-local allow_at = new_tat - interval * burst
-if now < allow_at then
-  local remaining = math.floor((now - (tat - interval * burst)) / interval)
-  if remaining < 0 then remaining = 0 end
-  return {0, remaining, allow_at - now, tat - now}
+local out, tats, refused = {}, {}, false
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[3 * i - 2])
+  local burst = tonumber(ARGV[3 * i - 1])
+  local cost = tonumber(ARGV[3 * i])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval * cost
+  local allow_at = new_tat - interval * burst
+  if now < allow_at then
+    local remaining = math.floor((now - (tat - interval * burst)) / interval)
+    if remaining < 0 then remaining = 0 end
+    refused = true
+    table.insert(out, {0, remaining, allow_at - now, tat - now})
+  else
+    table.insert(out, {1, math.floor((now - allow_at) / interval), 0, new_tat - now})
+  end
+  tats[i] = new_tat
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
-local remaining = math.floor((now - allow_at) / interval)
-return {1, remaining, 0, new_tat - now}
+if not refused then
+  for i, key in ipairs(KEYS) do
+    redis.call('SET', key, tats[i], 'PX', math.ceil((tats[i] - now) / 1000) + 1)
+  end
+end
+return out
 """
 
 LIMIT_PATTERN = re.compile(
@@ -100,63 +111,32 @@ class RateLimiter:
 
     async def hit(self, key: str, limit: Limit, cost: int = 1) -> Decision | None:
         """Count one request against `key`. None when Redis is down and limits fail open."""
+        return (await self.hit_many([(key, limit)], cost))[0]
+
+    async def hit_many(
+        self, buckets: list[tuple[str, Limit]], cost: int = 1
+    ) -> list[Decision | None]:
+        """Count one request against every bucket, in one round trip (one script call).
+
+        The buckets must share a Redis Cluster slot (one tenant's hash tag). Each decision
+        is None when Redis is down and limits fail open.
+        """
+        args: list[int] = []
+        for _, limit in buckets:
+            args += [limit.interval_us, limit.burst, cost]
         try:
-            allowed, remaining, retry_us, reset_us = await self._script(
-                keys=[key], args=[limit.interval_us, limit.burst, cost]
-            )
+            replies = await self._script(keys=[key for key, _ in buckets], args=args)
         except RedisError as exc:
             if self.fail_open:
                 log.warning("rate_limit_unavailable", error=str(exc), failing="open")
-                return None
+                return [None] * len(buckets)
             raise RateLimited(
                 "Rate limiting is unavailable, so requests are refused for now",
                 headers={"Retry-After": "5"},
             ) from exc
-        return _decision(limit, allowed, remaining, retry_us, reset_us)
-
-    async def hit_with_checks(
-        self, hits: list[tuple[str, Limit]], exists: list[str]
-    ) -> tuple[list[Decision | None], list[bool] | None]:
-        """Count one request against each `hits` key and test `exists` keys: one round trip.
-
-        Returns the decisions (None each when Redis is down and limits fail open) and
-        whether each `exists` key is present (None when Redis could not answer; the
-        caller decides what an unverifiable check means).
-        """
-        if not hits and not exists:
-            return [], []
-        try:
-            replies = await self._pipeline(hits, exists)
-            if any(isinstance(reply, NoScriptError) for reply in replies):
-                await self.redis.script_load(GCRA_SCRIPT)  # a restarted or flushed Redis
-                replies = await self._pipeline(hits, exists)
-            for reply in replies:
-                if isinstance(reply, Exception):
-                    raise reply
-        except RedisError as exc:
-            if hits and not self.fail_open:
-                raise RateLimited(
-                    "Rate limiting is unavailable, so requests are refused for now",
-                    headers={"Retry-After": "5"},
-                ) from exc
-            if hits:
-                log.warning("rate_limit_unavailable", error=str(exc), failing="open")
-            return [None] * len(hits), None
-        present = [bool(reply) for reply in replies[: len(exists)]]
-        decisions: list[Decision | None] = [
-            _decision(limit, *reply)
-            for (_, limit), reply in zip(hits, replies[len(exists) :], strict=True)
+        return [
+            _decision(limit, *reply) for (_, limit), reply in zip(buckets, replies, strict=True)
         ]
-        return decisions, present
-
-    async def _pipeline(self, hits: list[tuple[str, Limit]], exists: list[str]) -> list[Any]:
-        # EVALSHA queued directly: a Script in a pipeline costs a SCRIPT EXISTS round trip.
-        pipe = self.redis.pipeline(transaction=False)
-        for key in exists:
-            pipe.exists(key)
-        for key, limit in hits:
-            pipe.evalsha(self._script.sha, 1, key, limit.interval_us, limit.burst, 1)
-        return list(await pipe.execute(raise_on_error=False))
 
 
 def _decision(limit: Limit, allowed: int, remaining: int, retry_us: int, reset_us: int) -> Decision:
