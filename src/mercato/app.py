@@ -14,6 +14,7 @@ from mercato import __version__
 from mercato.kernel import listen, probes
 from mercato.kernel.db import close_database, get_database, init_database
 from mercato.kernel.errors import install_error_handlers
+from mercato.kernel.lean import LeanRoutes
 from mercato.kernel.logging import configure_logging
 from mercato.kernel.metrics import register_pool
 from mercato.kernel.middleware import (
@@ -47,6 +48,7 @@ from mercato.modules.notifications import router as notifications_router
 from mercato.modules.orders import router as orders_router
 from mercato.modules.platform import router as platform_router
 from mercato.modules.profile import router as profile_router
+from mercato.modules.recommendations import lean as recommendations_lean
 from mercato.modules.recommendations import router as recommendations_router
 from mercato.modules.reports import router as reports_router
 from mercato.modules.tracking import router as tracking_router
@@ -172,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return settings.max_body_bytes
 
     # Added innermost first: the request-context layer must wrap everything else.
+    app.add_middleware(LeanRoutes, routes=recommendations_lean.LEAN_ROUTES)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from mercato.kernel.errors import RateLimited
@@ -102,6 +104,10 @@ class Decision:
             headers["Retry-After"] = str(max(1, math.ceil(self.retry_after_s)))
         return headers
 
+    def header_pairs(self) -> list[tuple[bytes, bytes]]:
+        """The headers as raw ASGI pairs (lowercase names)."""
+        return [(name.lower().encode(), value.encode()) for name, value in self.headers().items()]
+
 
 class RateLimiter:
     def __init__(self, redis: Redis, *, fail_open: bool) -> None:
@@ -121,11 +127,10 @@ class RateLimiter:
         The buckets must share a Redis Cluster slot (one tenant's hash tag). Each decision
         is None when Redis is down and limits fail open.
         """
-        args: list[int] = []
-        for _, limit in buckets:
-            args += [limit.interval_us, limit.burst, cost]
         try:
-            replies = await self._script(keys=[key for key, _ in buckets], args=args)
+            replies = await self._script(
+                keys=[key for key, _ in buckets], args=_args(buckets, cost)
+            )
         except RedisError as exc:
             if self.fail_open:
                 log.warning("rate_limit_unavailable", error=str(exc), failing="open")
@@ -134,9 +139,27 @@ class RateLimiter:
                 "Rate limiting is unavailable, so requests are refused for now",
                 headers={"Retry-After": "5"},
             ) from exc
+        return self.decisions(buckets, replies)
+
+    def queue(self, pipe: Pipeline, buckets: list[tuple[str, Limit]], cost: int = 1) -> None:
+        """Add `hit_many` to a pipeline (one round trip with other commands); its reply
+        goes to `decisions`. A pipeline does not load the script: a Redis that lost it
+        answers NoScriptError, and the caller should fall back to `hit_many`."""
+        keys = [key for key, _ in buckets]
+        pipe.evalsha(self._script.sha, len(keys), *keys, *_args(buckets, cost))
+
+    @staticmethod
+    def decisions(buckets: list[tuple[str, Limit]], reply: list[Any]) -> list[Decision | None]:
         return [
-            _decision(limit, *reply) for (_, limit), reply in zip(buckets, replies, strict=True)
+            _decision(limit, *answer) for (_, limit), answer in zip(buckets, reply, strict=True)
         ]
+
+
+def _args(buckets: list[tuple[str, Limit]], cost: int) -> list[int]:
+    args: list[int] = []
+    for _, limit in buckets:
+        args += [limit.interval_us, limit.burst, cost]
+    return args
 
 
 def _decision(limit: Limit, allowed: int, remaining: int, retry_us: int, reset_us: int) -> Decision:

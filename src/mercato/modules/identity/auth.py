@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import scope_transaction, set_actor
 from mercato.kernel.deps import DbSession, client_ip
-from mercato.kernel.errors import Forbidden, NotFound, Unauthorized
+from mercato.kernel.errors import DomainError, Forbidden, NotFound, Unauthorized
 from mercato.kernel.ratelimit import Decision, Limit, RateLimiter, enforce
 from mercato.kernel.redis import get_redis, tenant_key
 from mercato.kernel.security import Principal, PrincipalKind
@@ -78,14 +78,20 @@ async def _live_key(
     return found[0], found[1], key_hash
 
 
+def origin_allowed(resolved: access.ResolvedKey, origin: str | None) -> bool:
+    """Publishable keys are used from browsers, only on the origins listed on the key."""
+    return resolved.kind != "publishable" or (
+        origin is not None and origin in resolved.allowed_origins
+    )
+
+
 def _check_origin(request: Request, resolved: access.ResolvedKey) -> None:
-    if resolved.kind == "publishable":
-        origin = request.headers.get("origin")
-        if origin is None or origin not in resolved.allowed_origins:
-            raise OriginNotAllowed(f"Origin {origin or '(none)'} is not allowed for this key")
+    origin = request.headers.get("origin")
+    if not origin_allowed(resolved, origin):
+        raise OriginNotAllowed(f"Origin {origin or '(none)'} is not allowed for this key")
 
 
-def _key_principal(resolved: access.ResolvedKey) -> Principal:
+def key_principal(resolved: access.ResolvedKey) -> Principal:
     structlog.contextvars.bind_contextvars(api_key_id=resolved.id)
     return Principal(
         kind=PrincipalKind.api_key,
@@ -104,7 +110,7 @@ async def _live_claims(session: AsyncSession, token: str) -> AccessClaims:
     return claims
 
 
-def _staff_principal(claims: AccessClaims) -> Principal:
+def staff_principal(claims: AccessClaims) -> Principal:
     structlog.contextvars.bind_contextvars(user_id=str(claims.user_id))
     return Principal(
         kind=PrincipalKind.user,
@@ -123,21 +129,28 @@ async def authenticate(request: Request, session: AsyncSession) -> Principal:
         resolved, _, key_hash = await _live_key(session, credential)
         _check_origin(request, resolved)
         await apikeys.touch(session, resolved.id, resolved.tenant_id, key_hash)
-        return _key_principal(resolved)
+        return key_principal(resolved)
     claims = await _live_claims(session, credential)
     user = await session.get(StaffUser, claims.user_id)
     if user is None:
         raise Unauthorized("The account no longer exists")
-    principal = _staff_principal(claims)
+    principal = staff_principal(claims)
     return dataclasses.replace(principal, is_platform_admin=user.is_platform_admin)
 
 
-def _tenant_open(tenant: access.TenantRecord | None, role: str | None) -> None:
+def tenant_refusal(tenant: access.TenantRecord | None, role: str | None) -> DomainError | None:
     """404 for a tenant that does not exist (or is deleted), 403 when suspended."""
     if tenant is None or tenant.status == "deleted":
-        raise NotFound("No such tenant")
+        return NotFound("No such tenant")
     if tenant.status == "suspended" and role != "owner":
-        raise TenantSuspended("The tenant is suspended; only its owners can use it")
+        return TenantSuspended("The tenant is suspended; only its owners can use it")
+    return None
+
+
+def _tenant_open(tenant: access.TenantRecord | None, role: str | None) -> None:
+    refusal = tenant_refusal(tenant, role)
+    if refusal is not None:
+        raise refusal
 
 
 async def enter_tenant(
@@ -158,6 +171,12 @@ async def enter_tenant(
         raise NotFound("No such tenant")
     _tenant_open(tenant, staff.role)
     structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
+    return as_member(principal, tenant_id, staff)
+
+
+def as_member(principal: Principal, tenant_id: uuid.UUID, staff: access.StaffAccess) -> Principal:
+    """A staff principal inside one tenant, with the permissions of its role there."""
+    assert staff.role is not None
     return dataclasses.replace(
         principal,
         permissions=permissions_for_role(staff.role),
@@ -178,7 +197,7 @@ async def _tenant_key_principal(
     _check_origin(request, resolved)
     await apikeys.touch(session, resolved.id, resolved.tenant_id, key_hash)
     structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
-    return _key_principal(resolved)
+    return key_principal(resolved)
 
 
 async def _tenant_staff_principal(
@@ -188,13 +207,13 @@ async def _tenant_staff_principal(
     await scope_transaction(session, tenant_id, claims.user_id)
     if await access.session_revoked(session, claims.session_id):
         raise Unauthorized("The access token has been revoked")
-    return await enter_tenant(session, _staff_principal(claims), tenant_id)
+    return await enter_tenant(session, staff_principal(claims), tenant_id)
 
 
 _limiters: dict[tuple[int, bool], RateLimiter] = {}
 
 
-def _limiter() -> RateLimiter:
+def limiter() -> RateLimiter:
     """One limiter per Redis client (registering the script hashes it every time)."""
     redis, fail_open = get_redis(), get_settings().rate_limit_fail_open
     key = (id(redis), fail_open)
@@ -209,22 +228,28 @@ def _route_path(request: Request) -> str:
     return str(getattr(route, "path", request.url.path))
 
 
-def _tenant_buckets(request: Request, principal: Principal) -> list[tuple[str, Limit]]:
+def tenant_buckets(
+    method: str, route_path: str, ip: str, principal: Principal
+) -> list[tuple[str, Limit]]:
     """The caller's bucket for the route group, and the tenant's for merchant writes.
 
     A publishable key is shared by every shopper of a storefront: its bucket is per
     client address, so one abusive script cannot spend every shopper's budget.
     """
-    group = route_group(_route_path(request))
+    group = route_group(route_path)
     caller = principal.actor
     if principal.key_kind == "publishable":
-        caller = f"{caller}:{client_ip(request)}"
+        caller = f"{caller}:{ip}"
     buckets = [(tenant_key(principal.tenant_id, "rl", group, caller), limit_for(group))]
-    if request.method not in READ_METHODS and group not in UNMETERED_WRITE_GROUPS:
+    if method not in READ_METHODS and group not in UNMETERED_WRITE_GROUPS:
         buckets.append(
             (tenant_key(principal.tenant_id, "rl", "tenant-writes"), limit_for("tenant_writes"))
         )
     return buckets
+
+
+# A lean handler that already charged the budgets leaves the decisions here (scope state).
+CHARGED_NOTE = "mercato.rate_decisions"
 
 
 async def limit_tenant_request(request: Request, principal: Principal) -> Decision | None:
@@ -235,7 +260,17 @@ async def limit_tenant_request(request: Request, principal: Principal) -> Decisi
     """
     if not get_settings().rate_limit_enabled:
         return None
-    decisions = await _limiter().hit_many(_tenant_buckets(request, principal))
+    charged = request.scope.get("state", {}).get(CHARGED_NOTE)
+    if charged is None:
+        buckets = tenant_buckets(
+            request.method, _route_path(request), client_ip(request), principal
+        )
+        charged = await limiter().hit_many(buckets)
+    return tightest(charged)
+
+
+def tightest(decisions: list[Decision | None]) -> Decision | None:
+    """429 if any budget refused; else the decision whose headers the response carries."""
     live = [decision for decision in decisions if decision is not None]
     for decision in live:
         enforce(decision)
@@ -252,7 +287,7 @@ async def limit_auth_request(request: Request, response: Response) -> None:
     """Per-client-IP budget for every /api/v1/auth route (a router dependency)."""
     if not get_settings().rate_limit_enabled:
         return
-    decision = await _limiter().hit(
+    decision = await limiter().hit(
         tenant_key(None, "rl", "auth", client_ip(request)), limit_for("auth")
     )
     enforce(decision)
@@ -263,7 +298,7 @@ async def limit_login_attempt(request: Request, email: str) -> None:
     """Ten login attempts a minute per client IP and e-mail address."""
     if not get_settings().rate_limit_enabled:
         return
-    decision = await _limiter().hit(
+    decision = await limiter().hit(
         tenant_key(None, "rl", "login", client_ip(request), email.strip().lower()),
         limit_for("login"),
     )

@@ -215,6 +215,11 @@ def _recently_verified(digest: bytes) -> AccessClaims | None:
     return claims
 
 
+def remembered_claims(token: str) -> AccessClaims | None:
+    """The claims of a token this process verified moments ago (None: verify it)."""
+    return _recently_verified(_verified_key(token, get_settings().public_url))
+
+
 async def verify_access_token(token: str) -> AccessClaims:
     """Check signature (RS256 only), expiry, issuer and audience; raise 401 otherwise."""
     digest = _verified_key(token, get_settings().public_url)
