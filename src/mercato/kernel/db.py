@@ -244,15 +244,34 @@ def after_commit(session: AsyncSession | Session, callback: AfterCommit) -> None
 async def unit_of_work(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """A session in one transaction: commit on success, roll back on error, then callbacks."""
-    async with sessionmaker() as session:
-        async with session.begin():
-            yield session
-        for callback in session.info.pop("after_commit", []):
-            try:
-                await callback()
-            except Exception:
-                log.exception("after_commit_callback_failed")
+    """A session in one transaction: commit on success, roll back on error, then callbacks.
+
+    The transaction begins with the session's first use, so a request that never touches
+    PostgreSQL (a recommendation from Redis) costs neither a connection nor a commit.
+    """
+    session = sessionmaker()
+    used = False
+    try:
+        yield session
+        used = _used(session)
+        if used:
+            await session.commit()
+    except BaseException:
+        if _used(session):
+            await session.rollback()
+            await session.close()
+        raise
+    if used:
+        await session.close()
+    for callback in session.info.pop("after_commit", []):
+        try:
+            await callback()
+        except Exception:
+            log.exception("after_commit_callback_failed")
+
+
+def _used(session: AsyncSession) -> bool:
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
 async def set_tenant(session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ log = get_logger("mercato.listen")
 
 HEARTBEAT_S = 5.0
 RECONNECT_MAX_S = 10.0
+BARRIER_CHANNEL = "mercato_listen_barrier"
 
 
 @dataclass
@@ -44,7 +46,10 @@ class Subscription:
 class _State:
     subscriptions: list[Subscription] = field(default_factory=list)
     live: bool = False
+    connections: int = 0
     task: asyncio.Task[None] | None = None
+    connect: Callable[[], Awaitable[psycopg.AsyncConnection]] | None = None
+    barriers: dict[str, asyncio.Future[None]] = field(default_factory=dict)
 
 
 _state = _State()
@@ -57,6 +62,11 @@ def subscribe(subscription: Subscription) -> None:
 
 def is_live() -> bool:
     return _state.live
+
+
+def connections() -> int:
+    """How many times the listener has connected (a reconnection counts once more)."""
+    return _state.connections
 
 
 def _reset() -> None:
@@ -74,15 +84,18 @@ async def _session(connect: Callable[[], Awaitable[psycopg.AsyncConnection]]) ->
         by_channel: dict[str, list[Subscription]] = {}
         for subscription in _state.subscriptions:
             by_channel.setdefault(subscription.channel, []).append(subscription)
-        for channel in by_channel:
+        for channel in [*by_channel, BARRIER_CHANNEL]:
             await conn.execute(f'LISTEN "{channel}"')
         for subscription in _state.subscriptions:
             if subscription.on_ready is not None:
                 await subscription.on_ready(conn)
         _state.live = True
+        _state.connections += 1
         log.info("listen_connected", channels=sorted(by_channel))
         while True:
             async for notify in conn.notifies(timeout=HEARTBEAT_S):
+                if notify.channel == BARRIER_CHANNEL:
+                    _passed(notify.payload)
                 for subscription in by_channel.get(notify.channel, ()):
                     try:
                         subscription.on_message(notify.payload)
@@ -112,7 +125,32 @@ async def _run(connect: Callable[[], Awaitable[psycopg.AsyncConnection]]) -> Non
 def start(connect: Callable[[], Awaitable[psycopg.AsyncConnection]]) -> None:
     """Start listening in the background (the app's lifespan calls this once)."""
     if _state.task is None and _state.subscriptions:
+        _state.connect = connect
         _state.task = asyncio.create_task(_run(connect), name="mercato-listen")
+
+
+def _passed(token: str) -> None:
+    waiter = _state.barriers.pop(token, None)
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
+async def barrier(timeout_s: float = 5.0) -> None:
+    """Return once every notification committed before this call has been delivered.
+
+    PostgreSQL delivers notifications in commit order, so a notification sent now arrives
+    after all of them. For tests and for anything that must see its own writes' effects.
+    """
+    if _state.connect is None or not await wait_live(timeout_s):
+        raise RuntimeError("notifications are not being received")
+    token = uuid.uuid4().hex
+    waiter = _state.barriers[token] = asyncio.get_running_loop().create_future()
+    try:
+        async with await _state.connect() as conn:
+            await conn.execute("SELECT pg_notify(%s, %s)", (BARRIER_CHANNEL, token))
+        await asyncio.wait_for(waiter, timeout_s)
+    finally:
+        _state.barriers.pop(token, None)
 
 
 async def stop() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
@@ -63,6 +64,7 @@ async def test_a_remembered_key_asks_postgresql_nothing_about_itself(client) -> 
     key = (await create_api_key(client, owner, tenant, permission="read"))["key"]
     headers = {"X-API-Key": key}
     url = f"/api/v1/tenants/{tenant}"
+    await listen.barrier()  # the set-up's own changes have been announced
     with statements() as first:
         assert (await client.get(url, headers=headers)).status_code == 200
     assert any("api_key" in sql for sql in first)  # learnt from the database once
@@ -75,6 +77,7 @@ async def test_a_remembered_member_asks_postgresql_nothing_about_itself(client) 
     owner = await signup_and_login(client)
     tenant = await create_tenant(client, owner)
     url = f"/api/v1/tenants/{tenant}"
+    await listen.barrier()
     assert (await client.get(url, headers=owner.headers)).status_code == 200
     with statements() as sent:
         assert (await client.get(url, headers=owner.headers)).status_code == 200
@@ -233,3 +236,38 @@ async def test_a_member_is_seen_with_the_role_of_their_membership(client) -> Non
     assert promoted.status_code == 200, promoted.text
     renamed = await client.patch(url, json={"name": "renamed"}, headers=viewer.headers)
     assert renamed.status_code == 200, renamed.text
+
+
+async def test_a_load_that_raced_a_change_is_not_remembered(client) -> None:
+    owner = await signup_and_login(client)
+    tenant = uuid.UUID(await create_tenant(client, owner))
+    await listen.barrier()
+    start = access.memory.seq
+    assert access.memory.unchanged_since(start, tenant)
+    access.memory.apply(f"t:{tenant}")  # as if the tenant changed while it was being read
+    assert not access.memory.unchanged_since(start, tenant)
+    assert access.memory.unchanged_since(start, uuid.uuid4())  # other tenants unaffected
+    access.memory.reset()
+    assert not access.memory.unchanged_since(start, uuid.uuid4())
+
+
+async def test_a_dropped_listener_connection_is_noticed_and_replaced(client, owner_dsn) -> None:
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    url = f"/api/v1/tenants/{tenant}"
+    assert (await client.get(url, headers=owner.headers)).status_code == 200
+    connected_before = listen.connections()
+    with psycopg.connect(owner_dsn, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'mercato-listen' AND pid <> pg_backend_pid() "
+            "AND datname = current_database()"
+        ).fetchone()
+    assert killed is not None
+    assert killed[0] >= 1
+
+    async def reconnected() -> bool:
+        return listen.connections() > connected_before and listen.is_live()
+
+    await within(15, reconnected)
+    assert (await client.get(url, headers=owner.headers)).status_code == 200

@@ -82,6 +82,7 @@ async def shop(client, tmp_path: Path):
     catalog.write_text("\n".join(json.dumps(row) for row in furniture()) + "\n")
     await fit_tenant(uuid.UUID(tenant), FileSource(events, catalog))
     key = (await create_api_key(client, owner, tenant, permission="read"))["key"]
+    await listen.barrier()  # the set-up's own changes have been announced
     return owner, tenant, {"X-API-Key": key}
 
 

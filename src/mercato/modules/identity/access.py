@@ -15,8 +15,8 @@ whoever wrote the change (the API, a job, another machine, an operator's psql). 
 Memory is trusted only while notifications flow (`listen.is_live()`): while they do not,
 every request reads PostgreSQL, because the notification that would have corrected an
 entry may be the one that was lost. Entries also expire after `ENTRY_TTL_S`, and a load
-that raced an invalidation is not stored (`_generation`). Changes made by this process
-are applied to its own memory when their transaction commits, without waiting for the
+that raced a change of what it read is not stored (`unchanged_since`). Changes made by
+this process are applied to its own memory when their transaction commits, without waiting for the
 notification to come back.
 """
 
@@ -107,7 +107,19 @@ class AccessMemory:
         self.keys: _Expiring[bytes, ResolvedKey | None] = _Expiring()
         self.staff: _Expiring[tuple[uuid.UUID, uuid.UUID], StaffAccess] = _Expiring()
         self.revoked_sessions: _Expiring[uuid.UUID, bool] = _Expiring()
-        self.generation = 0
+        # Change numbers: `seq` counts changes applied; `changed_at` says when each subject
+        # (tenant, user) last changed; loads that started before `floor` are not trusted.
+        self.seq = 0
+        self.floor = 0
+        self.changed_at: dict[uuid.UUID, int] = {}
+
+    def unchanged_since(self, start: int, *subjects: uuid.UUID) -> bool:
+        """Whether nothing about `subjects` changed since change number `start`."""
+        return (
+            self.usable()
+            and start >= self.floor
+            and all(self.changed_at.get(subject, 0) <= start for subject in subjects)
+        )
 
     def usable(self) -> bool:
         return listen.is_live()
@@ -117,7 +129,11 @@ class AccessMemory:
         """One notification (or a change this process just committed)."""
         kind, _, raw = payload.partition(":")
         subject = uuid.UUID(raw)
-        self.generation += 1
+        self.seq += 1
+        if len(self.changed_at) >= MAX_ENTRIES:
+            self.changed_at.clear()
+            self.floor = self.seq
+        self.changed_at[subject] = self.seq
         if kind == "t":
             self.tenants.entries.pop(subject, None)
             tenant = str(subject)
@@ -136,7 +152,9 @@ class AccessMemory:
 
     def reset(self) -> None:
         """Forget everything built on notifications (the listener lost its connection)."""
-        self.generation += 1
+        self.seq += 1
+        self.floor = self.seq
+        self.changed_at.clear()
         self.tenants.entries.clear()
         self.keys.entries.clear()
         self.staff.entries.clear()
@@ -187,10 +205,10 @@ async def tenant_record(session: AsyncSession, tenant_id: uuid.UUID) -> TenantRe
         found, remembered = memory.tenants.get(tenant_id)
         if found:
             return remembered
-    generation = memory.generation
+    start = memory.seq
     row = (await session.execute(select(*TENANT_COLUMNS).where(Tenant.id == tenant_id))).first()
     record = _tenant(row)
-    if memory.usable() and generation == memory.generation:
+    if memory.unchanged_since(start, tenant_id):
         memory.tenants.put(tenant_id, record)
     return record
 
@@ -205,7 +223,7 @@ async def resolve_key(
             if resolved is None:
                 return None
             return resolved, await tenant_record(session, uuid.UUID(resolved.tenant_id))
-    generation = memory.generation
+    start = memory.seq
     # The api_key policy lets a transaction that holds the key's hash see its row (a
     # statement of its own: policies are checked before a select list is evaluated).
     await session.execute(
@@ -236,10 +254,12 @@ async def resolve_key(
             allowed_origins=tuple(row.allowed_origins or ()),
         )
         tenant = _tenant(row)
-    if memory.usable() and generation == memory.generation:
+    if resolved is None:
+        if memory.unchanged_since(start):
+            memory.keys.put(key_hash, None)
+    elif tenant is not None and memory.unchanged_since(start, tenant.id):
         memory.keys.put(key_hash, resolved)
-        if tenant is not None:
-            memory.tenants.put(tenant.id, tenant)
+        memory.tenants.put(tenant.id, tenant)
     return None if resolved is None else (resolved, tenant)
 
 
@@ -251,7 +271,7 @@ async def staff_access(
         found, remembered = memory.staff.get((tenant_id, user_id))
         if found and remembered is not None:
             return remembered, await tenant_record(session, tenant_id)
-    generation = memory.generation
+    start = memory.seq
     row = (
         await session.execute(
             select(StaffUser.is_platform_admin, Membership.role, *TENANT_COLUMNS)
@@ -268,7 +288,7 @@ async def staff_access(
         return StaffAccess(False, False, None), None
     access = StaffAccess(True, bool(row.is_platform_admin), row.role)
     tenant = _tenant(row)
-    if memory.usable() and generation == memory.generation:
+    if memory.unchanged_since(start, tenant_id, user_id):
         memory.staff.put((tenant_id, user_id), access)
         memory.tenants.put(tenant_id, tenant)
     return access, tenant
