@@ -15,7 +15,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from mercato.kernel.errors import RateLimited
 from mercato.kernel.logging import get_logger
@@ -127,10 +127,17 @@ class RateLimiter:
         The buckets must share a Redis Cluster slot (one tenant's hash tag). Each decision
         is None when Redis is down and limits fail open.
         """
+        keys = [key for key, _ in buckets]
         try:
-            replies = await self._script(
-                keys=[key for key, _ in buckets], args=_args(buckets, cost)
-            )
+            try:
+                replies = await self.redis.evalsha(
+                    self._script.sha, len(keys), *keys, *_args(buckets, cost)
+                )
+            except NoScriptError:  # a restarted or flushed Redis
+                await self.redis.script_load(GCRA_SCRIPT)
+                replies = await self.redis.evalsha(
+                    self._script.sha, len(keys), *keys, *_args(buckets, cost)
+                )
         except RedisError as exc:
             if self.fail_open:
                 log.warning("rate_limit_unavailable", error=str(exc), failing="open")

@@ -224,8 +224,8 @@ def limiter() -> RateLimiter:
 
 
 def _route_path(request: Request) -> str:
-    route = request.scope.get("route")
-    return str(getattr(route, "path", request.url.path))
+    path = getattr(request.scope.get("route"), "path", None)
+    return str(path) if path is not None else str(request.scope["path"])
 
 
 def tenant_buckets(

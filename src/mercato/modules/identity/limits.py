@@ -65,6 +65,7 @@ UNMETERED_WRITE_GROUPS = {"events", "storefront", "personalization"}
 TENANT_PREFIX = "/api/v1/tenants/{tenant_id}/"
 
 
+@lru_cache(maxsize=1024)  # route templates: a few hundred distinct strings
 def route_group(route_path: str) -> str:
     if route_path.startswith("/api/v1/auth"):
         return "auth"
