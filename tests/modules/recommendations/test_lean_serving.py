@@ -113,7 +113,10 @@ async def test_a_miss_is_charged_once_and_computed_by_the_route(client, shop) ->
         first = await client.get(url, params={"user_id": "new-shopper"}, headers=headers)
     assert first.status_code == 200, first.text
     assert trips.count("pipeline:EVALSHA,MGET") == 1
-    assert "EVALSHA" not in trips  # the route did not charge the budget again
+    assert "EVALSHA" not in trips  # the route did not charge the budget again,
+    assert "pipeline:MGET" not in trips  # nor look the list up again,
+    assert "GET" not in trips  # nor ask which model version is the newest
+    assert "SET" in trips  # and cached what it computed
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ Key: `mercato:{tenant}:reco:list:<strategy>:<placement>:<user>:<product>:<limit>
 <exclude>:<viewed>` (parts hashed when long or holding a colon); the value is the JSON
 body after `<generation>:`. `<generation>` is a per-tenant counter: bumping it (on a new
 model version, a catalog change, an experiment starting or stopping) makes every earlier
-value stale at once, and the TTL clears them out. A lookup is one MGET of the generation
-and the list (one round trip, one cluster slot), so it can travel in the same pipeline as
-the request's rate limit. Redis being down degrades to computing every list, never to an
-error.
+value stale at once, and the TTL clears them out. A lookup is one MGET of the generation,
+the list and the newest model version (one round trip, one cluster slot), so it can
+travel in the same pipeline as the request's rate limit, and a miss already knows which
+model must answer. Redis being down degrades to computing every list, never to an error.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
@@ -46,22 +47,31 @@ def list_key(tenant_id: uuid.UUID, parts: Iterable[object]) -> str:
     return tenant_key(tenant_id, "reco", "list", *(_part(part) for part in parts))
 
 
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What one MGET told: the cache generation, the cached body if current, the model."""
+
+    generation: int
+    body: bytes | None
+    model_version: int | None
+
+
 def queue_lookup(pipe: Pipeline, tenant_id: uuid.UUID, parts: Iterable[object]) -> None:
     """Add the lookup of one list to a pipeline; read its reply with `looked_up`."""
-    pipe.mget(generation_key(tenant_id), list_key(tenant_id, parts))
+    pipe.mget(generation_key(tenant_id), list_key(tenant_id, parts), model_version_key(tenant_id))
 
 
-def looked_up(reply: list[bytes | None]) -> tuple[int, bytes | None]:
-    """(current generation, the cached body if it belongs to that generation)."""
-    raw_generation, value = reply
+def looked_up(reply: list[bytes | None]) -> Lookup:
+    raw_generation, value, raw_version = reply
     generation = int(raw_generation) if raw_generation is not None else 0
+    version = int(raw_version) if raw_version is not None else None
     if value is None:
-        return generation, None
+        return Lookup(generation, None, version)
     tag, _, body = value.partition(b":")
-    return generation, body if tag == str(generation).encode() else None
+    return Lookup(generation, body if tag == str(generation).encode() else None, version)
 
 
-async def lookup(tenant_id: uuid.UUID, parts: Iterable[object]) -> tuple[int, bytes | None] | None:
+async def lookup(tenant_id: uuid.UUID, parts: Iterable[object]) -> Lookup | None:
     """`looked_up` for one list; None when Redis cannot be reached."""
     pipe = get_redis().pipeline(transaction=False)
     queue_lookup(pipe, tenant_id, parts)

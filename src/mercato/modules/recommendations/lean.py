@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from mercato.kernel.lean import LeanRequest, LeanResponse, LeanRoute
 from mercato.modules.identity.gate import pass_gate
 from mercato.modules.recommendations.cache import looked_up, queue_lookup
-from mercato.modules.recommendations.router import RECOMMENDATIONS_PATH
+from mercato.modules.recommendations.router import LOOKUP_NOTE, RECOMMENDATIONS_PATH
 from mercato.modules.recommendations.schemas import RecommendationParams
 from mercato.modules.recommendations.serving import recommendation_query
 
@@ -33,11 +33,12 @@ async def cached_recommendations(request: LeanRequest) -> LeanResponse | None:
     if passed is None:
         return None
     _, decision, reply = passed
-    _, body = looked_up(reply)
-    if body is None:
+    found = looked_up(reply)
+    if found.body is None:
+        request.note(LOOKUP_NOTE, (parts, found))  # the route computes without asking again
         return None
     headers = [] if decision is None else decision.header_pairs()
-    return LeanResponse(body, headers)
+    return LeanResponse(found.body, headers)
 
 
 LEAN_ROUTES = [LeanRoute("GET", RECOMMENDATIONS_PATH, cached_recommendations)]

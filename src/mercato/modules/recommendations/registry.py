@@ -55,10 +55,16 @@ class ModelRegistry:
     def __len__(self) -> int:
         return len(self._models)
 
-    async def get(self, session: AsyncSession, tenant_id: uuid.UUID) -> LoadedModel | None:
-        """The tenant's newest model, or None when none was ever fitted."""
+    async def get(
+        self, session: AsyncSession, tenant_id: uuid.UUID, announced: int | None = None
+    ) -> LoadedModel | None:
+        """The tenant's newest model, or None when none was ever fitted.
+
+        `announced` is the version Redis announces, when the caller already read it.
+        """
         loaded = self._models.get(tenant_id)
-        announced = await announced_model_version(tenant_id)
+        if announced is None:
+            announced = await announced_model_version(tenant_id)
         if loaded is not None and announced == loaded.version:
             self._models.move_to_end(tenant_id)
             return loaded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.security import Principal
@@ -14,6 +14,8 @@ from mercato.modules.recommendations.serving import recommend, recommendation_qu
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["recommendations"])
 RECOMMENDATIONS_PATH = "/api/v1/tenants/{tenant_id}/recommendations"
+# The lean handler's cache lookup of this request (the cache parts and what it found).
+LOOKUP_NOTE = "mercato.reco_lookup"
 
 
 @router.get(
@@ -22,10 +24,14 @@ RECOMMENDATIONS_PATH = "/api/v1/tenants/{tenant_id}/recommendations"
     responses={200: {"description": "Recommended products, best first"}},
 )
 async def get_recommendations(
+    request: Request,
     principal: Annotated[Principal, require("recommendations:read")],
     session: DbSession,
     params: Annotated[RecommendationParams, Query()],
 ) -> Response:
     assert principal.tenant_id is not None
-    body = await recommend(session, principal.tenant_id, recommendation_query(params))
+    query = recommendation_query(params)
+    note = request.scope.get("state", {}).get(LOOKUP_NOTE)
+    found = note[1] if note is not None and note[0] == query.cache_parts() else None
+    body = await recommend(session, principal.tenant_id, query, found)
     return Response(content=body, media_type="application/json")

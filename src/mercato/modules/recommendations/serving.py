@@ -16,7 +16,7 @@ from typing import cast, get_args
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.modules.experiments import assign, running_experiment
-from mercato.modules.recommendations.cache import lookup, store
+from mercato.modules.recommendations.cache import Lookup, lookup, store
 from mercato.modules.recommendations.products import describe_products
 from mercato.modules.recommendations.registry import model_registry
 from mercato.modules.recommendations.schemas import (
@@ -112,15 +112,21 @@ async def recommend(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     query: RecommendationQuery,
+    looked_up: Lookup | None = None,
 ) -> bytes:
-    """The JSON body of a recommendation list, from the cache or freshly computed."""
+    """The JSON body of a recommendation list, from the cache or freshly computed.
+
+    `looked_up` is the cache's answer when the caller already asked it (the lean handler).
+    """
     parts = query.cache_parts()
-    found = await lookup(tenant_id, parts)
-    if found is not None and found[1] is not None:
-        return found[1]
-    encoded = (await compute(session, tenant_id, query)).model_dump_json().encode()
+    found = looked_up or await lookup(tenant_id, parts)
+    if found is not None and found.body is not None:
+        return found.body
+    model_version = found.model_version if found is not None else None
+    listed = await compute(session, tenant_id, query, model_version)
+    encoded = listed.model_dump_json().encode()
     if found is not None:
-        await store(tenant_id, parts, found[0], encoded, get_settings().reco_cache_ttl_s)
+        await store(tenant_id, parts, found.generation, encoded, get_settings().reco_cache_ttl_s)
     return encoded
 
 
@@ -128,10 +134,11 @@ async def compute(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     query: RecommendationQuery,
+    announced_version: int | None = None,
 ) -> RecommendationList:
     """The list itself: strategy choice, model query, live catalog filter."""
     choice = await choose_strategy(session, tenant_id, query)
-    model = await model_registry().get(session, tenant_id)
+    model = await model_registry().get(session, tenant_id, announced_version)
     items: list[RecommendedProduct] = []
     if model is not None:
         found = model.strategy(choice.strategy).recommend(
