@@ -185,3 +185,6 @@ class TestVerificationAndReset:
             "/api/v1/auth/refresh", json={"refresh_token": staff.refresh_token}
         )
         assert refreshed.status_code == 401
+        # Every live access token of every session ends too, not only the refresh tokens.
+        session = await client.get("/api/v1/auth/session", headers=staff.headers)
+        assert session.status_code == 401

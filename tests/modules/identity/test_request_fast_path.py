@@ -10,6 +10,8 @@ within the promised 5 seconds.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -271,3 +273,43 @@ async def test_a_dropped_listener_connection_is_noticed_and_replaced(client, own
 
     await within(15, reconnected)
     assert (await client.get(url, headers=owner.headers)).status_code == 200
+
+
+async def test_a_logged_out_token_is_refused_while_notifications_are_down(client) -> None:
+    """Without the listener nothing remembered is trusted: PostgreSQL (the revoked refresh
+    family) decides, so a deny-list outage cannot let a logged-out session back in."""
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    url = f"/api/v1/tenants/{tenant}"
+    await listen.stop()
+    try:
+        assert (await client.get(url, headers=owner.headers)).status_code == 200
+        assert (await client.post("/api/v1/auth/logout", headers=owner.headers)).status_code == 204
+        assert (await client.get(url, headers=owner.headers)).status_code == 401
+    finally:
+        listen.start(get_database().listen_connection)
+        assert await listen.wait_live()
+
+
+async def test_unknown_signing_keys_cannot_make_the_server_reload_its_key_ring(client) -> None:
+    """Anyone can send a token naming a key id the server does not know; each one used to
+    cost a database session and unsealing every private key, before any rate limit."""
+
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    forged = [
+        {
+            "Authorization": "Bearer "
+            + ".".join(
+                [part({"alg": "RS256", "typ": "JWT", "kid": f"forged-{n}"}), part({}), "c2ln"]
+            )
+        }
+        for n in range(25)
+    ]
+    with statements() as sent:
+        answers = [
+            (await client.get("/api/v1/auth/session", headers=h)).status_code for h in forged
+        ]
+    assert set(answers) == {401}
+    assert sum("signing_key" in sql for sql in sent) <= 1
