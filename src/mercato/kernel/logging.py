@@ -38,11 +38,17 @@ def _sensitive(key: str) -> bool:
     return SENSITIVE_KEY.search(key) is not None
 
 
+_PLAIN = frozenset({bool, int, float})
+
+
 def redact(value: Any, key: str | None = None) -> Any:
     """A copy of `value` with sensitive fields replaced and e-mail addresses masked."""
     if key is not None and _sensitive(key):
         return REDACTED
-    if value is None or isinstance(value, bool | int | float):
+    kind = type(value)  # exact types first: ABC checks cost more than most log lines
+    if kind is str:
+        return _mask_email(value)
+    if value is None or kind in _PLAIN:
         return value
     if isinstance(value, Mapping):
         return {k: redact(v, str(k)) for k, v in value.items()}
