@@ -130,7 +130,9 @@ async def test_a_wrong_password_fails_the_sync_with_the_reason(client, server) -
         )
     ).json()
     assert run["status"] == "failed"
-    assert "PermissionDenied" in run["error"]
+    assert run["error"] == (
+        "SftpFailed: SFTP login refused: check the username and the password or key"
+    )
 
 
 async def test_a_file_without_the_required_columns_fails_the_whole_sync(client, server) -> None:
