@@ -11,7 +11,6 @@ import datetime as dt
 import gzip
 import ipaddress
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -28,6 +27,7 @@ from starlette.routing import Route
 from mercato.kernel import egress
 from mercato.kernel.egress import http as egress_http
 from tests.fakes.server import free_port, serve
+from tests.fakes.tcp import tcp_listener
 from tests.modules.integrations.fakes import patched_settings
 
 
@@ -238,25 +238,9 @@ async def test_unix_sockets_and_environment_proxies_are_not_ways_out(monkeypatch
     assert answer.text.startswith("direct")
 
 
-@asynccontextmanager
-async def _listener(accepted: list[int]) -> AsyncIterator[int]:
-    """A TCP port that counts the connections it accepts, then closes them."""
-
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted.append(1)
-        writer.close()
-
-    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    try:
-        yield int(server.sockets[0].getsockname()[1])
-    finally:
-        server.close()
-        await server.wait_closed()
-
-
 async def test_an_open_and_a_closed_internal_port_fail_alike(strict_egress) -> None:
     accepted: list[int] = []
-    async with _listener(accepted) as open_port:
+    async with tcp_listener(accepted) as open_port:
         failures = []
         for port in (open_port, free_port()):
             with pytest.raises(egress.CannotConnect) as caught:
@@ -269,7 +253,7 @@ async def test_an_open_and_a_closed_internal_port_fail_alike(strict_egress) -> N
 async def test_a_socket_is_connected_to_the_checked_address() -> None:
     accepted: list[int] = []
     resolver, asked = _staged(["127.0.0.1"])
-    async with _listener(accepted) as port:
+    async with tcp_listener(accepted) as port:
         with (
             patched_settings(egress_allowed_hosts="smtp.test"),
             egress.resolver_override(resolver),

@@ -6,11 +6,8 @@ closed ones, and nothing a remote server says may come back in the answer.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,6 +15,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from tests.fakes.server import free_port, serve
+from tests.fakes.tcp import tcp_listener
 from tests.modules.integrations.fakes import patched_settings, service_account_json
 from tests.modules.masterdata.sftp_server import sftp_server
 from tests.modules.tracking.helpers import new_shop
@@ -33,6 +31,14 @@ def _token_endpoint(calls: list[str]) -> Starlette:
         return PlainTextResponse(SECRET_BODY, status_code=400)
 
     return Starlette(routes=[Route("/token", token, methods=["POST"])])
+
+
+def _bigquery(token_uri: str) -> dict:
+    return {
+        "project_id": "shop-analytics",
+        "dataset": "analytics_1",
+        "credentials_json": service_account_json(token_uri),
+    }
 
 
 async def _put(client, shop, kind: str, settings: dict):
@@ -56,16 +62,7 @@ async def test_a_key_file_aimed_at_another_token_endpoint_is_refused_before_any_
     calls: list[str] = []
     shop = await new_shop(client)
     async with serve(_token_endpoint(calls)) as url:
-        put = await _put(
-            client,
-            shop,
-            "bigquery",
-            {
-                "project_id": "shop-analytics",
-                "dataset": "analytics_1",
-                "credentials_json": service_account_json(f"{url}/token"),
-            },
-        )
+        put = await _put(client, shop, "bigquery", _bigquery(f"{url}/token"))
         listed = await client.get(f"{shop.base}/integrations", headers=shop.owner.headers)
     assert put.status_code == 422, put.text
     assert "token_uri" in put.text
@@ -79,16 +76,7 @@ async def test_a_refused_service_account_key_is_reported_without_the_answer(clie
     shop = await new_shop(client)
     async with serve(_token_endpoint(calls)) as url:
         with patched_settings(google_token_url=f"{url}/token", bigquery_api_endpoint=url):
-            put = await _put(
-                client,
-                shop,
-                "bigquery",
-                {
-                    "project_id": "shop-analytics",
-                    "dataset": "analytics_1",
-                    "credentials_json": service_account_json(f"{url}/token"),
-                },
-            )
+            put = await _put(client, shop, "bigquery", _bigquery(f"{url}/token"))
             assert put.status_code == 201, put.text
             checked = await _test(client, shop, "bigquery")
     assert len(calls) == 1
@@ -96,24 +84,6 @@ async def test_a_refused_service_account_key_is_reported_without_the_answer(clie
         False,
         "BigQuery authentication failed: Google refused the service account key (HTTP 400)",
     )
-
-
-@asynccontextmanager
-async def _listener(accepted: list[int], greeting: bytes = b"") -> AsyncIterator[int]:
-    """An open TCP port that says `greeting` (maybe nothing) and hangs up."""
-
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted.append(1)
-        writer.write(greeting)
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    try:
-        yield int(server.sockets[0].getsockname()[1])
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def _sftp_answers(client, shop, ports: list[int]) -> list[dict]:
@@ -151,7 +121,7 @@ async def test_internal_sftp_ports_all_read_could_not_connect(
     address refused, the three answers are identical and no connection is made."""
     accepted: list[int] = []
     shop = await new_shop(client)
-    async with sftp_server(tmp_path) as real, _listener(accepted) as silent:
+    async with sftp_server(tmp_path) as real, tcp_listener(accepted) as silent:
         answers = await _sftp_answers(client, shop, [real.port, silent, free_port()])
     assert {(a["ok"], a["message"]) for a in answers} == {
         (False, "could not connect to the SFTP server")
@@ -162,7 +132,7 @@ async def test_internal_sftp_ports_all_read_could_not_connect(
 async def test_internal_smtp_ports_all_read_could_not_connect(client, strict_egress) -> None:
     accepted: list[int] = []
     shop = await new_shop(client)
-    async with _listener(accepted, b"220 mail.internal ESMTP\r\n") as smtp_like:
+    async with tcp_listener(accepted, b"220 mail.internal ESMTP\r\n") as smtp_like:
         answers = await _smtp_answers(client, shop, [smtp_like, free_port()])
     assert {(a["ok"], a["message"]) for a in answers} == {
         (False, "could not connect to the SMTP server")
@@ -175,7 +145,9 @@ async def test_a_reachable_port_that_is_not_the_service_reads_like_a_closed_one(
     errno and no banner: an HTTP server and a closed port look the same."""
     accepted: list[int] = []
     shop = await new_shop(client)
-    async with _listener(accepted, b"HTTP/1.1 400 Bad Request\r\nServer: intranet\r\n\r\n") as web:
+    async with tcp_listener(
+        accepted, b"HTTP/1.1 400 Bad Request\r\nServer: intranet\r\n\r\n"
+    ) as web:
         sftp = await _sftp_answers(client, shop, [web, free_port()])
         smtp = await _smtp_answers(client, shop, [web, free_port()])
     assert len(accepted) == 2
