@@ -72,7 +72,8 @@ async def test_a_key_file_aimed_at_another_token_endpoint_is_refused_before_any_
 
 
 async def test_a_refused_service_account_key_is_reported_without_the_answer(client) -> None:
-    """Even Google's own token endpoint (here: the operator's setting) is not quoted."""
+    """Even Google's own token endpoint (here: the operator's setting) is not quoted, by
+    "test connection" or by the import job."""
     calls: list[str] = []
     shop = await new_shop(client)
     async with serve(_token_endpoint(calls)) as url:
@@ -80,11 +81,21 @@ async def test_a_refused_service_account_key_is_reported_without_the_answer(clie
             put = await _put(client, shop, "bigquery", _bigquery(f"{url}/token"))
             assert put.status_code == 201, put.text
             checked = await _test(client, shop, "bigquery")
-    assert len(calls) == 1
-    assert (checked["ok"], checked["message"]) == (
-        False,
-        "BigQuery authentication failed: Google refused the service account key (HTTP 400)",
+            created = await client.post(
+                f"{shop.base}/ingest/jobs",
+                json={"source": "bigquery", "start": "2026-11-01", "end": "2026-11-01"},
+                headers=shop.owner.headers,
+            )
+            assert created.status_code == 202, created.text
+            await run_queued_jobs("tracking")
+    job = await client.get(
+        f"{shop.base}/ingest/jobs/{created.json()['id']}", headers=shop.owner.headers
     )
+    refused = "BigQuery authentication failed: Google refused the service account key (HTTP 400)"
+    assert len(calls) == 2
+    assert (checked["ok"], checked["message"]) == (False, refused)
+    assert (job.json()["status"], job.json()["error"]) == ("failed", f"BigQueryFailed: {refused}")
+    assert SECRET_BODY not in job.text
 
 
 async def _sftp_answers(client, shop, ports: list[int]) -> list[dict]:
@@ -155,29 +166,3 @@ async def test_a_reachable_port_that_is_not_the_service_reads_like_a_closed_one(
     assert [a["message"] for a in sftp] == ["could not connect to the SFTP server"] * 2
     assert [a["message"] for a in smtp] == ["could not connect to the SMTP server"] * 2
     assert not any("intranet" in json.dumps(a) for a in sftp + smtp)
-
-
-async def test_the_import_job_reports_a_refused_key_without_the_answer(client) -> None:
-    calls: list[str] = []
-    shop = await new_shop(client)
-    async with serve(_token_endpoint(calls)) as url:
-        with patched_settings(google_token_url=f"{url}/token", bigquery_api_endpoint=url):
-            put = await _put(client, shop, "bigquery", _bigquery(f"{url}/token"))
-            assert put.status_code == 201, put.text
-            created = await client.post(
-                f"{shop.base}/ingest/jobs",
-                json={"source": "bigquery", "start": "2026-11-01", "end": "2026-11-01"},
-                headers=shop.owner.headers,
-            )
-            assert created.status_code == 202, created.text
-            await run_queued_jobs("tracking")
-    job = await client.get(
-        f"{shop.base}/ingest/jobs/{created.json()['id']}", headers=shop.owner.headers
-    )
-    assert len(calls) == 1
-    assert job.json()["status"] == "failed"
-    assert job.json()["error"] == (
-        "BigQueryFailed: BigQuery authentication failed: "
-        "Google refused the service account key (HTTP 400)"
-    )
-    assert SECRET_BODY not in job.text
