@@ -14,7 +14,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psycopg
@@ -74,6 +74,9 @@ def pytest_configure(config: pytest.Config) -> None:
             "MERCATO_LOG_FORMAT": "json",
             "MERCATO_LOG_LEVEL": "INFO",
             "MERCATO_LOG_FILE": _Servers.log_file,
+            # The local fakes of Google, Stripe, OIDC, SMTP, SFTP and webhook receivers
+            # listen on 127.0.0.1; tests that prove a refusal use `strict_egress`.
+            "MERCATO_EGRESS_ALLOWED_HOSTS": "127.0.0.1",
             # The suite makes thousands of calls from one address in minutes; tests of the
             # limits themselves set tight budgets explicitly.
             "MERCATO_RATE_LIMITS": json.dumps(
@@ -154,6 +157,22 @@ async def client(app: object) -> AsyncIterator[object]:
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+def strict_egress() -> Iterator[None]:
+    """Egress as in production: no host allowed, so 127.0.0.1 is refused like any internal
+    address (settings are cached, hence the cache clears around it)."""
+    from mercato.settings import get_settings
+
+    previous = os.environ["MERCATO_EGRESS_ALLOWED_HOSTS"]
+    os.environ["MERCATO_EGRESS_ALLOWED_HOSTS"] = ""
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        os.environ["MERCATO_EGRESS_ALLOWED_HOSTS"] = previous
+        get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from mercato import __version__
 from mercato.kernel.db import Database, close_database, init_database
+from mercato.kernel.hostnames import canonical_host, host_with_port
 from mercato.modules.channels.cli import taxonomy_app
 from mercato.modules.platform.commands import backup_app, create_admin, export_app
 from mercato.modules.recommendations.cli import reco_app
@@ -60,13 +61,16 @@ def migrate(
     console.print(f"[green]database migrated to {revision}[/green]")
 
 
-def _with_google_sandbox(settings: Settings, base_url: str) -> Settings:
+def _with_google_sandbox(settings: Settings, host: str, port: int) -> Settings:
     """The demo pushes feeds to the built-in Merchant API sandbox unless a real Google
-    client is configured (or the sandbox was set either way explicitly)."""
+    client is configured (or the sandbox was set either way explicitly). The sandbox is
+    this server, usually on a loopback address, so egress is told to allow it."""
     if settings.google_client_id or "MERCATO_GOOGLE_SANDBOX" in os.environ:
         return settings
     os.environ["MERCATO_GOOGLE_SANDBOX"] = "true"
-    os.environ["MERCATO_GOOGLE_MERCHANT_API_URL"] = f"{base_url}/sandbox/google"
+    os.environ["MERCATO_GOOGLE_MERCHANT_API_URL"] = f"http://{host}:{port}/sandbox/google"
+    allowed = [*settings.egress_allowed_hosts, host_with_port(canonical_host(host), port)]
+    os.environ["MERCATO_EGRESS_ALLOWED_HOSTS"] = ",".join(allowed)
     get_settings.cache_clear()
     return get_settings()
 
@@ -100,7 +104,7 @@ def serve(
     if demo:
         from mercato.demo import prepare_demo
 
-        settings = _with_google_sandbox(settings, f"http://{host}:{port}")
+        settings = _with_google_sandbox(settings, host, port)
 
         credentials = asyncio.run(prepare_demo(settings, f"http://{host}:{port}"))
         for line in credentials:

@@ -11,8 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from mercato.kernel.hostnames import ANY_HOST, parse_host_entry
 
 DEFAULT_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - the known-bad value production refuses
 
@@ -103,7 +105,17 @@ class Settings(BaseSettings):
     )
     webhook_allow_private_targets: bool | None = Field(
         default=None,
-        description="Allow webhook URLs on private or loopback addresses (default: not in prod).",
+        description="Deprecated: `true` is MERCATO_EGRESS_ALLOWED_HOSTS=* (every host allowed).",
+    )
+    egress_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated host or host:port entries outbound connections may reach "
+        "even on internal addresses (an SMTP relay, a self-hosted service); * = every host.",
+    )
+    egress_max_response_bytes: int = Field(
+        default=10 * 1_048_576,
+        ge=1_024,
+        description="Largest answer any outbound HTTP call reads; the rest is refused.",
     )
     stripe_secret_key: SecretStr | None = Field(
         default=None,
@@ -165,6 +177,11 @@ class Settings(BaseSettings):
         description="A Nominatim-compatible search API for the business profile; unset = none.",
     )
 
+    masterdata_max_file_bytes: int = Field(
+        default=10 * 1_048_576,
+        ge=1_024,
+        description="Largest users.csv or locations.csv a master-data sync downloads by SFTP.",
+    )
     import_dir: Path | None = Field(
         default=None,
         description="Server folder for GA4 export files, one sub-folder per tenant "
@@ -244,11 +261,16 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _split_comma_lists(cls, data: dict[str, object]) -> dict[str, object]:
-        for key in ("cors_origins", "previous_secret_keys"):
+        for key in ("cors_origins", "previous_secret_keys", "egress_allowed_hosts"):
             value = data.get(key)
             if isinstance(value, str):
                 data[key] = [part.strip() for part in value.split(",") if part.strip()]
         return data
+
+    @field_validator("egress_allowed_hosts")
+    @classmethod
+    def _canonical_host_entries(cls, entries: list[str]) -> list[str]:
+        return [parse_host_entry(entry) for entry in entries]
 
     @model_validator(mode="after")
     def _stall_outlasts_heartbeats(self) -> Settings:
@@ -262,6 +284,11 @@ class Settings(BaseSettings):
     @property
     def resolved_import_dir(self) -> Path:
         return self.import_dir or self.data_dir / "imports"
+
+    @property
+    def egress_allows_every_host(self) -> bool:
+        """`*` among the allowed hosts, or the deprecated webhook switch set to true."""
+        return ANY_HOST in self.egress_allowed_hosts or self.webhook_allow_private_targets is True
 
     @property
     def is_production(self) -> bool:

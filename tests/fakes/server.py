@@ -11,18 +11,24 @@ from typing import Any
 import uvicorn
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
 @asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Yield the base URL of `app`, served by uvicorn in this event loop."""
-    port = free_port()
+async def serve(
+    app: Any, *, host: str = "127.0.0.1", port: int | None = None, **tls: str
+) -> AsyncIterator[str]:
+    """Yield the base URL of `app`, served by uvicorn in this event loop.
+
+    `host` and `port` pick the address (another loopback address such as 127.0.0.2 works
+    on Linux); `ssl_certfile` and `ssl_keyfile` serve HTTPS.
+    """
+    port = port or free_port(host)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+        uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off", **tls)
     )
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -30,7 +36,7 @@ async def serve(app: Any) -> AsyncIterator[str]:
             task.result()
         await asyncio.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://{host}:{port}"
     finally:
         server.should_exit = True
         await task

@@ -242,6 +242,7 @@ def _settings(data_dir: Path, settings: dict[str, str]) -> dict[str, str]:
         "MERCATO_LOG_FORMAT": "json",
         "MERCATO_LOG_LEVEL": "WARNING",
         "MERCATO_RATE_LIMITS": GENEROUS_LIMITS,
+        "MERCATO_EGRESS_ALLOWED_HOSTS": "127.0.0.1",  # the webhook receivers listen there
     }
     values.update(_variables(settings))
     return values

@@ -71,6 +71,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "MERCATO": str(REPO / ".venv" / "bin" / "mercato"),
             "MERCATO_RATE_LIMITS": json.dumps(limits),
             "MERCATO_LOG_LEVEL": "WARNING",
+            "MERCATO_EGRESS_ALLOWED_HOSTS": "127.0.0.1",  # the webhook receiver listens there
         }
     )
     _script("start", env)

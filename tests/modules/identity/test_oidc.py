@@ -72,3 +72,23 @@ async def test_without_configuration_oidc_is_404(client) -> None:
     response = await client.get("/api/v1/auth/oidc/login")
     assert response.status_code == 404
     assert response.json()["type"].endswith("/oidc-not-configured")
+
+
+async def test_a_refused_code_exchange_does_not_quote_the_provider(client, idp) -> None:
+    url = (await client.get("/api/v1/auth/oidc/login")).json()["authorization_url"]
+    _, state = idp.approve(url, sub="idp-user-4", email=unique_email("sso"))
+    response = await client.post(
+        "/api/v1/auth/oidc/callback", json={"code": "not-the-code", "state": state}
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The identity provider's token endpoint answered 400"
+    assert "invalid_grant" not in response.text
+    assert idp.token_requests[-1]["code"] == "not-the-code"
+
+
+async def test_the_provider_is_reached_through_egress(client, idp, strict_egress) -> None:
+    """On a loopback address and not in MERCATO_EGRESS_ALLOWED_HOSTS: refused like any
+    internal address, before anything is sent."""
+    response = await client.get("/api/v1/auth/oidc/login")
+    assert response.status_code == 400
+    assert response.json()["detail"] == ("The identity provider's discovery: could not connect")

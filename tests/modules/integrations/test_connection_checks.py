@@ -41,7 +41,7 @@ async def test_sftp_login_and_files(client, tmp_path) -> None:
         assert "found both files" in good["message"]
         wrong = await _configure_and_test(client, shop, "sftp", server.config(password="nope-nope"))
         assert wrong["ok"] is False
-        assert wrong["message"].startswith("SFTP login refused for 'merchant'")
+        assert wrong["message"].startswith("SFTP login refused")
         missing = await _configure_and_test(
             client, shop, "sftp", server.config(users_path="exports/reps.csv")
         )
@@ -52,10 +52,8 @@ async def test_sftp_login_and_files(client, tmp_path) -> None:
         spoofed = await _configure_and_test(client, shop, "sftp", server.config(host_key=other_key))
         assert spoofed["ok"] is False
         assert "host key" in spoofed["message"].lower()
-    port = free_port()
-    down = await _configure_and_test(client, shop, "sftp", server.config(port=port))
-    assert down["ok"] is False
-    assert f"127.0.0.1:{port}" in down["message"]
+    down = await _configure_and_test(client, shop, "sftp", server.config(port=free_port()))
+    assert (down["ok"], down["message"]) == (False, "could not connect to the SFTP server")
 
 
 class _Accounts:
@@ -102,7 +100,7 @@ async def test_smtp_ehlo_and_login(client) -> None:
         }
         bad = await _configure_and_test(client, shop, "smtp", base | {"password": "wrong"})
         assert bad["ok"] is False
-        assert bad["message"].startswith("SMTP login refused: 535")
+        assert bad["message"] == "SMTP login refused: check the username and password"
 
 
 async def test_stripe_key_check(client) -> None:
@@ -117,7 +115,7 @@ async def test_stripe_key_check(client) -> None:
             )
     assert (good["ok"], good["message"]) == (True, "Stripe accepted the test key")
     assert bad["ok"] is False
-    assert bad["message"] == "Stripe refused the key (401): Invalid API Key provided: sk_test_****"
+    assert bad["message"] == "Stripe refused the key (HTTP 401)"  # not Stripe's own words
 
 
 async def test_google_refresh_token_check(client) -> None:
@@ -133,16 +131,14 @@ async def test_google_refresh_token_check(client) -> None:
                 client, shop, "google", base | {"refresh_token": "revoked"}
             )
     assert good["ok"] is True
-    assert (
-        bad["message"] == "Google refused the credentials (400): Token has been expired or revoked."
-    )
+    assert bad["message"] == "Google refused the credentials (HTTP 400)"
 
 
 async def test_bigquery_authenticates_and_reads_the_dataset(client) -> None:
     shop = await new_shop(client)
     google = FakeGoogle()
     async with serve(google.app()) as url:
-        with patched_settings(bigquery_api_endpoint=url):
+        with patched_settings(bigquery_api_endpoint=url, google_token_url=f"{url}/token"):
             settings = {
                 "project_id": "shop-analytics",
                 "dataset": google.dataset,
@@ -157,7 +153,10 @@ async def test_bigquery_authenticates_and_reads_the_dataset(client) -> None:
         "message": "authenticated and read dataset shop-analytics:analytics_123",
     }
     assert missing["ok"] is False
-    assert "Not found: Dataset shop-analytics:analytics_999" in missing["message"]
+    assert missing["message"] == (
+        "BigQuery: dataset shop-analytics.analytics_999 not found "
+        "(or the service account cannot see it)"
+    )
 
 
 async def test_testing_an_unconfigured_integration_is_404(client) -> None:

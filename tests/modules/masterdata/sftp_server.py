@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +50,10 @@ class _PasswordServer(asyncssh.SSHServer):
 
 
 @asynccontextmanager
-async def sftp_server(root: Path) -> AsyncIterator[SftpServer]:
+async def sftp_server(
+    root: Path, server_class: Callable[..., asyncssh.SFTPServer] = asyncssh.SFTPServer
+) -> AsyncIterator[SftpServer]:
+    """`server_class` is built as `server_class(channel, chroot=...)` for each session."""
     username, password = "merchant", "sftp-" + secrets.token_hex(8)
     host_key = asyncssh.generate_private_key("ssh-ed25519")
     listener = await asyncssh.listen(
@@ -58,7 +61,7 @@ async def sftp_server(root: Path) -> AsyncIterator[SftpServer]:
         0,
         server_host_keys=[host_key],
         server_factory=lambda: _PasswordServer(username, password),
-        sftp_factory=lambda channel: asyncssh.SFTPServer(channel, chroot=str(root).encode()),
+        sftp_factory=lambda channel: server_class(channel, chroot=str(root).encode()),
     )
     port = listener.sockets[0].getsockname()[1]
     try:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import asyncssh
 import pytest
 
 from tests.factories import add_member
 from tests.jobs import run_queued_jobs
+from tests.modules.integrations.fakes import patched_settings
 from tests.modules.masterdata.sftp_server import sftp_server
 from tests.modules.tracking.helpers import new_shop
 
@@ -130,7 +134,9 @@ async def test_a_wrong_password_fails_the_sync_with_the_reason(client, server) -
         )
     ).json()
     assert run["status"] == "failed"
-    assert "PermissionDenied" in run["error"]
+    assert run["error"] == (
+        "SftpFailed: SFTP login refused: check the username and the password or key"
+    )
 
 
 async def test_a_file_without_the_required_columns_fails_the_whole_sync(client, server) -> None:
@@ -174,3 +180,68 @@ async def test_sync_needs_masterdata_write(client, server) -> None:
     assert (
         await client.post(f"{shop.base}/masterdata/sync", headers=shop.owner.headers)
     ).status_code == 409
+
+
+async def _sync_run(client, shop) -> dict[str, Any]:
+    queued = await client.post(f"{shop.base}/masterdata/sync", headers=shop.owner.headers)
+    await _run_masterdata_jobs()
+    run = await client.get(
+        f"{shop.base}/masterdata/syncs/{queued.json()['id']}", headers=shop.owner.headers
+    )
+    return dict(run.json())
+
+
+async def test_a_file_over_the_size_limit_fails_the_sync_and_changes_nothing(
+    client, tmp_path
+) -> None:
+    (tmp_path / "users.csv").write_text(USERS + "r9,Padding,pad@shop.example,STO-1\n" * 200)
+    (tmp_path / "locations.csv").write_text(LOCATIONS)
+    shop = await new_shop(client)
+    with patched_settings(masterdata_max_file_bytes="4096"):
+        async with sftp_server(tmp_path) as server:
+            await _configure(client, shop, server)
+            run = await _sync_run(client, shop)
+    assert run["status"] == "failed"
+    assert run["error"] == "FileTooLarge: users.csv is larger than the limit of 4,096 bytes"
+    reps = await client.get(f"{shop.base}/sales-reps", headers=shop.owner.headers)
+    assert reps.json()["data"] == []
+
+
+class _UnderReportingServer(asyncssh.SFTPServer):
+    """Says every file is 10 bytes long when asked by name, and counts what it serves.
+
+    The handle of an open file tells the truth, which is what a read "to the end" uses.
+    """
+
+    served: list[int] = []
+
+    def stat(self, path: bytes) -> asyncssh.SFTPAttrs:
+        attrs = asyncssh.SFTPAttrs.from_local(super().stat(path))
+        attrs.size = 10
+        return attrs
+
+    def lstat(self, path: bytes) -> asyncssh.SFTPAttrs:
+        attrs = asyncssh.SFTPAttrs.from_local(super().lstat(path))
+        attrs.size = 10
+        return attrs
+
+    def read(self, file_obj: object, offset: int, size: int) -> bytes:
+        data = super().read(file_obj, offset, size)
+        self.served.append(len(data))
+        return data
+
+
+async def test_a_server_that_under_reports_sizes_cannot_make_the_sync_read_more(
+    client, tmp_path
+) -> None:
+    (tmp_path / "users.csv").write_bytes(b"id,name,email,location_codes\n" + b"x" * 512_000)
+    (tmp_path / "locations.csv").write_text(LOCATIONS)
+    _UnderReportingServer.served = []
+    shop = await new_shop(client)
+    with patched_settings(masterdata_max_file_bytes="4096"):
+        async with sftp_server(tmp_path, _UnderReportingServer) as server:
+            await _configure(client, shop, server)
+            run = await _sync_run(client, shop)
+    assert run["status"] == "failed"
+    assert "users.csv is larger than the limit of 4,096 bytes" in run["error"]
+    assert 0 < sum(_UnderReportingServer.served) <= 4097

@@ -50,7 +50,7 @@ async def test_a_bigquery_import_stores_the_exported_day(client, owner_dsn, tmp_
     google = FakeGoogle(rows=rows)
     shop = await new_shop(client)
     async with serve(google.app()) as url:
-        with patched_settings(bigquery_api_endpoint=url):
+        with patched_settings(bigquery_api_endpoint=url, google_token_url=f"{url}/token"):
             put = await client.put(
                 f"{shop.base}/integrations/bigquery",
                 json={

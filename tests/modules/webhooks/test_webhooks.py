@@ -172,11 +172,9 @@ async def test_tenants_without_endpoints_queue_nothing(client) -> None:
     assert await _fan_outs_queued(tenant) == 0
 
 
-async def test_private_targets_are_refused_in_production(client, monkeypatch) -> None:
+async def test_private_targets_are_refused_unless_allowed(client, strict_egress) -> None:
     owner = await signup_and_login(client)
     tenant = await create_tenant(client, owner)
-    strict = get_settings().model_copy(update={"webhook_allow_private_targets": False})
-    monkeypatch.setattr(webhook_service, "get_settings", lambda: strict)
     response = await client.post(
         f"/api/v1/tenants/{tenant}/webhooks",
         json={"url": "http://127.0.0.1:9/hook"},

@@ -24,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from mercato.kernel import egress
 from mercato.modules.channels.taxonomy import TaxonomyFormatError
 from mercato.settings import Settings, get_settings
 
@@ -35,12 +36,17 @@ taxonomy_app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console(stderr=True)
-DOWNLOAD_TIMEOUT_S = 60.0
+DOWNLOAD_TIMEOUT_S = 120.0
+DOWNLOAD_MAX_BYTES = 20 * 1_048_576  # Google's file is under 1 MB
 
 
 async def _download(url: str, destination: Path) -> None:
     async with (
-        httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True) as http,
+        egress.http_client(
+            timeout_s=DOWNLOAD_TIMEOUT_S,
+            follow_redirects=True,
+            max_response_bytes=DOWNLOAD_MAX_BYTES,
+        ) as http,
         http.stream("GET", url) as response,
     ):
         if response.status_code != 200:

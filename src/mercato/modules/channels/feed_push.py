@@ -25,6 +25,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import egress
 from mercato.kernel.db import get_database
 from mercato.kernel.errors import DomainError
 from mercato.kernel.events import emit
@@ -86,7 +87,8 @@ async def run_push(tenant_id: uuid.UUID, job_id: uuid.UUID) -> None:
 def _describe(exc: Exception) -> str:
     if isinstance(exc, DomainError):
         return exc.detail
-    return f"{type(exc).__name__}: {exc}".strip()[:500]
+    log.info("feed_push_transport_failed", error=repr(exc))
+    return f"Merchant API: {egress.public_message(exc)}"
 
 
 async def _claim(tenant_id: uuid.UUID, job_id: uuid.UUID) -> MerchantTarget | None:
@@ -122,7 +124,7 @@ async def _push_all(tenant_id: uuid.UUID, job_id: uuid.UUID, merchant: MerchantT
     )
     database = get_database()
     async with (
-        httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as http,
+        egress.http_client(timeout_s=HTTP_TIMEOUT_S) as http,
         database.tenant_session(tenant_id) as reader,
     ):
         client = MerchantApiClient(

@@ -21,8 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import egress
 from mercato.kernel.db import get_database
 from mercato.kernel.errors import DomainError
+from mercato.kernel.logging import get_logger
 from mercato.modules.channels.google_credentials import GoogleCredentials
 from mercato.modules.channels.google_oauth import BUSINESS_SCOPE, GoogleLinkRevoked, get_link
 from mercato.modules.channels.models import GbpInsightDaily, GbpLocation
@@ -49,6 +51,8 @@ PAGE_SIZE = 100
 HTTP_TIMEOUT_S = 30.0
 INSERT_BATCH = 1_000
 Params = list[tuple[str, str | int | float | bool | None]]
+
+log = get_logger("mercato.channels.gbp")
 
 
 class GbpFailed(DomainError):
@@ -89,7 +93,8 @@ class _BusinessProfileApi:
         if response.status_code == 401:
             raise GoogleLinkRevoked("Google rejected the access token of the link")
         if response.status_code != 200:
-            raise GbpFailed(f"{url} answered {response.status_code}: {response.text[:300]}")
+            log.info("gbp_refused", url=url, status=response.status_code)
+            raise GbpFailed(f"Google Business Profile answered HTTP {response.status_code}")
         body: dict[str, Any] = response.json()
         return body
 
@@ -190,7 +195,7 @@ async def import_business_profile(tenant_id: uuid.UUID, *, today: date | None = 
         our_codes = {location.code for location in await list_locations(session)}
     credentials = GoogleCredentials(tenant_id)
     insights: dict[str, dict[date, dict[str, int]]] = {}
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as http:
+    async with egress.http_client(timeout_s=HTTP_TIMEOUT_S) as http:
         api = _BusinessProfileApi(http, credentials)
         locations = await api.locations()
         end = today - timedelta(days=1)

@@ -23,10 +23,12 @@ import httpx
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import egress
 from mercato.kernel.crypto import seal, unseal
 from mercato.kernel.db import set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, DomainError, ValidationFailed, field_error
+from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
 from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
@@ -41,6 +43,8 @@ TOKEN_PURPOSE = "google-oauth-token"  # noqa: S105 - a key-derivation label, not
 HTTP_TIMEOUT_S = 15.0
 CALLBACK_PATH = "/api/v1/google/oauth/callback"
 RETURN_TO_PREFIX = "/app/"
+
+log = get_logger("mercato.channels.google_oauth")
 
 
 class GoogleNotConfigured(DomainError):
@@ -230,14 +234,18 @@ def _email(id_token: object) -> str | None:
 
 
 async def token_request(settings: Settings, form: dict[str, str]) -> dict[str, Any]:
-    """POST to Google's token endpoint; 4xx → `GoogleOAuthFailed`, 5xx/network → unavailable."""
+    """POST to Google's token endpoint; 4xx → `GoogleOAuthFailed`, 5xx/network → unavailable.
+
+    What Google says about a refusal goes to the log; the error names only the status.
+    """
     try:
-        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as http:
+        async with egress.http_client(timeout_s=HTTP_TIMEOUT_S) as http:
             response = await http.post(
                 settings.google_oauth_token_url, data={**form, **client_credentials(settings)}
             )
     except httpx.HTTPError as exc:
-        raise GoogleUnavailable(f"Google's token endpoint: {type(exc).__name__}") from None
+        log.info("google_token_unreachable", error=repr(exc))
+        raise GoogleUnavailable(f"Google's token endpoint: {egress.public_message(exc)}") from None
     if response.status_code >= 500:
         raise GoogleUnavailable(f"Google's token endpoint answered {response.status_code}")
     try:
@@ -245,8 +253,8 @@ async def token_request(settings: Settings, form: dict[str, str]) -> dict[str, A
     except ValueError:
         body = {}
     if response.status_code != 200:
-        reason = body.get("error_description") or body.get("error") or response.status_code
-        raise GoogleOAuthFailed(f"Google refused the token request: {reason}", google_error=body)
+        log.info("google_token_refused", status=response.status_code, error=str(body.get("error")))
+        raise GoogleOAuthFailed(f"Google refused the token request (HTTP {response.status_code})")
     return body
 
 
@@ -283,7 +291,7 @@ async def unlink(session: AsyncSession, principal: Principal, meta: RequestMeta)
 async def _revoke(token: str) -> bool:
     settings = get_settings()
     try:
-        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as http:
+        async with egress.http_client(timeout_s=HTTP_TIMEOUT_S) as http:
             response = await http.post(settings.google_oauth_revoke_url, data={"token": token})
     except httpx.HTTPError:
         return False

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from mercato.kernel import egress
 from mercato.modules.channels.feed_item import (
     AVAILABILITIES_NEEDING_DATE,
     FeedItem,
@@ -154,7 +155,7 @@ class MerchantApiClient:
                     url, params=params, json=body, headers={"Authorization": f"Bearer {token}"}
                 )
             except httpx.TransportError as exc:
-                status, error = None, f"{type(exc).__name__}: {exc}".strip()
+                status, error = None, egress.public_message(exc)
             else:
                 if response.is_success:
                     return PushOutcome(item.product_id, True, attempt, response.status_code, None)
@@ -198,17 +199,21 @@ def _price(amount: Decimal, currency: str) -> dict[str, str]:
 
 
 def _error_text(response: httpx.Response) -> str:
-    """Google's `{"error": {"status", "message"}}` as one line, else the raw body, truncated."""
+    """Google's structured `{"error": {"status", "message"}}` as one line, else the status.
+
+    Google's message about an item (a bad GTIN, a missing price) is what the merchant must
+    fix, so it is kept — but only from Merchant API's own JSON error shape, never a raw body.
+    """
     try:
         payload = response.json()
     except ValueError:
         payload = None
+    reason = httpx.codes.get_reason_phrase(response.status_code)
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
         error = payload["error"]
-        status = error.get("status") or response.reason_phrase
-        text = f"{response.status_code} {status}: {error.get('message', '')}"
+        text = f"{response.status_code} {error.get('status') or reason}: {error.get('message', '')}"
     else:
-        text = f"{response.status_code} {response.reason_phrase}: {response.text}"
+        text = f"{response.status_code} {reason}"
     return text.strip()[:_MAX_ERROR_TEXT]
 
 

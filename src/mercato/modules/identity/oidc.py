@@ -4,24 +4,31 @@
 provider per deployment. The state, nonce and PKCE verifier live in Redis for ten minutes
 and are single-use. The ID token is verified against the provider's JWKS (signature,
 issuer, audience, expiry, nonce); only a verified e-mail address signs a person in.
+
+Every call to the provider (discovery, the code exchange, the JWKS) goes through egress,
+and what the provider says when it refuses goes to the log, not into the error.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 import jwt
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import egress
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import DomainError, NotFound, Unauthorized
+from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
 from mercato.modules.identity.accounts import (
     find_user_by_email,
@@ -34,6 +41,10 @@ from mercato.settings import Settings, get_settings
 STATE_TTL_S = 600
 DISCOVERY_TTL_S = 3600
 ID_TOKEN_ALGORITHMS = ["RS256", "ES256", "PS256"]
+HTTP_TIMEOUT_S = 10.0
+MAX_ANSWER_BYTES = 1_048_576  # discovery, token and JWKS documents are a few KB
+
+log = get_logger("mercato.identity.oidc")
 
 _discovery: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -53,16 +64,29 @@ def _config() -> Settings:
     return settings
 
 
-def _client(settings: Settings) -> AsyncOAuth2Client:
-    secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
-    return AsyncOAuth2Client(
-        client_id=settings.oidc_client_id,
-        client_secret=secret,
-        scope=settings.oidc_scopes,
-        redirect_uri=settings.oidc_redirect_uri,
-        code_challenge_method="S256",
-        timeout=10,
-    )
+async def _provider_call(what: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request to the provider through egress; a transport failure is `OidcFailed`."""
+    try:
+        async with egress.http_client(
+            timeout_s=HTTP_TIMEOUT_S, max_response_bytes=MAX_ANSWER_BYTES
+        ) as http:
+            response = await http.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        log.info("oidc_provider_unreachable", what=what, error=repr(exc))
+        raise OidcFailed(f"The identity provider's {what}: {egress.public_message(exc)}") from None
+    return response
+
+
+def _json_object(what: str, response: httpx.Response) -> dict[str, Any]:
+    """The provider's answer as a JSON object; any other status or shape is `OidcFailed`."""
+    try:
+        document = response.json() if response.status_code == 200 else None
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        log.info("oidc_provider_refused", what=what, status=response.status_code)
+        raise OidcFailed(f"The identity provider's {what} answered {response.status_code}")
+    return document
 
 
 async def _metadata(issuer: str) -> dict[str, Any]:
@@ -70,15 +94,47 @@ async def _metadata(issuer: str) -> dict[str, Any]:
     if cached and time.monotonic() - cached[0] < DISCOVERY_TTL_S:
         return cached[1]
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
-    async with httpx.AsyncClient(timeout=10) as http:
-        response = await http.get(url)
-    if response.status_code != 200:
-        raise OidcFailed(
-            f"The identity provider's discovery document answered {response.status_code}"
-        )
-    document: dict[str, Any] = response.json()
+    document = _json_object("discovery document", await _provider_call("discovery", "GET", url))
+    missing = [
+        name
+        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri")
+        if not isinstance(document.get(name), str)
+    ]
+    if missing:
+        raise OidcFailed(f"The identity provider's discovery document lacks {', '.join(missing)}")
     _discovery[issuer] = (time.monotonic(), document)
     return document
+
+
+def _code_challenge(verifier: str) -> str:
+    """PKCE S256 (RFC 7636): base64url(SHA-256(verifier)) without padding."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+async def _exchange_code(
+    settings: Settings, metadata: dict[str, Any], code: str, verifier: str
+) -> dict[str, Any]:
+    """The token endpoint's answer to the authorization code (client_secret_basic + PKCE)."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": str(settings.oidc_redirect_uri),
+        "code_verifier": verifier,
+    }
+    secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
+    client_id = str(settings.oidc_client_id)
+    if secret is None:
+        form["client_id"] = client_id  # a public client names itself in the body
+    response = await _provider_call(
+        "token endpoint",
+        "POST",
+        metadata["token_endpoint"],
+        data=form,
+        auth=(quote(client_id, safe=""), quote(secret, safe="")) if secret else None,
+        headers={"Accept": "application/json"},
+    )
+    return _json_object("token endpoint", response)
 
 
 def _state_key(state: str) -> str:
@@ -94,18 +150,24 @@ async def authorization_url() -> str:
     await get_redis().set(
         _state_key(state), json.dumps({"nonce": nonce, "verifier": verifier}), ex=STATE_TTL_S
     )
-    async with _client(settings) as client:
-        url, _ = client.create_authorization_url(
-            metadata["authorization_endpoint"], state=state, code_verifier=verifier, nonce=nonce
-        )
-    return str(url)
+    query = {
+        "response_type": "code",
+        "client_id": settings.oidc_client_id,
+        "redirect_uri": settings.oidc_redirect_uri,
+        "scope": settings.oidc_scopes,
+        "state": state,
+        "nonce": nonce,
+        "code_challenge": _code_challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    endpoint = str(metadata["authorization_endpoint"])
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
 
 
 async def _verified_claims(
     settings: Settings, metadata: dict[str, Any], id_token: str, nonce: str
 ) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=10) as http:
-        keys = (await http.get(metadata["jwks_uri"])).json()
+    keys = _json_object("JWKS", await _provider_call("JWKS", "GET", metadata["jwks_uri"]))
     try:
         kid = jwt.get_unverified_header(id_token).get("kid")
         key_set = jwt.PyJWKSet.from_dict(keys)
@@ -137,14 +199,8 @@ async def complete_login(
         raise OidcFailed("The login state is unknown or expired; start again")
     remembered = json.loads(saved)
     metadata = await _metadata(settings.oidc_issuer)
-    async with _client(settings) as client:
-        try:
-            token = await client.fetch_token(
-                metadata["token_endpoint"], code=code, code_verifier=remembered["verifier"]
-            )
-        except Exception as exc:  # authlib raises OAuthError and transport errors alike
-            raise OidcFailed(f"The code exchange failed: {exc}") from exc
-    if "id_token" not in token:
+    token = await _exchange_code(settings, metadata, code, remembered["verifier"])
+    if not isinstance(token.get("id_token"), str):
         raise OidcFailed("The identity provider returned no ID token")
     claims = await _verified_claims(settings, metadata, token["id_token"], remembered["nonce"])
     email = claims.get("email")

@@ -1,8 +1,10 @@
-""" "Test connection" for each integration kind: succeed, or say exactly what failed.
+""" "Test connection" for each integration kind: succeed, or say in our words what failed.
 
 Each check does what the real work will do first — log in over SFTP and look for the
 files, EHLO and log in over SMTP, authenticate to BigQuery and read the dataset, ask
-Stripe for the balance, refresh the Google token — under a time limit.
+Stripe for the balance, refresh the Google token — under a time limit, through egress.
+A failure message never quotes the remote server, and a closed port, a dropped one and a
+refused (internal) address all read "could not connect": the check is no port scanner.
 """
 
 from __future__ import annotations
@@ -13,15 +15,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiosmtplib
-import asyncssh
 import httpx
 
-from mercato.modules.integrations.bigquery import bigquery_client
+from mercato.kernel import egress
+from mercato.kernel.hostnames import host_with_port
+from mercato.kernel.logging import get_logger
+from mercato.modules.integrations.bigquery import (
+    BigQueryFailed,
+    bigquery_client,
+    bigquery_credentials,
+    bigquery_errors,
+)
 from mercato.modules.integrations.schemas import ConnectionCheck
-from mercato.modules.integrations.sftp import open_sftp
+from mercato.modules.integrations.sftp import SftpFailed, open_sftp
 from mercato.settings import get_settings
 
 CHECK_TIMEOUT_S = 20
+CONNECT_TIMEOUT_S = 10
+
+log = get_logger("mercato.integrations.checks")
 
 
 class CheckFailed(Exception):
@@ -36,14 +48,8 @@ async def check_sftp(config: dict[str, Any]) -> str:
                 for path in (config["users_path"], config["locations_path"])
                 if not await sftp.exists(path)
             ]
-    except asyncssh.PermissionDenied as exc:
-        raise CheckFailed(f"SFTP login refused for {config['username']!r}: {exc.reason}") from exc
-    except asyncssh.HostKeyNotVerifiable as exc:
-        raise CheckFailed(f"SFTP host key does not match the pinned key: {exc.reason}") from exc
-    except asyncssh.Error as exc:
-        raise CheckFailed(f"SFTP error: {exc.reason}") from exc
-    except OSError as exc:
-        raise CheckFailed(f"cannot reach {config['host']}:{config['port']}: {exc}") from exc
+    except SftpFailed as exc:
+        raise CheckFailed(str(exc)) from exc
     if missing:
         raise CheckFailed(f"logged in, but these files are missing: {', '.join(missing)}")
     pinned = "" if config.get("host_key") else " (host key not pinned: set `host_key`)"
@@ -51,37 +57,52 @@ async def check_sftp(config: dict[str, Any]) -> str:
 
 
 async def check_smtp(config: dict[str, Any]) -> str:
+    host, port = str(config["host"]), int(config["port"])
+    where = host_with_port(host, port)
     security = config.get("security", "starttls")
+    unreachable = f"{egress.COULD_NOT_CONNECT} to the SMTP server"
+    try:
+        sock = await egress.open_socket(host, port, timeout_s=CONNECT_TIMEOUT_S)
+    except egress.CannotConnect as exc:
+        raise CheckFailed(unreachable) from exc
     client = aiosmtplib.SMTP(
-        hostname=config["host"],
-        port=int(config["port"]),
+        hostname=host,
+        sock=sock,
         use_tls=security == "tls",
         start_tls=security == "starttls",
-        timeout=CHECK_TIMEOUT_S,
+        timeout=CONNECT_TIMEOUT_S,
     )
     try:
+        await _smtp_session(client, config, unreachable, where)
+    finally:
+        client.close()  # the connection first, then the socket it ran on
+        sock.close()
+    return f"EHLO accepted by {where}" + (" and logged in" if config.get("username") else "")
+
+
+async def _smtp_session(
+    client: aiosmtplib.SMTP, config: dict[str, Any], unreachable: str, where: str
+) -> None:
+    try:  # a port that accepts but never greets reads the same as a closed one
         await client.connect()
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        log.info("smtp_check_failed", where=where, error=repr(exc))
+        raise CheckFailed(unreachable) from exc
+    try:
         await client.ehlo()
         if config.get("username"):
             await client.login(config["username"], config.get("password") or "")
         await client.quit()
     except aiosmtplib.SMTPAuthenticationError as exc:
-        raise CheckFailed(f"SMTP login refused: {exc.code} {exc.message}") from exc
-    except aiosmtplib.SMTPException as exc:
-        raise CheckFailed(f"SMTP error: {exc}") from exc
-    except OSError as exc:
-        raise CheckFailed(f"cannot reach {config['host']}:{config['port']}: {exc}") from exc
-    return f"EHLO accepted by {config['host']}:{config['port']}" + (
-        " and logged in" if config.get("username") else ""
-    )
+        raise CheckFailed("SMTP login refused: check the username and password") from exc
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        log.info("smtp_check_failed", where=where, error=repr(exc))
+        raise CheckFailed(f"the SMTP server at {where} refused the session") from exc
 
 
 async def check_bigquery(config: dict[str, Any]) -> str:
-    from google.api_core import exceptions as google_errors
-    from google.auth import exceptions as auth_errors
-
     def read_dataset() -> str:
-        client = bigquery_client(config)
+        client = bigquery_client(config, credentials)
         try:
             dataset = client.get_dataset(f"{config['project_id']}.{config['dataset']}")
             return f"authenticated and read dataset {dataset.full_dataset_id}"
@@ -89,35 +110,36 @@ async def check_bigquery(config: dict[str, Any]) -> str:
             client.close()  # type: ignore[no-untyped-call]
 
     try:
-        return await asyncio.to_thread(read_dataset)
-    except auth_errors.GoogleAuthError as exc:
-        raise CheckFailed(f"BigQuery authentication failed: {exc}") from exc
-    except google_errors.GoogleAPIError as exc:
-        raise CheckFailed(f"BigQuery refused: {exc}") from exc
+        credentials = await bigquery_credentials(config)
+        with bigquery_errors(config):
+            return await asyncio.to_thread(read_dataset)
+    except BigQueryFailed as exc:
+        raise CheckFailed(str(exc)) from exc
+
+
+def _refused(service: str, what: str, response: httpx.Response) -> CheckFailed:
+    log.info("integration_check_refused", service=service, status=response.status_code)
+    return CheckFailed(f"{service} refused {what} (HTTP {response.status_code})")
 
 
 async def check_stripe(config: dict[str, Any]) -> str:
     base = get_settings().stripe_api_base.rstrip("/")
-    async with httpx.AsyncClient(timeout=CHECK_TIMEOUT_S) as http:
-        try:
+    try:
+        async with egress.http_client(timeout_s=CHECK_TIMEOUT_S) as http:
             response = await http.get(f"{base}/v1/balance", auth=(config["secret_key"], ""))
-        except httpx.HTTPError as exc:
-            raise CheckFailed(f"cannot reach Stripe: {exc}") from exc
+            livemode = response.json().get("livemode") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError) as exc:
+        raise CheckFailed(f"Stripe: {egress.public_message(exc)}") from exc
     if response.status_code != 200:
-        try:
-            message = response.json()["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = response.text[:200]
-        raise CheckFailed(f"Stripe refused the key ({response.status_code}): {message}")
-    mode = "live" if response.json().get("livemode") else "test"
-    return f"Stripe accepted the {mode} key"
+        raise _refused("Stripe", "the key", response)
+    return f"Stripe accepted the {'live' if livemode else 'test'} key"
 
 
 async def check_google(config: dict[str, Any]) -> str:
     if not config.get("refresh_token"):
         raise CheckFailed("no refresh token yet: connect the Google account first")
-    async with httpx.AsyncClient(timeout=CHECK_TIMEOUT_S) as http:
-        try:
+    try:
+        async with egress.http_client(timeout_s=CHECK_TIMEOUT_S) as http:
             response = await http.post(
                 get_settings().google_token_url,
                 data={
@@ -127,16 +149,11 @@ async def check_google(config: dict[str, Any]) -> str:
                     "refresh_token": config["refresh_token"],
                 },
             )
-        except httpx.HTTPError as exc:
-            raise CheckFailed(f"cannot reach Google: {exc}") from exc
-    body = (
-        response.json()
-        if response.headers.get("content-type", "").startswith("application/json")
-        else {}
-    )
-    if response.status_code != 200 or "access_token" not in body:
-        reason = body.get("error_description") or body.get("error") or response.text[:200]
-        raise CheckFailed(f"Google refused the credentials ({response.status_code}): {reason}")
+            issued = response.status_code == 200 and "access_token" in response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise CheckFailed(f"Google: {egress.public_message(exc)}") from exc
+    if not issued:
+        raise _refused("Google", "the credentials", response)
     return "Google issued an access token"
 
 

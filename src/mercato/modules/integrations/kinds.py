@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mercato.modules.integrations.bigquery import accepted_token_uris
+
 Host = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.\-:\[\]]+$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Secret = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -70,6 +72,8 @@ class BigQuerySettings(_Kind):
         for name in ("client_email", "private_key", "token_uri"):
             if not info.get(name):
                 raise ValueError(f"credentials_json lacks `{name}`")
+        if info["token_uri"] not in accepted_token_uris():
+            raise ValueError("credentials_json's `token_uri` must be Google's token endpoint")
         return value
 
 

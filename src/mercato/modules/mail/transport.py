@@ -7,6 +7,7 @@ mail client.
 from __future__ import annotations
 
 import base64
+import contextlib
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -14,8 +15,11 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import aiosmtplib
 
+from mercato.kernel import egress
 from mercato.modules.mail.models import MailMessage
 from mercato.settings import Settings
+
+TIMEOUT_S = 30
 
 
 def build_message(message: MailMessage, sender: str) -> EmailMessage:
@@ -40,19 +44,26 @@ def build_message(message: MailMessage, sender: str) -> EmailMessage:
 
 
 async def send_smtp(email: EmailMessage, smtp_url: str) -> None:
-    """Send through the server in `smtp://user:pass@host:port?starttls=true` or `smtps://…`."""
+    """Send through the server in `smtp://user:pass@host:port?starttls=true` or `smtps://…`.
+
+    The connection is made by egress: a relay on an internal address (`localhost`, the
+    private network) must be listed in `MERCATO_EGRESS_ALLOWED_HOSTS`.
+    """
     url = urlparse(smtp_url)
     options = parse_qs(url.query)
-    await aiosmtplib.send(
-        email,
-        hostname=url.hostname or "localhost",
-        port=url.port or (465 if url.scheme == "smtps" else 25),
-        username=unquote(url.username) if url.username else None,
-        password=unquote(url.password) if url.password else None,
-        use_tls=url.scheme == "smtps",
-        start_tls=options.get("starttls", ["false"])[0] == "true",
-        timeout=30,
-    )
+    host = url.hostname or "localhost"
+    port = url.port or (465 if url.scheme == "smtps" else 25)
+    with contextlib.closing(await egress.open_socket(host, port, timeout_s=TIMEOUT_S)) as sock:
+        await aiosmtplib.send(
+            email,
+            hostname=host,
+            sock=sock,
+            username=unquote(url.username) if url.username else None,
+            password=unquote(url.password) if url.password else None,
+            use_tls=url.scheme == "smtps",
+            start_tls=options.get("starttls", ["false"])[0] == "true",
+            timeout=TIMEOUT_S,
+        )
 
 
 def write_eml(email: EmailMessage, message: MailMessage, data_dir: Path) -> Path:

@@ -15,13 +15,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 
+from mercato.settings import get_settings
+
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 KINDS = ("store", "branch", "warehouse", "online")
-MAX_FILE_BYTES = 10 * 1_048_576
 
 
 class FileRejected(ValueError):
     """The whole file is unusable (wrong header, not text, too large)."""
+
+
+class FileTooLarge(FileRejected):
+    """Over `MERCATO_MASTERDATA_MAX_FILE_BYTES`: the sync's 413, nothing of it applied."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        super().__init__(f"{name} is larger than the limit of {limit:,} bytes")
+
+
+def max_file_bytes() -> int:
+    return get_settings().masterdata_max_file_bytes
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,8 @@ class Parsed:
 
 
 def _rows(name: str, content: bytes, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    if len(content) > MAX_FILE_BYTES:
-        raise FileRejected(f"{name} is larger than {MAX_FILE_BYTES // 1_048_576} MB")
+    if len(content) > max_file_bytes():
+        raise FileTooLarge(name, max_file_bytes())
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -27,10 +27,11 @@ from mercato.kernel.security import Principal
 from mercato.modules.integrations import get_integration_config, open_sftp
 from mercato.modules.locations import LocationWrite, list_locations, upsert_location
 from mercato.modules.masterdata.csv_files import (
-    MAX_FILE_BYTES,
     FileRejected,
+    FileTooLarge,
     Parsed,
     Problem,
+    max_file_bytes,
     parse_locations,
     parse_reps,
 )
@@ -64,16 +65,24 @@ class SyncReport:
 
 
 async def _download(config: dict[str, Any]) -> tuple[bytes, bytes]:
+    """Both files, each at most `MERCATO_MASTERDATA_MAX_FILE_BYTES`.
+
+    The size the server reports is only a first check: the read itself stops one byte past
+    the limit, so a server that under-reports cannot make the worker read without end.
+    """
+    limit = max_file_bytes()
     async with open_sftp(config) as sftp:
         contents: list[bytes] = []
         for path in (config["users_path"], config["locations_path"]):
             if not await sftp.exists(path):
                 raise FileRejected(f"{path} is not on the SFTP server")
-            if ((await sftp.stat(path)).size or 0) > MAX_FILE_BYTES:
-                raise FileRejected(f"{path} is larger than {MAX_FILE_BYTES // 1_048_576} MB")
+            if ((await sftp.stat(path)).size or 0) > limit:
+                raise FileTooLarge(path, limit)
             async with sftp.open(path, "rb") as handle:
-                data = await handle.read()
-                contents.append(data if isinstance(data, bytes) else data.encode())
+                data = await handle.read(limit + 1)
+            if len(data) > limit:
+                raise FileTooLarge(path, limit)
+            contents.append(data if isinstance(data, bytes) else data.encode())
     return contents[0], contents[1]
 
 

@@ -25,10 +25,15 @@ from typing import Protocol
 
 import httpx
 
+from mercato.kernel import egress
+from mercato.kernel.logging import get_logger
 from mercato.settings import Settings
 
 SIGNATURE_HEADER = "X-Mercato-Signature"
 TIMESTAMP_HEADER = "X-Mercato-Timestamp"
+MAX_ANSWER_BYTES = 65_536  # a gateway answers with a small JSON receipt
+
+log = get_logger("mercato.notifications")
 
 
 @dataclass(frozen=True)
@@ -74,14 +79,17 @@ class WebhookProvider:
             "Idempotency-Key": message.delivery_id,  # retries of one delivery share it
         }
         try:
-            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+            async with egress.http_client(
+                timeout_s=self.timeout_s, max_response_bytes=MAX_ANSWER_BYTES
+            ) as client:
                 response = await client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            raise ProviderError(f"{message.channel} gateway unreachable: {exc}") from exc
-        if not response.is_success:
+            log.info("notification_gateway_failed", channel=message.channel, error=repr(exc))
             raise ProviderError(
-                f"{message.channel} gateway answered {response.status_code}: {response.text[:200]}"
-            )
+                f"{message.channel} gateway unreachable: {egress.public_message(exc)}"
+            ) from exc
+        if not response.is_success:  # what the gateway said stays out of the stored error
+            raise ProviderError(f"{message.channel} gateway answered {response.status_code}")
         try:
             reference = response.json().get("id")
         except (ValueError, AttributeError):

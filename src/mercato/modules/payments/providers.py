@@ -1,6 +1,6 @@
 """Payment providers behind one interface: `manual` (offline, POS, tests) and `stripe`.
 
-Stripe is called over its documented REST API with httpx; every call that creates
+Stripe is called over its documented REST API through egress; every call that creates
 something carries a Stripe `Idempotency-Key` derived from our own row id, so a retry after
 a timeout never charges or refunds twice.
 """
@@ -14,7 +14,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from mercato.kernel import egress
 from mercato.kernel.errors import Conflict, DomainError
+from mercato.kernel.logging import get_logger
 from mercato.settings import get_settings
 
 STRIPE_TIMEOUT_S = 15.0
@@ -39,6 +41,9 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
         "XPF",
     }
 )
+
+
+log = get_logger("mercato.payments")
 
 
 class PaymentProviderError(DomainError):
@@ -115,7 +120,7 @@ class StripeProvider:
 
     async def _post(self, path: str, form: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(timeout=STRIPE_TIMEOUT_S) as http:
+            async with egress.http_client(timeout_s=STRIPE_TIMEOUT_S) as http:
                 response = await http.post(
                     f"{self.base}{path}",
                     data=form,
@@ -123,16 +128,22 @@ class StripeProvider:
                     headers={"Idempotency-Key": idempotency_key},
                 )
         except httpx.HTTPError as exc:
-            raise PaymentProviderError(
-                f"Stripe could not be reached: {type(exc).__name__}"
-            ) from exc
+            log.info("stripe_unreachable", path=path, error=repr(exc))
+            raise PaymentProviderError(f"Stripe: {egress.public_message(exc)}") from exc
         try:
             body: dict[str, Any] = response.json()
         except ValueError:
             body = {}
         if response.status_code >= 400:
-            message = (body.get("error") or {}).get("message") or response.text[:200]
-            raise PaymentProviderError(f"Stripe answered {response.status_code}: {message}")
+            error: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else {}
+            log.info(
+                "stripe_refused",
+                path=path,
+                status=response.status_code,
+                code=error.get("code"),
+                message=error.get("message"),
+            )
+            raise PaymentProviderError(f"Stripe refused the request (HTTP {response.status_code})")
         return body
 
     async def create(self, request: PaymentRequest) -> ProviderPayment:

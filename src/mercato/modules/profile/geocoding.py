@@ -1,9 +1,9 @@
 """Turn the profile's address into coordinates through a configured provider.
 
 `Geocoder` is the provider interface. The one shipped speaks the Nominatim search API
-(`MERCATO_GEOCODING_URL`, e.g. a self-hosted Nominatim); with no provider configured the
-profile keeps no coordinates and says `skipped`, because made-up coordinates would put the
-shop in the wrong place on a map.
+(`MERCATO_GEOCODING_URL`, e.g. a self-hosted Nominatim, reached through egress); with no
+provider configured the profile keeps no coordinates and says `skipped`, because made-up
+coordinates would put the shop in the wrong place on a map.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Protocol
 import httpx
 
 from mercato import __version__
+from mercato.kernel import egress
 from mercato.modules.profile.schemas import Address
 from mercato.settings import get_settings
 
@@ -58,7 +59,7 @@ class NominatimGeocoder:
             "countrycodes": (address.country_code or "").lower(),
         }
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
+            async with egress.http_client(timeout_s=TIMEOUT_S) as http:
                 response = await http.get(
                     self._url,
                     params={key: value for key, value in params.items() if value},

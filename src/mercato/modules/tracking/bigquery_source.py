@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.modules.integrations import bigquery_client
+from mercato.modules.integrations import bigquery_client, bigquery_credentials, bigquery_errors
 from mercato.modules.tracking.ga4 import GA4RowError, map_ga4_row
 from mercato.modules.tracking.import_batches import (
     ImportCounts,
@@ -79,11 +79,11 @@ def row_as_export(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _pages(
-    config: dict[str, Any], start: date, end: date, names: tuple[str, ...]
+    config: dict[str, Any], credentials: Any, start: date, end: date, names: tuple[str, ...]
 ) -> Iterator[list[dict[str, Any]]]:
     from google.cloud import bigquery
 
-    client = bigquery_client(config)
+    client = bigquery_client(config, credentials)
     try:
         rows = client.query_and_wait(
             build_query(config["project_id"], config["dataset"]),
@@ -101,11 +101,12 @@ def _pages(
 async def _produce(
     queue: asyncio.Queue[list[dict[str, Any]] | None],
     config: dict[str, Any],
+    credentials: Any,
     start: date,
     end: date,
     names: tuple[str, ...],
 ) -> None:
-    pages = _pages(config, start, end, names)
+    pages = _pages(config, credentials, start, end, names)
     try:
         while (page := await asyncio.to_thread(next, pages, None)) is not None:
             await queue.put(page)
@@ -134,7 +135,11 @@ async def import_bigquery(
     end: date,
     counts: ImportCounts,
 ) -> ImportCounts:
-    """Replace `bigquery` events in [start, end] with what the export holds now."""
+    """Replace `bigquery` events in [start, end] with what the export holds now.
+
+    Google's errors become `BigQueryFailed`, whose message quotes nothing Google said.
+    """
+    credentials = await bigquery_credentials(config)  # one token for the six queries
     counts.replaced += await replace_range(session, tenant_id, SOURCE, start, end)
     writer = RangeWriter(
         session,
@@ -147,7 +152,7 @@ async def import_bigquery(
     )
     queue: asyncio.Queue[list[dict[str, Any]] | None] = asyncio.Queue(maxsize=QUEUE_PAGES)
     producers = [
-        asyncio.create_task(_produce(queue, config, start, end, names))
+        asyncio.create_task(_produce(queue, config, credentials, start, end, names))
         for names in EVENT_GROUPS.values()
     ]
     try:
@@ -158,7 +163,8 @@ async def import_bigquery(
                 finished += 1
                 continue
             await writer.write(map_rows(page, counts))
-        await asyncio.gather(*producers)
+        with bigquery_errors(config):
+            await asyncio.gather(*producers)
     finally:
         for producer in producers:
             producer.cancel()

@@ -6,28 +6,25 @@ seconds (capped), up to `MAX_ATTEMPTS`; consecutive failures disable the endpoin
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import json
-import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import egress
 from mercato.kernel.db import get_database
 from mercato.kernel.events import subscribe_all
 from mercato.kernel.jobs import defer, task
+from mercato.kernel.logging import get_logger
 from mercato.kernel.signatures import sign
 from mercato.modules.webhooks.models import WebhookDelivery, WebhookEndpoint
 from mercato.modules.webhooks.service import (
     DISABLE_AFTER_FAILURES,
     endpoint_secret,
-    private_targets_allowed,
     queue_deliveries,
 )
 from mercato.settings import get_settings
@@ -35,6 +32,8 @@ from mercato.settings import get_settings
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_S = 6 * 3600
 TIMEOUT_S = 10.0
+
+log = get_logger("mercato.webhooks")
 
 
 async def _has_active_endpoints(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
@@ -50,28 +49,28 @@ async def fan_out(tenant_id: uuid.UUID, event: str, payload: dict[str, Any]) -> 
         await queue_deliveries(session, tenant_id, event, payload)
 
 
-async def _resolves_to_public(host: str) -> bool:
-    """Checked at send time too: a public name can be re-pointed at an internal address."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
-
-
 def backoff_seconds(attempt: int) -> float:
     return float(min(MAX_BACKOFF_S, get_settings().webhook_retry_base_s * 2 ** (attempt - 1)))
 
 
 async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
-    host = urlparse(url).hostname or ""
-    if not private_targets_allowed() and not await _resolves_to_public(host):
-        return None, "the endpoint resolves to a private address"
+    """POST through egress; returns the status code and, on failure, a generic outcome.
+
+    The answer's body is never read: only its status counts, and nothing the endpoint
+    says is stored or shown. Redirects are not followed (a 3xx is a failed delivery).
+    """
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as http:
-            response = await http.post(url, content=body, headers=headers)
+        async with (
+            egress.http_client(timeout_s=TIMEOUT_S) as http,
+            http.stream("POST", url, content=body, headers=headers) as response,
+        ):
+            status = response.status_code
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500]
-    if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code}: {response.text[:300]}"
+        log.info("webhook_post_failed", error=repr(exc))
+        return None, egress.public_message(exc)
+    if 200 <= status < 300:
+        return status, None
+    return status, f"the endpoint answered HTTP {status}"
 
 
 @task("webhooks.deliver", queue="webhooks", timeout_s=60)

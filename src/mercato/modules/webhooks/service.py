@@ -9,7 +9,6 @@ disabled until someone re-enables it.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
 import uuid
@@ -20,6 +19,7 @@ from urllib.parse import urlparse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import egress
 from mercato.kernel.crypto import seal, unseal
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
@@ -45,30 +45,16 @@ def endpoint_secret(endpoint: WebhookEndpoint) -> str:
     return unseal(endpoint.secret_sealed, purpose=SECRET_PURPOSE).decode()
 
 
-def private_targets_allowed() -> bool:
-    settings = get_settings()
-    if settings.webhook_allow_private_targets is not None:
-        return settings.webhook_allow_private_targets
-    return not settings.is_production
-
-
-def is_private_host(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return not address.is_global
-
-
 def _check_url(url: str) -> None:
+    """Early answers for what is wrong in the URL itself; every delivery is checked again
+    by egress, where a name that resolves to an internal address is refused."""
     parsed = urlparse(url)
     problems = []
     if get_settings().is_production and parsed.scheme != "https":
         problems.append("must use https")
-    if not private_targets_allowed() and is_private_host(parsed.hostname or ""):
-        problems.append("must not point at a private or loopback address")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    if egress.literal_refusal(parsed.hostname or "", port) is not None:
+        problems.append("must not point at a private, loopback or reserved address")
     if problems:
         message = "The URL " + " and ".join(problems)
         raise ValidationFailed(message, errors=[field_error("url", message)])
