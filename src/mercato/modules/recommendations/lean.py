@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from mercato.kernel.lean import LeanRequest, LeanResponse, LeanRoute
-from mercato.modules.identity.gate import pass_gate
+from mercato.modules.identity import pass_gate
 from mercato.modules.recommendations.cache import looked_up, queue_lookup
 from mercato.modules.recommendations.router import LOOKUP_NOTE, RECOMMENDATIONS_PATH
 from mercato.modules.recommendations.schemas import RecommendationParams
