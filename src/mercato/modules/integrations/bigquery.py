@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from mercato.kernel.extras import needs_extra
 from mercato.settings import get_settings
 
 if TYPE_CHECKING:
@@ -19,9 +20,10 @@ SCOPES = ["https://www.googleapis.com/auth/bigquery.readonly"]
 
 def bigquery_client(config: dict[str, Any]) -> bigquery.Client:
     """A synchronous client (run its calls in a thread); Google's libraries load on first use."""
-    from google.api_core.client_options import ClientOptions
-    from google.cloud import bigquery
-    from google.oauth2 import service_account
+    with needs_extra("bigquery", "BigQuery"):
+        from google.api_core.client_options import ClientOptions
+        from google.cloud import bigquery
+        from google.oauth2 import service_account
 
     info = json.loads(config["credentials_json"])
     credentials = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)  # type: ignore[no-untyped-call]

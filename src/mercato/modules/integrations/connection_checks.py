@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiosmtplib
-import asyncssh
 import httpx
 
+from mercato.kernel.extras import needs_extra
 from mercato.modules.integrations.bigquery import bigquery_client
 from mercato.modules.integrations.schemas import ConnectionCheck
 from mercato.modules.integrations.sftp import open_sftp
@@ -29,6 +29,9 @@ class CheckFailed(Exception):
 
 
 async def check_sftp(config: dict[str, Any]) -> str:
+    with needs_extra("sftp", "SFTP"):
+        import asyncssh
+
     try:
         async with open_sftp(config) as sftp:
             missing = [

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncssh
+from mercato.kernel.extras import needs_extra
+
+if TYPE_CHECKING:
+    import asyncssh
 
 CONNECT_TIMEOUT_S = 15
 
@@ -20,6 +23,9 @@ def _known_hosts(config: dict[str, Any]) -> Any:
     pinned = config.get("host_key")
     if not pinned:
         return None
+    with needs_extra("sftp", "SFTP"):
+        import asyncssh
+
     key = asyncssh.import_public_key(pinned)
     return ([key], [], [])
 
@@ -27,6 +33,9 @@ def _known_hosts(config: dict[str, Any]) -> Any:
 @asynccontextmanager
 async def open_sftp(config: dict[str, Any]) -> AsyncIterator[asyncssh.SFTPClient]:
     """An SFTP client logged in with the configured password or private key."""
+    with needs_extra("sftp", "SFTP"):
+        import asyncssh
+
     client_keys = (
         [asyncssh.import_private_key(config["private_key"])] if config.get("private_key") else None
     )
