@@ -10,7 +10,7 @@ EXTRAS := dev,local,s3,bigquery,sftp
 # demo and tests): what requirements.lock locks beside the runtime.
 PRODUCTION_EXTRAS := --extra s3 --extra bigquery --extra sftp
 
-.PHONY: demo test test-fast install lint format worker migrate bench clean fuzz cluster cluster-stop lock audit install-locked openapi docs
+.PHONY: demo test test-fast install lint format worker migrate bench clean fuzz cluster cluster-stop lock audit install-locked openapi settings-docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,11 +73,10 @@ audit: $(STAMP) ## pip-audit of both lock files (needs PyPI's JSON API or OSV; s
 		-r requirements.lock -r requirements-dev.lock
 
 openapi: $(STAMP) ## regenerate openapi.json, the committed snapshot of the API contract
-	$(BIN)/python -m mercato.contract openapi > openapi.json
+	$(BIN)/python -m mercato.reference openapi
 
-docs: $(STAMP) ## regenerate docs/configuration.md and .env.example from the settings class
-	$(BIN)/python -m mercato.contract configuration > docs/configuration.md
-	$(BIN)/python -m mercato.contract env-example > .env.example
+settings-docs: $(STAMP) ## regenerate docs/configuration.md and .env.example from the settings class
+	$(BIN)/python -m mercato.reference settings
 
 lint: $(STAMP) ## ruff + mypy --strict on src/
 	$(BIN)/ruff check src tests migrations bench

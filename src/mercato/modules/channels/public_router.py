@@ -68,9 +68,9 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
     return since.tzinfo is not None and last_modified <= since
 
 
-@router.api_route(
+# GET and HEAD are separate handlers so that each operation has its own operation id.
+@router.get(
     "/feeds/{feed_token}.xml",
-    methods=["GET", "HEAD"],
     response_class=StreamingResponse,
     responses=FEED_RESPONSES,
     summary="The tenant's products as RSS 2.0 with the g: namespace (Merchant Center fetch)",
@@ -79,14 +79,33 @@ async def feed_xml(feed_token: str, request: Request) -> Response:
     return await _serve_feed(request, feed_token, "xml")
 
 
-@router.api_route(
+@router.head(
+    "/feeds/{feed_token}.xml",
+    response_class=StreamingResponse,
+    responses=FEED_RESPONSES,
+    summary="The RSS feed's headers (ETag, Last-Modified) without the body",
+)
+async def feed_xml_head(feed_token: str, request: Request) -> Response:
+    return await _serve_feed(request, feed_token, "xml")
+
+
+@router.get(
     "/feeds/{feed_token}.tsv",
-    methods=["GET", "HEAD"],
     response_class=StreamingResponse,
     responses=FEED_RESPONSES,
     summary="The same feed as tab-separated values",
 )
 async def feed_tsv(feed_token: str, request: Request) -> Response:
+    return await _serve_feed(request, feed_token, "tsv")
+
+
+@router.head(
+    "/feeds/{feed_token}.tsv",
+    response_class=StreamingResponse,
+    responses=FEED_RESPONSES,
+    summary="The TSV feed's headers (ETag, Last-Modified) without the body",
+)
+async def feed_tsv_head(feed_token: str, request: Request) -> Response:
     return await _serve_feed(request, feed_token, "tsv")
 
 
