@@ -150,7 +150,8 @@ class Settings(BaseSettings):
     job_stalled_after_s: float = Field(
         default=30.0,
         gt=0,
-        description="A worker silent this long is presumed dead and its running jobs retried.",
+        description="A worker silent this long is presumed dead and its running jobs are "
+        "queued again; at least twice JOB_HEARTBEAT_S.",
     )
 
     webhook_retry_base_s: float = Field(
@@ -162,19 +163,26 @@ class Settings(BaseSettings):
     )
     stripe_secret_key: SecretStr | None = Field(
         default=None,
-        description="Stripe secret API key (sk_…); unset = the stripe provider is off.",
+        description="Deployment-wide Stripe secret key (sk_…); a tenant's stripe integration "
+        "takes precedence; neither = payment_provider stripe answers 409.",
     )
     stripe_webhook_secret: SecretStr | None = Field(
-        default=None, description="Signing secret of the Stripe webhook endpoint (whsec_…)."
+        default=None,
+        description="Signing secret of the Stripe webhook endpoint (whsec_…); a tenant's "
+        "stripe integration webhook_secret takes precedence.",
     )
     stripe_api_base: str = Field(
-        default="https://api.stripe.com", description="Stripe API address (tests use a fake)."
+        default="https://api.stripe.com",
+        description="Where Stripe calls go: key check, PaymentIntents, Checkout Sessions, "
+        "refunds (tests use a fake).",
     )
     reservation_ttl_s: int = Field(
         default=900, ge=10, description="How long checkout holds stock for an unpaid order."
     )
     google_client_id: str | None = Field(
-        default=None, description="OAuth client of the Google Cloud project (Merchant API, GBP)."
+        default=None,
+        description="OAuth client of your Google Cloud project (Merchant API, Business "
+        "Profile); unset = linking Google answers 409 google-not-configured.",
     )
     google_client_secret: SecretStr | None = Field(
         default=None, description="Secret of that OAuth client."
@@ -199,7 +207,7 @@ class Settings(BaseSettings):
     )
     google_sandbox: bool = Field(
         default=False,
-        description="Serve the Merchant API sandbox at /sandbox/google (development only; "
+        description="Serve the Merchant API sandbox at /sandbox/google (refused in production; "
         "`serve --demo` turns it on when no Google client is configured).",
     )
     google_business_accounts_url: str = Field(
@@ -222,7 +230,10 @@ class Settings(BaseSettings):
         default=8, ge=1, description="Merchant API requests in flight per push job."
     )
     feed_push_max_attempts: int = Field(
-        default=5, ge=1, description="Calls per item when Google answers 429/5xx (first included)."
+        default=5,
+        ge=1,
+        description="Calls per item when Google answers 408/429/5xx or the connection breaks "
+        "(first included).",
     )
     feed_push_backoff_base_s: float = Field(
         default=0.5,
@@ -233,7 +244,10 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Longest backoff between retried Merchant API calls."
     )
     feed_job_max_attempts: int = Field(
-        default=3, ge=1, description="Runs of a push job that fails as a whole (Google down)."
+        default=3,
+        ge=1,
+        description="Runs of a push job that fails as a whole because Google is unreachable "
+        "(60 s, 120 s … apart).",
     )
     analytics_rollup_lag_s: int = Field(
         default=120,
@@ -242,7 +256,10 @@ class Settings(BaseSettings):
         "skipped; reads add the newer tail from the events table.",
     )
     analytics_cache_ttl_s: int = Field(
-        default=300, ge=0, description="Analytics answers cached in Redis (0 = off)."
+        default=300,
+        ge=0,
+        description="Analytics answers cached in Redis, keyed by the rollup version (0 = off; "
+        "10 s when the range reaches the live tail).",
     )
     geocoding_url: str | None = Field(
         default=None,
@@ -262,7 +279,8 @@ class Settings(BaseSettings):
         description="Where the Google refresh-token check of an integration goes.",
     )
     inprocess_worker: bool = Field(
-        default=False, description="Run the job worker inside each server process (demo mode)."
+        default=False,
+        description="Run the job worker inside each server process (on with `serve --demo`).",
     )
     worker_concurrency: int = Field(
         default=4, description="Jobs one worker runs at once (the in-process worker too)."
@@ -270,7 +288,8 @@ class Settings(BaseSettings):
 
     reco_fit_cron: str = Field(
         default="*/15 * * * *",
-        description="When the worker refits every tenant's recommendation model (cron, UTC).",
+        description="When the worker refits every tenant's recommendation model (cron, UTC; "
+        "a tenant whose events and catalog did not change is skipped).",
     )
     reco_history_days: int = Field(
         default=180, description="How many days of events a recommendation model learns from."
@@ -289,13 +308,17 @@ class Settings(BaseSettings):
     )
 
     sms_webhook_url: str | None = Field(
-        default=None, description="SMS gateway webhook; unset = messages written under DATA_DIR."
+        default=None,
+        description="SMS gateway webhook; unset = messages appended to "
+        "DATA_DIR/notifications/sms.jsonl.",
     )
     sms_webhook_secret: SecretStr | None = Field(
         default=None, description="HMAC key of the SMS gateway webhook."
     )
     push_webhook_url: str | None = Field(
-        default=None, description="Push gateway webhook; unset = messages written under DATA_DIR."
+        default=None,
+        description="Push gateway webhook; unset = messages appended to "
+        "DATA_DIR/notifications/push.jsonl.",
     )
     push_webhook_secret: SecretStr | None = Field(
         default=None, description="HMAC key of the push gateway webhook."
@@ -318,10 +341,13 @@ class Settings(BaseSettings):
     )
     backup_database_url: str | None = Field(
         default=None,
-        description="Role for pg_dump/pg_restore (must bypass RLS); unset = DATABASE_URL.",
+        description="Role for pg_dump/pg_restore: a superuser or a role with BYPASSRLS; "
+        "unset = DATABASE_URL.",
     )
     pg_bin_dir: Path | None = Field(
-        default=None, description="Where pg_dump/pg_restore live; unset = found by server version."
+        default=None,
+        description="Directory of pg_dump/pg_restore matching the server's major version; "
+        "unset = found (embedded wheel, /usr/lib/postgresql/<major>/bin, …, PATH).",
     )
     media_storage: Literal["local", "s3"] = Field(
         default="local", description="Where uploaded media go: DATA_DIR/media or S3."
@@ -330,7 +356,8 @@ class Settings(BaseSettings):
         default=10 * 1_048_576, description="Largest accepted image upload; larger ones answer 413."
     )
     s3_endpoint_url: str | None = Field(
-        default=None, description="S3-compatible endpoint; unset = AWS for the region."
+        default=None,
+        description="S3-compatible endpoint (MinIO, R2, …); unset = AWS for the region.",
     )
     s3_bucket: str | None = Field(
         default=None, description="Bucket for media (must exist); needed with MEDIA_STORAGE=s3."
