@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mercato.modules.experiments.statistics import VariantTotals, compare, metric_value
+from tests.modules.experiments.shoppers import simulate_shoppers, totals_of
 
 TOLERANCE = 1e-9
 METRICS = ("ctr", "conversion_rate", "revenue_per_user")
@@ -29,31 +30,6 @@ METRICS = ("ctr", "conversion_rate", "revenue_per_user")
 
 def _same(ours: float | None, theirs: float) -> bool:
     return ours is not None and math.isclose(ours, float(theirs), rel_tol=TOLERANCE, abs_tol=0)
-
-
-def _shoppers(seed: int, users: int, click_rate: float, buy_rate: float, spend: float) -> dict:
-    rng = np.random.default_rng(seed)
-    impressions = rng.integers(1, 6, size=users)
-    clicks = rng.binomial(impressions, click_rate)
-    bought = rng.random(users) < buy_rate
-    revenue = np.where(bought, np.round(rng.gamma(2.0, spend, size=users), 2), 0.0)
-    return {"impressions": impressions, "clicks": clicks, "bought": bought, "revenue": revenue}
-
-
-def _totals(raw: dict) -> VariantTotals:
-    """What `results.count_variants` sums in SQL, summed here from the per-user values."""
-    impressions, clicks = raw["impressions"].astype(float), raw["clicks"].astype(float)
-    return VariantTotals(
-        users=len(impressions),
-        impressions=int(impressions.sum()),
-        impressions_squared=float((impressions**2).sum()),
-        clicks=int(clicks.sum()),
-        clicks_squared=float((clicks**2).sum()),
-        clicks_times_impressions=float((clicks * impressions).sum()),
-        conversions=int(raw["bought"].sum()),
-        revenue=float(raw["revenue"].sum()),
-        revenue_squared=float((raw["revenue"] ** 2).sum()),
-    )
 
 
 def _gbstats_statistic(raw: dict, metric: str):
@@ -95,15 +71,15 @@ experiments = st.fixed_dictionaries(
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=experiments, metric=st.sampled_from(METRICS), sequential=st.booleans())
 def test_every_number_equals_gbstats(case: dict, metric: str, sequential: bool) -> None:
-    control = _shoppers(
-        case["seed"],
+    control = simulate_shoppers(
+        np.random.default_rng(case["seed"]),
         case["control_users"],
         case["control_click"],
         case["control_buy"],
         case["spend"],
     )
-    variant = _shoppers(
-        case["seed"] + 1,
+    variant = simulate_shoppers(
+        np.random.default_rng(case["seed"] + 1),
         case["variant_users"],
         case["variant_click"],
         case["variant_buy"],
@@ -111,16 +87,16 @@ def test_every_number_equals_gbstats(case: dict, metric: str, sequential: bool) 
     )
     split = case["traffic_split"]
     ours = compare(
-        _totals(control),
-        _totals(variant),
+        totals_of(control),
+        totals_of(variant),
         metric=metric,
         traffic_split=split,
         sequential=sequential,
     )
 
     stat_a, stat_b = _gbstats_statistic(control, metric), _gbstats_statistic(variant, metric)
-    assert _same(metric_value(_totals(control), metric), stat_a.mean)
-    assert _same(metric_value(_totals(variant), metric), stat_b.mean)
+    assert _same(metric_value(totals_of(control), metric), stat_a.mean)
+    assert _same(metric_value(totals_of(variant), metric), stat_b.mean)
     srm = check_srm([len(control["bought"]), len(variant["bought"])], [split, 100 - split])
     assert _same(ours.srm_p_value, srm)
 
