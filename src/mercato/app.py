@@ -22,7 +22,7 @@ from mercato.kernel.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
-from mercato.kernel.openapi import install_problem_docs
+from mercato.kernel.openapi import install_problem_docs, operation_id
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.analytics import router as analytics_router
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_error_handlers(app)

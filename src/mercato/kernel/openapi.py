@@ -1,4 +1,12 @@
-"""The OpenAPI document tells the truth about errors: every operation may answer problem+json.
+"""The OpenAPI document: stable operation ids, and the truth about errors.
+
+Operation ids are `<module>_<handler>`: the domain module the route lives in (or, outside
+`mercato.modules`, the file's name) and the handler function's name, e.g.
+`catalog_put_product`. They depend on nothing else (not the path, not the method), so a
+generated client keeps its method names when a path gains a parameter; one handler serves
+one method, so two operations never share an id (`tests/test_openapi_contract.py`).
+
+Every operation may answer problem+json.
 
 FastAPI documents a 422 as `application/json` with its own `HTTPValidationError` shape and
 nothing else, while every error Mercato sends is RFC 9457 `application/problem+json`
@@ -12,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from mercato.kernel.errors import PROBLEM_CONTENT_TYPE
 
@@ -47,6 +56,13 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def operation_id(route: APIRoute) -> str:
+    """`<module>_<handler>` (see the module docstring)."""
+    parts = route.endpoint.__module__.split(".")
+    module = parts[2] if parts[:2] == ["mercato", "modules"] else parts[-1]
+    return f"{module}_{route.endpoint.__name__}"
 
 
 def _problem_response(description: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from mercato.kernel.errors import DomainError
 from mercato.web import auth_pages, home
 from mercato.web.registry import get_registry
 from mercato.web.session import SignInRequired
-from mercato.web.templating import STATIC_DIR, htmx_directory, is_htmx, render
+from mercato.web.templating import STATIC_DIR, is_htmx, render
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 YEAR_S = 365 * 86400
@@ -87,11 +87,6 @@ def _page_errors(api_handler: Handler) -> Handler:
 
 def mount_dashboard(app: FastAPI) -> None:
     """Routes, static files and page-style errors; call after the API's error handlers."""
-    app.mount(
-        "/app/static/vendor",
-        FingerprintedStaticFiles(directory=htmx_directory()),
-        name="dashboard-vendor",
-    )
     app.mount("/app/static", FingerprintedStaticFiles(directory=STATIC_DIR), name="dashboard")
     app.include_router(auth_pages.router)
     app.include_router(home.router)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,8 +22,9 @@ from mercato.web.forms import FormState
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/app/static"
-HTMX_URL = "/app/static/vendor"
-HTMX_FILE = "htmx.min.js"
+# htmx.min.js from npm's `htmx.org`, copied here by `cd sdk && npm run build` (version
+# pinned in sdk/package.json; the built file is committed, like the JS SDK).
+HTMX_FILE = "vendor/htmx.min.js"
 
 # Everything the pages load comes from this origin; no inline script or style at all.
 CONTENT_SECURITY_POLICY = (
@@ -35,11 +35,6 @@ CONTENT_SECURITY_POLICY = (
 THEMES = ("light", "dark")
 
 
-def htmx_directory() -> Path:
-    """htmx as shipped by the `django-js-lib-htmx` wheel (a plain data package here)."""
-    return Path(str(resources.files("js_lib_htmx") / "static" / "htmx"))
-
-
 @lru_cache(maxsize=64)
 def _fingerprint(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
@@ -48,10 +43,6 @@ def _fingerprint(path: Path) -> str:
 def static_url(name: str) -> str:
     """`/app/static/<name>?v=<content hash>`: cached for a year, busted by any change."""
     return f"{STATIC_URL}/{name}?v={_fingerprint(STATIC_DIR / name)}"
-
-
-def htmx_url() -> str:
-    return f"{HTMX_URL}/{HTMX_FILE}?v={_fingerprint(htmx_directory() / HTMX_FILE)}"
 
 
 def when(moment: datetime | None) -> str:
@@ -99,7 +90,7 @@ def environment() -> Environment:
     )
     env.globals.update(
         static_url=static_url,
-        htmx_url=htmx_url,
+        htmx_file=HTMX_FILE,
         csrf_field=CSRF_FIELD,
         version=__version__,
         line_chart=charts.line_chart,

@@ -6,10 +6,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from mercato.modules.orders.jobs import expire_reservations
+from mercato.modules.payments.providers import minor_units
 from tests.fakes import stripe as fake_stripe
 from tests.fakes.server import serve
 from tests.fakes.stripe import FakeStripe, event, sign
@@ -212,3 +214,49 @@ async def test_a_payment_after_the_reservation_expired_is_noted(client, stripe: 
     assert refunded.json()["status"] == "cancelled"
     assert refunded.json()["payments"][0]["status"] == "refunded"
     assert [r["amount"] for r in stripe.refunds.values()] == [400]
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "charged", "refund", "refunded"),
+    [
+        ("KWD", "12.50", 25_000, "7.25", 7_250),  # three decimals: fils
+        ("JPY", "1500", 3_000, "700", 700),  # no minor unit
+        ("USD", "12.50", 2_500, "7.25", 725),
+    ],
+)
+async def test_stripe_amounts_use_the_currencys_iso_4217_minor_units(
+    client, stripe: FakeStripe, currency: str, price: str, charged: int, refund: str, refunded: int
+) -> None:
+    shop = await open_shop(client, products={"m": price}, stock={("m", "W"): 2}, currency=currency)
+    placed = await checkout(
+        client, shop, await cart_with(client, shop, {"m": 2}), provider="stripe"
+    )
+    assert placed.status_code == 201, placed.text
+    reference = placed.json()["payment"]["provider_reference"]
+    intent = stripe.intents[reference]
+    assert (intent["amount"], intent["currency"]) == (charged, currency.lower())
+    await _deliver(client, shop, event("payment_intent.succeeded", stripe.succeeded(reference)))
+    url = shop.url(f"/orders/{placed.json()['order']['id']}/refunds")
+    response = await client.post(url, json={"amount": refund}, headers=shop.owner.headers)
+    assert response.status_code == 200, response.text
+    assert [r["amount"] for r in stripe.refunds.values()] == [refunded]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("1.234", "BHD", 1234),
+        ("1.5", "jod", 1500),
+        ("0.999", "OMR", 999),
+        ("10.100", "TND", 10100),
+        ("2.50", "EUR", 250),
+        ("999", "KRW", 999),
+        ("1.00", "IQD", 1000),  # ISO 4217 gives the Iraqi dinar three decimals too
+        ("1200", "MGA", 1200),  # Stripe: zero-decimal, although ISO 4217 says two
+        ("150", "ISK", 15000),  # Stripe: two decimals (00), although ISO 4217 says none
+    ],
+)
+def test_minor_units_follow_the_iso_4217_table_and_stripes_exceptions(
+    amount: str, currency: str, expected: int
+) -> None:
+    assert minor_units(Decimal(amount), currency) == expected

@@ -5,7 +5,7 @@ on the suite's database and Redis (already migrated), so the test process can al
 tokens with the same signing keys. One server serves every e2e module of the session (the
 demo seed is the slow part). It runs no job worker: the suite's queue stays the
 suite's. Screenshots go to `DASHBOARD_SCREENSHOTS` when set (`docs/screenshots` to
-refresh the README's), else to a temporary directory.
+refresh the ones docs/dashboard.md shows), else to a temporary directory.
 """
 
 from __future__ import annotations

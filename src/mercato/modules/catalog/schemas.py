@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import pycountry
+import iso4217
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -37,6 +37,8 @@ MAX_BATCH = 10_000
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Condition = Literal["new", "refurbished", "used"]
 Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
+
+ISO_CURRENCIES = frozenset(currency.code for currency in iso4217.Currency)
 
 
 def category_names(path: str) -> list[str]:
@@ -122,7 +124,7 @@ class ProductCreate(BaseModel):
     @classmethod
     def _currency(cls, value: str) -> str:
         code = value.upper()
-        if pycountry.currencies.get(alpha_3=code) is None:
+        if code not in ISO_CURRENCIES:
             raise PydanticCustomError("currency", "not an ISO 4217 currency code")
         return code
 

@@ -111,7 +111,7 @@ async def queue_demo_push(context: DemoContext) -> None:
     """
     if not context.settings.google_sandbox:
         context.notes.append(
-            "  push jobs: none until a Merchant Center account is linked (README: Google channels)"
+            "  push jobs: none until a Merchant Center account is linked (docs/channels.md)"
         )
         return
     tenant_id = await _demo_tenant(context)

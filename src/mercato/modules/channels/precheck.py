@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-import pycountry
+import iso4217
 
 from mercato.modules.channels.feed_item import (
     AVAILABILITIES,
@@ -38,7 +38,7 @@ MAX_BRAND = 70
 MAX_MPN = 70
 MAX_ITEM_GROUP_ID = 50
 
-CURRENCY_CODES = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+CURRENCY_CODES = frozenset(currency.code for currency in iso4217.Currency)
 _WHITESPACE = re.compile(r"\s")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -68,25 +69,30 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
     return since.tzinfo is not None and last_modified <= since
 
 
-@router.api_route(
-    "/feeds/{feed_token}.xml",
-    methods=["GET", "HEAD"],
-    response_class=StreamingResponse,
-    responses=FEED_RESPONSES,
-    summary="The tenant's products as RSS 2.0 with the g: namespace (Merchant Center fetch)",
-)
+# GET and HEAD are separate handlers so that each operation has its own operation id.
+XML_FEED, TSV_FEED = "/feeds/{feed_token}.xml", "/feeds/{feed_token}.tsv"
+feed_get = partial(router.get, response_class=StreamingResponse, responses=FEED_RESPONSES)
+feed_head = partial(router.head, response_class=StreamingResponse, responses=FEED_RESPONSES)
+HEAD_SUMMARY = "The feed's headers (ETag, Last-Modified) without the body"
+
+
+@feed_get(XML_FEED, summary="The products as RSS 2.0 with the g: namespace (Merchant Center)")
 async def feed_xml(feed_token: str, request: Request) -> Response:
     return await _serve_feed(request, feed_token, "xml")
 
 
-@router.api_route(
-    "/feeds/{feed_token}.tsv",
-    methods=["GET", "HEAD"],
-    response_class=StreamingResponse,
-    responses=FEED_RESPONSES,
-    summary="The same feed as tab-separated values",
-)
+@feed_head(XML_FEED, summary=HEAD_SUMMARY)
+async def feed_xml_head(feed_token: str, request: Request) -> Response:
+    return await _serve_feed(request, feed_token, "xml")
+
+
+@feed_get(TSV_FEED, summary="The same feed as tab-separated values")
 async def feed_tsv(feed_token: str, request: Request) -> Response:
+    return await _serve_feed(request, feed_token, "tsv")
+
+
+@feed_head(TSV_FEED, summary=HEAD_SUMMARY)
+async def feed_tsv_head(feed_token: str, request: Request) -> Response:
     return await _serve_feed(request, feed_token, "tsv")
 
 

@@ -1,43 +1,48 @@
-"""Experiment statistics, computed by GrowthBook's `gbstats` (no formulas of our own).
+"""Experiment statistics: GrowthBook's formulas, computed here on scipy's distributions.
 
-Which gbstats function backs which number of `GET {T}/experiments/{id}/results`:
+The numbers of `GET {T}/experiments/{id}/results` are the ones GrowthBook's stats engine
+(`gbstats`) gives for the same per-user sums; `tests/modules/experiments/test_gbstats_oracle.py`
+compares them with gbstats itself over many generated experiments. Mercato does not import
+gbstats at run time: it pins numpy and pandas below 2 and weighs about 70 MB, for the few
+formulas below.
 
-- the metric of each variant: `ProportionStatistic` for conversion_rate (converted
-  users / users); `SampleMeanStatistic` for revenue_per_user (with the sum of squares);
-  `RatioStatistic` of two per-user `SampleMeanStatistic`s for ctr (clicks / impressions,
-  with their sum of products: the delta method);
-- `lift`, `ci_low`, `ci_high`, `p_value`: `frequentist.tests.TwoSidedTTest` (relative
-  difference, alpha 0.05), or `SequentialTwoSidedTTest` (always-valid intervals after
-  Waudby-Smith et al.) when the experiment is `sequential`, so reading the results every
-  day does not inflate false positives;
-- `chance_to_win`: `bayesian.tests.EffectBayesianABTest` (relative effect, flat prior);
-- `srm_p_value`: `utils.check_srm` (chi-squared test of users per variant against the
-  configured split).
+The unit is the shopper: every sum is over users, each user counted in the variant of
+their first exposure. Per variant, the metric is
 
-The unit is the shopper: every sum below is over users, each user counted in the variant
-of their first exposure.
+- `conversion_rate`: converted users / users, a proportion with variance p(1 - p);
+- `revenue_per_user`: the mean revenue per user, with the sample variance (n - 1);
+- `ctr`: clicks / impressions, a ratio of two per-user means whose variance comes from
+  the delta method (the variances of both means and their covariance).
+
+Variant against control, on the relative difference (variant - control) / control:
+
+- `lift`, `ci_low`, `ci_high`, `p_value`: Welch's t-test (Welch-Satterthwaite degrees of
+  freedom), or, for a `sequential` experiment, the always-valid confidence sequence of
+  Waudby-Smith et al. (2023, eq. 9 and 155; tuning 5,000), so that reading the results
+  every day does not inflate false positives; alpha 0.05;
+- `chance_to_win`: the posterior probability that the variant is better, under a flat
+  prior on the relative effect (a normal posterior around the observed lift);
+- `srm_p_value`: a chi-squared test of users per variant against the configured split.
+
+When a number cannot be computed (a zero baseline, a zero variance), the numbers are None
+and `note` carries the same reason code gbstats reports.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
 
-from gbstats.bayesian.tests import EffectBayesianABTest, EffectBayesianConfig
-from gbstats.frequentist.tests import (
-    FrequentistConfig,
-    SequentialConfig,
-    SequentialTwoSidedTTest,
-    TwoSidedTTest,
-)
-from gbstats.models.statistics import (
-    ProportionStatistic,
-    RatioStatistic,
-    SampleMeanStatistic,
-)
-from gbstats.utils import check_srm
+from scipy.stats import chi2, norm, t
 
 ALPHA = 0.05
+SEQUENTIAL_TUNING = 5000.0
+# Past this exponent exp() overflows a float; the e-value is then infinite (p = 0).
+MAX_EXPONENT = math.log(1.7976931348623157e308)
+
+ZERO_BASELINE = "ZERO_NEGATIVE_BASELINE_VARIATION"
+ZERO_VARIANCE = "ZERO_NEGATIVE_VARIANCE"
+NO_USERS = "NO_UNITS_IN_VARIATION"
 
 
 @dataclass(frozen=True)
@@ -66,30 +71,141 @@ class Comparison:
     note: str | None
 
 
-def metric_statistic(totals: VariantTotals, metric: str) -> Any:
-    """The gbstats statistic of one variant for `metric` (see the module docstring)."""
+@dataclass(frozen=True)
+class Estimate:
+    """One variant's metric: its value, the variance of one user's contribution, and n."""
+
+    n: int
+    mean: float
+    variance: float
+
+
+def _mean(total: float, n: int) -> float:
+    return 0.0 if n == 0 else total / n
+
+
+def _sample_variance(total: float, squares: float, n: int) -> float:
+    return 0.0 if n <= 1 else (squares - total**2 / n) / (n - 1)
+
+
+def _ratio(totals: VariantTotals) -> Estimate:
+    """Clicks over impressions per user, with the delta-method variance."""
+    n = totals.users
+    clicks, impressions = float(totals.clicks), float(totals.impressions)
+    mean = 0.0 if impressions == 0 else clicks / impressions
+    clicks_mean, impressions_mean = _mean(clicks, n), _mean(impressions, n)
+    if impressions_mean == 0 or n <= 1:
+        return Estimate(n, mean, 0.0)
+    clicks_var = _sample_variance(clicks, totals.clicks_squared, n)
+    impressions_var = _sample_variance(impressions, totals.impressions_squared, n)
+    covariance = (totals.clicks_times_impressions - clicks * impressions / n) / (n - 1)
+    variance = (
+        clicks_var / impressions_mean**2
+        - 2 * covariance * clicks_mean / impressions_mean**3
+        + clicks_mean**2 * impressions_var / impressions_mean**4
+    )
+    return Estimate(n, mean, variance)
+
+
+def estimate(totals: VariantTotals, metric: str) -> Estimate:
+    """The metric of one variant (see the module docstring)."""
+    n = totals.users
     if metric == "conversion_rate":
-        return ProportionStatistic(n=totals.users, sum=totals.conversions)
+        rate = _mean(float(totals.conversions), n)
+        return Estimate(n, rate, rate * (1 - rate))
     if metric == "revenue_per_user":
-        return SampleMeanStatistic(
-            n=totals.users, sum=totals.revenue, sum_squares=totals.revenue_squared
-        )
+        revenue = float(totals.revenue)
+        return Estimate(n, _mean(revenue, n), _sample_variance(revenue, totals.revenue_squared, n))
     if metric == "ctr":
-        return RatioStatistic(
-            n=totals.users,
-            m_statistic=SampleMeanStatistic(
-                n=totals.users, sum=totals.clicks, sum_squares=totals.clicks_squared
-            ),
-            d_statistic=SampleMeanStatistic(
-                n=totals.users, sum=totals.impressions, sum_squares=totals.impressions_squared
-            ),
-            m_d_sum_of_products=totals.clicks_times_impressions,
-        )
+        return _ratio(totals)
     raise ValueError(f"unknown metric {metric!r}")
 
 
 def metric_value(totals: VariantTotals, metric: str) -> float:
-    return float(metric_statistic(totals, metric).mean)
+    return estimate(totals, metric).mean
+
+
+def srm_p_value(users: list[int], weights: list[float]) -> float:
+    """Chi-squared test of the users per variant against the expected split (weights of
+    zero or less are left out of the statistic; no users at all is no evidence: 1)."""
+    observed = sum(users)
+    if not observed:
+        return 1.0
+    weight_sum = sum(weights)
+    statistic = 0.0
+    for count, weight in zip(users, weights, strict=True):
+        if weight <= 0:
+            continue
+        expected = weight / weight_sum * observed
+        statistic += (count - expected) ** 2 / expected
+    return float(chi2.sf(statistic, len(users) - 1))
+
+
+@dataclass(frozen=True)
+class _Difference:
+    """The relative difference of the variant over control and its variance."""
+
+    lift: float
+    variance: float
+
+
+def _relative_difference(control: Estimate, variant: Estimate) -> _Difference:
+    lift = (variant.mean - control.mean) / control.mean
+    variance = variant.variance / (control.mean**2 * variant.n) + control.variance * (
+        variant.mean**2
+    ) / (control.mean**4 * control.n)
+    return _Difference(lift, variance)
+
+
+def _welch_dof(control: Estimate, variant: Estimate) -> float:
+    spread = variant.variance / variant.n + control.variance / control.n
+    return spread**2 / (
+        variant.variance**2 / (variant.n**2 * (variant.n - 1))
+        + control.variance**2 / (control.n**2 * (control.n - 1))
+    )
+
+
+def _fixed_horizon(
+    control: Estimate, variant: Estimate, diff: _Difference
+) -> tuple[float, float, float]:
+    """Welch's two-sided t-test: the interval's bounds and the p-value."""
+    dof = _welch_dof(control, variant)
+    stddev = math.sqrt(diff.variance)
+    p_value = 2 * (1 - float(t.cdf(abs(diff.lift / stddev), dof)))
+    width = float(t.ppf(1 - ALPHA / 2, dof)) * stddev
+    return diff.lift - width, diff.lift + width, p_value
+
+
+def _always_valid(
+    control: Estimate, variant: Estimate, diff: _Difference
+) -> tuple[float, float, float]:
+    """The always-valid confidence sequence and its p-value (Waudby-Smith et al. 2023)."""
+    n = control.n + variant.n
+    rho_squared = (-2 * math.log(ALPHA) + math.log(-2 * math.log(ALPHA) + 1)) / SEQUENTIAL_TUNING
+    scale = n * rho_squared + 1
+    width = math.sqrt(diff.variance * n) * math.sqrt(
+        2 * scale * math.log(math.sqrt(scale) / ALPHA) / (n**2 * rho_squared)
+    )
+    exponent = rho_squared * (diff.lift**2 * n / diff.variance) / (2 * scale)
+    e_value = math.inf if exponent > MAX_EXPONENT else math.exp(exponent) / math.sqrt(scale)
+    return diff.lift - width, diff.lift + width, min(1 / e_value, 1.0)
+
+
+def chance_to_win(diff: _Difference) -> float:
+    """P(variant better) under a flat prior: the normal posterior's mass above zero."""
+    posterior_sd = math.sqrt(1 / (1 / diff.variance))
+    return float(norm.sf(0, diff.lift, posterior_sd))
+
+
+def _blocked(control: Estimate, variant: Estimate) -> str | None:
+    """Why the comparison cannot be made, in gbstats' reason codes; None when it can."""
+    if control.mean == 0:
+        return ZERO_BASELINE
+    if control.n == 0 or variant.n == 0:
+        return NO_USERS
+    if control.variance <= 0 or variant.variance <= 0:
+        return ZERO_VARIANCE
+    return None
 
 
 def compare(
@@ -101,26 +217,24 @@ def compare(
     sequential: bool,
 ) -> Comparison:
     """Variant against control: relative lift with its 95 % interval, p-value, chance to
-    win, and the sample-ratio-mismatch check. Numbers gbstats declines to compute (no
-    users, a zero baseline, zero variance) are None, with gbstats' reason in `note`."""
-    srm = float(check_srm([control.users, variant.users], [traffic_split, 100 - traffic_split]))
+    win, and the sample-ratio-mismatch check. Numbers that cannot be computed (no users, a
+    zero baseline, zero variance) are None, with the reason in `note`."""
+    srm = srm_p_value([control.users, variant.users], [traffic_split, 100 - traffic_split])
     if control.users < 2 or variant.users < 2:
         return Comparison(None, None, None, None, None, srm, "not enough users in each variant")
-    stat_a, stat_b = metric_statistic(control, metric), metric_statistic(variant, metric)
-    if sequential:
-        frequentist = SequentialTwoSidedTTest(stat_a, stat_b, SequentialConfig(alpha=ALPHA))
-    else:
-        frequentist = TwoSidedTTest(stat_a, stat_b, FrequentistConfig(alpha=ALPHA))
-    tested = frequentist.compute_result()
-    if tested.error_message:
-        return Comparison(None, None, None, None, None, srm, tested.error_message)
-    bayesian = EffectBayesianABTest(stat_a, stat_b, EffectBayesianConfig()).compute_result()
+    control_metric, variant_metric = estimate(control, metric), estimate(variant, metric)
+    reason = _blocked(control_metric, variant_metric)
+    if reason is not None:
+        return Comparison(None, None, None, None, None, srm, reason)
+    diff = _relative_difference(control_metric, variant_metric)
+    test = _always_valid if sequential else _fixed_horizon
+    ci_low, ci_high, p_value = test(control_metric, variant_metric, diff)
     return Comparison(
-        lift=float(tested.expected),
-        ci_low=float(tested.ci[0]),
-        ci_high=float(tested.ci[1]),
-        p_value=float(tested.p_value),
-        chance_to_win=None if bayesian.error_message else float(bayesian.chance_to_win),
+        lift=diff.lift,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        p_value=p_value,
+        chance_to_win=chance_to_win(diff),
         srm_p_value=srm,
         note=None,
     )

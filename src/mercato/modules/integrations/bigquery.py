@@ -24,6 +24,7 @@ import httpx
 import jwt
 
 from mercato.kernel import egress
+from mercato.kernel.extras import needs_extra
 from mercato.kernel.logging import get_logger
 from mercato.settings import get_settings
 
@@ -116,7 +117,8 @@ async def bigquery_credentials(config: dict[str, Any]) -> Credentials:
 
     Raises `BigQueryFailed` when the endpoint is refused or Google refuses the key.
     """
-    from google.oauth2.credentials import Credentials
+    with needs_extra("bigquery", "BigQuery"):
+        from google.oauth2.credentials import Credentials
 
     await check_api_endpoint()
     token = await service_account_token(config)
@@ -125,8 +127,9 @@ async def bigquery_credentials(config: dict[str, Any]) -> Credentials:
 
 def bigquery_client(config: dict[str, Any], credentials: Credentials) -> bigquery.Client:
     """A synchronous client (run its calls in a thread); Google's libraries load on first use."""
-    from google.api_core.client_options import ClientOptions
-    from google.cloud import bigquery
+    with needs_extra("bigquery", "BigQuery"):
+        from google.api_core.client_options import ClientOptions
+        from google.cloud import bigquery
 
     endpoint = get_settings().bigquery_api_endpoint
     return bigquery.Client(
@@ -140,9 +143,10 @@ def bigquery_client(config: dict[str, Any], credentials: Credentials) -> bigquer
 @contextmanager
 def bigquery_errors(config: dict[str, Any]) -> Iterator[None]:
     """Turn Google's client errors (which quote the server's answer) into `BigQueryFailed`."""
-    import requests
-    from google.api_core import exceptions as google_errors
-    from google.auth import exceptions as auth_errors
+    with needs_extra("bigquery", "BigQuery"):
+        import requests
+        from google.api_core import exceptions as google_errors
+        from google.auth import exceptions as auth_errors
 
     try:
         yield

@@ -15,12 +15,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
-
-import asyncssh
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from mercato.kernel import egress
+from mercato.kernel.extras import needs_extra
 from mercato.kernel.logging import get_logger
+
+if TYPE_CHECKING:
+    import asyncssh
 
 CONNECT_TIMEOUT_S = 15
 
@@ -31,11 +34,18 @@ class SftpFailed(Exception):
     """The SFTP work failed; the message is safe to show the tenant."""
 
 
+def _asyncssh() -> ModuleType:
+    """The SFTP library, an optional extra (a clear 409 names it when missing)."""
+    with needs_extra("sftp", "SFTP"):
+        import asyncssh
+    return asyncssh
+
+
 def _known_hosts(config: dict[str, Any]) -> Any:
     pinned = config.get("host_key")
     if not pinned:
         return None
-    key = asyncssh.import_public_key(pinned)
+    key = _asyncssh().import_public_key(pinned)
     return ([key], [], [])
 
 
@@ -43,6 +53,7 @@ UNREACHABLE = f"{egress.COULD_NOT_CONNECT} to the SFTP server"
 
 
 def _failure(exc: Exception) -> SftpFailed:
+    asyncssh = _asyncssh()
     if isinstance(exc, asyncssh.PermissionDenied):
         return SftpFailed("SFTP login refused: check the username and the password or key")
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
@@ -59,6 +70,7 @@ async def open_sftp(config: dict[str, Any]) -> AsyncIterator[asyncssh.SFTPClient
     Raises `SftpFailed` for every connection, login or file-operation failure.
     """
     host, port = str(config["host"]), int(config.get("port", 22))
+    asyncssh = _asyncssh()
     client_keys = (
         [asyncssh.import_private_key(config["private_key"])] if config.get("private_key") else None
     )

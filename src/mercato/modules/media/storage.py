@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from mercato.kernel.extras import needs_extra
 from mercato.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -97,7 +98,8 @@ class S3Storage:
 
 
 def s3_client(settings: Settings) -> S3Client:
-    import boto3
+    with needs_extra("s3", "S3 media storage (MERCATO_MEDIA_STORAGE=s3)"):
+        import boto3
 
     secret = settings.s3_secret_access_key
     client: S3Client = boto3.client(

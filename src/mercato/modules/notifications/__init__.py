@@ -1,7 +1,7 @@
 """Notifications on domain events: e-mail, SMS and push per tenant preferences.
 
 Emitters need nothing from here: they `emit(session, tenant_id, "order.created", payload)`
-with the payload shape documented in `event_catalog` (and the README). Public surface:
+with the payload shape documented in `event_catalog` (and docs/content.md). Public surface:
 `EVENTS` (the notifiable events), `signature` (for gateways verifying webhooks),
 `expire_deliveries` (retention).
 """

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
+import iso4217
 
 from mercato.kernel import egress
 from mercato.kernel.errors import Conflict, DomainError
@@ -20,27 +21,10 @@ from mercato.kernel.logging import get_logger
 from mercato.settings import get_settings
 
 STRIPE_TIMEOUT_S = 15.0
-# Stripe amounts are integers in the currency's smallest unit; these have no minor unit.
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "JPY",
-        "KMF",
-        "KRW",
-        "MGA",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    }
-)
+# Stripe's currency guide departs from ISO 4217's minor units for these two: it takes the
+# Malagasy ariary as zero-decimal and, for backwards compatibility, the Icelandic krona with
+# two decimals (always 00).
+STRIPE_EXPONENTS = {"MGA": 0, "ISK": 2}
 
 
 log = get_logger("mercato.payments")
@@ -100,9 +84,13 @@ class ManualProvider:
 
 
 def minor_units(amount: Decimal, currency: str) -> int:
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return int(amount)
-    return int((amount * 100).to_integral_value())
+    """`amount` as Stripe's integer in the currency's smallest unit: ISO 4217's minor units
+    (JPY 0, EUR 2, KWD 3) from the published table, except where Stripe says otherwise."""
+    code = currency.upper()
+    exponent = STRIPE_EXPONENTS.get(code)
+    if exponent is None:
+        exponent = iso4217.Currency(code).exponent or 0
+    return int(amount.scaleb(exponent).to_integral_value())
 
 
 @dataclass(frozen=True)

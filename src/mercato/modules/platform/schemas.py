@@ -52,7 +52,7 @@ class CategoryMapping(BaseModel):
 class PilotKpis(BaseModel):
     """The pilot's business metrics across every tenant.
 
-    Metrics whose source module is not installed are null (see README, "Operators").
+    Metrics whose source module is not installed are null (see docs/operations.md, "Operators").
     """
 
     window_days: int

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-import pycountry
+import iso3166
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -95,7 +95,7 @@ class Address(BaseModel):
         if value is None:
             return None
         code = value.upper()
-        if pycountry.countries.get(alpha_2=code) is None:
+        if code.startswith("X") or code not in iso3166.countries_by_alpha2:  # X*: user-assigned
             raise ValueError("not an ISO 3166-1 alpha-2 country code")
         return code
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.extras import needs_extra
 from mercato.modules.integrations import bigquery_client, bigquery_credentials, bigquery_errors
 from mercato.modules.tracking.ga4 import GA4RowError, map_ga4_row
 from mercato.modules.tracking.import_batches import (
@@ -64,7 +65,8 @@ def build_query(project_id: str, dataset: str) -> str:
 
 
 def query_parameters(start: date, end: date, names: tuple[str, ...]) -> list[Any]:
-    from google.cloud import bigquery
+    with needs_extra("bigquery", "BigQuery imports"):
+        from google.cloud import bigquery
 
     return [
         bigquery.ScalarQueryParameter("start_suffix", "STRING", start.strftime("%Y%m%d")),
@@ -81,7 +83,8 @@ def row_as_export(row: Mapping[str, Any]) -> dict[str, Any]:
 def _pages(
     config: dict[str, Any], credentials: Any, start: date, end: date, names: tuple[str, ...]
 ) -> Iterator[list[dict[str, Any]]]:
-    from google.cloud import bigquery
+    with needs_extra("bigquery", "BigQuery imports"):
+        from google.cloud import bigquery
 
     client = bigquery_client(config, credentials)
     try:
