@@ -56,13 +56,26 @@ class Settings(BaseSettings):
     log_file: Path | None = Field(
         default=None, description="Also append log lines (JSON) to this file."
     )
-    require_email_verification: bool = False
+    require_email_verification: bool | None = Field(
+        default=None,
+        description="Staff must verify their e-mail before logging in. Unset = on, except "
+        "with MERCATO_ENV=development (where `make demo` and the tests sign up freely).",
+    )
     smtp_url: SecretStr | None = Field(
         default=None,
         description="smtp://user:pass@host:port?starttls=true or smtps://…; unset = .eml files",
     )
     mail_from: str = "Mercato <no-reply@mercato.local>"
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (storefronts) that may call the API from a "
+        "browser, never with cookies.",
+    )
+    cors_credentialed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated dashboard origins that may call the API with cookies "
+        "(the refresh cookie); list only origins you run the dashboard on.",
+    )
     public_url: str = "http://127.0.0.1:8000"
 
     db_pool_size: int = 10
@@ -117,6 +130,17 @@ class Settings(BaseSettings):
     )
     reservation_ttl_s: int = Field(
         default=900, ge=10, description="How long checkout holds stock for an unpaid order."
+    )
+    storefront_reservation_ttl_s: int = Field(
+        default=600,
+        ge=10,
+        description="How long a checkout made with a publishable (browser) key holds stock "
+        "for an unpaid order; never longer than RESERVATION_TTL_S.",
+    )
+    storefront_max_checkout_units: int = Field(
+        default=50,
+        ge=1,
+        description="Units one checkout made with a publishable key may reserve in all.",
     )
     google_client_id: str | None = Field(
         default=None, description="OAuth client of the Google Cloud project (Merchant API, GBP)."
@@ -174,6 +198,21 @@ class Settings(BaseSettings):
         default=None, description="BigQuery REST endpoint; unset = Google's (tests use a fake)."
     )
     google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
+    ga4_max_decompressed_bytes: int = Field(
+        default=1_073_741_824,
+        ge=1_048_576,
+        description="An import stops when one GA4 export file inflates past this many bytes.",
+    )
+    ga4_max_line_bytes: int = Field(
+        default=1_048_576,
+        ge=1_024,
+        description="An import stops at a GA4 export line (one row) longer than this.",
+    )
+    import_quota_bytes: int = Field(
+        default=2_147_483_648,
+        ge=1_048_576,
+        description="Bytes of uploaded GA4 export files a tenant may keep stored at once.",
+    )
     inprocess_worker: bool = Field(
         default=False, description="Run the job worker inside each server process (demo mode)."
     )
@@ -244,7 +283,7 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _split_comma_lists(cls, data: dict[str, object]) -> dict[str, object]:
-        for key in ("cors_origins", "previous_secret_keys"):
+        for key in ("cors_origins", "cors_credentialed_origins", "previous_secret_keys"):
             value = data.get(key)
             if isinstance(value, str):
                 data[key] = [part.strip() for part in value.split(",") if part.strip()]
@@ -266,6 +305,13 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.production
+
+    @property
+    def email_verification_required(self) -> bool:
+        """On unless set off, or unset in development: an unverified address proves nothing."""
+        if self.require_email_verification is None:
+            return self.env is not Environment.development
+        return self.require_email_verification
 
     def check_production_secrets(self) -> None:
         """Refuse to run production with a missing or default secret, naming the variable."""

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import re
 
-import psycopg
 import pytest
 
 from tests.factories import PASSWORD, create_tenant, signup_and_login, unique_email
+from tests.mailbox import latest_mail
 from tests.web.browser import Dashboard, signed_in
 
 
 def _set_cookies(response) -> dict[str, str]:
     return {header.split("=", 1)[0]: header for header in response.headers.get_list("set-cookie")}
-
-
-def _latest_mail(owner_dsn: str, recipient: str, category: str) -> str:
-    with psycopg.connect(owner_dsn) as conn:
-        row = conn.execute(
-            "SELECT body_text FROM mail_outbox WHERE recipient = %s AND category = %s "
-            "ORDER BY created_at DESC LIMIT 1",
-            (recipient, category),
-        ).fetchone()
-    assert row is not None
-    return str(row[0])
 
 
 def _link_token(mail: str, path: str) -> str:
@@ -245,7 +234,7 @@ class TestAccountPages:
 
     async def test_the_verification_link_confirms_the_address(self, client, owner_dsn) -> None:
         staff = await signup_and_login(client)
-        mail = _latest_mail(owner_dsn, staff.email, "verify_email")
+        mail = latest_mail(staff.email, "verify_email")
         token = _link_token(mail, "/app/verify-email")
         dashboard = Dashboard(client)
         page = await dashboard.get(f"/app/verify-email?token={token}")
@@ -263,9 +252,7 @@ class TestAccountPages:
         await dashboard.get("/app/forgot-password")
         sent = await dashboard.post("/app/forgot-password", {"email": staff.email})
         assert "a reset link is on its way" in sent.text
-        token = _link_token(
-            _latest_mail(owner_dsn, staff.email, "reset_password"), "/app/reset-password"
-        )
+        token = _link_token(latest_mail(staff.email, "reset_password"), "/app/reset-password")
         form = await dashboard.get(f"/app/reset-password?token={token}")
         assert f'value="{token}"' in form.text
         new_password = "a-brand-new-passphrase"

@@ -103,7 +103,7 @@ async def signup_form(request: Request) -> HTMLResponse:
 @router.post("/signup", dependencies=[Limited])
 async def signup(request: Request, session: DbSession, meta: Meta) -> Response:
     submitted, form = await read_form(request)
-    verification_required = get_settings().require_email_verification
+    verification_required = get_settings().email_verification_required
 
     async def create_account() -> sessions.IssuedTokens | None:
         body = parse(SignupRequest, submitted)

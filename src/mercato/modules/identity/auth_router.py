@@ -8,13 +8,15 @@ from sqlalchemy import select
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.errors import Unauthorized
 from mercato.kernel.security import Principal
-from mercato.modules.identity import accounts, oidc, sessions, tokens
+from mercato.modules.identity import accounts, invitations, oidc, sessions, tokens
 from mercato.modules.identity.auth import CurrentUser, limit_auth_request, limit_login_attempt
 from mercato.modules.identity.models import Membership, StaffUser, Tenant
 from mercato.modules.identity.permissions import Role
 from mercato.modules.identity.schemas import (
+    AcceptInvitationRequest,
     AccessTokenResponse,
     ForgotPasswordRequest,
+    InvitationAccepted,
     LoginRequest,
     MembershipRead,
     OidcCallbackRequest,
@@ -154,6 +156,23 @@ async def step_up(
 async def verify_email(body: TokenRequest, session: DbSession, meta: Meta) -> Response:
     await accounts.verify_email(session, token=body.token, meta=meta)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/accept-invitation", response_model=InvitationAccepted)
+async def accept_invitation(
+    body: AcceptInvitationRequest, session: DbSession, meta: Meta
+) -> InvitationAccepted:
+    """Join the tenant a mailed invitation names; the token proves the mailbox.
+
+    `name` and `password` create the account when the address has none; `password` alone
+    reclaims an unverified account (its other sessions are revoked). Then log in.
+    """
+    accepted = await invitations.accept_invitation(
+        session, token=body.token, name=body.name, password=body.password, meta=meta
+    )
+    return InvitationAccepted(
+        tenant_id=accepted.tenant_id, role=Role(accepted.role), user=_user_read(accepted.user)
+    )
 
 
 @router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED)
