@@ -58,6 +58,19 @@ async def create_tenant(client: httpx.AsyncClient, owner: Staff, name: str | Non
     return str(response.json()["id"])
 
 
+async def invite(
+    client: httpx.AsyncClient, owner: Staff, tenant_id: str, email: str, role: str = "viewer"
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/v1/tenants/{tenant_id}/members",
+        json={"email": email, "role": role},
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    invited: dict[str, Any] = response.json()
+    return invited
+
+
 async def invite_and_accept(
     client: httpx.AsyncClient,
     owner: Staff,
@@ -69,12 +82,7 @@ async def invite_and_accept(
 ) -> dict[str, Any]:
     """Invite an address and accept from its mailbox (creating the account if it has none)."""
     email = email or unique_email(role)
-    response = await client.post(
-        f"/api/v1/tenants/{tenant_id}/members",
-        json={"email": email, "role": role},
-        headers=owner.headers,
-    )
-    assert response.status_code == 201, response.text
+    await invite(client, owner, tenant_id, email, role)
     accepted = await client.post(
         "/api/v1/auth/accept-invitation",
         json={

@@ -113,6 +113,16 @@ class TestMembers:
         )
         assert again.status_code == 409
 
+    async def test_members_list_leaves_out_the_callers_other_tenants(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        other = await create_tenant(client, owner)
+        await add_member(client, owner, other, "manager")
+        data = (
+            await client.get(f"/api/v1/tenants/{tenant}/members", headers=owner.headers)
+        ).json()["data"]
+        assert [(m["email"], m["role"]) for m in data] == [(owner.email, "owner")]
+
     async def test_role_change_needs_step_up(self, client) -> None:
         owner = await signup_and_login(client)
         tenant = await create_tenant(client, owner)
