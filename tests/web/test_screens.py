@@ -271,7 +271,8 @@ class TestMembers:
         assert "invalid or has expired" in bogus.text
         token = mailed_token(email, "member_invited")
         page = await visitor.get(f"/app/accept-invitation?token={token}")
-        assert 'name="name"' in page.text and 'name="password"' in page.text
+        assert 'name="name"' in page.text
+        assert 'name="password"' in page.text
         missing = await visitor.post("/app/accept-invitation", {"token": token})
         assert missing.status_code == 422
         await accept_in_dashboard(client, email, {"name": "New Person", "password": PASSWORD})

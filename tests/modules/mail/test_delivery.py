@@ -95,7 +95,8 @@ async def test_a_sealed_message_keeps_its_link_out_of_the_outbox(app, use_smtp) 
     queued = await _message(message_id)
     assert link not in queued.body_text
     assert queued.body_html is None
-    assert queued.body_sealed is not None and link.encode() not in queued.body_sealed
+    assert queued.body_sealed is not None
+    assert link.encode() not in queued.body_sealed
     with smtp_server() as (inbox, url):
         use_smtp(url)
         await _run_mail_queue()
