@@ -42,6 +42,7 @@ from mercato.web.session import (
 from mercato.web.templating import is_htmx, render
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Response)
 
 
 def screen_router() -> APIRouter:
@@ -149,6 +150,11 @@ class Page:
             "session_seconds_left": seconds_left(self.principal),
         }
         response = render(self.request, chosen, {**shell, **context}, status_code=status_code)
+        return self.finish(response)
+
+    def finish(self, response: R) -> R:
+        """Give a response what this request owes the browser (a stepped-up access cookie,
+        the remembered tenant); `render` does it, redirects call it themselves."""
         for callback in self._on_response:
             callback(response)
         return response

@@ -8,7 +8,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from mercato.kernel.db import get_database
 from mercato.kernel.deps import DbSession, Meta
@@ -96,22 +96,36 @@ async def feed_tsv(feed_token: str, request: Request) -> Response:
     responses={303: {"description": "Back to the dashboard page that started the link"}},
 )
 async def google_oauth_callback(
+    request: Request,
     session: DbSession,
     meta: Meta,
     state: Annotated[str, Query(max_length=200)],
     code: Annotated[str | None, Query(max_length=2000)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
-) -> Response | OAuthLinked:
-    """Where Google sends the browser after consent; stores the tokens (sealed)."""
+) -> Response:
+    """Where Google sends the browser after consent; stores the tokens (sealed).
+
+    Only the browser that started the link (its `mercato_google_link` cookie) completes it.
+    """
     linked = await google_oauth.complete_link(
-        session, state=state, code=code, error=error, meta=meta
+        session,
+        state=state,
+        code=code,
+        error=error,
+        browser=request.cookies.get(google_oauth.BROWSER_COOKIE),
+        meta=meta,
     )
+    response: Response
     if linked.return_to:
         base = get_settings().public_url.rstrip("/")
-        return RedirectResponse(f"{base}{linked.return_to}?google=linked", status_code=303)
-    return OAuthLinked(
-        status="linked",
-        tenant_id=linked.tenant_id,
-        google_email=linked.google_email,
-        scopes=linked.scopes,
-    )
+        response = RedirectResponse(f"{base}{linked.return_to}?google=linked", status_code=303)
+    else:
+        answer = OAuthLinked(
+            status="linked",
+            tenant_id=linked.tenant_id,
+            google_email=linked.google_email,
+            scopes=linked.scopes,
+        )
+        response = JSONResponse(answer.model_dump(mode="json"))
+    google_oauth.forget_browser(response)
+    return response
