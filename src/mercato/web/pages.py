@@ -26,11 +26,12 @@ from mercato.kernel.deps import DbSession, Meta, RequestMeta
 from mercato.kernel.errors import DomainError
 from mercato.kernel.security import Principal
 from mercato.modules.identity import accounts, sessions
-from mercato.modules.identity.auth import enter_tenant
+from mercato.modules.identity.auth import enter_tenant, limit_login_attempt
 from mercato.modules.identity.models import StaffUser, Tenant
 from mercato.modules.identity.tenants import TenantWithRole, list_my_tenants
 from mercato.web.csrf import check_csrf
 from mercato.web.forms import STEP_UP_FIELD, FormState, attempt
+from mercato.web.limits import limit_tenant_page
 from mercato.web.registry import get_registry
 from mercato.web.session import (
     principal_from_token,
@@ -88,7 +89,10 @@ class Page:
         """Re-check the password and continue this request with a fresh `auth_time`.
 
         The new access token replaces the cookie, as `POST /api/v1/auth/step-up` would.
+        Attempts spend the login budget of the address (ten a minute per client): a
+        borrowed session must not become a way to guess the password.
         """
+        await limit_login_attempt(self.request, self.user.email)
         await accounts.authenticate_password(
             self.session, email=self.user.email, password=password, meta=self.meta
         )
@@ -176,9 +180,10 @@ def tenant_page(permission: str) -> Any:
     """Dependency for screens of one tenant that need `permission` to open."""
 
     async def tenant_scoped(
-        tenant_id: uuid.UUID, page: Annotated[Page, Depends(_user_page)]
+        tenant_id: uuid.UUID, response: Response, page: Annotated[Page, Depends(_user_page)]
     ) -> Page:
         page.principal = await enter_tenant(page.session, page.principal, tenant_id)
+        await limit_tenant_page(page.request, response, page.principal, page.session)
         page.tenant = await page.session.get(Tenant, tenant_id)
         page.principal.require(permission)
         page.on_response(lambda response: remember_tenant(response, tenant_id))

@@ -140,10 +140,12 @@ async def current_session(principal: CurrentUser, session: DbSession) -> Session
 
 @router.post("/step-up", response_model=AccessTokenResponse)
 async def step_up(
-    body: StepUpRequest, principal: CurrentUser, session: DbSession, meta: Meta
+    body: StepUpRequest, request: Request, principal: CurrentUser, session: DbSession, meta: Meta
 ) -> AccessTokenResponse:
+    """A fresh `auth_time`; attempts spend the address's login budget (no guessing)."""
     user = await session.get(StaffUser, principal.user_id)
     assert user is not None
+    await limit_login_attempt(request, user.email)
     await accounts.authenticate_password(
         session, email=user.email, password=body.password, meta=meta
     )
