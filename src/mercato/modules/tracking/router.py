@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.errors import ValidationFailed
@@ -151,6 +151,17 @@ async def upload_export_file(
         get_settings(), principal.tenant_id, file_name, request.stream()
     )
     return UploadedFile(file_name=file_name, bytes=size)
+
+
+@router.delete("/ingest/import/{file_name}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_export_file(
+    principal: Importer,
+    file_name: Annotated[str, Path(pattern=ga4_import.EXPORT_FILE_NAME)],
+) -> Response:
+    """Remove an uploaded export file (imported events stay), freeing the tenant's quota."""
+    assert principal.tenant_id is not None
+    await ga4_import.delete_export_file(get_settings(), principal.tenant_id, file_name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/ingest/jobs", response_model=Page[IngestJobRead])
