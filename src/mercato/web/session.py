@@ -15,6 +15,7 @@ refresh cookie travels by itself) and hands the new access token to
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,11 @@ from mercato.kernel.db import set_actor
 from mercato.kernel.errors import DomainError, Unauthorized
 from mercato.kernel.security import Principal, PrincipalKind
 from mercato.modules.identity.auth import authenticate
-from mercato.modules.identity.auth_router import REFRESH_COOKIE, REFRESH_COOKIE_PATH
+from mercato.modules.identity.auth_router import (
+    REFRESH_COOKIE,
+    REFRESH_COOKIE_PATH,
+    REFRESH_COOKIE_SAMESITE,
+)
 from mercato.modules.identity.sessions import REFRESH_TOKEN_TTL, IssuedTokens
 from mercato.settings import get_settings
 
@@ -39,14 +44,22 @@ class SignInRequired(DomainError):
     status, slug, title = 401, "sign-in-required", "Log in to continue"
 
 
-def _cookie(response: Response, name: str, value: str, *, max_age: int, path: str) -> None:
+def _cookie(
+    response: Response,
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    path: str,
+    samesite: Literal["lax", "strict"] = "lax",
+) -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
         httponly=True,
         secure=get_settings().is_production,
-        samesite="lax",
+        samesite=samesite,
         path=path,
     )
 
@@ -60,7 +73,12 @@ def store_session(response: Response, issued: IssuedTokens) -> None:
     store_access_token(response, issued.access_token, issued.expires_in)
     lifetime = int(REFRESH_TOKEN_TTL.total_seconds())
     _cookie(
-        response, REFRESH_COOKIE, issued.refresh_token, max_age=lifetime, path=REFRESH_COOKIE_PATH
+        response,
+        REFRESH_COOKIE,
+        issued.refresh_token,
+        max_age=lifetime,
+        path=REFRESH_COOKIE_PATH,
+        samesite=REFRESH_COOKIE_SAMESITE,
     )
     _cookie(response, SIGNED_IN_COOKIE, "1", max_age=lifetime, path=APP_PATH)
 

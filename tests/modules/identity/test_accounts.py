@@ -67,7 +67,7 @@ class TestLogin:
         assert f"mercato_refresh={body['refresh_token']}" in cookie
         assert "HttpOnly" in cookie
         assert "Path=/api/v1/auth" in cookie
-        assert "SameSite=lax" in cookie
+        assert "SameSite=strict" in cookie
         assert "Secure" not in cookie  # development mode
 
     async def test_unknown_email_and_wrong_password_answer_alike(self, client) -> None:
