@@ -164,6 +164,12 @@ class Settings(BaseSettings):
     google_taxonomy_url: str = (
         "https://www.google.com/basepages/producttype/taxonomy-with-ids.en-US.txt"
     )
+    hosted_feed_cache_ttl_s: int = Field(
+        default=300,
+        ge=0,
+        description="How long a rendered hosted feed (/feeds/…) is served from Redis before "
+        "it is rendered again (0 = every fetch renders).",
+    )
     feed_push_concurrency: int = Field(
         default=8, ge=1, description="Merchant API requests in flight per push job."
     )

@@ -8,13 +8,13 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from mercato.kernel.db import get_database
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.errors import NotFound
 from mercato.modules.channels import google_oauth
-from mercato.modules.channels.hosted_feed import FeedFormat, find_feed_tenant, open_feed
+from mercato.modules.channels.hosted_feed import FeedFormat, find_feed_tenant, rendered_feed
 from mercato.modules.channels.schemas import OAuthLinked
 from mercato.settings import get_settings
 
@@ -34,22 +34,21 @@ async def _serve_feed(request: Request, token: str, feed_format: FeedFormat) -> 
         tenant_id = await find_feed_tenant(lookup, token)
     if tenant_id is None:
         raise NotFound("No feed at this address (the token is unknown or was rotated)")
-    snapshot = await open_feed(tenant_id, feed_format)
+    feed = await rendered_feed(tenant_id, feed_format)
     headers = {
-        "ETag": snapshot.etag,
-        "Last-Modified": format_datetime(snapshot.last_modified, usegmt=True),
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
         "Cache-Control": "private, no-cache",
         "X-Robots-Tag": "noindex",
     }
-    not_modified = _not_modified(request, snapshot.etag, snapshot.last_modified)
+    not_modified = _not_modified(request, feed.etag, feed.last_modified)
     if not_modified or request.method == "HEAD":
-        await snapshot.close()
         return Response(
             status_code=304 if not_modified else 200,
             headers=headers,
             media_type=MEDIA_TYPES[feed_format],
         )
-    return StreamingResponse(snapshot.body(), media_type=MEDIA_TYPES[feed_format], headers=headers)
+    return Response(feed.body, media_type=MEDIA_TYPES[feed_format], headers=headers)
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
@@ -71,7 +70,7 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
 @router.api_route(
     "/feeds/{feed_token}.xml",
     methods=["GET", "HEAD"],
-    response_class=StreamingResponse,
+    response_class=Response,
     responses=FEED_RESPONSES,
     summary="The tenant's products as RSS 2.0 with the g: namespace (Merchant Center fetch)",
 )
@@ -82,7 +81,7 @@ async def feed_xml(feed_token: str, request: Request) -> Response:
 @router.api_route(
     "/feeds/{feed_token}.tsv",
     methods=["GET", "HEAD"],
-    response_class=StreamingResponse,
+    response_class=Response,
     responses=FEED_RESPONSES,
     summary="The same feed as tab-separated values",
 )
