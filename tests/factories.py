@@ -115,12 +115,14 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
     )
 
 
-async def token_with_auth_time(user_id: str, auth_time: datetime) -> str:
+async def token_with_auth_time(
+    user_id: str, auth_time: datetime, session_id: uuid.UUID | None = None
+) -> str:
     """A genuinely signed access token whose `auth_time` is whatever the test needs."""
     from mercato.modules.identity.tokens import issue_access_token
 
     token, _ = await issue_access_token(
-        user_id=uuid.UUID(user_id), auth_time=auth_time, session_id=uuid.uuid4()
+        user_id=uuid.UUID(user_id), auth_time=auth_time, session_id=session_id or uuid.uuid4()
     )
     return token
 

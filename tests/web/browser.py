@@ -47,10 +47,15 @@ class Dashboard:
         return response
 
     async def login(self, staff: Staff, password: str | None = None) -> httpx.Response:
-        return await self.post(
+        response = await self.post(
             "/app/login",
             {"email": staff.email, "password": password or staff.password, "next": "/app"},
         )
+        if response.status_code == 303:
+            # The CSRF token is bound to the sign-in session: a browser's next page brings
+            # the new session's token.
+            await self.get("/app/login")
+        return response
 
 
 async def signed_in(client: httpx.AsyncClient, staff: Staff) -> Dashboard:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mercato.web.session import claimed_session_id
 from tests.factories import (
     PASSWORD,
     add_member,
@@ -30,8 +32,13 @@ def nav_of(html: str) -> str:
 
 
 async def make_stale(client, staff) -> None:
-    """Replace the access cookie by one whose login is ten minutes old (no step-up)."""
-    stale = await token_with_auth_time(staff.id, datetime.now(UTC) - timedelta(minutes=10))
+    """Replace the access cookie by one of the same session whose login is ten minutes old
+    (no step-up), as if the person had been working for a while."""
+    current = client.cookies.get("mercato_access", path="/app")
+    session = uuid.UUID(claimed_session_id(current)) if current else None
+    stale = await token_with_auth_time(
+        staff.id, datetime.now(UTC) - timedelta(minutes=10), session_id=session
+    )
     client.cookies.set("mercato_access", stale, domain="testserver.local", path="/app")
 
 

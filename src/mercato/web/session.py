@@ -4,8 +4,9 @@
   HttpOnly and scoped to `/app`, for as long as the token lives.
 - The refresh token sits in the API's own refresh cookie (`mercato_refresh`, path
   `/api/v1/auth`), so rotation and reuse detection are exactly the API's.
-- `mercato_signed_in` (HttpOnly, `/app`) only remembers that a session exists, so a page
-  reached after the access token lapsed offers to resume it rather than a bare login.
+- `mercato_signed_in` (HttpOnly, `/app`) remembers that a session exists (its id, the
+  refresh family), so a page reached after the access token lapsed offers to resume it
+  rather than a bare login, and the CSRF token stays bound to that session meanwhile.
 
 The page script refreshes ahead of expiry: it calls `POST /api/v1/auth/refresh` (the
 refresh cookie travels by itself) and hands the new access token to
@@ -17,6 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
+import jwt
 from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,6 +66,16 @@ def _cookie(
     )
 
 
+def claimed_session_id(access_token: str) -> str:
+    """The `sid` (refresh family) an access token names, read without verifying it: for
+    binding, never for trusting (pages authenticate the token themselves)."""
+    try:
+        claims = jwt.decode(access_token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return ""
+    return str(claims.get("sid") or "")
+
+
 def store_access_token(response: Response, token: str, expires_in: int) -> None:
     _cookie(response, ACCESS_COOKIE, token, max_age=expires_in, path=APP_PATH)
 
@@ -80,7 +92,8 @@ def store_session(response: Response, issued: IssuedTokens) -> None:
         path=REFRESH_COOKIE_PATH,
         samesite=REFRESH_COOKIE_SAMESITE,
     )
-    _cookie(response, SIGNED_IN_COOKIE, "1", max_age=lifetime, path=APP_PATH)
+    marker = claimed_session_id(issued.access_token) or "1"
+    _cookie(response, SIGNED_IN_COOKIE, marker, max_age=lifetime, path=APP_PATH)
 
 
 def forget_session(response: Response) -> None:
