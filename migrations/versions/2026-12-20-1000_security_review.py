@@ -5,8 +5,8 @@ tenant only when its mailbox's owner accepts. The row is readable across tenants
 whoever presents the token's hash (`app.invitation_token_hash`), no longer by any account
 that claims the address. Mail that carries a secret keeps its bodies sealed.
 
-Revision ID: 0100_security_review
-Revises: 0090_intelligence
+Revision ID: 0110_security_review
+Revises: 0100_access_notify
 Create Date: 2026-12-20 10:00:00.000000+00:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0100_security_review"
-down_revision: str | Sequence[str] | None = "0090_intelligence"
+revision: str = "0110_security_review"
+down_revision: str | Sequence[str] | None = "0100_access_notify"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,10 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from mercato import __version__
-from mercato.kernel import probes
+from mercato.kernel import listen, probes
 from mercato.kernel.cors import SplitCORSMiddleware
 from mercato.kernel.db import close_database, get_database, init_database
 from mercato.kernel.errors import install_error_handlers
+from mercato.kernel.lean import LeanRoutes
 from mercato.kernel.logging import configure_logging
 from mercato.kernel.metrics import register_pool
 from mercato.kernel.middleware import (
@@ -47,6 +48,7 @@ from mercato.modules.notifications import router as notifications_router
 from mercato.modules.orders import router as orders_router
 from mercato.modules.platform import router as platform_router
 from mercato.modules.profile import router as profile_router
+from mercato.modules.recommendations import lean as recommendations_lean
 from mercato.modules.recommendations import router as recommendations_router
 from mercato.modules.reports import router as reports_router
 from mercato.modules.tracking import router as tracking_router
@@ -93,9 +95,10 @@ async def _inprocess_worker(settings: Settings) -> AsyncIterator[None]:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    init_database(settings)
+    database = init_database(settings)
     init_redis(settings)
     register_pool(_pool_status)
+    listen.start(database.listen_connection)
     try:
         if settings.inprocess_worker:
             async with _inprocess_worker(settings):
@@ -103,6 +106,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         else:
             yield
     finally:
+        await listen.stop()
         await close_redis()
         await close_database()
 
@@ -170,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return settings.max_body_bytes
 
     # Added innermost first: the request-context layer must wrap everything else.
+    app.add_middleware(LeanRoutes, routes=recommendations_lean.LEAN_ROUTES)
     if settings.cors_origins or settings.cors_credentialed_origins:
         app.add_middleware(
             SplitCORSMiddleware,

@@ -8,6 +8,11 @@ Two roles reach PostgreSQL:
 
 A unit of work is one transaction: `tenant_session(tenant_id)` opens it and runs
 `SET LOCAL app.tenant_id`, services only `flush()`, and the caller commits or rolls back.
+
+A request's session is scoped with `scope_transaction` before it touches PostgreSQL: the
+scope is applied when the transaction takes its connection (`SET LOCAL` in the same
+round trip's transaction), so a request answered without PostgreSQL (a recommendation
+from Redis) never takes a connection at all.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -29,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
 
 from mercato.kernel import embedded
 from mercato.kernel.logging import get_logger
@@ -64,6 +71,10 @@ def libpq_url(url: str) -> str:
     """The same URL in the form psycopg/libpq expect (no SQLAlchemy driver suffix)."""
     parsed: URL = make_url(url).set(drivername="postgresql")
     return parsed.render_as_string(hide_password=False)
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 # A pooled connection back in use within this many seconds is trusted without a ping: a
@@ -115,7 +126,7 @@ def create_engine(
     )
     _ping_after_idle(engine)
     if role is not None:
-        quoted_role = '"' + role.replace('"', '""') + '"'
+        quoted_role = quote_identifier(role)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _become_app_role(dbapi_connection: Any, _record: Any) -> None:
@@ -125,6 +136,46 @@ def create_engine(
             dbapi_connection.commit()
 
     return engine
+
+
+SCOPE = "tenant_scope"  # session.info key: (tenant id, user id or "") to SET LOCAL
+SCOPED = "scope_applied"  # session.info key: the scope the open transaction runs under
+SCOPE_SQL = text(
+    "SELECT set_config('app.tenant_id', :tenant, true), set_config('app.user_id', :user, true)"
+)
+
+
+class ScopedSession(Session):
+    """A session that scopes each transaction it opens to `info[SCOPE]`, if set."""
+
+
+@event.listens_for(ScopedSession, "after_begin")
+def _apply_scope(session: Session, _transaction: SessionTransaction, connection: Any) -> None:
+    scope = session.info.get(SCOPE)
+    if scope is not None:
+        connection.execute(SCOPE_SQL, {"tenant": scope[0], "user": scope[1]})
+    session.info[SCOPED] = scope
+
+
+@event.listens_for(ScopedSession, "after_transaction_end")
+def _forget_scope(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(SCOPED, None)
+
+
+async def scope_transaction(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None
+) -> None:
+    """Scope the session's transactions to a tenant (and acting user) from now on.
+
+    Free when the transaction has not touched PostgreSQL yet (it will `SET LOCAL` when it
+    does); one round trip when it already has a connection.
+    """
+    scope = (str(tenant_id), str(user_id or ""))
+    session.info[SCOPE] = scope
+    if SCOPED in session.info and session.info[SCOPED] != scope:
+        await session.execute(SCOPE_SQL, {"tenant": scope[0], "user": scope[1]})
+        session.info[SCOPED] = scope
 
 
 class Database:
@@ -140,10 +191,28 @@ class Database:
             max_overflow=settings.db_max_overflow,
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=True, sync_session_class=ScopedSession
+        )
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def listen_connection(self) -> psycopg.AsyncConnection[Any]:
+        """A connection of its own, in autocommit, as the app role (for LISTEN)."""
+        conn = await psycopg.AsyncConnection.connect(
+            libpq_url(self.urls.app),
+            autocommit=True,
+            connect_timeout=5,
+            application_name="mercato-listen",
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+        )
+        if self.urls.app_role is not None:
+            await conn.execute(f"SET ROLE {quote_identifier(self.urls.app_role)}")
+        return conn
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -162,7 +231,7 @@ class Database:
 AfterCommit = Callable[[], Awaitable[None]]
 
 
-def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+def after_commit(session: AsyncSession | Session, callback: AfterCommit) -> None:
     """Run `callback` once the session's transaction has committed (never on rollback).
 
     For side effects outside PostgreSQL that must not run for a change that did not

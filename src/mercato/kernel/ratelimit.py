@@ -14,33 +14,46 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError
+from redis.asyncio.client import Pipeline
+from redis.exceptions import RedisError
 
 from mercato.kernel.errors import RateLimited
 from mercato.kernel.logging import get_logger
 
 log = get_logger("mercato.ratelimit")
 
-# KEYS[1] = bucket; ARGV = emission interval (µs), burst (requests), cost.
-# Returns {allowed (0/1), remaining, retry_after_us, reset_us}.
+# KEYS = buckets; ARGV = emission interval (µs), burst (requests), cost, for each bucket.
+# Returns {allowed (0/1), remaining, retry_after_us, reset_us} for each bucket. A request
+# is counted in every bucket only when every bucket allows it: one that is refused
+# spends nothing.
 GCRA_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval * cost
-local allow_at = new_tat - interval * burst
-if now < allow_at then
-  local remaining = math.floor((now - (tat - interval * burst)) / interval)
-  if remaining < 0 then remaining = 0 end
-  return {0, remaining, allow_at - now, tat - now}
+local out, tats, refused = {}, {}, false
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[3 * i - 2])
+  local burst = tonumber(ARGV[3 * i - 1])
+  local cost = tonumber(ARGV[3 * i])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval * cost
+  local allow_at = new_tat - interval * burst
+  if now < allow_at then
+    local remaining = math.floor((now - (tat - interval * burst)) / interval)
+    if remaining < 0 then remaining = 0 end
+    refused = true
+    table.insert(out, {0, remaining, allow_at - now, tat - now})
+  else
+    table.insert(out, {1, math.floor((now - allow_at) / interval), 0, new_tat - now})
+  end
+  tats[i] = new_tat
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
-local remaining = math.floor((now - allow_at) / interval)
-return {1, remaining, 0, new_tat - now}
+if not refused then
+  for i, key in ipairs(KEYS) do
+    redis.call('SET', key, tats[i], 'PX', math.ceil((tats[i] - now) / 1000) + 1)
+  end
+end
+return out
 """
 
 LIMIT_PATTERN = re.compile(
@@ -91,6 +104,10 @@ class Decision:
             headers["Retry-After"] = str(max(1, math.ceil(self.retry_after_s)))
         return headers
 
+    def header_pairs(self) -> list[tuple[bytes, bytes]]:
+        """The headers as raw ASGI pairs (lowercase names)."""
+        return [(name.lower().encode(), value.encode()) for name, value in self.headers().items()]
+
 
 class RateLimiter:
     def __init__(self, redis: Redis, *, fail_open: bool) -> None:
@@ -100,63 +117,49 @@ class RateLimiter:
 
     async def hit(self, key: str, limit: Limit, cost: int = 1) -> Decision | None:
         """Count one request against `key`. None when Redis is down and limits fail open."""
+        return (await self.hit_many([(key, limit)], cost))[0]
+
+    async def hit_many(
+        self, buckets: list[tuple[str, Limit]], cost: int = 1
+    ) -> list[Decision | None]:
+        """Count one request against every bucket, in one round trip (one script call).
+
+        The buckets must share a Redis Cluster slot (one tenant's hash tag). Each decision
+        is None when Redis is down and limits fail open.
+        """
         try:
-            allowed, remaining, retry_us, reset_us = await self._script(
-                keys=[key], args=[limit.interval_us, limit.burst, cost]
+            replies = await self._script(
+                keys=[key for key, _ in buckets], args=_args(buckets, cost)
             )
         except RedisError as exc:
             if self.fail_open:
                 log.warning("rate_limit_unavailable", error=str(exc), failing="open")
-                return None
+                return [None] * len(buckets)
             raise RateLimited(
                 "Rate limiting is unavailable, so requests are refused for now",
                 headers={"Retry-After": "5"},
             ) from exc
-        return _decision(limit, allowed, remaining, retry_us, reset_us)
+        return self.decisions(buckets, replies)
 
-    async def hit_with_checks(
-        self, hits: list[tuple[str, Limit]], exists: list[str]
-    ) -> tuple[list[Decision | None], list[bool] | None]:
-        """Count one request against each `hits` key and test `exists` keys: one round trip.
+    def queue(self, pipe: Pipeline, buckets: list[tuple[str, Limit]], cost: int = 1) -> None:
+        """Add `hit_many` to a pipeline (one round trip with other commands); its reply
+        goes to `decisions`. A pipeline does not load the script: a Redis that lost it
+        answers NoScriptError, and the caller should fall back to `hit_many`."""
+        keys = [key for key, _ in buckets]
+        pipe.evalsha(self._script.sha, len(keys), *keys, *_args(buckets, cost))
 
-        Returns the decisions (None each when Redis is down and limits fail open) and
-        whether each `exists` key is present (None when Redis could not answer; the
-        caller decides what an unverifiable check means).
-        """
-        if not hits and not exists:
-            return [], []
-        try:
-            replies = await self._pipeline(hits, exists)
-            if any(isinstance(reply, NoScriptError) for reply in replies):
-                await self.redis.script_load(GCRA_SCRIPT)  # a restarted or flushed Redis
-                replies = await self._pipeline(hits, exists)
-            for reply in replies:
-                if isinstance(reply, Exception):
-                    raise reply
-        except RedisError as exc:
-            if hits and not self.fail_open:
-                raise RateLimited(
-                    "Rate limiting is unavailable, so requests are refused for now",
-                    headers={"Retry-After": "5"},
-                ) from exc
-            if hits:
-                log.warning("rate_limit_unavailable", error=str(exc), failing="open")
-            return [None] * len(hits), None
-        present = [bool(reply) for reply in replies[: len(exists)]]
-        decisions: list[Decision | None] = [
-            _decision(limit, *reply)
-            for (_, limit), reply in zip(hits, replies[len(exists) :], strict=True)
+    @staticmethod
+    def decisions(buckets: list[tuple[str, Limit]], reply: list[Any]) -> list[Decision | None]:
+        return [
+            _decision(limit, *answer) for (_, limit), answer in zip(buckets, reply, strict=True)
         ]
-        return decisions, present
 
-    async def _pipeline(self, hits: list[tuple[str, Limit]], exists: list[str]) -> list[Any]:
-        # EVALSHA queued directly: a Script in a pipeline costs a SCRIPT EXISTS round trip.
-        pipe = self.redis.pipeline(transaction=False)
-        for key in exists:
-            pipe.exists(key)
-        for key, limit in hits:
-            pipe.evalsha(self._script.sha, 1, key, limit.interval_us, limit.burst, 1)
-        return list(await pipe.execute(raise_on_error=False))
+
+def _args(buckets: list[tuple[str, Limit]], cost: int) -> list[int]:
+    args: list[int] = []
+    for _, limit in buckets:
+        args += [limit.interval_us, limit.burst, cost]
+    return args
 
 
 def _decision(limit: Limit, allowed: int, remaining: int, retry_us: int, reset_us: int) -> Decision:

@@ -26,12 +26,15 @@ from mercato.kernel.deps import DbSession, Meta, RequestMeta
 from mercato.kernel.errors import DomainError
 from mercato.kernel.security import Principal
 from mercato.modules.identity import accounts, sessions
-from mercato.modules.identity.auth import enter_tenant, limit_login_attempt
+from mercato.modules.identity.auth import (
+    enter_tenant,
+    limit_login_attempt,
+    limit_tenant_request,
+)
 from mercato.modules.identity.models import StaffUser, Tenant
 from mercato.modules.identity.tenants import TenantWithRole, list_my_tenants
 from mercato.web.csrf import check_csrf
 from mercato.web.forms import STEP_UP_FIELD, FormState, attempt
-from mercato.web.limits import limit_tenant_page
 from mercato.web.registry import get_registry
 from mercato.web.session import (
     principal_from_token,
@@ -180,10 +183,11 @@ def tenant_page(permission: str) -> Any:
     """Dependency for screens of one tenant that need `permission` to open."""
 
     async def tenant_scoped(
-        tenant_id: uuid.UUID, response: Response, page: Annotated[Page, Depends(_user_page)]
+        tenant_id: uuid.UUID, page: Annotated[Page, Depends(_user_page)]
     ) -> Page:
         page.principal = await enter_tenant(page.session, page.principal, tenant_id)
-        await limit_tenant_page(page.request, response, page.principal, page.session)
+        # The same per-user tenant budget (and tenant write budget) as the API's calls.
+        await limit_tenant_request(page.request, page.principal)
         page.tenant = await page.session.get(Tenant, tenant_id)
         page.principal.require(permission)
         page.on_response(lambda response: remember_tenant(response, tenant_id))

@@ -6,39 +6,38 @@ Routes declare what they need:
 
 which authenticates (staff JWT or API key), checks the caller may see the tenant in the
 path (otherwise 404, never revealing it exists), scopes the request's transaction to it
-(`SET LOCAL app.tenant_id`), applies rate limits, and finally checks the permission (403).
+(`SET LOCAL app.tenant_id`, applied when the transaction first touches PostgreSQL),
+applies rate limits, and finally checks the permission (403).
+
+What a tenant request needs to know about its caller comes from this process's memory
+(`access`), kept true by PostgreSQL's notifications; the one network round trip a
+request makes before its route runs is the rate limit's, in Redis.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, Request, Response
-from redis.exceptions import RedisError
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import set_actor
+from mercato.kernel.db import scope_transaction, set_actor
 from mercato.kernel.deps import DbSession, client_ip
-from mercato.kernel.errors import Forbidden, NotFound, Unauthorized
-from mercato.kernel.logging import get_logger
-from mercato.kernel.ratelimit import Decision, RateLimiter, enforce
+from mercato.kernel.errors import DomainError, Forbidden, NotFound, Unauthorized
+from mercato.kernel.ratelimit import Decision, Limit, RateLimiter, enforce
 from mercato.kernel.redis import get_redis, tenant_key
 from mercato.kernel.security import Principal, PrincipalKind
-from mercato.modules.identity import apikeys
+from mercato.modules.identity import access, apikeys
 from mercato.modules.identity.limits import UNMETERED_WRITE_GROUPS, limit_for, route_group
-from mercato.modules.identity.models import Membership, StaffUser
+from mercato.modules.identity.models import StaffUser
 from mercato.modules.identity.permissions import permissions_for_key, permissions_for_role
-from mercato.modules.identity.tokens import verify_access_token
+from mercato.modules.identity.tokens import AccessClaims, verify_access_token
 from mercato.settings import get_settings
 
-log = get_logger("mercato.identity.auth")
-
-READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class TenantSuspended(Forbidden):
@@ -60,46 +59,60 @@ def _credential(request: Request) -> str | None:
     return None
 
 
-def revoked_jti_key(jti: str) -> str:
-    return tenant_key(None, "revoked-jti", jti)
-
-
-@dataclass(frozen=True)
-class _RevocationCheck:
-    """A Redis key whose presence means the credential was revoked, not yet looked at."""
-
-    marker: str
-    key_hash: bytes | None = None  # set for an API key remembered in this process
-
-
-async def authenticate(request: Request, session: AsyncSession) -> Principal:
-    """Resolve the request's credential to an untenanted principal, or raise 401."""
-    principal, check = await _authenticate(request, session)
-    if check is not None:
-        try:
-            revoked: bool | None = bool(await get_redis().exists(check.marker))
-        except RedisError:
-            revoked = None
-        await _settle(session, check, revoked)
-    return principal
-
-
-async def _authenticate(
-    request: Request, session: AsyncSession, *, account_with_tenant: bool = False
-) -> tuple[Principal, _RevocationCheck | None]:
-    """The principal, and the revocation check still owed before trusting it.
-
-    Tenant routes fold that check into their rate-limit round trip (`_limit_tenant_request`)
-    and, with `account_with_tenant`, leave the staff account's lookup to `enter_tenant`,
-    which reads it together with the membership.
-    """
+def _require_credential(request: Request) -> str:
     credential = _credential(request)
     if credential is None:
         raise Unauthorized("Send a bearer access token or an X-API-Key header")
-    if apikeys.looks_like_key(credential):
-        return await _key_principal(request, session, credential)
-    claims = await verify_access_token(credential)
-    principal = Principal(
+    return credential
+
+
+async def _live_key(
+    session: AsyncSession, raw: str
+) -> tuple[access.ResolvedKey, access.TenantRecord | None, bytes]:
+    if not apikeys.looks_like_key(raw) or len(raw) > apikeys.MAX_KEY_LENGTH:
+        raise Unauthorized("The API key is not valid or has been revoked")
+    key_hash = apikeys.hash_key(raw)
+    found = await access.resolve_key(session, key_hash)
+    if found is None:
+        raise Unauthorized("The API key is not valid or has been revoked")
+    return found[0], found[1], key_hash
+
+
+def origin_allowed(resolved: access.ResolvedKey, origin: str | None) -> bool:
+    """Publishable keys are used from browsers, only on the origins listed on the key."""
+    return resolved.kind != "publishable" or (
+        origin is not None and origin in resolved.allowed_origins
+    )
+
+
+def _check_origin(request: Request, resolved: access.ResolvedKey) -> None:
+    origin = request.headers.get("origin")
+    if not origin_allowed(resolved, origin):
+        raise OriginNotAllowed(f"Origin {origin or '(none)'} is not allowed for this key")
+
+
+def key_principal(resolved: access.ResolvedKey) -> Principal:
+    structlog.contextvars.bind_contextvars(api_key_id=resolved.id)
+    return Principal(
+        kind=PrincipalKind.api_key,
+        subject_id=uuid.UUID(resolved.id),
+        tenant_id=uuid.UUID(resolved.tenant_id),
+        permissions=permissions_for_key(resolved.kind, resolved.permission),
+        key_kind=resolved.kind,
+    )
+
+
+async def _live_claims(session: AsyncSession, token: str) -> AccessClaims:
+    """Verified claims of a token whose session was not logged out."""
+    claims = await verify_access_token(token)
+    if await access.session_revoked(session, claims.session_id):
+        raise Unauthorized("The access token has been revoked")
+    return claims
+
+
+def staff_principal(claims: AccessClaims) -> Principal:
+    structlog.contextvars.bind_contextvars(user_id=str(claims.user_id))
+    return Principal(
         kind=PrincipalKind.user,
         subject_id=claims.user_id,
         auth_time=claims.auth_time,
@@ -107,130 +120,100 @@ async def _authenticate(
         session_id=claims.session_id,
         token_expires_at=claims.expires_at,
     )
-    check = _RevocationCheck(revoked_jti_key(claims.jti))
-    if account_with_tenant:
-        return principal, check
+
+
+async def authenticate(request: Request, session: AsyncSession) -> Principal:
+    """Resolve the request's credential to an untenanted principal, or raise 401."""
+    credential = _require_credential(request)
+    if apikeys.looks_like_key(credential):
+        resolved, _, key_hash = await _live_key(session, credential)
+        _check_origin(request, resolved)
+        await apikeys.touch(session, resolved.id, resolved.tenant_id, key_hash)
+        return key_principal(resolved)
+    claims = await _live_claims(session, credential)
     user = await session.get(StaffUser, claims.user_id)
     if user is None:
         raise Unauthorized("The account no longer exists")
-    structlog.contextvars.bind_contextvars(user_id=str(user.id))
-    return dataclasses.replace(principal, is_platform_admin=user.is_platform_admin), check
+    principal = staff_principal(claims)
+    return dataclasses.replace(principal, is_platform_admin=user.is_platform_admin)
 
 
-async def _settle(session: AsyncSession, check: _RevocationCheck, revoked: bool | None) -> None:
-    """Act on a revocation check: 401 if revoked; if Redis could not say, fall back."""
-    if revoked is None:
-        if check.key_hash is None:
-            # Access tokens live 15 minutes; refresh families are revoked in PostgreSQL.
-            log.warning("token_denylist_unavailable")
-            return
-        # A key remembered in this process: PostgreSQL decides.
-        if await apikeys.verify_in_database(session, check.key_hash) is None:
-            raise Unauthorized("The API key is not valid or has been revoked")
-        return
-    if revoked:
-        if check.key_hash is None:
-            raise Unauthorized("The access token has been revoked")
-        apikeys.forget_locally(check.key_hash)
-        raise Unauthorized("The API key is not valid or has been revoked")
+def tenant_refusal(tenant: access.TenantRecord | None, role: str | None) -> DomainError | None:
+    """404 for a tenant that does not exist (or is deleted), 403 when suspended."""
+    if tenant is None or tenant.status == "deleted":
+        return NotFound("No such tenant")
+    if tenant.status == "suspended" and role != "owner":
+        return TenantSuspended("The tenant is suspended; only its owners can use it")
+    return None
 
 
-async def _key_principal(
-    request: Request, session: AsyncSession, raw: str
-) -> tuple[Principal, _RevocationCheck | None]:
-    resolution = await apikeys.resolve_fast(session, raw)
-    if resolution is None:
-        raise Unauthorized("The API key is not valid or has been revoked")
-    resolved = resolution.key
-    if resolved.kind == "publishable":
-        origin = request.headers.get("origin")
-        if origin is None or origin not in resolved.allowed_origins:
-            raise OriginNotAllowed(f"Origin {origin or '(none)'} is not allowed for this key")
-    structlog.contextvars.bind_contextvars(api_key_id=resolved.id)
-    principal = Principal(
-        kind=PrincipalKind.api_key,
-        subject_id=uuid.UUID(resolved.id),
-        tenant_id=uuid.UUID(resolved.tenant_id),
-        permissions=permissions_for_key(resolved.kind, resolved.permission),
-        key_kind=resolved.kind,
-    )
-    check = None
-    if resolution.from_memory:
-        check = _RevocationCheck(
-            apikeys.revoked_marker_key(resolved.tenant_id, resolved.id), resolution.key_hash
-        )
-    return principal, check
+def _tenant_open(tenant: access.TenantRecord | None, role: str | None) -> None:
+    refusal = tenant_refusal(tenant, role)
+    if refusal is not None:
+        raise refusal
 
 
 async def enter_tenant(
-    session: AsyncSession,
-    principal: Principal,
-    tenant_id: uuid.UUID,
-    *,
-    account_loaded: bool = True,
+    session: AsyncSession, principal: Principal, tenant_id: uuid.UUID
 ) -> Principal:
-    """Scope the transaction to `tenant_id` if the principal may see it, else 404.
-
-    With `account_loaded=False` (a staff principal straight from its token) the account is
-    checked here, in the membership's round trip: 401 when it no longer exists.
-    """
-    if principal.kind is PrincipalKind.api_key and principal.tenant_id != tenant_id:
-        raise NotFound("No such tenant")
-    # One round trip: the tenant's status, and the transaction scoped to it (and its user).
-    status = await session.scalar(
-        text(
-            "SELECT status, set_config('app.tenant_id', :tenant, true), "
-            "set_config('app.user_id', :user, true) FROM tenant WHERE id = CAST(:tenant AS uuid)"
-        ),
-        {"tenant": str(tenant_id), "user": str(principal.user_id or "")},
-    )
-    if status is None or status == "deleted":
-        raise NotFound("No such tenant")
-    role: str | None = None
-    permissions = principal.permissions
-    if principal.kind is PrincipalKind.user and not account_loaded:
-        account = (
-            await session.execute(
-                select(StaffUser.is_platform_admin, Membership.role)
-                .outerjoin(
-                    Membership,
-                    (Membership.tenant_id == tenant_id) & (Membership.user_id == StaffUser.id),
-                )
-                .where(StaffUser.id == principal.user_id)
-            )
-        ).first()
-        if account is None:
-            raise Unauthorized("The account no longer exists")
-        structlog.contextvars.bind_contextvars(user_id=str(principal.user_id))
-        principal = dataclasses.replace(principal, is_platform_admin=account.is_platform_admin)
-        role = account.role
-        if role is None:
+    """Scope the transaction to `tenant_id` if the principal may see it, else 404."""
+    await scope_transaction(session, tenant_id, principal.user_id)
+    if principal.kind is PrincipalKind.api_key:
+        if principal.tenant_id != tenant_id:
             raise NotFound("No such tenant")
-        permissions = permissions_for_role(role)
-    elif principal.kind is PrincipalKind.user:
-        role = await session.scalar(
-            select(Membership.role).where(
-                Membership.tenant_id == tenant_id, Membership.user_id == principal.user_id
-            )
-        )
-        if role is None:
-            raise NotFound("No such tenant")
-        permissions = permissions_for_role(role)
-    if status == "suspended" and role != "owner":
-        raise TenantSuspended("The tenant is suspended; only its owners can use it")
+        structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
+        return principal
+    assert principal.user_id is not None  # a staff principal always names its user
+    staff, tenant = await access.staff_access(session, tenant_id, principal.user_id)
+    if not staff.account_exists:
+        raise Unauthorized("The account no longer exists")
+    if staff.role is None:
+        raise NotFound("No such tenant")
+    _tenant_open(tenant, staff.role)
     structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
-    return dataclasses.replace(principal, permissions=permissions, tenant_id=tenant_id, role=role)
+    return as_member(principal, tenant_id, staff)
 
 
-def _route_path(request: Request) -> str:
-    route = request.scope.get("route")
-    return str(getattr(route, "path", request.url.path))
+def as_member(principal: Principal, tenant_id: uuid.UUID, staff: access.StaffAccess) -> Principal:
+    """A staff principal inside one tenant, with the permissions of its role there."""
+    assert staff.role is not None
+    return dataclasses.replace(
+        principal,
+        permissions=permissions_for_role(staff.role),
+        tenant_id=tenant_id,
+        role=staff.role,
+        is_platform_admin=staff.is_platform_admin,
+    )
+
+
+async def _tenant_key_principal(
+    request: Request, session: AsyncSession, raw: str, tenant_id: uuid.UUID
+) -> Principal:
+    await scope_transaction(session, tenant_id)
+    resolved, tenant, key_hash = await _live_key(session, raw)
+    if resolved.tenant_id != str(tenant_id):
+        raise NotFound("No such tenant")
+    _tenant_open(tenant, None)
+    _check_origin(request, resolved)
+    await apikeys.touch(session, resolved.id, resolved.tenant_id, key_hash)
+    structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
+    return key_principal(resolved)
+
+
+async def _tenant_staff_principal(
+    session: AsyncSession, token: str, tenant_id: uuid.UUID
+) -> Principal:
+    claims = await verify_access_token(token)
+    await scope_transaction(session, tenant_id, claims.user_id)
+    if await access.session_revoked(session, claims.session_id):
+        raise Unauthorized("The access token has been revoked")
+    return await enter_tenant(session, staff_principal(claims), tenant_id)
 
 
 _limiters: dict[tuple[int, bool], RateLimiter] = {}
 
 
-def _limiter() -> RateLimiter:
+def limiter() -> RateLimiter:
     """One limiter per Redis client (registering the script hashes it every time)."""
     redis, fail_open = get_redis(), get_settings().rate_limit_fail_open
     key = (id(redis), fail_open)
@@ -240,64 +223,82 @@ def _limiter() -> RateLimiter:
     return limiter
 
 
-async def _limit_tenant_request(
-    request: Request,
-    response: Response,
-    principal: Principal,
-    session: AsyncSession,
-    check: _RevocationCheck | None = None,
-) -> None:
-    """The caller's budget and the credential's revocation check, in one Redis round trip."""
-    enabled = get_settings().rate_limit_enabled
-    group = route_group(_route_path(request))
-    hits = []
-    if enabled:
-        hits.append(
-            (tenant_key(principal.tenant_id, "rl", group, principal.actor), limit_for(group))
-        )
-    limiter = _limiter()
-    decisions, present = await limiter.hit_with_checks(
-        hits, [check.marker] if check is not None else []
-    )
-    if check is not None:
-        await _settle(session, check, None if present is None else present[0])
-    if not enabled:
-        return
-    caller = decisions[0]
-    enforce(caller)
-    if request.method not in READ_METHODS and group not in UNMETERED_WRITE_GROUPS:
-        tenant_writes = await limiter.hit(
-            tenant_key(principal.tenant_id, "rl", "tenant-writes"), limit_for("tenant_writes")
-        )
-        enforce(tenant_writes)
-        decisions.append(tenant_writes)
-    _advertise(response, decisions)
+def _route_path(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))
 
 
-def _advertise(response: Response, decisions: list[Decision | None]) -> None:
+def tenant_buckets(
+    method: str, route_path: str, ip: str, principal: Principal
+) -> list[tuple[str, Limit]]:
+    """The caller's bucket for the route group, and the tenant's for merchant writes.
+
+    A publishable key is shared by every shopper of a storefront: its bucket is per
+    client address, so one abusive script cannot spend every shopper's budget.
+    """
+    group = route_group(route_path)
+    caller = principal.actor
+    if principal.key_kind == "publishable":
+        caller = f"{caller}:{ip}"
+    buckets = [(tenant_key(principal.tenant_id, "rl", group, caller), limit_for(group))]
+    if method not in READ_METHODS and group not in UNMETERED_WRITE_GROUPS:
+        buckets.append(
+            (tenant_key(principal.tenant_id, "rl", "tenant-writes"), limit_for("tenant_writes"))
+        )
+    return buckets
+
+
+# A lean handler that already charged the budgets leaves the decisions here (scope state).
+CHARGED_NOTE = "mercato.rate_decisions"
+
+
+async def limit_tenant_request(request: Request, principal: Principal) -> Decision | None:
+    """Charge the caller's and the tenant's budgets in one Redis round trip; 429 when out.
+
+    Returns the tightest decision (its headers go on the response), None when limits are
+    off or Redis is down and limits fail open.
+    """
+    if not get_settings().rate_limit_enabled:
+        return None
+    charged = request.scope.get("state", {}).get(CHARGED_NOTE)
+    if charged is None:
+        buckets = tenant_buckets(
+            request.method, _route_path(request), client_ip(request), principal
+        )
+        charged = await limiter().hit_many(buckets)
+    return tightest(charged)
+
+
+def tightest(decisions: list[Decision | None]) -> Decision | None:
+    """429 if any budget refused; else the decision whose headers the response carries."""
+    live = [decision for decision in decisions if decision is not None]
+    for decision in live:
+        enforce(decision)
+    return min(live, key=lambda decision: decision.remaining) if live else None
+
+
+def _advertise(response: Response, decision: Decision | None) -> None:
     """Send the headers of the tightest limit that applied."""
-    live = [d for d in decisions if d is not None]
-    if live:
-        tightest = min(live, key=lambda d: d.remaining)
-        response.headers.update(tightest.headers())
+    if decision is not None:
+        response.headers.update(decision.headers())
 
 
 async def limit_auth_request(request: Request, response: Response) -> None:
     """Per-client-IP budget for every /api/v1/auth route (a router dependency)."""
     if not get_settings().rate_limit_enabled:
         return
-    decision = await _limiter().hit(
+    decision = await limiter().hit(
         tenant_key(None, "rl", "auth", client_ip(request)), limit_for("auth")
     )
     enforce(decision)
-    _advertise(response, [decision])
+    _advertise(response, decision)
 
 
 async def limit_login_attempt(request: Request, email: str) -> None:
     """Ten login attempts a minute per client IP and e-mail address."""
     if not get_settings().rate_limit_enabled:
         return
-    decision = await _limiter().hit(
+    decision = await limiter().hit(
         tenant_key(None, "rl", "login", client_ip(request), email.strip().lower()),
         limit_for("login"),
     )
@@ -310,9 +311,12 @@ def require(permission: str) -> Any:
     async def tenant_principal(
         request: Request, response: Response, tenant_id: uuid.UUID, session: DbSession
     ) -> Principal:
-        principal, check = await _authenticate(request, session, account_with_tenant=True)
-        principal = await enter_tenant(session, principal, tenant_id, account_loaded=False)
-        await _limit_tenant_request(request, response, principal, session, check)
+        credential = _require_credential(request)
+        if apikeys.looks_like_key(credential):
+            principal = await _tenant_key_principal(request, session, credential, tenant_id)
+        else:
+            principal = await _tenant_staff_principal(session, credential, tenant_id)
+        _advertise(response, await limit_tenant_request(request, principal))
         principal.require(permission)
         return principal
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import after_commit
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.security import Principal
@@ -69,11 +68,9 @@ async def list_keys(session: AsyncSession, principal: Principal) -> list[ApiKey]
 async def revoke_key(
     session: AsyncSession, principal: Principal, key_id: uuid.UUID, meta: RequestMeta
 ) -> None:
-    """Revoke at once: the row is marked and the shared cache entry dropped.
+    """Revoke at once: every API process forgets the key when the revocation commits.
 
-    The entry is dropped now and again after commit, so a request racing the commit
-    cannot leave a stale "valid" entry behind; after commit a revocation marker also
-    tells every process to stop trusting what it remembered of the key.
+    (A trigger on `api_key` notifies them; see `access`.)
     """
     principal.require("api_keys:write")
     principal.require_recent_auth()
@@ -92,6 +89,3 @@ async def revoke_key(
             changes={"revoked": {"from": False, "to": True}},
             meta=meta,
         )
-    key_hash, tenant_id, revoked_id = key.key_hash, key.tenant_id, key.id
-    await apikeys.forget(key_hash)
-    after_commit(session, lambda: apikeys.mark_revoked(key_hash, tenant_id, revoked_id))

@@ -80,6 +80,14 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# API processes load the sessions revoked in the last minutes when they (re)connect.
+Index(
+    "ix_refresh_token_revoked_at",
+    RefreshToken.revoked_at,
+    postgresql_where=RefreshToken.revoked_at.is_not(None),
+)
+
+
 class EmailToken(Base):
     """Single-use tokens sent by e-mail (verify address, reset password), stored hashed."""
 

@@ -13,22 +13,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import get_database
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Unauthorized
-from mercato.kernel.logging import get_logger
-from mercato.kernel.redis import get_redis
 from mercato.kernel.security import Principal
+from mercato.modules.identity import access
 from mercato.modules.identity.accounts import record_auth_event
-from mercato.modules.identity.auth import revoked_jti_key
 from mercato.modules.identity.models import RefreshToken, StaffUser
-from mercato.modules.identity.tokens import ACCESS_TOKEN_TTL, issue_access_token
-
-log = get_logger("mercato.identity.sessions")
+from mercato.modules.identity.tokens import issue_access_token
 
 REFRESH_TOKEN_TTL = timedelta(days=30)
 REFRESH_PREFIX = "rt_"
@@ -77,11 +72,13 @@ async def start_session(session: AsyncSession, user: StaffUser) -> IssuedTokens:
 
 
 async def _revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    """End a session: its refresh tokens, and (through `access`) its access tokens."""
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
     )
+    access.sessions_revoked(session, [family_id])
 
 
 async def _handle_reuse(token_row: RefreshToken, meta: RequestMeta) -> None:
@@ -128,16 +125,8 @@ async def refresh(session: AsyncSession, *, refresh_token: str, meta: RequestMet
 async def logout(
     session: AsyncSession, principal: Principal, *, refresh_token: str | None, meta: RequestMeta
 ) -> None:
-    """Deny-list the access token until it expires and revoke its refresh family."""
-    if principal.token_id:
-        expires_at = principal.token_expires_at
-        ttl = ACCESS_TOKEN_TTL if expires_at is None else expires_at - datetime.now(UTC)
-        seconds = max(1, int(ttl.total_seconds()) + 60)
-        try:
-            await get_redis().set(revoked_jti_key(principal.token_id), "1", ex=seconds)
-        except RedisError:
-            log.error("logout_denylist_unavailable", jti=principal.token_id)
-            raise
+    """End the caller's session: its refresh family, and every access token of it
+    (step-up tokens included) on every API process once this commits."""
     if principal.session_id is not None:
         await _revoke_family(session, principal.session_id)
     if refresh_token:  # a cookie or body token from another family of the same user
@@ -150,11 +139,14 @@ async def logout(
 
 
 async def revoke_all_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
-    await session.execute(
+    """End every session of the user (password reset): refresh and access tokens."""
+    families = await session.scalars(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
+        .returning(RefreshToken.family_id)
     )
+    access.sessions_revoked(session, list(set(families.all())))
 
 
 async def step_up(principal: Principal) -> tuple[str, int]:
@@ -162,9 +154,8 @@ async def step_up(principal: Principal) -> tuple[str, int]:
 
     It stays in the caller's session, so logging out ends it too.
     """
-    assert principal.user_id is not None
+    if principal.user_id is None or principal.session_id is None:
+        raise Unauthorized("Step-up needs a staff user's access token")
     return await issue_access_token(
-        user_id=principal.user_id,
-        auth_time=datetime.now(UTC),
-        session_id=principal.session_id or uuid.uuid4(),
+        user_id=principal.user_id, auth_time=datetime.now(UTC), session_id=principal.session_id
     )

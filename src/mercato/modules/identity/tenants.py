@@ -15,6 +15,7 @@ from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.security import Principal
 from mercato.modules.audit import field_changes, record_audit
+from mercato.modules.identity.access import TenantRecord, tenant_record
 from mercato.modules.identity.models import Membership, Tenant
 from mercato.modules.identity.schemas import TenantUpdate
 
@@ -111,6 +112,15 @@ async def get_tenant(session: AsyncSession, principal: Principal) -> TenantWithR
     if tenant is None:
         raise NotFound("No such tenant")
     return TenantWithRole(tenant, principal.role)
+
+
+async def read_tenant(session: AsyncSession, principal: Principal) -> TenantRecord:
+    """The principal's tenant as requests see it (from this process's memory when it can)."""
+    assert principal.tenant_id is not None
+    record = await tenant_record(session, principal.tenant_id)
+    if record is None:
+        raise NotFound("No such tenant")
+    return record
 
 
 def _snapshot(tenant: Tenant) -> dict[str, object]:

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Response, status
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.security import Principal
 from mercato.modules.identity import keys, members, tenants
+from mercato.modules.identity.access import TenantRecord
 from mercato.modules.identity.auth import CurrentUser, require
-from mercato.modules.identity.models import ApiKey
+from mercato.modules.identity.models import ApiKey, Tenant
 from mercato.modules.identity.permissions import Role
 from mercato.modules.identity.schemas import (
     ApiKeyCreate,
@@ -33,7 +34,10 @@ T = "/{tenant_id}"
 
 
 def _tenant_read(item: tenants.TenantWithRole) -> TenantRead:
-    tenant = item.tenant
+    return _read(item.tenant, item.role)
+
+
+def _read(tenant: Tenant | TenantRecord, role: str | None) -> TenantRead:
     return TenantRead(
         id=tenant.id,
         name=tenant.name,
@@ -41,7 +45,7 @@ def _tenant_read(item: tenants.TenantWithRole) -> TenantRead:
         status=tenant.status,
         settings=dict(tenant.settings or {}),
         created_at=tenant.created_at,
-        role=Role(item.role) if item.role else None,
+        role=Role(role) if role else None,
     )
 
 
@@ -92,7 +96,7 @@ async def list_tenants(principal: CurrentUser, session: DbSession) -> TenantList
 async def get_tenant(
     principal: Annotated[Principal, require("tenant:read")], session: DbSession
 ) -> TenantRead:
-    return _tenant_read(await tenants.get_tenant(session, principal))
+    return _read(await tenants.read_tenant(session, principal), principal.role)
 
 
 @router.patch(T, response_model=TenantRead)

@@ -32,6 +32,9 @@ ACCESS_TOKEN_TTL = timedelta(minutes=15)
 AUDIENCE = "mercato-api"
 KEY_PURPOSE = "jwt-signing-key"
 CACHE_TTL_S = 60.0
+# A token naming a key this process does not know makes it reload the key ring (a key
+# rotated elsewhere), at most this often: anyone can send such a token, before any limit.
+UNKNOWN_KID_RELOAD_S = 5.0
 CLOCK_LEEWAY_S = 30
 FIRST_KEY_LOCK = 727_274_101
 
@@ -42,13 +45,15 @@ class AccessClaims:
     jti: str
     auth_time: datetime
     expires_at: datetime
-    session_id: uuid.UUID | None
+    session_id: uuid.UUID
 
 
 @dataclass
 class _KeyCache:
     loaded_at: float = 0.0
-    signing: tuple[str, Any] | None = None  # (kid, private key)
+    forced_at: float = float("-inf")
+    signer: tuple[str, bytes] | None = None  # (kid, sealed private key)
+    signing: tuple[str, Any] | None = None  # (kid, private key), unsealed on first use
     verifying: dict[str, Any] | None = None  # kid -> public key
     jwks: list[dict[str, Any]] | None = None
 
@@ -114,8 +119,16 @@ async def _usable_keys(session: AsyncSession) -> list[SigningKey]:
 
 
 async def _load(*, force: bool = False) -> _KeyCache:
-    """The key ring, from a transaction of its own so a first key is committed before use."""
-    if not force and _cache.signing and time.monotonic() - _cache.loaded_at < CACHE_TTL_S:
+    """The key ring, from a transaction of its own so a first key is committed before use.
+
+    Only public keys are prepared here; the signing key is unsealed when a token is issued.
+    """
+    now = time.monotonic()
+    if force:
+        if now - _cache.forced_at < UNKNOWN_KID_RELOAD_S:
+            return _cache
+        _cache.forced_at = now
+    elif _cache.signer and now - _cache.loaded_at < CACHE_TTL_S:
         return _cache
     async with get_database().session() as session:
         rows = await _usable_keys(session)
@@ -129,15 +142,25 @@ async def _load(*, force: bool = False) -> _KeyCache:
                 await session.flush()
                 rows = [key, *rows]
     signer = next(row for row in rows if row.retired_at is None)
-    private = serialization.load_pem_private_key(
-        unseal(signer.private_key_sealed, purpose=KEY_PURPOSE), password=None
-    )
     verifying = {row.kid: jwt.algorithms.RSAAlgorithm.from_jwk(row.public_jwk) for row in rows}
-    _cache.signing = (signer.kid, private)
+    if _cache.signer is None or _cache.signer[0] != signer.kid:
+        _cache.signer = (signer.kid, signer.private_key_sealed)
+        _cache.signing = None
     _cache.verifying = verifying
     _cache.jwks = [row.public_jwk for row in rows]
     _cache.loaded_at = time.monotonic()
     return _cache
+
+
+async def _signing_key() -> tuple[str, Any]:
+    cache = await _load()
+    signer = cache.signer
+    if signer is None:
+        raise RuntimeError("the key ring has no signing key")
+    if cache.signing is None or cache.signing[0] != signer[0]:
+        pem = unseal(signer[1], purpose=KEY_PURPOSE)
+        cache.signing = (signer[0], serialization.load_pem_private_key(pem, password=None))
+    return cache.signing
 
 
 async def jwks() -> dict[str, list[dict[str, Any]]]:
@@ -149,9 +172,7 @@ async def issue_access_token(
     *, user_id: uuid.UUID, auth_time: datetime, session_id: uuid.UUID
 ) -> tuple[str, int]:
     """A signed access token and its lifetime in seconds; `sid` names its refresh family."""
-    cache = await _load()
-    assert cache.signing is not None
-    kid, private = cache.signing
+    kid, private = await _signing_key()
     now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
@@ -194,6 +215,11 @@ def _recently_verified(digest: bytes) -> AccessClaims | None:
     return claims
 
 
+def remembered_claims(token: str) -> AccessClaims | None:
+    """The claims of a token this process verified moments ago (None: verify it)."""
+    return _recently_verified(_verified_key(token, get_settings().public_url))
+
+
 async def verify_access_token(token: str) -> AccessClaims:
     """Check signature (RS256 only), expiry, issuer and audience; raise 401 otherwise."""
     digest = _verified_key(token, get_settings().public_url)
@@ -229,7 +255,7 @@ async def _verify(token: str) -> tuple[str, AccessClaims]:
             audience=AUDIENCE,
             issuer=get_settings().public_url,
             leeway=CLOCK_LEEWAY_S,
-            options={"require": ["sub", "jti", "exp", "iat", "auth_time", "iss", "aud"]},
+            options={"require": ["sub", "jti", "exp", "iat", "auth_time", "iss", "aud", "sid"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The access token has expired") from exc
@@ -241,7 +267,7 @@ async def _verify(token: str) -> tuple[str, AccessClaims]:
             jti=str(claims["jti"]),
             auth_time=datetime.fromtimestamp(int(claims["auth_time"]), UTC),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
-            session_id=uuid.UUID(claims["sid"]) if claims.get("sid") else None,
+            session_id=uuid.UUID(str(claims["sid"])),
         )
     except (ValueError, TypeError) as exc:
         raise Unauthorized("The access token is not valid") from exc

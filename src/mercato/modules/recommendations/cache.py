@@ -1,11 +1,13 @@
 """Recommendation lists cached in Redis, and how every cached list is dropped at once.
 
-Key: `mercato:{tenant}:reco:list:<generation>:<strategy>:<placement>:<user>:<product>:
-<limit>:<exclude>:<viewed>` (parts hashed when long or holding a colon). `<generation>` is
-a per-tenant counter: bumping it (on a new model version, a catalog change, an experiment
-starting or stopping) makes every earlier key unreachable at once, and the TTL clears
-them out. A cache hit costs two GETs. Redis being down degrades to computing every list,
-never to an error.
+Key: `mercato:{tenant}:reco:list:<strategy>:<placement>:<user>:<product>:<limit>:
+<exclude>:<viewed>` (parts hashed when long or holding a colon); the value is the JSON
+body after `<generation>:`. `<generation>` is a per-tenant counter: bumping it (on a new
+model version, a catalog change, an experiment starting or stopping) makes every earlier
+value stale at once, and the TTL clears them out. A lookup is one MGET of the generation
+and the list (one round trip, one cluster slot), so it can travel in the same pipeline as
+the request's rate limit. Redis being down degrades to computing every list, never to an
+error.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from mercato.kernel.logging import get_logger
@@ -39,8 +42,46 @@ def _part(value: object) -> str:
     return "h" + hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-def list_key(tenant_id: uuid.UUID, generation: int, parts: Iterable[object]) -> str:
-    return tenant_key(tenant_id, "reco", "list", generation, *(_part(part) for part in parts))
+def list_key(tenant_id: uuid.UUID, parts: Iterable[object]) -> str:
+    return tenant_key(tenant_id, "reco", "list", *(_part(part) for part in parts))
+
+
+def queue_lookup(pipe: Pipeline, tenant_id: uuid.UUID, parts: Iterable[object]) -> None:
+    """Add the lookup of one list to a pipeline; read its reply with `looked_up`."""
+    pipe.mget(generation_key(tenant_id), list_key(tenant_id, parts))
+
+
+def looked_up(reply: list[bytes | None]) -> tuple[int, bytes | None]:
+    """(current generation, the cached body if it belongs to that generation)."""
+    raw_generation, value = reply
+    generation = int(raw_generation) if raw_generation is not None else 0
+    if value is None:
+        return generation, None
+    tag, _, body = value.partition(b":")
+    return generation, body if tag == str(generation).encode() else None
+
+
+async def lookup(tenant_id: uuid.UUID, parts: Iterable[object]) -> tuple[int, bytes | None] | None:
+    """`looked_up` for one list; None when Redis cannot be reached."""
+    pipe = get_redis().pipeline(transaction=False)
+    queue_lookup(pipe, tenant_id, parts)
+    try:
+        (reply,) = await pipe.execute()
+    except RedisError:
+        log.warning("reco_cache_unavailable")
+        return None
+    return looked_up(reply)
+
+
+async def store(
+    tenant_id: uuid.UUID, parts: Iterable[object], generation: int, body: bytes, ttl_s: int
+) -> None:
+    """Cache a list computed while `generation` was current (stale at once if it moved)."""
+    value = str(generation).encode() + b":" + body
+    try:
+        await get_redis().set(list_key(tenant_id, parts), value, ex=ttl_s)
+    except RedisError:
+        log.warning("reco_cache_unavailable")
 
 
 async def current_generation(tenant_id: uuid.UUID) -> int | None:
@@ -51,22 +92,6 @@ async def current_generation(tenant_id: uuid.UUID) -> int | None:
         log.warning("reco_cache_unavailable")
         return None
     return int(raw) if raw is not None else 0
-
-
-async def read_list(key: str) -> bytes | None:
-    try:
-        cached = await get_redis().get(key)
-    except RedisError:
-        log.warning("reco_cache_unavailable")
-        return None
-    return cached.encode() if isinstance(cached, str) else cached
-
-
-async def write_list(key: str, body: bytes, ttl_s: int) -> None:
-    try:
-        await get_redis().set(key, body, ex=ttl_s)
-    except RedisError:
-        log.warning("reco_cache_unavailable")
 
 
 async def invalidate_recommendations(tenant_id: uuid.UUID) -> None:

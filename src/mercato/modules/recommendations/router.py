@@ -9,22 +9,11 @@ from fastapi import APIRouter, Query, Response
 from mercato.kernel.deps import DbSession
 from mercato.kernel.security import Principal
 from mercato.modules.identity import require
-from mercato.modules.recommendations.schemas import (
-    PLACEMENT_PATTERN,
-    RecommendationList,
-    StrategyName,
-)
-from mercato.modules.recommendations.serving import RecommendationQuery, recommend
+from mercato.modules.recommendations.schemas import RecommendationList, RecommendationParams
+from mercato.modules.recommendations.serving import recommend, recommendation_query
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["recommendations"])
-MAX_LIST = 50
-MAX_IDS = 50
-
-
-def _ids(raw: str | None) -> tuple[str, ...]:
-    if not raw:
-        return ()
-    return tuple(part.strip() for part in raw.split(",") if part.strip())[:MAX_IDS]
+RECOMMENDATIONS_PATH = "/api/v1/tenants/{tenant_id}/recommendations"
 
 
 @router.get(
@@ -35,29 +24,8 @@ def _ids(raw: str | None) -> tuple[str, ...]:
 async def get_recommendations(
     principal: Annotated[Principal, require("recommendations:read")],
     session: DbSession,
-    user_id: Annotated[str | None, Query(max_length=200)] = None,
-    product_id: Annotated[str | None, Query(max_length=128)] = None,
-    placement: Annotated[str | None, Query(pattern=PLACEMENT_PATTERN)] = None,
-    strategy: StrategyName | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 10,
-    exclude: Annotated[
-        str | None,
-        Query(max_length=8000, description="Product ids never to return, comma-separated"),
-    ] = None,
-    viewed: Annotated[
-        str | None,
-        Query(max_length=8000, description="This visit's earlier products, oldest first"),
-    ] = None,
+    params: Annotated[RecommendationParams, Query()],
 ) -> Response:
     assert principal.tenant_id is not None
-    query = RecommendationQuery(
-        user_id=user_id or None,
-        product_id=product_id or None,
-        placement=placement,
-        strategy=strategy,
-        limit=limit,
-        exclude=_ids(exclude),
-        recently_viewed=_ids(viewed),
-    )
-    body = await recommend(session, principal.tenant_id, query)
+    body = await recommend(session, principal.tenant_id, recommendation_query(params))
     return Response(content=body, media_type="application/json")

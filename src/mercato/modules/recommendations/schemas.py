@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 StrategyName = Literal[
     "collaborative", "content_based", "trending", "frequently_bought_together", "auto"
@@ -14,6 +14,25 @@ StrategyName = Literal[
 
 PLACEMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 """A placement is the merchant's name for a slot on their site (`product_page`, `cart`)."""
+
+
+MAX_LIST = 50
+
+
+class RecommendationParams(BaseModel):
+    """The query of `GET {T}/recommendations` (the route and its lean handler share it)."""
+
+    user_id: str | None = Field(None, max_length=200)
+    product_id: str | None = Field(None, max_length=128)
+    placement: str | None = Field(None, pattern=PLACEMENT_PATTERN)
+    strategy: StrategyName | None = None
+    limit: int = Field(10, ge=1, le=MAX_LIST)
+    exclude: str | None = Field(
+        None, max_length=8000, description="Product ids never to return, comma-separated"
+    )
+    viewed: str | None = Field(
+        None, max_length=8000, description="This visit's earlier products, oldest first"
+    )
 
 
 class RecommendedProduct(BaseModel):

@@ -16,21 +16,18 @@ from typing import cast, get_args
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.modules.experiments import assign, running_experiment
-from mercato.modules.recommendations.cache import (
-    current_generation,
-    list_key,
-    read_list,
-    write_list,
-)
+from mercato.modules.recommendations.cache import lookup, store
 from mercato.modules.recommendations.products import describe_products
 from mercato.modules.recommendations.registry import model_registry
 from mercato.modules.recommendations.schemas import (
     RecommendationList,
+    RecommendationParams,
     RecommendedProduct,
     StrategyName,
 )
 from mercato.settings import get_settings
 
+MAX_IDS = 50
 OVERFETCH = 2
 """Ask the model for this many times `limit`, so products the live catalog says are gone
 (sold out or deleted since the model was fitted) can be dropped without a short list."""
@@ -56,6 +53,24 @@ class RecommendationQuery:
             ",".join(sorted(self.exclude)),
             ",".join(self.recently_viewed),
         )
+
+
+def _ids(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    return tuple(part.strip() for part in raw.split(",") if part.strip())[:MAX_IDS]
+
+
+def recommendation_query(params: RecommendationParams) -> RecommendationQuery:
+    return RecommendationQuery(
+        user_id=params.user_id or None,
+        product_id=params.product_id or None,
+        placement=params.placement,
+        strategy=params.strategy,
+        limit=params.limit,
+        exclude=_ids(params.exclude),
+        recently_viewed=_ids(params.viewed),
+    )
 
 
 @dataclass(frozen=True)
@@ -99,16 +114,13 @@ async def recommend(
     query: RecommendationQuery,
 ) -> bytes:
     """The JSON body of a recommendation list, from the cache or freshly computed."""
-    generation = await current_generation(tenant_id)
-    key = list_key(tenant_id, generation, query.cache_parts()) if generation is not None else None
-    if key is not None:
-        cached = await read_list(key)
-        if cached is not None:
-            return cached
-    body = await compute(session, tenant_id, query)
-    encoded = body.model_dump_json().encode()
-    if key is not None:
-        await write_list(key, encoded, get_settings().reco_cache_ttl_s)
+    parts = query.cache_parts()
+    found = await lookup(tenant_id, parts)
+    if found is not None and found[1] is not None:
+        return found[1]
+    encoded = (await compute(session, tenant_id, query)).model_dump_json().encode()
+    if found is not None:
+        await store(tenant_id, parts, found[0], encoded, get_settings().reco_cache_ttl_s)
     return encoded
 
 

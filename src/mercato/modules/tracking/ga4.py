@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from mercato.modules.tracking.event_doc import CENT, TrackedEvent, format_timestamp_us
 
@@ -150,7 +150,11 @@ def read_ga4_export(
             report.errors.append(RowError(path.name, line_number + 1, f"unreadable file: {exc}"))
 
 
-def _bounded_lines(stream: BinaryIO, name: str, limits: ReadLimits) -> Iterator[bytes]:
+class _Lines(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def _bounded_lines(stream: _Lines, name: str, limits: ReadLimits) -> Iterator[bytes]:
     """The stream's lines, reading at most one line's limit ahead: never a whole bomb."""
     total = 0
     while line := stream.readline(limits.line + 2):

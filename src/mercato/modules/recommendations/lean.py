@@ -1,0 +1,43 @@
+"""`GET {T}/recommendations` answered from the cache without FastAPI (see kernel.lean).
+
+The caller is vouched for from memory, its rate limit charged and the list looked up in
+one Redis round trip; anything else — a list not cached, a caller not remembered, an
+invalid query, a refusal — falls through to the route in router.py, which shares the
+query model and the cache with this handler.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from mercato.kernel.lean import LeanRequest, LeanResponse, LeanRoute
+from mercato.modules.identity.gate import pass_gate
+from mercato.modules.recommendations.cache import looked_up, queue_lookup
+from mercato.modules.recommendations.router import RECOMMENDATIONS_PATH
+from mercato.modules.recommendations.schemas import RecommendationParams
+from mercato.modules.recommendations.serving import recommendation_query
+
+
+async def cached_recommendations(request: LeanRequest) -> LeanResponse | None:
+    try:
+        params = RecommendationParams.model_validate(request.query)
+    except ValidationError:
+        return None
+    parts = recommendation_query(params).cache_parts()
+    passed = await pass_gate(
+        request,
+        permission="recommendations:read",
+        route_path=RECOMMENDATIONS_PATH,
+        queue=lambda pipe: queue_lookup(pipe, request.tenant_id, parts),
+    )
+    if passed is None:
+        return None
+    _, decision, reply = passed
+    _, body = looked_up(reply)
+    if body is None:
+        return None
+    headers = [] if decision is None else decision.header_pairs()
+    return LeanResponse(body, headers)
+
+
+LEAN_ROUTES = [LeanRoute("GET", RECOMMENDATIONS_PATH, cached_recommendations)]
