@@ -120,6 +120,8 @@ class TestPreHijacking:
             "/api/v1/auth/refresh", json={"refresh_token": attacker.refresh_token}
         )
         assert stolen.status_code == 401
+        live = await client.get(f"/api/v1/tenants/{tenant}", headers=attacker.headers)
+        assert live.status_code == 401  # the squatter's live access token ended too
         owner_of_mailbox = await login(client, victim, VICTIM_PASSWORD)
         joined = await client.get(f"/api/v1/tenants/{tenant}", headers=owner_of_mailbox.headers)
         assert joined.status_code == 200

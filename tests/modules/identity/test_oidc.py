@@ -103,6 +103,8 @@ async def test_first_sso_login_drops_a_squatters_unverified_password(client, idp
         "/api/v1/auth/refresh", json={"refresh_token": squatter.refresh_token}
     )
     assert refreshed.status_code == 401
+    live = await client.get("/api/v1/auth/session", headers=squatter.headers)
+    assert live.status_code == 401
 
 
 async def test_linking_a_verified_account_keeps_its_password_and_ends_old_sessions(
