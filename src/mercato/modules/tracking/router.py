@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from mercato.kernel.deps import DbSession
-from mercato.kernel.errors import ValidationFailed
+from mercato.kernel.errors import NotFound, ValidationFailed
 from mercato.kernel.pagination import Page
 from mercato.kernel.security import Principal
 from mercato.kernel.timestamps import Timestamp
@@ -159,7 +159,8 @@ async def delete_export_file(
     file_name: Annotated[str, Path(pattern=ga4_import.EXPORT_FILE_NAME)],
 ) -> Response:
     """Remove an uploaded export file (imported events stay), freeing the tenant's quota."""
-    assert principal.tenant_id is not None
+    if principal.tenant_id is None:
+        raise NotFound("No such tenant")
     await ga4_import.delete_export_file(get_settings(), principal.tenant_id, file_name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
