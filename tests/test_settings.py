@@ -9,10 +9,12 @@ from mercato.settings import MissingSecretError, Settings
 
 def test_variables_are_read_with_the_mercato_prefix(monkeypatch) -> None:
     monkeypatch.setenv("MERCATO_LOG_LEVEL", "DEBUG")
-    monkeypatch.setenv("MERCATO_CORS_ORIGINS", "https://shop.example, https://admin.example")
+    monkeypatch.setenv("MERCATO_CORS_ORIGINS", "https://shop.example, https://b.example")
+    monkeypatch.setenv("MERCATO_CORS_CREDENTIALED_ORIGINS", "https://admin.example")
     settings = Settings()
     assert settings.log_level == "DEBUG"
-    assert settings.cors_origins == ["https://shop.example", "https://admin.example"]
+    assert settings.cors_origins == ["https://shop.example", "https://b.example"]
+    assert settings.cors_credentialed_origins == ["https://admin.example"]
 
 
 def test_production_refuses_the_default_secret_and_names_it(monkeypatch) -> None:

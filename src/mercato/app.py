@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from mercato import __version__
 from mercato.kernel import listen, probes
+from mercato.kernel.cors import SplitCORSMiddleware
 from mercato.kernel.db import close_database, get_database, init_database
 from mercato.kernel.errors import install_error_handlers
 from mercato.kernel.lean import LeanRoutes
@@ -176,20 +176,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: the request-context layer must wrap everything else.
     app.add_middleware(LeanRoutes, routes=recommendations_lean.LEAN_ROUTES)
-    if settings.cors_origins:
+    if settings.cors_origins or settings.cors_credentialed_origins:
         app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_credentials=True,
-            allow_methods=["*"],
-            allow_headers=["*"],
-            expose_headers=[
-                "X-Request-ID",
-                "Retry-After",
-                "RateLimit-Limit",
-                "RateLimit-Remaining",
-                "RateLimit-Reset",
-            ],
+            SplitCORSMiddleware,
+            origins=settings.cors_origins,
+            credentialed_origins=settings.cors_credentialed_origins,
         )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)

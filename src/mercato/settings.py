@@ -77,8 +77,10 @@ class Settings(BaseSettings):
     log_file: Path | None = Field(
         default=None, description="Also append log lines (JSON) to this file."
     )
-    require_email_verification: bool = Field(
-        default=False, description="Staff must verify their e-mail address before they can log in."
+    require_email_verification: bool | None = Field(
+        default=None,
+        description="Staff must verify their e-mail before logging in. Unset = on, except "
+        "with MERCATO_ENV=development (where `make demo` and the tests sign up freely).",
     )
     smtp_url: SecretStr | None = Field(
         default=None,
@@ -89,7 +91,13 @@ class Settings(BaseSettings):
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated origins allowed by CORS (a storefront using the SDK).",
+        description="Comma-separated origins (storefronts) that may call the API from a "
+        "browser, never with cookies.",
+    )
+    cors_credentialed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated dashboard origins that may call the API with cookies "
+        "(the refresh cookie); list only origins you run the dashboard on.",
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
@@ -191,6 +199,17 @@ class Settings(BaseSettings):
     reservation_ttl_s: int = Field(
         default=900, ge=10, description="How long checkout holds stock for an unpaid order."
     )
+    storefront_reservation_ttl_s: int = Field(
+        default=600,
+        ge=10,
+        description="How long a checkout made with a publishable (browser) key holds stock "
+        "for an unpaid order; never longer than RESERVATION_TTL_S.",
+    )
+    storefront_max_checkout_units: int = Field(
+        default=50,
+        ge=1,
+        description="Units one checkout made with a publishable key may reserve in all.",
+    )
     google_client_id: str | None = Field(
         default=None,
         description="OAuth client of your Google Cloud project (Merchant API, Business "
@@ -237,6 +256,12 @@ class Settings(BaseSettings):
     google_taxonomy_url: str = Field(
         default="https://www.google.com/basepages/producttype/taxonomy-with-ids.en-US.txt",
         description="What `mercato taxonomy load` downloads when given no file.",
+    )
+    hosted_feed_cache_ttl_s: int = Field(
+        default=300,
+        ge=0,
+        description="How long a rendered hosted feed (/feeds/…) is served from Redis before "
+        "it is rendered again (0 = every fetch renders).",
     )
     feed_push_concurrency: int = Field(
         default=8, ge=1, description="Merchant API requests in flight per push job."
@@ -294,6 +319,21 @@ class Settings(BaseSettings):
     google_token_url: str = Field(
         default="https://oauth2.googleapis.com/token",
         description="Where the Google refresh-token check of an integration goes.",
+    )
+    ga4_max_decompressed_bytes: int = Field(
+        default=1_073_741_824,
+        ge=1_048_576,
+        description="An import stops when one GA4 export file inflates past this many bytes.",
+    )
+    ga4_max_line_bytes: int = Field(
+        default=1_048_576,
+        ge=1_024,
+        description="An import stops at a GA4 export line (one row) longer than this.",
+    )
+    import_quota_bytes: int = Field(
+        default=2_147_483_648,
+        ge=1_048_576,
+        description="Bytes of uploaded GA4 export files a tenant may keep stored at once.",
     )
     inprocess_worker: bool = Field(
         default=False,
@@ -398,7 +438,12 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _split_comma_lists(cls, data: dict[str, object]) -> dict[str, object]:
-        for key in ("cors_origins", "previous_secret_keys", "egress_allowed_hosts"):
+        for key in (
+            "cors_origins",
+            "cors_credentialed_origins",
+            "previous_secret_keys",
+            "egress_allowed_hosts",
+        ):
             value = data.get(key)
             if isinstance(value, str):
                 data[key] = [part.strip() for part in value.split(",") if part.strip()]
@@ -430,6 +475,13 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.production
+
+    @property
+    def email_verification_required(self) -> bool:
+        """On unless set off, or unset in development: an unverified address proves nothing."""
+        if self.require_email_verification is None:
+            return self.env is not Environment.development
+        return self.require_email_verification
 
     def check_production_secrets(self) -> None:
         """Refuse to run production with a missing or default secret, naming the variable."""

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from tests.factories import Staff
+from tests.mailbox import mailed_token
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
@@ -46,10 +47,15 @@ class Dashboard:
         return response
 
     async def login(self, staff: Staff, password: str | None = None) -> httpx.Response:
-        return await self.post(
+        response = await self.post(
             "/app/login",
             {"email": staff.email, "password": password or staff.password, "next": "/app"},
         )
+        if response.status_code == 303:
+            # The CSRF token is bound to the sign-in session: a browser's next page brings
+            # the new session's token.
+            await self.get("/app/login")
+        return response
 
 
 async def signed_in(client: httpx.AsyncClient, staff: Staff) -> Dashboard:
@@ -57,3 +63,17 @@ async def signed_in(client: httpx.AsyncClient, staff: Staff) -> Dashboard:
     response = await dashboard.login(staff)
     assert response.status_code == 303, response.text
     return dashboard
+
+
+async def accept_in_dashboard(
+    client: httpx.AsyncClient, email: str, fields: dict[str, str]
+) -> httpx.Response:
+    """Open the invitation link mailed to `email` and accept it with `fields`."""
+    visitor = Dashboard(client)
+    token = mailed_token(email, "member_invited")
+    page = await visitor.get(f"/app/accept-invitation?token={token}")
+    assert page.status_code == 200, page.text
+    accepted = await visitor.post("/app/accept-invitation", {"token": token, **fields})
+    assert accepted.status_code == 200, accepted.text
+    assert "You are now a member" in accepted.text
+    return accepted

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from mercato.kernel.db import get_database
 from mercato.modules.channels.models import FeedPushJob, GbpInsightDaily, GbpLocation
-from tests.factories import add_member, create_tenant, signup_and_login
+from tests.factories import PASSWORD, add_member, create_tenant, signup_and_login
 from tests.modules.channels.conftest import (  # noqa: F401  (fixtures)
     google,
     taxonomy_in_database,
@@ -16,6 +16,7 @@ from tests.modules.channels.conftest import (  # noqa: F401  (fixtures)
 from tests.modules.channels.shop import DEFECTS, build_shop
 from tests.modules.channels.test_google_oauth import linked_tenant
 from tests.web.browser import signed_in
+from tests.web.test_screens import make_stale
 
 
 async def _job(tenant: str, status: str) -> uuid.UUID:
@@ -136,9 +137,30 @@ class TestChannels:
         consent = linking.headers["location"]
         assert consent.startswith(google.settings_env()["MERCATO_GOOGLE_OAUTH_AUTHORIZE_URL"])
         assert f"state={tenant}." in consent
+        assert "mercato_google_link=" in linking.headers["set-cookie"]
+        assert "Path=/api/v1/google/oauth/callback" in linking.headers["set-cookie"]
         by_htmx = await dashboard.post(f"{url}/google/link", htmx=True)
         assert by_htmx.status_code == 204
         assert by_htmx.headers["hx-redirect"].startswith(consent.split("?")[0])
+
+    async def test_linking_with_a_stale_login_asks_for_the_password_first(
+        self,
+        client,
+        google,  # noqa: F811
+    ) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        dashboard = await signed_in(client, owner)
+        await make_stale(client, owner)
+        url = f"/app/t/{tenant}/channels"
+        await dashboard.get(url)
+        asked = await dashboard.post(f"{url}/google/link")
+        assert asked.status_code == 200
+        assert 'id="google-f-current_password"' in asked.text
+        assert "mercato_google_link" not in asked.headers.get("set-cookie", "")
+        linking = await dashboard.post(f"{url}/google/link", {"current_password": PASSWORD})
+        assert linking.status_code == 303
+        assert "mercato_access=" in linking.headers["set-cookie"]  # the stepped-up token
 
     async def test_a_linked_account_is_shown_and_unlinked(
         self,

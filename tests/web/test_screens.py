@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from mercato.web.session import claimed_session_id
 from tests.factories import (
     PASSWORD,
     add_member,
     create_tenant,
+    invite,
+    login,
     signup_and_login,
     token_with_auth_time,
     unique_email,
 )
-from tests.web.browser import signed_in
+from tests.mailbox import mailed_token
+from tests.web.browser import Dashboard, accept_in_dashboard, signed_in
 
 SDK_PACKAGE = Path(__file__).parents[2] / "sdk" / "package.json"
 
@@ -31,8 +36,13 @@ def nav_of(html: str) -> str:
 
 
 async def make_stale(client, staff) -> None:
-    """Replace the access cookie by one whose login is ten minutes old (no step-up)."""
-    stale = await token_with_auth_time(staff.id, datetime.now(UTC) - timedelta(minutes=10))
+    """Replace the access cookie by one of the same session whose login is ten minutes old
+    (no step-up), as if the person had been working for a while."""
+    current = client.cookies.get("mercato_access", path="/app")
+    session = uuid.UUID(claimed_session_id(current)) if current else None
+    stale = await token_with_auth_time(
+        staff.id, datetime.now(UTC) - timedelta(minutes=10), session_id=session
+    )
     client.cookies.set("mercato_access", stale, domain="testserver.local", path="/app")
 
 
@@ -206,7 +216,7 @@ class TestApiKeys:
 
 
 class TestMembers:
-    async def test_invite_change_role_with_step_up_and_remove(self, client) -> None:
+    async def test_invite_accept_change_role_and_remove_with_step_up(self, client) -> None:
         owner = await signup_and_login(client)
         tenant = await create_tenant(client, owner)
         colleague = await signup_and_login(client, name="Colleague")
@@ -214,15 +224,19 @@ class TestMembers:
         url = f"/app/t/{tenant}/settings/members"
         await dashboard.get(url)
         added = await dashboard.post(url, {"email": colleague.email, "role": "viewer"}, htmx=True)
-        assert f"{colleague.email} added as viewer" in added.text
-        newcomer = unique_email("invitee")
-        invited = await dashboard.post(url, {"email": newcomer, "role": "manager"}, htmx=True)
-        assert f"{newcomer} invited as manager" in invited.text
-        duplicate = await dashboard.post(url, {"email": newcomer, "role": "manager"}, htmx=True)
+        assert f"{colleague.email} invited as viewer" in added.text
+        assert "Colleague" not in added.text  # the account's name is not revealed
+        duplicate = await dashboard.post(
+            url, {"email": colleague.email, "role": "viewer"}, htmx=True
+        )
         assert duplicate.status_code == 409
         assert "already invited" in duplicate.text
+        await accept_in_dashboard(client, colleague.email, {"password": "colleagues-new-pass"})
+        listed = await dashboard.get(url)
+        assert "Colleague" in listed.text
 
         await make_stale(client, owner)
+        await dashboard.get(url)
         change = f"{url}/{colleague.id}/role"
         prompt = await dashboard.post(change, {"role": "admin"}, htmx=True)
         assert 'name="current_password"' in prompt.text
@@ -231,9 +245,52 @@ class TestMembers:
         )
         assert f"{colleague.email} is now admin" in changed.text
 
-        removed = await dashboard.post(f"{url}/{colleague.id}/remove", htmx=True)
+        await make_stale(client, owner)
+        await dashboard.get(url)
+        remove = f"{url}/{colleague.id}/remove"
+        asked = await dashboard.post(remove, htmx=True)
+        assert 'id="r-' + colleague.id + '-f-current_password"' in asked.text
+        assert colleague.email in asked.text
+        removed = await dashboard.post(remove, {"current_password": PASSWORD}, htmx=True)
         assert "Member removed" in removed.text
         assert colleague.email not in removed.text
+
+    async def test_inviting_with_a_stale_login_asks_for_the_password(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        dashboard = await signed_in(client, owner)
+        await make_stale(client, owner)
+        url = f"/app/t/{tenant}/settings/members"
+        await dashboard.get(url)
+        email = unique_email("later")
+        asked = await dashboard.post(url, {"email": email, "role": "viewer"}, htmx=True)
+        assert 'id="invite-f-current_password"' in asked.text
+        assert "invited as" not in asked.text
+        done = await dashboard.post(
+            url, {"email": email, "role": "viewer", "current_password": PASSWORD}, htmx=True
+        )
+        assert f"{email} invited as viewer" in done.text
+
+    async def test_the_accept_page_creates_the_account_of_a_new_address(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        email = unique_email("newcomer")
+        await invite(client, owner, tenant, email)
+        visitor = Dashboard(client)
+        bogus = await visitor.get("/app/accept-invitation?token=not-a-real-token")
+        assert bogus.status_code == 400
+        assert "invalid or has expired" in bogus.text
+        token = mailed_token(email, "member_invited")
+        page = await visitor.get(f"/app/accept-invitation?token={token}")
+        assert 'name="name"' in page.text
+        assert 'name="password"' in page.text
+        missing = await visitor.post("/app/accept-invitation", {"token": token})
+        assert missing.status_code == 422
+        await accept_in_dashboard(client, email, {"name": "New Person", "password": PASSWORD})
+        member = await login(client, email)
+        assert (
+            await client.get(f"/api/v1/tenants/{tenant}", headers=member.headers)
+        ).status_code == 200
 
     async def test_the_last_owner_cannot_be_removed(self, client) -> None:
         owner = await signup_and_login(client)

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import psycopg
 import pytest
 
 from tests.factories import PASSWORD, create_tenant, signup_and_login, unique_email
+from tests.mailbox import latest_mail
 from tests.web.browser import Dashboard, signed_in
 
 
 def _set_cookies(response) -> dict[str, str]:
     return {header.split("=", 1)[0]: header for header in response.headers.get_list("set-cookie")}
-
-
-def _latest_mail(owner_dsn: str, recipient: str, category: str) -> str:
-    with psycopg.connect(owner_dsn) as conn:
-        row = conn.execute(
-            "SELECT body_text FROM mail_outbox WHERE recipient = %s AND category = %s "
-            "ORDER BY created_at DESC LIMIT 1",
-            (recipient, category),
-        ).fetchone()
-    assert row is not None
-    return str(row[0])
 
 
 def _link_token(mail: str, path: str) -> str:
@@ -129,6 +120,44 @@ class TestCsrf:
         )
         assert response.status_code == 403
 
+    async def test_a_token_of_another_session_is_refused_even_with_its_cookie(
+        self, app, client, owner_dsn
+    ) -> None:
+        """Cookie tossing: the attacker plants their own CSRF cookie and token in the victim's
+        browser (say from a sibling subdomain). Signed for the attacker's session, they fail
+        in the victim's."""
+        attacker = await signup_and_login(client)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+            theirs = await signed_in(other, attacker)
+            planted = other.cookies.get("mercato_csrf", path="/app")
+        assert planted == theirs.csrf
+        victim = await signup_and_login(client)
+        tenant = await create_tenant(client, victim)
+        dashboard = await signed_in(client, victim)
+        url = f"/app/t/{tenant}/settings/api-keys"
+        await dashboard.get(url)
+        client.cookies.set("mercato_csrf", planted, domain="testserver.local", path="/app")
+        forged = await client.post(
+            url,
+            data={"name": "exfil", "kind": "secret", "permission": "read_write"},
+            headers={"HX-Request": "true", "X-CSRF-Token": planted},
+        )
+        assert forged.status_code == 403
+        with psycopg.connect(owner_dsn) as conn:
+            keys = conn.execute(
+                "SELECT count(*) FROM api_key WHERE tenant_id = %s", (tenant,)
+            ).fetchone()
+        assert keys == (0,)
+
+    async def test_a_new_sign_in_gets_a_new_token(self, client) -> None:
+        staff = await signup_and_login(client)
+        dashboard = Dashboard(client)
+        await dashboard.get("/app/login")
+        anonymous = dashboard.csrf
+        await dashboard.login(staff)
+        assert dashboard.csrf != anonymous
+
     async def test_htmx_writes_need_the_header(self, client) -> None:
         staff = await signup_and_login(client)
         tenant = await create_tenant(client, staff)
@@ -168,6 +197,20 @@ class TestSessionUpkeep:
         assert stored.status_code == 200
         assert stored.json()["expires_in"] > 800
         assert client.cookies.get("mercato_access", path="/app") == new != old
+
+    async def test_a_lapsed_access_cookie_is_resumed_with_the_pages_token(self, client) -> None:
+        staff = await signup_and_login(client)
+        dashboard = await signed_in(client, staff)
+        page_token = dashboard.csrf
+        client.cookies.delete("mercato_access", domain="testserver.local", path="/app")
+        refreshed = await client.post("/api/v1/auth/refresh")
+        assert refreshed.status_code == 200
+        stored = await client.post(
+            "/app/session/access",
+            json={"access_token": refreshed.json()["access_token"]},
+            headers={"X-CSRF-Token": page_token, "Accept": "application/json"},
+        )
+        assert stored.status_code == 200, stored.text
 
     async def test_a_forged_token_is_not_stored(self, client) -> None:
         dashboard = Dashboard(client)
@@ -245,7 +288,7 @@ class TestAccountPages:
 
     async def test_the_verification_link_confirms_the_address(self, client, owner_dsn) -> None:
         staff = await signup_and_login(client)
-        mail = _latest_mail(owner_dsn, staff.email, "verify_email")
+        mail = latest_mail(staff.email, "verify_email")
         token = _link_token(mail, "/app/verify-email")
         dashboard = Dashboard(client)
         page = await dashboard.get(f"/app/verify-email?token={token}")
@@ -263,9 +306,7 @@ class TestAccountPages:
         await dashboard.get("/app/forgot-password")
         sent = await dashboard.post("/app/forgot-password", {"email": staff.email})
         assert "a reset link is on its way" in sent.text
-        token = _link_token(
-            _latest_mail(owner_dsn, staff.email, "reset_password"), "/app/reset-password"
-        )
+        token = _link_token(latest_mail(staff.email, "reset_password"), "/app/reset-password")
         form = await dashboard.get(f"/app/reset-password?token={token}")
         assert f'value="{token}"' in form.text
         new_password = "a-brand-new-passphrase"

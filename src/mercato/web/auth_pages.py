@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.errors import DomainError
-from mercato.modules.identity import accounts, sessions
+from mercato.modules.identity import accounts, invitations, sessions
 from mercato.modules.identity.auth import limit_auth_request, limit_login_attempt
 from mercato.modules.identity.schemas import (
+    AcceptInvitationRequest,
     ForgotPasswordRequest,
     LoginRequest,
     ResetPasswordRequest,
@@ -103,7 +104,7 @@ async def signup_form(request: Request) -> HTMLResponse:
 @router.post("/signup", dependencies=[Limited])
 async def signup(request: Request, session: DbSession, meta: Meta) -> Response:
     submitted, form = await read_form(request)
-    verification_required = get_settings().require_email_verification
+    verification_required = get_settings().email_verification_required
 
     async def create_account() -> sessions.IssuedTokens | None:
         body = parse(SignupRequest, submitted)
@@ -181,6 +182,51 @@ async def reset_password(request: Request, session: DbSession, meta: Meta) -> HT
     done = await attempt(session, form, change) is not None
     context = {"form": form, "done": done}
     return render(request, "auth/reset_password.html", context, status_code=form_status(form))
+
+
+async def _invitation_page(
+    request: Request,
+    session: DbSession,
+    form: FormState,
+    *,
+    accepted: invitations.AcceptedInvitation | None = None,
+) -> HTMLResponse:
+    """The invitation's tenant, role and the fields accepting needs, or why it cannot be."""
+    token = form.value("token")
+    pending = None
+    if accepted is None and token:
+        lookup = FormState()
+        pending = await attempt(
+            session, lookup, lambda: invitations.describe_invitation(session, token)
+        )
+        if pending is None and not form.failed:
+            form.message, form.status = lookup.message, lookup.status
+    context = {"form": form, "invitation": pending, "accepted": accepted}
+    status = form_status(form) if accepted is None and form.failed else 200
+    return render(request, "auth/accept_invitation.html", context, status_code=status)
+
+
+@router.get("/accept-invitation")
+async def accept_invitation_form(
+    request: Request, session: DbSession, token: str = ""
+) -> HTMLResponse:
+    """A button, not an automatic change: mail scanners open links without asking."""
+    return await _invitation_page(request, session, FormState(values={"token": token}))
+
+
+@router.post("/accept-invitation", dependencies=[Limited])
+async def accept_invitation(request: Request, session: DbSession, meta: Meta) -> HTMLResponse:
+    submitted, form = await read_form(request)
+
+    async def accept() -> invitations.AcceptedInvitation:
+        filled = {k: v for k, v in submitted.items() if k in ("token", "name", "password") and v}
+        body = parse(AcceptInvitationRequest, filled)
+        return await invitations.accept_invitation(
+            session, token=body.token, name=body.name, password=body.password, meta=meta
+        )
+
+    accepted = await attempt(session, form, accept)
+    return await _invitation_page(request, session, form, accepted=accepted)
 
 
 class AccessTokenHandOver(BaseModel):

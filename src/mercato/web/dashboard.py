@@ -15,15 +15,16 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import PathLike, StaticFiles
-from starlette.types import Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mercato.kernel.errors import DomainError
 from mercato.web import auth_pages, home
 from mercato.web.registry import get_registry
-from mercato.web.session import SignInRequired
-from mercato.web.templating import STATIC_DIR, is_htmx, render
+from mercato.web.session import APP_PATH, SignInRequired
+from mercato.web.templating import STATIC_DIR, content_security_policy, is_htmx, render
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 YEAR_S = 365 * 86400
@@ -85,8 +86,35 @@ def _page_errors(api_handler: Handler) -> Handler:
     return handle
 
 
+class DashboardPolicy:
+    """Every answer under `/app` carries the dashboard's Content-Security-Policy.
+
+    Pages set it when rendered; this covers the rest (redirects, JSON, CSV downloads,
+    static files such as the SVG favicon, errors raised before a page renders). A response
+    that chose its own policy (the widget preview) keeps it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path != APP_PATH and not path.startswith(APP_PATH + "/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("content-security-policy", content_security_policy())
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
+
+
 def mount_dashboard(app: FastAPI) -> None:
-    """Routes, static files and page-style errors; call after the API's error handlers."""
+    """Routes, static files, page-style errors and the dashboard's CSP on every answer;
+    call after the API's error handlers."""
     app.mount("/app/static", FingerprintedStaticFiles(directory=STATIC_DIR), name="dashboard")
     app.include_router(auth_pages.router)
     app.include_router(home.router)
@@ -94,3 +122,4 @@ def mount_dashboard(app: FastAPI) -> None:
         app.include_router(router)
     for error in (DomainError, RequestValidationError, StarletteHTTPException):
         app.add_exception_handler(error, _page_errors(app.exception_handlers[error]))
+    app.add_middleware(DashboardPolicy)

@@ -26,7 +26,11 @@ from mercato.kernel.deps import DbSession, Meta, RequestMeta
 from mercato.kernel.errors import DomainError
 from mercato.kernel.security import Principal
 from mercato.modules.identity import accounts, sessions
-from mercato.modules.identity.auth import enter_tenant
+from mercato.modules.identity.auth import (
+    enter_tenant,
+    limit_login_attempt,
+    limit_tenant_request,
+)
 from mercato.modules.identity.models import StaffUser, Tenant
 from mercato.modules.identity.tenants import TenantWithRole, list_my_tenants
 from mercato.web.csrf import check_csrf
@@ -42,6 +46,7 @@ from mercato.web.session import (
 from mercato.web.templating import is_htmx, render
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Response)
 
 
 def screen_router() -> APIRouter:
@@ -87,7 +92,10 @@ class Page:
         """Re-check the password and continue this request with a fresh `auth_time`.
 
         The new access token replaces the cookie, as `POST /api/v1/auth/step-up` would.
+        Attempts spend the login budget of the address (ten a minute per client): a
+        borrowed session must not become a way to guess the password.
         """
+        await limit_login_attempt(self.request, self.user.email)
         await accounts.authenticate_password(
             self.session, email=self.user.email, password=password, meta=self.meta
         )
@@ -149,6 +157,11 @@ class Page:
             "session_seconds_left": seconds_left(self.principal),
         }
         response = render(self.request, chosen, {**shell, **context}, status_code=status_code)
+        return self.finish(response)
+
+    def finish(self, response: R) -> R:
+        """Give a response what this request owes the browser (a stepped-up access cookie,
+        the remembered tenant); `render` does it, redirects call it themselves."""
         for callback in self._on_response:
             callback(response)
         return response
@@ -173,6 +186,8 @@ def tenant_page(permission: str) -> Any:
         tenant_id: uuid.UUID, page: Annotated[Page, Depends(_user_page)]
     ) -> Page:
         page.principal = await enter_tenant(page.session, page.principal, tenant_id)
+        # The same per-user tenant budget (and tenant write budget) as the API's calls.
+        await limit_tenant_request(page.request, page.principal)
         page.tenant = await page.session.get(Tenant, tenant_id)
         page.principal.require(permission)
         page.on_response(lambda response: remember_tenant(response, tenant_id))

@@ -4,8 +4,9 @@
   HttpOnly and scoped to `/app`, for as long as the token lives.
 - The refresh token sits in the API's own refresh cookie (`mercato_refresh`, path
   `/api/v1/auth`), so rotation and reuse detection are exactly the API's.
-- `mercato_signed_in` (HttpOnly, `/app`) only remembers that a session exists, so a page
-  reached after the access token lapsed offers to resume it rather than a bare login.
+- `mercato_signed_in` (HttpOnly, `/app`) remembers that a session exists (its id, the
+  refresh family), so a page reached after the access token lapsed offers to resume it
+  rather than a bare login, and the CSRF token stays bound to that session meanwhile.
 
 The page script refreshes ahead of expiry: it calls `POST /api/v1/auth/refresh` (the
 refresh cookie travels by itself) and hands the new access token to
@@ -15,7 +16,9 @@ refresh cookie travels by itself) and hands the new access token to
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
+import jwt
 from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +26,11 @@ from mercato.kernel.db import set_actor
 from mercato.kernel.errors import DomainError, Unauthorized
 from mercato.kernel.security import Principal, PrincipalKind
 from mercato.modules.identity.auth import authenticate
-from mercato.modules.identity.auth_router import REFRESH_COOKIE, REFRESH_COOKIE_PATH
+from mercato.modules.identity.auth_router import (
+    REFRESH_COOKIE,
+    REFRESH_COOKIE_PATH,
+    REFRESH_COOKIE_SAMESITE,
+)
 from mercato.modules.identity.sessions import REFRESH_TOKEN_TTL, IssuedTokens
 from mercato.settings import get_settings
 
@@ -39,16 +46,34 @@ class SignInRequired(DomainError):
     status, slug, title = 401, "sign-in-required", "Log in to continue"
 
 
-def _cookie(response: Response, name: str, value: str, *, max_age: int, path: str) -> None:
+def _cookie(
+    response: Response,
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    path: str,
+    samesite: Literal["lax", "strict"] = "lax",
+) -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
         httponly=True,
         secure=get_settings().is_production,
-        samesite="lax",
+        samesite=samesite,
         path=path,
     )
+
+
+def claimed_session_id(access_token: str) -> str:
+    """The `sid` (refresh family) an access token names, read without verifying it: for
+    binding, never for trusting (pages authenticate the token themselves)."""
+    try:
+        claims = jwt.decode(access_token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return ""
+    return str(claims.get("sid") or "")
 
 
 def store_access_token(response: Response, token: str, expires_in: int) -> None:
@@ -60,9 +85,15 @@ def store_session(response: Response, issued: IssuedTokens) -> None:
     store_access_token(response, issued.access_token, issued.expires_in)
     lifetime = int(REFRESH_TOKEN_TTL.total_seconds())
     _cookie(
-        response, REFRESH_COOKIE, issued.refresh_token, max_age=lifetime, path=REFRESH_COOKIE_PATH
+        response,
+        REFRESH_COOKIE,
+        issued.refresh_token,
+        max_age=lifetime,
+        path=REFRESH_COOKIE_PATH,
+        samesite=REFRESH_COOKIE_SAMESITE,
     )
-    _cookie(response, SIGNED_IN_COOKIE, "1", max_age=lifetime, path=APP_PATH)
+    marker = claimed_session_id(issued.access_token) or "1"
+    _cookie(response, SIGNED_IN_COOKIE, marker, max_age=lifetime, path=APP_PATH)
 
 
 def forget_session(response: Response) -> None:

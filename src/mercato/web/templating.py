@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -16,6 +16,7 @@ from starlette.datastructures import QueryParams
 
 from mercato import __version__
 from mercato.modules.identity.permissions import Role
+from mercato.settings import get_settings
 from mercato.web import charts
 from mercato.web.csrf import CSRF_FIELD, csrf_token, remember_csrf_token
 from mercato.web.forms import FormState
@@ -29,10 +30,19 @@ HTMX_FILE = "vendor/htmx.min.js"
 # Everything the pages load comes from this origin; no inline script or style at all.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
-    "object-src 'none'"
+    "connect-src 'self'; form-action 'self'{form_targets}; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
 )
 THEMES = ("light", "dark")
+
+
+def content_security_policy() -> str:
+    """The dashboard's policy. A form may also lead to Google's consent page: linking a
+    Google account posts to the dashboard, which redirects there (`form-action` covers
+    where a submission's redirects go)."""
+    parts = urlsplit(get_settings().google_oauth_authorize_url)
+    google = f" {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    return CONTENT_SECURITY_POLICY.format(form_targets=google)
 
 
 @lru_cache(maxsize=64)
@@ -131,6 +141,6 @@ def render(
     html = environment().get_template(template).render({**base, **context})
     response = HTMLResponse(html, status_code=status_code)
     response.headers["cache-control"] = "no-store"
-    response.headers["content-security-policy"] = CONTENT_SECURITY_POLICY
+    response.headers["content-security-policy"] = content_security_policy()
     remember_csrf_token(request, response)
     return response

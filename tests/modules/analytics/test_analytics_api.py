@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
@@ -10,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from mercato.modules.analytics import rebuild_tenant_days, roll_up_tenant
+from tests.factories import create_api_key
 from tests.modules.analytics.events import Ev, Truth, history, send, utc_now
 from tests.modules.tracking.helpers import new_shop
 
@@ -376,3 +379,28 @@ async def test_the_rollup_version_moves_only_when_figures_change(client) -> None
     await send(client, shop, [Ev("view_item", "v2", "v-s2", now + timedelta(minutes=1), "", "p")])
     _, moved = await _roll_up(tenant, now + timedelta(minutes=5))
     assert moved == first + 1
+
+
+async def test_a_location_code_from_a_browser_key_cannot_run_in_a_spreadsheet(client) -> None:
+    """Publishable keys write `location_code` freely; the export must not carry a formula."""
+    shop = await new_shop(client)
+    origin = "https://shop.example"
+    browser = await create_api_key(
+        client, shop.owner, shop.tenant_id, kind="publishable", allowed_origins=[origin]
+    )
+    hostile = '=HYPERLINK("https://evil.example","open")'
+    sent = await client.post(
+        f"{shop.base}/events",
+        json={"type": "page_view", "user_id": "u1", "location_code": hostile},
+        headers={"X-API-Key": browser["key"], "Origin": origin},
+    )
+    assert sent.status_code == 202, sent.text
+    today = utc_now().date()
+    response = await client.get(
+        f"{shop.base}/analytics/export.csv",
+        params={"start": today - timedelta(days=1), "end": today + timedelta(days=1)},
+        headers=shop.owner.headers,
+    )
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["location_code"] for row in rows] == ["'" + hostile]
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from mercato.modules.catalog.importer import read_records
 from tests.modules.catalog.factories import open_shop, product_body
 
 
@@ -109,3 +110,31 @@ async def test_export_streams_every_live_product_as_csv(client) -> None:
     assert rows[0]["product_id"] == "p000"
     assert rows[0]["price"] == "129.90"
     assert rows[5]["attributes"] == '{"n": 6}'  # p003 is deleted
+
+
+async def test_export_cells_never_start_a_formula_and_import_back_unchanged(
+    client, tmp_path
+) -> None:
+    shop = await open_shop(client)
+    hostile = {
+        "name": '=HYPERLINK("https://evil.example","Invoice")',
+        "brand": "+1-555",
+        "mpn": "-2",
+        "description": "@SUM(A1:A9)",
+        "item_group_id": "'quoted",
+    }
+    created = await client.put(
+        f"{shop.base}/products/hostile",
+        json=product_body(**hostile),
+        headers=shop.owner.headers,
+    )
+    assert created.status_code in (200, 201), created.text
+    exported = await client.get(f"{shop.base}/products/export.csv", headers=shop.owner.headers)
+    (row,) = [r for r in csv.DictReader(io.StringIO(exported.text)) if r["product_id"] == "hostile"]
+    for field, value in hostile.items():
+        assert row[field] == "'" + value, field
+    # The export reads back in (`mercato import products`) as the text the merchant wrote.
+    path = tmp_path / "products.csv"
+    path.write_text(exported.text, encoding="utf-8")
+    (record,) = [r for r in read_records(path) if r.body and r.body["product_id"] == "hostile"]
+    assert {field: record.body[field] for field in hostile} == hostile

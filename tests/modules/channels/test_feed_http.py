@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from mercato.kernel.redis import get_redis
+from mercato.modules.channels import hosted_feed
 from tests.factories import add_member, create_tenant, signup_and_login
 from tests.modules.channels.shop import (
     DEFECTS,
@@ -19,8 +21,16 @@ from tests.modules.channels.shop import (
     Shop,
     build_shop,
 )
+from tests.modules.integrations.fakes import patched_settings
 
 G = "{http://base.google.com/ns/1.0}"
+
+
+@pytest.fixture
+def uncached():
+    """Render the feed on every fetch, to watch its content-derived ETag move."""
+    with patched_settings(hosted_feed_cache_ttl_s="0"):
+        yield
 
 
 @pytest.fixture
@@ -108,7 +118,7 @@ class TestHostedFeed:
         assert sorted(row["id"] for row in rows) == sorted(VALID)
 
     async def test_conditional_requests_get_304_until_the_products_change(
-        self, client, shop
+        self, client, shop, uncached
     ) -> None:
         xml_path, _ = await feed_paths(client, shop)
         first = await client.get(xml_path)
@@ -132,6 +142,43 @@ class TestHostedFeed:
         assert changed.status_code == 200
         assert changed.headers["etag"] != etag
         assert b"Oslo sofa, new" in changed.content
+
+    async def test_a_fetch_renders_once_and_repeats_come_from_the_tenants_cache(
+        self, client, shop, monkeypatch
+    ) -> None:
+        renders: list[str] = []
+        real_render = hosted_feed._render
+
+        async def counted(session, tenant_id, feed_format):
+            renders.append(f"{tenant_id}:{feed_format}")
+            return await real_render(session, tenant_id, feed_format)
+
+        monkeypatch.setattr(hosted_feed, "_render", counted)
+        xml_path, _ = await feed_paths(client, shop)
+        first = await client.get(xml_path)
+        assert first.status_code == 200
+        assert renders == [f"{shop.tenant}:xml"]  # once, not once for the ETag and once more
+        etag = first.headers["etag"]
+        repeats = [
+            await client.get(xml_path),
+            await client.get(xml_path, headers={"If-None-Match": etag}),
+            await client.head(xml_path),
+        ]
+        assert [r.status_code for r in repeats] == [200, 304, 200]
+        assert repeats[0].content == first.content
+        assert len(renders) == 1
+        key = f"mercato:{{{shop.tenant}}}:hosted-feed:xml"
+        assert 0 < await get_redis().ttl(key) <= 300
+        # Kept for the TTL: a change shows once the entry lapses.
+        await client.patch(
+            shop.url("/products/clean-2"),
+            json={"name": "Oslo sofa, v3"},
+            headers=shop.owner.headers,
+        )
+        assert b"Oslo sofa, v3" not in (await client.get(xml_path)).content
+        await get_redis().delete(key)
+        assert b"Oslo sofa, v3" in (await client.get(xml_path)).content
+        assert len(renders) == 2
 
     async def test_head_answers_the_headers_without_a_body(self, client, shop) -> None:
         xml_path, _ = await feed_paths(client, shop)

@@ -19,7 +19,7 @@ from mercato.modules.channels.google_oauth import (
     GoogleLinkRevoked,
 )
 from mercato.modules.channels.models import GoogleOAuthLink
-from tests.factories import Staff, add_member, create_tenant, signup_and_login
+from tests.factories import Staff, add_member, create_tenant, signup_and_login, stale_headers
 from tests.fakes.google import FakeGoogle
 
 
@@ -110,6 +110,55 @@ class TestLink:
         replay = await client.get(back.path, params=dict(back.params))
         assert replay.status_code == 400
         assert replay.json()["type"].endswith("/google-oauth-failed")
+
+    async def test_a_lured_merchants_grant_never_lands_in_the_starters_tenant(
+        self, app, client, google: FakeGoogle
+    ) -> None:
+        """The attacker starts a link in their tenant and sends the consent URL to a merchant."""
+        attacker = await signup_and_login(client)
+        attackers_tenant = await create_tenant(client, attacker)
+        lure = await start_link(client, attackers_tenant, attacker)
+        exchanges = len(google.token_requests)
+        back = await consent(google, lure)  # the merchant consents with their Google account
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as victim:
+            landed = await victim.get(back.path, params=dict(back.params))
+        assert landed.status_code == 400
+        assert landed.json()["type"].endswith("/google-oauth-failed")
+        assert "another browser" in landed.json()["detail"]
+        assert len(google.token_requests) == exchanges  # the merchant's code was never used
+        # The state is spent: the attacker's own browser cannot finish it with the code.
+        replay = await client.get(back.path, params=dict(back.params))
+        assert replay.status_code == 400
+        status = await client.get(
+            f"/api/v1/tenants/{attackers_tenant}/google/oauth", headers=attacker.headers
+        )
+        assert status.json()["linked"] is False
+
+    async def test_a_forged_browser_cookie_is_refused(self, client, google: FakeGoogle) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        back = await consent(google, await start_link(client, tenant, owner))
+        client.cookies.set(
+            "mercato_google_link",
+            "guessed",
+            domain="testserver.local",
+            path="/api/v1/google/oauth/callback",
+        )
+        refused = await client.get(back.path, params=dict(back.params))
+        assert refused.status_code == 400
+        status = await client.get(f"/api/v1/tenants/{tenant}/google/oauth", headers=owner.headers)
+        assert status.json()["linked"] is False
+
+    async def test_starting_a_link_needs_step_up(self, client, google: FakeGoogle) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        response = await client.post(
+            f"/api/v1/tenants/{tenant}/google/oauth/link", headers=await stale_headers(owner)
+        )
+        assert response.status_code == 401
+        assert response.json()["type"].endswith("step-up-required")
+        assert "mercato_google_link" not in response.headers.get("set-cookie", "")
 
     async def test_a_state_cannot_be_moved_to_another_tenant(
         self, client, google: FakeGoogle

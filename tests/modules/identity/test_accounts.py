@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import psycopg
 import pytest
 
 from tests.factories import PASSWORD, signup_and_login, unique_email
-
-
-def _latest_mail(owner_dsn: str, recipient: str, category: str) -> str:
-    with psycopg.connect(owner_dsn) as conn:
-        row = conn.execute(
-            "SELECT body_text FROM mail_outbox WHERE recipient = %s AND category = %s "
-            "ORDER BY created_at DESC LIMIT 1",
-            (recipient, category),
-        ).fetchone()
-    assert row is not None, f"no {category} mail for {recipient}"
-    return str(row[0])
-
-
-def _token_in(mail: str) -> str:
-    match = re.search(r"token=([A-Za-z0-9_-]+)", mail)
-    assert match
-    return match.group(1)
+from tests.mailbox import mailed_token
 
 
 class TestSignup:
@@ -85,7 +67,7 @@ class TestLogin:
         assert f"mercato_refresh={body['refresh_token']}" in cookie
         assert "HttpOnly" in cookie
         assert "Path=/api/v1/auth" in cookie
-        assert "SameSite=lax" in cookie
+        assert "SameSite=strict" in cookie
         assert "Secure" not in cookie  # development mode
 
     async def test_unknown_email_and_wrong_password_answer_alike(self, client) -> None:
@@ -141,7 +123,7 @@ class TestLogin:
 class TestVerificationAndReset:
     async def test_verification_link_marks_the_address_verified(self, client, owner_dsn) -> None:
         staff = await signup_and_login(client)
-        token = _token_in(_latest_mail(owner_dsn, staff.email, "verify_email"))
+        token = mailed_token(staff.email, "verify_email")
         assert (
             await client.post("/api/v1/auth/verify-email", json={"token": token})
         ).status_code == 204
@@ -163,7 +145,7 @@ class TestVerificationAndReset:
         assert (
             await client.post("/api/v1/auth/forgot-password", json={"email": staff.email})
         ).status_code == 202
-        token = _token_in(_latest_mail(owner_dsn, staff.email, "reset_password"))
+        token = mailed_token(staff.email, "reset_password")
         weak = await client.post(
             "/api/v1/auth/reset-password", json={"token": token, "password": "short"}
         )

@@ -24,7 +24,8 @@ async def test_audited_actions_leave_entries_without_secrets(client) -> None:
     entries = response.json()["data"]
     assert [e["action"] for e in reversed(entries)] == [
         "tenant.created",
-        "member.added",
+        "member.invited",
+        "member.joined",
         "member.role_changed",
         "api_key.created",
         "api_key.revoked",

@@ -7,9 +7,10 @@ from pydantic import SecretStr
 
 from mercato.modules.identity import oidc
 from mercato.settings import get_settings
-from tests.factories import unique_email
+from tests.factories import PASSWORD, signup_and_login, unique_email
 from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeIdP
 from tests.fakes.server import serve
+from tests.mailbox import mailed_token
 
 
 @pytest.fixture
@@ -92,3 +93,55 @@ async def test_the_provider_is_reached_through_egress(client, idp, strict_egress
     response = await client.get("/api/v1/auth/oidc/login")
     assert response.status_code == 400
     assert response.json()["detail"] == ("The identity provider's discovery: could not connect")
+
+
+async def _sso_login(client, idp, *, sub: str, email: str):
+    url = (await client.get("/api/v1/auth/oidc/login")).json()["authorization_url"]
+    code, state = idp.approve(url, sub=sub, email=email)
+    return await client.post("/api/v1/auth/oidc/callback", json={"code": code, "state": state})
+
+
+async def test_first_sso_login_drops_a_squatters_unverified_password(client, idp) -> None:
+    """Pre-hijacking: someone signed up with the victim's address and kept the password."""
+    email = unique_email("victim")
+    squatter = await signup_and_login(client, email=email, name="Squatter")
+
+    response = await _sso_login(client, idp, sub="idp-victim", email=email)
+
+    assert response.status_code == 200, response.text
+    session = await client.get(
+        "/api/v1/auth/session",
+        headers={"Authorization": f"Bearer {response.json()['access_token']}"},
+    )
+    assert session.json()["user"]["id"] == squatter.id
+    assert session.json()["user"]["email_verified"] is True
+    by_password = await client.post(
+        "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+    )
+    assert by_password.status_code == 401
+    refreshed = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": squatter.refresh_token}
+    )
+    assert refreshed.status_code == 401
+    live = await client.get("/api/v1/auth/session", headers=squatter.headers)
+    assert live.status_code == 401
+
+
+async def test_linking_a_verified_account_keeps_its_password_and_ends_old_sessions(
+    client, idp
+) -> None:
+    staff = await signup_and_login(client)
+    verified = await client.post(
+        "/api/v1/auth/verify-email", json={"token": mailed_token(staff.email, "verify_email")}
+    )
+    assert verified.status_code == 204
+
+    response = await _sso_login(client, idp, sub="idp-verified", email=staff.email)
+
+    assert response.status_code == 200
+    old = await client.post("/api/v1/auth/refresh", json={"refresh_token": staff.refresh_token})
+    assert old.status_code == 401
+    by_password = await client.post(
+        "/api/v1/auth/login", json={"email": staff.email, "password": PASSWORD}
+    )
+    assert by_password.status_code == 200

@@ -79,6 +79,35 @@ async def test_mail_is_delivered_over_smtp(app, use_smtp) -> None:
     assert received[0].get_body(preferencelist=("html",)) is not None
 
 
+async def test_a_sealed_message_keeps_its_link_out_of_the_outbox(app, use_smtp) -> None:
+    """Reset and invitation links: the table holds ciphertext until sent, then nothing."""
+    link = f"https://mercato.example/app/reset-password?token={uuid.uuid4().hex}"
+    async with get_database().session() as session:
+        message_id = await queue_mail(
+            session,
+            to="staff@shop.example",
+            subject="Reset",
+            text=f"Open {link}",
+            html=f"<a href='{link}'>reset</a>",
+            category="reset_password",
+            sealed=True,
+        )
+    queued = await _message(message_id)
+    assert link not in queued.body_text
+    assert queued.body_html is None
+    assert queued.body_sealed is not None
+    assert link.encode() not in queued.body_sealed
+    with smtp_server() as (inbox, url):
+        use_smtp(url)
+        await _run_mail_queue()
+    received = [m for m in inbox.messages if m["To"] == "staff@shop.example"]
+    assert link in received[-1].get_body(preferencelist=("plain",)).get_content()
+    sent = await _message(message_id)
+    assert sent.status == "sent"
+    assert sent.body_sealed is None
+    assert link not in sent.body_text
+
+
 async def test_a_failed_delivery_is_recorded_and_retried(app, use_smtp) -> None:
     use_smtp(f"smtp://127.0.0.1:{free_port()}")  # nothing listens there
     message_id = await _queue(f"Retry mail {uuid.uuid4().hex[:6]}")

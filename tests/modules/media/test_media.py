@@ -104,3 +104,28 @@ async def test_delete_removes_the_files(client) -> None:
     response = await client.delete(f"{shop.base}/media/{body['id']}", headers=shop.owner.headers)
     assert response.status_code == 204
     assert (await client.get(path)).status_code == 404
+
+
+async def test_a_small_file_declaring_a_huge_canvas_is_refused_before_decoding(
+    client, owner_dsn
+) -> None:
+    """30 MP passed the old 40 MP cap: ~0.5 GB of work from a file of a few kilobytes."""
+    import psycopg
+
+    shop = await open_shop(client)
+    buffer = io.BytesIO()
+    Image.new("1", (6000, 5000)).save(buffer, "PNG")
+    assert len(buffer.getvalue()) < 100_000
+    response = await upload(client, shop, buffer.getvalue(), "bomb.png")
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("/image-too-large")
+    assert "the most is 100 MiB" in response.json()["detail"]
+    with psycopg.connect(owner_dsn) as conn:
+        stored = conn.execute(
+            "SELECT count(*) FROM media_asset WHERE tenant_id = %s", (shop.tenant_id,)
+        ).fetchone()
+    assert stored == (0,)
+    # A 24 MP camera photo still fits.
+    photo = io.BytesIO()
+    Image.new("L", (6000, 4000), 128).save(photo, "PNG")
+    assert (await upload(client, shop, photo.getvalue(), "camera.png")).status_code == 201

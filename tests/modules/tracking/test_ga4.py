@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from mercato.modules.catalog.generator import generate_catalog, generate_locations
 from mercato.modules.tracking.event_doc import TrackedEvent
 from mercato.modules.tracking.ga4 import (
+    ExportFileRefused,
     GA4ReadReport,
     GA4RowError,
+    ReadLimits,
     ga4_export_files,
     map_ga4_row,
     read_ga4_export,
@@ -25,6 +27,7 @@ from mercato.modules.tracking.ga4_writer import write_ga4_export
 from mercato.modules.tracking.simulator import simulate, summarize
 
 END = datetime(2025, 3, 4, tzinfo=UTC)
+LIMITS = ReadLimits(total=1 << 30, line=1 << 20)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +46,11 @@ def simulated() -> tuple[TrackedEvent, ...]:
 
 
 def _read_all(directory: Path, report: GA4ReadReport | None = None) -> list[TrackedEvent]:
-    return [e for path in ga4_export_files(directory) for e in read_ga4_export(path, report=report)]
+    return [
+        e
+        for path in ga4_export_files(directory)
+        for e in read_ga4_export(path, limits=LIMITS, report=report)
+    ]
 
 
 def _param(key: str, **value: Any) -> dict[str, Any]:
@@ -272,7 +279,7 @@ class TestFiles:
         path = tmp_path / "events_20250303.json"
         self._write(path, lines, compress)
         report = GA4ReadReport()
-        events = list(read_ga4_export(path, report=report))
+        events = list(read_ga4_export(path, limits=LIMITS, report=report))
         assert [(e.row, e.source) for e in report.errors] == [
             (2, path.name),
             (3, path.name),
@@ -292,10 +299,40 @@ class TestFiles:
         self._write(path, rows, compress=True)
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
         report = GA4ReadReport()
-        events = list(read_ga4_export(path, report=report))
+        events = list(read_ga4_export(path, limits=LIMITS, report=report))
         assert 0 < len(events) < 800
         assert len(report.errors) == 1
         assert "unreadable file" in report.errors[0].reason
+
+    def test_a_decompression_bomb_is_refused_after_the_limit_not_read_whole(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "events_20250303.json.gz"
+        row = json.dumps(_purchase_row(event_name="scroll"))
+        self._write(path, [row] * 40_000, compress=True)
+        assert path.stat().st_size < 1 << 20 < 40_000 * len(row)  # small on disk only
+        report = GA4ReadReport()
+        with pytest.raises(ExportFileRefused, match="larger than 1048576 bytes once decompressed"):
+            list(
+                read_ga4_export(path, limits=ReadLimits(total=1 << 20, line=1 << 20), report=report)
+            )
+        assert report.rows * (len(row) + 1) <= 1 << 20  # it stopped at the limit
+
+    @pytest.mark.parametrize("compress", [True, False])
+    def test_a_line_past_the_limit_is_refused(self, tmp_path: Path, compress: bool) -> None:
+        path = tmp_path / "events_20250303.json"
+        self._write(path, [json.dumps(_purchase_row()), "[" + "1," * 50_000 + "1]"], compress)
+        report = GA4ReadReport()
+        with pytest.raises(ExportFileRefused, match="line longer than 4096 bytes"):
+            list(read_ga4_export(path, limits=ReadLimits(total=1 << 30, line=4096), report=report))
+        assert report.rows == 1
+
+    def test_a_line_at_the_limit_is_read(self, tmp_path: Path) -> None:
+        path = tmp_path / "events_20250303.json"
+        line = json.dumps(_purchase_row())
+        self._write(path, [line], compress=False)
+        events = list(read_ga4_export(path, limits=ReadLimits(total=1 << 20, line=len(line))))
+        assert len(events) == 2
 
     def test_export_files_are_listed_by_date_range(self, tmp_path: Path) -> None:
         for name in ("events_20250301.json.gz", "events_20250302.json", "events_20250303.json",
@@ -423,7 +460,7 @@ def test_reading_arbitrary_lines_never_raises(tmp_path: Path, lines: list[Any]) 
     content = b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines)
     path.write_bytes(content)
     report = GA4ReadReport()
-    events = list(read_ga4_export(path, report=report))
+    events = list(read_ga4_export(path, limits=LIMITS, report=report))
     assert report.events == len(events)
     physical_lines = content.count(b"\n") + 1  # a binary "line" may hold newlines itself
     assert all(1 <= error.row <= physical_lines + 1 for error in report.errors)

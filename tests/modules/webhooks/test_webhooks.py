@@ -6,6 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -19,7 +20,7 @@ from mercato.kernel.signatures import verify
 from mercato.modules.webhooks import jobs as webhook_jobs
 from mercato.modules.webhooks import service as webhook_service
 from mercato.settings import get_settings
-from tests.factories import create_tenant, signup_and_login
+from tests.factories import create_tenant, signup_and_login, stale_headers
 from tests.fakes.server import serve
 from tests.jobs import run_queued_jobs
 
@@ -191,3 +192,21 @@ async def test_secrets_are_never_listed(client) -> None:
     listed = await client.get(f"/api/v1/tenants/{tenant}/webhooks", headers=owner.headers)
     assert endpoint["secret"] not in listed.text
     assert "secret" not in listed.json()["data"][0]
+
+
+async def test_adding_an_endpoint_needs_step_up(client, owner_dsn) -> None:
+    """A stolen or idle session must not be able to siphon the tenant's events."""
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    response = await client.post(
+        f"/api/v1/tenants/{tenant}/webhooks",
+        json={"url": "https://collector.example/hook"},
+        headers=await stale_headers(owner),
+    )
+    assert response.status_code == 401
+    assert response.json()["type"].endswith("step-up-required")
+    with psycopg.connect(owner_dsn) as conn:
+        count = conn.execute(
+            "SELECT count(*) FROM webhook_endpoint WHERE tenant_id = %s", (tenant,)
+        ).fetchone()
+    assert count == (0,)

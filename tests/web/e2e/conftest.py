@@ -17,12 +17,18 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+import jwt
 import pytest
+
+from tests.factories import token_with_auth_time
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -136,3 +142,21 @@ def console_problems(messages: list[tuple[str, str]]) -> list[str]:
         for text, url in messages
         if not (url and any(host in url for host in OFFLINE_HOSTS) and "ERR_" in text)
     ]
+
+
+async def make_login_stale(context: Any, server: LiveServer) -> None:
+    """The browser's login is now ten minutes old, so sensitive actions ask for step-up.
+
+    The same sign-in session (`sid`) as before: the page's CSRF token is bound to it.
+    """
+    cookies = await context.cookies(f"{server.url}/app")
+    current = next(c["value"] for c in cookies if c["name"] == "mercato_access")
+    claims = jwt.decode(current, options={"verify_signature": False})
+    stale = await token_with_auth_time(
+        str(claims["sub"]),
+        datetime.now(UTC) - timedelta(minutes=10),
+        session_id=uuid.UUID(str(claims["sid"])),
+    )
+    await context.add_cookies(
+        [{"name": "mercato_access", "value": stale, "url": f"{server.url}/app", "httpOnly": True}]
+    )

@@ -5,14 +5,12 @@ task lists and the branch reports, the way a merchant walks through them."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.factories import token_with_auth_time
-from tests.web.e2e.conftest import CHROMIUM, LiveServer, console_problems
+from tests.web.e2e.conftest import CHROMIUM, LiveServer, console_problems, make_login_stale
 
 pytestmark = [
     pytest.mark.slow,
@@ -54,23 +52,6 @@ async def _kpi(page, name: str) -> float:
     value = page.locator(f'[data-kpi="{name}"]').first
     await value.wait_for()
     return float((await value.inner_text()).replace(",", "").replace("%", "").strip())
-
-
-async def _make_login_stale(context, server: LiveServer) -> None:
-    """The browser's login is now ten minutes old, so sensitive actions ask for step-up."""
-    async with httpx.AsyncClient(base_url=server.url) as api:
-        login = await api.post(
-            "/api/v1/auth/login", json={"email": server.email, "password": server.password}
-        )
-        session = await api.get(
-            "/api/v1/auth/session",
-            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
-        )
-    user_id = str(session.json()["user"]["id"])
-    stale = await token_with_auth_time(user_id, datetime.now(UTC) - timedelta(minutes=10))
-    await context.add_cookies(
-        [{"name": "mercato_access", "value": stale, "url": f"{server.url}/app", "httpOnly": True}]
-    )
 
 
 EMPTY_STYLE = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
@@ -176,7 +157,7 @@ async def test_an_order_moves_on_and_a_refund_asks_for_step_up(
     await _shot(page, screenshots / "order.png")
 
     # A refund gives money back: with a ten-minute-old login it asks for the password first.
-    await _make_login_stale(context, live_server)
+    await make_login_stale(context, live_server)
     await _field(page, "Amount").fill("1.00")
     await _field(page, "Reason").fill("Scratched on arrival")
     await page.get_by_role("button", name="Refund", exact=True).click()

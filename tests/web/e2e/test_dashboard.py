@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 import pytest
 
-from tests.factories import token_with_auth_time
-from tests.web.e2e.conftest import CHROMIUM, LiveServer
+from tests.web.e2e.conftest import CHROMIUM, LiveServer, make_login_stale
 
 pytestmark = [
     pytest.mark.slow,
@@ -31,27 +29,6 @@ async def _login(page, server: LiveServer) -> str:
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_url(re.compile(r"/app/t/[0-9a-f-]{36}$"))
     return urlparse(page.url).path
-
-
-async def _demo_user_id(server: LiveServer) -> str:
-    async with httpx.AsyncClient(base_url=server.url) as api:
-        login = await api.post(
-            "/api/v1/auth/login", json={"email": server.email, "password": server.password}
-        )
-        session = await api.get(
-            "/api/v1/auth/session",
-            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
-        )
-    return str(session.json()["user"]["id"])
-
-
-async def _make_login_stale(context, server: LiveServer) -> None:
-    """The browser's login is now ten minutes old, so sensitive actions ask for step-up."""
-    user_id = await _demo_user_id(server)
-    stale = await token_with_auth_time(user_id, datetime.now(UTC) - timedelta(minutes=10))
-    await context.add_cookies(
-        [{"name": "mercato_access", "value": stale, "url": f"{server.url}/app", "httpOnly": True}]
-    )
 
 
 async def test_log_in_see_the_overview_create_a_key_through_step_up_and_log_out(
@@ -85,7 +62,7 @@ async def test_log_in_see_the_overview_create_a_key_through_step_up_and_log_out(
     await page.get_by_role("heading", name="Members & roles").wait_for()
     await page.screenshot(path=screenshots / "members.png", full_page=True)
 
-    await _make_login_stale(context, live_server)
+    await make_login_stale(context, live_server)
     await page.get_by_role("link", name="API keys").click()
     await page.get_by_label("Name").fill("Storefront sync")
     await page.get_by_label("Read and write").check()

@@ -11,7 +11,6 @@ answers after each run (`jobs.warm_dashboard`).
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import io
 import json
@@ -29,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import ValidationFailed, field_error
 from mercato.kernel.redis import get_redis, tenant_key
 from mercato.kernel.security import Principal
+from mercato.kernel.spreadsheet import SpreadsheetWriter
 from mercato.modules.analytics import queries
 from mercato.modules.analytics.models import RollupState
 from mercato.modules.analytics.queries import Facts, Window
@@ -423,7 +423,7 @@ async def export_csv(
     window, _ = await resolve_window(session, principal.tenant_id, start, end)
     found = await queries.facts_by(session, window, "day_location")
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SpreadsheetWriter(out)
     writer.writerow(EXPORT_COLUMNS)
     for group in sorted(found):
         day, location = str(group).split("|", 1)

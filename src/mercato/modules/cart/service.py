@@ -26,6 +26,7 @@ from mercato.kernel.security import Principal
 from mercato.modules.cart.pricing import CartState, price_cart, unusable_lines
 from mercato.modules.cart.schemas import MAX_QUANTITY, CartCreate, CartRead
 from mercato.modules.catalog import get_products
+from mercato.settings import get_settings
 
 log = get_logger("mercato.cart")
 
@@ -40,6 +41,10 @@ class CartNotActive(Conflict):
 
 class EmptyCart(Conflict):
     slug, title = "empty-cart", "The cart has no items"
+
+
+class CheckoutTooLarge(Conflict):
+    slug, title = "checkout-too-large", "This checkout would reserve more than a browser key may"
 
 
 class CartItemsUnavailable(Conflict):
@@ -322,6 +327,20 @@ CLAIM_SQL = text(
 )
 
 
+def _check_storefront_size(principal: Principal, state: CartState) -> None:
+    """A browser key's checkout reserves at most `storefront_max_checkout_units` units: a
+    script holding a public key must not be able to lock up the stock of a whole shop."""
+    if principal.key_kind != "publishable":
+        return
+    units = sum(quantity for _, quantity in state.lines)
+    cap = get_settings().storefront_max_checkout_units
+    if units > cap:
+        raise CheckoutTooLarge(
+            f"A checkout from a publishable key may reserve at most {cap} units; this cart "
+            f"holds {units}"
+        )
+
+
 async def claim_for_checkout(
     session: AsyncSession,
     principal: Principal,
@@ -349,6 +368,7 @@ async def claim_for_checkout(
     _check_access(state, customer_id, principal)
     if not state.lines:
         raise EmptyCart()
+    _check_storefront_size(principal, state)
     priced = await _priced(session, tenant_id, state)
     unusable = unusable_lines(priced)
     if unusable:

@@ -6,7 +6,6 @@ export re-imports unchanged with `mercato import products`.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import uuid
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from mercato.kernel.db import Database
+from mercato.kernel.spreadsheet import SpreadsheetWriter, text_from_cell
 from mercato.modules.catalog.models import Product
 from mercato.modules.catalog.products import product_read
 
@@ -63,7 +63,7 @@ def csv_cells(document: Mapping[str, Any]) -> list[str]:
 
 def _lines(rows: list[list[str]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    SpreadsheetWriter(buffer).writerows(rows)
     return buffer.getvalue()
 
 
@@ -98,5 +98,5 @@ def row_from_csv(record: Mapping[str, str | None]) -> dict[str, Any]:
         elif column == "available":
             row[column] = cell.strip().lower() in ("true", "1", "yes", "in_stock", "y")
         else:
-            row[column] = cell
+            row[column] = text_from_cell(cell)
     return row

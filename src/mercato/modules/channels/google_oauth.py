@@ -5,12 +5,19 @@ a single-use nonce; the nonce's Redis entry (ten minutes) binds it to the staff 
 started and holds the PKCE verifier. Google sends the browser back to the callback with a
 code, which is exchanged (with the verifier) for an access token and a refresh token. Both
 are sealed with the server secret before they touch the database; neither is ever logged.
+
+The callback is public (Google redirects a browser to it), so the state alone would let
+anyone who lures a merchant through a consent URL they started land that merchant's grant
+in their own tenant. The start therefore also hands the starting browser a random value in
+an HttpOnly cookie scoped to the callback path; the state remembers only its hash, and the
+callback refuses a browser that does not present it.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import secrets
 import uuid
@@ -22,6 +29,7 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
 
 from mercato.kernel import egress
 from mercato.kernel.crypto import seal, unseal
@@ -43,6 +51,7 @@ TOKEN_PURPOSE = "google-oauth-token"  # noqa: S105 - a key-derivation label, not
 HTTP_TIMEOUT_S = 15.0
 CALLBACK_PATH = "/api/v1/google/oauth/callback"
 RETURN_TO_PREFIX = "/app/"
+BROWSER_COOKIE = "mercato_google_link"
 
 log = get_logger("mercato.channels.google_oauth")
 
@@ -65,6 +74,12 @@ class GoogleOAuthFailed(DomainError):
 
 class GoogleUnavailable(DomainError):
     status, slug, title = 503, "google-unavailable", "Google did not answer"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStart:
+    authorization_url: str
+    browser_binding: str  # for `remember_browser` on the response to the starting browser
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +132,22 @@ def _checked_return_to(return_to: str | None) -> str | None:
     return return_to
 
 
-async def start_link(principal: Principal, return_to: str | None = None) -> str:
-    """The Google consent URL for this tenant and staff user; valid for ten minutes."""
+async def start_link(principal: Principal, return_to: str | None = None) -> LinkStart:
+    """The Google consent URL for this tenant, staff user and browser; valid ten minutes.
+
+    Step-up: the link gives Mercato (and so this tenant) access to a Google account.
+    """
+    principal.require_recent_auth()
     settings = google_settings()
     assert principal.tenant_id is not None
     nonce = secrets.token_urlsafe(24)
     verifier = secrets.token_urlsafe(64)
+    binding = secrets.token_urlsafe(32)
     remembered = {
         "actor": principal.actor,
         "verifier": verifier,
         "return_to": _checked_return_to(return_to),
+        "browser": _digest(binding),
     }
     await get_redis().set(
         _state_key(principal.tenant_id, nonce), json.dumps(remembered), ex=STATE_TTL_S
@@ -143,7 +164,29 @@ async def start_link(principal: Principal, return_to: str | None = None) -> str:
         "prompt": "consent",
         "include_granted_scopes": "true",
     }
-    return f"{settings.google_oauth_authorize_url}?{urlencode(query)}"
+    return LinkStart(f"{settings.google_oauth_authorize_url}?{urlencode(query)}", binding)
+
+
+def _digest(binding: str) -> str:
+    return hashlib.sha256(binding.encode()).hexdigest()
+
+
+def remember_browser(response: Response, binding: str) -> None:
+    """Give the starting browser the cookie the callback asks for (Lax: Google's redirect
+    back is a top-level navigation, which carries it)."""
+    response.set_cookie(
+        BROWSER_COOKIE,
+        binding,
+        max_age=STATE_TTL_S,
+        httponly=True,
+        secure=get_settings().is_production,
+        samesite="lax",
+        path=CALLBACK_PATH,
+    )
+
+
+def forget_browser(response: Response) -> None:
+    response.delete_cookie(BROWSER_COOKIE, path=CALLBACK_PATH)
 
 
 async def _claim_state(state: str) -> tuple[uuid.UUID, dict[str, Any]]:
@@ -165,11 +208,21 @@ async def complete_link(
     state: str,
     code: str | None,
     error: str | None,
+    browser: str | None,
     meta: RequestMeta,
 ) -> LinkedAccount:
-    """Exchange Google's code for tokens and store them sealed; the state is single-use."""
+    """Exchange Google's code for tokens and store them sealed; the state is single-use.
+
+    `browser` is the cookie `remember_browser` set: a state is honoured only in the
+    browser that started it (a state claimed by another browser is spent all the same).
+    """
     settings = google_settings()
     tenant_id, remembered = await _claim_state(state)
+    expected = str(remembered.get("browser", ""))
+    if not browser or not expected or not hmac.compare_digest(_digest(browser), expected):
+        raise GoogleOAuthFailed(
+            "This link was started in another browser; start it again from the dashboard"
+        )
     if error or not code:
         raise GoogleOAuthFailed(f"Google did not grant access ({error or 'no code'})")
     tokens = await token_request(

@@ -45,11 +45,18 @@ def _tenant(principal: Principal) -> uuid.UUID:
 
 @router.post("/oauth/link", response_model=OAuthLinkStarted)
 async def start_google_link(
-    principal: IntegrationsWriter, body: OAuthLinkBody | None = None
+    principal: IntegrationsWriter, response: Response, body: OAuthLinkBody | None = None
 ) -> OAuthLinkStarted:
-    """The Google consent URL to send the browser to (valid ten minutes, single use)."""
-    url = await google_oauth.start_link(principal, body.return_to if body else None)
-    return OAuthLinkStarted(authorization_url=url, expires_in=google_oauth.STATE_TTL_S)
+    """The Google consent URL to send the browser to (step-up; valid ten minutes, single use).
+
+    The response sets an HttpOnly cookie that the callback requires: open the URL in the
+    browser that made this call.
+    """
+    started = await google_oauth.start_link(principal, body.return_to if body else None)
+    google_oauth.remember_browser(response, started.browser_binding)
+    return OAuthLinkStarted(
+        authorization_url=started.authorization_url, expires_in=google_oauth.STATE_TTL_S
+    )
 
 
 @router.get("/oauth", response_model=GoogleLinkRead)

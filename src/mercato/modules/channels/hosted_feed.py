@@ -8,25 +8,27 @@ survives a rotation of `MERCATO_SECRET_KEY` (the sealed copy stays readable thro
 `MERCATO_PREVIOUS_SECRET_KEYS`).
 Rotating replaces both at once: the old URL answers 404 from the next request on.
 
-A fetch reads the catalog inside one REPEATABLE READ, READ ONLY transaction: a first pass
-renders into a SHA-256 (the strong ETag), a second streams the same bytes to the client.
-Both passes see one snapshot, so the ETag always describes the body sent; a matching
-`If-None-Match` ends after the first pass with 304 and no body. Memory stays flat: items
-flow from keyset pages of the catalog through the streaming renderer.
+The fetch is anonymous, so it must be cheap: the feed is rendered once, inside one
+REPEATABLE READ, READ ONLY transaction, into bytes whose SHA-256 is the strong ETag, and
+kept in Redis for `MERCATO_HOSTED_FEED_CACHE_TTL_S` under a key holding the tenant and the
+format (never the token, which rotates). Fetches within that time, conditional or not,
+render nothing; a feed changes for Merchant Center at most that much later. A feed larger
+than `CACHE_MAX_BYTES` is rendered for each fetch (once) and not kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from redis.exceptions import RedisError
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.crypto import seal, unseal
 from mercato.kernel.db import get_database, set_tenant
 from mercato.kernel.deps import RequestMeta
+from mercato.kernel.logging import get_logger
+from mercato.kernel.redis import get_redis, tenant_key
 from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
 from mercato.modules.channels.feed_render import stream_rss, stream_tsv
@@ -41,6 +45,8 @@ from mercato.modules.channels.feed_source import feed_channel, valid_feed_items
 from mercato.modules.channels.models import HostedFeed
 from mercato.modules.channels.taxonomy_store import loaded_taxonomy
 from mercato.settings import get_settings
+
+log = get_logger("mercato.channels.hosted_feed")
 
 TOKEN_PURPOSE = "hosted-feed-token"  # noqa: S105 - a key-derivation label, not a secret
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -107,49 +113,58 @@ async def find_feed_tenant(session: AsyncSession, token: str) -> uuid.UUID | Non
     return tenant_id
 
 
-@dataclass
-class FeedSnapshot:
-    """An open read-only snapshot of one tenant's feed, with its ETag computed."""
+CACHE_MAX_BYTES = 64 * 1_048_576
+_HEADER_END = b"\n"
 
-    tenant_id: uuid.UUID
-    format: FeedFormat
+
+@dataclass(frozen=True)
+class RenderedFeed:
     etag: str
     last_modified: datetime
-    _session: AsyncSession
-    _stack: AsyncExitStack
+    body: bytes
 
-    def body(self) -> AsyncIterator[bytes]:
-        """The feed's bytes; closes the snapshot when done or abandoned."""
-        return self._stream()
 
-    async def _stream(self) -> AsyncIterator[bytes]:
+def _cache_key(tenant_id: uuid.UUID, feed_format: FeedFormat) -> str:
+    return tenant_key(tenant_id, "hosted-feed", feed_format)
+
+
+async def rendered_feed(tenant_id: uuid.UUID, feed_format: FeedFormat) -> RenderedFeed:
+    """The feed, from the cache or rendered once now (and cached when small enough)."""
+    ttl = get_settings().hosted_feed_cache_ttl_s
+    key = _cache_key(tenant_id, feed_format)
+    if ttl and (cached := await _cached(key)) is not None:
+        return cached
+    feed = await _render_once(tenant_id, feed_format)
+    if ttl and len(feed.body) <= CACHE_MAX_BYTES:
+        header = json.dumps({"etag": feed.etag, "last_modified": feed.last_modified.isoformat()})
         try:
-            async for chunk in await _render(self._session, self.tenant_id, self.format):
-                yield chunk
-        finally:
-            await self.close()
-
-    async def close(self) -> None:
-        await self._stack.aclose()
+            await get_redis().set(key, header.encode() + _HEADER_END + feed.body, ex=ttl)
+        except RedisError as exc:
+            log.warning("hosted_feed_cache_unavailable", error=str(exc))
+    return feed
 
 
-async def open_feed(tenant_id: uuid.UUID, feed_format: FeedFormat) -> FeedSnapshot:
-    """Open the snapshot and compute the ETag (the first pass); the caller streams or closes."""
-    stack = AsyncExitStack()
+async def _cached(key: str) -> RenderedFeed | None:
     try:
-        session = await stack.enter_async_context(get_database().sessionmaker())
-        await stack.enter_async_context(session.begin())
+        raw = await get_redis().get(key)
+    except RedisError as exc:
+        log.warning("hosted_feed_cache_unavailable", error=str(exc))
+        return None
+    if not isinstance(raw, bytes):
+        return None
+    header, _, body = raw.partition(_HEADER_END)
+    meta = json.loads(header)
+    return RenderedFeed(meta["etag"], datetime.fromisoformat(meta["last_modified"]), body)
+
+
+async def _render_once(tenant_id: uuid.UUID, feed_format: FeedFormat) -> RenderedFeed:
+    async with get_database().sessionmaker() as session, session.begin():
         await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         await set_tenant(session, tenant_id)
-        digest = hashlib.sha256()
-        async for chunk in await _render(session, tenant_id, feed_format):
-            digest.update(chunk)
-        etag = f'"{digest.hexdigest()[:40]}"'
-        last_modified = (await _note_etag(tenant_id, feed_format, etag)).astimezone(UTC)
-    except BaseException:
-        await stack.aclose()
-        raise
-    return FeedSnapshot(tenant_id, feed_format, etag, last_modified, session, stack)
+        body = b"".join([chunk async for chunk in await _render(session, tenant_id, feed_format)])
+    etag = f'"{hashlib.sha256(body).hexdigest()[:40]}"'
+    last_modified = (await _note_etag(tenant_id, feed_format, etag)).astimezone(UTC)
+    return RenderedFeed(etag, last_modified, body)
 
 
 async def _render(

@@ -9,13 +9,13 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from mercato.kernel.db import get_database
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.errors import NotFound
 from mercato.modules.channels import google_oauth
-from mercato.modules.channels.hosted_feed import FeedFormat, find_feed_tenant, open_feed
+from mercato.modules.channels.hosted_feed import FeedFormat, find_feed_tenant, rendered_feed
 from mercato.modules.channels.schemas import OAuthLinked
 from mercato.settings import get_settings
 
@@ -35,22 +35,21 @@ async def _serve_feed(request: Request, token: str, feed_format: FeedFormat) -> 
         tenant_id = await find_feed_tenant(lookup, token)
     if tenant_id is None:
         raise NotFound("No feed at this address (the token is unknown or was rotated)")
-    snapshot = await open_feed(tenant_id, feed_format)
+    feed = await rendered_feed(tenant_id, feed_format)
     headers = {
-        "ETag": snapshot.etag,
-        "Last-Modified": format_datetime(snapshot.last_modified, usegmt=True),
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
         "Cache-Control": "private, no-cache",
         "X-Robots-Tag": "noindex",
     }
-    not_modified = _not_modified(request, snapshot.etag, snapshot.last_modified)
+    not_modified = _not_modified(request, feed.etag, feed.last_modified)
     if not_modified or request.method == "HEAD":
-        await snapshot.close()
         return Response(
             status_code=304 if not_modified else 200,
             headers=headers,
             media_type=MEDIA_TYPES[feed_format],
         )
-    return StreamingResponse(snapshot.body(), media_type=MEDIA_TYPES[feed_format], headers=headers)
+    return Response(feed.body, media_type=MEDIA_TYPES[feed_format], headers=headers)
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
@@ -71,8 +70,8 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
 
 # GET and HEAD are separate handlers so that each operation has its own operation id.
 XML_FEED, TSV_FEED = "/feeds/{feed_token}.xml", "/feeds/{feed_token}.tsv"
-feed_get = partial(router.get, response_class=StreamingResponse, responses=FEED_RESPONSES)
-feed_head = partial(router.head, response_class=StreamingResponse, responses=FEED_RESPONSES)
+feed_get = partial(router.get, response_class=Response, responses=FEED_RESPONSES)
+feed_head = partial(router.head, response_class=Response, responses=FEED_RESPONSES)
 HEAD_SUMMARY = "The feed's headers (ETag, Last-Modified) without the body"
 
 
@@ -102,22 +101,36 @@ async def feed_tsv_head(feed_token: str, request: Request) -> Response:
     responses={303: {"description": "Back to the dashboard page that started the link"}},
 )
 async def google_oauth_callback(
+    request: Request,
     session: DbSession,
     meta: Meta,
     state: Annotated[str, Query(max_length=200)],
     code: Annotated[str | None, Query(max_length=2000)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
-) -> Response | OAuthLinked:
-    """Where Google sends the browser after consent; stores the tokens (sealed)."""
+) -> Response:
+    """Where Google sends the browser after consent; stores the tokens (sealed).
+
+    Only the browser that started the link (its `mercato_google_link` cookie) completes it.
+    """
     linked = await google_oauth.complete_link(
-        session, state=state, code=code, error=error, meta=meta
+        session,
+        state=state,
+        code=code,
+        error=error,
+        browser=request.cookies.get(google_oauth.BROWSER_COOKIE),
+        meta=meta,
     )
+    response: Response
     if linked.return_to:
         base = get_settings().public_url.rstrip("/")
-        return RedirectResponse(f"{base}{linked.return_to}?google=linked", status_code=303)
-    return OAuthLinked(
-        status="linked",
-        tenant_id=linked.tenant_id,
-        google_email=linked.google_email,
-        scopes=linked.scopes,
-    )
+        response = RedirectResponse(f"{base}{linked.return_to}?google=linked", status_code=303)
+    else:
+        answer = OAuthLinked(
+            status="linked",
+            tenant_id=linked.tenant_id,
+            google_email=linked.google_email,
+            scopes=linked.scopes,
+        )
+        response = JSONResponse(answer.model_dump(mode="json"))
+    google_oauth.forget_browser(response)
+    return response

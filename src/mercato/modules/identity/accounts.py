@@ -51,7 +51,8 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _token_hash(token: str) -> bytes:
+def token_hash(token: str) -> bytes:
+    """How single-use mailed tokens are stored: only their SHA-256 hash."""
     return hashlib.sha256(token.encode()).digest()
 
 
@@ -102,10 +103,19 @@ def _policy_error(password: str, *, email: str, name: str | None) -> ValidationF
     return None
 
 
-async def signup(
-    session: AsyncSession, *, email: str, password: str, name: str, meta: RequestMeta
+async def create_account(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    meta: RequestMeta,
+    verified: bool = False,
 ) -> StaffUser:
-    """Create an account and send the verification e-mail. 409 if the e-mail is taken."""
+    """A new password account; 422 for a weak password, 409 if the e-mail is taken.
+
+    `verified` only when the caller has just seen proof of the mailbox (a mailed token).
+    """
     email = normalise_email(email)
     if (error := _policy_error(password, email=email, name=name)) is not None:
         raise error
@@ -115,19 +125,40 @@ async def signup(
         email=email,
         name=name.strip(),
         password_hash=await asyncio.to_thread(passwords.hash_password, password),
+        email_verified_at=datetime.now(UTC) if verified else None,
     )
     session.add(user)
     await session.flush()
     await record_auth_event(session, "signup", meta=meta, user_id=user.id, email=email)
+    return user
+
+
+async def signup(
+    session: AsyncSession, *, email: str, password: str, name: str, meta: RequestMeta
+) -> StaffUser:
+    """Create an account and send the verification e-mail. 409 if the e-mail is taken."""
+    user = await create_account(session, email=email, password=password, name=name, meta=meta)
     await send_verification(session, user)
     return user
+
+
+async def set_password(session: AsyncSession, user: StaffUser, password: str) -> None:
+    """Replace the password (422 if weak) and void the reset links still outstanding."""
+    if (error := _policy_error(password, email=user.email, name=user.name)) is not None:
+        raise error
+    user.password_hash = await asyncio.to_thread(passwords.hash_password, password)
+    await session.execute(
+        update(EmailToken)
+        .where(EmailToken.user_id == user.id, EmailToken.purpose == RESET_PASSWORD)
+        .values(used_at=func.coalesce(EmailToken.used_at, func.now()))
+    )
 
 
 async def _issue_email_token(session: AsyncSession, user_id: uuid.UUID, purpose: str) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         EmailToken(
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             purpose=purpose,
             user_id=user_id,
             expires_at=datetime.now(UTC) + TOKEN_LIFETIMES[purpose],
@@ -140,7 +171,7 @@ async def _issue_email_token(session: AsyncSession, user_id: uuid.UUID, purpose:
 async def _consume_email_token(session: AsyncSession, token: str, purpose: str) -> uuid.UUID:
     row = await session.scalar(
         select(EmailToken)
-        .where(EmailToken.token_hash == _token_hash(token), EmailToken.purpose == purpose)
+        .where(EmailToken.token_hash == token_hash(token), EmailToken.purpose == purpose)
         .with_for_update()
     )
     if row is None or row.used_at is not None or row.expires_at < datetime.now(UTC):
@@ -162,13 +193,16 @@ async def send_verification(session: AsyncSession, user: StaffUser) -> None:
             "The link is valid for three days. If you did not sign up, ignore this message."
         ),
         category="verify_email",
+        sealed=True,
     )
 
 
 async def verify_email(session: AsyncSession, *, token: str, meta: RequestMeta) -> StaffUser:
-    """Mark the address verified and turn pending invitations for it into memberships."""
-    from mercato.modules.identity.members import accept_invitations
+    """Mark the address verified.
 
+    Pending invitations for the address are not accepted here: the account may have been
+    opened by someone else, so only the invitation's own link (to the mailbox) joins one.
+    """
     user_id = await _consume_email_token(session, token, VERIFY_EMAIL)
     user = await session.get(StaffUser, user_id)
     if user is None:
@@ -176,7 +210,6 @@ async def verify_email(session: AsyncSession, *, token: str, meta: RequestMeta) 
     if user.email_verified_at is None:
         user.email_verified_at = datetime.now(UTC)
     await record_auth_event(session, "email_verified", meta=meta, user_id=user.id)
-    await accept_invitations(session, user)
     return user
 
 
@@ -201,7 +234,7 @@ async def login(
     session: AsyncSession, *, email: str, password: str, meta: RequestMeta
 ) -> StaffUser:
     user = await authenticate_password(session, email=email, password=password, meta=meta)
-    if get_settings().require_email_verification and user.email_verified_at is None:
+    if get_settings().email_verification_required and user.email_verified_at is None:
         await record_auth_event(None, "login_unverified", meta=meta, user_id=user.id)
         raise EmailNotVerified()
     await record_auth_event(session, "login", meta=meta, user_id=user.id)
@@ -233,6 +266,7 @@ async def forgot_password(session: AsyncSession, *, email: str, meta: RequestMet
             "If it was not you, ignore this message; your password stays as it is."
         ),
         category="reset_password",
+        sealed=True,
     )
 
 
@@ -246,17 +280,10 @@ async def reset_password(
     user = await session.get(StaffUser, user_id)
     if user is None:
         raise InvalidToken()
-    if (error := _policy_error(password, email=user.email, name=user.name)) is not None:
-        raise error
-    user.password_hash = await asyncio.to_thread(passwords.hash_password, password)
+    await set_password(session, user, password)
     # Proof of mailbox access also verifies the address.
     if user.email_verified_at is None:
         user.email_verified_at = datetime.now(UTC)
-    await session.execute(
-        update(EmailToken)
-        .where(EmailToken.user_id == user.id, EmailToken.purpose == RESET_PASSWORD)
-        .values(used_at=func.coalesce(EmailToken.used_at, func.now()))
-    )
     await revoke_all_sessions(session, user.id)
     await record_auth_event(session, "password_reset", meta=meta, user_id=user.id)
     return user

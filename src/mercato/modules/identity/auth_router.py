@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Final
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy import select
 
 from mercato.kernel.deps import DbSession, Meta
-from mercato.kernel.errors import Unauthorized
+from mercato.kernel.errors import Forbidden, Unauthorized
 from mercato.kernel.security import Principal
-from mercato.modules.identity import accounts, oidc, sessions, tokens
+from mercato.modules.identity import accounts, invitations, oidc, sessions, tokens
 from mercato.modules.identity.auth import CurrentUser, limit_auth_request, limit_login_attempt
 from mercato.modules.identity.models import Membership, StaffUser, Tenant
 from mercato.modules.identity.permissions import Role
 from mercato.modules.identity.schemas import (
+    AcceptInvitationRequest,
     AccessTokenResponse,
     ForgotPasswordRequest,
+    InvitationAccepted,
     LoginRequest,
     MembershipRead,
     OidcCallbackRequest,
@@ -33,6 +38,12 @@ from mercato.settings import get_settings
 
 REFRESH_COOKIE = "mercato_refresh"
 REFRESH_COOKIE_PATH = "/api/v1/auth"
+REFRESH_COOKIE_SAMESITE: Final = "strict"  # only the dashboard's own pages ever send it
+
+
+class CrossOriginCookie(Forbidden):
+    slug, title = "cross-origin-cookie", "The session cookie cannot be used from this origin"
+
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], dependencies=[Depends(limit_auth_request)])
 jwks_router = APIRouter(tags=["auth"])
@@ -54,9 +65,34 @@ def _set_refresh_cookie(response: Response, refresh_token: str) -> None:
         max_age=int(sessions.REFRESH_TOKEN_TTL.total_seconds()),
         httponly=True,
         secure=get_settings().is_production,
-        samesite="lax",
+        samesite=REFRESH_COOKIE_SAMESITE,
         path=REFRESH_COOKIE_PATH,
     )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _refresh_cookie(request: Request) -> str | None:
+    """The refresh cookie, if the request may use it: 403 from another origin.
+
+    SameSite keeps other *sites* from sending the cookie, but a page of the same site on
+    another origin (a storefront on shop.example.com next to the dashboard on
+    app.example.com) sends it all the same. Browsers name the calling page in `Origin` on
+    every cross-origin POST: only our own origin and the listed dashboard origins may spend
+    the cookie. A request without `Origin` is not a browser's cross-origin call.
+    """
+    cookie = request.cookies.get(REFRESH_COOKIE)
+    origin = request.headers.get("origin")
+    if cookie is None or origin is None:
+        return cookie
+    settings = get_settings()
+    own = {_origin(str(request.base_url)), _origin(settings.public_url)}
+    if origin in own or origin in settings.cors_credentialed_origins:
+        return cookie
+    raise CrossOriginCookie(f"The refresh cookie cannot be used from {origin}")
 
 
 def _token_pair(response: Response, issued: sessions.IssuedTokens) -> TokenPair:
@@ -93,7 +129,7 @@ async def refresh(
     meta: Meta,
     body: RefreshRequest | None = None,
 ) -> TokenPair:
-    token = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
+    token = (body.refresh_token if body else None) or _refresh_cookie(request)
     if not token:
         raise Unauthorized("Send refresh_token in the body or the refresh cookie")
     return _token_pair(response, await sessions.refresh(session, refresh_token=token, meta=meta))
@@ -107,7 +143,7 @@ async def logout(
     meta: Meta,
     body: RefreshRequest | None = None,
 ) -> Response:
-    token = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
+    token = (body.refresh_token if body else None) or _refresh_cookie(request)
     await sessions.logout(session, principal, refresh_token=token, meta=meta)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
@@ -138,10 +174,12 @@ async def current_session(principal: CurrentUser, session: DbSession) -> Session
 
 @router.post("/step-up", response_model=AccessTokenResponse)
 async def step_up(
-    body: StepUpRequest, principal: CurrentUser, session: DbSession, meta: Meta
+    body: StepUpRequest, request: Request, principal: CurrentUser, session: DbSession, meta: Meta
 ) -> AccessTokenResponse:
+    """A fresh `auth_time`; attempts spend the address's login budget (no guessing)."""
     user = await session.get(StaffUser, principal.user_id)
     assert user is not None
+    await limit_login_attempt(request, user.email)
     await accounts.authenticate_password(
         session, email=user.email, password=body.password, meta=meta
     )
@@ -154,6 +192,23 @@ async def step_up(
 async def verify_email(body: TokenRequest, session: DbSession, meta: Meta) -> Response:
     await accounts.verify_email(session, token=body.token, meta=meta)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/accept-invitation", response_model=InvitationAccepted)
+async def accept_invitation(
+    body: AcceptInvitationRequest, session: DbSession, meta: Meta
+) -> InvitationAccepted:
+    """Join the tenant a mailed invitation names; the token proves the mailbox.
+
+    `name` and `password` create the account when the address has none; `password` alone
+    reclaims an unverified account (its other sessions are revoked). Then log in.
+    """
+    accepted = await invitations.accept_invitation(
+        session, token=body.token, name=body.name, password=body.password, meta=meta
+    )
+    return InvitationAccepted(
+        tenant_id=accepted.tenant_id, role=Role(accepted.role), user=_user_read(accepted.user)
+    )
 
 
 @router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED)

@@ -149,12 +149,17 @@ class Membership(Base):
 
 
 class Invitation(Base):
-    """A pending membership for an e-mail address with no account yet."""
+    """A pending membership for an e-mail address, until its mailbox's owner accepts it.
+
+    The single-use token mailed to the address is stored as a SHA-256 hash; whoever
+    presents it (before `expires_at`) may read the row across tenants to accept it.
+    """
 
     __tablename__ = "invitation"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenant.id"], ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "email"),
+        Index("ix_invitation_token_hash", "token_hash"),
     )
 
     tenant_id: Mapped[uuid.UUID] = tenant_id_column()
@@ -164,6 +169,8 @@ class Invitation(Base):
     invited_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = created_at_column()
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    token_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ApiKey(Base):

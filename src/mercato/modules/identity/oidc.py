@@ -3,7 +3,9 @@
 `MERCATO_OIDC_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET` and `_REDIRECT_URI` configure one
 provider per deployment. The state, nonce and PKCE verifier live in Redis for ten minutes
 and are single-use. The ID token is verified against the provider's JWKS (signature,
-issuer, audience, expiry, nonce); only a verified e-mail address signs a person in.
+issuer, audience, expiry, nonce); only a verified e-mail address signs a person in, and
+its first login takes over an existing account of that address only as `_find_or_create`
+describes.
 
 Every call to the provider (discovery, the code exchange, the JWKS) goes through egress,
 and what the provider says when it refuses goes to the log, not into the error.
@@ -36,6 +38,7 @@ from mercato.modules.identity.accounts import (
     record_auth_event,
 )
 from mercato.modules.identity.models import StaffUser
+from mercato.modules.identity.sessions import revoke_all_sessions
 from mercato.settings import Settings, get_settings
 
 STATE_TTL_S = 600
@@ -211,14 +214,23 @@ async def complete_login(
         subject=f"{settings.oidc_issuer}|{claims['sub']}",
         email=str(email),
         name=str(claims.get("name") or email),
+        meta=meta,
     )
     await record_auth_event(session, "login_oidc", meta=meta, user_id=user.id)
     return user
 
 
 async def _find_or_create(
-    session: AsyncSession, *, subject: str, email: str, name: str
+    session: AsyncSession, *, subject: str, email: str, name: str, meta: RequestMeta
 ) -> StaffUser:
+    """The account of this provider subject; on its first login, the address's account.
+
+    Linking an existing account to the subject revokes every session the account had. If
+    that account never proved its mailbox, its password was chosen by whoever signed up,
+    perhaps not the address's owner (account pre-hijacking): the provider vouches that its
+    user owns the mailbox, so the unproven password is dropped rather than kept beside the
+    provider login.
+    """
     user = await session.scalar(select(StaffUser).where(StaffUser.oidc_subject == subject))
     if user is not None:
         return user
@@ -227,8 +239,15 @@ async def _find_or_create(
     if user is None:
         user = StaffUser(email=normalise_email(email), name=name, email_verified_at=now)
         session.add(user)
-    user.oidc_subject = subject
+        user.oidc_subject = subject
+        await session.flush()
+        return user
     if user.email_verified_at is None:
+        user.password_hash = None
         user.email_verified_at = now  # the provider verified the address
+        await record_auth_event(session, "unverified_password_dropped", meta=meta, user_id=user.id)
+    user.oidc_subject = subject
+    await revoke_all_sessions(session, user.id)
+    await record_auth_event(session, "oidc_linked", meta=meta, user_id=user.id)
     await session.flush()
     return user

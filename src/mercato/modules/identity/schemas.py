@@ -64,6 +64,20 @@ class TokenRequest(BaseModel):
     token: str = Field(min_length=1, max_length=200)
 
 
+class AcceptInvitationRequest(BaseModel):
+    """The mailed token; `name` and `password` when the address has no verified account."""
+
+    token: str = Field(min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=1, max_length=256)
+
+
+class InvitationAccepted(BaseModel):
+    tenant_id: uuid.UUID
+    role: Role
+    user: UserRead
+
+
 class ForgotPasswordRequest(BaseModel):
     email: EmailStr
 

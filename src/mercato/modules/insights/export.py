@@ -1,15 +1,14 @@
 """A task list as CSV, for reps who work from a spreadsheet.
 
-Search queries and user ids come from shoppers: a cell starting with `=`, `+`, `-`, `@`
-(or a tab/carriage return) would run as a formula in Excel or Sheets, so such cells are
-prefixed with an apostrophe.
+Search queries and user ids come from shoppers, so every cell goes through
+`kernel.spreadsheet` (no cell a spreadsheet would run as a formula).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 
+from mercato.kernel.spreadsheet import SpreadsheetWriter
 from mercato.modules.insights.schemas import TaskPage
 
 COLUMNS = (
@@ -24,17 +23,11 @@ COLUMNS = (
     "status",
     "occurred_at",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def tasks_csv(page: TaskPage) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SpreadsheetWriter(out)
     writer.writerow(COLUMNS)
     for item in page.data:
         cells = [
@@ -49,5 +42,5 @@ def tasks_csv(page: TaskPage) -> str:
             item.status.value,
             item.occurred_at.isoformat(),
         ]
-        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+        writer.writerow(["" if cell is None else str(cell) for cell in cells])
     return out.getvalue()

@@ -42,5 +42,6 @@ async def deliver_mail(*, message_id: str) -> None:
             message.status = "sent"
             message.sent_at = func.now()
             message.last_error = None
+            message.body_sealed = None  # the secret now lives only in the recipient's mailbox
     if failure is not None:
         raise failure  # after the attempt is recorded, so procrastinate retries with backoff

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, Text
+from sqlalchemy import DateTime, Integer, LargeBinary, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +20,9 @@ class MailMessage(Base):
     subject: Mapped[str] = mapped_column(Text)
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # A message carrying a secret (a single-use link) keeps its bodies here, sealed with the
+    # server key, and only a note in `body_text`; cleared once the message is sent.
+    body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     category: Mapped[str] = mapped_column(Text)
     # Inline images and other parts: [{"cid", "content_type", "data_b64"}].
     attachments: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)

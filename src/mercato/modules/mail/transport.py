@@ -17,6 +17,7 @@ import aiosmtplib
 
 from mercato.kernel import egress
 from mercato.modules.mail.models import MailMessage
+from mercato.modules.mail.service import open_body
 from mercato.settings import Settings
 
 TIMEOUT_S = 30
@@ -28,9 +29,10 @@ def build_message(message: MailMessage, sender: str) -> EmailMessage:
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(idstring=str(message.id), domain="mercato.local")
-    email.set_content(message.body_text)
-    if message.body_html:
-        email.add_alternative(message.body_html, subtype="html")
+    body = open_body(message)
+    email.set_content(body.text)
+    if body.html:
+        email.add_alternative(body.html, subtype="html")
         html_part = email.get_body(preferencelist=("html",))
         assert isinstance(html_part, EmailMessage)
         for part in message.attachments or []:

@@ -4,6 +4,11 @@ without metadata, and cut the 600 px and 200 px renditions.
 Re-encoding is the point: it drops EXIF (camera serials, GPS positions), ICC and text
 chunks, and whatever a crafted file hid after its image data. The file name and the
 client's Content-Type are never trusted.
+
+A small file can declare a huge canvas (a 100 KB PNG of 30 MP decodes to ~120 MB, and the
+pipeline holds a few copies), so the size is checked from the header, before decoding,
+against what the decoded working copy would weigh: `MAX_DECODED_BYTES` at the widest mode
+the pipeline works in (RGBA, 4 bytes a pixel) — about 26 MP, room for a 24 MP camera photo.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mercato.kernel.errors import DomainError
 
-MAX_PIXELS = 40_000_000
+MAX_DECODED_BYTES = 100 * 1_048_576
+WORKING_BYTES_PER_PIXEL = 4  # RGBA, the widest mode an image is processed in
 THUMBNAIL_SIZES = (600, 200)
 JPEG_QUALITY = 88
 
@@ -39,7 +45,7 @@ class UnsupportedImage(DomainError):
 
 
 class ImageTooLarge(DomainError):
-    status, slug, title = 422, "image-too-large", "The image has too many pixels"
+    status, slug, title = 422, "image-too-large", "The image has too many pixels to process"
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,13 @@ def process_image(data: bytes) -> ProcessedImage:
     try:
         with Image.open(io.BytesIO(data), formats=[source]) as opened:
             width, height = opened.size
-            if width * height > MAX_PIXELS:
-                raise ImageTooLarge(f"{width}x{height} is over {MAX_PIXELS:,} pixels")
+            decoded = width * height * WORKING_BYTES_PER_PIXEL
+            if decoded > MAX_DECODED_BYTES:
+                raise ImageTooLarge(
+                    f"{width}x{height} pixels would take {decoded // 1_048_576} MiB to process; "
+                    f"the most is {MAX_DECODED_BYTES // 1_048_576} MiB (about "
+                    f"{MAX_DECODED_BYTES // WORKING_BYTES_PER_PIXEL // 1_000_000} megapixels)"
+                )
             opened.seek(0)
             image = ImageOps.exif_transpose(opened)
             image.load()

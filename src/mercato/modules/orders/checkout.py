@@ -18,7 +18,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -44,6 +44,7 @@ from mercato.modules.orders.service import (
     load_order,
     read_order,
 )
+from mercato.modules.orders.storefront import reservation_ttl
 from mercato.modules.payments import (
     PaymentProviderError,
     PaymentRead,
@@ -53,7 +54,6 @@ from mercato.modules.payments import (
     record_start,
     start_payment,
 )
-from mercato.settings import get_settings
 
 
 class IdempotencyKeyReused(ValidationFailed):
@@ -151,7 +151,7 @@ async def place_order(
         prefer_location=cart.location_code,
     )
     lines = {line.product_id: line for line in cart.items}
-    reserved_until = datetime.now(UTC) + timedelta(seconds=get_settings().reservation_ttl_s)
+    reserved_until = datetime.now(UTC) + reservation_ttl(principal)
     created_at: datetime = await session.scalar(
         INSERT_ORDER_SQL,
         {

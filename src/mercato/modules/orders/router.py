@@ -15,7 +15,7 @@ from mercato.kernel.timestamps import Timestamp
 from mercato.modules.customers import CustomerToken, require_customer, resolve_customer
 from mercato.modules.identity import require
 from mercato.modules.orders import checkout as checkout_flow
-from mercato.modules.orders import service
+from mercato.modules.orders import service, storefront
 from mercato.modules.orders.schemas import (
     CheckoutCreate,
     CheckoutResult,
@@ -52,8 +52,10 @@ async def checkout(
 ) -> Response:
     """Reserve the cart's stock and open a pending order with its payment.
 
-    409 `insufficient-stock` when the stock cannot be reserved (nothing changes).
+    409 `insufficient-stock` when the stock cannot be reserved (nothing changes); 403
+    `payment-provider-not-allowed` for `manual` with a publishable key.
     """
+    storefront.check_payment_provider(principal, body.payment_provider)
     customer = await resolve_customer(session, token)
     placed = await checkout_flow.checkout(
         session, principal, body, idempotency_key, None if customer is None else customer.id

@@ -18,6 +18,10 @@ Reads the `events_YYYYMMDD` rows that `bq extract` writes as newline-delimited J
 
 A bad row never stops an import: it is reported with its line number and reason.
 BigQuery writes INT64 values as JSON strings; both strings and numbers are accepted.
+
+A file is refused as a whole (`ExportFileRefused`) when it inflates past `ReadLimits.total`
+bytes or holds a line longer than `ReadLimits.line`: a 64 MiB gzip upload can expand to
+tens of gigabytes (a decompression bomb), and a line is parsed in memory at once.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mercato.modules.tracking.event_doc import CENT, TrackedEvent, format_timestamp_us
 
@@ -67,6 +71,16 @@ _LATEST_US = 4_102_444_800_000_000  # 2100-01-01
 
 class GA4RowError(ValueError):
     """A GA4 row that cannot become events; the message says why."""
+
+
+class ExportFileRefused(ValueError):
+    """A whole export file that will not be read (too big once decompressed, a huge line)."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    total: int  # bytes of one file, decompressed
+    line: int  # bytes of one line (one GA4 row)
 
 
 @dataclass(frozen=True)
@@ -108,27 +122,54 @@ def _export_date(name: str) -> date | None:
 
 
 def read_ga4_export(
-    path: Path, *, report: GA4ReadReport | None = None, default_currency: str | None = None
+    path: Path,
+    *,
+    limits: ReadLimits,
+    report: GA4ReadReport | None = None,
+    default_currency: str | None = None,
 ) -> Iterator[TrackedEvent]:
     """Events from one export file, streamed; problems go to `report.errors`.
 
     Gzip is recognised by its magic bytes, whatever the file is called. A truncated gzip
-    file yields the rows before the damage and one error for it.
+    file yields the rows before the damage and one error for it. `ExportFileRefused` once
+    the file passes `limits` (the events already yielded are the caller's to discard).
     """
     report = report if report is not None else GA4ReadReport()
     with path.open("rb") as probe:
         compressed = probe.read(2) == b"\x1f\x8b"
     opener = gzip.open if compressed else open
     line_number = 0
-    with opener(path, "rb") as lines:
+    with opener(path, "rb") as stream:
         try:
-            for line_number, line in enumerate(lines, start=1):
+            for line_number, line in enumerate(_bounded_lines(stream, path.name, limits), 1):
                 if not line.strip():
                     continue
                 report.rows += 1
                 yield from _row_events(line, line_number, path.name, report, default_currency)
         except (EOFError, OSError, zlib.error) as exc:
             report.errors.append(RowError(path.name, line_number + 1, f"unreadable file: {exc}"))
+
+
+class _Lines(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def _bounded_lines(stream: _Lines, name: str, limits: ReadLimits) -> Iterator[bytes]:
+    """The stream's lines, reading at most one line's limit ahead: never a whole bomb."""
+    total = 0
+    while line := stream.readline(limits.line + 2):
+        total += len(line)
+        if total > limits.total:
+            raise ExportFileRefused(
+                f"{name} is larger than {limits.total} bytes once decompressed, the most one "
+                "export file may hold (MERCATO_GA4_MAX_DECOMPRESSED_BYTES)"
+            )
+        if len(line.rstrip(b"\r\n")) > limits.line:
+            raise ExportFileRefused(
+                f"{name} has a line longer than {limits.line} bytes, the most one GA4 row may "
+                "hold (MERCATO_GA4_MAX_LINE_BYTES)"
+            )
+        yield line
 
 
 def _row_events(

@@ -17,8 +17,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.errors import NotFound, ValidationFailed, field_error
-from mercato.modules.tracking.ga4 import GA4ReadReport, ga4_export_files, read_ga4_export
+from mercato.kernel.errors import DomainError, NotFound, ValidationFailed, field_error
+from mercato.modules.tracking.ga4 import (
+    GA4ReadReport,
+    ReadLimits,
+    ga4_export_files,
+    read_ga4_export,
+)
 from mercato.modules.tracking.import_batches import (
     CHUNK,
     ImportCounts,
@@ -26,9 +31,16 @@ from mercato.modules.tracking.import_batches import (
     replace_range,
     retention_days,
 )
-from mercato.settings import Settings
+from mercato.settings import Settings, get_settings
 
 SOURCE = "ga4_file"
+PARTIAL_SUFFIX = ".part"
+
+
+class ImportQuotaExceeded(DomainError):
+    status, slug, title = 413, "import-quota-exceeded", "The tenant's stored import files are full"
+
+
 # Called after each chunk with (file name, events read so far in it).
 Progress = Callable[[str, int], None]
 
@@ -81,8 +93,11 @@ async def import_ga4_files(
 ) -> ImportCounts:
     """Replace `ga4_file` events in [start, end] with those in `files` (one transaction).
 
-    Parsing runs in a worker thread chunk by chunk so the event loop stays responsive.
+    Parsing runs in a worker thread chunk by chunk so the event loop stays responsive. A
+    file past the read limits raises `ExportFileRefused` and the whole import rolls back.
     """
+    settings = get_settings()
+    limits = ReadLimits(total=settings.ga4_max_decompressed_bytes, line=settings.ga4_max_line_bytes)
     counts = counts or ImportCounts()
     counts.replaced += await replace_range(session, tenant_id, SOURCE, start, end)
     writer = RangeWriter(
@@ -96,7 +111,7 @@ async def import_ga4_files(
     )
     for path in files:
         report = GA4ReadReport()
-        chunks = _chunks(read_ga4_export(path, report=report))
+        chunks = _chunks(read_ga4_export(path, limits=limits, report=report))
         done = 0
         while chunk := await asyncio.to_thread(next, chunks, None):
             await writer.write(chunk)
@@ -122,15 +137,24 @@ async def save_export_file(
     """Store an uploaded export file in the tenant's import folder; the bytes written.
 
     Written under a temporary name and renamed at the end, so a job never reads half a file.
+    The tenant's folder holds at most `MERCATO_IMPORT_QUOTA_BYTES` (files being uploaded
+    included, a file being replaced not): 413 `import-quota-exceeded` beyond, and the
+    partial upload is removed.
     """
     folder = tenant_import_dir(settings, tenant_id)
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-    partial = folder / f".{file_name}.{uuid.uuid4().hex}.part"
+    room = settings.import_quota_bytes - await asyncio.to_thread(_stored_bytes, folder, file_name)
+    partial = folder / f".{file_name}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}"
     size = 0
     handle = await asyncio.to_thread(partial.open, "wb")
     try:
         async for chunk in chunks:
             size += len(chunk)
+            if size > room:
+                raise ImportQuotaExceeded(
+                    f"The tenant's import files may take {settings.import_quota_bytes} bytes in "
+                    "all; delete files already imported (DELETE …/ingest/import/{file_name})"
+                )
             await asyncio.to_thread(handle.write, chunk)
     except BaseException:
         handle.close()
@@ -139,3 +163,20 @@ async def save_export_file(
     handle.close()
     await asyncio.to_thread(partial.replace, folder / file_name)
     return size
+
+
+def _stored_bytes(folder: Path, replacing: str) -> int:
+    """Bytes the tenant's import folder holds, other than the file an upload replaces."""
+    return sum(
+        entry.stat().st_size
+        for entry in folder.rglob("*")
+        if entry.is_file() and entry != folder / replacing
+    )
+
+
+async def delete_export_file(settings: Settings, tenant_id: uuid.UUID, file_name: str) -> None:
+    """Remove one export file from the tenant's import folder; 404 if it is not there."""
+    path = tenant_import_dir(settings, tenant_id) / file_name
+    if not await asyncio.to_thread(path.is_file):
+        raise NotFound(f"No export file {file_name} in the tenant's import folder")
+    await asyncio.to_thread(path.unlink, missing_ok=True)

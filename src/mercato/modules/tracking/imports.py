@@ -26,6 +26,7 @@ from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.kernel.security import Principal
 from mercato.modules.integrations import get_integration_config
 from mercato.modules.tracking import bigquery_source, ga4_import
+from mercato.modules.tracking.ga4 import ExportFileRefused
 from mercato.modules.tracking.import_batches import ImportCounts
 from mercato.modules.tracking.models import IngestJob
 from mercato.modules.tracking.schemas import IngestJobCreate
@@ -218,6 +219,8 @@ async def run_import(
                 await _run_source(session, job, counts)
     except TimeoutError:
         error = f"the import did not finish within {timeout_s / 60:g} minutes"
+    except ExportFileRefused as refused:
+        error = str(refused)  # names the file and the limit, nothing of its content
     except Exception as exc:
         log.exception("ingest_job_failed", job_id=str(job_id))
         error = f"{type(exc).__name__}: {exc}"[:2000]

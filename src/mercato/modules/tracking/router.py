@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from mercato.kernel.deps import DbSession
-from mercato.kernel.errors import ValidationFailed
+from mercato.kernel.errors import NotFound, ValidationFailed
 from mercato.kernel.pagination import Page
 from mercato.kernel.security import Principal
 from mercato.kernel.timestamps import Timestamp
@@ -151,6 +151,18 @@ async def upload_export_file(
         get_settings(), principal.tenant_id, file_name, request.stream()
     )
     return UploadedFile(file_name=file_name, bytes=size)
+
+
+@router.delete("/ingest/import/{file_name}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_export_file(
+    principal: Importer,
+    file_name: Annotated[str, Path(pattern=ga4_import.EXPORT_FILE_NAME)],
+) -> Response:
+    """Remove an uploaded export file (imported events stay), freeing the tenant's quota."""
+    if principal.tenant_id is None:
+        raise NotFound("No such tenant")
+    await ga4_import.delete_export_file(get_settings(), principal.tenant_id, file_name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/ingest/jobs", response_model=Page[IngestJobRead])

@@ -70,8 +70,10 @@ def _check_event_types(types: list[str]) -> None:
 async def create_endpoint(
     session: AsyncSession, principal: Principal, body: WebhookCreate, meta: RequestMeta
 ) -> tuple[WebhookEndpoint, str]:
-    """Register an endpoint; its signing secret is returned this once."""
+    """Register an endpoint (step-up: it receives the tenant's events); its signing secret
+    is returned this once."""
     principal.require("webhooks:write")
+    principal.require_recent_auth()
     _check_url(str(body.url))
     _check_event_types(body.event_types)
     assert principal.tenant_id is not None

@@ -159,14 +159,19 @@ async def link_google(
 ) -> Response:
     """Send the browser to Google's consent screen; it comes back to this page."""
     submitted, form = await read_form(page.request)
-    url = await page.act(
+    started = await page.act(
         form, submitted, lambda: google_oauth.start_link(page.principal, page.url(PATH))
     )
-    if url is None:
+    if started is None:
         return await _render(page, problem=form, status_code=form_status(form))
+    url = started.authorization_url
+    response: Response
     if page.request.headers.get("hx-request") == "true":
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+        response = Response(status_code=204, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    google_oauth.remember_browser(response, started.browser_binding)
+    return page.finish(response)
 
 
 @router.post("/" + PATH + "/google/unlink")

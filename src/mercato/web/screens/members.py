@@ -1,4 +1,4 @@
-"""Settings → Members and roles: list, invite, change a role (step-up), remove."""
+"""Settings → Members and roles: list, invite, change a role, remove (each with step-up)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ async def _render(
     page: Page,
     *,
     invite: FormState | None = None,
-    row: tuple[uuid.UUID, FormState] | None = None,
+    row: tuple[uuid.UUID, str, FormState] | None = None,
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -55,7 +55,8 @@ async def _render(
         roles=grantable_roles(page.principal),
         invite=invite or FormState(values={"role": Role.viewer.value}),
         row_id=row[0] if row else None,
-        row_form=row[1] if row else FormState(),
+        row_action=row[1] if row else None,
+        row_form=row[2] if row else FormState(),
         notice=notice,
     )
 
@@ -78,8 +79,9 @@ async def invite_member(page: Annotated[Page, tenant_page("members:write")]) -> 
     added = await page.act(form, submitted, invite)
     if added is None:
         return await _render(page, invite=form, status_code=form_status(form))
-    verb = "added" if added.status == "active" else "invited"
-    return await _render(page, notice=f"{added.email} {verb} as {added.role}.")
+    return await _render(
+        page, notice=f"{added.email} invited as {added.role}; they join once they accept."
+    )
 
 
 @router.post("/" + PATH + "/{user_id}/role")
@@ -96,7 +98,7 @@ async def change_role(
 
     changed = await page.act(form, submitted, change)
     if changed is None:
-        return await _render(page, row=(user_id, form), status_code=form_status(form))
+        return await _render(page, row=(user_id, "role", form), status_code=form_status(form))
     return await _render(page, notice=f"{changed.email} is now {changed.role}.")
 
 
@@ -111,7 +113,7 @@ async def remove_member(
         return True
 
     if await page.act(form, submitted, remove) is None:
-        return await _render(page, row=(user_id, form), status_code=form_status(form))
+        return await _render(page, row=(user_id, "remove", form), status_code=form_status(form))
     return await _render(page, notice="Member removed.")
 
 
