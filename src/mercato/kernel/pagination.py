@@ -9,15 +9,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import Select, literal, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import DomainError
 
 T = TypeVar("T")
 P = TypeVar("P")
+Row = TypeVar("Row")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -65,3 +70,31 @@ def clamp_limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_LIMIT
     return max(1, min(limit, MAX_LIMIT))
+
+
+def _newest_first_position(cursor: dict[str, Any]) -> tuple[datetime, uuid.UUID]:
+    return datetime.fromisoformat(str(cursor["t"])), uuid.UUID(str(cursor["id"]))
+
+
+async def newest_first(
+    session: AsyncSession, query: Select[Row], *, limit: int | None, cursor: str | None
+) -> tuple[list[Row], str | None]:
+    """One page of `query`'s rows, newest first by (`created_at`, `id`), and the next cursor.
+
+    `query` selects one mapped entity that has `created_at` and `id` columns, with its
+    filters; this adds the order, the position after the cursor and the limit. The cursor
+    holds the last row's `t` and `id`.
+    """
+    entity = query.column_descriptions[0]["entity"]
+    created_at, id_ = entity.created_at, entity.id
+    size = clamp_limit(limit)
+    query = query.order_by(created_at.desc(), id_.desc())
+    position = read_cursor(cursor, _newest_first_position)
+    if position is not None:
+        after = tuple_(literal(position[0]), literal(position[1]))
+        query = query.where(tuple_(created_at, id_) < after)
+    rows = list((await session.scalars(query.limit(size + 1))).all())
+    if len(rows) <= size:
+        return rows, None
+    last: Any = rows[size - 1]
+    return rows[:size], encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})

@@ -6,11 +6,9 @@ Every file in `mercato.web.screens` is a *screen module*. It exposes
 - `SCREENS`: the `Screen`s it adds to the navigation (optional);
 - `PANELS`: the `OverviewPanel`s it adds to a tenant's overview (optional).
 
-A screen module imports what it shows from its capability module (`from
-mercato.modules.catalog import …`). Until that module exists on the branch the import
-fails, and the registry leaves the screen module out: no route, no nav entry, no panel.
-So the screens for a capability can land before or with the capability itself, and the
-navigation only ever offers what the running code can do.
+A screen module imports what it shows from its capability module's public API (`from
+mercato.modules.catalog import …`). A screen module that fails to import stops the app
+from starting: a broken import must never silently remove a screen.
 """
 
 from __future__ import annotations
@@ -27,10 +25,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.logging import get_logger
 from mercato.kernel.security import Principal
-
-log = get_logger("mercato.web.registry")
 
 SCREEN_PACKAGE = "mercato.web.screens"
 
@@ -106,7 +101,6 @@ class Registry:
     screens: list[Screen] = field(default_factory=list)
     panels: list[OverviewPanel] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
-    unavailable: dict[str, str] = field(default_factory=dict)  # screen module → missing name
 
     def add(self, module: ModuleType) -> None:
         self.routers.append(module.router)
@@ -133,30 +127,12 @@ class Registry:
         return [panel for panel in self.panels if principal.can(panel.permission)]
 
 
-def _missing_capability(error: ImportError) -> str | None:
-    """The capability module a failed import was looking for, if that is why it failed."""
-    name = error.name or ""
-    if name.startswith("mercato.modules."):
-        return name
-    return None
-
-
 def discover(package: str = SCREEN_PACKAGE) -> Registry:
-    """Import every screen module; leave out those whose capability is not installed."""
+    """Import every screen module of `package`, in name order, into one registry."""
     registry = Registry()
     root = importlib.import_module(package)
     for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda i: i.name):
-        dotted = f"{package}.{info.name}"
-        try:
-            module = importlib.import_module(dotted)
-        except ImportError as error:
-            missing = _missing_capability(error)
-            if missing is None:
-                raise
-            registry.unavailable[dotted] = missing
-            log.info("dashboard_screens_unavailable", screens=dotted, missing=missing)
-            continue
-        registry.add(module)
+        registry.add(importlib.import_module(f"{package}.{info.name}"))
     return registry
 
 

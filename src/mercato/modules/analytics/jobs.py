@@ -6,27 +6,21 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from mercato.kernel.db import get_database
 from mercato.kernel.events import subscribe
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
 from mercato.kernel.security import Principal, PrincipalKind
+from mercato.kernel.tenant_runs import for_each_tenant
 from mercato.modules.analytics import rollup, service
 from mercato.modules.analytics.schemas import Granularity, Metric
+from mercato.modules.identity import active_tenant_ids
 from mercato.settings import get_settings
 
 log = get_logger("mercato.analytics.jobs")
 # Rollup version each tenant's dashboard answers were last warmed at (per worker process;
 # a restart warms once more, which is harmless).
 _warmed: dict[uuid.UUID, int] = {}
-
-
-async def active_tenants() -> list[uuid.UUID]:
-    async with get_database().session() as session:
-        rows = await session.execute(text("SELECT id FROM tenant WHERE status = 'active'"))
-        return [row[0] for row in rows]
 
 
 async def roll_up_tenant(tenant_id: uuid.UUID, *, now: datetime | None = None) -> datetime:
@@ -73,14 +67,14 @@ async def warm_dashboard(tenant_id: uuid.UUID) -> None:
 @task("analytics.roll_up", queue="analytics", timeout_s=900)
 async def roll_up_all(*, timestamp: int) -> None:
     """Every minute: add each tenant's new events to the rollups, then warm the cache."""
-    for tenant_id in await active_tenants():
-        try:
-            _, version = await _roll_up(tenant_id, None)
-            if version != _warmed.get(tenant_id):
-                await warm_dashboard(tenant_id)
-                _warmed[tenant_id] = version
-        except Exception:  # one tenant's failure must not starve the others
-            log.exception("analytics_rollup_failed", tenant_id=str(tenant_id))
+
+    async def roll_up_and_warm(tenant_id: uuid.UUID) -> None:
+        _, version = await _roll_up(tenant_id, None)
+        if version != _warmed.get(tenant_id):
+            await warm_dashboard(tenant_id)
+            _warmed[tenant_id] = version
+
+    await for_each_tenant("analytics_rollup", await active_tenant_ids(), roll_up_and_warm)
 
 
 @periodic("40 2 * * *", periodic_id="analytics-reconcile")
@@ -88,8 +82,11 @@ async def roll_up_all(*, timestamp: int) -> None:
 async def reconcile_recent_days(*, timestamp: int) -> None:
     """Nightly: rebuild the last two days, picking up late events with old timestamps."""
     today = datetime.now(UTC).date()
-    for tenant_id in await active_tenants():
+
+    async def rebuild(tenant_id: uuid.UUID) -> None:
         await rebuild_tenant_days(tenant_id, today - timedelta(days=2), today)
+
+    await for_each_tenant("analytics_reconcile", await active_tenant_ids(), rebuild)
 
 
 @subscribe("tracking.events_replaced")

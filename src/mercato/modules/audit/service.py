@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.logging import redact
-from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.pagination import newest_first
 from mercato.kernel.security import Principal
 from mercato.modules.audit.models import AuditEntry
 
@@ -75,8 +75,7 @@ async def list_entries(
 ) -> tuple[list[AuditEntry], str | None]:
     """Newest first, filtered, cursor-paginated; the session is already tenant-scoped."""
     principal.require("audit:read")
-    size = clamp_limit(limit)
-    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    query = select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action == action)
     if actor:
@@ -87,16 +86,4 @@ async def list_entries(
         query = query.where(AuditEntry.created_at >= since)
     if until:
         query = query.where(AuditEntry.created_at < until)
-    position = read_cursor(cursor, lambda c: (datetime.fromisoformat(c["t"]), uuid.UUID(c["id"])))
-    if position is not None:
-        query = query.where(
-            tuple_(AuditEntry.created_at, AuditEntry.id)
-            < tuple_(literal(position[0]), literal(position[1]))
-        )
-    rows = list((await session.scalars(query.limit(size + 1))).all())
-    next_cursor = None
-    if len(rows) > size:
-        last = rows[size - 1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
-        rows = rows[:size]
-    return rows, next_cursor
+    return await newest_first(session, query, limit=limit, cursor=cursor)

@@ -22,13 +22,13 @@ from collections.abc import AsyncIterator, Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.modules.catalog import ProductRead, category_alignments, iter_products
 from mercato.modules.channels.feed_item import FeedItem
 from mercato.modules.channels.feed_render import FeedChannel
 from mercato.modules.channels.precheck import blocks_item, check_item
+from mercato.modules.identity import tenant_facts
 from mercato.modules.inventory import available_units
 from mercato.modules.profile import get_profile
 from mercato.settings import get_settings
@@ -126,9 +126,8 @@ async def feed_channel(session: AsyncSession, tenant_id: uuid.UUID) -> FeedChann
     profile = await get_profile(session, tenant_id)
     name = profile.name if profile and profile.name else None
     if name is None:
-        name = await session.scalar(
-            text("SELECT name FROM tenant WHERE id = :id"), {"id": tenant_id}
-        )
+        tenant = await tenant_facts(session, tenant_id)
+        name = tenant.name if tenant else None
     website = profile.website if profile and profile.website else get_settings().public_url
     title = str(name or "Products")
     return FeedChannel(title=title, link=website, description=f"Products of {title}")

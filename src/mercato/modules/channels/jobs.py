@@ -6,17 +6,19 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 
 from mercato.kernel.db import get_database
 from mercato.kernel.jobs import defer, periodic, task
 from mercato.kernel.logging import get_logger
+from mercato.kernel.tenant_runs import for_each_tenant
 from mercato.modules.channels.feed_jobs import ACTIVE, queue_push
 from mercato.modules.channels.feed_push import run_push
 from mercato.modules.channels.gbp import import_business_profile
 from mercato.modules.channels.google_oauth import BUSINESS_SCOPE, get_link
 from mercato.modules.channels.merchant_links import list_merchant_links
 from mercato.modules.channels.models import FeedPushItem, FeedPushJob
+from mercato.modules.identity import active_tenant_ids
 
 QUEUE = "channels"
 ITEM_RETENTION = timedelta(days=30)
@@ -42,23 +44,13 @@ async def import_gbp(*, tenant_id: str) -> None:
     )
 
 
-async def _active_tenants() -> list[uuid.UUID]:
-    async with get_database().session() as session:
-        rows = await session.execute(text("SELECT id FROM tenant WHERE status = 'active'"))
-        return [row[0] for row in rows]
-
-
 @periodic("40 2 * * *", periodic_id="channels-daily-push")
 @task("channels.daily_push", queue=QUEUE, timeout_s=3600)
 async def daily_push(*, timestamp: int) -> None:
     """Queue a push for every linked Merchant Center account with daily pushes on."""
-    queued = 0
-    for tenant_id in await _active_tenants():
-        try:
-            queued += await _queue_daily_pushes(tenant_id)
-        except Exception as exc:  # one tenant's broken link must not stop the others
-            log.warning("feed_daily_push_failed", tenant_id=str(tenant_id), error=str(exc))
-    log.info("feed_daily_push_queued", jobs=queued)
+    tenants = await active_tenant_ids()
+    queued = await for_each_tenant("feed_daily_push", tenants, _queue_daily_pushes)
+    log.info("feed_daily_push_queued", jobs=sum(queued.values()))
 
 
 async def _queue_daily_pushes(tenant_id: uuid.UUID) -> int:
@@ -90,11 +82,14 @@ async def _queue_daily_pushes(tenant_id: uuid.UUID) -> int:
 @task("channels.daily_business_profile", queue=QUEUE, timeout_s=3600)
 async def daily_business_profile(*, timestamp: int) -> None:
     """Queue a Business Profile import for every tenant whose link grants it."""
-    for tenant_id in await _active_tenants():
+
+    async def queue_import(tenant_id: uuid.UUID) -> None:
         async with get_database().tenant_session(tenant_id) as session:
             link = await get_link(session, tenant_id)
             if link is not None and link.status == "active" and BUSINESS_SCOPE in link.scopes:
                 await defer(session, import_gbp, tenant_id=str(tenant_id))
+
+    await for_each_tenant("gbp_daily_import", await active_tenant_ids(), queue_import)
 
 
 @periodic("25 4 * * *", periodic_id="channels-push-item-retention")
@@ -102,7 +97,10 @@ async def daily_business_profile(*, timestamp: int) -> None:
 async def prune_push_items(*, timestamp: int) -> None:
     """Drop per-item results of jobs finished more than 30 days ago (the jobs stay)."""
     cutoff = datetime.now(UTC) - ITEM_RETENTION
-    for tenant_id in await _active_tenants():
+
+    async def prune(tenant_id: uuid.UUID) -> None:
         async with get_database().tenant_session(tenant_id) as session:
             old_jobs = select(FeedPushJob.id).where(FeedPushJob.finished_at < cutoff)
             await session.execute(delete(FeedPushItem).where(FeedPushItem.job_id.in_(old_jobs)))
+
+    await for_each_tenant("feed_push_item_prune", await active_tenant_ids(), prune)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Date, cast, func, literal, select, tuple_
+from sqlalchemy import Date, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import ValidationFailed, field_error
-from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.pagination import newest_first
 from mercato.kernel.security import Principal, PrincipalKind
 from mercato.modules.feedback.models import Feedback
 from mercato.modules.feedback.schemas import FeedbackCreate, FeedbackSummary, FeedbackWeek
@@ -58,23 +57,12 @@ async def list_feedback(
 ) -> tuple[list[Feedback], str | None]:
     """Newest first; the session is already scoped to the tenant."""
     principal.require("feedback:read")
-    size = clamp_limit(limit)
-    query = select(Feedback).order_by(Feedback.created_at.desc(), Feedback.id.desc())
+    query = select(Feedback)
     if category:
         query = query.where(Feedback.category == category.strip().lower())
     if rating is not None:
         query = query.where(Feedback.rating == rating)
-    position = read_cursor(cursor, lambda c: (datetime.fromisoformat(c["t"]), uuid.UUID(c["id"])))
-    if position is not None:
-        query = query.where(
-            tuple_(Feedback.created_at, Feedback.id)
-            < tuple_(literal(position[0]), literal(position[1]))
-        )
-    rows = list((await session.scalars(query.limit(size + 1))).all())
-    if len(rows) <= size:
-        return rows, None
-    last = rows[size - 1]
-    return rows[:size], encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
+    return await newest_first(session, query, limit=limit, cursor=cursor)
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -1,11 +1,25 @@
 """Identity and tenancy: staff accounts, tokens, tenants, members, roles, API keys.
 
 Other modules import from here only the request dependencies (`require`, `CurrentUser`),
-the gate of lean routes (`pass_gate`) and the role/permission vocabulary.
+the gate of lean routes (`pass_gate`), the role/permission vocabulary and what they may
+read of a tenant (`active_tenant_ids`, `tenant_facts`).
 """
 
 from mercato.modules.identity.auth import CurrentUser, require
 from mercato.modules.identity.gate import pass_gate
-from mercato.modules.identity.tenants import resolve_tenant
+from mercato.modules.identity.tenants import (
+    TenantFacts,
+    active_tenant_ids,
+    resolve_tenant,
+    tenant_facts,
+)
 
-__all__ = ["CurrentUser", "pass_gate", "require", "resolve_tenant"]
+__all__ = [
+    "CurrentUser",
+    "TenantFacts",
+    "active_tenant_ids",
+    "pass_gate",
+    "require",
+    "resolve_tenant",
+    "tenant_facts",
+]

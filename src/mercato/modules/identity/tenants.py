@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import Database, set_actor, set_tenant
+from mercato.kernel.db import Database, get_database, set_actor, set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.security import Principal
@@ -20,6 +20,39 @@ from mercato.modules.identity.models import Membership, Tenant
 from mercato.modules.identity.schemas import TenantUpdate
 
 SOFT_DELETE_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class TenantFacts:
+    """What other modules may read of a tenant: its names, status and settings."""
+
+    id: uuid.UUID
+    name: str
+    slug: str
+    status: str
+    settings: dict[str, object]
+
+
+async def active_tenant_ids() -> list[uuid.UUID]:
+    """Every active tenant (not suspended, not deleted), in id order: what periodic jobs walk.
+
+    Reads across tenants in a session of its own, so only jobs call it, never requests."""
+    query = select(Tenant.id).where(Tenant.status == "active").order_by(Tenant.id)
+    async with get_database().session() as session:
+        return list((await session.scalars(query)).all())
+
+
+async def tenant_facts(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFacts | None:
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        return None
+    return TenantFacts(
+        id=tenant.id,
+        name=tenant.name,
+        slug=tenant.slug,
+        status=tenant.status,
+        settings=dict(tenant.settings or {}),
+    )
 
 
 @dataclass(frozen=True)

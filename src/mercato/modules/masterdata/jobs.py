@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import text
-
 from mercato.kernel.db import get_database
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
+from mercato.kernel.tenant_runs import for_each_tenant
+from mercato.modules.identity import active_tenant_ids
 from mercato.modules.integrations import get_integration_config
 from mercato.modules.masterdata.service import run_sync, sync_master_data
 
@@ -24,19 +24,14 @@ async def sync_job(*, tenant_id: str, sync_id: str) -> None:
 @task("masterdata.daily_sync", queue="masterdata", timeout_s=3_600)
 async def daily_sync(*, timestamp: int) -> None:
     """Sync every live tenant whose SFTP integration has `daily_sync` on."""
-    async with get_database().session() as session:
-        tenants = (
-            (await session.execute(text("SELECT id FROM tenant WHERE status = 'active'")))
-            .scalars()
-            .all()
-        )
-    for tenant_id in tenants:
-        try:
-            async with get_database().tenant_session(tenant_id) as session:
-                config = await get_integration_config(session, tenant_id, "sftp")
-                if config is None or not config.get("daily_sync", True):
-                    continue
-                report = await sync_master_data(session, tenant_id, trigger="daily")
-            log.info("masterdata_daily_sync", tenant_id=str(tenant_id), **report.counts())
-        except Exception as exc:  # one tenant's broken server must not stop the others
-            log.warning("masterdata_daily_sync_failed", tenant_id=str(tenant_id), error=str(exc))
+    tenants = await active_tenant_ids()
+    await for_each_tenant("masterdata_daily_sync", tenants, _daily_sync_tenant)
+
+
+async def _daily_sync_tenant(tenant_id: uuid.UUID) -> None:
+    async with get_database().tenant_session(tenant_id) as session:
+        config = await get_integration_config(session, tenant_id, "sftp")
+        if config is None or not config.get("daily_sync", True):
+            return
+        report = await sync_master_data(session, tenant_id, trigger="daily")
+    log.info("masterdata_daily_sync", tenant_id=str(tenant_id), **report.counts())

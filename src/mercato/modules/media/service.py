@@ -6,15 +6,14 @@ import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import after_commit
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, PayloadTooLarge
-from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.pagination import newest_first
 from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
 from mercato.modules.media.models import MediaAsset
@@ -93,21 +92,8 @@ async def list_media(
     session: AsyncSession, *, limit: int | None, cursor: str | None
 ) -> tuple[list[MediaAsset], str | None]:
     """Newest first; the session's tenant scope (RLS) selects the tenant."""
-    size = clamp_limit(limit)
-    query = select(MediaAsset).order_by(MediaAsset.created_at.desc(), MediaAsset.id.desc())
-    position = read_cursor(cursor, lambda c: (datetime.fromisoformat(c["t"]), uuid.UUID(c["id"])))
-    if position is not None:
-        query = query.where(
-            tuple_(MediaAsset.created_at, MediaAsset.id)
-            < tuple_(literal(position[0]), literal(position[1]))
-        )
-    rows = list((await session.scalars(query.limit(size + 1))).all())
-    next_cursor = None
-    if len(rows) > size:
-        last = rows[size - 1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
-        rows = rows[:size]
-    return rows, next_cursor
+    query = select(MediaAsset)
+    return await newest_first(session, query, limit=limit, cursor=cursor)
 
 
 async def delete_media(

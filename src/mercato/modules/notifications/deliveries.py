@@ -6,10 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, literal, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.pagination import newest_first
 from mercato.kernel.security import Principal
 from mercato.modules.mail.models import MailMessage
 from mercato.modules.notifications.models import NotificationDelivery
@@ -46,25 +46,12 @@ async def list_deliveries(
 ) -> tuple[list[DeliveryView], str | None]:
     """Newest first, with e-mail outcomes read from the mail outbox."""
     principal.require("notifications:read")
-    size = clamp_limit(limit)
-    order = (NotificationDelivery.created_at.desc(), NotificationDelivery.id.desc())
-    query = select(NotificationDelivery).order_by(*order)
+    query = select(NotificationDelivery)
     if event:
         query = query.where(NotificationDelivery.event == event)
     if channel:
         query = query.where(NotificationDelivery.channel == channel)
-    position = read_cursor(cursor, lambda c: (datetime.fromisoformat(c["t"]), uuid.UUID(c["id"])))
-    if position is not None:
-        query = query.where(
-            tuple_(NotificationDelivery.created_at, NotificationDelivery.id)
-            < tuple_(literal(position[0]), literal(position[1]))
-        )
-    rows = list((await session.scalars(query.limit(size + 1))).all())
-    next_cursor = None
-    if len(rows) > size:
-        last = rows[size - 1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
-        rows = rows[:size]
+    rows, next_cursor = await newest_first(session, query, limit=limit, cursor=cursor)
     mails = await _mail_outcomes(session, rows)
     views = []
     for row in rows:

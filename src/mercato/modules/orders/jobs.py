@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from mercato.kernel.db import get_database
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
+from mercato.kernel.tenant_runs import for_each_tenant
+from mercato.modules.identity import active_tenant_ids
 from mercato.modules.orders.models import SalesOrder
 from mercato.modules.orders.service import cancel
 
@@ -17,7 +19,6 @@ log = get_logger("mercato.orders.jobs")
 
 EXPIRY_ACTOR = "system:reservation-expiry"
 BATCH = 200
-ACTIVE_TENANTS_SQL = text("SELECT id FROM tenant WHERE status = 'active' ORDER BY id")
 
 
 async def expire_reservations(tenant_id: uuid.UUID, now: datetime | None = None) -> int:
@@ -52,13 +53,8 @@ async def expire_reservations(tenant_id: uuid.UUID, now: datetime | None = None)
 @periodic("* * * * *", periodic_id="orders-expire-reservations")
 @task("orders.expire_reservations", queue="maintenance", timeout_s=120)
 async def expire_reservations_every_minute(*, timestamp: int) -> None:
-    async with get_database().session() as session:
-        tenants = [uuid.UUID(str(row)) for row in await session.scalars(ACTIVE_TENANTS_SQL)]
-    for tenant_id in tenants:
-        try:
-            count = await expire_reservations(tenant_id)
-        except Exception:
-            log.exception("reservation_expiry_failed", tenant_id=str(tenant_id))
-            continue
+    tenants = await active_tenant_ids()
+    expired = await for_each_tenant("reservation_expiry", tenants, expire_reservations)
+    for tenant_id, count in expired.items():
         if count:
             log.info("reservations_expired", tenant_id=str(tenant_id), orders=count)

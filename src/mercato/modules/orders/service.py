@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.events import emit
-from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.pagination import newest_first
 from mercato.kernel.security import Principal
 from mercato.modules.inventory import (
     Allocation,
@@ -190,8 +190,7 @@ async def list_orders(
 ) -> tuple[list[SalesOrder], str | None]:
     """Orders newest first, filtered by status, e-mail (exact, any case) and creation time."""
     principal.require("orders:read")
-    size = clamp_limit(limit)
-    query = select(SalesOrder).order_by(SalesOrder.created_at.desc(), SalesOrder.id.desc())
+    query = select(SalesOrder)
     if status:
         query = query.where(SalesOrder.status == status)
     if email:
@@ -200,21 +199,7 @@ async def list_orders(
         query = query.where(SalesOrder.created_at >= created_from)
     if created_to:
         query = query.where(SalesOrder.created_at < created_to)
-    position = read_cursor(
-        cursor, lambda c: (datetime.fromisoformat(str(c["t"])), uuid.UUID(str(c["id"])))
-    )
-    if position is not None:
-        at, last_id = position
-        query = query.where(
-            (SalesOrder.created_at < at)
-            | ((SalesOrder.created_at == at) & (SalesOrder.id < last_id))
-        )
-    rows = list((await session.scalars(query.limit(size + 1))).all())
-    next_cursor = None
-    if len(rows) > size:
-        last = rows[size - 1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
-    return rows[:size], next_cursor
+    return await newest_first(session, query, limit=limit, cursor=cursor)
 
 
 async def order_counts(session: AsyncSession, *, days: int = 7) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import text
-
 from mercato.kernel.db import get_database
 from mercato.kernel.errors import NotFound
+from mercato.modules.identity import tenant_facts
 from mercato.modules.inventory import InsufficientStock
 from mercato.modules.orders.service import load_order, mark_paid, record_status
 from mercato.modules.payments import (
@@ -33,11 +32,8 @@ async def receive_stripe_webhook(
 ) -> dict[str, Any]:
     """Process one delivery; `duplicate: true` when the event id was seen before."""
     async with get_database().tenant_session(tenant_id) as session:
-        exists = await session.scalar(
-            text("SELECT true FROM tenant WHERE id = :tenant AND status <> 'deleted'"),
-            {"tenant": tenant_id},
-        )
-        if not exists:
+        tenant = await tenant_facts(session, tenant_id)
+        if tenant is None or tenant.status == "deleted":
             raise NotFound("No such tenant")
         credentials = await stripe_credentials(session, tenant_id)
         event = verify_stripe_event(raw, signature, credentials.webhook_secret)

@@ -11,14 +11,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import literal, select, text, tuple_
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.jobs import defer
-from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.pagination import newest_first
 from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity.models import Tenant
@@ -92,22 +92,10 @@ async def list_tenants(
     cursor: str | None,
 ) -> TenantPage:
     """Every tenant, newest first, with its usage (`operator` is checked by the route)."""
-    size = clamp_limit(limit)
-    query = select(Tenant).order_by(Tenant.created_at.desc(), Tenant.id.desc())
+    query = select(Tenant)
     if status:
         query = query.where(Tenant.status == status)
-    position = read_cursor(cursor, lambda c: (datetime.fromisoformat(c["t"]), uuid.UUID(c["id"])))
-    if position is not None:
-        query = query.where(
-            tuple_(Tenant.created_at, Tenant.id)
-            < tuple_(literal(position[0]), literal(position[1]))
-        )
-    rows = list((await session.scalars(query.limit(size + 1))).all())
-    next_cursor = None
-    if len(rows) > size:
-        last = rows[size - 1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
-        rows = rows[:size]
+    rows, next_cursor = await newest_first(session, query, limit=limit, cursor=cursor)
     usage = await _usage(session, [t.id for t in rows])
     return TenantPage([_read(t, usage[t.id]) for t in rows], next_cursor)
 

@@ -11,26 +11,24 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy import text
 
 from mercato.kernel.db import Database, close_database, init_database
+from mercato.kernel.errors import NotFound
 from mercato.kernel.redis import close_redis, init_redis
+from mercato.modules.identity import resolve_tenant
 from mercato.modules.recommendations.event_log import CatalogTable, EventLog
 from mercato.settings import get_settings
-
-TENANT_SQL = text("SELECT id FROM tenant WHERE id::text = :name OR slug = :name")
 
 
 class UnknownTenantError(LookupError):
     """The command cannot tell which tenant or which data it is about."""
 
 
-async def resolve_tenant(database: Database, name: str) -> uuid.UUID:
-    async with database.session() as session:
-        found = await session.scalar(TENANT_SQL, {"name": name})
-    if found is None:
-        raise UnknownTenantError(f"no tenant with id or slug {name!r}")
-    return uuid.UUID(str(found))
+async def _tenant_id(database: Database, name: str) -> uuid.UUID:
+    try:
+        return await resolve_tenant(database, name)
+    except NotFound as unknown:
+        raise UnknownTenantError(f"no tenant with id or slug {name!r}") from unknown
 
 
 async def fit_from_command(
@@ -44,7 +42,7 @@ async def fit_from_command(
     database = init_database(settings)
     init_redis(settings)
     try:
-        tenant_id = await resolve_tenant(database, tenant)
+        tenant_id = await _tenant_id(database, tenant)
         source: TrainingSource
         if events is not None and catalog is not None:
             source = FileSource(events, catalog)
@@ -89,7 +87,7 @@ async def tenant_training_data(tenant: str) -> tuple[EventLog, CatalogTable]:
     settings = get_settings()
     database = init_database(settings)
     try:
-        tenant_id = await resolve_tenant(database, tenant)
+        tenant_id = await _tenant_id(database, tenant)
         async with database.tenant_session(tenant_id) as session:
             events, catalog = await DatabaseSource(settings.reco_history_days).load(
                 session, tenant_id

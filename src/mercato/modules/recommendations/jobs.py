@@ -10,12 +10,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import text
-
-from mercato.kernel.db import get_database
 from mercato.kernel.events import subscribe
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
+from mercato.kernel.tenant_runs import for_each_tenant
+from mercato.modules.identity import active_tenant_ids
 from mercato.modules.recommendations.cache import invalidate_recommendations
 from mercato.modules.recommendations.db_source import DatabaseSource
 from mercato.modules.recommendations.fitting import fit_tenant
@@ -35,20 +34,12 @@ for _event in CATALOG_EVENTS:
     subscribe(_event)(drop_cached_lists)
 
 
-ACTIVE_TENANTS_SQL = text("SELECT id FROM tenant WHERE status = 'active' ORDER BY id")
-
-
 @periodic(get_settings().reco_fit_cron, periodic_id="reco-fit-models")
 @task("recommendations.fit_models", timeout_s=3600, queue="models")
 async def fit_models(*, timestamp: int) -> None:
     """Refit each active tenant whose events or catalog changed, one after the other (two
     fits never compete for the same cores); a tenant that fails is logged and skipped.
     On its own `models` queue, so heavy fits can get a worker of their own."""
-    async with get_database().session() as session:
-        tenants = [uuid.UUID(str(row)) for row in await session.scalars(ACTIVE_TENANTS_SQL)]
+    tenants = await active_tenant_ids()
     source = DatabaseSource(get_settings().reco_history_days)
-    for tenant_id in tenants:
-        try:
-            await fit_tenant(tenant_id, source)
-        except Exception:
-            log.exception("reco_fit_failed", tenant_id=str(tenant_id))
+    await for_each_tenant("reco_fit", tenants, lambda tenant_id: fit_tenant(tenant_id, source))

@@ -13,7 +13,6 @@ from typing import Any
 
 import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.security import Principal, PrincipalKind
@@ -25,6 +24,7 @@ from mercato.modules.analytics import (
     timeseries,
     top_products,
 )
+from mercato.modules.identity import tenant_facts
 from mercato.modules.insights import StatusFilter, TaskItem, TaskList, list_tasks
 from mercato.modules.reports.chart_png import bar_chart_png
 
@@ -92,8 +92,8 @@ def _change(value: float | None) -> tuple[str, str]:
 
 
 async def _tenant_name(session: AsyncSession, tenant_id: uuid.UUID) -> str:
-    name = await session.scalar(text("SELECT name FROM tenant WHERE id = :tid"), {"tid": tenant_id})
-    return str(name or "Your shop")
+    tenant = await tenant_facts(session, tenant_id)
+    return tenant.name if tenant else "Your shop"
 
 
 async def render_report(

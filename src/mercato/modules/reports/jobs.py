@@ -10,6 +10,8 @@ from sqlalchemy import text
 from mercato.kernel.db import get_database
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
+from mercato.kernel.tenant_runs import for_each_tenant
+from mercato.modules.identity import active_tenant_ids
 from mercato.modules.reports import service
 
 log = get_logger("mercato.reports.jobs")
@@ -41,16 +43,13 @@ async def send_reports(*, tenant_id: str, job_id: str) -> None:
 async def queue_due(now: datetime | None = None) -> int:
     """Queue every tenant's due scheduled reports; returns how many jobs were queued."""
     now = now or datetime.now(UTC)
-    async with get_database().session() as session:
-        tenants = [
-            row[0]
-            for row in await session.execute(text("SELECT id FROM tenant WHERE status = 'active'"))
-        ]
-    queued = 0
-    for tenant_id in tenants:
+    tenants = await active_tenant_ids()
+
+    async def queue_tenant(tenant_id: uuid.UUID) -> int:
         async with get_database().tenant_session(tenant_id) as session:
-            queued += len(await service.queue_due_reports(session, tenant_id, now))
-    return queued
+            return len(await service.queue_due_reports(session, tenant_id, now))
+
+    return sum((await for_each_tenant("reports_queue_due", tenants, queue_tenant)).values())
 
 
 @periodic("*/10 * * * *", periodic_id="reports-schedules")
