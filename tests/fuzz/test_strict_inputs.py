@@ -4,9 +4,12 @@ of coercing them the way pydantic's lax mode would."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from mercato.app import create_app
 from mercato.modules.channels.schemas import MerchantLinkWrite
 from mercato.modules.experiments.schemas import ExperimentCreate, ExperimentUpdate
 from mercato.modules.profile.schemas import Geo, SpecialHours
@@ -60,3 +63,64 @@ def test_digits_outside_ascii_are_not_numbers_anywhere_they_are_read_as_numbers(
     good = sign("s3cret", body, timestamp=1_700_000_000)
     assert verify("s3cret", good, body, now=1_700_000_000)
     assert not verify("s3cret", "t=²,v1=00", body, now=1_700_000_000)
+
+
+def _request_body_schema_names(spec: dict[str, Any]) -> set[str]:
+    """Every component a request body uses, directly or nested."""
+    names: set[str] = set()
+
+    def collect(node: object) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and (name := ref.rsplit("/", 1)[-1]) not in names:
+                names.add(name)
+                collect(spec["components"]["schemas"].get(name, {}))
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            collect(operation.get("requestBody", {}))
+    return names
+
+
+def _lax_scalars(schema: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Paths of bool/int/float validators in a pydantic core schema that coerce other types."""
+    if isinstance(schema, dict):
+        found = []
+        kind = schema.get("type")
+        if isinstance(kind, str) and kind in {"bool", "int", "float"} and not schema.get("strict"):
+            found.append(path)
+        for key, value in schema.items():
+            found += _lax_scalars(value, (*path, key))
+        return found
+    if isinstance(schema, list):
+        return [p for i, value in enumerate(schema) for p in _lax_scalars(value, (*path, i))]
+    return []
+
+
+def _mercato_models() -> dict[str, list[type[BaseModel]]]:
+    found: dict[str, list[type[BaseModel]]] = {}
+    pending: list[type[BaseModel]] = [BaseModel]
+    while pending:
+        for model in pending.pop().__subclasses__():
+            pending.append(model)
+            if model.__module__.startswith("mercato."):
+                found.setdefault(model.__name__, []).append(model)
+    return found
+
+
+def test_no_request_body_coerces_a_scalar_of_the_wrong_json_type() -> None:
+    """Every boolean and number a client sends is strict, so `0` is never `false`."""
+    spec = create_app().openapi()
+    models = _mercato_models()
+    bodies = [model for name in _request_body_schema_names(spec) for model in models.get(name, [])]
+    assert len(bodies) > 50  # the walk found the request models, not an empty set
+    lax = {
+        f"{model.__module__}.{model.__qualname__}": _lax_scalars(model.__pydantic_core_schema__)
+        for model in bodies
+    }
+    assert {name: paths for name, paths in lax.items() if paths} == {}

@@ -71,3 +71,14 @@ class Principal:
                 "This operation needs a recent login: POST /api/v1/auth/step-up with your "
                 "password, then retry with the new access token"
             )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantPrincipal(Principal):
+    """A principal inside one tenant: what every tenant route and tenant service receives.
+
+    Its tenant is not optional, so services never check it (an `assert` would vanish
+    under `python -O`); mypy refuses to pass an untenanted `Principal` where one is needed.
+    """
+
+    tenant_id: uuid.UUID

@@ -90,7 +90,7 @@ class ProductCreate(BaseModel):
     link: str | None = None
     image_url: str | None = None
     additional_image_urls: list[str] = Field(default_factory=list, max_length=10)
-    available: bool = True
+    available: bool = Field(default=True, strict=True)
     item_group_id: str | None = Field(default=None, min_length=1, max_length=128)
     variant_attributes: dict[Text200, Text200] = Field(default_factory=dict, max_length=20)
     attributes: dict[str, Any] = Field(default_factory=dict, max_length=100)
@@ -184,7 +184,7 @@ class ProductUpdate(BaseModel):
     link: str | None = None
     image_url: str | None = None
     additional_image_urls: list[str] | None = None
-    available: bool | None = None
+    available: bool | None = Field(default=None, strict=True)
     item_group_id: str | None = None
     variant_attributes: dict[str, str] | None = None
     attributes: dict[str, Any] | None = None
@@ -258,7 +258,7 @@ class CategoryCreate(BaseModel):
 
     name: Text200
     parent_id: uuid.UUID | None = None
-    google_category_id: int | None = Field(default=None, ge=1)
+    google_category_id: int | None = Field(default=None, ge=1, strict=True)
 
     @field_validator("name")
     @classmethod
@@ -275,7 +275,7 @@ class CategoryUpdate(BaseModel):
 
     name: Text200 | None = None
     parent_id: uuid.UUID | None = None
-    google_category_id: int | None = Field(default=None, ge=1)
+    google_category_id: int | None = Field(default=None, ge=1, strict=True)
 
     @field_validator("name")
     @classmethod

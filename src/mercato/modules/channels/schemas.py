@@ -29,7 +29,7 @@ class AlignBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    google_category_id: int | None = Field(ge=1)
+    google_category_id: int | None = Field(ge=1, strict=True)
 
 
 class CategoryAlignmentRead(BaseModel):

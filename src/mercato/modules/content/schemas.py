@@ -29,7 +29,7 @@ class PageFields(BaseModel):
     seo_description: str | None = Field(default=None, max_length=500)
     canonical_url: AnyHttpUrl | None = None
     og_image_url: AnyHttpUrl | None = None
-    noindex: bool | None = None
+    noindex: bool | None = Field(default=None, strict=True)
 
 
 class PageCreate(PageFields):

@@ -24,7 +24,7 @@ class CustomerSignup(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=256)
     name: str | None = Field(default=None, max_length=200)
-    marketing_consent: bool = False
+    marketing_consent: bool = Field(default=False, strict=True)
     cart_id: uuid.UUID | None = Field(default=None, description="A guest cart to take along")
 
 
@@ -36,7 +36,7 @@ class CustomerLogin(BaseModel):
 
 class CustomerUpdate(BaseModel):
     name: str | None = Field(default=None, max_length=200)
-    marketing_consent: bool | None = None
+    marketing_consent: bool | None = Field(default=None, strict=True)
     preferences: dict[str, Any] | None = Field(default=None, max_length=50)
     addresses: list[Address] | None = Field(default=None, max_length=20)
 

@@ -15,13 +15,13 @@ MAX_CONTEXT_BYTES = 4096
 class FeedbackCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rating: int = Field(ge=1, le=5)
+    rating: int = Field(ge=1, le=5, strict=True)
     category: str = Field(min_length=1, max_length=64, examples=["checkout"])
     comment: str | None = Field(default=None, max_length=5000)
     context: dict[str, Any] = Field(
         default_factory=dict, examples=[{"page": "/checkout", "feature": "recommendations"}]
     )
-    contact_consent: bool = False
+    contact_consent: bool = Field(default=False, strict=True)
     contact_email: EmailStr | None = None
 
     @field_validator("category")

@@ -2,11 +2,12 @@
 
 Other modules import from here only the request dependencies (`require`, `CurrentUser`),
 the gate of lean routes (`pass_gate`), the role/permission vocabulary and what they may
-read of a tenant (`active_tenant_ids`, `tenant_facts`).
+read of a tenant (`active_tenant_ids`, `tenant_facts`, `member_emails`).
 """
 
 from mercato.modules.identity.auth import CurrentUser, require
 from mercato.modules.identity.gate import pass_gate
+from mercato.modules.identity.members import member_emails
 from mercato.modules.identity.tenants import (
     TenantFacts,
     active_tenant_ids,
@@ -18,6 +19,7 @@ __all__ = [
     "CurrentUser",
     "TenantFacts",
     "active_tenant_ids",
+    "member_emails",
     "pass_gate",
     "require",
     "resolve_tenant",

@@ -70,6 +70,19 @@ async def list_members(session: AsyncSession, principal: Principal) -> list[Memb
     return members
 
 
+async def member_emails(
+    session: AsyncSession, tenant_id: uuid.UUID, minimum_role: str
+) -> list[str]:
+    """E-mail addresses of the tenant's staff whose role is at least `minimum_role`, sorted."""
+    rows = await session.execute(
+        select(StaffUser.email, Membership.role)
+        .join(Membership, Membership.user_id == StaffUser.id)
+        .where(Membership.tenant_id == tenant_id)
+    )
+    floor = role_rank(minimum_role)
+    return sorted(email for email, role in rows.all() if role_rank(role) >= floor)
+
+
 async def add_member(
     session: AsyncSession, principal: Principal, *, email: str, role: str, meta: RequestMeta
 ) -> Member:

@@ -131,7 +131,7 @@ class TenantSettings(BaseModel):
     timezone: TimeZoneName | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     locale: str | None = None
-    event_retention_days: int | None = Field(default=None, ge=30, le=3650)
+    event_retention_days: int | None = Field(default=None, ge=30, le=3650, strict=True)
 
 
 class TenantUpdate(BaseModel):

@@ -6,6 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +31,7 @@ class TenantFacts:
     name: str
     slug: str
     status: str
-    settings: dict[str, object]
+    settings: dict[str, Any]
 
 
 async def active_tenant_ids() -> list[uuid.UUID]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.pagination import newest_first
 from mercato.kernel.security import Principal
-from mercato.modules.mail.models import MailMessage
+from mercato.modules.mail import MailOutcome, mail_outcomes
 from mercato.modules.notifications.models import NotificationDelivery
 
 
@@ -26,13 +26,10 @@ class DeliveryView:
 
 async def _mail_outcomes(
     session: AsyncSession, deliveries: list[NotificationDelivery]
-) -> dict[str, MailMessage]:
+) -> dict[str, MailOutcome]:
     """E-mail deliveries report the mail outbox's own status and attempts."""
     ids = [uuid.UUID(d.provider_ref) for d in deliveries if d.channel == "email" and d.provider_ref]
-    if not ids:
-        return {}
-    rows = await session.scalars(select(MailMessage).where(MailMessage.id.in_(ids)))
-    return {str(row.id): row for row in rows}
+    return {str(id_): outcome for id_, outcome in (await mail_outcomes(session, ids)).items()}
 
 
 async def list_deliveries(

@@ -10,14 +10,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
-from mercato.modules.identity.models import Membership, StaffUser, Tenant
-from mercato.modules.identity.permissions import role_rank
+from mercato.modules.identity import member_emails, tenant_facts
 from mercato.modules.mail import queue_mail
 from mercato.modules.notifications.event_catalog import event_key
 from mercato.modules.notifications.messages import Message, render_message
@@ -34,18 +33,6 @@ CUSTOMER_FIELDS = {
 }
 
 
-async def _member_emails(
-    session: AsyncSession, tenant_id: uuid.UUID, minimum_role: str
-) -> list[str]:
-    rows = await session.execute(
-        select(StaffUser.email, Membership.role)
-        .join(Membership, Membership.user_id == StaffUser.id)
-        .where(Membership.tenant_id == tenant_id)
-    )
-    floor = role_rank(minimum_role)
-    return sorted(email for email, role in rows.all() if role_rank(role) >= floor)
-
-
 async def recipients_for(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -60,7 +47,7 @@ async def recipients_for(
             found += [str(value).strip()] if value else []
         elif recipient.startswith(ROLE_PREFIX):
             role = recipient.removeprefix(ROLE_PREFIX)
-            found += await _member_emails(session, tenant_id, role)
+            found += await member_emails(session, tenant_id, role)
         else:
             found.append(recipient)
     normalised = (r.lower() if rule.channel == "email" else r for r in found)
@@ -105,7 +92,7 @@ async def dispatch_event(
     from mercato.modules.notifications.jobs import deliver_notification
 
     key = event_key(event, payload)
-    tenant = await session.get(Tenant, tenant_id)
+    tenant = await tenant_facts(session, tenant_id)
     if tenant is None or tenant.status == "deleted":
         return []
     preferences = await load_preferences(session, tenant)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.security import Principal
 from mercato.modules.audit import field_changes, record_audit
-from mercato.modules.identity.models import Tenant
+from mercato.modules.identity import TenantFacts, tenant_facts
 from mercato.modules.notifications.event_catalog import EVENTS
 from mercato.modules.notifications.messages import locale_chain
 from mercato.modules.notifications.models import NotificationPreference
@@ -39,10 +39,10 @@ class TenantPreferences:
     stored: NotificationPreference | None
 
 
-async def load_preferences(session: AsyncSession, tenant: Tenant) -> TenantPreferences:
+async def load_preferences(session: AsyncSession, tenant: TenantFacts) -> TenantPreferences:
     """The rules in force for the session's tenant (saved ones, else the defaults)."""
     stored = await session.get(NotificationPreference, tenant.id)
-    tenant_locale = (tenant.settings or {}).get("locale")
+    tenant_locale = tenant.settings.get("locale")
     locale = (stored.locale if stored and stored.locale else None) or tenant_locale
     rules = (
         [NotificationRule.model_validate(rule) for rule in stored.rules]
@@ -67,9 +67,9 @@ def _read(preferences: TenantPreferences) -> PreferencesRead:
     )
 
 
-async def _tenant(session: AsyncSession, principal: Principal) -> Tenant:
+async def _tenant(session: AsyncSession, principal: Principal) -> TenantFacts:
     assert principal.tenant_id is not None
-    tenant = await session.get(Tenant, principal.tenant_id)
+    tenant = await tenant_facts(session, principal.tenant_id)
     assert tenant is not None  # `require` has just found it
     return tenant
 

@@ -50,7 +50,7 @@ class NotificationRule(BaseModel):
 
     event: str = Field(examples=["order.created"])
     channel: Channel
-    enabled: bool = True
+    enabled: bool = Field(default=True, strict=True)
     recipients: list[str] = Field(min_length=1, max_length=50)
 
     @model_validator(mode="after")

@@ -84,7 +84,9 @@ class CheckoutResult(BaseModel):
 class TransitionCreate(BaseModel):
     to: OrderStatus
     note: str | None = Field(default=None, max_length=500)
-    restock: bool = Field(default=False, description="Refunds and paid cancellations: restock")
+    restock: bool = Field(
+        default=False, description="Refunds and paid cancellations: restock", strict=True
+    )
 
 
 class RestockLine(BaseModel):
@@ -97,7 +99,7 @@ class RefundCreate(BaseModel):
         default=None, gt=0, max_digits=12, decimal_places=2, description="Omit for the rest"
     )
     reason: str | None = Field(default=None, max_length=500)
-    restock: bool = False
+    restock: bool = Field(default=False, strict=True)
     restock_items: list[RestockLine] | None = Field(
         default=None, max_length=500, description="Which units go back; omit for all"
     )

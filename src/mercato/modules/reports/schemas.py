@@ -35,9 +35,9 @@ class ScheduleWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    hour: int = Field(ge=0, le=23)
-    weekday: int | None = Field(default=None, ge=0, le=6)
-    enabled: bool = True
+    hour: int = Field(ge=0, le=23, strict=True)
+    weekday: int | None = Field(default=None, ge=0, le=6, strict=True)
+    enabled: bool = Field(default=True, strict=True)
 
 
 class ScheduleRead(BaseModel):

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
@@ -20,7 +20,7 @@ from mercato.kernel.pagination import encode_cursor, read_cursor
 from mercato.kernel.security import Principal
 from mercato.modules.analytics.tenant_zone import tenant_timezone
 from mercato.modules.locations import list_locations
-from mercato.modules.mail import queue_mail
+from mercato.modules.mail import MailOutcome, mail_outcomes, queue_mail
 from mercato.modules.reports.content import last_full_period, render_report
 from mercato.modules.reports.models import (
     ReportDelivery,
@@ -262,30 +262,28 @@ async def _deliveries(
 ) -> dict[uuid.UUID, list[DeliveryRead]]:
     if not job_ids:
         return {}
-    rows = await session.execute(
-        text(
-            """
-            SELECT d.job_id, d.location_code, d.recipient,
-                   coalesce(m.status, 'queued') AS status, coalesce(m.attempts, 0) AS attempts,
-                   m.last_error, m.sent_at
-            FROM report_delivery d
-            LEFT JOIN mail_outbox m ON m.id = d.mail_message_id
-            WHERE d.job_id = ANY(:ids)
-            ORDER BY d.location_code, d.recipient
-            """
-        ),
-        {"ids": job_ids},
+    rows = (
+        await session.scalars(
+            select(ReportDelivery)
+            .where(ReportDelivery.job_id.in_(job_ids))
+            .order_by(ReportDelivery.location_code, ReportDelivery.recipient)
+        )
+    ).all()
+    mails = await mail_outcomes(
+        session, [row.mail_message_id for row in rows if row.mail_message_id]
     )
+    queued = MailOutcome(status="queued", attempts=0, last_error=None, sent_at=None)
     found: dict[uuid.UUID, list[DeliveryRead]] = {}
     for row in rows:
+        mail = mails.get(row.mail_message_id, queued) if row.mail_message_id else queued
         found.setdefault(row.job_id, []).append(
             DeliveryRead(
                 location_code=row.location_code,
                 recipient=row.recipient,
-                status=row.status,
-                attempts=row.attempts,
-                last_error=row.last_error,
-                sent_at=row.sent_at,
+                status=mail.status,
+                attempts=mail.attempts,
+                last_error=mail.last_error,
+                sent_at=mail.sent_at,
             )
         )
     return found

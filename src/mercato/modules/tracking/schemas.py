@@ -47,12 +47,12 @@ class EventIn(BaseModel):
     user_id: Name
     session_id: Name | None = None
     product_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-    quantity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    quantity: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] | None = None
     price: Money | None = None
     revenue: Money | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     query: Annotated[str, Field(max_length=1000)] | None = None
-    results_count: Annotated[int, Field(ge=0, le=2_147_483_647)] | None = None
+    results_count: Annotated[int, Field(ge=0, le=2_147_483_647, strict=True)] | None = None
     placement: Name | None = None
     strategy: Name | None = None
     experiment_id: Name | None = None

@@ -97,15 +97,10 @@ async def save_schedule(page: Annotated[Page, tenant_page("reports:write")]) -> 
         except ValueError:
             message = "choose daily or weekly"
             raise ValidationFailed(message, errors=[field_error("frequency", message)]) from None
-        weekday = submitted.get("weekday") or None
-        body = parse(
-            ScheduleWrite,
-            {
-                "hour": submitted.get("hour", ""),
-                "weekday": weekday if frequency is Frequency.weekly else None,
-                "enabled": submitted.get("enabled") == "on",
-            },
-        )
+        fields = {"hour": submitted.get("hour", ""), "enabled": submitted.get("enabled") == "on"}
+        if frequency is Frequency.weekly and submitted.get("weekday"):
+            fields["weekday"] = submitted["weekday"]
+        body = parse(ScheduleWrite, fields)
         await put_schedule(page.session, page.principal, frequency, body)
         return frequency.value
 
