@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from procrastinate.exceptions import TaskNotFound
 from sqlalchemy import text
 
 from mercato.kernel.db import get_database
@@ -60,7 +61,7 @@ def _clear() -> None:
 async def test_job_deferred_in_a_committed_transaction_is_queued(app) -> None:
     marker = uuid.uuid4().hex
     async with get_database().session() as session:
-        job_id = await defer(session, record, marker=marker)
+        job_id = await defer(session, "tests.record", marker=marker)
     assert await _job_status(job_id) == "todo"
     await _run_queue_until_empty()
     assert ran == [marker]
@@ -73,7 +74,7 @@ async def test_job_deferred_in_a_rolled_back_transaction_never_exists(app) -> No
 
     async def failing_business_change() -> None:
         async with get_database().session() as session:
-            job_ids.append(await defer(session, record, marker=marker))
+            job_ids.append(await defer(session, "tests.record", marker=marker))
             raise RuntimeError("the business change failed")
 
     with pytest.raises(RuntimeError):
@@ -86,7 +87,7 @@ async def test_job_deferred_in_a_rolled_back_transaction_never_exists(app) -> No
 
 async def test_job_exceeding_its_timeout_is_failed_with_the_reason(app) -> None:
     async with get_database().session() as session:
-        job_id = await defer(session, sleepy, marker="never")
+        job_id = await defer(session, "tests.sleepy", marker="never")
     await _run_queue_until_empty()
     assert await _job_status(job_id) == "failed"
     assert ran == []
@@ -119,7 +120,7 @@ async def test_jobs_of_a_worker_without_heartbeats_are_queued_again(app, owner_d
     from mercato.kernel.jobs import retry_stalled_jobs
 
     async with get_database().session() as session:
-        job_id = await defer(session, record, marker="after-a-crash")
+        job_id = await defer(session, "tests.record", marker="after-a-crash")
     with psycopg.connect(owner_dsn, autocommit=True) as conn:
         dead = conn.execute(
             "INSERT INTO procrastinate_workers (last_heartbeat) "
@@ -148,3 +149,10 @@ async def test_jobs_of_a_worker_without_heartbeats_are_queued_again(app, owner_d
         with psycopg.connect(owner_dsn, autocommit=True) as conn:
             conn.execute("DELETE FROM procrastinate_jobs WHERE id = %s", [busy_id])
             conn.execute("DELETE FROM procrastinate_workers WHERE id = ANY(%s)", [[dead, alive]])
+
+
+async def test_a_task_name_nobody_registered_is_refused(app) -> None:
+    """Deferring by name must not silently queue a job no worker will ever take."""
+    async with get_database().session() as session:
+        with pytest.raises(TaskNotFound):
+            await defer(session, "tests.no_such_task", marker="lost")

@@ -82,7 +82,7 @@ async def emit(
     for name in names:
         await defer(
             session,
-            deliver_event,
+            "events.deliver",
             event=event,
             handler=name,
             tenant_id=str(tenant_id),

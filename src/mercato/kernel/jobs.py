@@ -2,8 +2,9 @@
 
 - `task(name)` declares a job; it runs under a timeout, and a job that exceeds it, or
   raises, is marked failed by procrastinate and its reason lands in `job_failure`.
-- `defer(session, task, **kwargs)` enqueues *inside the caller's transaction*: the job
-  becomes visible to workers only if that transaction commits; a rollback drops it.
+- `defer(session, "module.task", **kwargs)` enqueues by name *inside the caller's
+  transaction*: the job becomes visible to workers only if that transaction commits; a
+  rollback drops it.
 - Periodic tasks are declared with `periodic(cron)` next to the task; `mercato.schedule`
   imports every module's jobs so the worker knows them all.
 - Workers send heartbeats; the jobs of a worker that stopped sending them (killed, out of
@@ -102,15 +103,21 @@ def periodic(cron: str, *, periodic_id: str = "") -> Callable[[Any], Any]:
 
 
 async def defer(
-    session: AsyncSession, job: Any, *, delay_s: float | None = None, **kwargs: Any
+    session: AsyncSession, task_name: str, *, delay_s: float | None = None, **kwargs: Any
 ) -> int:
-    """Enqueue `job` in the session's transaction (after `delay_s`); returns the job id."""
+    """Enqueue the task named `task_name` in the session's transaction (after `delay_s`).
+
+    By name, so a service never imports its module's jobs (which import the service). The
+    task must be registered in this process (`create_app` and the worker import every
+    module's jobs), so it lands on its own queue; an unknown name raises. Returns the job id.
+    """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     options: dict[str, Any] = {"connection": raw.driver_connection}
     if delay_s:
         options["schedule_in"] = {"seconds": delay_s}
-    deferred: int = await job.configure(**options).defer_async(**kwargs)
+    deferrer = job_app.configure_task(task_name, allow_unknown=False, **options)
+    deferred: int = await deferrer.defer_async(**kwargs)
     return deferred
 
 

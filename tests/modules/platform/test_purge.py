@@ -10,7 +10,6 @@ import pytest
 from mercato.kernel.db import get_database
 from mercato.kernel.jobs import defer
 from mercato.kernel.rls import tenant_rls_statements
-from mercato.modules.platform.jobs import purge_expired_tenants
 from tests.factories import add_member, create_api_key, create_tenant, signup_and_login
 from tests.jobs import run_queued_jobs
 from tests.modules.platform.conftest import tenant_row_counts
@@ -136,7 +135,7 @@ async def test_the_daily_job_purges_only_tenants_past_their_window(
     _backdate_deletion(owner_dsn, recent, days=3)
     recent_before = tenant_row_counts(owner_dsn, recent)
     async with get_database().session() as session:
-        await defer(session, purge_expired_tenants, timestamp=0)
+        await defer(session, "platform.purge_expired_tenants", timestamp=0)
     await _run_maintenance()
     assert set(tenant_row_counts(owner_dsn, expired).values()) == {0}
     assert tenant_row_counts(owner_dsn, recent) == recent_before

@@ -32,8 +32,8 @@ async def test_old_history_is_deleted_and_recent_or_pending_history_kept(client,
     owner = await signup_and_login(client)
     tenant = await create_tenant(client, owner)
     async with get_database().session() as session:
-        old_job = await defer(session, retention_probe, marker="old")
-        recent_job = await defer(session, retention_probe, marker="recent")
+        old_job = await defer(session, "tests.retention_probe", marker="old")
+        recent_job = await defer(session, "tests.retention_probe", marker="recent")
     await run_queued_jobs(QUEUE)
 
     ids = {name: uuid.uuid4() for name in ("old_sent", "old_queued", "recent_sent")}

@@ -62,7 +62,6 @@ async def test_a_tenants_model_is_fitted_from_its_tracked_events(client) -> None
 
 async def test_the_periodic_job_refits_tenants_whose_data_changed(client) -> None:
     from mercato.kernel.jobs import defer
-    from mercato.modules.recommendations.jobs import fit_models
     from mercato.modules.recommendations.storage import latest_model
 
     owner = await signup_and_login(client)
@@ -70,7 +69,7 @@ async def test_the_periodic_job_refits_tenants_whose_data_changed(client) -> Non
     await stock_the_catalog(client, owner.headers, tenant, furniture())
     await send_events(client, owner.headers, tenant, returning_shoppers())
     async with get_database().session() as session:
-        await defer(session, fit_models, timestamp=0)
+        await defer(session, "recommendations.fit_models", timestamp=0)
     await run_queued_jobs("models", concurrency=1)
     async with get_database().tenant_session(uuid.UUID(tenant)) as session:
         model = await latest_model(session, uuid.UUID(tenant))

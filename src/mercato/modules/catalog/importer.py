@@ -283,8 +283,6 @@ async def queue_upload(
 ) -> ProductImport:
     """Keep an uploaded CSV/JSON-lines file and queue its import (422 for a file we cannot
     read). The job `catalog.import_upload` imports it chunk by chunk, resumably."""
-    from mercato.modules.catalog.jobs import import_upload  # jobs imports this module
-
     suffix = Path(filename).suffix.lower()
     if suffix not in FORMATS:
         raise _file_problem(f"a {', '.join(FORMATS)} file, as `mercato import products` reads")
@@ -315,7 +313,9 @@ async def queue_upload(
     )
     session.add(run)
     await session.flush()
-    await defer(session, import_upload, tenant_id=str(tenant_id), import_id=str(import_id))
+    await defer(
+        session, "catalog.import_upload", tenant_id=str(tenant_id), import_id=str(import_id)
+    )
     return run
 
 

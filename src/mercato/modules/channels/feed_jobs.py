@@ -60,8 +60,6 @@ async def queue_push(
 ) -> FeedPushJob:
     """Create a queued job and enqueue its task (to start after `delay_s`) in the same
     transaction."""
-    from mercato.modules.channels.jobs import push_feed
-
     link = await get_link(session, tenant_id)
     if link is None:
         raise GoogleNotLinked("Link a Google account first: POST {T}/google/oauth/link")
@@ -83,7 +81,9 @@ async def queue_push(
     session.add(job)
     await session.flush()
     await session.refresh(job)
-    await defer(session, push_feed, delay_s=delay_s, tenant_id=str(tenant_id), job_id=str(job.id))
+    await defer(
+        session, "channels.push_feed", delay_s=delay_s, tenant_id=str(tenant_id), job_id=str(job.id)
+    )
     return job
 
 
@@ -148,8 +148,6 @@ async def set_job_status(
     A running job notices the cancellation after its current batch of items. A retry starts
     afresh: attempts count from zero and the items are pushed again.
     """
-    from mercato.modules.channels.jobs import push_feed
-
     assert principal.tenant_id is not None
     tenant_id = principal.tenant_id
     job = await session.get(FeedPushJob, (tenant_id, job_id), with_for_update=True)
@@ -173,7 +171,7 @@ async def set_job_status(
         job.error = job.cancelled_by = job.started_at = job.finished_at = None
         job.next_attempt_at = None
         await session.flush()
-        await defer(session, push_feed, tenant_id=str(tenant_id), job_id=str(job.id))
+        await defer(session, "channels.push_feed", tenant_id=str(tenant_id), job_id=str(job.id))
     await session.flush()
     await session.refresh(job)
     await record_audit(

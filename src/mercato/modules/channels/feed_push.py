@@ -260,8 +260,6 @@ async def _finish(tenant_id: uuid.UUID, job_id: uuid.UUID, *, error: str | None)
 
 async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> None:
     """Google could not be reached: queue the job again with backoff, or fail it for good."""
-    from mercato.modules.channels.jobs import push_feed
-
     async with get_database().tenant_session(tenant_id) as session:
         job = await session.get(FeedPushJob, (tenant_id, job_id), with_for_update=True)
         if job is None or job.status != "processing":
@@ -275,7 +273,13 @@ async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> N
         job.status, job.error = "queued", f"Attempt {job.attempts} failed: {error}"
         job.next_attempt_at = datetime.now(UTC) + timedelta(seconds=wait)
         await session.flush()
-        await defer(session, push_feed, delay_s=wait, tenant_id=str(tenant_id), job_id=str(job_id))
+        await defer(
+            session,
+            "channels.push_feed",
+            delay_s=wait,
+            tenant_id=str(tenant_id),
+            job_id=str(job_id),
+        )
 
 
 def _payload(job: FeedPushJob) -> dict[str, str | int | None]:

@@ -144,15 +144,13 @@ async def link_gbp_location(
 @router.post("/business/sync", status_code=status.HTTP_202_ACCEPTED, response_model=GbpSyncAccepted)
 async def sync_business_profile(principal: Writer, session: DbSession) -> GbpSyncAccepted:
     """Import Business Profile locations and insights now (it also runs daily)."""
-    from mercato.modules.channels.jobs import import_gbp
-
     tenant_id = _tenant(principal)
     link = await google_oauth.get_link(session, tenant_id)
     if link is None:
         raise google_oauth.GoogleNotLinked("Link a Google account first")
     if google_oauth.BUSINESS_SCOPE not in link.scopes or link.status != "active":
         raise google_oauth.GoogleLinkRevoked("The Google link does not grant Business Profile")
-    await defer(session, import_gbp, tenant_id=str(tenant_id))
+    await defer(session, "channels.import_business_profile", tenant_id=str(tenant_id))
     return GbpSyncAccepted(queued=True)
 
 

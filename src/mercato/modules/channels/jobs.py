@@ -87,7 +87,7 @@ async def daily_business_profile(*, timestamp: int) -> None:
         async with get_database().tenant_session(tenant_id) as session:
             link = await get_link(session, tenant_id)
             if link is not None and link.status == "active" and BUSINESS_SCOPE in link.scopes:
-                await defer(session, import_gbp, tenant_id=str(tenant_id))
+                await defer(session, "channels.import_business_profile", tenant_id=str(tenant_id))
 
     await for_each_tenant("gbp_daily_import", await active_tenant_ids(), queue_import)
 

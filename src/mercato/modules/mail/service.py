@@ -56,8 +56,6 @@ async def queue_mail(
     Nothing is sent if the surrounding transaction rolls back. `sealed=True` for a
     message holding a secret: the bodies are stored encrypted (see the module docstring).
     """
-    from mercato.modules.mail.jobs import deliver_mail
-
     message = MailMessage(
         recipient=to,
         subject=subject,
@@ -69,5 +67,5 @@ async def queue_mail(
     )
     session.add(message)
     await session.flush()
-    await defer(session, deliver_mail, message_id=str(message.id))
+    await defer(session, "mail.deliver", message_id=str(message.id))
     return message.id

@@ -199,8 +199,6 @@ async def sync_master_data(
 
 async def request_sync(session: AsyncSession, principal: Principal) -> MasterDataSync:
     """Queue a sync now; 409 when no SFTP integration is configured."""
-    from mercato.modules.masterdata.jobs import sync_job
-
     principal.require("masterdata:write")
     assert principal.tenant_id is not None
     if await get_integration_config(session, principal.tenant_id, "sftp") is None:
@@ -210,7 +208,7 @@ async def request_sync(session: AsyncSession, principal: Principal) -> MasterDat
     )
     session.add(run)
     await session.flush()
-    await defer(session, sync_job, tenant_id=str(principal.tenant_id), sync_id=str(run.id))
+    await defer(session, "masterdata.sync", tenant_id=str(principal.tenant_id), sync_id=str(run.id))
     return run
 
 

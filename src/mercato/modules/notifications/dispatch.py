@@ -89,8 +89,6 @@ async def dispatch_event(
     session: AsyncSession, tenant_id: uuid.UUID, event: str, payload: dict[str, Any]
 ) -> list[uuid.UUID]:
     """Create and enqueue the deliveries `event` calls for; returns the new delivery ids."""
-    from mercato.modules.notifications.jobs import deliver_notification
-
     key = event_key(event, payload)
     tenant = await tenant_facts(session, tenant_id)
     if tenant is None or tenant.status == "deleted":
@@ -128,7 +126,7 @@ async def dispatch_event(
             else:
                 await defer(
                     session,
-                    deliver_notification,
+                    "notifications.deliver",
                     tenant_id=str(tenant_id),
                     delivery_id=str(delivery_id),
                 )

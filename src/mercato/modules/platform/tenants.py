@@ -168,8 +168,6 @@ async def request_purge(
     session: AsyncSession, operator: Principal, tenant_id: uuid.UUID, meta: RequestMeta
 ) -> int:
     """Enqueue the hard delete of a tenant past its window (step-up); returns the job id."""
-    from mercato.modules.platform.jobs import purge_tenant_job
-
     operator.require_recent_auth()
     tenant = await _tenant(session, tenant_id)
     deadline = purge_after(tenant)
@@ -179,4 +177,4 @@ async def request_purge(
             + (f"; this one after {deadline.isoformat()}" if deadline else "")
         )
     await _audit(session, operator, tenant, "platform.tenant_purge_requested", "deleted", meta)
-    return await defer(session, purge_tenant_job, tenant_id=str(tenant.id))
+    return await defer(session, "platform.purge_tenant", tenant_id=str(tenant.id))

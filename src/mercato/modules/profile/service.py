@@ -133,9 +133,7 @@ async def save_profile(
     if changes:
         await emit(session, tenant_id, PROFILE_UPDATED, {"fields": sorted(changes)})
     if geo_pending:
-        from mercato.modules.profile.jobs import geocode_profile
-
-        await defer(session, geocode_profile, tenant_id=str(tenant_id))
+        await defer(session, "profile.geocode", tenant_id=str(tenant_id))
     return profile
 
 

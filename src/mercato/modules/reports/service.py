@@ -127,8 +127,6 @@ async def _create_job(
     location_code: str | None,
     requested_by: str,
 ) -> ReportJob:
-    from mercato.modules.reports.jobs import send_reports
-
     job = ReportJob(
         tenant_id=tenant_id,
         trigger=trigger,
@@ -140,7 +138,7 @@ async def _create_job(
     )
     session.add(job)
     await session.flush()
-    await defer(session, send_reports, tenant_id=str(tenant_id), job_id=str(job.id))
+    await defer(session, "reports.send", tenant_id=str(tenant_id), job_id=str(job.id))
     return job
 
 

@@ -68,8 +68,6 @@ async def request_import(
     session: AsyncSession, principal: Principal, body: IngestJobCreate
 ) -> IngestJob:
     """Queue an import; 422 for a bad range or path, 409 when the source is not configured."""
-    from mercato.modules.tracking.jobs import import_events  # jobs imports this module
-
     principal.require("events:import")
     assert principal.tenant_id is not None
     _check_range(body)
@@ -95,12 +93,12 @@ async def request_import(
     )
     session.add(job)
     await session.flush()
-    job.queue_job_id = await _defer(session, import_events, job)
+    job.queue_job_id = await _defer(session, "tracking.import", job)
     await session.flush()
     return job
 
 
-async def _defer(session: AsyncSession, task: Any, job: IngestJob) -> int:
+async def _defer(session: AsyncSession, task: str, job: IngestJob) -> int:
     return await defer(session, task, tenant_id=str(job.tenant_id), ingest_job_id=str(job.id))
 
 

@@ -119,5 +119,5 @@ async def deliver_webhook(*, tenant_id: str, delivery_id: str) -> None:
         wait = backoff_seconds(delivery.attempts)
         delivery.next_attempt_at = now + timedelta(seconds=wait)
         await defer(
-            session, deliver_webhook, delay_s=wait, tenant_id=tenant_id, delivery_id=delivery_id
+            session, "webhooks.deliver", delay_s=wait, tenant_id=tenant_id, delivery_id=delivery_id
         )

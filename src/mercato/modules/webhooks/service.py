@@ -219,8 +219,6 @@ async def queue_deliveries(
     only: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
     """Create one delivery per active endpoint that wants `event`, each with its own job."""
-    from mercato.modules.webhooks.jobs import deliver_webhook
-
     query = select(WebhookEndpoint).where(WebhookEndpoint.status == "active")
     if only is not None:
         query = query.where(WebhookEndpoint.id == only)
@@ -235,7 +233,7 @@ async def queue_deliveries(
         session.add(delivery)
         await session.flush()
         await defer(
-            session, deliver_webhook, tenant_id=str(tenant_id), delivery_id=str(delivery.id)
+            session, "webhooks.deliver", tenant_id=str(tenant_id), delivery_id=str(delivery.id)
         )
         created.append(delivery.id)
     return created
