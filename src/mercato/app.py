@@ -26,7 +26,6 @@ from mercato.kernel.openapi import install_problem_docs, operation_id
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.modules.analytics import router as analytics_router
-from mercato.modules.audit import router as audit_router
 from mercato.modules.cart import router as cart_router
 from mercato.modules.catalog import router as catalog_router
 from mercato.modules.channels import google_router as channels_google_router
@@ -37,7 +36,7 @@ from mercato.modules.content import router as content_router
 from mercato.modules.customers import router as customers_router
 from mercato.modules.experiments import router as experiments_router
 from mercato.modules.feedback import router as feedback_router
-from mercato.modules.identity import auth_router, tenants_router
+from mercato.modules.identity import audit_router, auth_router, tenants_router
 from mercato.modules.insights import router as insights_router
 from mercato.modules.integrations import router as integrations_router
 from mercato.modules.inventory import router as inventory_router

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.deps import DbSession, Meta, RequestMeta
 from mercato.kernel.errors import DomainError
 from mercato.kernel.security import Principal
-from mercato.modules.identity import accounts, sessions
+from mercato.modules.identity import accounts, auth_events, sessions
 from mercato.modules.identity.auth import (
     enter_tenant,
     limit_login_attempt,
@@ -99,7 +99,7 @@ class Page:
         await accounts.authenticate_password(
             self.session, email=self.user.email, password=password, meta=self.meta
         )
-        await accounts.record_auth_event(
+        await auth_events.record_auth_event(
             self.session, "step_up", meta=self.meta, user_id=self.user.id
         )
         token, expires_in = await sessions.step_up(self.principal)

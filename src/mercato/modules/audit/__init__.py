@@ -1,5 +1,8 @@
-"""The tenant audit trail. Public surface: `record_audit`, `field_changes`."""
+"""The tenant audit trail. Public surface: `record_audit`, `field_changes`, `list_entries`.
 
-from mercato.modules.audit.service import field_changes, record_audit
+It depends on no other module; identity serves the trail's read route.
+"""
 
-__all__ = ["field_changes", "record_audit"]
+from mercato.modules.audit.service import field_changes, list_entries, record_audit
+
+__all__ = ["field_changes", "list_entries", "record_audit"]

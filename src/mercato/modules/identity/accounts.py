@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import get_database
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import (
     Conflict,
@@ -26,7 +25,9 @@ from mercato.kernel.errors import (
     field_error,
 )
 from mercato.modules.identity import passwords
-from mercato.modules.identity.models import AuthEvent, EmailToken, StaffUser
+from mercato.modules.identity.auth_events import record_auth_event
+from mercato.modules.identity.models import EmailToken, StaffUser
+from mercato.modules.identity.sessions import revoke_all_sessions
 from mercato.modules.mail import queue_mail
 from mercato.settings import get_settings
 
@@ -54,38 +55,6 @@ def normalise_email(email: str) -> str:
 def token_hash(token: str) -> bytes:
     """How single-use mailed tokens are stored: only their SHA-256 hash."""
     return hashlib.sha256(token.encode()).digest()
-
-
-async def record_auth_event(
-    session: AsyncSession | None,
-    event: str,
-    *,
-    meta: RequestMeta | None,
-    user_id: uuid.UUID | None = None,
-    email: str | None = None,
-    **details: object,
-) -> None:
-    """Append to the account security log.
-
-    With `session=None` the entry commits in a transaction of its own: failures (a wrong
-    password, a reused refresh token) must be recorded although the request is refused
-    and its own transaction rolls back.
-    """
-    entry = AuthEvent(
-        event=event,
-        user_id=user_id,
-        email=email,
-        ip=meta.ip if meta else None,
-        user_agent=meta.user_agent if meta else None,
-        request_id=meta.request_id if meta else None,
-        details={k: str(v) for k, v in details.items()},
-    )
-    if session is None:
-        async with get_database().session() as own:
-            own.add(entry)
-        return
-    session.add(entry)
-    await session.flush()
 
 
 async def find_user_by_email(session: AsyncSession, email: str) -> StaffUser | None:
@@ -274,8 +243,6 @@ async def reset_password(
     session: AsyncSession, *, token: str, password: str, meta: RequestMeta
 ) -> StaffUser:
     """Set a new password and sign the user out everywhere (all refresh families)."""
-    from mercato.modules.identity.sessions import revoke_all_sessions
-
     user_id = await _consume_email_token(session, token, RESET_PASSWORD)
     user = await session.get(StaffUser, user_id)
     if user is None:

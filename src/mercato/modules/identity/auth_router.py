@@ -11,7 +11,7 @@ from sqlalchemy import select
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.errors import Forbidden, Unauthorized
 from mercato.kernel.security import Principal
-from mercato.modules.identity import accounts, invitations, oidc, sessions, tokens
+from mercato.modules.identity import accounts, auth_events, invitations, oidc, sessions, tokens
 from mercato.modules.identity.auth import CurrentUser, limit_auth_request, limit_login_attempt
 from mercato.modules.identity.models import Membership, StaffUser, Tenant
 from mercato.modules.identity.permissions import Role
@@ -183,7 +183,7 @@ async def step_up(
     await accounts.authenticate_password(
         session, email=user.email, password=body.password, meta=meta
     )
-    await accounts.record_auth_event(session, "step_up", meta=meta, user_id=user.id)
+    await auth_events.record_auth_event(session, "step_up", meta=meta, user_id=user.id)
     token, expires_in = await sessions.step_up(principal)
     return AccessTokenResponse(access_token=token, expires_in=expires_in)
 

@@ -38,10 +38,10 @@ from mercato.modules.identity.accounts import (
     create_account,
     find_user_by_email,
     normalise_email,
-    record_auth_event,
     set_password,
     token_hash,
 )
+from mercato.modules.identity.auth_events import record_auth_event
 from mercato.modules.identity.models import Invitation, Membership, StaffUser, Tenant
 from mercato.modules.identity.sessions import revoke_all_sessions
 from mercato.modules.mail import queue_mail

@@ -32,11 +32,8 @@ from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import DomainError, NotFound, Unauthorized
 from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
-from mercato.modules.identity.accounts import (
-    find_user_by_email,
-    normalise_email,
-    record_auth_event,
-)
+from mercato.modules.identity.accounts import find_user_by_email, normalise_email
+from mercato.modules.identity.auth_events import record_auth_event
 from mercato.modules.identity.models import StaffUser
 from mercato.modules.identity.sessions import revoke_all_sessions
 from mercato.settings import Settings, get_settings

@@ -21,7 +21,7 @@ from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Unauthorized
 from mercato.kernel.security import Principal
 from mercato.modules.identity import access
-from mercato.modules.identity.accounts import record_auth_event
+from mercato.modules.identity.auth_events import record_auth_event
 from mercato.modules.identity.models import RefreshToken, StaffUser
 from mercato.modules.identity.tokens import issue_access_token
 

@@ -20,11 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import Forbidden, ValidationFailed, field_error
 from mercato.kernel.security import Principal
 from mercato.modules.identity import CurrentUser, passwords
-from mercato.modules.identity.accounts import (
-    find_user_by_email,
-    normalise_email,
-    record_auth_event,
-)
+from mercato.modules.identity.accounts import find_user_by_email, normalise_email
+from mercato.modules.identity.auth_events import record_auth_event
 from mercato.modules.identity.models import StaffUser
 
 
