@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from mercato.demo import DemoContext
+from mercato.demo.catalog import seed_tenant_catalog
 from mercato.kernel.db import get_database
-from mercato.modules.catalog.demo import seed_tenant_catalog
 from mercato.modules.catalog.gtin import is_valid_gtin
 from mercato.settings import get_settings
 from tests.modules.catalog.factories import open_shop

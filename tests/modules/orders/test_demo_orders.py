@@ -10,12 +10,12 @@ from sqlalchemy import text
 
 import mercato.demo
 from mercato.demo import DemoContext, demo_tenant_id
+from mercato.demo import identity as identity_demo
+from mercato.demo import orders as demo
+from mercato.demo.identity import seed_owner_and_tenant
+from mercato.demo.locations import seed_locations
 from mercato.kernel.db import get_database
 from mercato.modules.catalog.generator import generate_catalog, generate_locations
-from mercato.modules.identity import demo as identity_demo
-from mercato.modules.identity.demo import seed_owner_and_tenant
-from mercato.modules.locations.demo import seed_locations
-from mercato.modules.orders import demo
 from mercato.modules.tracking.simulator import simulate
 from mercato.settings import get_settings
 

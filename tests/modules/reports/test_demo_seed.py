@@ -7,9 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from mercato.demo import DemoContext
+from mercato.demo import analytics as analytics_demo
+from mercato.demo import reports as reports_demo
 from mercato.kernel.db import get_database
-from mercato.modules.analytics import demo as analytics_demo
-from mercato.modules.reports import demo as reports_demo
 from mercato.settings import get_settings
 from tests.modules.analytics.events import Ev, send, utc_now
 from tests.modules.tracking.helpers import new_shop

@@ -1,20 +1,24 @@
 """`mercato serve --demo`: migrate, seed the demo tenant once, print how to log in.
 
-Each module may ship a `demo.py` with `STEPS`, a list of `SeedStep`. Steps run in `order`,
-each at most once per database (recorded in `demo_seed_step`), so a second start reuses
-the data and a step added by a later release runs on the next start. A step must be safe
+Each file of this package seeds one capability and has `STEPS`, a list of `SeedStep`
+(demo data lives here, not inside the product modules). Steps run in `order`, each at
+most once per database (recorded in `demo_seed_step`), so a second start reuses the data
+and a step added by a later release runs on the next start. A step must be safe
 to re-run if it was interrupted before being recorded.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from rich.progress import Progress
 from sqlalchemy import text
@@ -23,7 +27,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from mercato.kernel.db import Database, close_database, init_database
 from mercato.kernel.migrate import upgrade
 from mercato.kernel.redis import close_redis, init_redis
-from mercato.modules import import_all
 from mercato.settings import Settings
 
 DEMO_TENANT_SLUG = "demo"
@@ -66,9 +69,15 @@ def demo_credentials(settings: Settings) -> dict[str, str]:
     return credentials
 
 
+def _step_modules() -> list[ModuleType]:
+    """Every file of this package (imported by name: each imports this package's types)."""
+    names = sorted(info.name for info in pkgutil.iter_modules(__path__))
+    return [importlib.import_module(f"{__name__}.{name}") for name in names]
+
+
 def collect_steps() -> list[SeedStep]:
     steps: list[SeedStep] = []
-    for module in import_all("demo"):
+    for module in _step_modules():
         steps.extend(getattr(module, "STEPS", []))
     return sorted(steps, key=lambda step: (step.order, step.name))
 
