@@ -7,6 +7,7 @@ Two ways in, one statement shape:
   fraction of building arrays in Python) into a per-connection temporary staging table
   that empties itself at commit, then moved with one INSERT … SELECT.
 Keys are inserted in key order, so two concurrent batches never deadlock on each other.
+`store_rows` is the way in for a session scoped to the tenant.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.db import get_database
+from mercato.kernel.errors import ServiceUnavailable
+from mercato.modules.tracking.partitions import ensure_partitions, known_months, month_of
 from mercato.modules.tracking.validation import EventRow
 
 COPY_THRESHOLD = 32
@@ -126,3 +131,35 @@ async def write_rows(
                     await copy.write_row(row[:-1])
             await cursor.execute(_STORE_STAGED, [tenant_id, tenant_id, source], binary=True)
         return {record[0] for record in await cursor.fetchall()}
+
+
+async def store_rows(
+    session: AsyncSession, tenant_id: uuid.UUID, rows: Sequence[EventRow], *, source: str
+) -> list[EventRow]:
+    """Store rows whose key is new for the tenant; return those stored.
+
+    The session must be scoped to `tenant_id`. Duplicate keys inside `rows` keep the first.
+    """
+    unique: dict[bytes, EventRow] = {}
+    for row in rows:
+        unique.setdefault(row.key, row)
+    if not unique:
+        return []
+    await ensure_partitions(
+        get_database().engine, {month_of(r.occurred_at) for r in unique.values()}
+    )
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    try:
+        stored_keys = await write_rows(
+            driver, session.info, tenant_id, list(unique.values()), source
+        )
+    except psycopg.errors.CheckViolation as exc:
+        # A partition this process believed in was dropped meanwhile: the retry recreates it.
+        known_months.forget()
+        raise ServiceUnavailable(
+            "The event store was reorganised during the request; retry",
+            headers={"Retry-After": "1"},
+        ) from exc
+    return [row for key, row in unique.items() if key in stored_keys]
