@@ -120,19 +120,22 @@ async def record_events(principal: Principal, events: Sequence[Any]) -> IngestOu
 
 
 async def record_batch(principal: Principal, body: bytes) -> IngestOutcome:
-    """A `{"events": [...]}` body sent to the API, typed and checked straight from the bytes.
+    """A `{"events": [...]}` body sent to the API (see `check_batch_body`)."""
+    rows, rejected = check_batch_body(body)
+    principal.require("events:write")
+    assert principal.tenant_id is not None
+    return await commit_rows(principal.tenant_id, rows, rejected)
+
+
+def check_batch_body(body: bytes) -> tuple[list[EventRow], list[dict[str, Any]]]:
+    """A batch body typed and checked straight from the bytes (422 if not a batch at all).
 
     The typed events are dropped before the rows are stored: only the rows live on while
     the request waits for PostgreSQL, so the garbage collector has little to scan.
     """
     window = ClockWindow.around(datetime.now(UTC))
     with collector_paused():
-        rows, rejected = check_batch(
-            parse_batch_body(body), window, nul_free=not may_hold_nul(body)
-        )
-    principal.require("events:write")
-    assert principal.tenant_id is not None
-    return await commit_rows(principal.tenant_id, rows, rejected)
+        return check_batch(parse_batch_body(body), window, nul_free=not may_hold_nul(body))
 
 
 async def commit_rows(
