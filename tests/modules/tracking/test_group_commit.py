@@ -10,6 +10,8 @@ from contextlib import contextmanager
 import psycopg
 from prometheus_client import REGISTRY
 
+from mercato.kernel.db import get_database
+from tests.factories import create_api_key
 from tests.modules.tracking.helpers import new_shop, view
 
 
@@ -24,22 +26,29 @@ def _event_ids(owner_dsn: str, tenant_id: str) -> set[str]:
 
 
 @contextmanager
-def refused_by_postgresql(owner_dsn: str, tenant_id: str) -> Iterator[None]:
-    """PostgreSQL refuses to store any event of the tenant (a trigger raises)."""
+def event_trigger(owner_dsn: str, tenant_id: str, body: str) -> Iterator[None]:
+    """Run `body` (PL/pgSQL) before each statement storing the tenant's dedup keys."""
     with psycopg.connect(owner_dsn, autocommit=True) as conn:
         conn.execute(
-            "CREATE OR REPLACE FUNCTION test_refuse_events() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+            "CREATE OR REPLACE FUNCTION test_event_trigger() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF current_setting('app.tenant_id', true) = '{tenant_id}' THEN {body}; END IF; "
+            "RETURN NULL; END $$"
         )
         conn.execute(
-            "CREATE TRIGGER test_refuse_events BEFORE INSERT ON event_key FOR EACH ROW "
-            f"WHEN (NEW.tenant_id = '{tenant_id}'::uuid) EXECUTE FUNCTION test_refuse_events()"
+            "CREATE TRIGGER test_event_trigger BEFORE INSERT ON event_key "
+            "FOR EACH STATEMENT EXECUTE FUNCTION test_event_trigger()"
         )
     try:
         yield
     finally:
         with psycopg.connect(owner_dsn, autocommit=True) as conn:
-            conn.execute("DROP TRIGGER test_refuse_events ON event_key")
+            conn.execute("DROP TRIGGER test_event_trigger ON event_key")
+
+
+def refused_by_postgresql(owner_dsn: str, tenant_id: str):  # type: ignore[no-untyped-def]
+    """PostgreSQL refuses to store any event of the tenant."""
+    return event_trigger(owner_dsn, tenant_id, "RAISE EXCEPTION 'refused by the test'")
 
 
 async def test_concurrent_single_events_are_all_committed_in_shared_commits(
@@ -119,3 +128,34 @@ async def test_a_failed_commit_fails_each_of_its_requests_and_spares_other_tenan
     retried = await asyncio.gather(*(send(refused, n) for n in range(20)))
     assert [r.status_code for r in retried] == [202] * 20
     assert _event_ids(owner_dsn, refused.tenant_id) == {"warm"} | expected
+
+
+async def test_requests_waiting_for_their_commit_hold_no_pooled_connection(
+    client, owner_dsn
+) -> None:
+    shop = await new_shop(client)
+    url = f"{shop.base}/events"
+    # Keys this process has not seen: each request reads PostgreSQL to authenticate (the
+    # route's own transaction), which must end before the request waits for its commit.
+    keys = [(await create_api_key(client, shop.owner, shop.tenant_id))["key"] for _ in range(12)]
+    pool = get_database().engine.pool
+    checked_out: list[int] = []
+
+    async def watch() -> None:
+        while True:
+            checked_out.append(pool.checkedout())  # type: ignore[attr-defined]
+            await asyncio.sleep(0.005)
+
+    with event_trigger(owner_dsn, shop.tenant_id, "PERFORM pg_sleep(0.4)"):
+        watcher = asyncio.create_task(watch())
+        responses = await asyncio.gather(
+            *(
+                client.post(url, json=view(event_id=f"w-{n}"), headers={"X-API-Key": key})
+                for n, key in enumerate(keys)
+            )
+        )
+        watcher.cancel()
+    assert [r.status_code for r in responses] == [202] * 12
+    # Each commit takes 0.4 s; by the second half every request is long authenticated and
+    # waiting: only the group commit's own connection is out.
+    assert max(checked_out[len(checked_out) // 2 :]) <= 2, checked_out

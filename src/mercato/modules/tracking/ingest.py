@@ -111,19 +111,28 @@ async def _store_checked(
     )
 
 
-async def record_events(principal: Principal, events: Sequence[Any]) -> IngestOutcome:
-    """Events sent to the API by a key or a staff member with `events:write`."""
+async def record_events(
+    session: AsyncSession, principal: Principal, events: Sequence[Any]
+) -> IngestOutcome:
+    """Events sent to the API by a key or a staff member with `events:write`.
+
+    The events are stored by the group commit, not in `session`: the request's own
+    transaction (authentication may have read PostgreSQL) ends first, so no request
+    holds a pooled connection while it waits for its commit.
+    """
     principal.require("events:write")
     assert principal.tenant_id is not None
     rows, rejected = check_batch(events, ClockWindow.around(datetime.now(UTC)))
+    await session.commit()
     return await commit_rows(principal.tenant_id, rows, rejected)
 
 
-async def record_batch(principal: Principal, body: bytes) -> IngestOutcome:
-    """A `{"events": [...]}` body sent to the API (see `check_batch_body`)."""
+async def record_batch(session: AsyncSession, principal: Principal, body: bytes) -> IngestOutcome:
+    """A `{"events": [...]}` body sent to the API (see `check_batch_body`, `record_events`)."""
     rows, rejected = check_batch_body(body)
     principal.require("events:write")
     assert principal.tenant_id is not None
+    await session.commit()
     return await commit_rows(principal.tenant_id, rows, rejected)
 
 

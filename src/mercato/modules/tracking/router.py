@@ -42,8 +42,8 @@ Importer = Annotated[Principal, require("events:import")]
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=IngestAccepted)
-async def post_event(event: EventIn, principal: EventsWriter) -> IngestAccepted:
-    outcome = await ingest.record_events(principal, [event])
+async def post_event(event: EventIn, session: DbSession, principal: EventsWriter) -> IngestAccepted:
+    outcome = await ingest.record_events(session, principal, [event])
     if outcome.rejected:
         raise ValidationFailed("The event is not valid", errors=outcome.rejected[0]["errors"])
     return IngestAccepted(accepted=outcome.accepted, duplicates=outcome.duplicates)
@@ -60,9 +60,11 @@ async def post_event(event: EventIn, principal: EventsWriter) -> IngestAccepted:
         }
     },
 )
-async def post_event_batch(request: Request, principal: EventsWriter) -> BatchAccepted:
+async def post_event_batch(
+    request: Request, session: DbSession, principal: EventsWriter
+) -> BatchAccepted:
     """Up to 1,000 events; each bad one is rejected on its own (read straight from the bytes)."""
-    outcome = await ingest.record_batch(principal, await request.body())
+    outcome = await ingest.record_batch(session, principal, await request.body())
     return BatchAccepted(
         accepted=outcome.accepted,
         duplicates=outcome.duplicates,
