@@ -292,6 +292,13 @@ class Settings(BaseSettings):
         description="Most events one group commit stores (requests are never split: a "
         "single request's batch is committed whole).",
     )
+    ingest_group_commit_writers: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Group commits of API events in flight at once per API process; while "
+        "all are, new events queue for the next one.",
+    )
     ingest_group_commit_window_ms: float = Field(
         default=0.0,
         ge=0,

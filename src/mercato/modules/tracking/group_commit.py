@@ -3,10 +3,11 @@
 A commit costs a round trip and a WAL flush whatever it holds, so one commit per single
 event caps a process near the rate at which PostgreSQL flushes. Here each request hands
 its checked rows to the process's `GroupCommit` and awaits the commit that holds them:
-a 202 still means the event is in PostgreSQL. While one commit is in flight the next
-requests queue, and the next commit takes all of them (up to `max_events`), so commits
-grow with the load and cost nothing extra when it is light; `window_s` optionally holds
-the first queued event back a little to gather more.
+a 202 still means the event is in PostgreSQL. Up to `writers` commits are in flight at
+once (so large batches still use several PostgreSQL backends); while they all are, the
+next requests queue, and the next commit takes all of them (up to `max_events`), so
+commits grow with the load and cost nothing extra when it is light; `window_s`
+optionally holds the first queued event back a little to gather more.
 
 Tenant isolation holds inside a shared transaction: each tenant's rows are written by
 their own statement after `scope_transaction` sets `app.tenant_id` to that tenant (a
@@ -61,13 +62,14 @@ class _Submission:
 
 
 class GroupCommit:
-    """Queues requests' rows and stores them in shared transactions, one at a time."""
+    """Queues requests' rows and stores them in shared transactions, `writers` at a time."""
 
-    def __init__(self, *, max_events: int, window_s: float) -> None:
+    def __init__(self, *, max_events: int, window_s: float, writers: int) -> None:
         self.max_events = max_events
         self.window_s = window_s
+        self.writers = writers
         self._pending: deque[_Submission] = deque()
-        self._writer: asyncio.Task[None] | None = None
+        self._writing: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def store(self, tenant_id: uuid.UUID, rows: list[EventRow]) -> tuple[int, int]:
@@ -77,17 +79,21 @@ class GroupCommit:
         """
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new event loop (tests): nothing pending belongs to it
-            self._loop, self._pending, self._writer = loop, deque(), None
+            self._loop, self._pending, self._writing = loop, deque(), set()
         submission = _Submission(tenant_id, rows, loop.create_future())
         self._pending.append(submission)
-        if self._writer is None or self._writer.done():
-            self._writer = loop.create_task(self._drain())
+        if len(self._writing) < self.writers:
+            writer = loop.create_task(self._drain())
+            self._writing.add(writer)
+            writer.add_done_callback(self._writing.discard)
         return await submission.done
 
     async def _drain(self) -> None:
         while self._pending:
             if self.window_s and self._queued_events() < self.max_events:
                 await asyncio.sleep(self.window_s)
+                if not self._pending:  # another writer took them
+                    return
             await self._commit(self._take())
 
     def _queued_events(self) -> int:
@@ -202,5 +208,6 @@ def group_commit() -> GroupCommit:
         _group_commit = GroupCommit(
             max_events=settings.ingest_group_commit_max_events,
             window_s=settings.ingest_group_commit_window_ms / 1000,
+            writers=settings.ingest_group_commit_writers,
         )
     return _group_commit
