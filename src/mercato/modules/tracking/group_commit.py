@@ -125,8 +125,14 @@ class GroupCommit:
             return
         COMMITS.inc()
         COMMITTED_REQUESTS.inc(len(group))
-        # Counters count committed events only, and are bumped before the 202s go out.
-        await asyncio.gather(*(counters.bump(tenant, rows) for tenant, rows in stored.items()))
+        # Counters count committed events only, and are bumped before the 202s go out;
+        # the events are stored whatever happens to the counters.
+        bumped = await asyncio.gather(
+            *(counters.bump(tenant, rows) for tenant, rows in stored.items()),
+            return_exceptions=True,
+        )
+        for failure in (b for b in bumped if isinstance(b, Exception)):
+            log.error("event_counters_failed", error=repr(failure))
         for submission, result in zip(group, results, strict=True):
             _settle(submission, result=result)
 
