@@ -73,3 +73,19 @@ async def test_lean_leaves_what_it_cannot_vouch_for_to_the_route(client) -> None
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert (await client.post(url, json=view(), headers={"X-API-Key": "nope"})).status_code == 401
+
+
+async def test_a_streamed_body_over_the_limit_is_a_413_on_the_lean_path_too(client) -> None:
+    assert await listen.wait_live()
+    shop = await new_shop(client)
+    url = f"{shop.base}/events"
+    assert (await client.post(url, json=view(), headers=shop.key_headers)).status_code == 202
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(64):  # no Content-Length: the limit is enforced while reading
+            yield b" " * 65_536
+
+    headers = {**shop.key_headers, "content-type": "application/json"}
+    response = await client.post(url, content=chunks(), headers=headers)
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
