@@ -50,6 +50,7 @@ from mercato.modules.profile import router as profile_router
 from mercato.modules.recommendations import lean as recommendations_lean
 from mercato.modules.recommendations import router as recommendations_router
 from mercato.modules.reports import router as reports_router
+from mercato.modules.tracking import lean as tracking_lean
 from mercato.modules.tracking import router as tracking_router
 from mercato.modules.webhooks import router as webhooks_router
 from mercato.modules.widgets import router as widgets_router
@@ -174,7 +175,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return settings.max_body_bytes
 
     # Added innermost first: the request-context layer must wrap everything else.
-    app.add_middleware(LeanRoutes, routes=recommendations_lean.LEAN_ROUTES)
+    app.add_middleware(
+        LeanRoutes, routes=recommendations_lean.LEAN_ROUTES + tracking_lean.LEAN_ROUTES
+    )
     if settings.cors_origins or settings.cors_credentialed_origins:
         app.add_middleware(
             SplitCORSMiddleware,

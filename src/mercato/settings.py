@@ -286,6 +286,26 @@ class Settings(BaseSettings):
         description="Runs of a push job that fails as a whole because Google is unreachable "
         "(60 s, 120 s … apart).",
     )
+    ingest_group_commit_max_events: int = Field(
+        default=2000,
+        ge=1,
+        description="Most events one group commit stores (requests are never split: a "
+        "single request's batch is committed whole).",
+    )
+    ingest_group_commit_writers: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Group commits of API events in flight at once per API process; while "
+        "all are, new events queue for the next one.",
+    )
+    ingest_group_commit_window_ms: float = Field(
+        default=0.0,
+        ge=0,
+        le=100,
+        description="How long queued API events wait for more before their commit starts "
+        "(0: events arriving while a commit is in flight share the next one).",
+    )
     analytics_rollup_lag_s: int = Field(
         default=120,
         ge=0,

@@ -11,6 +11,8 @@ OpenAPI schema stays the route's.
 
 A lean handler may leave notes for the route in `scope["state"]` (e.g. a rate-limit
 decision already charged) so the fall-through does not repeat work with side effects.
+A route that `reads_body` gets the whole request body (read through the body limit
+outside this layer); on fall-through the route reads the same body again.
 The layer sits inside the gateway middleware: request ids, access logs, metrics, body
 limits and security headers apply to lean answers too.
 """
@@ -23,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ class LeanRequest:
     tenant_id: uuid.UUID
     headers: dict[str, str]
     query: dict[str, str]
+    body: bytes = b""
 
     @property
     def client_ip(self) -> str:
@@ -52,7 +55,7 @@ class LeanResponse:
 
 
 LeanHandler = Callable[[LeanRequest], Awaitable[LeanResponse | None]]
-WANTED_HEADERS = frozenset({b"x-api-key", b"authorization", b"origin"})
+WANTED_HEADERS = frozenset({b"x-api-key", b"authorization", b"origin", b"content-type"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class LeanRoute:
     method: str
     path: str
     handler: LeanHandler
+    reads_body: bool = False
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -87,7 +91,13 @@ class LeanRoutes:
                 match = pattern.match(scope["path"])
                 if match is None:
                     continue
-                response = await self._try(route, match, scope)
+                body: bytes | None = b""
+                if route.reads_body:
+                    received, body = await _read_body(receive)
+                    receive = _replay(received, receive)
+                if body is None:  # the client went away while sending
+                    break
+                response = await self._try(route, match, scope, body)
                 if response is not None:
                     scope["route"] = route
                     await _send(send, response)
@@ -96,7 +106,9 @@ class LeanRoutes:
         await self.app(scope, receive, send)
 
     @staticmethod
-    async def _try(route: LeanRoute, match: re.Match[str], scope: Scope) -> LeanResponse | None:
+    async def _try(
+        route: LeanRoute, match: re.Match[str], scope: Scope, body: bytes
+    ) -> LeanResponse | None:
         try:
             tenant_id = uuid.UUID(match.group(1))
         except ValueError:
@@ -110,7 +122,31 @@ class LeanRoutes:
         query = dict(
             parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         )
-        return await route.handler(LeanRequest(scope, tenant_id, headers, query))
+        return await route.handler(LeanRequest(scope, tenant_id, headers, query, body))
+
+
+async def _read_body(receive: Receive) -> tuple[list[Message], bytes | None]:
+    """The messages received and the whole body (None if the client disconnected)."""
+    received: list[Message] = []
+    while True:
+        message = await receive()
+        received.append(message)
+        if message["type"] != "http.request":
+            return received, None
+        if not message.get("more_body", False):
+            return received, b"".join(m.get("body", b"") for m in received)
+
+
+def _replay(received: list[Message], receive: Receive) -> Receive:
+    """A `receive` that hands out the messages already read, then reads on."""
+    pending = list(received)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
 
 
 async def _send(send: Send, response: LeanResponse) -> None:

@@ -82,13 +82,14 @@ async def pass_gate(
     *,
     permission: str,
     route_path: str,
-    queue: Callable[[Pipeline], None],
+    queue: Callable[[Pipeline], None] | None = None,
 ) -> tuple[Principal, Decision | None, Any] | None:
     """Vouch for the caller, charge its budgets and run `queue`'s commands: one round trip.
 
     Returns the principal, the decision whose headers the answer carries and the reply of
-    the queued commands; None to fall through (the charge, if made, is noted for the
-    route so it is not made twice).
+    the queued commands (None without `queue`); None to fall through (the charge, if
+    made, is noted for the route so it is not made twice). Without `queue` and with rate
+    limits off, Redis is not asked at all.
     """
     principal = remembered_principal(request)
     if principal is None or not principal.can(permission):
@@ -98,7 +99,8 @@ async def pass_gate(
     pipe = get_redis().pipeline(transaction=False)
     if limits_on:
         limiter().queue(pipe, buckets)
-    queue(pipe)
+    if queue is not None:
+        queue(pipe)
     try:
         replies = await pipe.execute(raise_on_error=False)
     except RedisError:
@@ -113,4 +115,4 @@ async def pass_gate(
         if any(not d.allowed for d in live):
             return None
         decision = min(live, key=lambda d: d.remaining) if live else None
-    return principal, decision, replies[-1]
+    return principal, decision, replies[-1] if queue is not None else None

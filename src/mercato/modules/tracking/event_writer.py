@@ -2,11 +2,12 @@
 
 Two ways in, one statement shape:
 - a few rows (single events, small batches) go as one multi-row VALUES list of plain
-  parameters, in one round trip;
+  parameters, in one round trip (a raw cursor: `$n` placeholders, no parsing in Python);
 - larger batches are streamed with binary COPY (the rows are encoded in C, which costs a
   fraction of building arrays in Python) into a per-connection temporary staging table
   that empties itself at commit, then moved with one INSERT … SELECT.
 Keys are inserted in key order, so two concurrent batches never deadlock on each other.
+`store_rows` is the way in for a session scoped to the tenant.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.db import get_database
+from mercato.kernel.errors import ServiceUnavailable
+from mercato.modules.tracking.partitions import ensure_partitions, known_months, month_of
 from mercato.modules.tracking.validation import EventRow
 
 COPY_THRESHOLD = 32
@@ -51,12 +56,12 @@ _CREATE_STAGING = (
 )
 
 
-def _store_from(source_rows: str) -> str:
+def _store_from(source_rows: str, tenant_param: int) -> str:
     """The store statement reading rows from `source_rows` (module constants only).
 
-    Tenant and source are the statement's last two parameters.
+    Tenant and source are parameters `tenant_param` and the one after it.
     """
-    tenant, source = "%s::uuid", "%s::text"
+    tenant, source = f"${tenant_param}::uuid", f"${tenant_param + 1}::text"
     return f"""
 WITH batch AS ({source_rows}),
 fresh AS (
@@ -75,17 +80,30 @@ RETURNING key
 """  # noqa: S608 - identifiers are this module's constants
 
 
-_ROW = "({})".format(", ".join(f"%s::{kind}" for _, kind in _STAGING_COLUMNS))
+_WIDTH = len(_STAGING_COLUMNS)
 
 
 @lru_cache(maxsize=COPY_THRESHOLD)
 def _store_values(count: int) -> str:
-    """The store statement for `count` rows sent as plain parameters (dumped in C)."""
-    rows = ", ".join([_ROW] * count)
-    return _store_from(f"SELECT * FROM (VALUES {rows}) AS b({_NAMES})")  # noqa: S608
+    """The store statement for `count` rows sent as plain parameters (dumped in C).
+
+    Written with PostgreSQL's own `$n` placeholders for a raw cursor: psycopg would
+    otherwise parse the whole statement for `%s` on every execution (it caches that
+    only for statements under 4 KB, and ten rows are longer).
+    """
+    rows = ", ".join(
+        "({})".format(
+            ", ".join(
+                f"${n * _WIDTH + i + 1}::{kind}" for i, (_, kind) in enumerate(_STAGING_COLUMNS)
+            )
+        )
+        for n in range(count)
+    )
+    values = f"SELECT * FROM (VALUES {rows}) AS b({_NAMES})"  # noqa: S608
+    return _store_from(values, count * _WIDTH + 1)
 
 
-_STORE_STAGED = _store_from(f"SELECT * FROM {STAGING}")  # noqa: S608
+_STORE_STAGED = _store_from(f"SELECT * FROM {STAGING}", 1)  # noqa: S608
 
 
 async def _empty_staging(
@@ -113,10 +131,10 @@ async def write_rows(
 
     `transaction_info` lives as long as the transaction (the unit of work's session).
     """
-    async with connection.cursor() as cursor:
+    async with psycopg.AsyncRawCursor(connection) as cursor:
         if len(rows) < COPY_THRESHOLD:
             params: list[Any] = [value for row in rows for value in row[:-1]]
-            params += [tenant_id, tenant_id, source]
+            params += [tenant_id, source]
             await cursor.execute(_store_values(len(rows)), params, binary=True)
         else:
             await _empty_staging(connection, transaction_info)
@@ -124,5 +142,37 @@ async def write_rows(
                 copy.set_types(_TYPES)
                 for row in rows:
                     await copy.write_row(row[:-1])
-            await cursor.execute(_STORE_STAGED, [tenant_id, tenant_id, source], binary=True)
+            await cursor.execute(_STORE_STAGED, [tenant_id, source], binary=True)
         return {record[0] for record in await cursor.fetchall()}
+
+
+async def store_rows(
+    session: AsyncSession, tenant_id: uuid.UUID, rows: Sequence[EventRow], *, source: str
+) -> list[EventRow]:
+    """Store rows whose key is new for the tenant; return those stored.
+
+    The session must be scoped to `tenant_id`. Duplicate keys inside `rows` keep the first.
+    """
+    unique: dict[bytes, EventRow] = {}
+    for row in rows:
+        unique.setdefault(row.key, row)
+    if not unique:
+        return []
+    await ensure_partitions(
+        get_database().engine, {month_of(r.occurred_at) for r in unique.values()}
+    )
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    try:
+        stored_keys = await write_rows(
+            driver, session.info, tenant_id, list(unique.values()), source
+        )
+    except psycopg.errors.CheckViolation as exc:
+        # A partition this process believed in was dropped meanwhile: the retry recreates it.
+        known_months.forget()
+        raise ServiceUnavailable(
+            "The event store was reorganised during the request; retry",
+            headers={"Retry-After": "1"},
+        ) from exc
+    return [row for key, row in unique.items() if key in stored_keys]

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.modules.tracking.ingest import check_batch, store_rows
+from mercato.modules.tracking.event_writer import store_rows
+from mercato.modules.tracking.ingest import check_batch
 from mercato.modules.tracking.partitions import DEFAULT_RETENTION_DAYS
 from mercato.modules.tracking.validation import ClockWindow
 

@@ -1,10 +1,13 @@
 """Event ingestion: the only way behavioural events enter Mercato.
 
 The hot path avoids the ORM: events are checked in Python (`validation`), then one SQL
-statement, sent on the request's own connection (`event_writer`), inserts the new dedup
-keys (`ON CONFLICT DO NOTHING`, in key order so two concurrent batches never deadlock) and
-stores exactly the events whose key was new. The caller's unit of work commits; a 202
-therefore means the rows are in PostgreSQL. Real-time counters are bumped after that commit.
+statement (`event_writer`) inserts the new dedup keys (`ON CONFLICT DO NOTHING`, in key
+order so two concurrent batches never deadlock) and stores exactly the events whose key
+was new. Events sent to the API are stored by the process's group commit
+(`group_commit`), which concurrent requests share; each request awaits the commit that
+holds its events, so a 202 means the rows are in PostgreSQL. System callers (imports,
+jobs, the simulator) store within their own unit of work. Real-time counters are bumped
+after the commit.
 """
 
 from __future__ import annotations
@@ -15,15 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import after_commit, get_database
-from mercato.kernel.errors import ServiceUnavailable
+from mercato.kernel.db import after_commit
 from mercato.kernel.security import Principal
 from mercato.modules.tracking import counters
-from mercato.modules.tracking.event_writer import write_rows
-from mercato.modules.tracking.partitions import ensure_partitions, known_months, month_of
+from mercato.modules.tracking.event_writer import store_rows
+from mercato.modules.tracking.group_commit import group_commit
 from mercato.modules.tracking.validation import (
     MAX_PAST,
     ClockWindow,
@@ -65,38 +66,6 @@ def check_batch(
             else:
                 rows.append(row)
     return rows, rejected
-
-
-async def store_rows(
-    session: AsyncSession, tenant_id: uuid.UUID, rows: Sequence[EventRow], *, source: str
-) -> list[EventRow]:
-    """Store rows whose key is new for the tenant; return those stored.
-
-    The session must be scoped to `tenant_id`. Duplicate keys inside `rows` keep the first.
-    """
-    unique: dict[bytes, EventRow] = {}
-    for row in rows:
-        unique.setdefault(row.key, row)
-    if not unique:
-        return []
-    await ensure_partitions(
-        get_database().engine, {month_of(r.occurred_at) for r in unique.values()}
-    )
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-    try:
-        stored_keys = await write_rows(
-            driver, session.info, tenant_id, list(unique.values()), source
-        )
-    except psycopg.errors.CheckViolation as exc:
-        # A partition this process believed in was dropped meanwhile: the retry recreates it.
-        known_months.forget()
-        raise ServiceUnavailable(
-            "The event store was reorganised during the request; retry",
-            headers={"Retry-After": "1"},
-        ) from exc
-    return [row for key, row in unique.items() if key in stored_keys]
 
 
 async def store_events(
@@ -145,25 +114,42 @@ async def _store_checked(
 async def record_events(
     session: AsyncSession, principal: Principal, events: Sequence[Any]
 ) -> IngestOutcome:
-    """Events sent to the API by a key or a staff member with `events:write`."""
+    """Events sent to the API by a key or a staff member with `events:write`.
+
+    The events are stored by the group commit, not in `session`: the request's own
+    transaction (authentication may have read PostgreSQL) ends first, so no request
+    holds a pooled connection while it waits for its commit.
+    """
     principal.require("events:write")
     assert principal.tenant_id is not None
-    return await store_events(session, principal.tenant_id, events, source="api")
+    rows, rejected = check_batch(events, ClockWindow.around(datetime.now(UTC)))
+    await session.commit()
+    return await commit_rows(principal.tenant_id, rows, rejected)
 
 
 async def record_batch(session: AsyncSession, principal: Principal, body: bytes) -> IngestOutcome:
-    """A `{"events": [...]}` body sent to the API, typed and checked straight from the bytes.
+    """A `{"events": [...]}` body sent to the API (see `check_batch_body`, `record_events`)."""
+    rows, rejected = check_batch_body(body)
+    principal.require("events:write")
+    assert principal.tenant_id is not None
+    await session.commit()
+    return await commit_rows(principal.tenant_id, rows, rejected)
+
+
+def check_batch_body(body: bytes) -> tuple[list[EventRow], list[dict[str, Any]]]:
+    """A batch body typed and checked straight from the bytes (422 if not a batch at all).
 
     The typed events are dropped before the rows are stored: only the rows live on while
     the request waits for PostgreSQL, so the garbage collector has little to scan.
     """
     window = ClockWindow.around(datetime.now(UTC))
     with collector_paused():
-        rows, rejected = check_batch(
-            parse_batch_body(body), window, nul_free=not may_hold_nul(body)
-        )
-    principal.require("events:write")
-    assert principal.tenant_id is not None
-    return await _store_checked(
-        session, principal.tenant_id, rows, rejected, source="api", realtime=True
-    )
+        return check_batch(parse_batch_body(body), window, nul_free=not may_hold_nul(body))
+
+
+async def commit_rows(
+    tenant_id: uuid.UUID, rows: list[EventRow], rejected: list[dict[str, Any]]
+) -> IngestOutcome:
+    """Store checked API rows in the next group commit; returns once it has committed."""
+    accepted, duplicates = await group_commit().store(tenant_id, rows) if rows else (0, 0)
+    return IngestOutcome(accepted=accepted, duplicates=duplicates, rejected=rejected)

@@ -32,6 +32,9 @@ from mercato.modules.tracking.schemas import (
 from mercato.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["tracking"])
+# The ingestion routes also have lean handlers (lean.py), tried before FastAPI's routing.
+EVENTS_PATH = "/api/v1/tenants/{tenant_id}/events"
+BATCH_PATH = "/api/v1/tenants/{tenant_id}/events/batch"
 
 EventsWriter = Annotated[Principal, require("events:write")]
 EventsReader = Annotated[Principal, require("events:read")]
