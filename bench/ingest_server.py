@@ -126,7 +126,7 @@ def _start_api(env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes],
     )
     log = tempfile.NamedTemporaryFile(prefix="mercato-bench-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port), "--workers", "1"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -75,11 +75,21 @@ def _with_google_sandbox(settings: Settings, host: str, port: int) -> Settings:
     return get_settings()
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers narrow)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(help="Server processes")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Server processes (default: one per usable core; 1 with --demo)"),
+    ] = None,
     demo: Annotated[
         bool, typer.Option(help="Migrate, seed a demo tenant once and run a worker in-process")
     ] = False,
@@ -112,19 +122,28 @@ def serve(
     if with_worker if with_worker is not None else demo:
         os.environ["MERCATO_INPROCESS_WORKER"] = "true"
         get_settings.cache_clear()  # the app factory below must see the worker switched on
+    if workers is None:
+        workers = 1 if demo else usable_cores()
     if workers > 1:
         metrics_dir = (settings.data_dir / "metrics").resolve()
         metrics_dir.mkdir(parents=True, exist_ok=True)
         for stale in metrics_dir.glob("*.db"):
             stale.unlink()
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    console.print(f"[bold]Mercato {__version__}[/bold] serving on http://{host}:{port}")
+    console.print(
+        f"[bold]Mercato {__version__}[/bold] serving on http://{host}:{port} "
+        f"({workers} process{'es' if workers > 1 else ''})"
+    )
+    # uvloop and httptools are named rather than left to "auto", so a host that lacks them
+    # fails at start instead of silently serving on the slower pure-Python stack.
     uvicorn.run(
         "mercato.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        loop="uvloop",
+        http="httptools",
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=20,
