@@ -1,0 +1,583 @@
+"""Capacity at budget of each hot path: the highest offered rate at which p95 stays under
+the path's latency budget with zero errors, for `mercato serve --workers 1` and `2`,
+next to the in-run baseline `GET /health` on the same processes.
+
+    .venv/bin/python bench/capacity.py [--workers 1 2] [--step-seconds 8] [--drain-seconds 2]
+        [--connections 64] [--only reco_hit events ...] [--products 5000 --events 50000]
+
+One scratch database on the local PostgreSQL, the local Redis, rate limits on (with
+budgets too large to refuse, so their Redis round trip is measured). Set-up, not
+measured: a tenant with a secret key, a synthetic shop whose recommendation model is
+fitted from the database (bench/reco_serving.py's fit), stocked products and carts
+(bench/checkout.py's set-up), a warmed recommendation cache.
+
+The load generator is `bench/loadgen.c`, compiled here with gcc into a temporary folder:
+one C process, epoll, keep-alive connections, pre-rendered requests (each one different
+where the path needs it: event ids, Idempotency-Keys, cache-missing placements). It is
+open-loop: requests leave on a fixed schedule whatever the server does, and each latency
+counts from the request's scheduled time, so queueing shows (no coordinated omission).
+For each path the offered rate steps up a ladder; each step is bounded in time, and the
+ladder stops at the first step that breaks the budget (p95 over it, any error, any
+unexpected status, anything unanswered at the end of the step). The server's CPU time
+(its processes' /proc/<pid>/stat) per request is reported next to `/health`'s, and the
+generator's own CPU share says whether it could have been the limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import reco_serving
+from checkout import _carts, _invariant, _setup_catalog, checkout_request
+from ingest_server import (
+    DEFAULT_REDIS,
+    DEFAULT_SERVER,
+    Target,
+    api_server,
+    scratch_database,
+    sign_up_tenant,
+)
+from ingest_single import _request, event_doc
+from results import Figure, Series, add_json_option, figure, write_json
+from rich.console import Console
+from rich.table import Table
+
+from mercato.modules.identity.limits import DEFAULT_LIMITS
+
+BENCH = {
+    "order": 95,
+    "quick": [
+        "--step-seconds",
+        "1.5",
+        "--drain-seconds",
+        "1",
+        "--products",
+        "2000",
+        "--events",
+        "20000",
+    ],
+    "full": ["--step-seconds", "8", "--drain-seconds", "2"],
+}
+REPORT = """\
+How to run: `make bench` runs it with the rest; alone,
+`.venv/bin/python bench/run_all.py --mode quick --only capacity` (about three minutes) or
+`.venv/bin/python bench/capacity.py --workers 2 --only reco_hit events`.
+
+What the figures mean. For every hot path an open-loop generator (`bench/loadgen.c`, one
+C process on loopback) offers a constant rate for a bounded step, then a higher one
+(the ladder is in `bench/capacity.py`), against `mercato serve --workers 1` and then
+`--workers 2` on one scratch database. Latency counts from each request's *scheduled*
+send time, so a server that falls behind shows its whole queue. **Capacity at budget**
+is the highest offered rate whose step kept p95 under the path's budget with no error,
+no unexpected status and nothing unanswered; the ladder stops at the first step that
+breaks it, so a figure equal to the top of the ladder means "at least". Its baseline is
+`GET /health` (no auth, no I/O) on the same processes: the ratio is how much of the bare
+stack's capacity the path keeps. **Server CPU per request** is the API processes' CPU
+time (from /proc) divided by the requests answered in the steps within budget: unlike
+latency it hardly depends on what else the machine runs. **Generator CPU** is the load
+generator's busiest step as a share of one core; well under 100 % means it was not the
+limit (on two cores it still takes CPU from the server, so the figures are a lower bound
+of what the server alone sustains). Checkout has no latency target: its budget of
+p95 < 1 s only marks saturation; 409 `insufficient-stock` answers are expected (a scarce
+product runs out) and the stock ledger is checked for oversell at the end.
+The chart below plots p95 against offered rate per path, one line per process count,
+the budget dashed; a point above the line broke the budget.
+"""
+HEALTH = "health"
+CPU_TARGET_RATIO = 2.0  # an authenticated request costs at most twice /health
+
+
+@dataclass(frozen=True)
+class HotPath:
+    """One hot path: its ladder of offered rates, budget and what its answers must be."""
+
+    key: str
+    label: str
+    ladder: tuple[float, ...]
+    budget_ms: float
+    statuses: frozenset[int]
+    target_rate: float | None = None  # issue 16's capacity target with 2 processes
+    unit: str = "req/s"
+
+
+PATHS = (
+    HotPath(
+        HEALTH,
+        "GET /health (baseline)",
+        (200, 400, 700, 1000, 1500, 2000, 3000, 4000),
+        10.0,
+        frozenset({200}),
+    ),
+    HotPath(
+        "tenant_get",
+        "GET {T} with an API key",
+        (100, 200, 400, 700, 1000, 1500, 2000),
+        10.0,
+        frozenset({200}),
+    ),
+    HotPath(
+        "reco_hit",
+        "recommendations, cache hit",
+        (100, 200, 400, 700, 1000, 1500, 2000),
+        10.0,
+        frozenset({200}),
+        1000,
+    ),
+    HotPath(
+        "reco_miss",
+        "recommendations, cache miss",
+        (50, 100, 200, 300, 500, 700, 1000),
+        50.0,
+        frozenset({200}),
+        300,
+    ),
+    HotPath(
+        "events",
+        "POST {T}/events",
+        (100, 200, 400, 700, 1000, 1500, 2000),
+        50.0,
+        frozenset({202}),
+        1000,
+    ),
+    HotPath(
+        "batch",
+        "POST {T}/events/batch, 100 events",
+        (5, 10, 25, 50, 100, 200),
+        20.0,
+        frozenset({202}),
+        50,
+        "batches/s",
+    ),
+    HotPath(
+        "checkout",
+        "POST {T}/checkout",
+        (25, 50, 100, 175, 250, 400, 600),
+        1000.0,
+        frozenset({201, 409}),
+        250,
+    ),
+)
+
+
+@dataclass
+class Step:
+    rate: float
+    sent: int
+    answered: int
+    errors: int
+    timeouts: int
+    statuses: dict[int, int]
+    p50: float
+    p95: float
+    p99: float
+    generator_cpu_share: float
+    server_cpu_s: float
+    ok: bool = False
+
+
+@dataclass
+class Ladder:
+    path: HotPath
+    workers: int
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def capacity(self) -> Step | None:
+        passed = [step for step in self.steps if step.ok]
+        return passed[-1] if passed else None
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """Server CPU per answered request over the steps within budget (else the first)."""
+        steps = [s for s in self.steps if s.ok] or self.steps[:1]
+        answered = sum(s.answered for s in steps)
+        return 1000 * sum(s.server_cpu_s for s in steps) / answered if answered else 0.0
+
+
+def compile_loadgen(folder: Path) -> Path:
+    if shutil.which("gcc") is None:
+        print("skipped: gcc is needed to build bench/loadgen.c")
+        sys.exit(77)
+    binary = folder / "loadgen"
+    source = Path(__file__).with_name("loadgen.c")
+    subprocess.run(["gcc", "-O2", "-o", str(binary), str(source)], check=True)
+    return binary
+
+
+class Requests:
+    """Pre-rendered requests per path; counters keep ids unique across steps and runs."""
+
+    def __init__(self, target: Target, hot_users: list[str], rng: random.Random) -> None:
+        self.target, self.hot_users, self.rng = target, hot_users, rng
+        self.counter = 0
+        self.key_headers = {"X-API-Key": target.key}
+
+    def _next(self, count: int) -> range:
+        first, self.counter = self.counter, self.counter + count
+        return range(first, first + count)
+
+    def _reco(self, user: str, placement: str) -> bytes:
+        query = urlencode({"user_id": user, "placement": placement})
+        path = f"/api/v1/tenants/{self.target.tenant_id}/recommendations?{query}"
+        return _request("GET", path, self.key_headers)
+
+    def render(self, key: str, count: int) -> list[bytes]:
+        target = self.target
+        json_headers = {**self.key_headers, "Content-Type": "application/json"}
+        if key == HEALTH:
+            return [_request("GET", "/health", {})]
+        if key == "tenant_get":
+            return [_request("GET", f"/api/v1/tenants/{target.tenant_id}", self.key_headers)]
+        if key == "reco_hit":
+            return [self._reco(user, "home") for user in self.hot_users]
+        if key == "reco_miss":
+            users = self.hot_users
+            return [self._reco(users[n % len(users)], f"m{n}") for n in self._next(count)]
+        if key == "events":
+            return [
+                _request("POST", target.events_path, json_headers, _compact(event_doc(n)))
+                for n in self._next(count)
+            ]
+        if key == "batch":
+            return [
+                _request(
+                    "POST",
+                    f"{target.events_path}/batch",
+                    json_headers,
+                    _compact({"events": [event_doc(n) for n in self._next(100)]}),
+                )
+                for _ in range(count)
+            ]
+        if key == "checkout":
+            carts = _carts(target, count, self.rng)
+            return [checkout_request(target, cart) for cart in carts]
+        raise ValueError(key)
+
+
+def _compact(document: object) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def run_step(
+    loadgen: Path,
+    folder: Path,
+    target: Target,
+    path: HotPath,
+    rate: float,
+    requests: list[bytes],
+    args: argparse.Namespace,
+) -> Step:
+    request_file = folder / "requests.bin"
+    with request_file.open("wb") as out:
+        for raw in requests:
+            out.write(struct.pack("<I", len(raw)))
+            out.write(raw)
+    cpu = target.cpu_seconds()
+    done = subprocess.run(
+        [
+            str(loadgen),
+            str(target.port),
+            f"{rate:g}",
+            f"{args.step_seconds:g}",
+            str(args.connections),
+            f"{args.drain_seconds:g}",
+            str(request_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=args.step_seconds + args.drain_seconds + 60,
+        check=True,
+    )
+    server_cpu = target.cpu_seconds() - cpu
+    data = json.loads(done.stdout)
+    statuses = {int(code): count for code, count in data["statuses"].items()}
+    step = Step(
+        rate=rate,
+        sent=data["sent"],
+        answered=data["answered"],
+        errors=data["errors"],
+        timeouts=data["timeouts"],
+        statuses=statuses,
+        p50=data["p50"],
+        p95=data["p95"],
+        p99=data["p99"],
+        generator_cpu_share=data["cpu_s"] / max(data["seconds"], 1e-9),
+        server_cpu_s=server_cpu,
+    )
+    step.ok = (
+        step.p95 < path.budget_ms
+        and step.errors == 0
+        and step.timeouts == 0
+        and set(statuses) <= path.statuses
+        and step.answered == int(rate * args.step_seconds)
+    )
+    return step
+
+
+def climb(
+    loadgen: Path,
+    folder: Path,
+    target: Target,
+    path: HotPath,
+    requests: Requests,
+    args: argparse.Namespace,
+    console: Console,
+    workers: int,
+) -> Ladder:
+    ladder = Ladder(path, workers)
+    warm = requests.render(path.key, max(20, int(path.ladder[0] / 2)))
+    run_step(loadgen, folder, target, path, path.ladder[0], warm, _short(args))
+    for rate in path.ladder:
+        count = int(rate * args.step_seconds)
+        step = run_step(loadgen, folder, target, path, rate, requests.render(path.key, count), args)
+        ladder.steps.append(step)
+        console.print(
+            f"  {workers}p {path.key:11} {rate:>6g}/s  p95 {step.p95:9.1f} ms  "
+            f"answered {step.answered}/{count}  statuses {step.statuses}  "
+            f"errors {step.errors} timeouts {step.timeouts}  generator CPU "
+            f"{step.generator_cpu_share:.0%}  {'ok' if step.ok else 'BROKE the budget'}"
+        )
+        if not step.ok:
+            time.sleep(1.0)  # let the requests still queued in the server finish
+            break
+    return ladder
+
+
+def _short(args: argparse.Namespace) -> argparse.Namespace:
+    """The warm-up: half a second at the ladder's first rate, not recorded."""
+    return argparse.Namespace(**{**vars(args), "step_seconds": 0.5, "drain_seconds": 2.0})
+
+
+def fit_model(env: dict[str, str], tenant: str, args: argparse.Namespace, folder: Path) -> None:
+    """bench/reco_serving.py's set-up in its own process: a synthetic shop into the catalog
+    and the event store, then the tenant's model fitted from the database."""
+    subprocess.run(
+        [
+            sys.executable,
+            reco_serving.__file__,
+            "--fit-tenant",
+            tenant,
+            "--products",
+            str(args.products),
+            "--events",
+            str(args.events),
+            "--fit-report",
+            str(folder / "fit.json"),
+        ],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def warm_recommendations(base: str, key: str, tenant: str, users: list[str]) -> None:
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as http:
+        for user in users:
+            response = http.get(
+                f"/api/v1/tenants/{tenant}/recommendations",
+                params={"user_id": user, "placement": "home"},
+            )
+            response.raise_for_status()
+
+
+def capacity_figures(ladders: list[Ladder]) -> list[Figure]:
+    by = {(ladder.path.key, ladder.workers): ladder for ladder in ladders}
+    figures = []
+    for ladder in ladders:
+        path, workers = ladder.path, ladder.workers
+        best = ladder.capacity
+        value = best.rate if best else 0.0
+        health = by.get((HEALTH, workers))
+        baseline = None
+        if path.key != HEALTH and health and health.capacity:
+            baseline = (f"GET /health capacity, {workers} process(es)", health.capacity.rate)
+        met = None
+        target = f"p95 < {path.budget_ms:g} ms, no errors"
+        if path.target_rate is not None and workers == 2:
+            target = f">= {path.target_rate:,.0f} {path.unit} at p95 < {path.budget_ms:g} ms"
+            met = value >= path.target_rate
+        figures.append(
+            figure(
+                f"{path.label}: capacity at budget, {workers} process(es)",
+                value,
+                path.unit,
+                baseline=baseline,
+                target=target,
+                met=met,
+                percentiles=(best.p50, best.p95, best.p99) if best else None,
+            )
+        )
+    first = min(ladder.workers for ladder in ladders)
+    health = by.get((HEALTH, first))
+    for ladder in ladders:
+        if ladder.workers != first or ladder.path.key == HEALTH or not health:
+            continue
+        cpu, base = ladder.cpu_ms_per_request, health.cpu_ms_per_request
+        authenticated = ladder.path.key == "tenant_get"
+        figures.append(
+            figure(
+                f"{ladder.path.label}: server CPU per request, {first} process(es)",
+                cpu,
+                "ms",
+                baseline=("GET /health CPU per request", base),
+                target=f"<= {CPU_TARGET_RATIO:g}x /health" if authenticated else None,
+                met=cpu <= CPU_TARGET_RATIO * base if authenticated and base else None,
+            )
+        )
+    busiest = max(step.generator_cpu_share for ladder in ladders for step in ladder.steps)
+    figures.append(
+        figure(
+            "load generator CPU, busiest step",
+            100 * busiest,
+            "% of a core",
+            target="well under 100 % (not the limit)",
+            met=busiest < 0.5,
+        )
+    )
+    return figures
+
+
+def curves(ladders: list[Ladder]) -> list[Series]:
+    return [
+        Series(
+            group=f"{ladder.path.label} (p95 < {ladder.path.budget_ms:g} ms)",
+            name=f"{ladder.workers} process{'es' if ladder.workers > 1 else ''}",
+            points=[(step.rate, max(step.p95, 0.01)) for step in ladder.steps],
+            budget=ladder.path.budget_ms,
+            x_unit=ladder.path.unit,
+        )
+        for ladder in ladders
+    ]
+
+
+def report(console: Console, ladders: list[Ladder]) -> None:
+    workers = sorted({ladder.workers for ladder in ladders})
+    table = Table(title="capacity at budget (open loop, loopback)")
+    table.add_column("path")
+    table.add_column("budget", justify="right")
+    for n in workers:
+        table.add_column(f"{n}p capacity", justify="right")
+        table.add_column(f"{n}p p95 there", justify="right")
+        table.add_column(f"{n}p CPU ms/req", justify="right")
+    table.add_column("gen. CPU max", justify="right")
+    by = {(ladder.path.key, ladder.workers): ladder for ladder in ladders}
+    for path in PATHS:
+        row = [path.label, f"p95 < {path.budget_ms:g} ms"]
+        shares = []
+        present = False
+        for n in workers:
+            ladder = by.get((path.key, n))
+            if ladder is None:
+                row += ["-", "-", "-"]
+                continue
+            present = True
+            best = ladder.capacity
+            row += [
+                f"{best.rate:,.0f} {path.unit}" if best else f"< {path.ladder[0]:g}",
+                f"{best.p95:.1f}" if best else "-",
+                f"{ladder.cpu_ms_per_request:.2f}",
+            ]
+            shares += [step.generator_cpu_share for step in ladder.steps]
+        if present:
+            console_row = [*row, f"{max(shares):.0%}" if shares else "-"]
+            table.add_row(*console_row)
+    console.print(table)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--step-seconds", type=float, default=8.0)
+    parser.add_argument("--drain-seconds", type=float, default=2.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--only", nargs="+", choices=[p.key for p in PATHS])
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--server", default=DEFAULT_SERVER)
+    parser.add_argument("--redis", default=DEFAULT_REDIS)
+    parser.add_argument("--seed", type=int, default=7)
+    add_json_option(parser)
+    args = parser.parse_args()
+    console = Console()
+    paths = [p for p in PATHS if p.key == HEALTH or not args.only or p.key in args.only]
+    folder = Path(tempfile.mkdtemp(prefix="mercato-capacity-"))
+    loadgen = compile_loadgen(folder)
+    budgets = "1000000000/minute;burst=100000000"
+    settings = {
+        "MERCATO_DATA_DIR": str(folder / "data"),
+        "MERCATO_RATE_LIMIT_ENABLED": "true",
+        "MERCATO_RATE_LIMITS": json.dumps({group: budgets for group in DEFAULT_LIMITS}),
+    }
+    rng = random.Random(args.seed)
+    hot_users = [f"u{n}" for n in range(0, 350, 7)]
+    ladders: list[Ladder] = []
+    tenant = key = ""
+    try:
+        with scratch_database(args.server) as dsn:
+            for workers in args.workers:
+                async with api_server(dsn, args.redis, workers=workers, settings=settings) as (
+                    base,
+                    port,
+                    pid,
+                ):
+                    if not tenant:
+                        tenant, key = await sign_up_tenant(base)
+                        env = {
+                            **os.environ,
+                            "MERCATO_DATABASE_URL": dsn,
+                            "MERCATO_REDIS_URL": args.redis,
+                            **settings,
+                        }
+                        await asyncio.to_thread(fit_model, env, tenant, args, folder)
+                    target = Target(base, port, tenant, key, dsn, pid)
+                    if any(p.key == "checkout" for p in paths) and workers == args.workers[0]:
+                        await asyncio.to_thread(_setup_catalog, target)
+                    await asyncio.to_thread(warm_recommendations, base, key, tenant, hot_users)
+                    requests = Requests(target, hot_users, rng)
+                    requests.counter = 10_000_000 * workers
+                    for path in paths:
+                        ladders.append(
+                            await asyncio.to_thread(
+                                climb,
+                                loadgen,
+                                folder,
+                                target,
+                                path,
+                                requests,
+                                args,
+                                console,
+                                workers,
+                            )
+                        )
+            if any(p.key == "checkout" for p in paths):
+                on_hand, reserved, drift = _invariant(target)
+                console.print(
+                    f"checkout invariant: hot product {reserved}/{on_hand} reserved, "
+                    f"{drift} stock rows off their ledger"
+                )
+                if drift:
+                    raise SystemExit("the stock ledger disagrees with the stock rows")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    report(console, ladders)
+    load = os.getloadavg()
+    console.print(f"load average at the end: {load[0]:.2f} on {os.cpu_count()} cores")
+    write_json(args.json, capacity_figures(ladders), series=curves(ladders))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
