@@ -41,6 +41,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import psutil
 import reco_serving
 from checkout import _carts, _invariant, _setup_catalog, checkout_request
 from ingest_server import (
@@ -186,6 +187,8 @@ class Step:
     p99: float
     generator_cpu_share: float
     server_cpu_s: float
+    failure: str = ""  # the start of the first 5xx answer
+    replaced: list[int] = field(default_factory=list)  # server processes gone meanwhile
     ok: bool = False
 
 
@@ -206,6 +209,28 @@ class Ladder:
         steps = [s for s in self.steps if s.ok] or self.steps[:1]
         answered = sum(s.answered for s in steps)
         return 1000 * sum(s.server_cpu_s for s in steps) / answered if answered else 0.0
+
+
+def process_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system, from /proc/<pid>/stat) of the server and its children.
+
+    Per process, so a step can count a worker replaced meanwhile from zero instead of
+    losing the dead one's time from a total (and so it can tell that one was replaced).
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = {}
+    parent = psutil.Process(pid)
+    for process in (parent, *parent.children(recursive=True)):
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[process.pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return cpu
+
+
+def processes(workers: int) -> str:
+    return f"{workers} process{'es' if workers > 1 else ''}"
 
 
 def compile_loadgen(folder: Path) -> Path:
@@ -286,7 +311,7 @@ def run_step(
         for raw in requests:
             out.write(struct.pack("<I", len(raw)))
             out.write(raw)
-    cpu = target.cpu_seconds()
+    cpu = process_cpu(target.pid)
     done = subprocess.run(
         [
             str(loadgen),
@@ -302,7 +327,8 @@ def run_step(
         timeout=args.step_seconds + args.drain_seconds + 60,
         check=True,
     )
-    server_cpu = target.cpu_seconds() - cpu
+    after = process_cpu(target.pid)
+    server_cpu = sum(seconds - cpu.get(pid, 0.0) for pid, seconds in after.items())
     data = json.loads(done.stdout)
     statuses = {int(code): count for code, count in data["statuses"].items()}
     step = Step(
@@ -317,6 +343,8 @@ def run_step(
         p99=data["p99"],
         generator_cpu_share=data["cpu_s"] / max(data["seconds"], 1e-9),
         server_cpu_s=server_cpu,
+        failure=data["failure"],
+        replaced=sorted(set(cpu) - set(after)),
     )
     step.ok = (
         step.p95 < path.budget_ms
@@ -351,6 +379,10 @@ def climb(
             f"errors {step.errors} timeouts {step.timeouts}  generator CPU "
             f"{step.generator_cpu_share:.0%}  {'ok' if step.ok else 'BROKE the budget'}"
         )
+        if step.failure:
+            console.print(f"    first 5xx answer: {step.failure}")
+        if step.replaced:
+            console.print(f"    server processes gone during the step: {step.replaced}")
         if not step.ok:
             time.sleep(1.0)  # let the requests still queued in the server finish
             break
@@ -404,7 +436,7 @@ def capacity_figures(ladders: list[Ladder]) -> list[Figure]:
         health = by.get((HEALTH, workers))
         baseline = None
         if path.key != HEALTH and health and health.capacity:
-            baseline = (f"GET /health capacity, {workers} process(es)", health.capacity.rate)
+            baseline = (f"GET /health capacity, {processes(workers)}", health.capacity.rate)
         met = None
         target = f"p95 < {path.budget_ms:g} ms, no errors"
         if path.target_rate is not None and workers == 2:
@@ -412,7 +444,7 @@ def capacity_figures(ladders: list[Ladder]) -> list[Figure]:
             met = value >= path.target_rate
         figures.append(
             figure(
-                f"{path.label}: capacity at budget, {workers} process(es)",
+                f"{path.label}: capacity at budget, {processes(workers)}",
                 value,
                 path.unit,
                 baseline=baseline,
@@ -430,7 +462,7 @@ def capacity_figures(ladders: list[Ladder]) -> list[Figure]:
         authenticated = ladder.path.key == "tenant_get"
         figures.append(
             figure(
-                f"{ladder.path.label}: server CPU per request, {first} process(es)",
+                f"{ladder.path.label}: server CPU per request, {processes(first)}",
                 cpu,
                 "ms",
                 baseline=("GET /health CPU per request", base),
@@ -455,7 +487,7 @@ def curves(ladders: list[Ladder]) -> list[Series]:
     return [
         Series(
             group=f"{ladder.path.label} (p95 < {ladder.path.budget_ms:g} ms)",
-            name=f"{ladder.workers} process{'es' if ladder.workers > 1 else ''}",
+            name=processes(ladder.workers),
             points=[(step.rate, max(step.p95, 0.01)) for step in ladder.steps],
             budget=ladder.path.budget_ms,
             x_unit=ladder.path.unit,

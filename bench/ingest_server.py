@@ -42,21 +42,13 @@ class Target:
     pid: int
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) the API processes have used so far: the server and,
-        with `--workers N`, its worker processes (read from /proc/<pid>/stat).
+        """CPU time (user + system) the API process has used so far.
 
         Unlike latency, this does not depend on what else the machine is running, so
         `requests / cpu seconds` says what one process sustains on one idle core.
         """
-        total = 0.0
-        parent = psutil.Process(self.pid)
-        for process in (parent, *parent.children(recursive=True)):
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
+        times = psutil.Process(self.pid).cpu_times()
+        return float(times.user + times.system)
 
     @property
     def events_path(self) -> str:

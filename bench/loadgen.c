@@ -12,8 +12,9 @@
    unanswered is counted as timed out, with the latency it had reached by then.
 
    One line of JSON on stdout: sent, answered, errors (connection failures), timeouts,
-   statuses, p50/p95/p99/max latency in ms, the wall time, and this process's own CPU
-   seconds (user + system), which say whether the generator could have been the limit.
+   statuses, p50/p95/p99/max latency in ms, the wall time, this process's own CPU
+   seconds (user + system), which say whether the generator could have been the limit,
+   and the start of the first 5xx answer's body ("failure"), which says what failed.
    Loopback only: it connects to 127.0.0.1. */
 
 #define _GNU_SOURCE
@@ -54,6 +55,7 @@ static long nrequests, total, next_due, next_send, answered, errors, timeouts;
 static double start_s, *latency_ms;
 static long statuses[600];
 static int epfd;
+static char failure[301]; /* the start of the first 5xx answer, to say what went wrong */
 
 static double now_s(void) {
     struct timespec ts;
@@ -120,7 +122,18 @@ static void reconnect(conn_t *c) {
     watch(c, EPOLLIN, EPOLL_CTL_ADD);
 }
 
+static void keep_failure(const char *buf, size_t len) {
+    size_t n = 0;
+    for (size_t i = 0; i < len && n < sizeof failure - 1; i++) /* JSON-safe characters only */
+        failure[n++] = (buf[i] >= 32 && buf[i] < 127 && buf[i] != '"' && buf[i] != '\\') ? buf[i] : ' ';
+    failure[n] = 0;
+}
+
 static void finish(conn_t *c, int status) {
+    if (status >= 500 && !failure[0]) {
+        const char *body = memmem(c->buf, c->used, "\r\n\r\n", 4);
+        if (body) keep_failure(body + 4, c->used - (size_t)(body + 4 - c->buf));
+    }
     latency_ms[answered++] = (now_s() - due_s(c->index)) * 1000.0;
     statuses[status > 0 && status < 600 ? status : 0]++;
     c->busy = 0;
@@ -285,8 +298,9 @@ int main(int argc, char **argv) {
             printf("%s\"%d\": %ld", first ? "" : ", ", s, statuses[s]);
             first = 0;
         }
-    printf("}, \"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f, \"max\": %.3f, \"seconds\": %.3f, \"cpu_s\": %.3f}\n",
+    printf("}, \"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f, \"max\": %.3f, \"seconds\": %.3f, \"cpu_s\": %.3f, "
+           "\"failure\": \"%s\"}\n",
            percentile(latency_ms, counted, 50), percentile(latency_ms, counted, 95),
-           percentile(latency_ms, counted, 99), counted ? latency_ms[counted - 1] : 0.0, end - start_s, cpu);
+           percentile(latency_ms, counted, 99), counted ? latency_ms[counted - 1] : 0.0, end - start_s, cpu, failure);
     return 0;
 }
