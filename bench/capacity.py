@@ -156,7 +156,7 @@ PATHS = (
     ),
     HotPath(
         "batch",
-        "POST {T}/events/batch, 100 events",
+        "100-event POST {T}/events/batch",
         (5, 10, 25, 50, 100, 200),
         20.0,
         frozenset({202}),

@@ -424,6 +424,10 @@ def _ticks(low: float, high: float) -> list[float]:
     ]
 
 
+def _tick_label(value: float) -> str:
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
+
+
 def render_series_svg(series: Sequence[Series], *, title: str) -> str:
     """One panel per group: each series' points joined by a line, on log-log axes, with
     the group's budget as a dashed red line (a point above it broke the budget)."""
@@ -473,7 +477,7 @@ def render_series_svg(series: Sequence[Series], *, title: str) -> str:
 
         unit_x, unit_y = members[0].x_unit, members[0].y_unit
         parts += [
-            f'<text x="{left}" y="{top - 10}" font-size="12" font-weight="bold">'
+            f'<text x="{left - 40}" y="{top - 10}" font-size="12" font-weight="bold">'
             f"{escape(group)}</text>",
             f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
             'stroke="#999"/>',
@@ -487,13 +491,13 @@ def render_series_svg(series: Sequence[Series], *, title: str) -> str:
             parts.append(
                 f'<line x1="{px(tick):.1f}" y1="{top}" x2="{px(tick):.1f}" y2="{top + plot_h}" '
                 f'stroke="#eee"/><text x="{px(tick):.1f}" y="{top + plot_h + 13}" '
-                f'text-anchor="middle">{format_value(tick)}</text>'
+                f'text-anchor="middle">{_tick_label(tick)}</text>'
             )
         for tick in _ticks(y_low, y_high):
             parts.append(
                 f'<line x1="{left}" y1="{py(tick):.1f}" x2="{left + plot_w}" y2="{py(tick):.1f}" '
                 f'stroke="#eee"/><text x="{left - 4}" y="{py(tick) + 3:.1f}" '
-                f'text-anchor="end">{format_value(tick)}</text>'
+                f'text-anchor="end">{_tick_label(tick)}</text>'
             )
         for budget in sorted(set(budgets)):
             parts.append(

@@ -10,6 +10,8 @@ subprocess, in `order`, with the arguments of the mode plus `--json <tmpfile>`; 
 goes to a log file. A script that exits non-zero, times out or writes no valid JSON is
 reported as failed and the run goes on; one that exits with code 77 is reported as skipped
 (its last output line says why). The exit code is 1 when any benchmark failed.
+A script's optional `REPORT` string goes under its heading in the report, and its
+optional curves (`series` in its JSON) are drawn as docs/benchmarks-<name>.svg.
 """
 
 from __future__ import annotations
