@@ -75,6 +75,13 @@ def _with_google_sandbox(settings: Settings, host: str, port: int) -> Settings:
     return get_settings()
 
 
+# How long uvicorn's supervisor waits for a worker to answer its health-check ping before
+# killing and replacing it. uvicorn's 5 s is shorter than a new worker's start on a busy
+# machine (a spawned worker re-imports this module and the app before its ping thread
+# runs: 3.4 s at load 5 on 2 cores), so replacements were killed while still starting.
+WORKER_HEALTHCHECK_S = 30
+
+
 def usable_cores() -> int:
     """The cores this process may run on (its CPU affinity, which containers narrow)."""
     if hasattr(os, "sched_getaffinity"):
@@ -125,6 +132,11 @@ def serve(
     if workers is None:
         workers = 1 if demo else usable_cores()
     if workers > 1:
+        from mercato.kernel.logging import configure_logging
+
+        # This process becomes uvicorn's supervisor: its log says when a worker dies and
+        # is replaced (unconfigured, those INFO lines would go nowhere).
+        configure_logging(settings)
         metrics_dir = (settings.data_dir / "metrics").resolve()
         metrics_dir.mkdir(parents=True, exist_ok=True)
         for stale in metrics_dir.glob("*.db"):
@@ -144,6 +156,7 @@ def serve(
         workers=workers,
         loop="uvloop",
         http="httptools",
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=20,
