@@ -98,7 +98,7 @@ product runs out) and the stock ledger is checked for oversell at the end.
 The chart below plots p95 against offered rate per path, one line per process count,
 the budget dashed; a point above the line broke the budget.
 """
-HEALTH = "health"
+HEALTH, HEALTH_UNIT = "health", "req/s"
 CPU_TARGET_RATIO = 2.0  # an authenticated request costs at most twice /health
 
 
@@ -112,7 +112,7 @@ class HotPath:
     budget_ms: float
     statuses: frozenset[int]
     target_rate: float | None = None  # issue 16's capacity target with 2 processes
-    unit: str = "req/s"
+    unit: str = HEALTH_UNIT
 
 
 PATHS = (
@@ -435,16 +435,20 @@ def capacity_figures(ladders: list[Ladder]) -> list[Figure]:
         value = best.rate if best else 0.0
         health = by.get((HEALTH, workers))
         baseline = None
-        if path.key != HEALTH and health and health.capacity:
+        # A baseline in the same unit only: batches per second are not requests per second.
+        if path.key != HEALTH and path.unit == HEALTH_UNIT and health and health.capacity:
             baseline = (f"GET /health capacity, {processes(workers)}", health.capacity.rate)
         met = None
         target = f"p95 < {path.budget_ms:g} ms, no errors"
         if path.target_rate is not None and workers == 2:
             target = f">= {path.target_rate:,.0f} {path.unit} at p95 < {path.budget_ms:g} ms"
             met = value >= path.target_rate
+        name = f"{path.label}: capacity at budget, {processes(workers)}"
+        if best is None:
+            name += f" (the first step, {path.ladder[0]:g} {path.unit}, broke it)"
         figures.append(
             figure(
-                f"{path.label}: capacity at budget, {processes(workers)}",
+                name,
                 value,
                 path.unit,
                 baseline=baseline,
