@@ -557,6 +557,10 @@ async def main() -> None:
         "MERCATO_DATA_DIR": str(folder / "data"),
         "MERCATO_RATE_LIMIT_ENABLED": "true",
         "MERCATO_RATE_LIMITS": json.dumps({group: budgets for group in DEFAULT_LIMITS}),
+        # 20 connections a process at most: two processes stay well inside a shared
+        # PostgreSQL's max_connections (a refused connection would read as a 503).
+        "MERCATO_DB_POOL_SIZE": "16",
+        "MERCATO_DB_MAX_OVERFLOW": "4",
     }
     rng = random.Random(args.seed)
     hot_users = [f"u{n}" for n in range(0, 350, 7)]
