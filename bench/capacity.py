@@ -62,6 +62,7 @@ from mercato.modules.identity.limits import DEFAULT_LIMITS
 BENCH = {
     "order": 95,
     "quick": [
+        "--coarse",
         "--step-seconds",
         "1.5",
         "--drain-seconds",
@@ -80,7 +81,8 @@ How to run: `make bench` runs it with the rest; alone,
 
 What the figures mean. For every hot path an open-loop generator (`bench/loadgen.c`, one
 C process on loopback) offers a constant rate for a bounded step, then a higher one
-(the ladder is in `bench/capacity.py`), against `mercato serve --workers 1` and then
+(the ladders are in `bench/capacity.py`; quick mode takes every other rung and the
+target rate, steps of 1.5 s; full mode every rung, steps of 8 s), against `mercato serve --workers 1` and then
 `--workers 2` on one scratch database. Latency counts from each request's *scheduled*
 send time, so a server that falls behind shows its whole queue. **Capacity at budget**
 is the highest offered rate whose step kept p95 under the path's budget with no error,
@@ -119,21 +121,21 @@ PATHS = (
     HotPath(
         HEALTH,
         "GET /health (baseline)",
-        (200, 400, 700, 1000, 1500, 2000, 3000, 4000),
+        (100, 200, 400, 700, 1000, 1500, 2000, 3000, 4000),
         10.0,
         frozenset({200}),
     ),
     HotPath(
         "tenant_get",
         "GET {T} with an API key",
-        (100, 200, 400, 700, 1000, 1500, 2000),
+        (50, 100, 200, 400, 700, 1000, 1500, 2000),
         10.0,
         frozenset({200}),
     ),
     HotPath(
         "reco_hit",
         "recommendations, cache hit",
-        (100, 200, 400, 700, 1000, 1500, 2000),
+        (50, 100, 200, 400, 700, 1000, 1500, 2000),
         10.0,
         frozenset({200}),
         1000,
@@ -141,7 +143,7 @@ PATHS = (
     HotPath(
         "reco_miss",
         "recommendations, cache miss",
-        (50, 100, 200, 300, 500, 700, 1000),
+        (10, 25, 50, 100, 200, 300, 500, 700, 1000),
         50.0,
         frozenset({200}),
         300,
@@ -149,7 +151,7 @@ PATHS = (
     HotPath(
         "events",
         "POST {T}/events",
-        (100, 200, 400, 700, 1000, 1500, 2000),
+        (25, 50, 100, 200, 400, 700, 1000, 1500, 2000),
         50.0,
         frozenset({202}),
         1000,
@@ -157,7 +159,7 @@ PATHS = (
     HotPath(
         "batch",
         "100-event POST {T}/events/batch",
-        (5, 10, 25, 50, 100, 200),
+        (2, 5, 10, 25, 50, 100, 200),
         20.0,
         frozenset({202}),
         50,
@@ -166,7 +168,7 @@ PATHS = (
     HotPath(
         "checkout",
         "POST {T}/checkout",
-        (25, 50, 100, 175, 250, 400, 600),
+        (10, 25, 50, 100, 175, 250, 400, 600),
         1000.0,
         frozenset({201, 409}),
         250,
@@ -306,6 +308,8 @@ def run_step(
     requests: list[bytes],
     args: argparse.Namespace,
 ) -> Step:
+    seconds = step_seconds(rate, args)
+    count = int(rate * seconds + 0.5)  # as loadgen.c rounds it
     request_file = folder / "requests.bin"
     with request_file.open("wb") as out:
         for raw in requests:
@@ -317,14 +321,14 @@ def run_step(
             str(loadgen),
             str(target.port),
             f"{rate:g}",
-            f"{args.step_seconds:g}",
+            f"{seconds:g}",
             str(args.connections),
             f"{args.drain_seconds:g}",
             str(request_file),
         ],
         capture_output=True,
         text=True,
-        timeout=args.step_seconds + args.drain_seconds + 60,
+        timeout=seconds + args.drain_seconds + 60,
         check=True,
     )
     after = process_cpu(target.pid)
@@ -351,9 +355,24 @@ def run_step(
         and step.errors == 0
         and step.timeouts == 0
         and set(statuses) <= path.statuses
-        and step.answered == int(rate * args.step_seconds)
+        and step.answered == count
     )
     return step
+
+
+def step_seconds(rate: float, args: argparse.Namespace) -> float:
+    """A step lasts `--step-seconds`, longer at low rates so its p95 has enough requests."""
+    return float(max(args.step_seconds, args.min_requests / rate))
+
+
+def rungs(path: HotPath, coarse: bool) -> tuple[float, ...]:
+    """The ladder, or every other rung of it (quick mode) plus the target rate."""
+    if not coarse:
+        return path.ladder
+    kept = set(path.ladder[::2])
+    if path.target_rate in path.ladder:
+        kept.add(path.target_rate)
+    return tuple(sorted(kept))
 
 
 def climb(
@@ -369,8 +388,8 @@ def climb(
     ladder = Ladder(path, workers)
     warm = requests.render(path.key, max(20, int(path.ladder[0] / 2)))
     run_step(loadgen, folder, target, path, path.ladder[0], warm, _short(args))
-    for rate in path.ladder:
-        count = int(rate * args.step_seconds)
+    for rate in rungs(path, args.coarse):
+        count = int(rate * step_seconds(rate, args) + 0.5)
         step = run_step(loadgen, folder, target, path, rate, requests.render(path.key, count), args)
         ladder.steps.append(step)
         console.print(
@@ -390,8 +409,9 @@ def climb(
 
 
 def _short(args: argparse.Namespace) -> argparse.Namespace:
-    """The warm-up: half a second at the ladder's first rate, not recorded."""
-    return argparse.Namespace(**{**vars(args), "step_seconds": 0.5, "drain_seconds": 2.0})
+    """The warm-up: half a second (3 requests at least) at the first rate, not recorded."""
+    short = {"step_seconds": 0.5, "drain_seconds": 2.0, "min_requests": 3}
+    return argparse.Namespace(**{**vars(args), **short})
 
 
 def fit_model(env: dict[str, str], tenant: str, args: argparse.Namespace, folder: Path) -> None:
@@ -540,6 +560,12 @@ async def main() -> None:
     parser.add_argument("--step-seconds", type=float, default=8.0)
     parser.add_argument("--drain-seconds", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--min-requests", type=int, default=10, help="a step at a low rate lasts long enough"
+    )
+    parser.add_argument(
+        "--coarse", action="store_true", help="every other rung of each ladder (quick mode)"
+    )
     parser.add_argument("--only", nargs="+", choices=[p.key for p in PATHS])
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=100_000)

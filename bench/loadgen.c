@@ -236,7 +236,7 @@ int main(int argc, char **argv) {
     int nconn = atoi(argv[4]);
     drain_s = atof(argv[5]);
     load_requests(argv[6]);
-    total = (long)(rate * seconds);
+    total = (long)(rate * seconds + 0.5);
     latency_ms = malloc(sizeof(double) * (size_t)(total + 1));
     epfd = epoll_create1(0);
     conn_t *conns = calloc((size_t)nconn, sizeof(conn_t));
