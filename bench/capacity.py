@@ -83,8 +83,9 @@ What the figures mean. For every hot path an open-loop generator (`bench/loadgen
 C process on loopback) offers a constant rate for a bounded step, then a higher one
 (the ladders are in `bench/capacity.py`; quick mode takes every other rung and the
 target rate, steps of 1.5 s; full mode every rung, steps of 8 s), against
-`mercato serve --workers 1` and then `--workers 2` on one scratch database. Latency counts from each request's *scheduled*
-send time, so a server that falls behind shows its whole queue. **Capacity at budget**
+`mercato serve --workers 1` and then `--workers 2` on one scratch database. Latency
+counts from each request's *scheduled* send time, so a server that falls behind shows
+its whole queue. **Capacity at budget**
 is the highest offered rate whose step kept p95 under the path's budget with no error,
 no unexpected status and nothing unanswered; the ladder stops at the first step that
 breaks it, so a figure equal to the top of the ladder means "at least". Its baseline is
