@@ -1,6 +1,7 @@
 """Capacity at budget of each hot path: the highest offered rate at which p95 stays under
 the path's latency budget with zero errors, for `mercato serve --workers 1` and `2`,
-next to the in-run baseline `GET /health` on the same processes.
+next to the in-run baseline `GET /health` on the same processes, and for the cache hit
+next to `bench/minimal_app.py` (the same answer from a minimal app on the same stack).
 
     .venv/bin/python bench/capacity.py [--workers 1 2] [--step-seconds 8] [--drain-seconds 2]
         [--connections 64] [--only reco_hit events ...] [--products 5000 --events 50000]
@@ -36,19 +37,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import minimal_app
 import psutil
 import reco_serving
+import redis as redis_lib
 from checkout import _carts, _invariant, _setup_catalog, checkout_request
 from ingest_server import (
     DEFAULT_REDIS,
     DEFAULT_SERVER,
     Target,
     api_server,
+    free_port,
     scratch_database,
     sign_up_tenant,
 )
@@ -90,7 +96,11 @@ is the highest offered rate whose step kept p95 under the path's budget with no 
 no unexpected status and nothing unanswered; the ladder stops at the first step that
 breaks it, so a figure equal to the top of the ladder means "at least". Its baseline is
 `GET /health` (no auth, no I/O) on the same processes: the ratio is how much of the bare
-stack's capacity the path keeps. **Server CPU per request** is the API processes' CPU
+stack's capacity the path keeps. The cache hit's baseline is stricter: the same request
+answered by `bench/minimal_app.py` (FastAPI on the same uvicorn stack, the key from a
+dict, one Redis pipeline, Mercato's own cached answer) with as many processes, drawn in
+the same chart panel; the gap is what the platform's request path costs.
+**Server CPU per request** is the API processes' CPU
 time (from /proc) divided by the requests answered in the steps within budget: unlike
 latency it hardly depends on what else the machine runs. **Generator CPU** is the load
 generator's busiest step as a share of one core; well under 100 % means it was not the
@@ -118,6 +128,14 @@ class HotPath:
     unit: str = HEALTH_UNIT
 
 
+# Not a Mercato path: bench/minimal_app.py answering the cache-hit request (its floor).
+MINIMAL = HotPath(
+    "minimal",
+    "minimal app, cached read",
+    (50, 100, 200, 400, 700, 1000, 1500, 2000),
+    10.0,
+    frozenset({200}),
+)
 PATHS = (
     HotPath(
         HEALTH,
@@ -270,7 +288,7 @@ class Requests:
             return [_request("GET", "/health", {})]
         if key == "tenant_get":
             return [_request("GET", f"/api/v1/tenants/{target.tenant_id}", self.key_headers)]
-        if key == "reco_hit":
+        if key in ("reco_hit", MINIMAL.key):
             return [self._reco(user, "home") for user in self.hot_users]
         if key == "reco_miss":
             users = self.hot_users
@@ -409,6 +427,23 @@ def climb(
     return ladder
 
 
+def climb_minimal(
+    loadgen: Path,
+    folder: Path,
+    target: Target,
+    answers: dict[str, bytes],
+    args: argparse.Namespace,
+    console: Console,
+    workers: int,
+    requests: Requests,
+) -> Ladder:
+    """The cache-hit ladder against bench/minimal_app.py with as many processes."""
+    with minimal_server(args.redis, target.key, target.tenant_id, answers, workers) as served:
+        base, port, pid = served
+        minimal = replace(target, base_url=base, port=port, pid=pid)
+        return climb(loadgen, folder, minimal, MINIMAL, requests, args, console, workers)
+
+
 def _short(args: argparse.Namespace) -> argparse.Namespace:
     """The warm-up: half a second (3 requests at least) at the first rate, not recorded."""
     short = {"step_seconds": 0.5, "drain_seconds": 2.0, "min_requests": 3}
@@ -437,7 +472,9 @@ def fit_model(env: dict[str, str], tenant: str, args: argparse.Namespace, folder
     )
 
 
-def warm_recommendations(base: str, key: str, tenant: str, users: list[str]) -> None:
+def warm_recommendations(base: str, key: str, tenant: str, users: list[str]) -> dict[str, bytes]:
+    """Fill Mercato's recommendation cache for `users`; returns the answers by user."""
+    answers = {}
     with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as http:
         for user in users:
             response = http.get(
@@ -445,6 +482,51 @@ def warm_recommendations(base: str, key: str, tenant: str, users: list[str]) -> 
                 params={"user_id": user, "placement": "home"},
             )
             response.raise_for_status()
+            answers[user] = response.content
+    return answers
+
+
+@contextmanager
+def minimal_server(
+    redis_url: str, key: str, tenant: str, answers: dict[str, bytes], workers: int
+) -> Iterator[tuple[str, int, int]]:
+    """bench/minimal_app.py under `uvicorn --workers N`, serving Mercato's own answers
+    from Redis: yields (base URL, port, pid)."""
+    client = redis_lib.Redis.from_url(redis_url)
+    keys = [minimal_app.cache_key(tenant, user, "home") for user in answers]
+    client.mset(dict(zip(keys, answers.values(), strict=True)))
+    port = free_port()
+    env = {
+        **os.environ,
+        "MINIMAL_APP_KEYS": json.dumps({key: tenant}),
+        "MINIMAL_APP_REDIS": redis_url,
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "minimal_app:app", "--app-dir",
+        str(Path(__file__).parent), "--port", str(port), "--workers", str(workers),
+        "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    probe = f"{base}/api/v1/tenants/{tenant}/recommendations"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                params = {"user_id": next(iter(answers)), "placement": "home"}
+                if httpx.get(probe, params=params, headers={"X-API-Key": key}).is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the minimal app did not start")
+            time.sleep(0.2)
+        yield base, port, process.pid
+    finally:
+        process.terminate()
+        process.wait(30)
+        client.delete(*keys, f"bench-minimal:{{{tenant}}}:requests")
+        client.close()
 
 
 def capacity_figures(ladders: list[Ladder]) -> list[Figure]:
@@ -459,6 +541,10 @@ def capacity_figures(ladders: list[Ladder]) -> list[Figure]:
         # A baseline in the same unit only: batches per second are not requests per second.
         if path.key != HEALTH and path.unit == HEALTH_UNIT and health and health.capacity:
             baseline = (f"GET /health capacity, {processes(workers)}", health.capacity.rate)
+        floor = by.get((MINIMAL.key, workers))
+        if path.key == "reco_hit" and floor and floor.capacity:
+            # The cache hit's fairest floor: the same answer from a minimal app.
+            baseline = (f"minimal app capacity, {processes(workers)}", floor.capacity.rate)
         met = None
         target = f"p95 < {path.budget_ms:g} ms, no errors"
         if path.target_rate is not None and workers == 2:
@@ -509,10 +595,13 @@ def capacity_figures(ladders: list[Ladder]) -> list[Figure]:
 
 
 def curves(ladders: list[Ladder]) -> list[Series]:
+    """p95 against offered rate; the minimal app shares the cache hit's panel."""
+    labels = {MINIMAL.key: next(p.label for p in PATHS if p.key == "reco_hit")}
     return [
         Series(
-            group=f"{ladder.path.label} (p95 < {ladder.path.budget_ms:g} ms)",
-            name=processes(ladder.workers),
+            group=f"{labels.get(ladder.path.key, ladder.path.label)} "
+            f"(p95 < {ladder.path.budget_ms:g} ms)",
+            name=("minimal app, " if ladder.path is MINIMAL else "") + processes(ladder.workers),
             points=[(step.rate, max(step.p95, 0.01)) for step in ladder.steps],
             budget=ladder.path.budget_ms,
             x_unit=ladder.path.unit,
@@ -532,7 +621,7 @@ def report(console: Console, ladders: list[Ladder]) -> None:
         table.add_column(f"{n}p CPU ms/req", justify="right")
     table.add_column("gen. CPU max", justify="right")
     by = {(ladder.path.key, ladder.workers): ladder for ladder in ladders}
-    for path in PATHS:
+    for path in (*PATHS, MINIMAL):
         row = [path.label, f"p95 < {path.budget_ms:g} ms"]
         shares = []
         present = False
@@ -613,7 +702,9 @@ async def main() -> None:
                     target = Target(base, port, tenant, key, dsn, pid)
                     if any(p.key == "checkout" for p in paths) and workers == args.workers[0]:
                         await asyncio.to_thread(_setup_catalog, target)
-                    await asyncio.to_thread(warm_recommendations, base, key, tenant, hot_users)
+                    answers = await asyncio.to_thread(
+                        warm_recommendations, base, key, tenant, hot_users
+                    )
                     requests = Requests(target, hot_users, rng)
                     requests.counter = 10_000_000 * workers
                     for path in paths:
@@ -630,6 +721,13 @@ async def main() -> None:
                                 workers,
                             )
                         )
+                    if any(p.key == "reco_hit" for p in paths):
+                        ladders.append(
+                            await asyncio.to_thread(
+                                climb_minimal, loadgen, folder, target, answers, args, console,
+                                workers, Requests(target, hot_users, rng),
+                            )
+                        )  # fmt: skip
             if any(p.key == "checkout" for p in paths):
                 on_hand, reserved, drift = _invariant(target)
                 console.print(

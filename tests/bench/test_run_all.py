@@ -98,7 +98,14 @@ class TestDiscovery:
             "capacity",
         }
         assert expected <= names
-        libraries = {"ingest_server", "catalog_setup", "simulate", "synthetic_shop", "results"}
+        libraries = {
+            "ingest_server",
+            "catalog_setup",
+            "simulate",
+            "synthetic_shop",
+            "results",
+            "minimal_app",
+        }
         assert not names & libraries
         for script in discover():
             assert "--json" not in script.quick + script.full
