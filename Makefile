@@ -43,7 +43,7 @@ bench: $(STAMP) ## every bench/*.py in order → docs/benchmarks.md + .svg (BENC
 fuzz: $(STAMP) ## schemathesis over the whole API against a live server (owner token and API key)
 	$(BIN)/python -m tests.fuzz.live_fuzz
 
-cluster: $(STAMP) ## 2 API processes + 2 workers behind nginx on 127.0.0.1:8080 (installs nginx if missing)
+cluster: $(STAMP) ## 2 API servers (`serve --workers N`, N = cores / 2) + 2 workers behind nginx on 127.0.0.1:8080 (installs nginx if missing)
 	bash deploy/cluster.sh start
 
 cluster-stop: ## stop what `make cluster` started

@@ -130,20 +130,24 @@ def _carts(target: Target, count: int, rng: random.Random) -> list[str]:
     return carts
 
 
+def checkout_request(target: Target, cart: str) -> bytes:
+    """`POST {T}/checkout` of `cart` (manual payment) with a fresh Idempotency-Key."""
+    body = json.dumps(
+        {"cart_id": cart, "email": "bench@shop.example", "payment_provider": "manual"}
+    ).encode()
+    headers = {
+        "X-API-Key": target.key,
+        "Content-Type": "application/json",
+        "Idempotency-Key": str(uuid.uuid4()),
+    }
+    return _request("POST", f"/api/v1/tenants/{target.tenant_id}/checkout", headers, body)
+
+
 async def _checkouts(target: Target, carts: list[str], concurrency: int) -> Run:
     """Closed loop: each client sends its next checkout when the last one answered."""
-    path = f"/api/v1/tenants/{target.tenant_id}/checkout"
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for cart in carts:
-        body = json.dumps(
-            {"cart_id": cart, "email": "bench@shop.example", "payment_provider": "manual"}
-        ).encode()
-        headers = {
-            "X-API-Key": target.key,
-            "Content-Type": "application/json",
-            "Idempotency-Key": str(uuid.uuid4()),
-        }
-        queue.put_nowait(_request("POST", path, headers, body))
+        queue.put_nowait(checkout_request(target, cart))
     run = Run()
     loop = asyncio.get_running_loop()
 

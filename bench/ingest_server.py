@@ -1,8 +1,10 @@
-"""Shared set-up for the ingestion benchmarks: a scratch database, one API process, a tenant.
+"""Shared set-up for the server benchmarks: a scratch database, an API server, a tenant.
 
 Creates `mercato_bench_<pid>` on the PostgreSQL server given by `--server` (default the
-local one), migrates it, starts one `mercato serve` process against it and the local
-Redis, and signs up a tenant with a secret key. Everything is removed at the end.
+local one), migrates it, starts `mercato serve` (one process unless told otherwise)
+against it and the local Redis, and signs up a tenant with a secret key. Everything is
+removed at the end. `api_server` starts and stops a server alone, so a benchmark can
+serve one database with several process counts in turn.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ def scratch_database(server: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _environment(dsn: str, redis: str) -> dict[str, str]:
+def api_environment(dsn: str, redis: str, settings: dict[str, str] | None = None) -> dict[str, str]:
+    """The API processes' environment; `settings` (MERCATO_* variables) override."""
     return {
         **os.environ,
         "MERCATO_DATABASE_URL": dsn,
@@ -80,6 +83,7 @@ def _environment(dsn: str, redis: str) -> dict[str, str]:
         "MERCATO_LOG_LEVEL": "WARNING",
         "MERCATO_RATE_LIMIT_ENABLED": "false",
         "MERCATO_DB_POOL_SIZE": "40",
+        **(settings or {}),
     }
 
 
@@ -97,7 +101,8 @@ def _wait_ready(process: subprocess.Popen[bytes], base: str) -> None:
     raise RuntimeError("the API process did not become ready")
 
 
-async def _tenant(base: str) -> tuple[str, str]:
+async def sign_up_tenant(base: str) -> tuple[str, str]:
+    """A new staff user, their tenant and a read_write secret key: (tenant id, key)."""
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         email = f"bench-{secrets.token_hex(4)}@bench.example"
         await http.post(
@@ -115,8 +120,10 @@ async def _tenant(base: str) -> tuple[str, str]:
         return tenant_id, key.json()["key"]
 
 
-def _start_api(env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
-    """Migrate the scratch database, then start one API process logging to a temp file."""
+def _start_api(
+    env: dict[str, str], port: int, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    """Migrate the scratch database, then start the API server logging to a temp file."""
     subprocess.run(
         [sys.executable, "-m", "mercato.cli", "migrate"],
         env=env,
@@ -126,7 +133,16 @@ def _start_api(env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes],
     )
     log = tempfile.NamedTemporaryFile(prefix="mercato-bench-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "mercato.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -135,20 +151,35 @@ def _start_api(env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes],
 
 
 @asynccontextmanager
+async def api_server(
+    dsn: str, redis: str, *, workers: int = 1, settings: dict[str, str] | None = None
+) -> AsyncIterator[tuple[str, int, int]]:
+    """`mercato serve --workers N` on a migrated `dsn`: yields (base URL, port, pid)."""
+    port = free_port()
+    env = api_environment(dsn, redis, settings)
+    process, log = await asyncio.to_thread(_start_api, env, port, workers)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await asyncio.to_thread(_wait_ready, process, base)
+        yield base, port, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(process.wait, 30)
+        log.close()
+        print(f"API process log: {log.name}", file=sys.stderr)
+
+
+@asynccontextmanager
 async def running_api(
-    server: str = DEFAULT_SERVER, redis: str = DEFAULT_REDIS
+    server: str = DEFAULT_SERVER,
+    redis: str = DEFAULT_REDIS,
+    *,
+    workers: int = 1,
+    settings: dict[str, str] | None = None,
 ) -> AsyncIterator[Target]:
-    """One migrated scratch database and one API process serving it."""
+    """One migrated scratch database and an API server (one process by default) serving it."""
     with scratch_database(server) as dsn:
-        port = free_port()
-        process, log = await asyncio.to_thread(_start_api, _environment(dsn, redis), port)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            await asyncio.to_thread(_wait_ready, process, base)
-            tenant_id, key = await _tenant(base)
-            yield Target(base, port, tenant_id, key, dsn, process.pid)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.to_thread(process.wait, 30)
-            log.close()
-            print(f"API process log: {log.name}", file=sys.stderr)
+        async with api_server(dsn, redis, workers=workers, settings=settings) as served:
+            base, port, pid = served
+            tenant_id, key = await sign_up_tenant(base)
+            yield Target(base, port, tenant_id, key, dsn, pid)

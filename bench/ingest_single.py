@@ -91,20 +91,24 @@ async def drive(port: int, requests: list[bytes], rate: float, connections: int)
     return run
 
 
+def event_doc(n: int) -> dict[str, str]:
+    """The `n`-th event of the benchmarks: a product view with its own event id."""
+    return {
+        "type": "view_item",
+        "user_id": f"u{n % 5000}",
+        "session_id": f"s{n % 20000}",
+        "product_id": f"SKU-{n % 500:06d}",
+        "price": "19.99",
+        "currency": "EUR",
+        "event_id": f"bench-{n}",
+    }
+
+
 def event_requests(target: Target, count: int, offset: int) -> list[bytes]:
     headers = {"X-API-Key": target.key, "Content-Type": "application/json"}
     requests = []
     for n in range(offset, offset + count):
-        event = {
-            "type": "view_item",
-            "user_id": f"u{n % 5000}",
-            "session_id": f"s{n % 20000}",
-            "product_id": f"SKU-{n % 500:06d}",
-            "price": "19.99",
-            "currency": "EUR",
-            "event_id": f"bench-{n}",
-        }
-        body = json.dumps(event, separators=(",", ":")).encode()
+        body = json.dumps(event_doc(n), separators=(",", ":")).encode()
         requests.append(_request("POST", target.events_path, headers, body))
     return requests
 

@@ -10,6 +10,8 @@ subprocess, in `order`, with the arguments of the mode plus `--json <tmpfile>`; 
 goes to a log file. A script that exits non-zero, times out or writes no valid JSON is
 reported as failed and the run goes on; one that exits with code 77 is reported as skipped
 (its last output line says why). The exit code is 1 when any benchmark failed.
+A script's optional `REPORT` string goes under its heading in the report, and its
+optional curves (`series` in its JSON) are drawn as docs/benchmarks-<name>.svg.
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from results import BenchResult, parse_document, render_markdown, render_svg, summary
+from results import (
+    BenchResult,
+    parse_document,
+    parse_series,
+    render_markdown,
+    render_series_svg,
+    render_svg,
+    summary,
+)
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -55,30 +65,44 @@ class Script:
     quick: list[str]
     full: list[str]
     problem: str | None = None  # a BENCH dict the runner cannot use: reported as failed
+    report: str | None = None  # the script's REPORT text, put under its heading
 
     def args(self, mode: str) -> list[str]:
         return self.quick if mode == "quick" else self.full
 
 
-def read_bench(source: str) -> dict[str, Any] | None:
-    """The module-level `BENCH` dict of a script's source, or None when it has none."""
+def _constant(source: str, name: str) -> Any:
+    """The literal value of a module-level constant `name` in `source`, or None."""
     for node in ast.parse(source).body:
         value = None
         if (
             isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "BENCH" for t in node.targets)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
         ) or (
             isinstance(node, ast.AnnAssign)
             and isinstance(node.target, ast.Name)
-            and node.target.id == "BENCH"
+            and node.target.id == name
         ):
             value = node.value
         if value is not None:
-            spec = ast.literal_eval(value)
-            if not isinstance(spec, dict):
-                raise ValueError("BENCH is not a dict")
-            return spec
+            return ast.literal_eval(value)
     return None
+
+
+def read_bench(source: str) -> dict[str, Any] | None:
+    """The module-level `BENCH` dict of a script's source, or None when it has none."""
+    spec = _constant(source, "BENCH")
+    if spec is not None and not isinstance(spec, dict):
+        raise ValueError("BENCH is not a dict")
+    return spec
+
+
+def read_report(source: str) -> str | None:
+    """The optional module-level `REPORT` string: prose for the script's report section."""
+    text = _constant(source, "REPORT")
+    if text is not None and not isinstance(text, str):
+        raise ValueError("REPORT is not a string")
+    return text
 
 
 def discover(folder: Path = BENCH_DIR) -> list[Script]:
@@ -90,7 +114,8 @@ def discover(folder: Path = BENCH_DIR) -> list[Script]:
     scripts = []
     for path in sorted(folder.glob("*.py")):
         try:
-            spec = read_bench(path.read_text(encoding="utf-8"))
+            source = path.read_text(encoding="utf-8")
+            spec = read_bench(source)
             if spec is None:
                 continue
             missing = [key for key in ("order", "quick", "full") if key not in spec]
@@ -102,6 +127,7 @@ def discover(folder: Path = BENCH_DIR) -> list[Script]:
                 order=int(spec["order"]),
                 quick=[str(a) for a in spec["quick"]],
                 full=[str(a) for a in spec["full"]],
+                report=read_report(source),
             )
         except (SyntaxError, ValueError, TypeError) as exc:
             script = Script(path.stem, path, 1_000_000, [], [], problem=f"{path.name}: {exc}")
@@ -159,7 +185,7 @@ def run_script(
             time.sleep(0.5)
     seconds = time.monotonic() - started
     code = process.returncode
-    base = {"name": script.name, "seconds": seconds, "args": args}
+    base = {"name": script.name, "seconds": seconds, "args": args, "note": script.report}
     if timed_out:
         return BenchResult(status="failed", reason=f"timed out after {timeout:.0f} s", **base)
     if code == SKIP_EXIT:
@@ -168,10 +194,12 @@ def run_script(
         reason = f"exit code {code}; log {log}\n{_tail(log)}"
         return BenchResult(status="failed", reason=reason, **base)
     try:
-        _, figures = parse_document(json_path.read_text(encoding="utf-8"))
+        raw = json_path.read_text(encoding="utf-8")
+        _, figures = parse_document(raw)
+        series = parse_series(raw)
     except (OSError, ValueError, TypeError) as exc:
         return BenchResult(status="failed", reason=f"no valid JSON result: {exc}", **base)
-    return BenchResult(status="ok", figures=figures, **base)
+    return BenchResult(status="ok", figures=figures, series=series, **base)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -313,7 +341,16 @@ def main(argv: list[str] | None = None) -> int:
             progress.advance(overall)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     chart = os.path.relpath(args.svg, args.out.parent)
-    args.out.write_text(render_markdown(results, machine, mode=args.mode, chart=chart))
+    series_charts = {}
+    for result in results:
+        if result.series:
+            path = args.svg.with_name(f"{args.svg.stem}-{result.name}.svg")
+            title = f"{result.name}: p95 against offered rate ({args.mode})"
+            path.write_text(render_series_svg(result.series, title=title))
+            series_charts[result.name] = os.path.relpath(path, args.out.parent)
+    args.out.write_text(
+        render_markdown(results, machine, mode=args.mode, chart=chart, series_charts=series_charts)
+    )
     args.svg.write_text(render_svg(results, title=f"Mercato benchmarks ({args.mode})"))
     counts = summary(results)
     console.print(

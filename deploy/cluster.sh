@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# A one-machine cluster: 2 API processes and 2 job workers on one PostgreSQL and one Redis,
-# behind nginx, all on loopback.   `make cluster` / `make cluster-stop` call this.
+# A one-machine cluster: 2 API servers (each `mercato serve --workers N`) and 2 job workers
+# on one PostgreSQL and one Redis, behind nginx, all on loopback.
+# `make cluster` / `make cluster-stop` call this.
 #
 #   deploy/cluster.sh start | stop | status
 #
 # Environment (all optional):
 #   CLUSTER_DIR         run files, logs and (embedded) data   (default .mercato-cluster)
 #   CLUSTER_PORT        nginx listens on 127.0.0.1:$CLUSTER_PORT (default 8080)
-#   CLUSTER_API_PORTS   the API processes' ports               (default "8081 8082")
+#   CLUSTER_API_PORTS   the API servers' ports                 (default "8081 8082")
+#   CLUSTER_API_WORKERS processes per API server (`serve --workers`; default: the usable
+#                       cores shared out over the API servers, at least 1 each)
 #   CLUSTER_WORKERS     how many job workers                   (default 2)
 #   CLUSTER_DEMO        1 = the first API process seeds the demo tenant (default 1)
 #   MERCATO_DATABASE_URL / MERCATO_REDIS_URL   external servers; unset = embedded ones
@@ -21,6 +24,9 @@ CLUSTER_DIR="$(mkdir -p "${CLUSTER_DIR:-$ROOT/.mercato-cluster}" && cd "${CLUSTE
 CLUSTER_PORT="${CLUSTER_PORT:-8080}"
 CLUSTER_API_PORTS="${CLUSTER_API_PORTS:-8081 8082}"
 CLUSTER_WORKERS="${CLUSTER_WORKERS:-2}"
+# Each port stands for an API host; together they get one server process per core.
+read -r -a api_ports_list <<<"$CLUSTER_API_PORTS"
+CLUSTER_API_WORKERS="${CLUSTER_API_WORKERS:-$(( $(nproc) / ${#api_ports_list[@]} > 0 ? $(nproc) / ${#api_ports_list[@]} : 1 ))}"
 CLUSTER_DEMO="${CLUSTER_DEMO:-1}"
 RUN_DIR="$CLUSTER_DIR/run"
 export MERCATO_DATA_DIR="${MERCATO_DATA_DIR:-$CLUSTER_DIR/data}"
@@ -86,10 +92,12 @@ start() {
     for port in $CLUSTER_API_PORTS; do
         if [ $first -eq 1 ] && [ "$CLUSTER_DEMO" = 1 ]; then
             # The first API process seeds the demo tenant once (its login is in its log).
-            spawn "api-$port" "$MERCATO" serve --host 127.0.0.1 --port "$port" --demo --no-with-worker
+            spawn "api-$port" "$MERCATO" serve --host 127.0.0.1 --port "$port" \
+                --workers "$CLUSTER_API_WORKERS" --demo --no-with-worker
             wait_ready "http://127.0.0.1:$port" 300
         else
-            spawn "api-$port" "$MERCATO" serve --host 127.0.0.1 --port "$port"
+            spawn "api-$port" "$MERCATO" serve --host 127.0.0.1 --port "$port" \
+                --workers "$CLUSTER_API_WORKERS"
         fi
         first=0
     done
@@ -103,7 +111,7 @@ start() {
         "$(nginx_bin)" -c "$RUN_DIR/nginx.conf" -p "$RUN_DIR"
     fi
     wait_ready "http://127.0.0.1:$CLUSTER_PORT" 30
-    say "cluster ready: http://127.0.0.1:$CLUSTER_PORT (API processes on $CLUSTER_API_PORTS, $CLUSTER_WORKERS workers)"
+    say "cluster ready: http://127.0.0.1:$CLUSTER_PORT (API servers on $CLUSTER_API_PORTS with $CLUSTER_API_WORKERS processes each, $CLUSTER_WORKERS workers)"
     if [ -f "$MERCATO_DATA_DIR/demo-credentials.json" ]; then
         say "demo login: $(cat "$MERCATO_DATA_DIR/demo-credentials.json")"
     fi

@@ -75,11 +75,28 @@ def _with_google_sandbox(settings: Settings, host: str, port: int) -> Settings:
     return get_settings()
 
 
+# How long uvicorn's supervisor waits for a worker to answer its health-check ping before
+# killing and replacing it. uvicorn's 5 s is shorter than a new worker's start on a busy
+# machine (a spawned worker re-imports this module and the app before its ping thread
+# runs: 3.4 s at load 5 on 2 cores), so replacements were killed while still starting.
+WORKER_HEALTHCHECK_S = 30
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers narrow)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(help="Server processes")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Server processes (default: one per usable core; 1 with --demo)"),
+    ] = None,
     demo: Annotated[
         bool, typer.Option(help="Migrate, seed a demo tenant once and run a worker in-process")
     ] = False,
@@ -112,19 +129,34 @@ def serve(
     if with_worker if with_worker is not None else demo:
         os.environ["MERCATO_INPROCESS_WORKER"] = "true"
         get_settings.cache_clear()  # the app factory below must see the worker switched on
+    if workers is None:
+        workers = 1 if demo else usable_cores()
     if workers > 1:
+        from mercato.kernel.logging import configure_logging
+
+        # This process becomes uvicorn's supervisor: its log says when a worker dies and
+        # is replaced (unconfigured, those INFO lines would go nowhere).
+        configure_logging(settings)
         metrics_dir = (settings.data_dir / "metrics").resolve()
         metrics_dir.mkdir(parents=True, exist_ok=True)
         for stale in metrics_dir.glob("*.db"):
             stale.unlink()
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    console.print(f"[bold]Mercato {__version__}[/bold] serving on http://{host}:{port}")
+    console.print(
+        f"[bold]Mercato {__version__}[/bold] serving on http://{host}:{port} "
+        f"({workers} process{'es' if workers > 1 else ''})"
+    )
+    # uvloop and httptools are named rather than left to "auto", so a host that lacks them
+    # fails at start instead of silently serving on the slower pure-Python stack.
     uvicorn.run(
         "mercato.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        loop="uvloop",
+        http="httptools",
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=20,

@@ -10,12 +10,15 @@ import pytest
 from results import (
     BenchResult,
     Figure,
+    Series,
     document,
     figure,
     format_ratio,
     format_value,
     parse_document,
+    parse_series,
     render_markdown,
+    render_series_svg,
     render_svg,
     summary,
     write_json,
@@ -194,6 +197,63 @@ class TestSvg:
     def test_an_empty_run_still_renders_a_valid_chart(self) -> None:
         root = ET.fromstring(render_svg([BenchResult(name="x", status="failed")]))
         assert root.tag.endswith("svg")
+
+
+def _curves() -> list[Series]:
+    return [
+        Series("reco hit (p95 < 10 ms)", "1 process", [(100, 3.0), (200, 40.0)], 10.0),
+        Series(
+            "reco hit (p95 < 10 ms)", "2 processes", [(100, 2.0), (200, 4.0), (400, 90.0)], 10.0
+        ),
+        Series("batch (p95 < 20 ms)", "1 process", [(5, 12.0)], 20.0, x_unit="batches/s"),
+    ]
+
+
+class TestSeries:
+    def test_series_round_trip_and_are_optional(self, tmp_path: Path) -> None:
+        path = tmp_path / "out.json"
+        write_json(path, _ingest().figures, name="capacity", series=_curves())
+        assert parse_series(path.read_text()) == _curves()
+        assert parse_document(path.read_text())[1] == _ingest().figures
+        write_json(path, _ingest().figures, name="ingest_batch")
+        assert "series" not in json.loads(path.read_text())
+        assert parse_series(path.read_text()) == []
+
+    @pytest.mark.parametrize(
+        "series",
+        ['"x"', '[{"name": "a"}]', '[{"points": [[1]]}]', '[{"points": [["1", 2]]}]'],
+    )
+    def test_malformed_series_are_rejected(self, series: str) -> None:
+        with pytest.raises(ValueError, match="series"):
+            parse_series(f'{{"name": "x", "figures": [], "series": {series}}}')
+
+    def test_one_panel_per_group_one_line_per_series_and_the_budget_dashed(self) -> None:
+        root = ET.fromstring(render_series_svg(_curves(), title="capacity"))
+        ns = "{http://www.w3.org/2000/svg}"
+        lines = root.findall(f"{ns}polyline")
+        assert len(lines) == 3
+        assert len(lines[1].get("points").split()) == 3
+        assert lines[0].get("stroke") != lines[1].get("stroke")  # 1 vs 2 processes
+        assert lines[0].get("stroke") == lines[2].get("stroke")  # same name, same colour
+        panels = [t.text for t in root.findall(f"{ns}text") if t.text and "(p95 <" in t.text]
+        assert panels == ["reco hit (p95 < 10 ms)", "batch (p95 < 20 ms)"]
+        dashed = [e for e in root.iter(f"{ns}line") if e.get("stroke-dasharray")]
+        assert len(dashed) == 3  # the legend's and one per panel
+        # A point above the budget is drawn above the budget line (smaller y).
+        budget_y = float(dashed[1].get("y1"))
+        points = [tuple(map(float, p.split(","))) for p in lines[0].get("points").split()]
+        assert points[0][1] > budget_y > points[1][1]
+
+    def test_the_report_shows_the_note_and_the_curves(self) -> None:
+        result = BenchResult(
+            name="capacity", status="ok", figures=_ingest().figures, note="How to run: x."
+        )
+        text = render_markdown(
+            [result], MACHINE, mode="quick", series_charts={"capacity": "b-capacity.svg"}
+        )
+        section = text.split("## capacity")[1]
+        assert section.index("How to run: x.") < section.index("| figure |")
+        assert section.rstrip().endswith("![capacity: curves](b-capacity.svg)")
 
 
 def test_document_shape_matches_the_convention() -> None:

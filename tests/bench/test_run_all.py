@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import run_all
-from run_all import Script, discover, read_bench, run_script
+from run_all import Script, discover, read_bench, read_report, run_script
 
 SCRIPT = '''
 """A tiny benchmark for the runner's tests."""
@@ -62,6 +62,16 @@ class TestDiscovery:
         assert read_bench(source) == {"order": 3, "quick": [], "full": ["--n", 1]}
         assert read_bench("X = 1\n") is None
 
+    def test_reads_the_optional_report_note(self, tmp_path: Path) -> None:
+        assert read_report('BENCH = {}\nREPORT = """How to run."""\n') == "How to run."
+        assert read_report("BENCH = {}\n") is None
+        with pytest.raises(ValueError, match="REPORT"):
+            read_report("REPORT = 3\n")
+        _write(tmp_path, "noted", 1)
+        source = (tmp_path / "noted.py").read_text()
+        (tmp_path / "noted.py").write_text(source + '\nREPORT = "Read me."\n')
+        assert discover(tmp_path)[0].report == "Read me."
+
     def test_an_unusable_bench_dict_is_reported_failed_not_fatal(self, tmp_path: Path) -> None:
         (tmp_path / "bad.py").write_text('BENCH = {"order": 1, "quick": []}\n')
         (tmp_path / "worse.py").write_text("BENCH = {'order': make_order()}\n")
@@ -85,9 +95,17 @@ class TestDiscovery:
             "reco_simulated_shop",
             "channels_feed",
             "dashboard_pages",
+            "capacity",
         }
         assert expected <= names
-        libraries = {"ingest_server", "catalog_setup", "simulate", "synthetic_shop", "results"}
+        libraries = {
+            "ingest_server",
+            "catalog_setup",
+            "simulate",
+            "synthetic_shop",
+            "results",
+            "minimal_app",
+        }
         assert not names & libraries
         for script in discover():
             assert "--json" not in script.quick + script.full

@@ -212,9 +212,13 @@ class Deployment:
         handle.close()
         return log_path, popen
 
-    def serve(self, name: str = "api", *, port: int | None = None, **settings: str) -> Server:
+    def serve(
+        self, name: str = "api", *, port: int | None = None, workers: int = 1, **settings: str
+    ) -> Server:
+        """`mercato serve` on a free port; one process unless `workers` says otherwise."""
         port = port or free_port()
-        log_path, popen = self._spawn(name, ["serve", "--port", str(port)], settings)
+        args = ["serve", "--port", str(port), "--workers", str(workers)]
+        log_path, popen = self._spawn(name, args, settings)
         server = Server(name, popen, log_path, port=port)
         self.processes.append(server)
         server.wait_ready()

@@ -104,7 +104,7 @@ def live_api(
         "MERCATO_LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port), "--workers", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 def _start(port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MERCATO_LOG_LEVEL": "WARNING"}
     return subprocess.Popen(
-        [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port), "--workers", "1"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
