@@ -43,10 +43,7 @@ async def active_tenant_ids() -> list[uuid.UUID]:
         return list((await session.scalars(query)).all())
 
 
-async def tenant_facts(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFacts | None:
-    tenant = await session.get(Tenant, tenant_id)
-    if tenant is None:
-        return None
+def _facts(tenant: Tenant) -> TenantFacts:
     return TenantFacts(
         id=tenant.id,
         name=tenant.name,
@@ -54,6 +51,19 @@ async def tenant_facts(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFac
         status=tenant.status,
         settings=dict(tenant.settings or {}),
     )
+
+
+async def tenant_facts(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFacts | None:
+    tenant = await session.get(Tenant, tenant_id)
+    return None if tenant is None else _facts(tenant)
+
+
+async def live_tenants() -> list[TenantFacts]:
+    """Every tenant not deleted (suspended ones included: their data is still kept), in id
+    order. Reads across tenants in a session of its own, so only jobs call it."""
+    query = select(Tenant).where(Tenant.status != "deleted").order_by(Tenant.id)
+    async with get_database().session() as session:
+        return [_facts(tenant) for tenant in await session.scalars(query)]
 
 
 @dataclass(frozen=True)

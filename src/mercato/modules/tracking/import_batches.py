@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.modules.identity import tenant_facts
 from mercato.modules.tracking.event_writer import store_rows
 from mercato.modules.tracking.ingest import check_batch
 from mercato.modules.tracking.partitions import DEFAULT_RETENTION_DAYS
@@ -61,10 +62,8 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 async def retention_days(session: AsyncSession, tenant_id: uuid.UUID) -> int:
     """The tenant's `event_retention_days` setting (default two years)."""
-    days = await session.scalar(
-        text("SELECT (settings->>'event_retention_days')::int FROM tenant WHERE id = :id"),
-        {"id": tenant_id},
-    )
+    tenant = await tenant_facts(session, tenant_id)
+    days = tenant.settings.get("event_retention_days") if tenant else None
     return int(days or DEFAULT_RETENTION_DAYS)
 
 

@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import literal, select, text, tuple_, update
+from sqlalchemy import literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import get_database
@@ -24,6 +24,7 @@ from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.kernel.security import Principal
+from mercato.modules.identity import live_tenants
 from mercato.modules.integrations import get_integration_config
 from mercato.modules.tracking import bigquery_source, ga4_import
 from mercato.modules.tracking.ga4 import ExportFileRefused
@@ -247,14 +248,8 @@ async def run_import(
 async def reap_stale(now: datetime | None = None) -> int:
     """Fail jobs left `running` by a worker that died (older than the timeout plus a margin)."""
     limit = (now or datetime.now(UTC)) - timedelta(seconds=IMPORT_TIMEOUT_S + 600)
-    async with get_database().session() as session:
-        tenants = (
-            (await session.execute(text("SELECT id FROM tenant WHERE status <> 'deleted'")))
-            .scalars()
-            .all()
-        )
     reaped = 0
-    for tenant_id in tenants:
+    for tenant_id in [tenant.id for tenant in await live_tenants()]:
         async with get_database().tenant_session(tenant_id) as session:
             result = await session.execute(
                 update(IngestJob)

@@ -23,7 +23,7 @@ async def apply_retention(now: datetime | None = None) -> dict[str, int]:
     """Drop partitions no tenant needs any more, then delete each tenant's expired rows."""
     now = now or datetime.now(UTC)
     database = get_database()
-    retentions = await partitions.tenant_retentions(database.engine)
+    retentions = await partitions.tenant_retentions()
     months = await partitions.existing_partitions(database.engine)
     dropped = await partitions.drop_partitions(
         database.engine, partitions.droppable_months(months, retentions, now)

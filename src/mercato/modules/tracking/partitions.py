@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from mercato.kernel.logging import get_logger
+from mercato.modules.identity import live_tenants
 
 log = get_logger("mercato.tracking.partitions")
 
@@ -123,17 +124,14 @@ class TenantRetention:
         return now - timedelta(days=self.days)
 
 
-async def tenant_retentions(engine: AsyncEngine) -> list[TenantRetention]:
+async def tenant_retentions() -> list[TenantRetention]:
     """Every live tenant's retention (tenant settings `event_retention_days`)."""
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            text(
-                "SELECT id, COALESCE((settings->>'event_retention_days')::int, :default) "
-                "FROM tenant WHERE status <> 'deleted'"
-            ),
-            {"default": DEFAULT_RETENTION_DAYS},
+    return [
+        TenantRetention(
+            tenant.id, int(tenant.settings.get("event_retention_days") or DEFAULT_RETENTION_DAYS)
         )
-        return [TenantRetention(row[0], int(row[1])) for row in rows]
+        for tenant in await live_tenants()
+    ]
 
 
 def droppable_months(
