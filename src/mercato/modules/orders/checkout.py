@@ -4,8 +4,9 @@ session and one statement per step.
 The steps (`place_order`), one round trip each: claim the cart and read its lines and
 rates; insert the payment row; lock the needed stock rows (sorted), reserve and append the
 ledger rows; insert the order, its lines and its first history row; enqueue
-`order.created`. What needs no stock lock comes before the reservation, so the hot stock
-rows stay locked only for the order insert, the event and the commit.
+`order.created`. What needs no stock lock comes before the reservation (the payment row,
+the webhook subscribers' interest in the event), so the hot stock rows stay locked only for
+the order insert, the event's enqueue and the commit.
 
 `Idempotency-Key`: the same key with the same body answers the same order, with another
 body 422. The key is not looked up first (one round trip fewer on every checkout): a
@@ -31,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import commit_midway
 from mercato.kernel.errors import DomainError, ValidationFailed
-from mercato.kernel.events import emit
+from mercato.kernel.events import ask_interest, emit
 from mercato.kernel.orm import uuid7
 from mercato.kernel.security import Principal
 from mercato.modules.cart import claim_for_checkout
@@ -154,6 +155,7 @@ async def place_order(
     payment = await open_payment(
         session, tenant_id, order_id, body.payment_provider, cart.total, cart.currency
     )
+    await ask_interest(session, tenant_id)  # before the stock locks, not while holding them
     try:
         allocations = await reserve_stock(
             session,
@@ -164,7 +166,9 @@ async def place_order(
             prefer_location=cart.location_code,
         )
     except InsufficientStock:
-        # The claimed cart is new, so no earlier order has this body: a used key is 422.
+        # Roll back first: the scarce rows are unlocked before the key lookup. The claimed
+        # cart was active, so no earlier order has this body: a used key is 422.
+        await session.rollback()
         await _earlier_order(session, tenant_id, idempotency_key, digest)
         raise
     lines = {line.product_id: line for line in cart.items}
