@@ -1,8 +1,9 @@
-"""Shared set-up for the ingestion benchmarks: a scratch database, one API process, a tenant.
+"""Shared set-up for the ingestion benchmarks: a scratch database, an API server, a tenant.
 
 Creates `mercato_bench_<pid>` on the PostgreSQL server given by `--server` (default the
-local one), migrates it, starts one `mercato serve` process against it and the local
-Redis, and signs up a tenant with a secret key. Everything is removed at the end.
+local one), migrates it, starts `mercato serve` (one process, or `--workers N`) against it
+and the local Redis, and signs up a tenant with a secret key. Everything is removed at the
+end.
 """
 
 from __future__ import annotations
@@ -40,13 +41,17 @@ class Target:
     pid: int
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) the API process has used so far.
+        """CPU time (user + system) the API process, and its workers if any, used so far.
 
         Unlike latency, this does not depend on what else the machine is running, so
         `requests / cpu seconds` says what one process sustains on one idle core.
         """
-        times = psutil.Process(self.pid).cpu_times()
-        return float(times.user + times.system)
+        server = psutil.Process(self.pid)
+        total = 0.0
+        for process in (server, *server.children(recursive=True)):
+            times = process.cpu_times()
+            total += times.user + times.system
+        return total
 
     @property
     def events_path(self) -> str:
@@ -115,8 +120,10 @@ async def _tenant(base: str) -> tuple[str, str]:
         return tenant_id, key.json()["key"]
 
 
-def _start_api(env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
-    """Migrate the scratch database, then start one API process logging to a temp file."""
+def _start_api(
+    env: dict[str, str], port: int, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    """Migrate the scratch database, then start the API server logging to a temp file."""
     subprocess.run(
         [sys.executable, "-m", "mercato.cli", "migrate"],
         env=env,
@@ -126,7 +133,8 @@ def _start_api(env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes],
     )
     log = tempfile.NamedTemporaryFile(prefix="mercato-bench-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port)]
+        + (["--workers", str(workers)] if workers > 1 else []),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -136,12 +144,12 @@ def _start_api(env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes],
 
 @asynccontextmanager
 async def running_api(
-    server: str = DEFAULT_SERVER, redis: str = DEFAULT_REDIS
+    server: str = DEFAULT_SERVER, redis: str = DEFAULT_REDIS, workers: int = 1
 ) -> AsyncIterator[Target]:
-    """One migrated scratch database and one API process serving it."""
+    """One migrated scratch database and an API server (`workers` processes) serving it."""
     with scratch_database(server) as dsn:
         port = free_port()
-        process, log = await asyncio.to_thread(_start_api, _environment(dsn, redis), port)
+        process, log = await asyncio.to_thread(_start_api, _environment(dsn, redis), port, workers)
         base = f"http://127.0.0.1:{port}"
         try:
             await asyncio.to_thread(_wait_ready, process, base)
