@@ -42,13 +42,17 @@ class Target:
     pid: int
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) the API process has used so far.
+        """CPU time (user + system) the API process, and its workers if any, used so far.
 
         Unlike latency, this does not depend on what else the machine is running, so
         `requests / cpu seconds` says what one process sustains on one idle core.
         """
-        times = psutil.Process(self.pid).cpu_times()
-        return float(times.user + times.system)
+        server = psutil.Process(self.pid)
+        total = 0.0
+        for process in (server, *server.children(recursive=True)):
+            times = process.cpu_times()
+            total += times.user + times.system
+        return total
 
     @property
     def events_path(self) -> str:

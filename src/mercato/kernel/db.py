@@ -263,6 +263,21 @@ async def unit_of_work(
         raise
     if used:
         await session.close()
+    await _run_after_commit(session)
+
+
+async def commit_midway(session: AsyncSession) -> None:
+    """Commit the unit of work's transaction now and run its after-commit callbacks.
+
+    For a unit of work that must release its row locks before slow work outside
+    PostgreSQL (checkout, before calling a payment provider); the session carries on in a
+    new transaction under the same scope, which its unit of work commits at the end.
+    """
+    await session.commit()
+    await _run_after_commit(session)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
     for callback in session.info.pop("after_commit", []):
         try:
             await callback()

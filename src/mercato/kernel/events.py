@@ -70,6 +70,16 @@ async def _interested(session: AsyncSession, tenant_id: uuid.UUID, name: str) ->
     return memo[(name, tenant_id)]
 
 
+async def ask_interest(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Ask every-event subscribers for their interest now (kept for the transaction).
+
+    For a caller about to hold contended row locks until its commit (checkout): its
+    `emit` after taking them then costs only the enqueue.
+    """
+    for name in _all_handlers:
+        await _interested(session, tenant_id, name)
+
+
 async def emit(
     session: AsyncSession, tenant_id: uuid.UUID, event: str, payload: dict[str, Any]
 ) -> int:

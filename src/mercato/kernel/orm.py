@@ -39,6 +39,16 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+# The same in SQL, for rows a statement creates in numbers the caller cannot know ahead:
+# gen_random_uuid()'s v4 bytes with the Unix milliseconds over the first six and the
+# version nibble turned from 4 into 7 (bits 52 and 53; the variant bits are already 10).
+UUID7_SQL = (
+    "CAST(encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING "
+    "substring(int8send(CAST(floor(extract(epoch FROM clock_timestamp()) * 1000) AS bigint)) "
+    "FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex') AS uuid)"
+)
+
+
 def uuid_pk() -> Mapped[uuid.UUID]:
     return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
 

@@ -101,6 +101,58 @@ async def test_stock_spread_over_locations_is_combined(client) -> None:
     assert [i["location_code"] for i in placed.json()["order"]["items"]] == ["A"]
 
 
+async def test_one_location_with_every_unit_beats_a_split(client) -> None:
+    shop = await open_shop(
+        client,
+        products={"q": "1.00", "untracked": "1.00"},
+        stock={("q", "A"): 2, ("q", "B"): 5, ("q", "C"): 4},
+    )
+    # The preferred location lacks units: the one with most available that has them all.
+    placed = await checkout(
+        client, shop, await cart_with(client, shop, {"q": 4}, location_code="A")
+    )
+    assert [(i["location_code"], i["quantity"]) for i in placed.json()["order"]["items"]] == [
+        ("B", 4)
+    ]
+    # None has 6 (A 2, B 1, C 4): most available first.
+    split = await checkout(client, shop, await cart_with(client, shop, {"q": 6}))
+    assert [(i["location_code"], i["quantity"]) for i in split.json()["order"]["items"]] == [
+        ("C", 4),
+        ("A", 2),
+    ]
+    # A product without any stock row has nothing to reserve.
+    untracked = await checkout(
+        client, shop, await cart_with(client, shop, {"untracked": 1, "q": 1})
+    )
+    assert untracked.status_code == 409
+    assert untracked.json()["items"] == [
+        {"product_id": "untracked", "requested": 1, "available": 0}
+    ]
+    stock = await stock_of(client, shop, "q")
+    assert (stock["on_hand"], stock["reserved"]) == (11, 10)
+    assert await ledger_is_consistent(client, shop, "q")
+
+
+async def test_a_key_reused_with_another_cart_is_422_and_changes_nothing(client) -> None:
+    shop = await open_shop(client, products={"k": "2.00"}, stock={("k", "S"): 3})
+    key = str(uuid.uuid4())
+    first = await checkout(client, shop, await cart_with(client, shop, {"k": 1}), key=key)
+    assert first.status_code == 201
+    other = await cart_with(client, shop, {"k": 1})
+    short = await cart_with(client, shop, {"k": 5})
+    for cart in (other, short):
+        reused = await checkout(client, shop, cart, key=key)
+        assert reused.status_code == 422, reused.text
+        assert reused.json()["type"].endswith("/idempotency-key-reused")
+    stock = await stock_of(client, shop, "k")
+    assert (stock["on_hand"], stock["reserved"]) == (3, 1)
+    assert await ledger_is_consistent(client, shop, "k")
+    orders = (await client.get(shop.url("/orders"), headers=shop.headers)).json()["data"]
+    assert len(orders) == 1
+    # Rolled back whole: the other cart is still active and checks out with a new key.
+    assert (await checkout(client, shop, other)).status_code == 201
+
+
 async def test_same_idempotency_key_returns_the_same_order(client) -> None:
     shop = await open_shop(client, products={"x": "5.00"}, stock={("x", "S"): 3})
     cart = await cart_with(client, shop, {"x": 1})

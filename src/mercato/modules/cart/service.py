@@ -316,6 +316,9 @@ async def add_item(
     return await _priced(session, tenant_id, state)
 
 
+# One round trip: mark the cart ordered and read its lines and the tax rate and shipping
+# rule that price it (read here, not from the Redis copy: an order is priced at the rates
+# committed now).
 CLAIM_SQL = text(
     "WITH c AS (UPDATE cart SET status = 'ordered', updated_at = now() "
     "WHERE tenant_id = :tenant AND id = :cart AND status = 'active' "
@@ -323,7 +326,11 @@ CLAIM_SQL = text(
     "SELECT c.customer_id, c.location_code, c.status, c.currency, "
     "coalesce((SELECT json_agg(json_build_array(i.product_id, i.quantity) "
     "ORDER BY i.product_id) FROM cart_item i "
-    "WHERE i.tenant_id = c.tenant_id AND i.cart_id = c.id), '[]') FROM c"
+    "WHERE i.tenant_id = c.tenant_id AND i.cart_id = c.id), '[]'), "
+    "coalesce((SELECT t.rate FROM tax_rate t WHERE t.tenant_id = c.tenant_id "
+    "AND t.scope = c.location_code), (SELECT t.rate FROM tax_rate t "
+    "WHERE t.tenant_id = c.tenant_id AND t.scope = '*'), 0), s.flat_amount, s.free_over "
+    "FROM c LEFT JOIN shipping_rate s ON s.tenant_id = c.tenant_id AND s.currency = c.currency"
 )
 
 
@@ -358,13 +365,17 @@ async def claim_for_checkout(
         state = await _read_state(session, tenant_id, cart_id, cached=False)
         _check_access(state, customer_id, principal)
         raise CartNotActive(f"The cart is {state.status}")
-    cart = _cart_from_row(row)
-    try:
-        raw = await get_redis().get(pricing_key(tenant_id))
-    except RedisError:
-        raw = None
-    pricing = json.loads(raw) if raw is not None else await _load_pricing(session, tenant_id)
-    state = _state(cart_id, cart, pricing)
+    state = CartState(
+        id=cart_id,
+        customer_id=row[0],
+        location_code=row[1],
+        status=row[2],
+        currency=row[3],
+        lines=[(str(p), int(q)) for p, q in row[4]],
+        tax_rate=row[5],
+        shipping_flat=row[6],
+        free_over=row[7],
+    )
     _check_access(state, customer_id, principal)
     if not state.lines:
         raise EmptyCart()

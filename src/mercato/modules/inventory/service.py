@@ -11,7 +11,6 @@ against an oversell.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.events import emit
-from mercato.kernel.orm import uuid7
+from mercato.kernel.orm import UUID7_SQL, uuid7
 from mercato.kernel.security import Principal
 from mercato.modules.catalog import get_products
 from mercato.modules.inventory.schemas import (
@@ -64,11 +63,6 @@ class _Level:
         return self.on_hand - self.reserved
 
 
-LOCK_PRODUCTS_SQL = text(
-    "SELECT product_id, location_code, on_hand, reserved, low_stock_threshold "
-    "FROM stock_level WHERE tenant_id = :tenant AND product_id = ANY(CAST(:products AS text[])) "
-    "ORDER BY product_id, location_code FOR UPDATE"
-)
 LOCK_PAIRS_SQL = text(
     "SELECT s.product_id, s.location_code, s.on_hand, s.reserved, s.low_stock_threshold "
     "FROM stock_level s JOIN unnest(CAST(:products AS text[]), CAST(:locations AS text[])) "
@@ -173,38 +167,46 @@ async def _announce_low_stock(
             )
 
 
-def _allocate(
-    wanted: dict[str, int], levels: Sequence[_Level], prefer_location: str | None
-) -> tuple[list[Allocation], list[dict[str, object]]]:
-    """Where each product's units come from: the preferred location if it has them all,
-    else the location with most available that has them all, else split across the
-    locations with most available. Returns the allocations and any shortages."""
-    by_product: dict[str, list[_Level]] = defaultdict(list)
-    for level in levels:
-        by_product[level.product_id].append(level)
-    allocations: list[Allocation] = []
-    shortages: list[dict[str, object]] = []
-    for product_id, quantity in sorted(wanted.items()):
-        rows = sorted(
-            by_product.get(product_id, []), key=lambda lv: (-lv.available, lv.location_code)
-        )
-        total = sum(max(lv.available, 0) for lv in rows)
-        if total < quantity:
-            shortages.append({"product_id": product_id, "requested": quantity, "available": total})
-            continue
-        preferred = [lv for lv in rows if lv.location_code == prefer_location]
-        if preferred and preferred[0].available >= quantity:
-            allocations.append(Allocation(product_id, preferred[0].location_code, quantity))
-            continue
-        remaining = quantity
-        for level in rows:
-            take = min(level.available, remaining)
-            if take > 0:
-                allocations.append(Allocation(product_id, level.location_code, take))
-                remaining -= take
-            if remaining == 0:
-                break
-    return allocations, shortages
+# Checkout's reservation in one round trip: lock the wanted products' rows in the global
+# order, choose where each product's units come from (the preferred location if it has
+# them all, else the locations with most available first, which is the one with most
+# available whenever a single one has them all), and, only when every product has
+# enough, move `reserved` and append the ledger rows. Row-level locks taken by the
+# `FOR UPDATE` CTE return each row as last committed, so the choice is made on current
+# figures; the UPDATE re-reads the same (locked) row versions.
+RESERVE_SQL = text(
+    "WITH w AS (SELECT * FROM unnest(CAST(:products AS text[]), CAST(:quantities AS int[])) "  # noqa: S608 - UUID7_SQL is a constant
+    "AS w(product_id, wanted)), "
+    "l AS MATERIALIZED (SELECT s.product_id, s.location_code, s.on_hand, s.reserved, "
+    "s.low_stock_threshold FROM stock_level s WHERE s.tenant_id = :tenant "
+    "AND s.product_id = ANY(CAST(:products AS text[])) "
+    "ORDER BY s.product_id, s.location_code FOR UPDATE), "
+    "r AS (SELECT l.*, w.wanted, greatest(l.on_hand - l.reserved, 0) AS free, "
+    "sum(greatest(l.on_hand - l.reserved, 0)) OVER p AS total, "
+    "coalesce(bool_or(l.location_code = CAST(:prefer AS text) "
+    "AND l.on_hand - l.reserved >= w.wanted) OVER p, false) AS at_preferred, "
+    "sum(greatest(l.on_hand - l.reserved, 0)) OVER (p ORDER BY l.on_hand - l.reserved DESC, "
+    "l.location_code ROWS UNBOUNDED PRECEDING) AS upto "
+    "FROM l JOIN w USING (product_id) WINDOW p AS (PARTITION BY l.product_id)), "
+    "short AS (SELECT w.product_id, w.wanted, coalesce(max(r.total), 0) AS available "
+    "FROM w LEFT JOIN r USING (product_id) GROUP BY w.product_id, w.wanted "
+    "HAVING coalesce(max(r.total), 0) < w.wanted), "
+    "a AS (SELECT r.*, CASE WHEN r.at_preferred THEN CASE WHEN r.location_code = "
+    "CAST(:prefer AS text) THEN r.wanted ELSE 0 END "
+    "ELSE least(r.free, greatest(r.wanted - (r.upto - r.free), 0)) END AS quantity "
+    "FROM r WHERE NOT EXISTS (SELECT 1 FROM short)), "
+    "u AS (UPDATE stock_level s SET reserved = s.reserved + a.quantity, updated_at = now() "
+    "FROM a WHERE a.quantity > 0 AND s.tenant_id = :tenant AND s.product_id = a.product_id "
+    "AND s.location_code = a.location_code), "
+    "m AS (INSERT INTO stock_movement (tenant_id, id, product_id, location_code, kind, "
+    f"on_hand_delta, reserved_delta, reference, actor) SELECT :tenant, {UUID7_SQL}, "
+    "a.product_id, a.location_code, 'reservation', 0, a.quantity, :reference, :actor "
+    "FROM a WHERE a.quantity > 0) "
+    "SELECT false, product_id, location_code, quantity, on_hand, reserved, "
+    "low_stock_threshold, upto FROM a WHERE quantity > 0 "
+    "UNION ALL SELECT true, product_id, NULL, wanted, available, NULL, NULL, NULL FROM short "
+    "ORDER BY 2, 8"
+)
 
 
 async def reserve_stock(
@@ -216,33 +218,36 @@ async def reserve_stock(
     actor: str,
     prefer_location: str | None = None,
 ) -> list[Allocation]:
-    """Hold `wanted` units (product → quantity) for `reference`, all or nothing.
+    """Hold `wanted` units (product → quantity) for `reference`, all or nothing, in one
+    statement (`RESERVE_SQL`); returns where the units are held, by product.
 
     Raises `InsufficientStock` (409) naming each short product; nothing changes then.
     """
-    levels = _levels(
-        (
-            await session.execute(
-                LOCK_PRODUCTS_SQL, {"tenant": tenant_id, "products": sorted(wanted)}
-            )
-        ).all()
-    )
-    allocations, shortages = _allocate(wanted, levels, prefer_location)
+    products = sorted(wanted)
+    rows = (
+        await session.execute(
+            RESERVE_SQL,
+            {
+                "tenant": tenant_id,
+                "products": products,
+                "quantities": [wanted[p] for p in products],
+                "prefer": prefer_location,
+                "reference": reference,
+                "actor": actor,
+            },
+        )
+    ).all()
+    shortages = [
+        {"product_id": r[1], "requested": int(r[3]), "available": int(r[4])} for r in rows if r[0]
+    ]
     if shortages:
         names = ", ".join(str(s["product_id"]) for s in shortages)
         raise InsufficientStock(f"Not enough stock for: {names}", items=shortages)
-    await _apply(
-        session,
-        tenant_id,
-        "reservation",
-        [(a.product_id, a.location_code, 0, a.quantity) for a in allocations],
-        reference=reference,
-        actor=actor,
-    )
+    allocations = [Allocation(r[1], r[2], int(r[3])) for r in rows]
     await _announce_low_stock(
         session,
         tenant_id,
-        levels,
+        _levels((r[1], r[2], r[4], r[5], r[6]) for r in rows),
         {(a.product_id, a.location_code): -a.quantity for a in allocations},
     )
     return allocations

@@ -1,15 +1,21 @@
-"""Checkout: cart → reserved stock → pending order → payment, in as few round trips as can be.
+"""Checkout: cart → payment row → reserved stock → pending order, in the request's own
+session and one statement per step.
 
-One short transaction claims the cart, locks the needed stock rows (sorted), reserves,
-and writes the order, its lines, its first history row, the payment row and the
-`order.created` event. Only then, with every lock released, is the provider called
-(Stripe); its answer is stored in a second short transaction. The manual provider needs
-no call, so its whole checkout is the request's own single transaction.
+The steps (`place_order`), one round trip each: claim the cart and read its lines and
+rates; insert the payment row; lock the needed stock rows (sorted), reserve and append the
+ledger rows; insert the order, its lines and its first history row; enqueue
+`order.created`. What needs no stock lock comes before the reservation (the payment row,
+the webhook subscribers' interest in the event), so the hot stock rows stay locked only for
+the order insert, the event's enqueue and the commit.
 
 `Idempotency-Key`: the same key with the same body answers the same order, with another
-body 422. Two concurrent requests with one key race for the same cart row: the loser
-waits on the winner's row lock, finds the cart ordered, looks the key up again (a new
-statement sees the committed order) and answers that order.
+body 422. The key is not looked up first (one round trip fewer on every checkout): a
+repeated request finds its cart ordered, and only then is the earlier order read; a key
+reused with another cart is found taken by the order insert. Two concurrent requests with
+one key race for the same cart row: the loser waits on the winner's row lock, finds the
+cart ordered, looks the key up (a new statement sees the committed order) and answers that
+order. A refusal (404, 409) of a request whose key was used with another body is 422, as
+if the key had been looked up first.
 """
 
 from __future__ import annotations
@@ -24,13 +30,13 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import get_database
-from mercato.kernel.errors import ValidationFailed
-from mercato.kernel.events import emit
+from mercato.kernel.db import commit_midway
+from mercato.kernel.errors import DomainError, ValidationFailed
+from mercato.kernel.events import ask_interest, emit
 from mercato.kernel.orm import uuid7
 from mercato.kernel.security import Principal
-from mercato.modules.cart import CartNotActive, claim_for_checkout
-from mercato.modules.inventory import reserve_stock
+from mercato.modules.cart import claim_for_checkout
+from mercato.modules.inventory import InsufficientStock, reserve_stock
 from mercato.modules.orders.schemas import (
     CheckoutCreate,
     CheckoutResult,
@@ -69,18 +75,20 @@ class Placed:
 IDEMPOTENCY_SQL = text(
     "SELECT id, request_hash FROM sales_order WHERE tenant_id = :tenant AND idempotency_key = :key"
 )
+# No row back: another order holds the Idempotency-Key (then nothing was inserted).
 INSERT_ORDER_SQL = text(
     "WITH o AS (INSERT INTO sales_order (tenant_id, id, cart_id, customer_id, user_id, email, "
     "status, currency, subtotal, tax, shipping, total, refunded_amount, payment_provider, "
     "idempotency_key, request_hash, stock_state, reserved_until) VALUES (:tenant, :id, :cart, "
     ":customer, :user_id, :email, 'pending', :currency, :subtotal, :tax, :shipping, :total, 0, "
-    ":provider, :key, :hash, 'reserved', :reserved_until) RETURNING created_at), "
+    ":provider, :key, :hash, 'reserved', :reserved_until) "
+    "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING created_at), "
     "i AS (INSERT INTO order_item (tenant_id, order_id, product_id, location_code, name, "
-    "unit_price, quantity) SELECT :tenant, :id, * FROM unnest(CAST(:products AS text[]), "
+    "unit_price, quantity) SELECT :tenant, :id, v.* FROM unnest(CAST(:products AS text[]), "
     "CAST(:locations AS text[]), CAST(:names AS text[]), CAST(:prices AS numeric[]), "
-    "CAST(:quantities AS int[]))), "
+    "CAST(:quantities AS int[])) AS v WHERE EXISTS (SELECT FROM o)), "
     "h AS (INSERT INTO order_history (tenant_id, id, order_id, from_status, to_status, actor) "
-    "VALUES (:tenant, :history_id, :id, NULL, 'pending', :actor)) "
+    "SELECT :tenant, :history_id, :id, NULL, 'pending', :actor WHERE EXISTS (SELECT FROM o)) "
     "SELECT created_at FROM o"
 )
 
@@ -123,42 +131,56 @@ async def place_order(
 ) -> Placed:
     """Reserve the cart's stock and create the pending order and its payment row.
 
-    409 `insufficient-stock` (nothing reserved, cart still active), `cart-not-active`,
-    `empty-cart`, `items-unavailable`; 422 `idempotency-key-reused`.
+    404 unknown cart; 409 `insufficient-stock` (with the short items), `cart-not-active`,
+    `empty-cart`, `items-unavailable`, `checkout-too-large`; 422 `idempotency-key-reused`.
+
+    Failure halfway: every step runs in the caller's transaction, and none is committed
+    here. A refusal, an error or a lost connection at any step rolls the whole checkout
+    back — the cart is active again, no payment row, nothing reserved and no ledger row,
+    no order, no event — so a retry (with the same Idempotency-Key or not) starts afresh.
     """
     tenant_id = principal.tenant_id
     assert tenant_id is not None
     digest = request_hash(body, customer_id)
-    replay = await _earlier_order(session, tenant_id, idempotency_key, digest)
-    if replay is not None:
-        return replay
     try:
         cart = await claim_for_checkout(session, principal, body.cart_id, customer_id)
-    except CartNotActive:
+    except DomainError:
+        # An ordered cart is how a repeated request shows: answer the order it created.
         replay = await _earlier_order(session, tenant_id, idempotency_key, digest)
         if replay is not None:
             return replay
         raise
     assert cart.currency is not None
     order_id = uuid7()
-    wanted: dict[str, int] = {line.product_id: line.quantity for line in cart.items}
-    allocations = await reserve_stock(
-        session,
-        tenant_id,
-        wanted,
-        reference=f"order:{order_id}",
-        actor=principal.actor,
-        prefer_location=cart.location_code,
+    payment = await open_payment(
+        session, tenant_id, order_id, body.payment_provider, cart.total, cart.currency
     )
+    await ask_interest(session, tenant_id)  # before the stock locks, not while holding them
+    try:
+        allocations = await reserve_stock(
+            session,
+            tenant_id,
+            {line.product_id: line.quantity for line in cart.items},
+            reference=f"order:{order_id}",
+            actor=principal.actor,
+            prefer_location=cart.location_code,
+        )
+    except InsufficientStock:
+        # Roll back first: the scarce rows are unlocked before the key lookup. The claimed
+        # cart was active, so no earlier order has this body: a used key is 422.
+        await session.rollback()
+        await _earlier_order(session, tenant_id, idempotency_key, digest)
+        raise
     lines = {line.product_id: line for line in cart.items}
     reserved_until = datetime.now(UTC) + reservation_ttl(principal)
-    created_at: datetime = await session.scalar(
+    order_customer = customer_id or cart.customer_id
+    created_at: datetime | None = await session.scalar(
         INSERT_ORDER_SQL,
         {
             "tenant": tenant_id,
             "id": order_id,
             "cart": cart.id,
-            "customer": customer_id or cart.customer_id,
+            "customer": order_customer,
             "user_id": body.user_id,
             "email": str(body.email),
             "currency": cart.currency,
@@ -179,10 +201,12 @@ async def place_order(
             "actor": principal.actor,
         },
     )
-    payment = await open_payment(
-        session, tenant_id, order_id, body.payment_provider, cart.total, cart.currency
-    )
-    order_customer = customer_id or cart.customer_id
+    if created_at is None:
+        # Another order has the key; it came from another cart (this one was active), so
+        # from another body. Raising rolls this checkout back.
+        raise IdempotencyKeyReused(
+            "The Idempotency-Key was first used with a different request body"
+        )
     await emit(
         session,
         tenant_id,
@@ -205,7 +229,6 @@ async def place_order(
             ],
         ),
     )
-    payment_read = payment
     # model_construct: every value was computed or validated above; checkout is hot.
     order = OrderRead.model_construct(
         id=order_id,
@@ -244,11 +267,11 @@ async def place_order(
                 created_at=created_at,
             )
         ],
-        payments=[payment_read],
+        payments=[payment],
         refunds=[],
         allowed_transitions=allowed_transitions("pending"),
     )
-    return Placed(CheckoutResult.model_construct(order=order, payment=payment_read), replayed=False)
+    return Placed(CheckoutResult.model_construct(order=order, payment=payment), replayed=False)
 
 
 async def checkout(
@@ -260,21 +283,28 @@ async def checkout(
 ) -> Placed:
     """Place the order, then (Stripe) create the PaymentIntent or Checkout Session.
 
-    With Stripe the order is committed before Stripe is called, so no stock lock waits on
-    the network. If Stripe fails, the order stays pending with its reservation (which
-    expires) and a retry with the same Idempotency-Key resumes at the Stripe call.
+    All in the request's session. The manual provider needs no call: its checkout is the
+    request's one transaction. With Stripe that transaction is committed before Stripe is
+    called, so no stock lock waits on the network, and Stripe's answer (or why it failed)
+    is stored in a second short transaction of the same session.
+
+    Failure halfway (Stripe): once the first commit is done, the order is pending with its
+    stock reserved until `reserved_until` and its payment row has no provider reference.
+    If Stripe fails, or the process dies before the answer is stored, a retry with the
+    same Idempotency-Key resumes at the Stripe call (Stripe's own idempotency key is our
+    payment id, so no second PaymentIntent); without a retry the expiry job cancels the
+    order and releases the stock.
     """
     if body.payment_provider == "manual":
         return await place_order(session, principal, body, idempotency_key, customer_id)
     tenant_id = principal.tenant_id
     assert tenant_id is not None
     provider = await provider_for(session, tenant_id, body.payment_provider)
-    database = get_database()
-    async with database.tenant_session(tenant_id) as first:
-        placed = await place_order(first, principal, body, idempotency_key, customer_id)
+    placed = await place_order(session, principal, body, idempotency_key, customer_id)
     payment = placed.result.payment
     if payment.provider_reference is not None or payment.status != "requires_payment":
         return placed
+    await commit_midway(session)
     order = placed.result.order
     request = PaymentRequest(
         payment_id=payment.id,
@@ -290,11 +320,11 @@ async def checkout(
         started, error = await start_payment(provider, request), None
     except PaymentProviderError as exc:
         started, error = None, exc.detail
-    async with database.tenant_session(tenant_id) as second:
-        stored = PaymentRead.model_validate(
-            await record_start(second, tenant_id, payment.id, started, error)
-        )
+    stored = PaymentRead.model_validate(
+        await record_start(session, tenant_id, payment.id, started, error)
+    )
     if error is not None:
+        await commit_midway(session)  # keep the reason on the payment; the request fails
         raise PaymentProviderError(
             f"{error}. The order {order.id} is reserved; retry with the same Idempotency-Key",
             order_id=str(order.id),
