@@ -78,10 +78,11 @@ openapi: $(STAMP) ## regenerate openapi.json, the committed snapshot of the API 
 settings-docs: $(STAMP) ## regenerate docs/configuration.md and .env.example from the settings class
 	$(BIN)/python -m mercato.reference settings
 
-lint: $(STAMP) ## ruff + mypy --strict on src/
+lint: $(STAMP) ## ruff + mypy --strict on src/ + the import contracts (pyproject.toml)
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests migrations bench

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from mercato.kernel.db import Database, close_database, init_database
 from mercato.kernel.migrate import upgrade
 from mercato.kernel.redis import close_redis, init_redis
+from mercato.modules.identity import resolve_tenant
 from mercato.settings import Settings
 
 DEMO_TENANT_SLUG = "demo"
@@ -50,8 +51,6 @@ class SeedStep:
 
 async def demo_tenant_id(context: DemoContext) -> uuid.UUID:
     """The demo tenant, for seed steps that run after identity created it."""
-    from mercato.modules.identity import resolve_tenant
-
     return await resolve_tenant(context.database, DEMO_TENANT_SLUG)
 
 

@@ -27,6 +27,7 @@ from procrastinate.exceptions import ConnectorException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.db import get_database
 from mercato.kernel.logging import get_logger
 from mercato.settings import get_settings
 
@@ -45,8 +46,6 @@ class JobTimedOut(Exception):
 
 
 async def _record_failure(job_id: int | None, task_name: str, attempt: int, reason: str) -> None:
-    from mercato.kernel.db import get_database
-
     try:
         async with get_database().session() as session:
             await session.execute(

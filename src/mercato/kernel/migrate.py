@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from mercato.kernel.db import resolve_urls
 from mercato.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -22,6 +23,4 @@ def alembic_config(owner_url: str | None = None) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    from mercato.kernel.db import resolve_urls
-
     command.upgrade(alembic_config(resolve_urls(settings).owner), revision)

@@ -26,6 +26,7 @@ from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.kernel.security import Principal
 from mercato.modules.identity import live_tenants
 from mercato.modules.integrations import get_integration_config
+from mercato.modules.masterdata import sync_master_data
 from mercato.modules.tracking import bigquery_source, ga4_import
 from mercato.modules.tracking.ga4 import ExportFileRefused
 from mercato.modules.tracking.import_batches import ImportCounts
@@ -173,8 +174,6 @@ async def _run_source(session: AsyncSession, job: IngestJob, counts: ImportCount
         )
         await _announce_replaced(session, job)
     else:
-        from mercato.modules.masterdata import sync_master_data
-
         report = await sync_master_data(session, job.tenant_id)
         counts.rows = report.rows
         counts.accepted = report.stored
