@@ -23,8 +23,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import DbSession, Meta, RequestMeta
-from mercato.kernel.errors import DomainError
-from mercato.kernel.security import Principal
+from mercato.kernel.errors import DomainError, NotFound
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.identity import accounts, auth_events, sessions
 from mercato.modules.identity.auth import (
     enter_tenant,
@@ -150,7 +150,7 @@ class Page:
             "tenant": self.tenant,
             "memberships": self.memberships,
             "nav": (
-                registry.navigation(self.principal, self.request.url.path)
+                registry.navigation(self.member, self.request.url.path)
                 if self.tenant is not None
                 else []
             ),
@@ -158,6 +158,13 @@ class Page:
         }
         response = render(self.request, chosen, {**shell, **context}, status_code=status_code)
         return self.finish(response)
+
+    @property
+    def member(self) -> TenantPrincipal:
+        """The principal inside this page's tenant: what a tenant screen passes to services."""
+        if not isinstance(self.principal, TenantPrincipal):
+            raise NotFound("No such tenant")  # a tenant screen always entered its tenant
+        return self.principal
 
     def finish(self, response: R) -> R:
         """Give a response what this request owes the browser (a stepped-up access cookie,

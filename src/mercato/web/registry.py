@@ -25,7 +25,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 
 SCREEN_PACKAGE = "mercato.web.screens"
 
@@ -68,7 +68,7 @@ class Screen:
         return f"/app/t/{tenant_id}/{self.path}".rstrip("/")
 
 
-PanelLoader = Callable[[AsyncSession, Principal], Awaitable[Mapping[str, Any]]]
+PanelLoader = Callable[[AsyncSession, TenantPrincipal], Awaitable[Mapping[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,8 @@ class Registry:
         self.screens.sort(key=lambda s: (list(Section).index(s.section), s.order, s.title))
         self.panels.sort(key=lambda p: (p.order, p.title))
 
-    def navigation(self, principal: Principal, current_path: str) -> list[NavSection]:
+    def navigation(self, principal: TenantPrincipal, current_path: str) -> list[NavSection]:
         """The nav a principal sees: only screens its role may open."""
-        assert principal.tenant_id is not None
         sections: dict[Section, list[NavEntry]] = {}
         for screen in self.screens:
             if not principal.can(screen.permission):

@@ -10,7 +10,7 @@ from mercato.kernel.db import get_database
 from mercato.kernel.events import subscribe
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
-from mercato.kernel.security import Principal, PrincipalKind
+from mercato.kernel.security import PrincipalKind, TenantPrincipal
 from mercato.kernel.tenant_runs import for_each_tenant
 from mercato.modules.analytics import rollup, service
 from mercato.modules.analytics.schemas import Granularity, Metric
@@ -43,7 +43,7 @@ async def rebuild_tenant_days(tenant_id: uuid.UUID, first: date, last: date) -> 
 
 async def warm_dashboard(tenant_id: uuid.UUID) -> None:
     """Compute the overview's default answers once, so dashboards read them from Redis."""
-    principal = Principal(
+    principal = TenantPrincipal(
         kind=PrincipalKind.api_key,
         subject_id=uuid.UUID(int=0),
         permissions=frozenset({"analytics:read"}),

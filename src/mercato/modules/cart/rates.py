@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import NotFound
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.cart.models import ShippingRate, TaxRate
 from mercato.modules.cart.schemas import (
     PricingTables,
@@ -34,11 +34,10 @@ async def list_rates(session: AsyncSession, principal: Principal) -> PricingTabl
 
 
 async def put_tax_rate(
-    session: AsyncSession, principal: Principal, scope: str, rate: Decimal
+    session: AsyncSession, principal: TenantPrincipal, scope: str, rate: Decimal
 ) -> TaxRateRead:
     """Set the rate of a location code, or of the whole tenant with scope `*`."""
     principal.require("orders:write")
-    assert principal.tenant_id is not None
     await session.execute(
         insert(TaxRate)
         .values(tenant_id=principal.tenant_id, scope=scope, rate=rate)
@@ -48,9 +47,8 @@ async def put_tax_rate(
     return TaxRateRead(scope=scope, rate=rate)
 
 
-async def delete_tax_rate(session: AsyncSession, principal: Principal, scope: str) -> None:
+async def delete_tax_rate(session: AsyncSession, principal: TenantPrincipal, scope: str) -> None:
     principal.require("orders:write")
-    assert principal.tenant_id is not None
     result = await session.execute(delete(TaxRate).where(TaxRate.scope == scope))
     if not getattr(result, "rowcount", 0):
         raise NotFound(f"No tax rate for {scope!r}")
@@ -58,11 +56,10 @@ async def delete_tax_rate(session: AsyncSession, principal: Principal, scope: st
 
 
 async def put_shipping_rate(
-    session: AsyncSession, principal: Principal, currency: str, body: ShippingRateWrite
+    session: AsyncSession, principal: TenantPrincipal, currency: str, body: ShippingRateWrite
 ) -> ShippingRateRead:
     """Flat shipping in `currency`, free from `free_over` (if set)."""
     principal.require("orders:write")
-    assert principal.tenant_id is not None
     values = {"flat_amount": body.flat_amount, "free_over": body.free_over}
     await session.execute(
         insert(ShippingRate)
@@ -73,9 +70,10 @@ async def put_shipping_rate(
     return ShippingRateRead(currency=currency, **values)
 
 
-async def delete_shipping_rate(session: AsyncSession, principal: Principal, currency: str) -> None:
+async def delete_shipping_rate(
+    session: AsyncSession, principal: TenantPrincipal, currency: str
+) -> None:
     principal.require("orders:write")
-    assert principal.tenant_id is not None
     result = await session.execute(delete(ShippingRate).where(ShippingRate.currency == currency))
     if not getattr(result, "rowcount", 0):
         raise NotFound(f"No shipping rule for {currency}")

@@ -22,7 +22,7 @@ from mercato.kernel.db import after_commit
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.cart.pricing import CartState, price_cart, unusable_lines
 from mercato.modules.cart.schemas import MAX_QUANTITY, CartCreate, CartRead
 from mercato.modules.catalog import get_products
@@ -174,12 +174,11 @@ async def _priced(session: AsyncSession, tenant_id: uuid.UUID, state: CartState)
 
 async def get_cart(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     cart_id: uuid.UUID,
     customer_id: uuid.UUID | None,
 ) -> CartRead:
     """The cart with prices, tax and shipping as of now."""
-    assert principal.tenant_id is not None
     state = await _read_state(session, principal.tenant_id, cart_id, cached=True)
     _check_access(state, customer_id, principal)
     return await _priced(session, principal.tenant_id, state)
@@ -187,12 +186,11 @@ async def get_cart(
 
 async def create_cart(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     body: CartCreate,
     customer_id: uuid.UUID | None,
 ) -> CartRead:
     """A new empty cart, for a customer or a guest (its id is the guest's token)."""
-    assert principal.tenant_id is not None
     cart_id = uuid.uuid4()
     await session.execute(
         text(

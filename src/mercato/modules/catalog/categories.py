@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.catalog.models import Category
 from mercato.modules.catalog.notify import products_changed
@@ -165,10 +165,9 @@ async def list_categories(
 
 
 async def create_category(
-    session: AsyncSession, principal: Principal, body: CategoryCreate, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, body: CategoryCreate, meta: RequestMeta
 ) -> Category:
     """Add a category under `parent_id` (or at the root); 409 if the path exists."""
-    assert principal.tenant_id is not None
     parent = await _parent(session, principal.tenant_id, body.parent_id)
     path = f"{parent.path} > {body.name}" if parent else body.name
     if await _by_lower_path(session, principal.tenant_id, [path.lower()]):
@@ -212,13 +211,12 @@ async def _parent(
 
 async def update_category(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     category_id: uuid.UUID,
     body: CategoryUpdate,
     meta: RequestMeta,
 ) -> Category:
     """Rename and/or move a category; the subtree's paths and its products follow."""
-    assert principal.tenant_id is not None
     tenant_id = principal.tenant_id
     category = await get_category(session, tenant_id, category_id)
     before = {
@@ -310,13 +308,12 @@ async def _rewrite_subtree(
 
 
 async def delete_category(
-    session: AsyncSession, principal: Principal, category_id: uuid.UUID, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, category_id: uuid.UUID, meta: RequestMeta
 ) -> None:
     """Remove a category without subcategories or live products (409 otherwise).
 
     Deleted products that were in it keep their `category_path` text but lose the link.
     """
-    assert principal.tenant_id is not None
     category = await get_category(session, principal.tenant_id, category_id)
     in_use = await session.scalar(
         text(

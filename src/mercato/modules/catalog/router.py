@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from mercato.kernel.db import get_database
 from mercato.kernel.deps import DbSession, Meta
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.catalog import categories, products
 from mercato.modules.catalog.batch import upsert_batch
@@ -34,12 +34,11 @@ from mercato.modules.identity import require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["catalog"])
 
-Reader = Annotated[Principal, require("catalog:read")]
-Writer = Annotated[Principal, require("catalog:write")]
+Reader = Annotated[TenantPrincipal, require("catalog:read")]
+Writer = Annotated[TenantPrincipal, require("catalog:write")]
 
 
-def _tenant(principal: Principal) -> uuid.UUID:
-    assert principal.tenant_id is not None
+def _tenant(principal: TenantPrincipal) -> uuid.UUID:
     return principal.tenant_id
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.catalog import (
     CategoryAlignment,
@@ -58,7 +58,7 @@ async def _taxonomy(session: AsyncSession) -> LoadedTaxonomy:
 
 async def align_category(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     category_id: uuid.UUID,
     google_category_id: int | None,
     meta: RequestMeta | None,
@@ -67,7 +67,6 @@ async def align_category(
     score: float | None = None,
 ) -> CategoryAlignmentRead:
     """Set (or with None, clear) a category's Google category; every change is recorded."""
-    assert principal.tenant_id is not None
     google = None
     if google_category_id is not None:
         google = await get_google_category(session, google_category_id)
@@ -138,13 +137,12 @@ async def suggest_alignment(
 
 async def accept_suggestion(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     category_id: uuid.UUID,
     google_category_id: int,
     meta: RequestMeta,
 ) -> CategoryAlignmentRead:
     """Align to a suggested category; it must be among the top suggestions right now."""
-    assert principal.tenant_id is not None
     offered = await suggest_alignment(session, principal.tenant_id, category_id, ACCEPTABLE_RANK)
     chosen = next((s for s in offered.data if s.google_category_id == google_category_id), None)
     if chosen is None:

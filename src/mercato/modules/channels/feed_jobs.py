@@ -18,7 +18,7 @@ from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.jobs import defer
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.channels.google_oauth import GoogleLinkRevoked, GoogleNotLinked, get_link
 from mercato.modules.channels.merchant_links import choose_merchant_link
@@ -138,7 +138,7 @@ async def list_job_items(
 
 async def set_job_status(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     job_id: uuid.UUID,
     status: str,
     meta: RequestMeta,
@@ -148,7 +148,6 @@ async def set_job_status(
     A running job notices the cancellation after its current batch of items. A retry starts
     afresh: attempts count from zero and the items are pushed again.
     """
-    assert principal.tenant_id is not None
     tenant_id = principal.tenant_id
     job = await session.get(FeedPushJob, (tenant_id, job_id), with_for_update=True)
     if job is None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.channels.models import GbpInsightDaily, GbpLocation
 from mercato.modules.channels.schemas import GbpInsightRead
@@ -26,13 +26,12 @@ async def list_gbp_locations(session: AsyncSession) -> list[GbpLocation]:
 
 async def link_gbp_location(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     gbp_location_id: str,
     location_code: str | None,
     meta: RequestMeta,
 ) -> GbpLocation:
     """Say which of our locations a Business Profile location is (None unlinks it)."""
-    assert principal.tenant_id is not None
     row = await session.get(GbpLocation, (principal.tenant_id, gbp_location_id))
     if row is None:
         raise NotFound(f"No imported Business Profile location {gbp_location_id!r}")

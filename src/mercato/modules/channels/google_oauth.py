@@ -38,7 +38,7 @@ from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, DomainError, ValidationFailed, field_error
 from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.channels.models import GoogleOAuthLink
 from mercato.settings import Settings, get_settings
@@ -132,14 +132,13 @@ def _checked_return_to(return_to: str | None) -> str | None:
     return return_to
 
 
-async def start_link(principal: Principal, return_to: str | None = None) -> LinkStart:
+async def start_link(principal: TenantPrincipal, return_to: str | None = None) -> LinkStart:
     """The Google consent URL for this tenant, staff user and browser; valid ten minutes.
 
     Step-up: the link gives Mercato (and so this tenant) access to a Google account.
     """
     principal.require_recent_auth()
     settings = google_settings()
-    assert principal.tenant_id is not None
     nonce = secrets.token_urlsafe(24)
     verifier = secrets.token_urlsafe(64)
     binding = secrets.token_urlsafe(32)
@@ -311,13 +310,12 @@ async def token_request(settings: Settings, form: dict[str, str]) -> dict[str, A
     return body
 
 
-async def unlink(session: AsyncSession, principal: Principal, meta: RequestMeta) -> bool:
+async def unlink(session: AsyncSession, principal: TenantPrincipal, meta: RequestMeta) -> bool:
     """Revoke the grant at Google and forget the tokens; returns whether Google confirmed.
 
     The local link goes whatever Google answers: a merchant who unlinks must never be left
     with Mercato still holding a working token.
     """
-    assert principal.tenant_id is not None
     link = await session.get(GoogleOAuthLink, principal.tenant_id, with_for_update=True)
     if link is None:
         raise GoogleNotLinked("No Google account is linked to this tenant")

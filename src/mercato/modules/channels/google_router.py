@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.jobs import defer
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.channels import gbp_reports, google_oauth, merchant_links
 from mercato.modules.channels.schemas import (
     ACCOUNT_ID_PATTERN,
@@ -30,16 +30,15 @@ from mercato.modules.channels.schemas import (
 from mercato.modules.identity import require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/google", tags=["google"])
-IntegrationsReader = Annotated[Principal, require("integrations:read")]
-IntegrationsWriter = Annotated[Principal, require("integrations:write")]
-Reader = Annotated[Principal, require("channels:read")]
-Writer = Annotated[Principal, require("channels:write")]
+IntegrationsReader = Annotated[TenantPrincipal, require("integrations:read")]
+IntegrationsWriter = Annotated[TenantPrincipal, require("integrations:write")]
+Reader = Annotated[TenantPrincipal, require("channels:read")]
+Writer = Annotated[TenantPrincipal, require("channels:write")]
 AccountId = Annotated[str, Path(pattern=ACCOUNT_ID_PATTERN, description="Merchant Center id")]
 GbpLocationId = Annotated[str, Path(pattern=r"^[0-9]{1,30}$")]
 
 
-def _tenant(principal: Principal) -> uuid.UUID:
-    assert principal.tenant_id is not None
+def _tenant(principal: TenantPrincipal) -> uuid.UUID:
     return principal.tenant_id
 
 

@@ -38,7 +38,7 @@ from mercato.kernel.db import get_database, set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.channels.feed_render import stream_rss, stream_tsv
 from mercato.modules.channels.feed_source import feed_channel, valid_feed_items
@@ -85,10 +85,9 @@ def feed_urls(feed: HostedFeed) -> tuple[str, str]:
 
 
 async def rotate_feed_token(
-    session: AsyncSession, principal: Principal, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, meta: RequestMeta
 ) -> HostedFeed:
     """Give the feed a new URL; the old one stops working when this commits."""
-    assert principal.tenant_id is not None
     feed = await hosted_feed(session, principal.tenant_id)
     token = _new_token()
     feed.token_hash, feed.token_sealed = _token_hash(token), _seal(token)

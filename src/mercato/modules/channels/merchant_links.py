@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.channels.merchant_api import MerchantTarget
 from mercato.modules.channels.models import GoogleMerchantLink
@@ -43,13 +43,12 @@ def _snapshot(link: GoogleMerchantLink | None) -> dict[str, object]:
 
 async def put_merchant_link(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     account_id: str,
     body: MerchantLinkWrite,
     meta: RequestMeta,
 ) -> tuple[GoogleMerchantLink, bool]:
     """Create or replace the link to Merchant Center account `account_id`."""
-    assert principal.tenant_id is not None
     link = await session.get(
         GoogleMerchantLink, (principal.tenant_id, account_id), with_for_update=True
     )
@@ -108,9 +107,8 @@ async def choose_merchant_link(
 
 
 async def delete_merchant_link(
-    session: AsyncSession, principal: Principal, account_id: str, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, account_id: str, meta: RequestMeta
 ) -> None:
-    assert principal.tenant_id is not None
     link = await get_merchant_link(session, principal.tenant_id, account_id)
     before = _snapshot(link)
     await session.delete(link)

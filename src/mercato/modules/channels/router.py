@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.channels import alignment, feed_jobs
 from mercato.modules.channels.feed_precheck import precheck_products
 from mercato.modules.channels.hosted_feed import feed_urls, hosted_feed, rotate_feed_token
@@ -36,14 +36,13 @@ from mercato.modules.channels.taxonomy_store import search_taxonomy
 from mercato.modules.identity import require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["channels"])
-Reader = Annotated[Principal, require("channels:read")]
-Writer = Annotated[Principal, require("channels:write")]
-Staff = Annotated[Principal, require("channels:manage")]
+Reader = Annotated[TenantPrincipal, require("channels:read")]
+Writer = Annotated[TenantPrincipal, require("channels:write")]
+Staff = Annotated[TenantPrincipal, require("channels:manage")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-def _tenant(principal: Principal) -> uuid.UUID:
-    assert principal.tenant_id is not None
+def _tenant(principal: TenantPrincipal) -> uuid.UUID:
     return principal.tenant_id
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.content.models import ContentPage, ContentPageRevision
 from mercato.modules.content.rendering import render_markdown
@@ -106,11 +106,10 @@ def _revision(page: ContentPage, author: str) -> ContentPageRevision:
 
 
 async def create_page(
-    session: AsyncSession, principal: Principal, body: PageCreate, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, body: PageCreate, meta: RequestMeta
 ) -> PageView:
     """A new page (draft unless said otherwise); 409 `slug-taken` if the slug is used."""
     principal.require("content:write")
-    assert principal.tenant_id is not None
     await _slug_free(session, body.slug)
     page = ContentPage(
         tenant_id=principal.tenant_id,
@@ -167,7 +166,11 @@ async def list_pages(
 
 
 async def update_page(
-    session: AsyncSession, principal: Principal, slug: str, body: PageUpdate, meta: RequestMeta
+    session: AsyncSession,
+    principal: TenantPrincipal,
+    slug: str,
+    body: PageUpdate,
+    meta: RequestMeta,
 ) -> PageView:
     """Change any subset of fields; a save that changes something adds a revision."""
     principal.require("content:write")
@@ -185,7 +188,6 @@ async def update_page(
     await session.flush()
     await session.refresh(page, ["updated_at"])
     session.add(_revision(page, principal.actor))
-    assert principal.tenant_id is not None
     await record_audit(
         session,
         tenant_id=principal.tenant_id,
@@ -199,7 +201,7 @@ async def update_page(
 
 
 async def delete_page(
-    session: AsyncSession, principal: Principal, slug: str, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, slug: str, meta: RequestMeta
 ) -> None:
     """Delete a page and its revisions (the audit log keeps that it existed)."""
     principal.require("content:write")
@@ -207,7 +209,6 @@ async def delete_page(
     snapshot = _audit_view(_snapshot(page))
     await session.delete(page)
     await session.flush()
-    assert principal.tenant_id is not None
     await record_audit(
         session,
         tenant_id=principal.tenant_id,

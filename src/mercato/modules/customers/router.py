@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from mercato.kernel.deps import DbSession
 from mercato.kernel.errors import Unauthorized
 from mercato.kernel.pagination import Page
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.customers import service
 from mercato.modules.customers.schemas import (
     CustomerLogin,
@@ -24,8 +24,8 @@ from mercato.modules.identity import require
 from mercato.modules.identity.auth import limit_login_attempt
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/customers", tags=["customers"])
-Storefront = Annotated[Principal, require("checkout:write")]
-Reader = Annotated[Principal, require("customers:read")]
+Storefront = Annotated[TenantPrincipal, require("checkout:write")]
+Reader = Annotated[TenantPrincipal, require("customers:read")]
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=CustomerSession)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.crypto import keyed_hash
 from mercato.kernel.errors import Conflict, NotFound, Unauthorized, ValidationFailed, field_error
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.cart import adopt_guest_cart
 from mercato.modules.customers.models import Customer, CustomerSession
 from mercato.modules.customers.schemas import (
@@ -64,9 +64,10 @@ async def _open_session(
     )
 
 
-async def signup(session: AsyncSession, principal: Principal, body: CustomerSignup) -> SessionRead:
+async def signup(
+    session: AsyncSession, principal: TenantPrincipal, body: CustomerSignup
+) -> SessionRead:
     """Create a shopper account and log it in; 409 if the e-mail has an account already."""
-    assert principal.tenant_id is not None
     try:
         passwords.check_policy(body.password, email=str(body.email), name=body.name)
     except passwords.WeakPassword as exc:
@@ -165,10 +166,9 @@ async def update_profile(
 
 
 async def get_customer(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID
+    session: AsyncSession, principal: TenantPrincipal, customer_id: uuid.UUID
 ) -> Customer:
     principal.require("customers:read")
-    assert principal.tenant_id is not None
     customer = await session.get(Customer, (principal.tenant_id, customer_id))
     if customer is None:
         raise NotFound("No such customer")

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.experiments import service
 from mercato.modules.experiments.schemas import (
@@ -21,15 +21,14 @@ from mercato.modules.experiments.schemas import (
 from mercato.modules.identity import require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/experiments", tags=["experiments"])
-Reader = Annotated[Principal, require("experiments:read")]
-Writer = Annotated[Principal, require("experiments:write")]
+Reader = Annotated[TenantPrincipal, require("experiments:read")]
+Writer = Annotated[TenantPrincipal, require("experiments:write")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ExperimentRead)
 async def create_experiment(
     body: ExperimentCreate, principal: Writer, session: DbSession, meta: Meta
 ) -> ExperimentRead:
-    assert principal.tenant_id is not None
     experiment = await service.create_experiment(session, principal.tenant_id, body)
     await record_audit(
         session,
@@ -53,7 +52,6 @@ async def list_experiments(
 async def get_experiment(
     experiment_id: uuid.UUID, principal: Reader, session: DbSession
 ) -> ExperimentRead:
-    assert principal.tenant_id is not None
     return service.to_read(
         await service.get_experiment(session, principal.tenant_id, experiment_id)
     )
@@ -67,7 +65,6 @@ async def update_experiment(
     session: DbSession,
     meta: Meta,
 ) -> ExperimentRead:
-    assert principal.tenant_id is not None
     before = service.snapshot(
         await service.get_experiment(session, principal.tenant_id, experiment_id)
     )
@@ -87,7 +84,6 @@ async def update_experiment(
 async def delete_experiment(
     experiment_id: uuid.UUID, principal: Writer, session: DbSession, meta: Meta
 ) -> Response:
-    assert principal.tenant_id is not None
     experiment = await service.delete_experiment(session, principal.tenant_id, experiment_id)
     await record_audit(
         session,
@@ -101,9 +97,12 @@ async def delete_experiment(
 
 
 async def _move(
-    action: str, experiment_id: uuid.UUID, principal: Principal, session: DbSession, meta: Meta
+    action: str,
+    experiment_id: uuid.UUID,
+    principal: TenantPrincipal,
+    session: DbSession,
+    meta: Meta,
 ) -> ExperimentRead:
-    assert principal.tenant_id is not None
     before = (await service.get_experiment(session, principal.tenant_id, experiment_id)).status
     experiment = await service.move(session, principal.tenant_id, experiment_id, action)
     await record_audit(
@@ -142,5 +141,4 @@ async def complete_experiment(
 async def experiment_results(
     experiment_id: uuid.UUID, principal: Reader, session: DbSession
 ) -> ExperimentResults:
-    assert principal.tenant_id is not None
     return await service.experiment_results(session, principal.tenant_id, experiment_id)

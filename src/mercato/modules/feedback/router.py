@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.kernel.timestamps import Timestamp
 from mercato.modules.feedback import service
 from mercato.modules.feedback.schemas import FeedbackCreate, FeedbackRead, FeedbackSummary
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/feedback", tags=["feedbac
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=FeedbackRead)
 async def create_feedback(
     body: FeedbackCreate,
-    principal: Annotated[Principal, require("feedback:write")],
+    principal: Annotated[TenantPrincipal, require("feedback:write")],
     session: DbSession,
 ) -> FeedbackRead:
     return FeedbackRead.model_validate(await service.create_feedback(session, principal, body))
@@ -28,7 +28,7 @@ async def create_feedback(
 
 @router.get("", response_model=Page[FeedbackRead])
 async def list_feedback(
-    principal: Annotated[Principal, require("feedback:read")],
+    principal: Annotated[TenantPrincipal, require("feedback:read")],
     session: DbSession,
     category: str | None = None,
     rating: Annotated[int | None, Query(ge=1, le=5)] = None,
@@ -45,7 +45,7 @@ async def list_feedback(
 
 @router.get("/summary", response_model=FeedbackSummary)
 async def feedback_summary(
-    principal: Annotated[Principal, require("feedback:read")],
+    principal: Annotated[TenantPrincipal, require("feedback:read")],
     session: DbSession,
     start: Timestamp | None = None,
     end: Timestamp | None = None,

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import ValidationFailed, field_error
 from mercato.kernel.pagination import newest_first
-from mercato.kernel.security import Principal, PrincipalKind
+from mercato.kernel.security import Principal, PrincipalKind, TenantPrincipal
 from mercato.modules.feedback.models import Feedback
 from mercato.modules.feedback.schemas import FeedbackCreate, FeedbackSummary, FeedbackWeek
 
@@ -25,11 +25,10 @@ def _source(principal: Principal) -> str:
 
 
 async def create_feedback(
-    session: AsyncSession, principal: Principal, body: FeedbackCreate
+    session: AsyncSession, principal: TenantPrincipal, body: FeedbackCreate
 ) -> Feedback:
     """Store one piece of feedback; a contact address only with the person's consent."""
     principal.require("feedback:write")
-    assert principal.tenant_id is not None
     feedback = Feedback(
         tenant_id=principal.tenant_id,
         rating=body.rating,

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.kernel.timestamps import Timestamp
 from mercato.modules.audit import list_entries
 from mercato.modules.identity.auth import require
@@ -41,7 +41,7 @@ class AuditEntryRead(BaseModel):
 )
 async def list_audit_logs(
     session: DbSession,
-    principal: Annotated[Principal, require("audit:read")],
+    principal: Annotated[TenantPrincipal, require("audit:read")],
     action: str | None = None,
     actor: str | None = None,
     target: str | None = None,

@@ -2,7 +2,7 @@
 
 Routes declare what they need:
 
-    principal: Annotated[Principal, require("catalog:write")]
+    principal: Annotated[TenantPrincipal, require("catalog:write")]
 
 which authenticates (staff JWT or API key), checks the caller may see the tenant in the
 path (otherwise 404, never revealing it exists), scopes the request's transaction to it
@@ -29,7 +29,7 @@ from mercato.kernel.deps import DbSession, client_ip
 from mercato.kernel.errors import DomainError, Forbidden, NotFound, Unauthorized
 from mercato.kernel.ratelimit import Decision, Limit, RateLimiter, enforce
 from mercato.kernel.redis import get_redis, tenant_key
-from mercato.kernel.security import Principal, PrincipalKind
+from mercato.kernel.security import Principal, PrincipalKind, TenantPrincipal
 from mercato.modules.identity import access, apikeys
 from mercato.modules.identity.limits import UNMETERED_WRITE_GROUPS, limit_for, route_group
 from mercato.modules.identity.models import StaffUser
@@ -91,9 +91,9 @@ def _check_origin(request: Request, resolved: access.ResolvedKey) -> None:
         raise OriginNotAllowed(f"Origin {origin or '(none)'} is not allowed for this key")
 
 
-def key_principal(resolved: access.ResolvedKey) -> Principal:
+def key_principal(resolved: access.ResolvedKey) -> TenantPrincipal:
     structlog.contextvars.bind_contextvars(api_key_id=resolved.id)
-    return Principal(
+    return TenantPrincipal(
         kind=PrincipalKind.api_key,
         subject_id=uuid.UUID(resolved.id),
         tenant_id=uuid.UUID(resolved.tenant_id),
@@ -155,11 +155,11 @@ def _tenant_open(tenant: access.TenantRecord | None, role: str | None) -> None:
 
 async def enter_tenant(
     session: AsyncSession, principal: Principal, tenant_id: uuid.UUID
-) -> Principal:
+) -> TenantPrincipal:
     """Scope the transaction to `tenant_id` if the principal may see it, else 404."""
     await scope_transaction(session, tenant_id, principal.user_id)
     if principal.kind is PrincipalKind.api_key:
-        if principal.tenant_id != tenant_id:
+        if not isinstance(principal, TenantPrincipal) or principal.tenant_id != tenant_id:
             raise NotFound("No such tenant")
         structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
         return principal
@@ -174,21 +174,24 @@ async def enter_tenant(
     return as_member(principal, tenant_id, staff)
 
 
-def as_member(principal: Principal, tenant_id: uuid.UUID, staff: access.StaffAccess) -> Principal:
+def as_member(
+    principal: Principal, tenant_id: uuid.UUID, staff: access.StaffAccess
+) -> TenantPrincipal:
     """A staff principal inside one tenant, with the permissions of its role there."""
     assert staff.role is not None
-    return dataclasses.replace(
-        principal,
+    fields = {f.name: getattr(principal, f.name) for f in dataclasses.fields(principal)}
+    fields.update(
         permissions=permissions_for_role(staff.role),
         tenant_id=tenant_id,
         role=staff.role,
         is_platform_admin=staff.is_platform_admin,
     )
+    return TenantPrincipal(**fields)
 
 
 async def _tenant_key_principal(
     request: Request, session: AsyncSession, raw: str, tenant_id: uuid.UUID
-) -> Principal:
+) -> TenantPrincipal:
     await scope_transaction(session, tenant_id)
     resolved, tenant, key_hash = await _live_key(session, raw)
     if resolved.tenant_id != str(tenant_id):
@@ -202,7 +205,7 @@ async def _tenant_key_principal(
 
 async def _tenant_staff_principal(
     session: AsyncSession, token: str, tenant_id: uuid.UUID
-) -> Principal:
+) -> TenantPrincipal:
     claims = await verify_access_token(token)
     await scope_transaction(session, tenant_id, claims.user_id)
     if await access.session_revoked(session, claims.session_id):
@@ -310,7 +313,7 @@ def require(permission: str) -> Any:
 
     async def tenant_principal(
         request: Request, response: Response, tenant_id: uuid.UUID, session: DbSession
-    ) -> Principal:
+    ) -> TenantPrincipal:
         credential = _require_credential(request)
         if apikeys.looks_like_key(credential):
             principal = await _tenant_key_principal(request, session, credential, tenant_id)

@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from mercato.kernel.lean import LeanRequest
 from mercato.kernel.ratelimit import Decision
 from mercato.kernel.redis import get_redis
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import access, apikeys
 from mercato.modules.identity.auth import (
     CHARGED_NOTE,
@@ -37,7 +37,7 @@ from mercato.modules.identity.tokens import remembered_claims
 from mercato.settings import get_settings
 
 
-def remembered_principal(request: LeanRequest) -> Principal | None:
+def remembered_principal(request: LeanRequest) -> TenantPrincipal | None:
     """The tenant principal of the request if memory alone can vouch for it, else None."""
     if not access.memory.usable():
         return None
@@ -50,7 +50,7 @@ def remembered_principal(request: LeanRequest) -> Principal | None:
     return None
 
 
-def _remembered_key(request: LeanRequest, raw: str) -> Principal | None:
+def _remembered_key(request: LeanRequest, raw: str) -> TenantPrincipal | None:
     if not apikeys.looks_like_key(raw) or len(raw) > apikeys.MAX_KEY_LENGTH:
         return None
     found, resolved = access.memory.keys.get(apikeys.hash_key(raw))
@@ -64,7 +64,7 @@ def _remembered_key(request: LeanRequest, raw: str) -> Principal | None:
     return key_principal(resolved)
 
 
-def _remembered_member(tenant_id: uuid.UUID, token: str) -> Principal | None:
+def _remembered_member(tenant_id: uuid.UUID, token: str) -> TenantPrincipal | None:
     claims = remembered_claims(token)
     if claims is None or access.memory.revoked_sessions.get(claims.session_id)[0]:
         return None
@@ -83,7 +83,7 @@ async def pass_gate(
     permission: str,
     route_path: str,
     queue: Callable[[Pipeline], None] | None = None,
-) -> tuple[Principal, Decision | None, Any] | None:
+) -> tuple[TenantPrincipal, Decision | None, Any] | None:
     """Vouch for the caller, charge its budgets and run `queue`'s commands: one round trip.
 
     Returns the principal, the decision whose headers the answer carries and the reply of

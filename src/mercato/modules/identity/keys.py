@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import apikeys
 from mercato.modules.identity.models import ApiKey
@@ -18,7 +18,7 @@ from mercato.modules.identity.schemas import ApiKeyCreate
 
 
 async def create_key(
-    session: AsyncSession, principal: Principal, request: ApiKeyCreate, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, request: ApiKeyCreate, meta: RequestMeta
 ) -> tuple[ApiKey, str]:
     """Create a key; the raw key is returned this once and never stored."""
     principal.require("api_keys:write")
@@ -27,7 +27,6 @@ async def create_key(
     if request.kind == "publishable" and not origins:
         message = "publishable keys are used from browsers and need at least one origin"
         raise ValidationFailed(message, errors=[field_error("allowed_origins", message)])
-    assert principal.tenant_id is not None
     raw = apikeys.generate_key(request.mode)
     key = ApiKey(
         tenant_id=principal.tenant_id,
@@ -66,7 +65,7 @@ async def list_keys(session: AsyncSession, principal: Principal) -> list[ApiKey]
 
 
 async def revoke_key(
-    session: AsyncSession, principal: Principal, key_id: uuid.UUID, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, key_id: uuid.UUID, meta: RequestMeta
 ) -> None:
     """Revoke at once: every API process forgets the key when the revocation commits.
 
@@ -74,7 +73,6 @@ async def revoke_key(
     """
     principal.require("api_keys:write")
     principal.require_recent_auth()
-    assert principal.tenant_id is not None
     key = await session.get(ApiKey, (principal.tenant_id, key_id), with_for_update=True)
     if key is None:
         raise NotFound("No such API key")

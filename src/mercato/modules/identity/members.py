@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
-from mercato.kernel.security import PermissionDenied, Principal
+from mercato.kernel.security import PermissionDenied, Principal, TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity.invitations import invite
 from mercato.modules.identity.models import Invitation, Membership, StaffUser
@@ -114,8 +114,9 @@ async def _lock_owners(session: AsyncSession, principal: Principal) -> int:
     return len(owners.all())
 
 
-async def _target(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> Membership:
-    assert principal.tenant_id is not None
+async def _target(
+    session: AsyncSession, principal: TenantPrincipal, user_id: uuid.UUID
+) -> Membership:
     membership = await session.get(Membership, (principal.tenant_id, user_id), with_for_update=True)
     if membership is None:
         raise NotFound("No such member")
@@ -126,7 +127,7 @@ async def _target(session: AsyncSession, principal: Principal, user_id: uuid.UUI
 
 async def change_role(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     *,
     user_id: uuid.UUID,
     role: str,
@@ -157,7 +158,7 @@ async def change_role(
 
 
 async def remove_member(
-    session: AsyncSession, principal: Principal, *, user_id: uuid.UUID, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, *, user_id: uuid.UUID, meta: RequestMeta
 ) -> None:
     """Remove a member (step-up); never the last owner."""
     principal.require("members:write")

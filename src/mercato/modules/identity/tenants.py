@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.db import Database, get_database, set_actor, set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.identity.access import TenantRecord, tenant_record
 from mercato.modules.identity.models import Membership, Tenant
@@ -150,17 +150,15 @@ async def list_my_tenants(session: AsyncSession, principal: Principal) -> list[T
     return [TenantWithRole(tenant, role) for tenant, role in rows.all()]
 
 
-async def get_tenant(session: AsyncSession, principal: Principal) -> TenantWithRole:
-    assert principal.tenant_id is not None
+async def get_tenant(session: AsyncSession, principal: TenantPrincipal) -> TenantWithRole:
     tenant = await session.get(Tenant, principal.tenant_id)
     if tenant is None:
         raise NotFound("No such tenant")
     return TenantWithRole(tenant, principal.role)
 
 
-async def read_tenant(session: AsyncSession, principal: Principal) -> TenantRecord:
+async def read_tenant(session: AsyncSession, principal: TenantPrincipal) -> TenantRecord:
     """The principal's tenant as requests see it (from this process's memory when it can)."""
-    assert principal.tenant_id is not None
     record = await tenant_record(session, principal.tenant_id)
     if record is None:
         raise NotFound("No such tenant")
@@ -177,7 +175,7 @@ def _snapshot(tenant: Tenant) -> dict[str, object]:
 
 
 async def update_tenant(
-    session: AsyncSession, principal: Principal, changes: TenantUpdate, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, changes: TenantUpdate, meta: RequestMeta
 ) -> TenantWithRole:
     principal.require("tenant:write")
     current = await get_tenant(session, principal)
@@ -206,7 +204,7 @@ async def update_tenant(
 
 
 async def set_tenant_status(
-    session: AsyncSession, principal: Principal, status: str, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, status: str, meta: RequestMeta
 ) -> TenantWithRole:
     """Suspend or reactivate. A suspended tenant answers 403 to everyone but its owners."""
     principal.require("tenant:suspend")
@@ -229,7 +227,9 @@ async def set_tenant_status(
     return current
 
 
-async def delete_tenant(session: AsyncSession, principal: Principal, meta: RequestMeta) -> None:
+async def delete_tenant(
+    session: AsyncSession, principal: TenantPrincipal, meta: RequestMeta
+) -> None:
     """Soft delete (step-up): the tenant disappears at once; its data is kept 30 days."""
     principal.require("tenant:delete")
     principal.require_recent_auth()

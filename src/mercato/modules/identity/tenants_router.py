@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import keys, members, tenants
 from mercato.modules.identity.access import TenantRecord
 from mercato.modules.identity.auth import CurrentUser, require
@@ -94,7 +94,7 @@ async def list_tenants(principal: CurrentUser, session: DbSession) -> TenantList
 
 @router.get(T, response_model=TenantRead)
 async def get_tenant(
-    principal: Annotated[Principal, require("tenant:read")], session: DbSession
+    principal: Annotated[TenantPrincipal, require("tenant:read")], session: DbSession
 ) -> TenantRead:
     return _read(await tenants.read_tenant(session, principal), principal.role)
 
@@ -102,7 +102,7 @@ async def get_tenant(
 @router.patch(T, response_model=TenantRead)
 async def update_tenant(
     body: TenantUpdate,
-    principal: Annotated[Principal, require("tenant:write")],
+    principal: Annotated[TenantPrincipal, require("tenant:write")],
     session: DbSession,
     meta: Meta,
 ) -> TenantRead:
@@ -111,21 +111,21 @@ async def update_tenant(
 
 @router.post(T + "/suspend", response_model=TenantRead)
 async def suspend_tenant(
-    principal: Annotated[Principal, require("tenant:suspend")], session: DbSession, meta: Meta
+    principal: Annotated[TenantPrincipal, require("tenant:suspend")], session: DbSession, meta: Meta
 ) -> TenantRead:
     return _tenant_read(await tenants.set_tenant_status(session, principal, "suspended", meta))
 
 
 @router.post(T + "/activate", response_model=TenantRead)
 async def activate_tenant(
-    principal: Annotated[Principal, require("tenant:suspend")], session: DbSession, meta: Meta
+    principal: Annotated[TenantPrincipal, require("tenant:suspend")], session: DbSession, meta: Meta
 ) -> TenantRead:
     return _tenant_read(await tenants.set_tenant_status(session, principal, "active", meta))
 
 
 @router.delete(T, status_code=status.HTTP_204_NO_CONTENT, summary="Soft-delete (step-up)")
 async def delete_tenant(
-    principal: Annotated[Principal, require("tenant:delete")], session: DbSession, meta: Meta
+    principal: Annotated[TenantPrincipal, require("tenant:delete")], session: DbSession, meta: Meta
 ) -> Response:
     await tenants.delete_tenant(session, principal, meta)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -133,7 +133,7 @@ async def delete_tenant(
 
 @router.get(T + "/members", response_model=MemberList)
 async def list_members(
-    principal: Annotated[Principal, require("members:read")], session: DbSession
+    principal: Annotated[TenantPrincipal, require("members:read")], session: DbSession
 ) -> MemberList:
     return MemberList(
         data=[_member_read(m) for m in await members.list_members(session, principal)]
@@ -143,7 +143,7 @@ async def list_members(
 @router.post(T + "/members", status_code=status.HTTP_201_CREATED, response_model=MemberRead)
 async def add_member(
     body: MemberCreate,
-    principal: Annotated[Principal, require("members:write")],
+    principal: Annotated[TenantPrincipal, require("members:write")],
     session: DbSession,
     meta: Meta,
 ) -> MemberRead:
@@ -157,7 +157,7 @@ async def add_member(
 async def change_member_role(
     user_id: uuid.UUID,
     body: MemberUpdate,
-    principal: Annotated[Principal, require("members:write")],
+    principal: Annotated[TenantPrincipal, require("members:write")],
     session: DbSession,
     meta: Meta,
 ) -> MemberRead:
@@ -170,7 +170,7 @@ async def change_member_role(
 @router.delete(T + "/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_member(
     user_id: uuid.UUID,
-    principal: Annotated[Principal, require("members:write")],
+    principal: Annotated[TenantPrincipal, require("members:write")],
     session: DbSession,
     meta: Meta,
 ) -> Response:
@@ -186,7 +186,7 @@ async def remove_member(
 )
 async def create_api_key(
     body: ApiKeyCreate,
-    principal: Annotated[Principal, require("api_keys:write")],
+    principal: Annotated[TenantPrincipal, require("api_keys:write")],
     session: DbSession,
     meta: Meta,
 ) -> ApiKeyCreated:
@@ -196,7 +196,7 @@ async def create_api_key(
 
 @router.get(T + "/api-keys", response_model=ApiKeyList)
 async def list_api_keys(
-    principal: Annotated[Principal, require("api_keys:read")], session: DbSession
+    principal: Annotated[TenantPrincipal, require("api_keys:read")], session: DbSession
 ) -> ApiKeyList:
     return ApiKeyList(data=[_key_read(k) for k in await keys.list_keys(session, principal)])
 
@@ -206,7 +206,7 @@ async def list_api_keys(
 )
 async def revoke_api_key(
     key_id: uuid.UUID,
-    principal: Annotated[Principal, require("api_keys:write")],
+    principal: Annotated[TenantPrincipal, require("api_keys:write")],
     session: DbSession,
     meta: Meta,
 ) -> Response:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from mercato.kernel.deps import DbSession, Meta
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import require
 from mercato.modules.insights import service
@@ -31,7 +31,7 @@ RepId = Annotated[str | None, Query(max_length=128, description="Only this rep's
 @router.get("/{list_name}", response_model=TaskPage)
 async def list_tasks(
     list_name: ListName,
-    principal: Annotated[Principal, require("tasks:read")],
+    principal: Annotated[TenantPrincipal, require("tasks:read")],
     session: DbSession,
     location: LocationCode = None,
     rep: RepId = None,
@@ -54,7 +54,7 @@ async def list_tasks(
 @router.get("/{list_name}/export.csv", response_class=Response)
 async def export_tasks(
     list_name: ListName,
-    principal: Annotated[Principal, require("tasks:read")],
+    principal: Annotated[TenantPrincipal, require("tasks:read")],
     session: DbSession,
     location: LocationCode = None,
     rep: RepId = None,
@@ -74,7 +74,7 @@ async def export_tasks(
 async def set_task_status(
     list_name: ListName,
     body: TaskStatusUpdate,
-    principal: Annotated[Principal, require("tasks:write")],
+    principal: Annotated[TenantPrincipal, require("tasks:write")],
     session: DbSession,
     meta: Meta,
 ) -> TaskStatusRead:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.pagination import encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.insights import lists
 from mercato.modules.insights.cache import cached_candidates
 from mercato.modules.insights.lists import Candidate, Tuning
@@ -92,13 +92,12 @@ def _state(stored: TaskStatus | None, now: datetime) -> tuple[TaskState, datetim
 
 async def _items(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     name: TaskList,
     tuning: Tuning,
     *,
     fresh: bool = False,
 ) -> list[TaskItem]:
-    assert principal.tenant_id is not None
     tenant_id = principal.tenant_id
 
     async def compute() -> list[Candidate]:
@@ -134,7 +133,7 @@ async def _items(
 
 async def list_tasks(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     name: TaskList,
     *,
     location: str | None = None,
@@ -174,7 +173,7 @@ async def list_tasks(
 
 async def set_status(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     name: TaskList,
     body: TaskStatusUpdate,
     *,
@@ -186,7 +185,6 @@ async def set_status(
     change items of other locations.
     """
     principal.require("tasks:write")
-    assert principal.tenant_id is not None
     now = now or datetime.now(UTC)
     if body.status is TaskState.snoozed and (
         body.snoozed_until is None or body.snoozed_until <= now

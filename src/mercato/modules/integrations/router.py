@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.errors import NotFound
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.integrations import service
 from mercato.modules.integrations.connection_checks import run_check
@@ -17,8 +17,8 @@ from mercato.modules.integrations.schemas import ConnectionCheck, IntegrationLis
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["integrations"])
 
-Writer = Annotated[Principal, require("integrations:write")]
-Reader = Annotated[Principal, require("integrations:read")]
+Writer = Annotated[TenantPrincipal, require("integrations:write")]
+Reader = Annotated[TenantPrincipal, require("integrations:read")]
 
 
 @router.get("/integrations", response_model=IntegrationList)
@@ -59,7 +59,7 @@ async def delete_integration(
 async def test_integration(
     kind: IntegrationKind, session: DbSession, principal: Writer
 ) -> ConnectionCheck:
-    config = await service.get_integration_config(session, principal.tenant_id, kind)  # type: ignore[arg-type]
+    config = await service.get_integration_config(session, principal.tenant_id, kind)
     if config is None:
         raise NotFound(f"The {kind} integration is not configured")
     return await run_check(kind, config)

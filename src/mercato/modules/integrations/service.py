@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.crypto import seal, sealed_key_id, unseal
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.integrations.kinds import KINDS, KindSpec, masked
 from mercato.modules.integrations.models import IntegrationConfig
@@ -77,14 +77,13 @@ def _validate(spec: KindSpec, values: dict[str, Any]) -> dict[str, Any]:
 
 async def put_integration(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     kind: str,
     body: dict[str, Any],
     meta: RequestMeta | None = None,
 ) -> tuple[IntegrationRead, bool]:
     """Create or replace a tenant's integration; omitted secrets keep their stored value."""
     principal.require("integrations:write")
-    assert principal.tenant_id is not None
     spec = _spec(kind)
     row = await session.get(IntegrationConfig, (principal.tenant_id, kind), with_for_update=True)
     secrets = _secrets_of(row) if row else {}
@@ -151,12 +150,11 @@ async def list_integrations(session: AsyncSession, principal: Principal) -> list
 
 
 async def delete_integration(
-    session: AsyncSession, principal: Principal, kind: str, meta: RequestMeta | None = None
+    session: AsyncSession, principal: TenantPrincipal, kind: str, meta: RequestMeta | None = None
 ) -> None:
     """Remove an integration and its secrets (step-up)."""
     principal.require("integrations:write")
     principal.require_recent_auth()
-    assert principal.tenant_id is not None
     _spec(kind)
     row = await session.get(IntegrationConfig, (principal.tenant_id, kind), with_for_update=True)
     if row is None:

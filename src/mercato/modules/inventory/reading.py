@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.inventory.schemas import (
     LedgerCheck,
     LocationStock,
@@ -25,11 +25,10 @@ STOCK_OF_PRODUCT_SQL = text(
 
 
 async def get_product_stock(
-    session: AsyncSession, principal: Principal, product_id: str
+    session: AsyncSession, principal: TenantPrincipal, product_id: str
 ) -> ProductStock:
     """Totals over every location and the per-location rows; 404 for an unknown product."""
     principal.require("inventory:read")
-    assert principal.tenant_id is not None
     levels = _levels(
         (
             await session.execute(

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import require
 from mercato.modules.inventory import reading, service
@@ -28,8 +28,8 @@ from mercato.modules.locations.schemas import CODE_PATTERN
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["inventory"])
 ProductId = Annotated[str, Path(min_length=1, max_length=128, description="The product_id")]
 LocationCode = Annotated[str, Path(pattern=CODE_PATTERN, description="The location code")]
-Reader = Annotated[Principal, require("inventory:read")]
-Writer = Annotated[Principal, require("inventory:write")]
+Reader = Annotated[TenantPrincipal, require("inventory:read")]
+Writer = Annotated[TenantPrincipal, require("inventory:write")]
 
 
 class LedgerReport(BaseModel):

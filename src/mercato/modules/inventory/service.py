@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.events import emit
 from mercato.kernel.orm import UUID7_SQL, uuid7
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.catalog import get_products
 from mercato.modules.inventory.schemas import (
     MovementCreate,
@@ -385,13 +385,12 @@ async def _lock_one(
 
 async def _change_on_hand(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     level: _Level,
     delta: int,
     kind: str,
     note: str | None,
 ) -> None:
-    assert principal.tenant_id is not None
     if level.on_hand + delta < level.reserved:
         raise BelowReserved(
             f"{level.reserved} units are reserved; on_hand cannot go below that",
@@ -415,7 +414,7 @@ async def _change_on_hand(
 
 async def set_on_hand(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     product_id: str,
     location_code: str,
     body: StockWrite,
@@ -425,7 +424,6 @@ async def set_on_hand(
     404 for an unknown product or location; 409 `below-reserved` under the reserved count.
     """
     principal.require("inventory:write")
-    assert principal.tenant_id is not None
     await get_location(session, principal.tenant_id, location_code)
     await _require_product(session, principal.tenant_id, product_id)
     level = await _lock_one(session, principal.tenant_id, product_id, location_code)
@@ -456,14 +454,13 @@ async def set_on_hand(
 
 async def record_movement(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     product_id: str,
     location_code: str,
     body: MovementCreate,
 ) -> StockLevelRead:
     """A receipt (positive) or a signed adjustment of on_hand at one location."""
     principal.require("inventory:write")
-    assert principal.tenant_id is not None
     if body.kind == "receipt" and body.quantity <= 0:
         message = "A receipt adds units: quantity must be positive"
         raise ValidationFailed(message, errors=[field_error("quantity", message)])

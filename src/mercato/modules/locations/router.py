@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import require
 from mercato.modules.locations import service
@@ -31,11 +31,10 @@ async def put_location(
     code: Code,
     body: LocationWrite,
     response: Response,
-    principal: Annotated[Principal, require("inventory:write")],
+    principal: Annotated[TenantPrincipal, require("inventory:write")],
     session: DbSession,
     meta: Meta,
 ) -> LocationRead:
-    assert principal.tenant_id is not None
     location, created = await service.upsert_location(session, principal.tenant_id, code, body)
     await record_audit(
         session,
@@ -51,7 +50,7 @@ async def put_location(
 
 @router.get("", response_model=LocationList)
 async def list_locations(
-    principal: Annotated[Principal, require("inventory:read")],
+    principal: Annotated[TenantPrincipal, require("inventory:read")],
     session: DbSession,
     include_archived: bool = False,
 ) -> LocationList:
@@ -61,7 +60,6 @@ async def list_locations(
 
 @router.get("/{code}", response_model=LocationRead)
 async def get_location(
-    code: Code, principal: Annotated[Principal, require("inventory:read")], session: DbSession
+    code: Code, principal: Annotated[TenantPrincipal, require("inventory:read")], session: DbSession
 ) -> LocationRead:
-    assert principal.tenant_id is not None
     return service.to_read(await service.get_location(session, principal.tenant_id, code))

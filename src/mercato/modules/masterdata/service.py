@@ -23,7 +23,7 @@ from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.integrations import get_integration_config, open_sftp
 from mercato.modules.locations import LocationWrite, list_locations, upsert_location
 from mercato.modules.masterdata.csv_files import (
@@ -197,10 +197,9 @@ async def sync_master_data(
     return report
 
 
-async def request_sync(session: AsyncSession, principal: Principal) -> MasterDataSync:
+async def request_sync(session: AsyncSession, principal: TenantPrincipal) -> MasterDataSync:
     """Queue a sync now; 409 when no SFTP integration is configured."""
     principal.require("masterdata:write")
-    assert principal.tenant_id is not None
     if await get_integration_config(session, principal.tenant_id, "sftp") is None:
         raise SftpNotConfigured("Configure the sftp integration first (PUT …/integrations/sftp)")
     run = MasterDataSync(

@@ -15,7 +15,7 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile, statu
 
 from mercato.kernel.db import get_database
 from mercato.kernel.deps import DbSession, Meta
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.media import service
 from mercato.modules.media.models import MediaAsset
@@ -54,11 +54,10 @@ def media_read(asset: MediaAsset) -> MediaRead:
 @router.post("/media", status_code=status.HTTP_201_CREATED, response_model=MediaRead)
 async def upload_media(
     file: Annotated[UploadFile, File(description="A JPEG, PNG, GIF or WebP image")],
-    principal: Annotated[Principal, require("catalog:write")],
+    principal: Annotated[TenantPrincipal, require("catalog:write")],
     session: DbSession,
 ) -> MediaRead:
     """Upload an image: re-encoded without metadata, with 600 and 200 px renditions."""
-    assert principal.tenant_id is not None
     data = await file.read(get_settings().media_max_bytes + 1)
     asset = await service.upload_media(
         session, get_storage(), tenant_id=principal.tenant_id, data=data, filename=file.filename
@@ -68,7 +67,7 @@ async def upload_media(
 
 @router.get("/media", response_model=MediaList)
 async def list_media(
-    principal: Annotated[Principal, require("catalog:read")],
+    principal: Annotated[TenantPrincipal, require("catalog:read")],
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=1_000)] = None,
@@ -80,17 +79,16 @@ async def list_media(
 @router.get("/media/{media_id}", response_model=MediaRead)
 async def get_media(
     media_id: uuid.UUID,
-    principal: Annotated[Principal, require("catalog:read")],
+    principal: Annotated[TenantPrincipal, require("catalog:read")],
     session: DbSession,
 ) -> MediaRead:
-    assert principal.tenant_id is not None
     return media_read(await service.get_media(session, principal.tenant_id, media_id))
 
 
 @router.delete("/media/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_media(
     media_id: uuid.UUID,
-    principal: Annotated[Principal, require("catalog:write")],
+    principal: Annotated[TenantPrincipal, require("catalog:write")],
     session: DbSession,
     meta: Meta,
 ) -> Response:

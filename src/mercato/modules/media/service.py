@@ -14,7 +14,7 @@ from mercato.kernel.db import after_commit
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, PayloadTooLarge
 from mercato.kernel.pagination import newest_first
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.media.models import MediaAsset
 from mercato.modules.media.processing import process_image
@@ -99,12 +99,11 @@ async def list_media(
 async def delete_media(
     session: AsyncSession,
     storage: MediaStorage,
-    principal: Principal,
+    principal: TenantPrincipal,
     media_id: uuid.UUID,
     meta: RequestMeta,
 ) -> None:
     """Delete the row now and the files once that commits (a rollback keeps both)."""
-    assert principal.tenant_id is not None
     asset = await get_media(session, principal.tenant_id, media_id)
     keys = [
         storage_key(asset.tenant_id, asset.id, name, asset.extension) for name in asset.renditions

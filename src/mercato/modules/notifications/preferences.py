@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import RequestMeta
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.identity import TenantFacts, tenant_facts
 from mercato.modules.notifications.event_catalog import EVENTS
@@ -67,20 +67,19 @@ def _read(preferences: TenantPreferences) -> PreferencesRead:
     )
 
 
-async def _tenant(session: AsyncSession, principal: Principal) -> TenantFacts:
-    assert principal.tenant_id is not None
+async def _tenant(session: AsyncSession, principal: TenantPrincipal) -> TenantFacts:
     tenant = await tenant_facts(session, principal.tenant_id)
     assert tenant is not None  # `require` has just found it
     return tenant
 
 
-async def get_preferences(session: AsyncSession, principal: Principal) -> PreferencesRead:
+async def get_preferences(session: AsyncSession, principal: TenantPrincipal) -> PreferencesRead:
     principal.require("notifications:read")
     return _read(await load_preferences(session, await _tenant(session, principal)))
 
 
 async def replace_preferences(
-    session: AsyncSession, principal: Principal, body: PreferencesUpdate, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, body: PreferencesUpdate, meta: RequestMeta
 ) -> PreferencesRead:
     """Save the whole rule set (PUT semantics); audited, since it decides who gets data."""
     principal.require("notifications:write")

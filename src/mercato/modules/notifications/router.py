@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.notifications import deliveries, preferences
 from mercato.modules.notifications.schemas import (
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/notifications", tags=["no
 
 @router.get("/preferences", response_model=PreferencesRead)
 async def get_preferences(
-    principal: Annotated[Principal, require("notifications:read")], session: DbSession
+    principal: Annotated[TenantPrincipal, require("notifications:read")], session: DbSession
 ) -> PreferencesRead:
     return await preferences.get_preferences(session, principal)
 
@@ -31,7 +31,7 @@ async def get_preferences(
 @router.put("/preferences", response_model=PreferencesRead)
 async def replace_preferences(
     body: PreferencesUpdate,
-    principal: Annotated[Principal, require("notifications:write")],
+    principal: Annotated[TenantPrincipal, require("notifications:write")],
     session: DbSession,
     meta: Meta,
 ) -> PreferencesRead:
@@ -41,7 +41,7 @@ async def replace_preferences(
 
 @router.get("/deliveries", response_model=Page[DeliveryRead])
 async def list_deliveries(
-    principal: Annotated[Principal, require("notifications:read")],
+    principal: Annotated[TenantPrincipal, require("notifications:read")],
     session: DbSession,
     event: str | None = None,
     channel: Channel | None = None,

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.events import emit
 from mercato.kernel.pagination import newest_first
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.inventory import (
     Allocation,
     release_stock,
@@ -160,9 +160,8 @@ async def read_order(session: AsyncSession, order: SalesOrder) -> OrderRead:
 
 
 async def get_order(
-    session: AsyncSession, principal: Principal, order_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession, principal: TenantPrincipal, order_id: uuid.UUID, *, lock: bool = False
 ) -> SalesOrder:
-    assert principal.tenant_id is not None
     return await load_order(session, principal.tenant_id, order_id, lock=lock)
 
 
@@ -308,7 +307,7 @@ async def cancel(session: AsyncSession, order: SalesOrder, *, actor: str, note: 
 
 
 async def transition(
-    session: AsyncSession, principal: Principal, order_id: uuid.UUID, body: TransitionCreate
+    session: AsyncSession, principal: TenantPrincipal, order_id: uuid.UUID, body: TransitionCreate
 ) -> SalesOrder:
     """Move an order along the state machine; 409 `forbidden-transition` otherwise.
 
@@ -367,7 +366,7 @@ def _restock_allocations(
 
 async def refund(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     order_id: uuid.UUID,
     body: RefundCreate,
     *,

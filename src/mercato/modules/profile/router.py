@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from mercato.kernel.deps import DbSession, Meta
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.profile import service
 from mercato.modules.profile.jsonld import local_business
@@ -22,12 +22,11 @@ from mercato.modules.profile.schemas import (
 from mercato.modules.profile.validation import validate_profile
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/profile", tags=["profile"])
-Reader = Annotated[Principal, require("profile:read")]
-Writer = Annotated[Principal, require("profile:write")]
+Reader = Annotated[TenantPrincipal, require("profile:read")]
+Writer = Annotated[TenantPrincipal, require("profile:write")]
 
 
-async def _current(principal: Principal, session: DbSession) -> ProfileRead:
-    assert principal.tenant_id is not None
+async def _current(principal: TenantPrincipal, session: DbSession) -> ProfileRead:
     return service.to_read(await service.get_profile(session, principal.tenant_id))
 
 
@@ -40,7 +39,6 @@ async def get_profile(principal: Reader, session: DbSession) -> ProfileRead:
 async def put_profile(
     body: ProfileWrite, principal: Writer, session: DbSession, meta: Meta
 ) -> ProfileRead:
-    assert principal.tenant_id is not None
     profile = await service.save_profile(
         session, principal.tenant_id, principal, body, meta, replace=True
     )
@@ -51,7 +49,6 @@ async def put_profile(
 async def patch_profile(
     body: ProfilePatch, principal: Writer, session: DbSession, meta: Meta
 ) -> ProfileRead:
-    assert principal.tenant_id is not None
     profile = await service.save_profile(
         session, principal.tenant_id, principal, body, meta, replace=False
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from mercato.kernel.deps import DbSession
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.recommendations.schemas import RecommendationList, RecommendationParams
 from mercato.modules.recommendations.serving import recommend, recommendation_query
@@ -25,11 +25,10 @@ LOOKUP_NOTE = "mercato.reco_lookup"
 )
 async def get_recommendations(
     request: Request,
-    principal: Annotated[Principal, require("recommendations:read")],
+    principal: Annotated[TenantPrincipal, require("recommendations:read")],
     session: DbSession,
     params: Annotated[RecommendationParams, Query()],
 ) -> Response:
-    assert principal.tenant_id is not None
     query = recommendation_query(params)
     note = request.scope.get("state", {}).get(LOOKUP_NOTE)
     found = note[1] if note is not None and note[0] == query.cache_parts() else None

@@ -15,7 +15,7 @@ import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.security import Principal, PrincipalKind
+from mercato.kernel.security import PrincipalKind, TenantPrincipal
 from mercato.modules.analytics import (
     Granularity,
     Metric,
@@ -48,9 +48,9 @@ TASK_LABELS = {
 REPORT_PERMISSIONS = frozenset({"analytics:read", "tasks:read", "masterdata:read"})
 
 
-def report_principal(tenant_id: uuid.UUID) -> Principal:
+def report_principal(tenant_id: uuid.UUID) -> TenantPrincipal:
     """The identity reports read data as: no user, only the reads a report needs."""
-    return Principal(
+    return TenantPrincipal(
         kind=PrincipalKind.api_key,
         subject_id=uuid.UUID(int=0),
         permissions=REPORT_PERMISSIONS,

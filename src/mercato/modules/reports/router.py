@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import require
 from mercato.modules.locations.schemas import CODE_PATTERN
@@ -28,8 +28,8 @@ from mercato.modules.reports.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/reports", tags=["reports"])
-Reader = Annotated[Principal, require("reports:read")]
-Writer = Annotated[Principal, require("reports:write")]
+Reader = Annotated[TenantPrincipal, require("reports:read")]
+Writer = Annotated[TenantPrincipal, require("reports:write")]
 Code = Annotated[str, Path(pattern=CODE_PATTERN, description="The branch's location code")]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.jobs import defer
 from mercato.kernel.pagination import encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.analytics.tenant_zone import tenant_timezone
 from mercato.modules.locations import list_locations
 from mercato.modules.mail import MailOutcome, mail_outcomes, queue_mail
@@ -56,11 +56,10 @@ async def list_branches(session: AsyncSession, principal: Principal) -> list[Bra
 
 
 async def set_branch_recipients(
-    session: AsyncSession, principal: Principal, code: str, recipients: list[str]
+    session: AsyncSession, principal: TenantPrincipal, code: str, recipients: list[str]
 ) -> BranchRecipients:
     """Replace who receives the report of location `code` (an empty list removes it)."""
     principal.require("reports:write")
-    assert principal.tenant_id is not None
     if code not in {loc.code for loc in await list_locations(session)}:
         raise NotFound(f"No active location {code!r}")
     await session.execute(delete(ReportRecipient).where(ReportRecipient.location_code == code))
@@ -79,11 +78,10 @@ async def list_schedules(session: AsyncSession, principal: Principal) -> list[Re
 
 
 async def put_schedule(
-    session: AsyncSession, principal: Principal, frequency: Frequency, body: ScheduleWrite
+    session: AsyncSession, principal: TenantPrincipal, frequency: Frequency, body: ScheduleWrite
 ) -> ReportSchedule:
     """Create or replace the daily or weekly schedule (weekly needs a weekday)."""
     principal.require("reports:write")
-    assert principal.tenant_id is not None
     if frequency is Frequency.weekly and body.weekday is None:
         raise ValidationFailed(
             "A weekly schedule needs a weekday",
@@ -143,11 +141,14 @@ async def _create_job(
 
 
 async def request_send(
-    session: AsyncSession, principal: Principal, body: ReportSend, *, now: datetime | None = None
+    session: AsyncSession,
+    principal: TenantPrincipal,
+    body: ReportSend,
+    *,
+    now: datetime | None = None,
 ) -> ReportJob:
     """Queue a report job now (the worker renders and sends it)."""
     principal.require("reports:write")
-    assert principal.tenant_id is not None
     if body.location_code is not None and body.location_code not in {
         b.location_code for b in await list_branches(session, principal)
     }:
@@ -329,9 +330,10 @@ async def list_jobs(
     )
 
 
-async def get_job(session: AsyncSession, principal: Principal, job_id: uuid.UUID) -> ReportJobRead:
+async def get_job(
+    session: AsyncSession, principal: TenantPrincipal, job_id: uuid.UUID
+) -> ReportJobRead:
     principal.require("reports:read")
-    assert principal.tenant_id is not None
     job = await session.get(ReportJob, (principal.tenant_id, job_id))
     if job is None:
         raise NotFound("No such report job")

@@ -23,7 +23,7 @@ from mercato.kernel.events import emit
 from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.identity import live_tenants
 from mercato.modules.integrations import get_integration_config
 from mercato.modules.masterdata import sync_master_data
@@ -67,11 +67,10 @@ def _check_range(body: IngestJobCreate) -> None:
 
 
 async def request_import(
-    session: AsyncSession, principal: Principal, body: IngestJobCreate
+    session: AsyncSession, principal: TenantPrincipal, body: IngestJobCreate
 ) -> IngestJob:
     """Queue an import; 422 for a bad range or path, 409 when the source is not configured."""
     principal.require("events:import")
-    assert principal.tenant_id is not None
     _check_range(body)
     if body.source == "ga4_file":
         ga4_import.resolve_tenant_path(get_settings(), principal.tenant_id, body.path)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import after_commit
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.tracking import counters
 from mercato.modules.tracking.event_writer import store_rows
 from mercato.modules.tracking.group_commit import group_commit
@@ -112,7 +112,7 @@ async def _store_checked(
 
 
 async def record_events(
-    session: AsyncSession, principal: Principal, events: Sequence[Any]
+    session: AsyncSession, principal: TenantPrincipal, events: Sequence[Any]
 ) -> IngestOutcome:
     """Events sent to the API by a key or a staff member with `events:write`.
 
@@ -121,17 +121,17 @@ async def record_events(
     holds a pooled connection while it waits for its commit.
     """
     principal.require("events:write")
-    assert principal.tenant_id is not None
     rows, rejected = check_batch(events, ClockWindow.around(datetime.now(UTC)))
     await session.commit()
     return await commit_rows(principal.tenant_id, rows, rejected)
 
 
-async def record_batch(session: AsyncSession, principal: Principal, body: bytes) -> IngestOutcome:
+async def record_batch(
+    session: AsyncSession, principal: TenantPrincipal, body: bytes
+) -> IngestOutcome:
     """A `{"events": [...]}` body sent to the API (see `check_batch_body`, `record_events`)."""
     rows, rejected = check_batch_body(body)
     principal.require("events:write")
-    assert principal.tenant_id is not None
     await session.commit()
     return await commit_rows(principal.tenant_id, rows, rejected)
 

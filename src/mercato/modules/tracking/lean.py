@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from mercato.kernel.errors import DomainError
 from mercato.kernel.lean import LeanRequest, LeanResponse, LeanRoute
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import pass_gate
 from mercato.modules.tracking import ingest
 from mercato.modules.tracking.router import BATCH_PATH, EVENTS_PATH
@@ -42,7 +42,7 @@ def _json_body(request: LeanRequest) -> Any:
 Headers = list[tuple[bytes, bytes]]
 
 
-async def _gate(request: LeanRequest, path: str) -> tuple[Principal, Headers] | None:
+async def _gate(request: LeanRequest, path: str) -> tuple[TenantPrincipal, Headers] | None:
     passed = await pass_gate(request, permission=PERMISSION, route_path=path)
     if passed is None:
         return None
@@ -51,9 +51,8 @@ async def _gate(request: LeanRequest, path: str) -> tuple[Principal, Headers] | 
 
 
 async def _commit(
-    principal: Principal, rows: list[EventRow], rejected: list[dict[str, Any]]
+    principal: TenantPrincipal, rows: list[EventRow], rejected: list[dict[str, Any]]
 ) -> ingest.IngestOutcome | None:
-    assert principal.tenant_id is not None
     try:
         return await ingest.commit_rows(principal.tenant_id, rows, rejected)
     except Exception:  # nothing stored: the route tries again and answers the error

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from mercato.kernel.deps import DbSession
 from mercato.kernel.errors import NotFound, ValidationFailed
 from mercato.kernel.pagination import Page
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.kernel.timestamps import Timestamp
 from mercato.modules.identity import require
 from mercato.modules.tracking import ga4_import, imports, ingest, lookups
@@ -36,9 +36,9 @@ router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["tracking"])
 EVENTS_PATH = "/api/v1/tenants/{tenant_id}/events"
 BATCH_PATH = "/api/v1/tenants/{tenant_id}/events/batch"
 
-EventsWriter = Annotated[Principal, require("events:write")]
-EventsReader = Annotated[Principal, require("events:read")]
-Importer = Annotated[Principal, require("events:import")]
+EventsWriter = Annotated[TenantPrincipal, require("events:write")]
+EventsReader = Annotated[TenantPrincipal, require("events:read")]
+Importer = Annotated[TenantPrincipal, require("events:import")]
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=IngestAccepted)
@@ -149,7 +149,6 @@ async def upload_export_file(
     file_name: Annotated[str, Query(pattern=ga4_import.EXPORT_FILE_NAME)],
 ) -> UploadedFile:
     """Upload one GA4 export file (`events_YYYYMMDD.json[.gz]`, the raw body) for import."""
-    assert principal.tenant_id is not None
     size = await ga4_import.save_export_file(
         get_settings(), principal.tenant_id, file_name, request.stream()
     )

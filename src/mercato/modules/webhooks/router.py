@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.webhooks import service
 from mercato.modules.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -23,8 +23,8 @@ from mercato.modules.webhooks.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/webhooks", tags=["webhooks"])
-Writer = Annotated[Principal, require("webhooks:write")]
-Reader = Annotated[Principal, require("webhooks:read")]
+Writer = Annotated[TenantPrincipal, require("webhooks:write")]
+Reader = Annotated[TenantPrincipal, require("webhooks:read")]
 
 
 def _read(endpoint: WebhookEndpoint) -> WebhookRead:

@@ -25,7 +25,7 @@ from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.jobs import defer
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
-from mercato.kernel.security import Principal
+from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.webhooks.models import WebhookDelivery, WebhookEndpoint
 from mercato.modules.webhooks.schemas import WebhookCreate, WebhookUpdate
@@ -68,7 +68,7 @@ def _check_event_types(types: list[str]) -> None:
 
 
 async def create_endpoint(
-    session: AsyncSession, principal: Principal, body: WebhookCreate, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, body: WebhookCreate, meta: RequestMeta
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint (step-up: it receives the tenant's events); its signing secret
     is returned this once."""
@@ -76,7 +76,6 @@ async def create_endpoint(
     principal.require_recent_auth()
     _check_url(str(body.url))
     _check_event_types(body.event_types)
-    assert principal.tenant_id is not None
     secret = _new_secret()
     endpoint = WebhookEndpoint(
         tenant_id=principal.tenant_id,
@@ -102,9 +101,8 @@ async def create_endpoint(
 
 
 async def get_endpoint(
-    session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID
+    session: AsyncSession, principal: TenantPrincipal, endpoint_id: uuid.UUID
 ) -> WebhookEndpoint:
-    assert principal.tenant_id is not None
     endpoint = await session.get(WebhookEndpoint, (principal.tenant_id, endpoint_id))
     if endpoint is None:
         raise NotFound("No such webhook endpoint")
@@ -128,7 +126,7 @@ def _snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
 
 async def update_endpoint(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     endpoint_id: uuid.UUID,
     body: WebhookUpdate,
     meta: RequestMeta,
@@ -161,7 +159,7 @@ async def update_endpoint(
 
 
 async def delete_endpoint(
-    session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, endpoint_id: uuid.UUID, meta: RequestMeta
 ) -> None:
     principal.require("webhooks:write")
     endpoint = await get_endpoint(session, principal, endpoint_id)
@@ -178,7 +176,7 @@ async def delete_endpoint(
 
 
 async def rotate_secret(
-    session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, endpoint_id: uuid.UUID, meta: RequestMeta
 ) -> tuple[WebhookEndpoint, str]:
     principal.require("webhooks:write")
     endpoint = await get_endpoint(session, principal, endpoint_id)
@@ -240,12 +238,11 @@ async def queue_deliveries(
 
 
 async def send_test(
-    session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID
+    session: AsyncSession, principal: TenantPrincipal, endpoint_id: uuid.UUID
 ) -> uuid.UUID:
     """Queue a `webhook.ping` delivery to one endpoint (whatever its event filter)."""
     principal.require("webhooks:write")
     endpoint = await get_endpoint(session, principal, endpoint_id)
-    assert principal.tenant_id is not None
     queued = await queue_deliveries(
         session,
         principal.tenant_id,
@@ -260,7 +257,7 @@ async def send_test(
 
 async def list_deliveries(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     endpoint_id: uuid.UUID,
     *,
     limit: int | None,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from mercato.kernel.deps import DbSession, Meta
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.identity import require
 from mercato.modules.recommendations import PLACEMENT_PATTERN, RecommendationQuery, compute
@@ -35,11 +35,10 @@ async def put_widget(
     placement: Placement,
     body: WidgetWrite,
     response: Response,
-    principal: Annotated[Principal, require("widgets:write")],
+    principal: Annotated[TenantPrincipal, require("widgets:write")],
     session: DbSession,
     meta: Meta,
 ) -> WidgetRead:
-    assert principal.tenant_id is not None
     widget, before = await service.put_widget(session, principal.tenant_id, placement, body)
     await record_audit(
         session,
@@ -59,23 +58,21 @@ async def put_widget(
 @router.get("/{placement}", response_model=WidgetRead)
 async def get_widget(
     placement: Placement,
-    principal: Annotated[Principal, require("widgets:read")],
+    principal: Annotated[TenantPrincipal, require("widgets:read")],
     session: DbSession,
 ) -> WidgetRead:
-    assert principal.tenant_id is not None
     return await service.get_widget(session, principal.tenant_id, placement)
 
 
 @router.get("/{placement}/preview", response_class=HTMLResponse)
 async def preview_widget(
     placement: Placement,
-    principal: Annotated[Principal, require("widgets:read")],
+    principal: Annotated[TenantPrincipal, require("widgets:read")],
     session: DbSession,
     user_id: Annotated[str | None, Query(max_length=200)] = None,
     product_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> HTMLResponse:
     """The widget as shoppers would see it, filled with live recommendations."""
-    assert principal.tenant_id is not None
     widget = await service.get_widget(session, principal.tenant_id, placement)
     recommendations = await compute(
         session,

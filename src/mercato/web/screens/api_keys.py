@@ -47,7 +47,7 @@ async def _render(
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    listed = await keys.list_keys(page.session, page.principal)
+    listed = await keys.list_keys(page.session, page.member)
     return page.render(
         "screens/api_keys.html",
         fragment="screens/_api_keys.html",
@@ -72,7 +72,7 @@ async def create_api_key(page: Annotated[Page, tenant_page("api_keys:write")]) -
 
     async def create() -> tuple[ApiKey, str]:
         body = parse(ApiKeyCreate, _key_request(submitted))
-        return await keys.create_key(page.session, page.principal, body, page.meta)
+        return await keys.create_key(page.session, page.member, body, page.meta)
 
     created = await page.act(form, submitted, create)
     if created is None:
@@ -87,7 +87,7 @@ async def revoke_api_key(
     submitted, form = await read_form(page.request)
 
     async def revoke() -> bool:
-        await keys.revoke_key(page.session, page.principal, key_id, page.meta)
+        await keys.revoke_key(page.session, page.member, key_id, page.meta)
         return True
 
     if await page.act(form, submitted, revoke) is None:

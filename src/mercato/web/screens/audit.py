@@ -82,7 +82,7 @@ async def audit_screen(page: Annotated[Page, tenant_page("audit:read")]) -> HTML
         filters = read_filters(query)
         entries, next_cursor = await audit.list_entries(
             page.session,
-            page.principal,
+            page.member,
             action=filters.action,
             actor=filters.actor,
             target=filters.target,
@@ -100,7 +100,7 @@ async def audit_screen(page: Annotated[Page, tenant_page("audit:read")]) -> HTML
         form=form,
         entries=entries,
         next_cursor=next_cursor,
-        people=await people(page.session, page.principal),
+        people=await people(page.session, page.member),
         first_page=not query.get("cursor"),
     )
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from mercato.kernel.errors import DomainError, NotFound, ValidationFailed, field_error
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.catalog import importer, products
 from mercato.modules.catalog.products import ProductNotFound
@@ -213,7 +213,7 @@ async def create_product(page: Writer) -> HTMLResponse:
             message = "a product with this id exists; open it from the list to edit it"
             raise ValidationFailed(message, errors=[field_error("product_id", message)])
         product, _ = await products.put_product(
-            page.session, page.principal, product_id, body, page.meta
+            page.session, page.member, product_id, body, page.meta
         )
         return products.product_read(product)
 
@@ -247,7 +247,7 @@ async def save_product(product_id: str, page: Writer) -> HTMLResponse:
     async def save() -> ProductRead:
         body = parse(ProductUpdate, _update_body(submitted))
         product = await products.patch_product(
-            page.session, page.principal, product_id, body, page.meta
+            page.session, page.member, product_id, body, page.meta
         )
         return products.product_read(product)
 
@@ -337,11 +337,11 @@ async def align_category(category_id: uuid.UUID, page: Writer) -> HTMLResponse:
         chosen = int(raw) if raw else None
         if chosen is not None and submitted.get("suggested") == "1":
             done = await alignment.accept_suggestion(
-                page.session, page.principal, category_id, chosen, page.meta
+                page.session, page.member, category_id, chosen, page.meta
             )
         else:
             done = await alignment.align_category(
-                page.session, page.principal, category_id, chosen, page.meta
+                page.session, page.member, category_id, chosen, page.meta
             )
         if done.google_category_path is None:
             return f"{done.path} is no longer aligned."
@@ -388,7 +388,7 @@ async def upload_import(page: Writer) -> HTMLResponse:
         )
         await record_audit(
             page.session,
-            actor=page.principal,
+            actor=page.member,
             action="product.import_queued",
             target=f"product_import:{run.id}",
             changes={"file": {"from": None, "to": run.source_name}},
@@ -412,8 +412,7 @@ async def import_progress(import_id: uuid.UUID, page: Writer) -> HTMLResponse:
 # Overview card ----------------------------------------------------------------------------
 
 
-async def _catalog_summary(session: AsyncSession, principal: Principal) -> Mapping[str, Any]:
-    assert principal.tenant_id is not None
+async def _catalog_summary(session: AsyncSession, principal: TenantPrincipal) -> Mapping[str, Any]:
     coverage = await alignment.alignment_coverage(session, principal.tenant_id)
     return {
         "products": coverage.products,

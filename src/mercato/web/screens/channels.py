@@ -121,7 +121,7 @@ async def push_feed(page: Writer) -> HTMLResponse:
             page.session,
             page.tenant_id,
             account_id=None,
-            requested_by=page.principal.actor,
+            requested_by=page.member.actor,
             trigger="manual",
         )
         return f"A push to Merchant Center is queued (job {str(job.id)[:8]})."
@@ -138,7 +138,7 @@ async def set_job_status(
 
     async def change() -> str:
         body = parse(FeedJobStatusBody, {"status": wanted})
-        await feed_jobs.set_job_status(page.session, page.principal, job_id, body.status, page.meta)
+        await feed_jobs.set_job_status(page.session, page.member, job_id, body.status, page.meta)
         return "The job is queued again." if body.status == "queued" else "The job is cancelled."
 
     return await _action(page, change)
@@ -147,7 +147,7 @@ async def set_job_status(
 @router.post("/" + PATH + "/feed/rotate")
 async def rotate_feed(page: Writer) -> HTMLResponse:
     async def rotate() -> str:
-        await rotate_feed_token(page.session, page.principal, page.meta)
+        await rotate_feed_token(page.session, page.member, page.meta)
         return "The feed has new addresses; the old ones answer 404 from now on."
 
     return await _action(page, rotate)
@@ -160,7 +160,7 @@ async def link_google(
     """Send the browser to Google's consent screen; it comes back to this page."""
     submitted, form = await read_form(page.request)
     started = await page.act(
-        form, submitted, lambda: google_oauth.start_link(page.principal, page.url(PATH))
+        form, submitted, lambda: google_oauth.start_link(page.member, page.url(PATH))
     )
     if started is None:
         return await _render(page, problem=form, status_code=form_status(form))
@@ -177,7 +177,7 @@ async def link_google(
 @router.post("/" + PATH + "/google/unlink")
 async def unlink_google(page: Annotated[Page, tenant_page("integrations:write")]) -> HTMLResponse:
     async def unlink() -> str:
-        await google_oauth.unlink(page.session, page.principal, page.meta)
+        await google_oauth.unlink(page.session, page.member, page.meta)
         return "The Google account is unlinked; Mercato's access is revoked."
 
     return await _action(page, unlink)
@@ -266,7 +266,7 @@ async def save_profile(page: Annotated[Page, tenant_page("profile:write")]) -> H
             ]
             raise
         await profiles.save_profile(
-            page.session, page.tenant_id, page.principal, body, page.meta, replace=False
+            page.session, page.tenant_id, page.member, body, page.meta, replace=False
         )
         return "The business profile is saved."
 

@@ -124,7 +124,7 @@ async def _render(
     status_code: int = 200,
 ) -> HTMLResponse:
     configured = {
-        read.kind: read for read in await service.list_integrations(page.session, page.principal)
+        read.kind: read for read in await service.list_integrations(page.session, page.member)
     }
     cards = []
     for kind in KINDS:
@@ -167,7 +167,7 @@ async def save_integration(kind: IntegrationKind, page: Writer) -> HTMLResponse:
 
     async def save() -> str:
         _, created = await service.put_integration(
-            page.session, page.principal, kind, _body(kind, submitted), page.meta
+            page.session, page.member, kind, _body(kind, submitted), page.meta
         )
         return f"{TITLES[kind][0]} is {'set up' if created else 'saved'}."
 

@@ -79,7 +79,7 @@ async def save_location(page: Annotated[Page, tenant_page("inventory:write")]) -
         location, created = await upsert_location(page.session, page.tenant_id, code, body)
         await record_audit(
             page.session,
-            actor=page.principal,
+            actor=page.member,
             action="location.created" if created else "location.replaced",
             target=f"location:{code}",
             changes={"name": {"from": None, "to": location.name}},

@@ -46,13 +46,13 @@ async def _render(
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    listed = await members.list_members(page.session, page.principal)
+    listed = await members.list_members(page.session, page.member)
     return page.render(
         "screens/members.html",
         fragment="screens/_members.html",
         status_code=status_code,
         members=listed,
-        roles=grantable_roles(page.principal),
+        roles=grantable_roles(page.member),
         invite=invite or FormState(values={"role": Role.viewer.value}),
         row_id=row[0] if row else None,
         row_action=row[1] if row else None,
@@ -73,7 +73,7 @@ async def invite_member(page: Annotated[Page, tenant_page("members:write")]) -> 
     async def invite() -> members.Member:
         body = parse(MemberCreate, submitted)
         return await members.add_member(
-            page.session, page.principal, email=body.email, role=body.role, meta=page.meta
+            page.session, page.member, email=body.email, role=body.role, meta=page.meta
         )
 
     added = await page.act(form, submitted, invite)
@@ -93,7 +93,7 @@ async def change_role(
     async def change() -> members.Member:
         body = parse(MemberUpdate, submitted)
         return await members.change_role(
-            page.session, page.principal, user_id=user_id, role=body.role, meta=page.meta
+            page.session, page.member, user_id=user_id, role=body.role, meta=page.meta
         )
 
     changed = await page.act(form, submitted, change)
@@ -109,7 +109,7 @@ async def remove_member(
     submitted, form = await read_form(page.request)
 
     async def remove() -> bool:
-        await members.remove_member(page.session, page.principal, user_id=user_id, meta=page.meta)
+        await members.remove_member(page.session, page.member, user_id=user_id, meta=page.meta)
         return True
 
     if await page.act(form, submitted, remove) is None:

@@ -31,10 +31,10 @@ STATUSES = [("draft", "Draft"), ("published", "Published"), ("archived", "Archiv
 @router.get("/" + FEEDBACK)
 async def feedback_screen(page: Annotated[Page, tenant_page("feedback:read")]) -> HTMLResponse:
     summary = await feedback.summarise_feedback(
-        page.session, page.principal, start=None, end=None, category=None
+        page.session, page.member, start=None, end=None, category=None
     )
     rows, _ = await feedback.list_feedback(
-        page.session, page.principal, category=None, rating=None, limit=20, cursor=None
+        page.session, page.member, category=None, rating=None, limit=20, cursor=None
     )
     return page.render(
         "screens/feedback.html",
@@ -61,7 +61,7 @@ async def _render_pages(
     page: Page, *, form: FormState | None = None, notice: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
     views, _ = await content.list_pages(
-        page.session, page.principal, status=None, limit=100, cursor=None
+        page.session, page.member, status=None, limit=100, cursor=None
     )
     return page.render(
         "screens/content_pages.html",
@@ -86,7 +86,7 @@ async def create_page(page: Annotated[Page, tenant_page("content:write")]) -> HT
 
     async def create() -> str:
         body = parse(PageCreate, _page_body(submitted))
-        view = await content.create_page(page.session, page.principal, body, page.meta)
+        view = await content.create_page(page.session, page.member, body, page.meta)
         return f"“{view.page.title}” is created ({view.page.status})."
 
     notice = await page.act(form, submitted, create)

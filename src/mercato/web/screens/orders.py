@@ -53,7 +53,7 @@ async def orders_screen(page: Annotated[Page, tenant_page("orders:read")]) -> HT
     email = (params.get("email") or "").strip() or None
     rows, next_cursor = await list_orders(
         page.session,
-        page.principal,
+        page.member,
         status=status if status in STATUSES else None,
         email=email,
         created_from=None,
@@ -93,7 +93,7 @@ async def _render_order(
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    order = await read_order(page.session, await get_order(page.session, page.principal, order_id))
+    order = await read_order(page.session, await get_order(page.session, page.member, order_id))
     return page.render(
         "screens/order.html",
         fragment="screens/_order.html",
@@ -129,7 +129,7 @@ async def move_order(
         body = TransitionCreate.model_validate(
             {"to": to, "restock": submitted.get("restock") == "1"}
         )
-        await transition(page.session, page.principal, order_id, body)
+        await transition(page.session, page.member, order_id, body)
         return f"The order is now {to.replace('_', ' ')}."
 
     moved = await page.act(form, submitted, move)
@@ -165,7 +165,7 @@ async def refund_order(
     submitted, form = await read_form(page.request)
 
     async def give_back() -> str:
-        order = await refund(page.session, page.principal, order_id, _refund_body(submitted))
+        order = await refund(page.session, page.member, order_id, _refund_body(submitted))
         return f"Refunded; {order.refunded_amount} {order.currency} refunded in total."
 
     done = await page.act(form, submitted, give_back)

@@ -67,7 +67,7 @@ async def _analytics(page: Page) -> dict[str, Any]:
     """Everything the analytics part shows, or the problem with the chosen range."""
     query = page.request.query_params
     start, end = _date(query.get("start")), _date(query.get("end"))
-    session, principal = page.session, page.principal
+    session, principal = page.session, page.member
     try:
         kpis = await analytics_overview(session, principal, start=start, end=end, compare=True)
     except DomainError as problem:
@@ -113,8 +113,8 @@ async def _analytics(page: Page) -> dict[str, Any]:
 async def overview(page: Annotated[Page, tenant_page("tenant:read")]) -> HTMLResponse:
     analytics = await _analytics(page) if page.can("analytics:read") else None
     panels: list[tuple[OverviewPanel, Any]] = []
-    for panel in get_registry().panels_for(page.principal):
-        panels.append((panel, await panel.load(page.session, page.principal)))
+    for panel in get_registry().panels_for(page.member):
+        panels.append((panel, await panel.load(page.session, page.member)))
     return page.render(
         "screens/overview.html",
         fragment="screens/_analytics.html",

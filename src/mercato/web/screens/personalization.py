@@ -128,7 +128,7 @@ async def create_experiment(page: Writer) -> HTMLResponse:
         experiment = await experiments.create_experiment(page.session, page.tenant_id, body)
         await record_audit(
             page.session,
-            actor=page.principal,
+            actor=page.member,
             action="experiment.created",
             target=f"experiment:{experiment.id}",
             changes={"status": {"from": None, "to": "draft"}},
@@ -197,7 +197,7 @@ async def move_experiment(experiment_id: uuid.UUID, action: str, page: Writer) -
         moved = await experiments.move(page.session, page.tenant_id, experiment_id, action)
         await record_audit(
             page.session,
-            actor=page.principal,
+            actor=page.member,
             action=f"experiment.{action}",
             target=f"experiment:{moved.id}",
             changes={"status": {"from": was, "to": moved.status}},

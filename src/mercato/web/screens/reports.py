@@ -40,8 +40,8 @@ async def _render(
     form: FormState | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    schedules = {s.frequency: s for s in await list_schedules(page.session, page.principal)}
-    branches = await list_branches(page.session, page.principal)
+    schedules = {s.frequency: s for s in await list_schedules(page.session, page.member)}
+    branches = await list_branches(page.session, page.member)
     locations = await list_locations(page.session)
     return page.render(
         "screens/reports.html",
@@ -54,7 +54,7 @@ async def _render(
         + [(b.location_code, b.location_code) for b in branches],
         weekday_options=[("", "—")] + [(str(i), name) for i, name in enumerate(WEEKDAYS)],
         schedules=schedules,
-        jobs=(await list_jobs(page.session, page.principal, limit=20)).data,
+        jobs=(await list_jobs(page.session, page.member, limit=20)).data,
         weekdays=WEEKDAYS,
         notice=notice,
         form=form or FormState(),
@@ -75,7 +75,7 @@ async def save_branch(page: Annotated[Page, tenant_page("reports:write")]) -> HT
         body = parse(BranchRecipientsWrite, {"recipients": [e for e in emails if e]})
         saved = await set_branch_recipients(
             page.session,
-            page.principal,
+            page.member,
             submitted.get("location_code", ""),
             [str(e) for e in body.recipients],
         )
@@ -101,7 +101,7 @@ async def save_schedule(page: Annotated[Page, tenant_page("reports:write")]) -> 
         if frequency is Frequency.weekly and submitted.get("weekday"):
             fields["weekday"] = submitted["weekday"]
         body = parse(ScheduleWrite, fields)
-        await put_schedule(page.session, page.principal, frequency, body)
+        await put_schedule(page.session, page.member, frequency, body)
         return frequency.value
 
     saved = await page.act(form, submitted, save)
@@ -118,7 +118,7 @@ async def send_now(page: Annotated[Page, tenant_page("reports:write")]) -> HTMLR
             location_code=submitted.get("location_code") or None,
             period=Period(submitted.get("period", "week")),
         )
-        job = await request_send(page.session, page.principal, body)
+        job = await request_send(page.session, page.member, body)
     except (DomainError, ValidationError, ValueError) as problem:
         form.message = problem.detail if isinstance(problem, DomainError) else "Not a valid request"
         return await _render(page, form=form, status_code=422)

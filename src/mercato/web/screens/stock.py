@@ -39,7 +39,7 @@ async def _render(
     low = params.get("low") == "1"
     rows, next_cursor = await list_stock(
         page.session,
-        page.principal,
+        page.member,
         location_code=location,
         low_only=low,
         limit=100,
@@ -83,10 +83,10 @@ async def save_stock(page: Annotated[Page, tenant_page("inventory:write")]) -> H
         product_id = submitted.get("product_id", "").strip()
         code = submitted.get("location_code", "").strip()
         body = parse(StockWrite, _stock_body(submitted))
-        level = await set_on_hand(page.session, page.principal, product_id, code, body)
+        level = await set_on_hand(page.session, page.member, product_id, code, body)
         await record_audit(
             page.session,
-            actor=page.principal,
+            actor=page.member,
             action="stock.set",
             target=f"stock:{product_id}@{code}",
             changes={"on_hand": {"from": None, "to": body.on_hand}},

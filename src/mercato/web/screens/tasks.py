@@ -58,7 +58,7 @@ def _filters(page: Page) -> dict[str, Any]:
 async def _page(page: Page, filters: dict[str, Any], limit: int = 50) -> TaskPage:
     return await list_tasks(
         page.session,
-        page.principal,
+        page.member,
         filters["list"],
         location=filters["location"],
         rep=filters["rep"],
@@ -106,7 +106,7 @@ async def change_status(page: Annotated[Page, tenant_page("tasks:write")]) -> HT
     until = datetime.now(UTC) + SNOOZE if state is TaskState.snoozed else None
     try:
         body = TaskStatusUpdate(key=submitted.get("key", ""), status=state, snoozed_until=until)
-        await set_status(page.session, page.principal, chosen, body)
+        await set_status(page.session, page.member, chosen, body)
     except (DomainError, ValueError) as problem:
         detail = problem.detail if isinstance(problem, DomainError) else "Not a valid item"
         return await _render(page, error=detail)
@@ -119,7 +119,7 @@ async def shopper_history(
 ) -> HTMLResponse:
     """A shopper's sessions and events, newest first (tracking's timeline)."""
     timeline = await user_timeline(
-        page.session, page.principal, user_id[:256], cursor=page.request.query_params.get("cursor")
+        page.session, page.member, user_id[:256], cursor=page.request.query_params.get("cursor")
     )
     return page.render("screens/shopper.html", timeline=timeline)
 

@@ -94,15 +94,13 @@ async def _render(
     try:
         end = _day(params.get("end", ""), "end") or end
         start = _day(params.get("start", ""), "start") or start
-        availability = await lookups.availability(
-            page.session, page.principal, start=start, end=end
-        )
+        availability = await lookups.availability(page.session, page.member, start=start, end=end)
         days = availability.days
     except DomainError as error:
         form.show(error)
         status_code = error.status
     counts = {row.day: row.events for row in days}
-    jobs, _ = await imports.list_jobs(page.session, page.principal, limit=20, cursor=None)
+    jobs, _ = await imports.list_jobs(page.session, page.member, limit=20, cursor=None)
     return page.render(
         "screens/tracking.html",
         fragment="screens/_tracking.html",
@@ -141,7 +139,7 @@ async def request_import(page: Annotated[Page, tenant_page("events:import")]) ->
 
     async def queue() -> str:
         body = parse(IngestJobCreate, _job_body(submitted))
-        job = await imports.request_import(page.session, page.principal, body)
+        job = await imports.request_import(page.session, page.member, body)
         return f"The {job.source.replace('_', ' ')} import is queued."
 
     notice = await page.act(form, submitted, queue)
@@ -176,7 +174,7 @@ async def events_screen(page: Reader) -> HTMLResponse:
             raise ValidationFailed(message, errors=[field_error("type", message)])
         events, next_cursor = await lookups.list_events(
             page.session,
-            page.principal,
+            page.member,
             user_id=params.get("user_id", "").strip()[:256] or None,
             type=chosen,
             start=_moment(_day(params.get("start", ""), "start")),
@@ -205,7 +203,7 @@ async def timeline_screen(user_id: str, page: Reader) -> HTMLResponse:
     timeline = Timeline(user_id=user_id, sessions=[])
     try:
         timeline = await lookups.user_timeline(
-            page.session, page.principal, user_id, limit=200, cursor=cursor
+            page.session, page.member, user_id, limit=200, cursor=cursor
         )
     except DomainError as error:
         form.show(error)

@@ -51,7 +51,7 @@ async def _render(
         "screens/webhooks.html",
         fragment="screens/_webhooks.html",
         status_code=status_code,
-        endpoints=await webhooks.list_endpoints(page.session, page.principal),
+        endpoints=await webhooks.list_endpoints(page.session, page.member),
         create=create or FormState(),
         problem=problem or FormState(),
         secret=secret,
@@ -70,7 +70,7 @@ async def create_webhook(page: Writer) -> HTMLResponse:
 
     async def create() -> tuple[WebhookEndpoint, str]:
         body = parse(WebhookCreate, _endpoint_body(submitted))
-        return await webhooks.create_endpoint(page.session, page.principal, body, page.meta)
+        return await webhooks.create_endpoint(page.session, page.member, body, page.meta)
 
     created = await page.act(form, submitted, create)
     if created is None:
@@ -94,7 +94,7 @@ async def set_webhook_status(webhook_id: uuid.UUID, page: Writer) -> HTMLRespons
     async def switch() -> str:
         body = parse(WebhookUpdate, {"status": wanted})
         endpoint = await webhooks.update_endpoint(
-            page.session, page.principal, webhook_id, body, page.meta
+            page.session, page.member, webhook_id, body, page.meta
         )
         return f"{endpoint.url} is {endpoint.status}."
 
@@ -104,7 +104,7 @@ async def set_webhook_status(webhook_id: uuid.UUID, page: Writer) -> HTMLRespons
 @router.post("/" + PATH + "/{webhook_id}/test")
 async def test_webhook(webhook_id: uuid.UUID, page: Writer) -> HTMLResponse:
     async def ping() -> str:
-        await webhooks.send_test(page.session, page.principal, webhook_id)
+        await webhooks.send_test(page.session, page.member, webhook_id)
         return "A webhook.ping delivery is queued; see its outcome under Deliveries."
 
     return await _endpoint_action(page, ping)
@@ -113,7 +113,7 @@ async def test_webhook(webhook_id: uuid.UUID, page: Writer) -> HTMLResponse:
 @router.post("/" + PATH + "/{webhook_id}/delete")
 async def delete_webhook(webhook_id: uuid.UUID, page: Writer) -> HTMLResponse:
     async def delete() -> str:
-        await webhooks.delete_endpoint(page.session, page.principal, webhook_id, page.meta)
+        await webhooks.delete_endpoint(page.session, page.member, webhook_id, page.meta)
         return "The endpoint is deleted; nothing more is sent to it."
 
     return await _endpoint_action(page, delete)
@@ -125,7 +125,7 @@ async def rotate_webhook_secret(webhook_id: uuid.UUID, page: Writer) -> HTMLResp
     rotated = await page.act(
         form,
         submitted,
-        lambda: webhooks.rotate_secret(page.session, page.principal, webhook_id, page.meta),
+        lambda: webhooks.rotate_secret(page.session, page.member, webhook_id, page.meta),
     )
     if rotated is None:
         return await _render(page, problem=form, status_code=form_status(form))
@@ -137,13 +137,13 @@ async def webhook_deliveries(
     webhook_id: uuid.UUID, page: Annotated[Page, tenant_page("webhooks:read")]
 ) -> HTMLResponse:
     cursor = page.request.query_params.get("cursor") or None
-    endpoint = await webhooks.get_endpoint(page.session, page.principal, webhook_id)
+    endpoint = await webhooks.get_endpoint(page.session, page.member, webhook_id)
     form = FormState()
     deliveries: list[Any] = []
     next_cursor: str | None = None
     try:
         deliveries, next_cursor = await webhooks.list_deliveries(
-            page.session, page.principal, webhook_id, limit=DELIVERIES_PAGE, cursor=cursor
+            page.session, page.member, webhook_id, limit=DELIVERIES_PAGE, cursor=cursor
         )
     except DomainError as error:
         form.show(error)

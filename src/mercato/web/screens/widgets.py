@@ -155,7 +155,7 @@ async def save_widget(
         widget, before = await widgets.put_widget(page.session, page.tenant_id, chosen, body)
         await record_audit(
             page.session,
-            actor=page.principal,
+            actor=page.member,
             action="widget.created" if before is None else "widget.replaced",
             target=f"widget:{chosen}",
             changes=field_changes(
