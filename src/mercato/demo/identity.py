@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
+from mercato.kernel import passwords
 from mercato.kernel.db import set_tenant
-from mercato.modules.identity import passwords
 from mercato.modules.identity.accounts import find_user_by_email
 from mercato.modules.identity.models import Membership, StaffUser, Tenant
 

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from mercato.kernel.db import get_database
-from mercato.modules.platform import grant_platform_admin
+from mercato.modules.identity import grant_platform_admin
 from tests.factories import PASSWORD, Staff, unique_email
 
 

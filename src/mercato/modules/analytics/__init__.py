@@ -1,6 +1,7 @@
 """Analytics: daily rollups of the event log and the KPI, time-series and funnel answers.
 
 Public surface for other modules (reports, dashboard): the service functions below, the
+tenant's local time zone that analytics days follow (`tenant_timezone`), the
 rollup entry points used by jobs, demo and benchmarks, and the answer schemas.
 """
 
@@ -23,6 +24,7 @@ from mercato.modules.analytics.service import (
     timeseries,
     top_products,
 )
+from mercato.modules.analytics.tenant_zone import tenant_timezone
 
 __all__ = [
     "Funnel",
@@ -39,6 +41,7 @@ __all__ = [
     "placements",
     "rebuild_tenant_days",
     "roll_up_tenant",
+    "tenant_timezone",
     "timeseries",
     "top_products",
 ]

@@ -92,7 +92,7 @@ def _tail(location_filter: str) -> str:
                coalesce(location_code, '') AS location_code, type, user_id, quantity, revenue,
                product_id, {SESSION_KEY} AS session_key, {ORDER_KEY} AS order_key,
                {STEP_BITS} AS steps
-        FROM event
+        FROM tracking_events
         WHERE tenant_id = :tid AND occurred_at < :thi
           -- The watermark is read in this statement, so rollup rows and tail come from one
           -- snapshot even while a rollup run commits (no event counted twice or missed).

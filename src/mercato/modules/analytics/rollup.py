@@ -42,7 +42,7 @@ ROLLUP_TABLES = (
 FUNNEL_BITS = {"view_item": 1, "add_to_cart": 2, "begin_checkout": 4, "purchase": 8}
 
 _WINDOW = """
-    FROM event
+    FROM tracking_events
     WHERE tenant_id = :tid AND occurred_at >= :lo AND occurred_at < :hi
 """
 _DAY = "(occurred_at AT TIME ZONE :tz)::date"
@@ -114,7 +114,7 @@ ON CONFLICT (tenant_id, day, location_code, session_key, user_id) DO UPDATE SET
     steps = t.steps | EXCLUDED.steps
 """
 
-ORDER_KEY = "coalesce(properties->>'order_id', encode(key, 'hex'))"
+ORDER_KEY = "coalesce(order_id, encode(event_key, 'hex'))"
 
 _ROLL_ORDERS = f"""
 INSERT INTO analytics_order_day (tenant_id, day, location_code, order_key)

@@ -8,16 +8,15 @@ from __future__ import annotations
 import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.modules.identity import tenant_setting
 
 DEFAULT_ZONE = "UTC"
 
 
 async def tenant_timezone(session: AsyncSession, tenant_id: uuid.UUID) -> str:
-    zone = await session.scalar(
-        text("SELECT settings->>'timezone' FROM tenant WHERE id = :tid"), {"tid": tenant_id}
-    )
+    zone = await tenant_setting(session, tenant_id, "timezone")
     if not zone:
         return DEFAULT_ZONE
     try:

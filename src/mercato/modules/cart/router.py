@@ -24,7 +24,7 @@ from mercato.modules.cart.schemas import (
 )
 from mercato.modules.customers import CustomerToken, get_customer, resolve_customer
 from mercato.modules.identity import require
-from mercato.modules.locations.schemas import CODE_PATTERN
+from mercato.modules.locations import CODE_PATTERN
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["carts"])
 Shopper = Annotated[TenantPrincipal, require("checkout:write")]

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from mercato.modules.locations.schemas import CODE_PATTERN
+from mercato.modules.locations import CODE_PATTERN
 
 MAX_QUANTITY = 10_000
 CURRENCY_PATTERN = r"^[A-Z]{3}$"

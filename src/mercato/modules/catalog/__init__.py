@@ -12,6 +12,10 @@ Public surface for other modules (import from here only):
   category_id, google_category_id)`, `products_per_category(session, tenant_id)` and
   `category_product_names(session, tenant_id, category_id, limit=)`.
 - events `product.created|updated|deleted` with payload `{"product_ids": [...]}`.
+- the view `catalog_products` for bulk SQL readers (tenant_id, product_id, name, brand,
+  category_path, description, attributes, price, sale_price, currency, available,
+  created_at, updated_at, deleted_at; deleted products included), under the caller's
+  row-level security.
 """
 
 from mercato.modules.catalog.cache import ProductSnapshot, get_products

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Final
 
-from mercato.modules.catalog.gtin import is_valid_gtin
+from mercato.modules.catalog import is_valid_gtin
 
 AVAILABILITIES: Final = frozenset({"in_stock", "out_of_stock", "preorder", "backorder"})
 AVAILABILITIES_NEEDING_DATE: Final = frozenset({"preorder", "backorder"})

@@ -20,8 +20,7 @@ from mercato.modules.customers.schemas import (
     CustomerUpdate,
 )
 from mercato.modules.customers.tokens import CustomerToken
-from mercato.modules.identity import require
-from mercato.modules.identity.auth import limit_login_attempt
+from mercato.modules.identity import limit_login_attempt, require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/customers", tags=["customers"])
 Storefront = Annotated[TenantPrincipal, require("checkout:write")]

@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import passwords
 from mercato.kernel.crypto import keyed_hash
 from mercato.kernel.errors import Conflict, NotFound, Unauthorized, ValidationFailed, field_error
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.kernel.security import Principal, TenantPrincipal
-from mercato.modules.cart import adopt_guest_cart
+from mercato.modules.customers.guest_carts import adopt_at_login
 from mercato.modules.customers.models import Customer, CustomerSession
 from mercato.modules.customers.schemas import (
     CustomerLogin,
@@ -29,7 +30,6 @@ from mercato.modules.customers.schemas import (
     CustomerUpdate,
 )
 from mercato.modules.customers.schemas import CustomerSession as SessionRead
-from mercato.modules.identity import passwords
 
 TOKEN_PREFIX = "mct_"  # noqa: S105 - a format marker, not a secret
 TOKEN_PURPOSE = "customer-session"  # noqa: S105 - a key-derivation label
@@ -57,7 +57,7 @@ async def _open_session(
             expires_at=expires_at,
         )
     )
-    cart_id = await adopt_guest_cart(session, customer.tenant_id, customer.id, guest_cart)
+    cart_id = await adopt_at_login(session, customer.tenant_id, customer.id, guest_cart)
     await session.flush()
     return SessionRead(
         token=token, expires_at=expires_at, customer=to_read(customer), cart_id=cart_id

@@ -24,7 +24,7 @@ TOTALS_SQL = text(
     """
     WITH exposure AS (
         SELECT user_id, variant, occurred_at
-        FROM event
+        FROM tracking_events
         WHERE tenant_id = :tenant_id AND type = 'impression'
           AND experiment_id = :experiment_id AND variant IN ('control', 'variant')
     ),
@@ -40,14 +40,14 @@ TOTALS_SQL = text(
     ),
     clicked AS (
         SELECT user_id, count(*) AS clicks
-        FROM event
+        FROM tracking_events
         WHERE tenant_id = :tenant_id AND type = 'click' AND experiment_id = :experiment_id
         GROUP BY user_id
     ),
     bought AS (
         SELECT x.user_id, sum(coalesce(p.revenue, 0)) AS revenue
         FROM exposed x
-        JOIN event p ON p.tenant_id = :tenant_id AND p.type = 'purchase'
+        JOIN tracking_events p ON p.tenant_id = :tenant_id AND p.type = 'purchase'
             AND p.user_id = x.user_id AND p.occurred_at >= x.first_seen
             AND p.occurred_at <= coalesce(CAST(:until AS timestamptz), 'infinity')
         GROUP BY x.user_id

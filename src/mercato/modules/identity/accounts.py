@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import passwords
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import (
     Conflict,
@@ -24,7 +25,6 @@ from mercato.kernel.errors import (
     ValidationFailed,
     field_error,
 )
-from mercato.modules.identity import passwords
 from mercato.modules.identity.auth_events import record_auth_event
 from mercato.modules.identity.models import EmailToken, StaffUser
 from mercato.modules.identity.sessions import revoke_all_sessions

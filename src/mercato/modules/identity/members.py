@@ -83,6 +83,12 @@ async def member_emails(
     return sorted(email for email, role in rows.all() if role_rank(role) >= floor)
 
 
+async def staff_email(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    """A staff account's e-mail address, or None when there is no such account."""
+    email = await session.scalar(select(StaffUser.email).where(StaffUser.id == user_id))
+    return str(email) if email else None
+
+
 async def add_member(
     session: AsyncSession, principal: Principal, *, email: str, role: str, meta: RequestMeta
 ) -> Member:

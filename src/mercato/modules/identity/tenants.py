@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, or_, select
+from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import Database, get_database, set_actor, set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
+from mercato.kernel.pagination import newest_first
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.identity.access import TenantRecord, tenant_record
@@ -32,6 +33,15 @@ class TenantFacts:
     slug: str
     status: str
     settings: dict[str, Any]
+    created_at: datetime
+    deleted_at: datetime | None
+
+    @property
+    def purge_after(self) -> datetime | None:
+        """When a deleted tenant's data may be purged (None unless deleted)."""
+        if self.status != "deleted" or self.deleted_at is None:
+            return None
+        return self.deleted_at + timedelta(days=SOFT_DELETE_RETENTION_DAYS)
 
 
 async def active_tenant_ids() -> list[uuid.UUID]:
@@ -50,6 +60,8 @@ def _facts(tenant: Tenant) -> TenantFacts:
         slug=tenant.slug,
         status=tenant.status,
         settings=dict(tenant.settings or {}),
+        created_at=tenant.created_at,
+        deleted_at=tenant.deleted_at,
     )
 
 
@@ -58,12 +70,59 @@ async def tenant_facts(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFac
     return None if tenant is None else _facts(tenant)
 
 
+async def tenant_setting(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> Any:
+    """One value of the tenant's settings (None when unset), without loading the tenant."""
+    return await session.scalar(select(Tenant.settings[name].astext).where(Tenant.id == tenant_id))
+
+
 async def live_tenants() -> list[TenantFacts]:
     """Every tenant not deleted (suspended ones included: their data is still kept), in id
     order. Reads across tenants in a session of its own, so only jobs call it."""
     query = select(Tenant).where(Tenant.status != "deleted").order_by(Tenant.id)
     async with get_database().session() as session:
         return [_facts(tenant) for tenant in await session.scalars(query)]
+
+
+async def tenant_page(
+    session: AsyncSession, *, status: str | None, limit: int | None, cursor: str | None
+) -> tuple[list[TenantFacts], str | None]:
+    """Every tenant (or those with `status`), newest first: the operators' listing."""
+    query = select(Tenant)
+    if status:
+        query = query.where(Tenant.status == status)
+    rows, next_cursor = await newest_first(session, query, limit=limit, cursor=cursor)
+    return [_facts(tenant) for tenant in rows], next_cursor
+
+
+async def locked_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFacts:
+    """The tenant, its row locked until the transaction ends so changes serialise."""
+    tenant = await session.get(Tenant, tenant_id, with_for_update=True)
+    if tenant is None:
+        raise NotFound("No such tenant")
+    return _facts(tenant)
+
+
+async def set_status_for_operator(session: AsyncSession, tenant_id: uuid.UUID, status: str) -> None:
+    """Suspend or reactivate a tenant for an operator; reactivating undoes a soft delete."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("No such tenant")
+    tenant.status = status
+    if status == "active":
+        tenant.deleted_at = None
+    await session.flush()
+
+
+async def tenants_to_purge() -> list[uuid.UUID]:
+    """Tenants deleted longer ago than the soft-delete window, oldest first (for jobs)."""
+    window = timedelta(days=SOFT_DELETE_RETENTION_DAYS)
+    query = (
+        select(Tenant.id)
+        .where(Tenant.status == "deleted", Tenant.deleted_at < func.now() - window)
+        .order_by(Tenant.deleted_at)
+    )
+    async with get_database().session() as session:
+        return list(await session.scalars(query))
 
 
 @dataclass(frozen=True)

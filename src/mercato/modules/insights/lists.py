@@ -52,11 +52,11 @@ class Tuning:
 
 
 _FOLLOWUPS = f"""
-SELECT coalesce(properties->>'order_id', encode(key, 'hex')) AS key, min(user_id) AS user_id,
+SELECT coalesce(order_id, encode(event_key, 'hex')) AS key, min(user_id) AS user_id,
        max(occurred_at) AS at, coalesce(sum(revenue), 0) AS amount, min(currency) AS currency,
        array_agg(DISTINCT product_id) FILTER (WHERE product_id IS NOT NULL) AS products,
        max(coalesce(location_code, '')) AS location
-FROM event
+FROM tracking_events
 WHERE tenant_id = :tid AND type = 'purchase' AND occurred_at >= :since AND occurred_at <= :now
 GROUP BY 1
 ORDER BY at DESC, key
@@ -69,14 +69,14 @@ WITH carts AS (
            array_agg(DISTINCT product_id) FILTER (WHERE product_id IS NOT NULL) AS products,
            sum(coalesce(price, 0) * coalesce(quantity, 1)) AS value, min(currency) AS currency,
            (array_agg(coalesce(location_code, '') ORDER BY occurred_at DESC))[1] AS location
-    FROM event
+    FROM tracking_events
     WHERE tenant_id = :tid AND type = 'add_to_cart' AND occurred_at >= :since
       AND occurred_at <= :cutoff
     GROUP BY user_id
 )
 SELECT c.* FROM carts c
 WHERE NOT EXISTS (
-    SELECT 1 FROM event p
+    SELECT 1 FROM tracking_events p
     WHERE p.tenant_id = :tid AND p.user_id = c.user_id AND p.type = 'purchase'
       AND p.occurred_at >= c.first_at
 )
@@ -89,12 +89,12 @@ WITH searches AS (
     SELECT lower(btrim(s.query)) AS q, s.user_id, s.results_count,
            coalesce(s.location_code, '') AS location, s.occurred_at,
            EXISTS (
-               SELECT 1 FROM event v
+               SELECT 1 FROM tracking_events v
                WHERE v.tenant_id = :tid AND v.user_id = s.user_id AND v.type = 'view_item'
                  AND v.occurred_at > s.occurred_at
                  AND v.occurred_at <= s.occurred_at + interval '30 minutes'
            ) AS viewed
-    FROM event s
+    FROM tracking_events s
     WHERE s.tenant_id = :tid AND s.type = 'search' AND s.query IS NOT NULL
       AND btrim(s.query) <> '' AND s.occurred_at >= :since AND s.occurred_at <= :now
 )
@@ -127,7 +127,7 @@ WITH visitors AS (
                AS products,
            max(occurred_at) AS at,
            (array_agg(coalesce(location_code, '') ORDER BY occurred_at DESC))[1] AS location
-    FROM event
+    FROM tracking_events
     WHERE tenant_id = :tid AND occurred_at >= :since AND occurred_at <= :now
     GROUP BY user_id
 )
@@ -277,9 +277,9 @@ async def contacts(session: AsyncSession, tenant_id: uuid.UUID, users: list[str]
     rows = await session.execute(
         text(
             """
-            SELECT DISTINCT ON (user_id) user_id, properties->>'email' AS email
-            FROM event
-            WHERE tenant_id = :tid AND user_id = ANY(:users) AND properties ? 'email'
+            SELECT DISTINCT ON (user_id) user_id, email
+            FROM tracking_events
+            WHERE tenant_id = :tid AND user_id = ANY(:users) AND email IS NOT NULL
             ORDER BY user_id, occurred_at DESC
             """
         ),

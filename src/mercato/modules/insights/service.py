@@ -13,13 +13,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.pagination import encode_cursor, read_cursor
 from mercato.kernel.security import Principal, TenantPrincipal
+from mercato.modules.identity import staff_email
 from mercato.modules.insights import lists
 from mercato.modules.insights.cache import cached_candidates
 from mercato.modules.insights.lists import Candidate, Tuning
@@ -40,10 +41,7 @@ from mercato.modules.masterdata import list_sales_reps
 async def _caller_email(session: AsyncSession, principal: Principal) -> str | None:
     if principal.user_id is None:
         return None
-    email = await session.scalar(
-        text("SELECT email FROM staff_user WHERE id = :uid"), {"uid": principal.user_id}
-    )
-    return str(email) if email else None
+    return await staff_email(session, principal.user_id)
 
 
 async def _reps_by_location(

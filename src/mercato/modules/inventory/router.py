@@ -23,7 +23,7 @@ from mercato.modules.inventory.schemas import (
     StockRow,
     StockWrite,
 )
-from mercato.modules.locations.schemas import CODE_PATTERN
+from mercato.modules.locations import CODE_PATTERN
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["inventory"])
 ProductId = Annotated[str, Path(min_length=1, max_length=128, description="The product_id")]

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, model_validator
 
-from mercato.modules.identity.permissions import Role
+from mercato.modules.identity import Role
 from mercato.modules.notifications.event_catalog import EVENTS
 
 Channel = Literal["email", "sms", "push"]

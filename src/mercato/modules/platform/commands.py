@@ -19,9 +19,9 @@ from rich.progress import (
 
 from mercato.kernel.db import Database
 from mercato.kernel.errors import ValidationFailed
+from mercato.modules.identity import AdminGranted, grant_platform_admin
 from mercato.modules.platform.backup import BackupError, create_backup, restore_backup
 from mercato.modules.platform.export import TenantNotFound, export_tenant
-from mercato.modules.platform.operators import AdminGranted, grant_platform_admin
 from mercato.settings import get_settings
 
 console = Console(stderr=True)

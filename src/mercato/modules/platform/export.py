@@ -26,12 +26,12 @@ import psycopg
 from psycopg import sql
 
 from mercato.kernel.db import libpq_url, resolve_urls
+from mercato.modules.identity import members_staff_rows, tenant_row
 from mercato.settings import Settings
 
 FORMAT = "mercato-tenant-export"
 VERSION = 1
 SECRET_COLUMN = re.compile(r"(_hash|_sealed|_secret|_encrypted)$|password")
-STAFF_TABLE = "staff_user"
 FETCH_ROWS = 2_000
 
 Progress = Callable[[str, int, int], None]  # table, rows done in this step, table total
@@ -58,21 +58,6 @@ def _app_connection(settings: Settings) -> psycopg.Connection[tuple[Any, ...]]:
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     conn.read_only = True
     return conn
-
-
-def _tenant(conn: psycopg.Connection[tuple[Any, ...]], reference: str) -> dict[str, Any]:
-    try:
-        key, column = str(uuid.UUID(reference)), "id"
-    except ValueError:
-        key, column = reference, "slug"
-    row = conn.execute(
-        sql.SQL("SELECT to_jsonb(t) FROM tenant t WHERE {} = %s").format(sql.Identifier(column)),
-        (key,),
-    ).fetchone()
-    if row is None:
-        raise TenantNotFound(f"No tenant with id or slug {reference!r}")
-    tenant: dict[str, Any] = row[0]
-    return tenant
 
 
 def _columns(conn: psycopg.Connection[tuple[Any, ...]], table: str) -> tuple[list[str], list[str]]:
@@ -113,7 +98,9 @@ def export_tenant(
 ) -> ExportResult:
     """Write the tenant's archive to `out`; `progress` hears of each batch written."""
     with _app_connection(settings) as conn:
-        tenant = _tenant(conn, reference)
+        tenant = tenant_row(conn, reference)
+        if tenant is None:
+            raise TenantNotFound(f"No tenant with id or slug {reference!r}")
         tenant_id = uuid.UUID(tenant["id"])
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant_id),))
         tables = [
@@ -133,18 +120,18 @@ def export_tenant(
             plan[table] = (_select(table, kept, where), int(count[0]) if count else 0)
             if dropped:
                 excluded[table] = dropped
-        staff_columns, staff_dropped = _columns(conn, STAFF_TABLE)
-        members = sql.SQL("t.id IN (SELECT user_id FROM membership WHERE tenant_id = {})").format(
-            sql.Literal(str(tenant_id))
-        )
+        staff_table, members = members_staff_rows(tenant_id)
+        staff_columns, staff_dropped = _columns(conn, staff_table)
         staff_count = conn.execute(
-            sql.SQL("SELECT count(*) FROM staff_user t WHERE {}").format(members)
+            sql.SQL("SELECT count(*) FROM {} t WHERE {}").format(
+                sql.Identifier(staff_table), members
+            )
         ).fetchone()
-        plan[STAFF_TABLE] = (
-            _select(STAFF_TABLE, staff_columns, members),
+        plan[staff_table] = (
+            _select(staff_table, staff_columns, members),
             int(staff_count[0]) if staff_count else 0,
         )
-        excluded[STAFF_TABLE] = staff_dropped
+        excluded[staff_table] = staff_dropped
         result = ExportResult(out, tenant_id, {name: total for name, (_, total) in plan.items()})
         with _open(out) as handle:
             header = {

@@ -7,7 +7,8 @@ import uuid
 from mercato.kernel.db import get_database
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
-from mercato.modules.platform.purge import expired_tenants, purge_tenant
+from mercato.modules.identity import tenants_to_purge
+from mercato.modules.platform.purge import purge_tenant
 from mercato.modules.platform.retention import enforce_retention
 from mercato.settings import get_settings
 
@@ -24,7 +25,7 @@ async def purge_tenant_job(*, tenant_id: str) -> None:
 @task("platform.purge_expired_tenants", queue="maintenance", timeout_s=6 * 3600)
 async def purge_expired_tenants(*, timestamp: int) -> None:
     """Daily: hard-delete every tenant past its 30-day window, one transaction each."""
-    for tenant_id in await expired_tenants():
+    for tenant_id in await tenants_to_purge():
         async with get_database().session() as session:
             await purge_tenant(session, tenant_id)
 

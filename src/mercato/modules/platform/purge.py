@@ -11,15 +11,13 @@ from __future__ import annotations
 import uuid
 
 from psycopg import errors as pg_errors
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import get_database
 from mercato.kernel.errors import NotFound
 from mercato.kernel.logging import get_logger
-from mercato.modules.identity.models import Tenant
-from mercato.modules.platform.tenants import PURGE_AFTER, PurgeWindowOpen
+from mercato.modules.platform.tenants import PurgeWindowOpen
 
 log = get_logger("mercato.platform.purge")
 
@@ -40,14 +38,3 @@ async def purge_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str,
         raise
     log.info("tenant_purged", purged_tenant=str(tenant_id), rows=sum(deleted.values()))
     return deleted
-
-
-async def expired_tenants() -> list[uuid.UUID]:
-    """Tenants deleted more than 30 days ago, oldest first."""
-    async with get_database().session() as session:
-        rows = await session.scalars(
-            select(Tenant.id)
-            .where(Tenant.status == "deleted", Tenant.deleted_at < func.now() - PURGE_AFTER)
-            .order_by(Tenant.deleted_at)
-        )
-        return list(rows)

@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from mercato.kernel.db import get_database
 from mercato.kernel.jobs import job_app
-from mercato.modules.identity.models import Tenant
+from mercato.modules.identity import TenantFacts, live_tenants
 from mercato.modules.notifications import expire_deliveries
 from mercato.settings import Settings
 
@@ -34,13 +34,13 @@ class RetentionReport:
     events: dict[str, int] = field(default_factory=dict)
 
 
-def event_cutoff(tenant: Tenant, settings: Settings, now: datetime) -> datetime:
-    days = (tenant.settings or {}).get("event_retention_days") or settings.event_retention_days
+def event_cutoff(tenant: TenantFacts, settings: Settings, now: datetime) -> datetime:
+    days = tenant.settings.get("event_retention_days") or settings.event_retention_days
     return now - timedelta(days=int(days))
 
 
 async def _expire_tenant_data(
-    tenant: Tenant, settings: Settings, now: datetime, report: RetentionReport
+    tenant: TenantFacts, settings: Settings, now: datetime, report: RetentionReport
 ) -> None:
     async with get_database().tenant_session(tenant.id) as session:
         report.notification_deliveries += await expire_deliveries(
@@ -75,7 +75,6 @@ async def enforce_retention(settings: Settings, now: datetime | None = None) -> 
             )
         ).one()
         report.job_failures, report.mails = int(row.job_failures), int(row.mails)
-        tenants = list(await session.scalars(select(Tenant).where(Tenant.status != "deleted")))
-    for tenant in tenants:
+    for tenant in await live_tenants():
         await _expire_tenant_data(tenant, settings, now, report)
     return report

@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.jobs import defer
-from mercato.kernel.pagination import newest_first
 from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
-from mercato.modules.identity.models import Tenant
+from mercato.modules.identity import (
+    TenantFacts,
+    locked_tenant,
+    set_status_for_operator,
+    tenant_facts,
+    tenant_page,
+)
 from mercato.modules.platform.schemas import OperatorTenantRead, TenantUsage
-
-PURGE_AFTER = timedelta(days=30)  # identity's promise: a deleted tenant's data is kept 30 days
 
 
 class PurgeWindowOpen(Conflict):
@@ -46,12 +49,6 @@ def month_start(now: datetime | None = None) -> datetime:
     return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def purge_after(tenant: Tenant) -> datetime | None:
-    if tenant.status != "deleted" or tenant.deleted_at is None:
-        return None
-    return tenant.deleted_at + PURGE_AFTER
-
-
 async def _usage(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, TenantUsage]:
     if not ids:
         return {}
@@ -70,7 +67,7 @@ async def _usage(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID,
     }
 
 
-def _read(tenant: Tenant, usage: TenantUsage) -> OperatorTenantRead:
+def _read(tenant: TenantFacts, usage: TenantUsage) -> OperatorTenantRead:
     return OperatorTenantRead(
         id=tenant.id,
         name=tenant.name,
@@ -78,7 +75,7 @@ def _read(tenant: Tenant, usage: TenantUsage) -> OperatorTenantRead:
         status=tenant.status,
         created_at=tenant.created_at,
         deleted_at=tenant.deleted_at,
-        purge_after=purge_after(tenant),
+        purge_after=tenant.purge_after,
         usage=usage,
     )
 
@@ -92,45 +89,36 @@ async def list_tenants(
     cursor: str | None,
 ) -> TenantPage:
     """Every tenant, newest first, with its usage (`operator` is checked by the route)."""
-    query = select(Tenant)
-    if status:
-        query = query.where(Tenant.status == status)
-    rows, next_cursor = await newest_first(session, query, limit=limit, cursor=cursor)
+    rows, next_cursor = await tenant_page(session, status=status, limit=limit, cursor=cursor)
     usage = await _usage(session, [t.id for t in rows])
     return TenantPage([_read(t, usage[t.id]) for t in rows], next_cursor)
-
-
-async def _tenant(session: AsyncSession, tenant_id: uuid.UUID, *, lock: bool = True) -> Tenant:
-    """The tenant, row-locked by default so two operators' changes serialise."""
-    tenant = await session.get(Tenant, tenant_id, with_for_update=lock)
-    if tenant is None:
-        raise NotFound("No such tenant")
-    return tenant
 
 
 async def get_tenant(
     session: AsyncSession, operator: Principal, tenant_id: uuid.UUID
 ) -> OperatorTenantRead:
-    tenant = await _tenant(session, tenant_id, lock=False)
+    tenant = await tenant_facts(session, tenant_id)
+    if tenant is None:
+        raise NotFound("No such tenant")
     return _read(tenant, (await _usage(session, [tenant.id]))[tenant.id])
 
 
 async def _audit(
     session: AsyncSession,
     operator: Principal,
-    tenant: Tenant,
+    tenant_id: uuid.UUID,
     action: str,
-    before: str,
+    status: dict[str, str],
     meta: RequestMeta,
 ) -> None:
-    await set_tenant(session, tenant.id)
+    await set_tenant(session, tenant_id)
     await record_audit(
         session,
-        tenant_id=tenant.id,
+        tenant_id=tenant_id,
         actor=operator,
         action=action,
-        target=f"tenant:{tenant.id}",
-        changes={"status": {"from": before, "to": tenant.status}},
+        target=f"tenant:{tenant_id}",
+        changes={"status": status},
         meta=meta,
     )
 
@@ -140,12 +128,12 @@ async def suspend_tenant(
 ) -> OperatorTenantRead:
     """Suspend an active tenant (step-up): everyone but its owners gets 403."""
     operator.require_recent_auth()
-    tenant = await _tenant(session, tenant_id)
+    tenant = await locked_tenant(session, tenant_id)
     if tenant.status != "active":
         raise TenantStatusConflict(f"Only an active tenant can be suspended, not {tenant.status}")
-    tenant.status = "suspended"
-    await session.flush()
-    await _audit(session, operator, tenant, "platform.tenant_suspended", "active", meta)
+    await set_status_for_operator(session, tenant_id, "suspended")
+    change = {"from": "active", "to": "suspended"}
+    await _audit(session, operator, tenant_id, "platform.tenant_suspended", change, meta)
     return await get_tenant(session, operator, tenant_id)
 
 
@@ -153,14 +141,12 @@ async def reactivate_tenant(
     session: AsyncSession, operator: Principal, tenant_id: uuid.UUID, meta: RequestMeta
 ) -> OperatorTenantRead:
     """Lift a suspension, or undo a soft delete while the data is still there."""
-    tenant = await _tenant(session, tenant_id)
+    tenant = await locked_tenant(session, tenant_id)
     if tenant.status == "active":
         return await get_tenant(session, operator, tenant_id)
-    before = tenant.status
-    tenant.status = "active"
-    tenant.deleted_at = None
-    await session.flush()
-    await _audit(session, operator, tenant, "platform.tenant_reactivated", before, meta)
+    await set_status_for_operator(session, tenant_id, "active")
+    change = {"from": tenant.status, "to": "active"}
+    await _audit(session, operator, tenant_id, "platform.tenant_reactivated", change, meta)
     return await get_tenant(session, operator, tenant_id)
 
 
@@ -169,12 +155,13 @@ async def request_purge(
 ) -> int:
     """Enqueue the hard delete of a tenant past its window (step-up); returns the job id."""
     operator.require_recent_auth()
-    tenant = await _tenant(session, tenant_id)
-    deadline = purge_after(tenant)
+    tenant = await locked_tenant(session, tenant_id)
+    deadline = tenant.purge_after
     if deadline is None or deadline > datetime.now(UTC):
         raise PurgeWindowOpen(
             "Only a tenant deleted more than 30 days ago can be purged"
             + (f"; this one after {deadline.isoformat()}" if deadline else "")
         )
-    await _audit(session, operator, tenant, "platform.tenant_purge_requested", "deleted", meta)
+    change = {"from": "deleted", "to": "deleted"}
+    await _audit(session, operator, tenant_id, "platform.tenant_purge_requested", change, meta)
     return await defer(session, "platform.purge_tenant", tenant_id=str(tenant.id))

@@ -14,6 +14,8 @@ Typical use, in a job and then in an API process:
 
 Other modules serve lists with `compute(session, tenant_id, RecommendationQuery(...))`
 and drop every cached list of a tenant with `invalidate_recommendations(tenant_id)`.
+The experiments module decides which strategy serves a placement through
+`decide_placements_with` (recommendations does not import experiments).
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mercato.modules.recommendations.cache import invalidate_recommendations
+    from mercato.modules.recommendations.choice import (
+        StrategyChoice,
+        decide_placements_with,
+        strategy_name,
+    )
     from mercato.modules.recommendations.evaluation import (
         HoldoutReport,
         NotEnoughEventsError,
@@ -84,6 +91,9 @@ _HOME = {
     "RecommendationQuery": "serving",
     "compute": "serving",
     "recommend": "serving",
+    "StrategyChoice": "choice",
+    "decide_placements_with": "choice",
+    "strategy_name": "choice",
 }
 
 
@@ -112,16 +122,19 @@ __all__ = [
     "RecommendationQuery",
     "RecommendedProduct",
     "Strategy",
+    "StrategyChoice",
     "StrategyName",
     "TrainingSource",
     "UnknownStrategyError",
     "build_interactions",
     "compute",
     "create_strategy",
+    "decide_placements_with",
     "evaluate_holdout",
     "evaluate_next_item",
     "fit_tenant",
     "invalidate_recommendations",
     "load_strategy",
     "recommend",
+    "strategy_name",
 ]

@@ -26,9 +26,9 @@ from mercato.modules.recommendations.interactions import SIGNAL_OF_EVENT_TYPE
 EVENTS_SQL = """
     SELECT user_id, coalesce(session_id, ''), type, product_id,
            extract(epoch FROM occurred_at)::float8,
-           coalesce(properties ->> 'order_id', ''),
+           coalesce(order_id, ''),
            coalesce(revenue::float8, 'NaN'::float8)
-    FROM event
+    FROM tracking_events
     WHERE tenant_id = %(tenant_id)s AND occurred_at >= %(since)s
       AND type = ANY(%(types)s) AND product_id IS NOT NULL
 """
@@ -40,18 +40,19 @@ PRODUCTS_SQL = """
                      FROM jsonb_each_text(attributes)), ''),
            coalesce(sale_price, price)::float8, available,
            extract(epoch FROM created_at)::float8
-    FROM product
+    FROM catalog_products
     WHERE tenant_id = %(tenant_id)s AND deleted_at IS NULL
     ORDER BY product_id
 """
 
 MARK_SQL = text(
     """
-    SELECT (SELECT count(*) FROM event WHERE tenant_id = :tenant_id AND occurred_at >= :since),
-           (SELECT max(received_at) FROM event
+    SELECT (SELECT count(*) FROM tracking_events
              WHERE tenant_id = :tenant_id AND occurred_at >= :since),
-           (SELECT count(*) FROM product WHERE tenant_id = :tenant_id),
-           (SELECT max(updated_at) FROM product WHERE tenant_id = :tenant_id)
+           (SELECT max(received_at) FROM tracking_events
+             WHERE tenant_id = :tenant_id AND occurred_at >= :since),
+           (SELECT count(*) FROM catalog_products WHERE tenant_id = :tenant_id),
+           (SELECT max(updated_at) FROM catalog_products WHERE tenant_id = :tenant_id)
     """
 )
 

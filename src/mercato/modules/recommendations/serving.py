@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import cast, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.modules.experiments import assign, running_experiment
 from mercato.modules.recommendations.cache import Lookup, lookup, store
+from mercato.modules.recommendations.choice import StrategyChoice, experiment_choice
 from mercato.modules.recommendations.products import describe_products
 from mercato.modules.recommendations.registry import model_registry
 from mercato.modules.recommendations.schemas import (
@@ -73,20 +72,6 @@ def recommendation_query(params: RecommendationParams) -> RecommendationQuery:
     )
 
 
-@dataclass(frozen=True)
-class StrategyChoice:
-    strategy: StrategyName
-    experiment_id: str | None = None
-    variant: str | None = None
-
-
-def strategy_name(value: str) -> StrategyName:
-    """A stored strategy name, checked against the names the API offers."""
-    if value not in get_args(StrategyName):
-        raise ValueError(f"unknown strategy {value!r}")
-    return cast(StrategyName, value)
-
-
 async def choose_strategy(
     session: AsyncSession, tenant_id: uuid.UUID, query: RecommendationQuery
 ) -> StrategyChoice:
@@ -96,15 +81,9 @@ async def choose_strategy(
     if query.strategy is not None:
         return StrategyChoice(query.strategy)
     if query.placement:
-        experiment = await running_experiment(session, tenant_id, query.placement)
-        if experiment is not None:
-            if not query.user_id:
-                return StrategyChoice(strategy_name(experiment.control_strategy))
-            variant = assign(experiment.id, query.user_id, experiment.traffic_split)
-            strategy = (
-                experiment.control_strategy if variant == "control" else experiment.variant_strategy
-            )
-            return StrategyChoice(strategy_name(strategy), str(experiment.id), variant)
+        chosen = await experiment_choice(session, tenant_id, query.placement, query.user_id)
+        if chosen is not None:
+            return chosen
     return StrategyChoice("auto")
 
 

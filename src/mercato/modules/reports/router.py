@@ -11,7 +11,7 @@ from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import require
-from mercato.modules.locations.schemas import CODE_PATTERN
+from mercato.modules.locations import CODE_PATTERN
 from mercato.modules.reports import service
 from mercato.modules.reports.schemas import (
     BranchList,

@@ -18,7 +18,7 @@ from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.jobs import defer
 from mercato.kernel.pagination import encode_cursor, read_cursor
 from mercato.kernel.security import Principal, TenantPrincipal
-from mercato.modules.analytics.tenant_zone import tenant_timezone
+from mercato.modules.analytics import tenant_timezone
 from mercato.modules.locations import list_locations
 from mercato.modules.mail import MailOutcome, mail_outcomes, queue_mail
 from mercato.modules.reports.content import last_full_period, render_report

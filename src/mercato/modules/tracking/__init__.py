@@ -3,6 +3,11 @@
 Public surface for other modules: `store_events` (the one way events enter),
 `daily_counters` / `DailyCounters` (today's real-time counts per tenant) and
 `user_timeline` (a shopper's sessions and events, for dashboards).
+
+Modules that aggregate events in SQL (analytics, experiments, insights, recommendations)
+read the view `tracking_events`, never the `event` table: its columns are the contract
+(one row per stored event; `order_id` and `email` lifted out of the properties; `event_key`
+the dedup key), and it runs under the caller's row-level security.
 """
 
 from mercato.modules.tracking.counters import DailyCounters, daily_counters
