@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from mercato.modules.catalog.generator import generate_catalog
+from mercato.simulation import generate_catalog
 
 
 @contextmanager

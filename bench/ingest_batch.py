@@ -28,10 +28,9 @@ from results import add_json_option, figure, write_json
 from rich.console import Console
 from rich.table import Table
 
-from mercato.modules.catalog.generator import generate_catalog, generate_locations
 from mercato.modules.tracking.ingest import check_batch
-from mercato.modules.tracking.simulator import simulate
 from mercato.modules.tracking.validation import ClockWindow, EventRow
+from mercato.simulation import generate_catalog, generate_locations, simulate
 
 BENCH = {
     "order": 10,

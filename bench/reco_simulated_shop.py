@@ -21,8 +21,7 @@ from typing import Any
 
 from results import Figure, add_json_option, figure, write_json
 
-from mercato.modules.catalog.generator import generate_catalog, generate_locations
-from mercato.modules.tracking.simulator import simulate
+from mercato.simulation import generate_catalog, generate_locations, simulate
 
 BENCH = {
     "order": 70,

@@ -17,8 +17,7 @@ from itertools import islice
 from rich.console import Console
 from rich.table import Table
 
-from mercato.modules.catalog.generator import generate_catalog, generate_locations
-from mercato.modules.tracking.simulator import simulate
+from mercato.simulation import generate_catalog, generate_locations, simulate
 
 END = datetime(2025, 6, 1, tzinfo=UTC)
 

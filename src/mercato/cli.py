@@ -332,18 +332,16 @@ def simulate(
 ) -> None:
     """Simulate shoppers (deterministic for a seed) and store their events."""
     from mercato.modules.identity import resolve_tenant
-    from mercato.modules.tracking import commands
+    from mercato.simulation import simulate_into, simulate_to_ga4
 
     if ga4_out is not None:
-        files = commands.simulate_to_ga4(
-            ga4_out, days=days, users=users, products=products, seed=seed
-        )
+        files = simulate_to_ga4(ga4_out, days=days, users=users, products=products, seed=seed)
         console.print(f"[green]{len(files)} GA4 export files written to {ga4_out}[/green]")
         return
 
     async def work(database: Database) -> None:
         tenant_id = await resolve_tenant(database, tenant)
-        outcome = await commands.simulate_into(
+        outcome = await simulate_into(
             database,
             tenant_id,
             days=days,

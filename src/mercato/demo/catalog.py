@@ -17,11 +17,10 @@ from sqlalchemy import text
 
 from mercato.demo import DemoContext, SeedStep, demo_tenant_id
 from mercato.modules.catalog.categories import ensure_paths
-from mercato.modules.catalog.generator import Catalog, ProductDoc, generate_catalog
-from mercato.modules.catalog.images import render_product_image
 from mercato.modules.catalog.schemas import ProductCreate
 from mercato.modules.catalog.upsert import upsert_products
 from mercato.modules.media import get_storage, media_url, upload_media
+from mercato.simulation import Catalog, ProductDoc, generate_catalog, render_product_image
 
 DEMO_PRODUCTS = 500
 DEMO_SEED = 42

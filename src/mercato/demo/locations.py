@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from mercato.demo import DemoContext, SeedStep, demo_tenant_id
-from mercato.modules.catalog.generator import generate_locations
 from mercato.modules.locations.schemas import Geo, LocationWrite
 from mercato.modules.locations.service import upsert_location
+from mercato.simulation import generate_locations
 
 DEMO_SEED = 42
 

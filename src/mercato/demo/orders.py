@@ -20,12 +20,11 @@ from sqlalchemy import insert
 
 from mercato.demo import DemoContext, SeedStep, demo_tenant_id
 from mercato.kernel.orm import uuid7
-from mercato.modules.catalog.generator import generate_catalog, generate_locations
 from mercato.modules.customers.models import Customer
 from mercato.modules.inventory.seeding import seed_stock_history
 from mercato.modules.orders.models import OrderHistory, OrderItem, SalesOrder
 from mercato.modules.payments.models import Payment
-from mercato.modules.tracking.simulator import SimulatedOrder, simulate_orders
+from mercato.simulation import SimulatedOrder, generate_catalog, generate_locations, simulate_orders
 
 DEMO_SEED = 42
 DEMO_DAYS = 90

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
 from mercato.modules.identity.models import Tenant
-from mercato.modules.tracking.commands import simulate_into
+from mercato.simulation import simulate_into
 
 DEMO_SEED = 42
 DEMO_DAYS = 90

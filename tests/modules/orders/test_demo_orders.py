@@ -15,9 +15,8 @@ from mercato.demo import orders as demo
 from mercato.demo.identity import seed_owner_and_tenant
 from mercato.demo.locations import seed_locations
 from mercato.kernel.db import get_database
-from mercato.modules.catalog.generator import generate_catalog, generate_locations
-from mercato.modules.tracking.simulator import simulate
 from mercato.settings import get_settings
+from mercato.simulation import generate_catalog, generate_locations, simulate
 
 
 async def test_demo_orders_match_the_purchase_events(app, monkeypatch) -> None:

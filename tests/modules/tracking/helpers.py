@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import psycopg
 
 from tests.factories import Staff, create_api_key, create_tenant, signup_and_login
 
@@ -39,3 +41,13 @@ def view(user: str = "u1", product: str = "p1", **extra: Any) -> dict[str, Any]:
 
 def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def stored_types(owner_dsn: str, tenant_id: str, source: str) -> Counter[str]:
+    """Events stored for a tenant from one source, counted per type (read as the owner)."""
+    with psycopg.connect(owner_dsn) as conn:
+        rows = conn.execute(
+            "SELECT type, count(*) FROM event WHERE tenant_id = %s AND source = %s GROUP BY 1",
+            (tenant_id, source),
+        ).fetchall()
+    return Counter(dict(rows))

@@ -13,10 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from mercato.modules.catalog.generator import generate_catalog, generate_locations
 from mercato.modules.tracking.bigquery_source import EVENT_GROUPS, build_query
-from mercato.modules.tracking.ga4_writer import write_ga4_export
-from mercato.modules.tracking.simulator import simulate
+from mercato.simulation import generate_catalog, generate_locations, simulate, write_ga4_export
 from tests.fakes.server import serve
 from tests.jobs import run_queued_jobs
 from tests.modules.integrations.fakes import FakeGoogle, patched_settings, service_account_json

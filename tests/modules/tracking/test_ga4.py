@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mercato.modules.catalog.generator import generate_catalog, generate_locations
 from mercato.modules.tracking.event_doc import TrackedEvent
 from mercato.modules.tracking.ga4 import (
     ExportFileRefused,
@@ -23,8 +22,13 @@ from mercato.modules.tracking.ga4 import (
     map_ga4_row,
     read_ga4_export,
 )
-from mercato.modules.tracking.ga4_writer import write_ga4_export
-from mercato.modules.tracking.simulator import simulate, summarize
+from mercato.simulation import (
+    generate_catalog,
+    generate_locations,
+    simulate,
+    summarize,
+    write_ga4_export,
+)
 
 END = datetime(2025, 3, 4, tzinfo=UTC)
 LIMITS = ReadLimits(total=1 << 30, line=1 << 20)

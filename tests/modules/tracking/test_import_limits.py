@@ -17,11 +17,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from mercato.modules.catalog.generator import generate_catalog, generate_locations
 from mercato.modules.tracking.ga4_import import tenant_import_dir
-from mercato.modules.tracking.ga4_writer import write_ga4_export
-from mercato.modules.tracking.simulator import simulate
 from mercato.settings import get_settings
+from mercato.simulation import generate_catalog, generate_locations, simulate, write_ga4_export
 from tests.jobs import run_queued_jobs
 from tests.modules.integrations.fakes import patched_settings
 from tests.modules.tracking.helpers import Shop, new_shop

@@ -1,8 +1,10 @@
-"""Tracking: behavioural events, their import from GA4, and the shop simulator.
+"""Tracking: behavioural events and their import from GA4 and SFTP files.
 
 Public surface for other modules: `store_events` (the one way events enter),
 `daily_counters` / `DailyCounters` (today's real-time counts per tenant) and
-`user_timeline` (a shopper's sessions and events, for dashboards).
+`user_timeline` (a shopper's sessions and events, for dashboards). The event document
+itself, for code that builds events: `TrackedEvent` and its money and time conversions
+(`cents_to_decimal_string`, `decimal_string_to_cents`, `parse_timestamp_us`).
 
 Modules that aggregate events in SQL (analytics, experiments, insights, recommendations)
 read the view `tracking_events`, never the `event` table: its columns are the contract
@@ -11,7 +13,23 @@ the dedup key), and it runs under the caller's row-level security.
 """
 
 from mercato.modules.tracking.counters import DailyCounters, daily_counters
+from mercato.modules.tracking.event_doc import (
+    TrackedEvent,
+    cents_to_decimal_string,
+    decimal_string_to_cents,
+    parse_timestamp_us,
+)
 from mercato.modules.tracking.ingest import IngestOutcome, store_events
 from mercato.modules.tracking.lookups import user_timeline
 
-__all__ = ["DailyCounters", "IngestOutcome", "daily_counters", "store_events", "user_timeline"]
+__all__ = [
+    "DailyCounters",
+    "IngestOutcome",
+    "TrackedEvent",
+    "cents_to_decimal_string",
+    "daily_counters",
+    "decimal_string_to_cents",
+    "parse_timestamp_us",
+    "store_events",
+    "user_timeline",
+]

@@ -1,32 +1,24 @@
-"""`mercato import ga4` and `mercato simulate`: operator commands with progress bars.
+"""`mercato import ga4`: the operator command with a progress bar.
 
-Both write through the ingestion service (the GA4 importer / `store_events`), so what
-they store is checked, deduplicated and partitioned exactly like API traffic.
+It writes through the GA4 importer, so what it stores is checked, deduplicated and
+partitioned exactly like API traffic.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
-from itertools import islice
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mercato.kernel.db import Database
 from mercato.kernel.errors import NotFound
-from mercato.modules.catalog.generator import generate_catalog, generate_locations
 from mercato.modules.tracking.ga4 import ga4_export_files
 from mercato.modules.tracking.ga4_import import import_ga4_files
-from mercato.modules.tracking.ga4_writer import write_ga4_export
 from mercato.modules.tracking.import_batches import ImportCounts
-from mercato.modules.tracking.ingest import IngestOutcome, store_events
-from mercato.modules.tracking.simulator import simulate
 
-SIMULATION_CHUNK = 5_000
 COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
@@ -76,62 +68,3 @@ async def import_ga4(
             )
         progress.update(bar, completed=len(files), description=f"GA4 {start}..{end}: committed")
     return counts
-
-
-def _chunks(events: Iterator[Any]) -> Iterator[list[Any]]:
-    while chunk := list(islice(events, SIMULATION_CHUNK)):
-        yield chunk
-
-
-async def simulate_into(
-    database: Database,
-    tenant_id: uuid.UUID,
-    *,
-    days: int,
-    users: int,
-    products: int,
-    seed: int,
-    console: Console | None = None,
-) -> IngestOutcome:
-    """Simulate `days` of shoppers up to today 00:00 UTC and store them (5,000 a transaction)."""
-    end = datetime.combine(datetime.now(UTC).date(), time(), UTC)
-    catalog = generate_catalog(products=products, seed=seed, until=end)
-    events = simulate(
-        catalog=catalog,
-        locations=generate_locations(seed),
-        days=days,
-        users=users,
-        seed=seed,
-        end=end,
-    )
-    total = IngestOutcome()
-    with Progress(*COLUMNS, console=console, disable=console is None) as progress:
-        bar = progress.add_task("simulating", total=None)
-        for chunk in _chunks(events):
-            async with database.tenant_session(tenant_id) as session:
-                outcome = await store_events(
-                    session, tenant_id, chunk, source="simulator", max_past=timedelta(days=days + 2)
-                )
-            total.accepted += outcome.accepted
-            total.duplicates += outcome.duplicates
-            total.rejected += outcome.rejected
-            progress.update(bar, advance=len(chunk), description=f"{total.accepted:,} stored")
-    return total
-
-
-def simulate_to_ga4(
-    directory: Path, *, days: int, users: int, products: int, seed: int
-) -> list[Path]:
-    """The same simulation written as GA4 export files (one per UTC day) instead."""
-    end = datetime.combine(datetime.now(UTC).date(), time(), UTC)
-    catalog = generate_catalog(products=products, seed=seed, until=end)
-    events = simulate(
-        catalog=catalog,
-        locations=generate_locations(seed),
-        days=days,
-        users=users,
-        seed=seed,
-        end=end,
-    )
-    by_id = {str(p["product_id"]): p for p in catalog.products}
-    return write_ga4_export(events, directory, products=by_id)

@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from mercato.modules.catalog.generator_departments import COLOURS
+from mercato.simulation.departments import COLOURS
 
 Colour = tuple[int, int, int]
 Box = tuple[float, float, float, float]

@@ -13,8 +13,8 @@ from bisect import bisect
 from collections import Counter
 from itertools import accumulate
 
-from mercato.modules.catalog.generator import Catalog
-from mercato.modules.tracking.event_doc import decimal_string_to_cents
+from mercato.modules.tracking import decimal_string_to_cents
+from mercato.simulation.catalog import Catalog
 
 # Things shoppers look for that the demo shop does not sell: its search gaps.
 GAP_QUERIES = (

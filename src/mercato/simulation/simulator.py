@@ -38,11 +38,11 @@ from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter
 
-from mercato.modules.catalog.generator import Catalog, LocationDoc
-from mercato.modules.tracking.event_doc import TrackedEvent
-from mercato.modules.tracking.simulator_plan import SimulationPlan
-from mercato.modules.tracking.simulator_visits import ShopperVisits
-from mercato.modules.tracking.simulator_world import World, build_world
+from mercato.modules.tracking import TrackedEvent
+from mercato.simulation.catalog import Catalog, LocationDoc
+from mercato.simulation.plan import SimulationPlan
+from mercato.simulation.visits import ShopperVisits
+from mercato.simulation.world import World, build_world
 
 __all__ = [
     "EventSummary",

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mercato.modules.catalog.generator import (
+from mercato.modules.catalog.gtin import is_valid_gtin
+from mercato.simulation.catalog import (
     CATALOG_AGE_DAYS,
     Catalog,
     generate_catalog,
     generate_locations,
 )
-from mercato.modules.catalog.generator_departments import LEAVES
-from mercato.modules.catalog.gtin import is_valid_gtin
+from mercato.simulation.departments import LEAVES
 
 UNTIL = datetime(2025, 6, 1, tzinfo=UTC)
 TAXONOMY = (

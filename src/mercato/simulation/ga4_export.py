@@ -1,8 +1,9 @@
 """Mercato tracking events → a GA4 BigQuery export (`events_YYYYMMDD.json[.gz]` per day).
 
-The other direction of `ga4`, so the GA4 importer can be exercised on simulated data
-and the two checked against each other: writing events and reading them back keeps the
-count per type, the revenue to the cent, users, sessions and timestamps.
+The other direction of `mercato.modules.tracking.ga4`, so the GA4 importer can be
+exercised on simulated data and the two checked against each other: writing events and
+reading them back keeps the count per type, the revenue to the cent, users, sessions and
+timestamps.
 
 Rows look like `bq extract` output: INT64 as JSON strings are not reproduced (plain
 numbers are written; the reader takes both). Adjacent purchase lines of one order become
@@ -26,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mercato.modules.tracking.event_doc import TrackedEvent, parse_timestamp_us
+from mercato.modules.tracking import TrackedEvent, parse_timestamp_us
 
 GA4_NAMES = {
     "page_view": "page_view",

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from mercato.modules.catalog.generator import LocationDoc
-from mercato.modules.tracking.simulator_shop import ShopIndex
+from mercato.simulation.catalog import LocationDoc
+from mercato.simulation.shop import ShopIndex
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000

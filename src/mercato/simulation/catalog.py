@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NotRequired, TypedDict
 
-from mercato.modules.catalog.generator_departments import (
+from mercato.modules.catalog import complete_gtin
+from mercato.simulation.departments import (
     BRANDS,
     COLOURS,
     LEAVES,
@@ -23,7 +24,6 @@ from mercato.modules.catalog.generator_departments import (
     STYLES,
     Leaf,
 )
-from mercato.modules.catalog.gtin import complete_gtin
 
 SHOP_URL = "https://demo-shop.example"
 CURRENCY = "EUR"

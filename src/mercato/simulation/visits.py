@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from itertools import accumulate, count
 from typing import Any
 
-from mercato.modules.tracking.event_doc import TrackedEvent, cents_to_decimal_string
-from mercato.modules.tracking.simulator_world import EXPERIMENT, World
+from mercato.modules.tracking import TrackedEvent, cents_to_decimal_string
+from mercato.simulation.world import EXPERIMENT, World
 
 MEAN_EXTRA_VIEWS = 4.0
 RETURN_TO_CART = 0.3

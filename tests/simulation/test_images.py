@@ -5,8 +5,8 @@ from typing import Any
 
 from PIL import Image
 
-from mercato.modules.catalog.generator import generate_catalog
-from mercato.modules.catalog.images import render_product_image
+from mercato.simulation.catalog import generate_catalog
+from mercato.simulation.images import render_product_image
 
 
 def _product(**overrides: Any) -> dict[str, Any]:

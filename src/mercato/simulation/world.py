@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from mercato.modules.catalog.generator import Catalog, LocationDoc
-from mercato.modules.tracking.simulator_plan import (
+from mercato.simulation.catalog import Catalog, LocationDoc
+from mercato.simulation.plan import (
     BUNDLES,
     TRENDING_DAYS,
     ExperimentPlan,
@@ -26,7 +26,7 @@ from mercato.modules.tracking.simulator_plan import (
     draw_schedule,
     period,
 )
-from mercato.modules.tracking.simulator_shop import ShopIndex
+from mercato.simulation.shop import ShopIndex
 
 EXPERIMENT = ExperimentPlan(
     experiment_id="sim-pdp-recommendations",

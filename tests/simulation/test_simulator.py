@@ -11,21 +11,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mercato.modules.catalog.generator import (
+from mercato.modules.tracking.event_doc import EVENT_TYPES, TrackedEvent
+from mercato.simulation.catalog import (
     Catalog,
     LocationDoc,
     generate_catalog,
     generate_locations,
 )
-from mercato.modules.tracking.event_doc import EVENT_TYPES, TrackedEvent
-from mercato.modules.tracking.simulator import (
+from mercato.simulation.plan import SimulationPlan
+from mercato.simulation.simulator import (
     orders_from_events,
     plan_simulation,
     simulate,
     simulate_orders,
     summarize,
 )
-from mercato.modules.tracking.simulator_plan import SimulationPlan
 
 END = datetime(2025, 6, 2, tzinfo=UTC)  # a Monday
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
