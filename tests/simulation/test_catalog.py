@@ -19,7 +19,7 @@ from mercato.simulation.departments import LEAVES
 
 UNTIL = datetime(2025, 6, 1, tzinfo=UTC)
 TAXONOMY = (
-    Path(__file__).resolve().parents[3].parent
+    Path(__file__).resolve().parents[2].parent
     / "shared"
     / "data"
     / "google-product-taxonomy-with-ids.en-US.txt"
