@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from mercato.kernel.errors import DomainError, Forbidden
+from mercato.kernel.permissions import Permission
 
 STEP_UP_WINDOW = timedelta(minutes=5)
 
@@ -55,10 +56,10 @@ class Principal:
         """How audit trails name this caller: `user:<id>` or `api_key:<id>`."""
         return f"{self.kind.value}:{self.subject_id}"
 
-    def can(self, permission: str) -> bool:
+    def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 
-    def require(self, permission: str) -> None:
+    def require(self, permission: Permission) -> None:
         if permission not in self.permissions:
             raise PermissionDenied(f"This needs the `{permission}` permission")
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import DbSession, Meta, RequestMeta
 from mercato.kernel.errors import DomainError, NotFound
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.identity import accounts, auth_events, sessions
 from mercato.modules.identity.auth import (
@@ -78,7 +79,7 @@ class Page:
     def role(self) -> str | None:
         return self.principal.role
 
-    def can(self, permission: str) -> bool:
+    def can(self, permission: Permission) -> bool:
         return self.tenant is not None and self.principal.can(permission)
 
     def url(self, path: str = "") -> str:
@@ -186,7 +187,7 @@ SignedInPage = Annotated[Page, Depends(_user_page)]
 """A signed-in page outside any tenant (tenant creation, the tenant chooser)."""
 
 
-def tenant_page(permission: str) -> Any:
+def tenant_page(permission: Permission) -> Any:
     """Dependency for screens of one tenant that need `permission` to open."""
 
     async def tenant_scoped(

@@ -25,6 +25,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 
 SCREEN_PACKAGE = "mercato.web.screens"
@@ -60,7 +61,7 @@ class Screen:
     key: str
     title: str
     path: str  # below /app/t/{tenant_id}/; "" is the tenant's home
-    permission: str
+    permission: Permission
     section: Section
     order: int = 100
 
@@ -77,7 +78,7 @@ class OverviewPanel:
 
     key: str
     title: str
-    permission: str
+    permission: Permission
     template: str
     load: PanelLoader
     order: int = 100

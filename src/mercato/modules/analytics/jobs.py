@@ -10,6 +10,7 @@ from mercato.kernel.db import get_database
 from mercato.kernel.events import subscribe
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import PrincipalKind, TenantPrincipal
 from mercato.kernel.tenant_runs import for_each_tenant
 from mercato.modules.analytics import rollup, service
@@ -46,7 +47,7 @@ async def warm_dashboard(tenant_id: uuid.UUID) -> None:
     principal = TenantPrincipal(
         kind=PrincipalKind.api_key,
         subject_id=uuid.UUID(int=0),
-        permissions=frozenset({"analytics:read"}),
+        permissions=frozenset({Permission.ANALYTICS_READ}),
         tenant_id=tenant_id,
     )
     async with get_database().tenant_session(tenant_id) as session:

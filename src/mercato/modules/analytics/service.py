@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import ValidationFailed, field_error
+from mercato.kernel.permissions import Permission
 from mercato.kernel.redis import get_redis, tenant_key
 from mercato.kernel.security import Principal
 from mercato.kernel.spreadsheet import SpreadsheetWriter
@@ -173,7 +174,7 @@ async def overview(
     compare: bool = False,
 ) -> Overview:
     """The KPIs of a range (and of the period before it, with `compare`)."""
-    principal.require("analytics:read")
+    principal.require(Permission.ANALYTICS_READ)
     assert principal.tenant_id is not None
     window, version = await resolve_window(
         session, principal.tenant_id, start, end, location=location
@@ -254,7 +255,7 @@ async def timeseries(
     location: str | None = None,
 ) -> Timeseries:
     """One metric per day, week or month (local calendar); empty buckets are zero."""
-    principal.require("analytics:read")
+    principal.require(Permission.ANALYTICS_READ)
     assert principal.tenant_id is not None
     window, version = await resolve_window(
         session, principal.tenant_id, start, end, location=location
@@ -288,7 +289,7 @@ async def top_products(
     location: str | None = None,
 ) -> TopProducts:
     """The best products of the range by revenue, units, views or conversion."""
-    principal.require("analytics:read")
+    principal.require(Permission.ANALYTICS_READ)
     assert principal.tenant_id is not None
     window, version = await resolve_window(
         session, principal.tenant_id, start, end, location=location
@@ -318,7 +319,7 @@ async def funnel(
     location: str | None = None,
 ) -> Funnel:
     """Sessions reaching view → add to cart → begin checkout → purchase."""
-    principal.require("analytics:read")
+    principal.require(Permission.ANALYTICS_READ)
     assert principal.tenant_id is not None
     window, version = await resolve_window(
         session, principal.tenant_id, start, end, location=location
@@ -358,7 +359,7 @@ async def location_stats(
     session: AsyncSession, principal: Principal, *, start: date | None, end: date | None
 ) -> LocationStats:
     """KPIs of every location in one answer (active locations without data show zeros)."""
-    principal.require("analytics:read")
+    principal.require(Permission.ANALYTICS_READ)
     assert principal.tenant_id is not None
     window, version = await resolve_window(session, principal.tenant_id, start, end)
 
@@ -383,7 +384,7 @@ async def placements(
     session: AsyncSession, principal: Principal, *, start: date | None, end: date | None
 ) -> Placements:
     """Personalization per placement x strategy x variant (rolled-up days only)."""
-    principal.require("analytics:read")
+    principal.require(Permission.ANALYTICS_READ)
     assert principal.tenant_id is not None
     window, _ = await resolve_window(session, principal.tenant_id, start, end)
     rows = await queries.placement_performance(session, window)
@@ -418,7 +419,7 @@ async def export_csv(
     session: AsyncSession, principal: Principal, *, start: date | None, end: date | None
 ) -> str:
     """One CSV row per local day and location ('' = events without a location)."""
-    principal.require("analytics:read")
+    principal.require(Permission.ANALYTICS_READ)
     assert principal.tenant_id is not None
     window, _ = await resolve_window(session, principal.tenant_id, start, end)
     found = await queries.facts_by(session, window, "day_location")

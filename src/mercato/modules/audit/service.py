@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.logging import redact
 from mercato.kernel.pagination import newest_first
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.audit.models import AuditEntry
 
@@ -74,7 +75,7 @@ async def list_entries(
     cursor: str | None = None,
 ) -> tuple[list[AuditEntry], str | None]:
     """Newest first, filtered, cursor-paginated; the session is already tenant-scoped."""
-    principal.require("audit:read")
+    principal.require(Permission.AUDIT_READ)
     query = select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action == action)

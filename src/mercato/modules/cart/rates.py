@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import NotFound
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.cart.models import ShippingRate, TaxRate
 from mercato.modules.cart.schemas import (
@@ -21,7 +22,7 @@ from mercato.modules.cart.service import _forget_after_commit, pricing_key
 
 
 async def list_rates(session: AsyncSession, principal: Principal) -> PricingTables:
-    principal.require("orders:read")
+    principal.require(Permission.ORDERS_READ)
     taxes = (await session.scalars(select(TaxRate).order_by(TaxRate.scope))).all()
     shipping = (await session.scalars(select(ShippingRate).order_by(ShippingRate.currency))).all()
     return PricingTables(
@@ -37,7 +38,7 @@ async def put_tax_rate(
     session: AsyncSession, principal: TenantPrincipal, scope: str, rate: Decimal
 ) -> TaxRateRead:
     """Set the rate of a location code, or of the whole tenant with scope `*`."""
-    principal.require("orders:write")
+    principal.require(Permission.ORDERS_WRITE)
     await session.execute(
         insert(TaxRate)
         .values(tenant_id=principal.tenant_id, scope=scope, rate=rate)
@@ -48,7 +49,7 @@ async def put_tax_rate(
 
 
 async def delete_tax_rate(session: AsyncSession, principal: TenantPrincipal, scope: str) -> None:
-    principal.require("orders:write")
+    principal.require(Permission.ORDERS_WRITE)
     result = await session.execute(delete(TaxRate).where(TaxRate.scope == scope))
     if not getattr(result, "rowcount", 0):
         raise NotFound(f"No tax rate for {scope!r}")
@@ -59,7 +60,7 @@ async def put_shipping_rate(
     session: AsyncSession, principal: TenantPrincipal, currency: str, body: ShippingRateWrite
 ) -> ShippingRateRead:
     """Flat shipping in `currency`, free from `free_over` (if set)."""
-    principal.require("orders:write")
+    principal.require(Permission.ORDERS_WRITE)
     values = {"flat_amount": body.flat_amount, "free_over": body.free_over}
     await session.execute(
         insert(ShippingRate)
@@ -73,7 +74,7 @@ async def put_shipping_rate(
 async def delete_shipping_rate(
     session: AsyncSession, principal: TenantPrincipal, currency: str
 ) -> None:
-    principal.require("orders:write")
+    principal.require(Permission.ORDERS_WRITE)
     result = await session.execute(delete(ShippingRate).where(ShippingRate.currency == currency))
     if not getattr(result, "rowcount", 0):
         raise NotFound(f"No shipping rule for {currency}")

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from mercato.kernel.deps import DbSession
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.cart import rates, service
 from mercato.modules.cart.schemas import (
@@ -27,7 +28,7 @@ from mercato.modules.identity import require
 from mercato.modules.locations import CODE_PATTERN
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["carts"])
-Shopper = Annotated[TenantPrincipal, require("checkout:write")]
+Shopper = Annotated[TenantPrincipal, require(Permission.CHECKOUT_WRITE)]
 ProductId = Annotated[str, Path(min_length=1, max_length=128)]
 TaxScope = Annotated[str, Path(pattern=rf"^\*$|{CODE_PATTERN}", description="location or *")]
 Currency = Annotated[str, Path(pattern=CURRENCY_PATTERN)]
@@ -103,7 +104,7 @@ async def remove_cart_item(
 
 @router.get("/pricing-rules", response_model=PricingTables)
 async def list_pricing_rules(
-    principal: Annotated[TenantPrincipal, require("orders:read")], session: DbSession
+    principal: Annotated[TenantPrincipal, require(Permission.ORDERS_READ)], session: DbSession
 ) -> PricingTables:
     """Tax rates and shipping rules that price carts."""
     return await rates.list_rates(session, principal)
@@ -113,7 +114,7 @@ async def list_pricing_rules(
 async def put_tax_rate(
     scope: TaxScope,
     body: TaxRateWrite,
-    principal: Annotated[TenantPrincipal, require("orders:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.ORDERS_WRITE)],
     session: DbSession,
 ) -> TaxRateRead:
     return await rates.put_tax_rate(session, principal, scope, body.rate)
@@ -122,7 +123,7 @@ async def put_tax_rate(
 @router.delete("/tax-rates/{scope}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_tax_rate(
     scope: TaxScope,
-    principal: Annotated[TenantPrincipal, require("orders:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.ORDERS_WRITE)],
     session: DbSession,
 ) -> Response:
     await rates.delete_tax_rate(session, principal, scope)
@@ -133,7 +134,7 @@ async def delete_tax_rate(
 async def put_shipping_rate(
     currency: Currency,
     body: ShippingRateWrite,
-    principal: Annotated[TenantPrincipal, require("orders:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.ORDERS_WRITE)],
     session: DbSession,
 ) -> ShippingRateRead:
     return await rates.put_shipping_rate(session, principal, currency, body)
@@ -142,7 +143,7 @@ async def put_shipping_rate(
 @router.delete("/shipping-rates/{currency}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_shipping_rate(
     currency: Currency,
-    principal: Annotated[TenantPrincipal, require("orders:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.ORDERS_WRITE)],
     session: DbSession,
 ) -> Response:
     await rates.delete_shipping_rate(session, principal, currency)

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from mercato.kernel.db import get_database
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.catalog import categories, products
@@ -34,8 +35,8 @@ from mercato.modules.identity import require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["catalog"])
 
-Reader = Annotated[TenantPrincipal, require("catalog:read")]
-Writer = Annotated[TenantPrincipal, require("catalog:write")]
+Reader = Annotated[TenantPrincipal, require(Permission.CATALOG_READ)]
+Writer = Annotated[TenantPrincipal, require(Permission.CATALOG_WRITE)]
 
 
 def _tenant(principal: TenantPrincipal) -> uuid.UUID:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.jobs import defer
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.channels import gbp_reports, google_oauth, merchant_links
 from mercato.modules.channels.schemas import (
@@ -30,10 +31,10 @@ from mercato.modules.channels.schemas import (
 from mercato.modules.identity import require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/google", tags=["google"])
-IntegrationsReader = Annotated[TenantPrincipal, require("integrations:read")]
-IntegrationsWriter = Annotated[TenantPrincipal, require("integrations:write")]
-Reader = Annotated[TenantPrincipal, require("channels:read")]
-Writer = Annotated[TenantPrincipal, require("channels:write")]
+IntegrationsReader = Annotated[TenantPrincipal, require(Permission.INTEGRATIONS_READ)]
+IntegrationsWriter = Annotated[TenantPrincipal, require(Permission.INTEGRATIONS_WRITE)]
+Reader = Annotated[TenantPrincipal, require(Permission.CHANNELS_READ)]
+Writer = Annotated[TenantPrincipal, require(Permission.CHANNELS_WRITE)]
 AccountId = Annotated[str, Path(pattern=ACCOUNT_ID_PATTERN, description="Merchant Center id")]
 GbpLocationId = Annotated[str, Path(pattern=r"^[0-9]{1,30}$")]
 

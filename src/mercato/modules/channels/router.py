@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, status
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.channels import alignment, feed_jobs
 from mercato.modules.channels.feed_precheck import precheck_products
@@ -36,9 +37,9 @@ from mercato.modules.channels.taxonomy_store import search_taxonomy
 from mercato.modules.identity import require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["channels"])
-Reader = Annotated[TenantPrincipal, require("channels:read")]
-Writer = Annotated[TenantPrincipal, require("channels:write")]
-Staff = Annotated[TenantPrincipal, require("channels:manage")]
+Reader = Annotated[TenantPrincipal, require(Permission.CHANNELS_READ)]
+Writer = Annotated[TenantPrincipal, require(Permission.CHANNELS_WRITE)]
+Staff = Annotated[TenantPrincipal, require(Permission.CHANNELS_MANAGE)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.content import service
 from mercato.modules.content.models import ContentPage, ContentPageRevision
@@ -72,7 +73,7 @@ def _revision(row: ContentPageRevision) -> PageRevisionRead:
 @router.post("/pages", status_code=status.HTTP_201_CREATED, response_model=PageRead)
 async def create_page(
     body: PageCreate,
-    principal: Annotated[TenantPrincipal, require("content:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.CONTENT_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> PageRead:
@@ -81,7 +82,7 @@ async def create_page(
 
 @router.get("/pages", response_model=Page[PageRead])
 async def list_pages(
-    principal: Annotated[TenantPrincipal, require("content:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.CONTENT_READ)],
     session: DbSession,
     status: PageStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -95,7 +96,9 @@ async def list_pages(
 
 @router.get("/pages/{slug}", response_model=PageRead)
 async def get_page(
-    slug: str, principal: Annotated[TenantPrincipal, require("content:read")], session: DbSession
+    slug: str,
+    principal: Annotated[TenantPrincipal, require(Permission.CONTENT_READ)],
+    session: DbSession,
 ) -> PageRead:
     return _read(await service.get_page(session, principal, slug))
 
@@ -104,7 +107,7 @@ async def get_page(
 async def update_page(
     slug: str,
     body: PageUpdate,
-    principal: Annotated[TenantPrincipal, require("content:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.CONTENT_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> PageRead:
@@ -114,7 +117,7 @@ async def update_page(
 @router.delete("/pages/{slug}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_page(
     slug: str,
-    principal: Annotated[TenantPrincipal, require("content:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.CONTENT_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> Response:
@@ -125,7 +128,7 @@ async def delete_page(
 @router.get("/pages/{slug}/revisions", response_model=Page[PageRevisionRead])
 async def list_revisions(
     slug: str,
-    principal: Annotated[TenantPrincipal, require("content:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.CONTENT_READ)],
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
@@ -138,7 +141,8 @@ async def list_revisions(
 
 @router.get("/public/pages", response_model=Page[PublicPageRead])
 async def list_public_pages(
-    principal: Annotated[TenantPrincipal, require("content:read_public")], session: DbSession
+    principal: Annotated[TenantPrincipal, require(Permission.CONTENT_READ_PUBLIC)],
+    session: DbSession,
 ) -> Page[PublicPageRead]:
     """Live pages for a storefront (publishable key)."""
     pages = await service.list_live_pages(session, principal)
@@ -148,7 +152,7 @@ async def list_public_pages(
 @router.get("/public/pages/{slug}", response_model=PublicPageRead)
 async def get_public_page(
     slug: str,
-    principal: Annotated[TenantPrincipal, require("content:read_public")],
+    principal: Annotated[TenantPrincipal, require(Permission.CONTENT_READ_PUBLIC)],
     session: DbSession,
 ) -> PublicPageRead:
     """A live page for a storefront; drafts, archived and scheduled pages answer 404."""

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.content.models import ContentPage, ContentPageRevision
@@ -109,7 +110,7 @@ async def create_page(
     session: AsyncSession, principal: TenantPrincipal, body: PageCreate, meta: RequestMeta
 ) -> PageView:
     """A new page (draft unless said otherwise); 409 `slug-taken` if the slug is used."""
-    principal.require("content:write")
+    principal.require(Permission.CONTENT_WRITE)
     await _slug_free(session, body.slug)
     page = ContentPage(
         tenant_id=principal.tenant_id,
@@ -136,7 +137,7 @@ async def create_page(
 
 
 async def get_page(session: AsyncSession, principal: Principal, slug: str) -> PageView:
-    principal.require("content:read")
+    principal.require(Permission.CONTENT_READ)
     page = await _page(session, slug)
     return PageView(page, is_live(page))
 
@@ -150,7 +151,7 @@ async def list_pages(
     cursor: str | None,
 ) -> tuple[list[PageView], str | None]:
     """Every page in slug order, optionally of one status."""
-    principal.require("content:read")
+    principal.require(Permission.CONTENT_READ)
     size = clamp_limit(limit)
     query = select(ContentPage).order_by(ContentPage.slug)
     if status:
@@ -173,7 +174,7 @@ async def update_page(
     meta: RequestMeta,
 ) -> PageView:
     """Change any subset of fields; a save that changes something adds a revision."""
-    principal.require("content:write")
+    principal.require(Permission.CONTENT_WRITE)
     page = await _page(session, slug)
     changes = body.model_dump(exclude_unset=True)
     if changes.get("slug") not in (None, page.slug):
@@ -204,7 +205,7 @@ async def delete_page(
     session: AsyncSession, principal: TenantPrincipal, slug: str, meta: RequestMeta
 ) -> None:
     """Delete a page and its revisions (the audit log keeps that it existed)."""
-    principal.require("content:write")
+    principal.require(Permission.CONTENT_WRITE)
     page = await _page(session, slug)
     snapshot = _audit_view(_snapshot(page))
     await session.delete(page)
@@ -229,7 +230,7 @@ async def list_revisions(
     cursor: str | None,
 ) -> tuple[list[ContentPageRevision], str | None]:
     """A page's revisions, newest first."""
-    principal.require("content:read")
+    principal.require(Permission.CONTENT_READ)
     page = await _page(session, slug)
     size = clamp_limit(limit)
     query = (
@@ -254,7 +255,7 @@ def _live() -> Any:
 
 async def get_live_page(session: AsyncSession, principal: Principal, slug: str) -> ContentPage:
     """A page as storefronts see it: 404 unless published and live."""
-    principal.require("content:read_public")
+    principal.require(Permission.CONTENT_READ_PUBLIC)
     page = await session.scalar(select(ContentPage).where(ContentPage.slug == slug, _live()))
     if page is None:
         raise NotFound(f"No published page {slug!r}")
@@ -263,7 +264,7 @@ async def get_live_page(session: AsyncSession, principal: Principal, slug: str) 
 
 async def list_live_pages(session: AsyncSession, principal: Principal) -> list[ContentPage]:
     """Every live page, for a storefront's navigation."""
-    principal.require("content:read_public")
+    principal.require(Permission.CONTENT_READ_PUBLIC)
     return list(
         await session.scalars(select(ContentPage).where(_live()).order_by(ContentPage.slug))
     )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from mercato.kernel.deps import DbSession
 from mercato.kernel.errors import Unauthorized
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.customers import service
 from mercato.modules.customers.schemas import (
@@ -23,8 +24,8 @@ from mercato.modules.customers.tokens import CustomerToken
 from mercato.modules.identity import limit_login_attempt, require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/customers", tags=["customers"])
-Storefront = Annotated[TenantPrincipal, require("checkout:write")]
-Reader = Annotated[TenantPrincipal, require("customers:read")]
+Storefront = Annotated[TenantPrincipal, require(Permission.CHECKOUT_WRITE)]
+Reader = Annotated[TenantPrincipal, require(Permission.CUSTOMERS_READ)]
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=CustomerSession)

@@ -20,6 +20,7 @@ from mercato.kernel import passwords
 from mercato.kernel.crypto import keyed_hash
 from mercato.kernel.errors import Conflict, NotFound, Unauthorized, ValidationFailed, field_error
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.customers.guest_carts import adopt_at_login
 from mercato.modules.customers.models import Customer, CustomerSession
@@ -168,7 +169,7 @@ async def update_profile(
 async def get_customer(
     session: AsyncSession, principal: TenantPrincipal, customer_id: uuid.UUID
 ) -> Customer:
-    principal.require("customers:read")
+    principal.require(Permission.CUSTOMERS_READ)
     customer = await session.get(Customer, (principal.tenant_id, customer_id))
     if customer is None:
         raise NotFound("No such customer")
@@ -184,7 +185,7 @@ async def list_customers(
     cursor: str | None,
 ) -> tuple[list[Customer], str | None]:
     """Customers newest first; `email` filters by a case-insensitive prefix."""
-    principal.require("customers:read")
+    principal.require(Permission.CUSTOMERS_READ)
     size = clamp_limit(limit)
     query = select(Customer).order_by(Customer.id.desc())
     if email:

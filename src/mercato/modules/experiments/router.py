@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.experiments import service
@@ -21,8 +22,8 @@ from mercato.modules.experiments.schemas import (
 from mercato.modules.identity import require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/experiments", tags=["experiments"])
-Reader = Annotated[TenantPrincipal, require("experiments:read")]
-Writer = Annotated[TenantPrincipal, require("experiments:write")]
+Reader = Annotated[TenantPrincipal, require(Permission.EXPERIMENTS_READ)]
+Writer = Annotated[TenantPrincipal, require(Permission.EXPERIMENTS_WRITE)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ExperimentRead)

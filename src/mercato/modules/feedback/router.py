@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.kernel.timestamps import Timestamp
 from mercato.modules.feedback import service
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/feedback", tags=["feedbac
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=FeedbackRead)
 async def create_feedback(
     body: FeedbackCreate,
-    principal: Annotated[TenantPrincipal, require("feedback:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.FEEDBACK_WRITE)],
     session: DbSession,
 ) -> FeedbackRead:
     return FeedbackRead.model_validate(await service.create_feedback(session, principal, body))
@@ -28,7 +29,7 @@ async def create_feedback(
 
 @router.get("", response_model=Page[FeedbackRead])
 async def list_feedback(
-    principal: Annotated[TenantPrincipal, require("feedback:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.FEEDBACK_READ)],
     session: DbSession,
     category: str | None = None,
     rating: Annotated[int | None, Query(ge=1, le=5)] = None,
@@ -45,7 +46,7 @@ async def list_feedback(
 
 @router.get("/summary", response_model=FeedbackSummary)
 async def feedback_summary(
-    principal: Annotated[TenantPrincipal, require("feedback:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.FEEDBACK_READ)],
     session: DbSession,
     start: Timestamp | None = None,
     end: Timestamp | None = None,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import ValidationFailed, field_error
 from mercato.kernel.pagination import newest_first
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, PrincipalKind, TenantPrincipal
 from mercato.modules.feedback.models import Feedback
 from mercato.modules.feedback.schemas import FeedbackCreate, FeedbackSummary, FeedbackWeek
@@ -28,7 +29,7 @@ async def create_feedback(
     session: AsyncSession, principal: TenantPrincipal, body: FeedbackCreate
 ) -> Feedback:
     """Store one piece of feedback; a contact address only with the person's consent."""
-    principal.require("feedback:write")
+    principal.require(Permission.FEEDBACK_WRITE)
     feedback = Feedback(
         tenant_id=principal.tenant_id,
         rating=body.rating,
@@ -55,7 +56,7 @@ async def list_feedback(
     cursor: str | None,
 ) -> tuple[list[Feedback], str | None]:
     """Newest first; the session is already scoped to the tenant."""
-    principal.require("feedback:read")
+    principal.require(Permission.FEEDBACK_READ)
     query = select(Feedback)
     if category:
         query = query.where(Feedback.category == category.strip().lower())
@@ -93,7 +94,7 @@ async def summarise_feedback(
     category: str | None,
 ) -> FeedbackSummary:
     """Aggregates in SQL over `[start, end)`; weeks start on Monday (UTC)."""
-    principal.require("feedback:read")
+    principal.require(Permission.FEEDBACK_READ)
     start, end = _window(start, end)
     conditions = [Feedback.created_at >= start, Feedback.created_at < end]
     if category:

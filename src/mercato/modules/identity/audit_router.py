@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.kernel.timestamps import Timestamp
 from mercato.modules.audit import list_entries
@@ -41,7 +42,7 @@ class AuditEntryRead(BaseModel):
 )
 async def list_audit_logs(
     session: DbSession,
-    principal: Annotated[TenantPrincipal, require("audit:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.AUDIT_READ)],
     action: str | None = None,
     actor: str | None = None,
     target: str | None = None,

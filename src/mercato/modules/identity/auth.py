@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.db import scope_transaction, set_actor
 from mercato.kernel.deps import DbSession, client_ip
 from mercato.kernel.errors import DomainError, Forbidden, NotFound, Unauthorized
+from mercato.kernel.permissions import Permission
 from mercato.kernel.ratelimit import Decision, Limit, RateLimiter, enforce
 from mercato.kernel.redis import get_redis, tenant_key
 from mercato.kernel.security import Principal, PrincipalKind, TenantPrincipal
@@ -308,7 +309,7 @@ async def limit_login_attempt(request: Request, email: str) -> None:
     enforce(decision)
 
 
-def require(permission: str) -> Any:
+def require(permission: Permission) -> Any:
     """Dependency for tenant routes (`/api/v1/tenants/{tenant_id}/…`) needing `permission`."""
 
     async def tenant_principal(

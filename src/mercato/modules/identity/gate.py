@@ -19,6 +19,7 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from mercato.kernel.lean import LeanRequest
+from mercato.kernel.permissions import Permission
 from mercato.kernel.ratelimit import Decision
 from mercato.kernel.redis import get_redis
 from mercato.kernel.security import TenantPrincipal
@@ -80,7 +81,7 @@ def _remembered_member(tenant_id: uuid.UUID, token: str) -> TenantPrincipal | No
 async def pass_gate(
     request: LeanRequest,
     *,
-    permission: str,
+    permission: Permission,
     route_path: str,
     queue: Callable[[Pipeline], None] | None = None,
 ) -> tuple[TenantPrincipal, Decision | None, Any] | None:

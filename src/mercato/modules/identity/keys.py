@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import apikeys
@@ -21,7 +22,7 @@ async def create_key(
     session: AsyncSession, principal: TenantPrincipal, request: ApiKeyCreate, meta: RequestMeta
 ) -> tuple[ApiKey, str]:
     """Create a key; the raw key is returned this once and never stored."""
-    principal.require("api_keys:write")
+    principal.require(Permission.API_KEYS_WRITE)
     principal.require_recent_auth()
     origins = request.allowed_origins or []
     if request.kind == "publishable" and not origins:
@@ -59,7 +60,7 @@ async def create_key(
 
 
 async def list_keys(session: AsyncSession, principal: Principal) -> list[ApiKey]:
-    principal.require("api_keys:read")
+    principal.require(Permission.API_KEYS_READ)
     rows = await session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc()))
     return list(rows.all())
 
@@ -71,7 +72,7 @@ async def revoke_key(
 
     (A trigger on `api_key` notifies them; see `access`.)
     """
-    principal.require("api_keys:write")
+    principal.require(Permission.API_KEYS_WRITE)
     principal.require_recent_auth()
     key = await session.get(ApiKey, (principal.tenant_id, key_id), with_for_update=True)
     if key is None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import PermissionDenied, Principal, TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity.invitations import invite
@@ -37,7 +38,7 @@ class Member:
 
 
 def _check_grant(principal: Principal, role: str) -> None:
-    if role == Role.owner and not principal.can("members:owners"):
+    if role == Role.owner and not principal.can(Permission.MEMBERS_OWNERS):
         raise PermissionDenied("Only an owner can make someone an owner")
     if principal.role is not None and role_rank(role) > role_rank(principal.role):
         raise PermissionDenied("You cannot grant a role above your own")
@@ -49,7 +50,7 @@ async def list_members(session: AsyncSession, principal: Principal) -> list[Memb
     Filtered on the tenant explicitly: row-level security also shows the caller their own
     memberships in other tenants, which are not members of this one.
     """
-    principal.require("members:read")
+    principal.require(Permission.MEMBERS_READ)
     members = [
         Member(user.id, user.email, user.name, membership.role, "active", membership.created_at)
         for membership, user in (
@@ -96,7 +97,7 @@ async def add_member(
 
     The answer is the same whether or not the address has an account (see `invitations`).
     """
-    principal.require("members:write")
+    principal.require(Permission.MEMBERS_WRITE)
     principal.require_recent_auth()
     _check_grant(principal, role)
     invitation = await invite(session, principal, email=email, role=role, meta=meta)
@@ -126,7 +127,7 @@ async def _target(
     membership = await session.get(Membership, (principal.tenant_id, user_id), with_for_update=True)
     if membership is None:
         raise NotFound("No such member")
-    if membership.role == Role.owner and not principal.can("members:owners"):
+    if membership.role == Role.owner and not principal.can(Permission.MEMBERS_OWNERS):
         raise PermissionDenied("Only an owner can change or remove an owner")
     return membership
 
@@ -140,7 +141,7 @@ async def change_role(
     meta: RequestMeta,
 ) -> Member:
     """Change a member's role (step-up)."""
-    principal.require("members:write")
+    principal.require(Permission.MEMBERS_WRITE)
     principal.require_recent_auth()
     _check_grant(principal, role)
     owners = await _lock_owners(session, principal)
@@ -167,7 +168,7 @@ async def remove_member(
     session: AsyncSession, principal: TenantPrincipal, *, user_id: uuid.UUID, meta: RequestMeta
 ) -> None:
     """Remove a member (step-up); never the last owner."""
-    principal.require("members:write")
+    principal.require(Permission.MEMBERS_WRITE)
     principal.require_recent_auth()
     owners = await _lock_owners(session, principal)
     membership = await _target(session, principal, user_id)

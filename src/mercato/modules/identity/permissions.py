@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from mercato.kernel.permissions import Permission
+
 
 class Role(StrEnum):
     owner = "owner"
@@ -19,57 +21,62 @@ class Role(StrEnum):
 ROLE_ORDER = [Role.viewer, Role.sales_rep, Role.manager, Role.admin, Role.owner]
 
 _VIEWER = {
-    "tenant:read",
-    "catalog:read",
-    "inventory:read",
-    "orders:read",
-    "analytics:read",
-    "events:read",
-    "recommendations:read",
-    "experiments:read",
-    "widgets:read",
-    "channels:read",
-    "profile:read",
-    "reports:read",
-    "content:read",
-    "feedback:read",
-    "feedback:write",
+    Permission.TENANT_READ,
+    Permission.CATALOG_READ,
+    Permission.INVENTORY_READ,
+    Permission.ORDERS_READ,
+    Permission.ANALYTICS_READ,
+    Permission.EVENTS_READ,
+    Permission.RECOMMENDATIONS_READ,
+    Permission.EXPERIMENTS_READ,
+    Permission.WIDGETS_READ,
+    Permission.CHANNELS_READ,
+    Permission.PROFILE_READ,
+    Permission.REPORTS_READ,
+    Permission.CONTENT_READ,
+    Permission.FEEDBACK_READ,
+    Permission.FEEDBACK_WRITE,
 }
-_SALES_REP = _VIEWER | {"tasks:read", "tasks:write", "customers:read", "masterdata:read"}
+_SALES_REP = _VIEWER | {
+    Permission.TASKS_READ,
+    Permission.TASKS_WRITE,
+    Permission.CUSTOMERS_READ,
+    Permission.MASTERDATA_READ,
+}
 _MANAGER = _SALES_REP | {
-    "catalog:write",
-    "inventory:write",
-    "orders:write",
-    "checkout:write",
-    "customers:write",
-    "events:write",
-    "events:import",
-    "experiments:write",
-    "widgets:write",
-    "channels:write",
-    "channels:manage",
-    "profile:write",
-    "reports:write",
-    "content:write",
-    "tasks:manage",
-    "members:read",
-    "notifications:read",
+    Permission.CATALOG_WRITE,
+    Permission.INVENTORY_WRITE,
+    Permission.ORDERS_WRITE,
+    Permission.CHECKOUT_WRITE,
+    Permission.CUSTOMERS_WRITE,
+    Permission.EVENTS_WRITE,
+    Permission.EVENTS_IMPORT,
+    Permission.EXPERIMENTS_WRITE,
+    Permission.WIDGETS_WRITE,
+    Permission.CHANNELS_WRITE,
+    Permission.CHANNELS_MANAGE,
+    Permission.PROFILE_WRITE,
+    Permission.REPORTS_WRITE,
+    Permission.CONTENT_WRITE,
+    Permission.TASKS_MANAGE,
+    Permission.MEMBERS_READ,
+    Permission.NOTIFICATIONS_READ,
 }
 _ADMIN = _MANAGER | {
-    "tenant:write",
-    "members:write",
-    "api_keys:read",
-    "api_keys:write",
-    "integrations:read",
-    "integrations:write",
-    "masterdata:write",
-    "webhooks:read",
-    "webhooks:write",
-    "refunds:write",
-    "audit:read",
-    "notifications:write",
+    Permission.TENANT_WRITE,
+    Permission.MEMBERS_WRITE,
+    Permission.API_KEYS_READ,
+    Permission.API_KEYS_WRITE,
+    Permission.INTEGRATIONS_READ,
+    Permission.INTEGRATIONS_WRITE,
+    Permission.MASTERDATA_WRITE,
+    Permission.WEBHOOKS_READ,
+    Permission.WEBHOOKS_WRITE,
+    Permission.REFUNDS_WRITE,
+    Permission.AUDIT_READ,
+    Permission.NOTIFICATIONS_WRITE,
 }
-_OWNER = _ADMIN | {"tenant:delete", "tenant:suspend", "members:owners"}
+_OWNER = _ADMIN | {Permission.TENANT_DELETE, Permission.TENANT_SUSPEND, Permission.MEMBERS_OWNERS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.viewer: frozenset(_VIEWER),
@@ -80,44 +87,52 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 }
 
 _SECRET_READ = {
-    "tenant:read",
-    "catalog:read",
-    "inventory:read",
-    "orders:read",
-    "customers:read",
-    "analytics:read",
-    "events:read",
-    "recommendations:read",
-    "experiments:read",
-    "widgets:read",
-    "channels:read",
-    "profile:read",
-    "reports:read",
-    "content:read",
-    "feedback:read",
-    "tasks:read",
-    "notifications:read",
-    "masterdata:read",
+    Permission.TENANT_READ,
+    Permission.CATALOG_READ,
+    Permission.INVENTORY_READ,
+    Permission.ORDERS_READ,
+    Permission.CUSTOMERS_READ,
+    Permission.ANALYTICS_READ,
+    Permission.EVENTS_READ,
+    Permission.RECOMMENDATIONS_READ,
+    Permission.EXPERIMENTS_READ,
+    Permission.WIDGETS_READ,
+    Permission.CHANNELS_READ,
+    Permission.PROFILE_READ,
+    Permission.REPORTS_READ,
+    Permission.CONTENT_READ,
+    Permission.FEEDBACK_READ,
+    Permission.TASKS_READ,
+    Permission.NOTIFICATIONS_READ,
+    Permission.MASTERDATA_READ,
 }
 _SECRET_WRITE = _SECRET_READ | {
-    "catalog:write",
-    "inventory:write",
-    "orders:write",
-    "checkout:write",
-    "customers:write",
-    "events:write",
-    "experiments:write",
-    "widgets:write",
-    "channels:write",
-    "profile:write",
-    "content:write",
-    "feedback:write",
-    "tasks:write",
+    Permission.CATALOG_WRITE,
+    Permission.INVENTORY_WRITE,
+    Permission.ORDERS_WRITE,
+    Permission.CHECKOUT_WRITE,
+    Permission.CUSTOMERS_WRITE,
+    Permission.EVENTS_WRITE,
+    Permission.EXPERIMENTS_WRITE,
+    Permission.WIDGETS_WRITE,
+    Permission.CHANNELS_WRITE,
+    Permission.PROFILE_WRITE,
+    Permission.CONTENT_WRITE,
+    Permission.FEEDBACK_WRITE,
+    Permission.TASKS_WRITE,
 }
 # Browsers hold publishable keys in the open: reads of public data, and events.
-_PUBLISHABLE_READ = {"recommendations:read", "widgets:read", "content:read_public"}
+_PUBLISHABLE_READ = {
+    Permission.RECOMMENDATIONS_READ,
+    Permission.WIDGETS_READ,
+    Permission.CONTENT_READ_PUBLIC,
+}
 # Storefronts in the browser run carts, customer login and checkout with their key.
-_PUBLISHABLE_WRITE = _PUBLISHABLE_READ | {"events:write", "feedback:write", "checkout:write"}
+_PUBLISHABLE_WRITE = _PUBLISHABLE_READ | {
+    Permission.EVENTS_WRITE,
+    Permission.FEEDBACK_WRITE,
+    Permission.CHECKOUT_WRITE,
+}
 
 KEY_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("secret", "read"): frozenset(_SECRET_READ),

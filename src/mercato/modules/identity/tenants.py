@@ -15,6 +15,7 @@ from mercato.kernel.db import Database, get_database, set_actor, set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.pagination import newest_first
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.identity.access import TenantRecord, tenant_record
@@ -236,7 +237,7 @@ def _snapshot(tenant: Tenant) -> dict[str, object]:
 async def update_tenant(
     session: AsyncSession, principal: TenantPrincipal, changes: TenantUpdate, meta: RequestMeta
 ) -> TenantWithRole:
-    principal.require("tenant:write")
+    principal.require(Permission.TENANT_WRITE)
     current = await get_tenant(session, principal)
     tenant = current.tenant
     before = _snapshot(tenant)
@@ -266,7 +267,7 @@ async def set_tenant_status(
     session: AsyncSession, principal: TenantPrincipal, status: str, meta: RequestMeta
 ) -> TenantWithRole:
     """Suspend or reactivate. A suspended tenant answers 403 to everyone but its owners."""
-    principal.require("tenant:suspend")
+    principal.require(Permission.TENANT_SUSPEND)
     current = await get_tenant(session, principal)
     tenant = current.tenant
     if tenant.status == status:
@@ -290,7 +291,7 @@ async def delete_tenant(
     session: AsyncSession, principal: TenantPrincipal, meta: RequestMeta
 ) -> None:
     """Soft delete (step-up): the tenant disappears at once; its data is kept 30 days."""
-    principal.require("tenant:delete")
+    principal.require(Permission.TENANT_DELETE)
     principal.require_recent_auth()
     tenant = (await get_tenant(session, principal)).tenant
     before = tenant.status

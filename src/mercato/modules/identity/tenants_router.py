@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import keys, members, tenants
 from mercato.modules.identity.access import TenantRecord
@@ -94,7 +95,7 @@ async def list_tenants(principal: CurrentUser, session: DbSession) -> TenantList
 
 @router.get(T, response_model=TenantRead)
 async def get_tenant(
-    principal: Annotated[TenantPrincipal, require("tenant:read")], session: DbSession
+    principal: Annotated[TenantPrincipal, require(Permission.TENANT_READ)], session: DbSession
 ) -> TenantRead:
     return _read(await tenants.read_tenant(session, principal), principal.role)
 
@@ -102,7 +103,7 @@ async def get_tenant(
 @router.patch(T, response_model=TenantRead)
 async def update_tenant(
     body: TenantUpdate,
-    principal: Annotated[TenantPrincipal, require("tenant:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.TENANT_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> TenantRead:
@@ -111,21 +112,27 @@ async def update_tenant(
 
 @router.post(T + "/suspend", response_model=TenantRead)
 async def suspend_tenant(
-    principal: Annotated[TenantPrincipal, require("tenant:suspend")], session: DbSession, meta: Meta
+    principal: Annotated[TenantPrincipal, require(Permission.TENANT_SUSPEND)],
+    session: DbSession,
+    meta: Meta,
 ) -> TenantRead:
     return _tenant_read(await tenants.set_tenant_status(session, principal, "suspended", meta))
 
 
 @router.post(T + "/activate", response_model=TenantRead)
 async def activate_tenant(
-    principal: Annotated[TenantPrincipal, require("tenant:suspend")], session: DbSession, meta: Meta
+    principal: Annotated[TenantPrincipal, require(Permission.TENANT_SUSPEND)],
+    session: DbSession,
+    meta: Meta,
 ) -> TenantRead:
     return _tenant_read(await tenants.set_tenant_status(session, principal, "active", meta))
 
 
 @router.delete(T, status_code=status.HTTP_204_NO_CONTENT, summary="Soft-delete (step-up)")
 async def delete_tenant(
-    principal: Annotated[TenantPrincipal, require("tenant:delete")], session: DbSession, meta: Meta
+    principal: Annotated[TenantPrincipal, require(Permission.TENANT_DELETE)],
+    session: DbSession,
+    meta: Meta,
 ) -> Response:
     await tenants.delete_tenant(session, principal, meta)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -133,7 +140,7 @@ async def delete_tenant(
 
 @router.get(T + "/members", response_model=MemberList)
 async def list_members(
-    principal: Annotated[TenantPrincipal, require("members:read")], session: DbSession
+    principal: Annotated[TenantPrincipal, require(Permission.MEMBERS_READ)], session: DbSession
 ) -> MemberList:
     return MemberList(
         data=[_member_read(m) for m in await members.list_members(session, principal)]
@@ -143,7 +150,7 @@ async def list_members(
 @router.post(T + "/members", status_code=status.HTTP_201_CREATED, response_model=MemberRead)
 async def add_member(
     body: MemberCreate,
-    principal: Annotated[TenantPrincipal, require("members:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.MEMBERS_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> MemberRead:
@@ -157,7 +164,7 @@ async def add_member(
 async def change_member_role(
     user_id: uuid.UUID,
     body: MemberUpdate,
-    principal: Annotated[TenantPrincipal, require("members:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.MEMBERS_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> MemberRead:
@@ -170,7 +177,7 @@ async def change_member_role(
 @router.delete(T + "/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_member(
     user_id: uuid.UUID,
-    principal: Annotated[TenantPrincipal, require("members:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.MEMBERS_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> Response:
@@ -186,7 +193,7 @@ async def remove_member(
 )
 async def create_api_key(
     body: ApiKeyCreate,
-    principal: Annotated[TenantPrincipal, require("api_keys:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.API_KEYS_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> ApiKeyCreated:
@@ -196,7 +203,7 @@ async def create_api_key(
 
 @router.get(T + "/api-keys", response_model=ApiKeyList)
 async def list_api_keys(
-    principal: Annotated[TenantPrincipal, require("api_keys:read")], session: DbSession
+    principal: Annotated[TenantPrincipal, require(Permission.API_KEYS_READ)], session: DbSession
 ) -> ApiKeyList:
     return ApiKeyList(data=[_key_read(k) for k in await keys.list_keys(session, principal)])
 
@@ -206,7 +213,7 @@ async def list_api_keys(
 )
 async def revoke_api_key(
     key_id: uuid.UUID,
-    principal: Annotated[TenantPrincipal, require("api_keys:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.API_KEYS_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> Response:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import require
@@ -31,7 +32,7 @@ RepId = Annotated[str | None, Query(max_length=128, description="Only this rep's
 @router.get("/{list_name}", response_model=TaskPage)
 async def list_tasks(
     list_name: ListName,
-    principal: Annotated[TenantPrincipal, require("tasks:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.TASKS_READ)],
     session: DbSession,
     location: LocationCode = None,
     rep: RepId = None,
@@ -54,7 +55,7 @@ async def list_tasks(
 @router.get("/{list_name}/export.csv", response_class=Response)
 async def export_tasks(
     list_name: ListName,
-    principal: Annotated[TenantPrincipal, require("tasks:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.TASKS_READ)],
     session: DbSession,
     location: LocationCode = None,
     rep: RepId = None,
@@ -74,7 +75,7 @@ async def export_tasks(
 async def set_task_status(
     list_name: ListName,
     body: TaskStatusUpdate,
-    principal: Annotated[TenantPrincipal, require("tasks:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.TASKS_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> TaskStatusRead:

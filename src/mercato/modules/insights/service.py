@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.pagination import encode_cursor, read_cursor
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.identity import staff_email
 from mercato.modules.insights import lists
@@ -145,7 +146,7 @@ async def list_tasks(
     """One task list, filtered by location, rep and status, paginated (newest/most valuable
     first, as each list ranks). Candidates may be up to a minute old (`insights.cache`);
     `fresh` recomputes them."""
-    principal.require("tasks:read")
+    principal.require(Permission.TASKS_READ)
     tuning = tuning or Tuning(now=datetime.now(UTC))
     offset = read_cursor(cursor, lambda value: int(value["o"])) or 0
     if offset < 0:
@@ -182,7 +183,7 @@ async def set_status(
     The item must be in the list as the caller sees it (404 otherwise), so a rep cannot
     change items of other locations.
     """
-    principal.require("tasks:write")
+    principal.require(Permission.TASKS_WRITE)
     now = now or datetime.now(UTC)
     if body.status is TaskState.snoozed and (
         body.snoozed_until is None or body.snoozed_until <= now

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.errors import NotFound
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.integrations import service
@@ -17,8 +18,8 @@ from mercato.modules.integrations.schemas import ConnectionCheck, IntegrationLis
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["integrations"])
 
-Writer = Annotated[TenantPrincipal, require("integrations:write")]
-Reader = Annotated[TenantPrincipal, require("integrations:read")]
+Writer = Annotated[TenantPrincipal, require(Permission.INTEGRATIONS_WRITE)]
+Reader = Annotated[TenantPrincipal, require(Permission.INTEGRATIONS_READ)]
 
 
 @router.get("/integrations", response_model=IntegrationList)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.crypto import seal, sealed_key_id, unseal
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.integrations.kinds import KINDS, KindSpec, masked
@@ -83,7 +84,7 @@ async def put_integration(
     meta: RequestMeta | None = None,
 ) -> tuple[IntegrationRead, bool]:
     """Create or replace a tenant's integration; omitted secrets keep their stored value."""
-    principal.require("integrations:write")
+    principal.require(Permission.INTEGRATIONS_WRITE)
     spec = _spec(kind)
     row = await session.get(IntegrationConfig, (principal.tenant_id, kind), with_for_update=True)
     secrets = _secrets_of(row) if row else {}
@@ -131,7 +132,7 @@ async def put_integration(
 async def get_integration(
     session: AsyncSession, principal: Principal, kind: str
 ) -> IntegrationRead:
-    principal.require("integrations:read")
+    principal.require(Permission.INTEGRATIONS_READ)
     _spec(kind)
     row = await session.get(IntegrationConfig, (principal.tenant_id, kind))
     if row is None:
@@ -140,7 +141,7 @@ async def get_integration(
 
 
 async def list_integrations(session: AsyncSession, principal: Principal) -> list[IntegrationRead]:
-    principal.require("integrations:read")
+    principal.require(Permission.INTEGRATIONS_READ)
     rows = await session.scalars(
         select(IntegrationConfig)
         .where(IntegrationConfig.tenant_id == principal.tenant_id)
@@ -153,7 +154,7 @@ async def delete_integration(
     session: AsyncSession, principal: TenantPrincipal, kind: str, meta: RequestMeta | None = None
 ) -> None:
     """Remove an integration and its secrets (step-up)."""
-    principal.require("integrations:write")
+    principal.require(Permission.INTEGRATIONS_WRITE)
     principal.require_recent_auth()
     _spec(kind)
     row = await session.get(IntegrationConfig, (principal.tenant_id, kind), with_for_update=True)

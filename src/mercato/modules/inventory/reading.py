@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.inventory.schemas import (
     LedgerCheck,
@@ -28,7 +29,7 @@ async def get_product_stock(
     session: AsyncSession, principal: TenantPrincipal, product_id: str
 ) -> ProductStock:
     """Totals over every location and the per-location rows; 404 for an unknown product."""
-    principal.require("inventory:read")
+    principal.require(Permission.INVENTORY_READ)
     levels = _levels(
         (
             await session.execute(
@@ -83,7 +84,7 @@ async def list_stock(
     cursor: str | None,
 ) -> tuple[list[StockRow], str | None]:
     """Stock rows by (product_id, location_code), optionally one location or low ones only."""
-    principal.require("inventory:read")
+    principal.require(Permission.INVENTORY_READ)
     size = clamp_limit(limit)
     position = read_cursor(cursor, lambda c: (str(c["p"]), str(c["l"])))
     after_p, after_l = position if position is not None else (None, None)
@@ -129,7 +130,7 @@ async def list_movements(
     cursor: str | None,
 ) -> tuple[list[MovementRead], str | None]:
     """The ledger of one product, newest first."""
-    principal.require("inventory:read")
+    principal.require(Permission.INVENTORY_READ)
     size = clamp_limit(limit)
     position = read_cursor(cursor, lambda c: uuid.UUID(str(c["id"])))
     params = {"tenant": principal.tenant_id, "product": product_id, "after": position}
@@ -153,7 +154,7 @@ async def check_ledger(
     session: AsyncSession, principal: Principal, product_id: str
 ) -> list[LedgerCheck]:
     """Recompute on_hand and reserved from the ledger and compare with the current rows."""
-    principal.require("inventory:read")
+    principal.require(Permission.INVENTORY_READ)
     rows = (
         await session.execute(LEDGER_SQL, {"tenant": principal.tenant_id, "product": product_id})
     ).all()

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import require
@@ -28,8 +29,8 @@ from mercato.modules.locations import CODE_PATTERN
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["inventory"])
 ProductId = Annotated[str, Path(min_length=1, max_length=128, description="The product_id")]
 LocationCode = Annotated[str, Path(pattern=CODE_PATTERN, description="The location code")]
-Reader = Annotated[TenantPrincipal, require("inventory:read")]
-Writer = Annotated[TenantPrincipal, require("inventory:write")]
+Reader = Annotated[TenantPrincipal, require(Permission.INVENTORY_READ)]
+Writer = Annotated[TenantPrincipal, require(Permission.INVENTORY_WRITE)]
 
 
 class LedgerReport(BaseModel):

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.events import emit
 from mercato.kernel.orm import UUID7_SQL, uuid7
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.catalog import get_products
 from mercato.modules.inventory.schemas import (
@@ -423,7 +424,7 @@ async def set_on_hand(
 
     404 for an unknown product or location; 409 `below-reserved` under the reserved count.
     """
-    principal.require("inventory:write")
+    principal.require(Permission.INVENTORY_WRITE)
     await get_location(session, principal.tenant_id, location_code)
     await _require_product(session, principal.tenant_id, product_id)
     level = await _lock_one(session, principal.tenant_id, product_id, location_code)
@@ -460,7 +461,7 @@ async def record_movement(
     body: MovementCreate,
 ) -> StockLevelRead:
     """A receipt (positive) or a signed adjustment of on_hand at one location."""
-    principal.require("inventory:write")
+    principal.require(Permission.INVENTORY_WRITE)
     if body.kind == "receipt" and body.quantity <= 0:
         message = "A receipt adds units: quantity must be positive"
         raise ValidationFailed(message, errors=[field_error("quantity", message)])

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import require
@@ -31,7 +32,7 @@ async def put_location(
     code: Code,
     body: LocationWrite,
     response: Response,
-    principal: Annotated[TenantPrincipal, require("inventory:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.INVENTORY_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> LocationRead:
@@ -50,7 +51,7 @@ async def put_location(
 
 @router.get("", response_model=LocationList)
 async def list_locations(
-    principal: Annotated[TenantPrincipal, require("inventory:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.INVENTORY_READ)],
     session: DbSession,
     include_archived: bool = False,
 ) -> LocationList:
@@ -60,6 +61,8 @@ async def list_locations(
 
 @router.get("/{code}", response_model=LocationRead)
 async def get_location(
-    code: Code, principal: Annotated[TenantPrincipal, require("inventory:read")], session: DbSession
+    code: Code,
+    principal: Annotated[TenantPrincipal, require(Permission.INVENTORY_READ)],
+    session: DbSession,
 ) -> LocationRead:
     return service.to_read(await service.get_location(session, principal.tenant_id, code))

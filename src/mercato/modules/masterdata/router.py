@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.masterdata import service
@@ -16,12 +17,12 @@ from mercato.modules.masterdata.schemas import SalesRepList, SalesRepRead, SyncR
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["master data"])
 
-Reader = Annotated[TenantPrincipal, require("masterdata:read")]
+Reader = Annotated[TenantPrincipal, require(Permission.MASTERDATA_READ)]
 
 
 @router.post("/masterdata/sync", status_code=status.HTTP_202_ACCEPTED, response_model=SyncRead)
 async def request_sync(
-    session: DbSession, principal: Annotated[TenantPrincipal, require("masterdata:write")]
+    session: DbSession, principal: Annotated[TenantPrincipal, require(Permission.MASTERDATA_WRITE)]
 ) -> SyncRead:
     return SyncRead.model_validate(await service.request_sync(session, principal))
 

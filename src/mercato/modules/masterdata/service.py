@@ -23,6 +23,7 @@ from mercato.kernel.errors import Conflict, NotFound
 from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.integrations import get_integration_config, open_sftp
 from mercato.modules.locations import LocationWrite, list_locations, upsert_location
@@ -199,7 +200,7 @@ async def sync_master_data(
 
 async def request_sync(session: AsyncSession, principal: TenantPrincipal) -> MasterDataSync:
     """Queue a sync now; 409 when no SFTP integration is configured."""
-    principal.require("masterdata:write")
+    principal.require(Permission.MASTERDATA_WRITE)
     if await get_integration_config(session, principal.tenant_id, "sftp") is None:
         raise SftpNotConfigured("Configure the sftp integration first (PUT …/integrations/sftp)")
     run = MasterDataSync(
@@ -245,7 +246,7 @@ async def run_sync(tenant_id: uuid.UUID, sync_id: uuid.UUID) -> str:
 async def list_syncs(
     session: AsyncSession, principal: Principal, *, limit: int | None, cursor: str | None
 ) -> tuple[list[MasterDataSync], str | None]:
-    principal.require("masterdata:read")
+    principal.require(Permission.MASTERDATA_READ)
     size = clamp_limit(limit)
     query = select(MasterDataSync).where(MasterDataSync.tenant_id == principal.tenant_id)
     position = read_cursor(cursor, lambda c: (datetime.fromisoformat(c["t"]), uuid.UUID(c["id"])))
@@ -272,7 +273,7 @@ async def list_syncs(
 async def get_sync(
     session: AsyncSession, principal: Principal, sync_id: uuid.UUID
 ) -> MasterDataSync:
-    principal.require("masterdata:read")
+    principal.require(Permission.MASTERDATA_READ)
     run = await session.get(MasterDataSync, (principal.tenant_id, sync_id))
     if run is None:
         raise NotFound("No such sync")
@@ -283,7 +284,7 @@ async def list_sales_reps(
     session: AsyncSession, principal: Principal, *, include_inactive: bool = False
 ) -> list[tuple[SalesRep, list[str]]]:
     """The tenant's sales reps with their location codes, by id."""
-    principal.require("masterdata:read")
+    principal.require(Permission.MASTERDATA_READ)
     query = (
         select(SalesRep).where(SalesRep.tenant_id == principal.tenant_id).order_by(SalesRep.rep_id)
     )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile, statu
 
 from mercato.kernel.db import get_database
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.media import service
@@ -54,7 +55,7 @@ def media_read(asset: MediaAsset) -> MediaRead:
 @router.post("/media", status_code=status.HTTP_201_CREATED, response_model=MediaRead)
 async def upload_media(
     file: Annotated[UploadFile, File(description="A JPEG, PNG, GIF or WebP image")],
-    principal: Annotated[TenantPrincipal, require("catalog:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.CATALOG_WRITE)],
     session: DbSession,
 ) -> MediaRead:
     """Upload an image: re-encoded without metadata, with 600 and 200 px renditions."""
@@ -67,7 +68,7 @@ async def upload_media(
 
 @router.get("/media", response_model=MediaList)
 async def list_media(
-    principal: Annotated[TenantPrincipal, require("catalog:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.CATALOG_READ)],
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=1_000)] = None,
@@ -79,7 +80,7 @@ async def list_media(
 @router.get("/media/{media_id}", response_model=MediaRead)
 async def get_media(
     media_id: uuid.UUID,
-    principal: Annotated[TenantPrincipal, require("catalog:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.CATALOG_READ)],
     session: DbSession,
 ) -> MediaRead:
     return media_read(await service.get_media(session, principal.tenant_id, media_id))
@@ -88,7 +89,7 @@ async def get_media(
 @router.delete("/media/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_media(
     media_id: uuid.UUID,
-    principal: Annotated[TenantPrincipal, require("catalog:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.CATALOG_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> Response:

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.pagination import newest_first
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.mail import MailOutcome, mail_outcomes
 from mercato.modules.notifications.models import NotificationDelivery
@@ -42,7 +43,7 @@ async def list_deliveries(
     cursor: str | None,
 ) -> tuple[list[DeliveryView], str | None]:
     """Newest first, with e-mail outcomes read from the mail outbox."""
-    principal.require("notifications:read")
+    principal.require(Permission.NOTIFICATIONS_READ)
     query = select(NotificationDelivery)
     if event:
         query = query.where(NotificationDelivery.event == event)

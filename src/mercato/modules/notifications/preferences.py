@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import RequestMeta
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.identity import TenantFacts, tenant_facts
@@ -74,7 +75,7 @@ async def _tenant(session: AsyncSession, principal: TenantPrincipal) -> TenantFa
 
 
 async def get_preferences(session: AsyncSession, principal: TenantPrincipal) -> PreferencesRead:
-    principal.require("notifications:read")
+    principal.require(Permission.NOTIFICATIONS_READ)
     return _read(await load_preferences(session, await _tenant(session, principal)))
 
 
@@ -82,7 +83,7 @@ async def replace_preferences(
     session: AsyncSession, principal: TenantPrincipal, body: PreferencesUpdate, meta: RequestMeta
 ) -> PreferencesRead:
     """Save the whole rule set (PUT semantics); audited, since it decides who gets data."""
-    principal.require("notifications:write")
+    principal.require(Permission.NOTIFICATIONS_WRITE)
     tenant = await _tenant(session, principal)
     current = await load_preferences(session, tenant)
     rules = [rule.model_dump() for rule in body.rules]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.notifications import deliveries, preferences
@@ -23,7 +24,8 @@ router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/notifications", tags=["no
 
 @router.get("/preferences", response_model=PreferencesRead)
 async def get_preferences(
-    principal: Annotated[TenantPrincipal, require("notifications:read")], session: DbSession
+    principal: Annotated[TenantPrincipal, require(Permission.NOTIFICATIONS_READ)],
+    session: DbSession,
 ) -> PreferencesRead:
     return await preferences.get_preferences(session, principal)
 
@@ -31,7 +33,7 @@ async def get_preferences(
 @router.put("/preferences", response_model=PreferencesRead)
 async def replace_preferences(
     body: PreferencesUpdate,
-    principal: Annotated[TenantPrincipal, require("notifications:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.NOTIFICATIONS_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> PreferencesRead:
@@ -41,7 +43,7 @@ async def replace_preferences(
 
 @router.get("/deliveries", response_model=Page[DeliveryRead])
 async def list_deliveries(
-    principal: Annotated[TenantPrincipal, require("notifications:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.NOTIFICATIONS_READ)],
     session: DbSession,
     event: str | None = None,
     channel: Channel | None = None,

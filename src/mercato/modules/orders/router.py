@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.kernel.timestamps import Timestamp
 from mercato.modules.customers import CustomerToken, require_customer, resolve_customer
@@ -29,7 +30,7 @@ from mercato.modules.orders.stripe_events import receive_stripe_webhook
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["orders"])
 webhook_router = APIRouter(prefix="/api/v1/webhooks", tags=["payments"])
-Reader = Annotated[TenantPrincipal, require("orders:read")]
+Reader = Annotated[TenantPrincipal, require(Permission.ORDERS_READ)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -45,7 +46,7 @@ IdempotencyKey = Annotated[
 @router.post("/checkout", status_code=status.HTTP_201_CREATED, response_model=CheckoutResult)
 async def checkout(
     body: CheckoutCreate,
-    principal: Annotated[TenantPrincipal, require("checkout:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.CHECKOUT_WRITE)],
     session: DbSession,
     idempotency_key: IdempotencyKey = None,
     token: CustomerToken = None,
@@ -90,7 +91,7 @@ async def list_orders(
 
 @router.get("/customers/me/orders", response_model=Page[OrderSummary])
 async def my_orders(
-    principal: Annotated[TenantPrincipal, require("checkout:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.CHECKOUT_WRITE)],
     session: DbSession,
     token: CustomerToken = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -111,7 +112,7 @@ async def get_order(order_id: uuid.UUID, principal: Reader, session: DbSession) 
 async def transition_order(
     order_id: uuid.UUID,
     body: TransitionCreate,
-    principal: Annotated[TenantPrincipal, require("orders:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.ORDERS_WRITE)],
     session: DbSession,
 ) -> OrderRead:
     """Move the order along its state machine; 409 for a forbidden transition."""
@@ -123,7 +124,7 @@ async def transition_order(
 async def refund_order(
     order_id: uuid.UUID,
     body: RefundCreate,
-    principal: Annotated[TenantPrincipal, require("refunds:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.REFUNDS_WRITE)],
     session: DbSession,
 ) -> OrderRead:
     """Refund all (no `amount`) or part of a paid order; step-up required."""

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.events import emit
 from mercato.kernel.pagination import newest_first
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.inventory import (
     Allocation,
@@ -188,7 +189,7 @@ async def list_orders(
     cursor: str | None,
 ) -> tuple[list[SalesOrder], str | None]:
     """Orders newest first, filtered by status, e-mail (exact, any case) and creation time."""
-    principal.require("orders:read")
+    principal.require(Permission.ORDERS_READ)
     query = select(SalesOrder)
     if status:
         query = query.where(SalesOrder.status == status)
@@ -333,7 +334,7 @@ async def transition(
             cancel_after=body.to == "cancelled",
         )
         return order
-    principal.require("orders:write")
+    principal.require(Permission.ORDERS_WRITE)
     if body.to == "paid":
         await mark_paid(session, order, actor=principal.actor, note=body.note)
     elif body.to == "cancelled":
@@ -379,7 +380,7 @@ async def refund(
     `restock_items`) return to stock as a `return` movement.
     """
     order = await get_order(session, principal, order_id, lock=True)
-    principal.require("refunds:write")
+    principal.require(Permission.REFUNDS_WRITE)
     principal.require_recent_auth()
     payments = [
         p

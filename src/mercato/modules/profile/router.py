@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.profile import service
@@ -22,8 +23,8 @@ from mercato.modules.profile.schemas import (
 from mercato.modules.profile.validation import validate_profile
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/profile", tags=["profile"])
-Reader = Annotated[TenantPrincipal, require("profile:read")]
-Writer = Annotated[TenantPrincipal, require("profile:write")]
+Reader = Annotated[TenantPrincipal, require(Permission.PROFILE_READ)]
+Writer = Annotated[TenantPrincipal, require(Permission.PROFILE_WRITE)]
 
 
 async def _current(principal: TenantPrincipal, session: DbSession) -> ProfileRead:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from mercato.kernel.lean import LeanRequest, LeanResponse, LeanRoute
+from mercato.kernel.permissions import Permission
 from mercato.modules.identity import pass_gate
 from mercato.modules.recommendations.cache import looked_up, queue_lookup
 from mercato.modules.recommendations.router import LOOKUP_NOTE, RECOMMENDATIONS_PATH
@@ -26,7 +27,7 @@ async def cached_recommendations(request: LeanRequest) -> LeanResponse | None:
     parts = recommendation_query(params).cache_parts()
     passed = await pass_gate(
         request,
-        permission="recommendations:read",
+        permission=Permission.RECOMMENDATIONS_READ,
         route_path=RECOMMENDATIONS_PATH,
         queue=lambda pipe: queue_lookup(pipe, request.tenant_id, parts),
     )

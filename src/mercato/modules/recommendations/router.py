@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from mercato.kernel.deps import DbSession
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.recommendations.schemas import RecommendationList, RecommendationParams
@@ -25,7 +26,7 @@ LOOKUP_NOTE = "mercato.reco_lookup"
 )
 async def get_recommendations(
     request: Request,
-    principal: Annotated[TenantPrincipal, require("recommendations:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.RECOMMENDATIONS_READ)],
     session: DbSession,
     params: Annotated[RecommendationParams, Query()],
 ) -> Response:

@@ -15,6 +15,7 @@ import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import PrincipalKind, TenantPrincipal
 from mercato.modules.analytics import (
     Granularity,
@@ -45,7 +46,9 @@ TASK_LABELS = {
     TaskList.search_gaps: "Search gaps",
     TaskList.repeat_visitors: "Repeat visitors",
 }
-REPORT_PERMISSIONS = frozenset({"analytics:read", "tasks:read", "masterdata:read"})
+REPORT_PERMISSIONS = frozenset(
+    {Permission.ANALYTICS_READ, Permission.TASKS_READ, Permission.MASTERDATA_READ}
+)
 
 
 def report_principal(tenant_id: uuid.UUID) -> TenantPrincipal:

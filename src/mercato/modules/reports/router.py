@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import require
@@ -28,8 +29,8 @@ from mercato.modules.reports.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/reports", tags=["reports"])
-Reader = Annotated[TenantPrincipal, require("reports:read")]
-Writer = Annotated[TenantPrincipal, require("reports:write")]
+Reader = Annotated[TenantPrincipal, require(Permission.REPORTS_READ)]
+Writer = Annotated[TenantPrincipal, require(Permission.REPORTS_WRITE)]
 Code = Annotated[str, Path(pattern=CODE_PATTERN, description="The branch's location code")]
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.jobs import defer
 from mercato.kernel.pagination import encode_cursor, read_cursor
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.analytics import tenant_timezone
 from mercato.modules.locations import list_locations
@@ -45,7 +46,7 @@ FREQUENCY_PERIOD = {Frequency.daily: Period.day, Frequency.weekly: Period.week}
 
 async def list_branches(session: AsyncSession, principal: Principal) -> list[BranchRecipients]:
     """Every branch with recipients, by location code."""
-    principal.require("reports:read")
+    principal.require(Permission.REPORTS_READ)
     rows = await session.scalars(
         select(ReportRecipient).order_by(ReportRecipient.location_code, ReportRecipient.email)
     )
@@ -59,7 +60,7 @@ async def set_branch_recipients(
     session: AsyncSession, principal: TenantPrincipal, code: str, recipients: list[str]
 ) -> BranchRecipients:
     """Replace who receives the report of location `code` (an empty list removes it)."""
-    principal.require("reports:write")
+    principal.require(Permission.REPORTS_WRITE)
     if code not in {loc.code for loc in await list_locations(session)}:
         raise NotFound(f"No active location {code!r}")
     await session.execute(delete(ReportRecipient).where(ReportRecipient.location_code == code))
@@ -71,7 +72,7 @@ async def set_branch_recipients(
 
 
 async def list_schedules(session: AsyncSession, principal: Principal) -> list[ReportSchedule]:
-    principal.require("reports:read")
+    principal.require(Permission.REPORTS_READ)
     return list(
         (await session.scalars(select(ReportSchedule).order_by(ReportSchedule.frequency))).all()
     )
@@ -81,7 +82,7 @@ async def put_schedule(
     session: AsyncSession, principal: TenantPrincipal, frequency: Frequency, body: ScheduleWrite
 ) -> ReportSchedule:
     """Create or replace the daily or weekly schedule (weekly needs a weekday)."""
-    principal.require("reports:write")
+    principal.require(Permission.REPORTS_WRITE)
     if frequency is Frequency.weekly and body.weekday is None:
         raise ValidationFailed(
             "A weekly schedule needs a weekday",
@@ -103,7 +104,7 @@ async def put_schedule(
 async def delete_schedule(
     session: AsyncSession, principal: Principal, frequency: Frequency
 ) -> None:
-    principal.require("reports:write")
+    principal.require(Permission.REPORTS_WRITE)
     result = await session.execute(
         delete(ReportSchedule).where(ReportSchedule.frequency == frequency.value)
     )
@@ -148,7 +149,7 @@ async def request_send(
     now: datetime | None = None,
 ) -> ReportJob:
     """Queue a report job now (the worker renders and sends it)."""
-    principal.require("reports:write")
+    principal.require(Permission.REPORTS_WRITE)
     if body.location_code is not None and body.location_code not in {
         b.location_code for b in await list_branches(session, principal)
     }:
@@ -307,7 +308,7 @@ async def list_jobs(
     session: AsyncSession, principal: Principal, *, limit: int = 20, cursor: str | None = None
 ) -> ReportJobPage:
     """Report jobs, newest first, each with its per-recipient delivery status."""
-    principal.require("reports:read")
+    principal.require(Permission.REPORTS_READ)
     position = read_cursor(cursor, lambda v: (datetime.fromisoformat(v["c"]), uuid.UUID(v["i"])))
     query = select(ReportJob).order_by(ReportJob.created_at.desc(), ReportJob.id.desc())
     if position is not None:
@@ -333,7 +334,7 @@ async def list_jobs(
 async def get_job(
     session: AsyncSession, principal: TenantPrincipal, job_id: uuid.UUID
 ) -> ReportJobRead:
-    principal.require("reports:read")
+    principal.require(Permission.REPORTS_READ)
     job = await session.get(ReportJob, (principal.tenant_id, job_id))
     if job is None:
         raise NotFound("No such report job")

@@ -23,6 +23,7 @@ from mercato.kernel.events import emit
 from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.identity import live_tenants
 from mercato.modules.integrations import get_integration_config
@@ -70,7 +71,7 @@ async def request_import(
     session: AsyncSession, principal: TenantPrincipal, body: IngestJobCreate
 ) -> IngestJob:
     """Queue an import; 422 for a bad range or path, 409 when the source is not configured."""
-    principal.require("events:import")
+    principal.require(Permission.EVENTS_IMPORT)
     _check_range(body)
     if body.source == "ga4_file":
         ga4_import.resolve_tenant_path(get_settings(), principal.tenant_id, body.path)
@@ -107,7 +108,7 @@ async def list_jobs(
     session: AsyncSession, principal: Principal, *, limit: int | None, cursor: str | None
 ) -> tuple[list[IngestJob], str | None]:
     """The tenant's ingestion jobs, newest first."""
-    principal.require("events:read")
+    principal.require(Permission.EVENTS_READ)
     size = clamp_limit(limit)
     query = select(IngestJob).where(IngestJob.tenant_id == principal.tenant_id)
     position = read_cursor(cursor, lambda c: (datetime.fromisoformat(c["t"]), uuid.UUID(c["id"])))
@@ -125,7 +126,7 @@ async def list_jobs(
 
 
 async def get_job(session: AsyncSession, principal: Principal, job_id: uuid.UUID) -> IngestJob:
-    principal.require("events:read")
+    principal.require(Permission.EVENTS_READ)
     job = await session.get(IngestJob, (principal.tenant_id, job_id))
     if job is None:
         raise NotFound("No such ingestion job")

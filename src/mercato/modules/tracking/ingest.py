@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import after_commit
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.tracking import counters
 from mercato.modules.tracking.event_writer import store_rows
@@ -120,7 +121,7 @@ async def record_events(
     transaction (authentication may have read PostgreSQL) ends first, so no request
     holds a pooled connection while it waits for its commit.
     """
-    principal.require("events:write")
+    principal.require(Permission.EVENTS_WRITE)
     rows, rejected = check_batch(events, ClockWindow.around(datetime.now(UTC)))
     await session.commit()
     return await commit_rows(principal.tenant_id, rows, rejected)
@@ -131,7 +132,7 @@ async def record_batch(
 ) -> IngestOutcome:
     """A `{"events": [...]}` body sent to the API (see `check_batch_body`, `record_events`)."""
     rows, rejected = check_batch_body(body)
-    principal.require("events:write")
+    principal.require(Permission.EVENTS_WRITE)
     await session.commit()
     return await commit_rows(principal.tenant_id, rows, rejected)
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from mercato.kernel.errors import DomainError
 from mercato.kernel.lean import LeanRequest, LeanResponse, LeanRoute
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import pass_gate
 from mercato.modules.tracking import ingest
@@ -25,7 +26,7 @@ from mercato.modules.tracking.router import BATCH_PATH, EVENTS_PATH
 from mercato.modules.tracking.schemas import BatchAccepted, EventIn, IngestAccepted
 from mercato.modules.tracking.validation import ClockWindow, EventRow, check_event
 
-PERMISSION = "events:write"
+PERMISSION = Permission.EVENTS_WRITE
 
 
 def _json_body(request: LeanRequest) -> Any:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import ValidationFailed, field_error
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.tracking.models import Event
 from mercato.modules.tracking.schemas import (
@@ -113,7 +114,7 @@ async def list_events(
     cursor: str | None = None,
 ) -> tuple[list[EventRead], str | None]:
     """Stored events, newest first, filtered by shopper, type and time range."""
-    principal.require("events:read")
+    principal.require(Permission.EVENTS_READ)
     _check_range(start, end)
     query = select(Event).where(Event.tenant_id == principal.tenant_id)
     if user_id is not None:
@@ -168,7 +169,7 @@ async def user_timeline(
     Pages hold up to `limit` events (default 200); a session cut by a page boundary
     continues on the next page.
     """
-    principal.require("events:read")
+    principal.require(Permission.EVENTS_READ)
     _check_range(start, end)
     size = min(limit or 200, TIMELINE_MAX_EVENTS)
     query = select(Event).where(Event.tenant_id == principal.tenant_id, Event.user_id == user_id)
@@ -180,7 +181,7 @@ async def availability(
     session: AsyncSession, principal: Principal, *, start: date | None, end: date | None
 ) -> Availability:
     """Per UTC day in [start, end] (default: the last 30 days): counts by type and source."""
-    principal.require("events:read")
+    principal.require(Permission.EVENTS_READ)
     end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=29)
     if end < start or (end - start).days >= MAX_AVAILABILITY_DAYS:

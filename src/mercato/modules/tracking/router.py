@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from mercato.kernel.deps import DbSession
 from mercato.kernel.errors import NotFound, ValidationFailed
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.kernel.timestamps import Timestamp
 from mercato.modules.identity import require
@@ -36,9 +37,9 @@ router = APIRouter(prefix="/api/v1/tenants/{tenant_id}", tags=["tracking"])
 EVENTS_PATH = "/api/v1/tenants/{tenant_id}/events"
 BATCH_PATH = "/api/v1/tenants/{tenant_id}/events/batch"
 
-EventsWriter = Annotated[TenantPrincipal, require("events:write")]
-EventsReader = Annotated[TenantPrincipal, require("events:read")]
-Importer = Annotated[TenantPrincipal, require("events:import")]
+EventsWriter = Annotated[TenantPrincipal, require(Permission.EVENTS_WRITE)]
+EventsReader = Annotated[TenantPrincipal, require(Permission.EVENTS_READ)]
+Importer = Annotated[TenantPrincipal, require(Permission.EVENTS_IMPORT)]
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=IngestAccepted)

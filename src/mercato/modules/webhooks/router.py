@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import require
 from mercato.modules.webhooks import service
@@ -23,8 +24,8 @@ from mercato.modules.webhooks.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/webhooks", tags=["webhooks"])
-Writer = Annotated[TenantPrincipal, require("webhooks:write")]
-Reader = Annotated[TenantPrincipal, require("webhooks:read")]
+Writer = Annotated[TenantPrincipal, require(Permission.WEBHOOKS_WRITE)]
+Reader = Annotated[TenantPrincipal, require(Permission.WEBHOOKS_READ)]
 
 
 def _read(endpoint: WebhookEndpoint) -> WebhookRead:

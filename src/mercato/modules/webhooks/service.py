@@ -25,6 +25,7 @@ from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.jobs import defer
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -72,7 +73,7 @@ async def create_endpoint(
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint (step-up: it receives the tenant's events); its signing secret
     is returned this once."""
-    principal.require("webhooks:write")
+    principal.require(Permission.WEBHOOKS_WRITE)
     principal.require_recent_auth()
     _check_url(str(body.url))
     _check_event_types(body.event_types)
@@ -110,7 +111,7 @@ async def get_endpoint(
 
 
 async def list_endpoints(session: AsyncSession, principal: Principal) -> list[WebhookEndpoint]:
-    principal.require("webhooks:read")
+    principal.require(Permission.WEBHOOKS_READ)
     rows = await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.created_at))
     return list(rows.all())
 
@@ -131,7 +132,7 @@ async def update_endpoint(
     body: WebhookUpdate,
     meta: RequestMeta,
 ) -> WebhookEndpoint:
-    principal.require("webhooks:write")
+    principal.require(Permission.WEBHOOKS_WRITE)
     endpoint = await get_endpoint(session, principal, endpoint_id)
     before = _snapshot(endpoint)
     if body.url is not None:
@@ -161,7 +162,7 @@ async def update_endpoint(
 async def delete_endpoint(
     session: AsyncSession, principal: TenantPrincipal, endpoint_id: uuid.UUID, meta: RequestMeta
 ) -> None:
-    principal.require("webhooks:write")
+    principal.require(Permission.WEBHOOKS_WRITE)
     endpoint = await get_endpoint(session, principal, endpoint_id)
     await session.delete(endpoint)
     await session.flush()
@@ -178,7 +179,7 @@ async def delete_endpoint(
 async def rotate_secret(
     session: AsyncSession, principal: TenantPrincipal, endpoint_id: uuid.UUID, meta: RequestMeta
 ) -> tuple[WebhookEndpoint, str]:
-    principal.require("webhooks:write")
+    principal.require(Permission.WEBHOOKS_WRITE)
     endpoint = await get_endpoint(session, principal, endpoint_id)
     secret = _new_secret()
     endpoint.secret_sealed = seal(secret.encode(), purpose=SECRET_PURPOSE)
@@ -241,7 +242,7 @@ async def send_test(
     session: AsyncSession, principal: TenantPrincipal, endpoint_id: uuid.UUID
 ) -> uuid.UUID:
     """Queue a `webhook.ping` delivery to one endpoint (whatever its event filter)."""
-    principal.require("webhooks:write")
+    principal.require(Permission.WEBHOOKS_WRITE)
     endpoint = await get_endpoint(session, principal, endpoint_id)
     queued = await queue_deliveries(
         session,
@@ -263,7 +264,7 @@ async def list_deliveries(
     limit: int | None,
     cursor: str | None,
 ) -> tuple[list[WebhookDelivery], str | None]:
-    principal.require("webhooks:read")
+    principal.require(Permission.WEBHOOKS_READ)
     await get_endpoint(session, principal, endpoint_id)
     size = clamp_limit(limit)
     query = (

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.identity import require
@@ -35,7 +36,7 @@ async def put_widget(
     placement: Placement,
     body: WidgetWrite,
     response: Response,
-    principal: Annotated[TenantPrincipal, require("widgets:write")],
+    principal: Annotated[TenantPrincipal, require(Permission.WIDGETS_WRITE)],
     session: DbSession,
     meta: Meta,
 ) -> WidgetRead:
@@ -58,7 +59,7 @@ async def put_widget(
 @router.get("/{placement}", response_model=WidgetRead)
 async def get_widget(
     placement: Placement,
-    principal: Annotated[TenantPrincipal, require("widgets:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.WIDGETS_READ)],
     session: DbSession,
 ) -> WidgetRead:
     return await service.get_widget(session, principal.tenant_id, placement)
@@ -67,7 +68,7 @@ async def get_widget(
 @router.get("/{placement}/preview", response_class=HTMLResponse)
 async def preview_widget(
     placement: Placement,
-    principal: Annotated[TenantPrincipal, require("widgets:read")],
+    principal: Annotated[TenantPrincipal, require(Permission.WIDGETS_READ)],
     session: DbSession,
     user_id: Annotated[str | None, Query(max_length=200)] = None,
     product_id: Annotated[str | None, Query(max_length=128)] = None,

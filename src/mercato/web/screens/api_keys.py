@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.identity import keys
 from mercato.modules.identity.models import ApiKey
@@ -21,7 +22,9 @@ from mercato.web.registry import OverviewPanel, Screen, Section
 router = screen_router()
 PATH = "settings/api-keys"
 
-SCREENS = [Screen("settings.api_keys", "API keys", PATH, "api_keys:read", Section.settings, 20)]
+SCREENS = [
+    Screen("settings.api_keys", "API keys", PATH, Permission.API_KEYS_READ, Section.settings, 20)
+]
 
 NEW_KEY_DEFAULTS = {"kind": "secret", "permission": "read", "mode": "live"}
 
@@ -62,12 +65,16 @@ async def _render(
 
 
 @router.get("/" + PATH)
-async def api_keys_screen(page: Annotated[Page, tenant_page("api_keys:read")]) -> HTMLResponse:
+async def api_keys_screen(
+    page: Annotated[Page, tenant_page(Permission.API_KEYS_READ)],
+) -> HTMLResponse:
     return await _render(page)
 
 
 @router.post("/" + PATH)
-async def create_api_key(page: Annotated[Page, tenant_page("api_keys:write")]) -> HTMLResponse:
+async def create_api_key(
+    page: Annotated[Page, tenant_page(Permission.API_KEYS_WRITE)],
+) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
     async def create() -> tuple[ApiKey, str]:
@@ -82,7 +89,7 @@ async def create_api_key(page: Annotated[Page, tenant_page("api_keys:write")]) -
 
 @router.post("/" + PATH + "/{key_id}/revoke")
 async def revoke_api_key(
-    key_id: uuid.UUID, page: Annotated[Page, tenant_page("api_keys:write")]
+    key_id: uuid.UUID, page: Annotated[Page, tenant_page(Permission.API_KEYS_WRITE)]
 ) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
@@ -112,6 +119,11 @@ async def _key_summary(session: AsyncSession, principal: Principal) -> Mapping[s
 
 PANELS = [
     OverviewPanel(
-        "api_keys", "API keys", "api_keys:read", "panels/api_keys.html", _key_summary, order=60
+        "api_keys",
+        "API keys",
+        Permission.API_KEYS_READ,
+        "panels/api_keys.html",
+        _key_summary,
+        order=60,
     )
 ]

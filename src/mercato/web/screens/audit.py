@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import DomainError, ValidationFailed, field_error
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.audit import service as audit
 from mercato.modules.audit.models import AuditEntry
@@ -26,7 +27,7 @@ PAGE_SIZE = 25
 ACTIVITY_DAYS = 14
 ACTIVITY_SCAN_LIMIT = 2_000  # entries read to draw the activity chart
 
-SCREENS = [Screen("settings.audit", "Audit log", PATH, "audit:read", Section.settings, 30)]
+SCREENS = [Screen("settings.audit", "Audit log", PATH, Permission.AUDIT_READ, Section.settings, 30)]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def read_filters(query: Mapping[str, str]) -> AuditFilters:
 
 async def people(session: AsyncSession, principal: Principal) -> dict[str, str]:
     """`user:<id>` → a readable name, for the members this viewer may list."""
-    if not principal.can("members:read"):
+    if not principal.can(Permission.MEMBERS_READ):
         return {}
     return {
         f"user:{m.user_id}": f"{m.name} <{m.email}>"
@@ -73,7 +74,7 @@ async def people(session: AsyncSession, principal: Principal) -> dict[str, str]:
 
 
 @router.get("/" + PATH)
-async def audit_screen(page: Annotated[Page, tenant_page("audit:read")]) -> HTMLResponse:
+async def audit_screen(page: Annotated[Page, tenant_page(Permission.AUDIT_READ)]) -> HTMLResponse:
     query = dict(page.request.query_params)
     form = FormState(values={k: v for k, v in query.items() if k != "cursor"})
     entries: list[AuditEntry] = []
@@ -135,6 +136,11 @@ async def _activity(session: AsyncSession, principal: Principal) -> Mapping[str,
 
 PANELS = [
     OverviewPanel(
-        "activity", "Recent changes", "audit:read", "panels/activity.html", _activity, order=70
+        "activity",
+        "Recent changes",
+        Permission.AUDIT_READ,
+        "panels/activity.html",
+        _activity,
+        order=70,
     )
 ]

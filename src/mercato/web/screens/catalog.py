@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from mercato.kernel.errors import DomainError, NotFound, ValidationFailed, field_error
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.catalog import importer, products
@@ -35,13 +36,24 @@ PAGE_SIZE = 25
 IMPORT = "catalog/import"
 
 SCREENS = [
-    Screen("commerce.products", "Products", PRODUCTS, "catalog:read", Section.commerce, 10),
-    Screen("commerce.categories", "Categories", CATEGORIES, "catalog:read", Section.commerce, 12),
-    Screen("commerce.import", "Import products", IMPORT, "catalog:write", Section.commerce, 14),
+    Screen(
+        "commerce.products", "Products", PRODUCTS, Permission.CATALOG_READ, Section.commerce, 10
+    ),
+    Screen(
+        "commerce.categories",
+        "Categories",
+        CATEGORIES,
+        Permission.CATALOG_READ,
+        Section.commerce,
+        12,
+    ),
+    Screen(
+        "commerce.import", "Import products", IMPORT, Permission.CATALOG_WRITE, Section.commerce, 14
+    ),
 ]
 
-Reader = Annotated[Page, tenant_page("catalog:read")]
-Writer = Annotated[Page, tenant_page("catalog:write")]
+Reader = Annotated[Page, tenant_page(Permission.CATALOG_READ)]
+Writer = Annotated[Page, tenant_page(Permission.CATALOG_WRITE)]
 
 TEXT_FIELDS = (
     "name",
@@ -425,6 +437,11 @@ async def _catalog_summary(session: AsyncSession, principal: TenantPrincipal) ->
 
 PANELS = [
     OverviewPanel(
-        "catalog", "Catalog", "catalog:read", "panels/catalog.html", _catalog_summary, order=30
+        "catalog",
+        "Catalog",
+        Permission.CATALOG_READ,
+        "panels/catalog.html",
+        _catalog_summary,
+        order=30,
     )
 ]

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mercato.kernel.errors import ValidationFailed
+from mercato.kernel.permissions import Permission
 from mercato.modules.channels import feed_jobs, gbp_reports, google_oauth
 from mercato.modules.channels.feed_precheck import precheck_products
 from mercato.modules.channels.hosted_feed import feed_urls, hosted_feed, rotate_feed_token
@@ -31,17 +32,31 @@ INSIGHT_DAYS = 28
 JOBS_SHOWN = 20
 
 SCREENS = [
-    Screen("marketing.channels", "Google channels", PATH, "channels:read", Section.marketing, 30),
-    Screen("marketing.profile", "Business profile", PROFILE, "profile:read", Section.marketing, 35),
+    Screen(
+        "marketing.channels",
+        "Google channels",
+        PATH,
+        Permission.CHANNELS_READ,
+        Section.marketing,
+        30,
+    ),
+    Screen(
+        "marketing.profile",
+        "Business profile",
+        PROFILE,
+        Permission.PROFILE_READ,
+        Section.marketing,
+        35,
+    ),
 ]
 
-Reader = Annotated[Page, tenant_page("channels:read")]
-Writer = Annotated[Page, tenant_page("channels:write")]
+Reader = Annotated[Page, tenant_page(Permission.CHANNELS_READ)]
+Writer = Annotated[Page, tenant_page(Permission.CHANNELS_WRITE)]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 async def _google_link(page: Page) -> Any:
-    if not page.can("integrations:read"):
+    if not page.can(Permission.INTEGRATIONS_READ):
         return None
     return await google_oauth.get_link(page.session, page.tenant_id)
 
@@ -131,7 +146,7 @@ async def push_feed(page: Writer) -> HTMLResponse:
 
 @router.post("/" + PATH + "/jobs/{job_id}/status")
 async def set_job_status(
-    job_id: uuid.UUID, page: Annotated[Page, tenant_page("channels:manage")]
+    job_id: uuid.UUID, page: Annotated[Page, tenant_page(Permission.CHANNELS_MANAGE)]
 ) -> HTMLResponse:
     """`failed` cancels a queued or running job, `queued` retries a failed one."""
     wanted = (await page.request.form()).get("status")
@@ -155,7 +170,7 @@ async def rotate_feed(page: Writer) -> HTMLResponse:
 
 @router.post("/" + PATH + "/google/link", response_model=None)
 async def link_google(
-    page: Annotated[Page, tenant_page("integrations:write")],
+    page: Annotated[Page, tenant_page(Permission.INTEGRATIONS_WRITE)],
 ) -> Response:
     """Send the browser to Google's consent screen; it comes back to this page."""
     submitted, form = await read_form(page.request)
@@ -175,7 +190,9 @@ async def link_google(
 
 
 @router.post("/" + PATH + "/google/unlink")
-async def unlink_google(page: Annotated[Page, tenant_page("integrations:write")]) -> HTMLResponse:
+async def unlink_google(
+    page: Annotated[Page, tenant_page(Permission.INTEGRATIONS_WRITE)],
+) -> HTMLResponse:
     async def unlink() -> str:
         await google_oauth.unlink(page.session, page.member, page.meta)
         return "The Google account is unlinked; Mercato's access is revoked."
@@ -247,12 +264,16 @@ async def _render_profile(
 
 
 @router.get("/" + PROFILE)
-async def profile_screen(page: Annotated[Page, tenant_page("profile:read")]) -> HTMLResponse:
+async def profile_screen(
+    page: Annotated[Page, tenant_page(Permission.PROFILE_READ)],
+) -> HTMLResponse:
     return await _render_profile(page)
 
 
 @router.post("/" + PROFILE)
-async def save_profile(page: Annotated[Page, tenant_page("profile:write")]) -> HTMLResponse:
+async def save_profile(
+    page: Annotated[Page, tenant_page(Permission.PROFILE_WRITE)],
+) -> HTMLResponse:
     """Change the fields the form shows, as `PATCH {T}/profile` does (hours are kept)."""
     submitted, form = await read_form(page.request)
 

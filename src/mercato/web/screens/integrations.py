@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from fastapi.responses import HTMLResponse
 
 from mercato.kernel.errors import NotFound
+from mercato.kernel.permissions import Permission
 from mercato.modules.integrations import service
 from mercato.modules.integrations.connection_checks import run_check
 from mercato.modules.integrations.kinds import KINDS, IntegrationKind
@@ -28,7 +29,7 @@ SCREENS = [
         "settings.integrations",
         "Integrations",
         PATH,
-        "integrations:read",
+        Permission.INTEGRATIONS_READ,
         Section.settings,
         30,
     )
@@ -152,12 +153,12 @@ async def _render(
 
 @router.get("/" + PATH)
 async def integrations_screen(
-    page: Annotated[Page, tenant_page("integrations:read")],
+    page: Annotated[Page, tenant_page(Permission.INTEGRATIONS_READ)],
 ) -> HTMLResponse:
     return await _render(page)
 
 
-Writer = Annotated[Page, tenant_page("integrations:write")]
+Writer = Annotated[Page, tenant_page(Permission.INTEGRATIONS_WRITE)]
 
 
 @router.post("/" + PATH + "/{kind}")

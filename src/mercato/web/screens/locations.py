@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import ValidationFailed, field_error
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
 from mercato.modules.locations import LocationWrite, get_location, list_locations, upsert_location
@@ -23,7 +24,9 @@ router = screen_router()
 PATH = "locations"
 KINDS = [("store", "Store"), ("branch", "Branch"), ("warehouse", "Warehouse"), ("online", "Online")]
 
-SCREENS = [Screen("commerce.locations", "Locations", PATH, "inventory:read", Section.commerce, 30)]
+SCREENS = [
+    Screen("commerce.locations", "Locations", PATH, Permission.INVENTORY_READ, Section.commerce, 30)
+]
 
 FIELDS = ("name", "kind", "address", "timezone", "phone", "email", "status")
 
@@ -59,9 +62,11 @@ async def _render(
 
 
 @router.get("/" + PATH)
-async def locations_screen(page: Annotated[Page, tenant_page("inventory:read")]) -> HTMLResponse:
+async def locations_screen(
+    page: Annotated[Page, tenant_page(Permission.INVENTORY_READ)],
+) -> HTMLResponse:
     code = page.request.query_params.get("edit")
-    if code and page.can("inventory:write"):
+    if code and page.can(Permission.INVENTORY_WRITE):
         location = await get_location(page.session, page.tenant_id, code)
         values = {"code": location.code, **{n: getattr(location, n) or "" for n in FIELDS}}
         return await _render(page, edit=FormState(values=values))
@@ -69,7 +74,9 @@ async def locations_screen(page: Annotated[Page, tenant_page("inventory:read")])
 
 
 @router.post("/" + PATH)
-async def save_location(page: Annotated[Page, tenant_page("inventory:write")]) -> HTMLResponse:
+async def save_location(
+    page: Annotated[Page, tenant_page(Permission.INVENTORY_WRITE)],
+) -> HTMLResponse:
     """Create or replace a location, audited as `PUT {T}/locations/{code}` is."""
     submitted, form = await read_form(page.request)
 
@@ -105,6 +112,11 @@ async def _network(session: AsyncSession, principal: Principal) -> Mapping[str, 
 
 PANELS = [
     OverviewPanel(
-        "locations", "Locations", "inventory:read", "panels/locations.html", _network, order=40
+        "locations",
+        "Locations",
+        Permission.INVENTORY_READ,
+        "panels/locations.html",
+        _network,
+        order=40,
     )
 ]

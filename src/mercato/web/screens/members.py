@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.identity import members
 from mercato.modules.identity.permissions import ROLE_ORDER, Role, role_rank
@@ -22,7 +23,9 @@ router = screen_router()
 PATH = "settings/members"
 
 SCREENS = [
-    Screen("settings.members", "Members & roles", PATH, "members:read", Section.settings, 10)
+    Screen(
+        "settings.members", "Members & roles", PATH, Permission.MEMBERS_READ, Section.settings, 10
+    )
 ]
 
 
@@ -34,7 +37,8 @@ def grantable_roles(principal: Principal) -> list[Role]:
     return [
         role
         for role in reversed(ROLE_ORDER)
-        if role_rank(role) <= own and (role is not Role.owner or principal.can("members:owners"))
+        if role_rank(role) <= own
+        and (role is not Role.owner or principal.can(Permission.MEMBERS_OWNERS))
     ]
 
 
@@ -62,12 +66,16 @@ async def _render(
 
 
 @router.get("/" + PATH)
-async def members_screen(page: Annotated[Page, tenant_page("members:read")]) -> HTMLResponse:
+async def members_screen(
+    page: Annotated[Page, tenant_page(Permission.MEMBERS_READ)],
+) -> HTMLResponse:
     return await _render(page)
 
 
 @router.post("/" + PATH)
-async def invite_member(page: Annotated[Page, tenant_page("members:write")]) -> HTMLResponse:
+async def invite_member(
+    page: Annotated[Page, tenant_page(Permission.MEMBERS_WRITE)],
+) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
     async def invite() -> members.Member:
@@ -86,7 +94,7 @@ async def invite_member(page: Annotated[Page, tenant_page("members:write")]) -> 
 
 @router.post("/" + PATH + "/{user_id}/role")
 async def change_role(
-    user_id: uuid.UUID, page: Annotated[Page, tenant_page("members:write")]
+    user_id: uuid.UUID, page: Annotated[Page, tenant_page(Permission.MEMBERS_WRITE)]
 ) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
@@ -104,7 +112,7 @@ async def change_role(
 
 @router.post("/" + PATH + "/{user_id}/remove")
 async def remove_member(
-    user_id: uuid.UUID, page: Annotated[Page, tenant_page("members:write")]
+    user_id: uuid.UUID, page: Annotated[Page, tenant_page(Permission.MEMBERS_WRITE)]
 ) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
@@ -130,4 +138,8 @@ async def _team(session: AsyncSession, principal: Principal) -> Mapping[str, Any
     }
 
 
-PANELS = [OverviewPanel("members", "Team", "members:read", "panels/members.html", _team, order=50)]
+PANELS = [
+    OverviewPanel(
+        "members", "Team", Permission.MEMBERS_READ, "panels/members.html", _team, order=50
+    )
+]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi.responses import HTMLResponse
 
+from mercato.kernel.permissions import Permission
 from mercato.modules.content import service as content
 from mercato.modules.content.schemas import PageCreate
 from mercato.modules.feedback import service as feedback
@@ -22,14 +23,20 @@ FEEDBACK = "feedback"
 PAGES = "content/pages"
 
 SCREENS = [
-    Screen("insights.feedback", "Feedback", FEEDBACK, "feedback:read", Section.insights, 50),
-    Screen("marketing.pages", "Content pages", PAGES, "content:read", Section.marketing, 40),
+    Screen(
+        "insights.feedback", "Feedback", FEEDBACK, Permission.FEEDBACK_READ, Section.insights, 50
+    ),
+    Screen(
+        "marketing.pages", "Content pages", PAGES, Permission.CONTENT_READ, Section.marketing, 40
+    ),
 ]
 STATUSES = [("draft", "Draft"), ("published", "Published"), ("archived", "Archived")]
 
 
 @router.get("/" + FEEDBACK)
-async def feedback_screen(page: Annotated[Page, tenant_page("feedback:read")]) -> HTMLResponse:
+async def feedback_screen(
+    page: Annotated[Page, tenant_page(Permission.FEEDBACK_READ)],
+) -> HTMLResponse:
     summary = await feedback.summarise_feedback(
         page.session, page.member, start=None, end=None, category=None
     )
@@ -75,12 +82,12 @@ async def _render_pages(
 
 
 @router.get("/" + PAGES)
-async def pages_screen(page: Annotated[Page, tenant_page("content:read")]) -> HTMLResponse:
+async def pages_screen(page: Annotated[Page, tenant_page(Permission.CONTENT_READ)]) -> HTMLResponse:
     return await _render_pages(page)
 
 
 @router.post("/" + PAGES)
-async def create_page(page: Annotated[Page, tenant_page("content:write")]) -> HTMLResponse:
+async def create_page(page: Annotated[Page, tenant_page(Permission.CONTENT_WRITE)]) -> HTMLResponse:
     """Create a page, as `POST {T}/content/pages` does (audited by the service)."""
     submitted, form = await read_form(page.request)
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import ValidationFailed, field_error
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.orders import (
     REFUNDABLE,
@@ -43,11 +44,11 @@ STATUSES = [
 # Moves that give money back need the refund permission (and step-up), not only orders:write.
 MONEY_BACK = {"refunded"}
 
-SCREENS = [Screen("commerce.orders", "Orders", PATH, "orders:read", Section.commerce, 36)]
+SCREENS = [Screen("commerce.orders", "Orders", PATH, Permission.ORDERS_READ, Section.commerce, 36)]
 
 
 @router.get("/" + PATH)
-async def orders_screen(page: Annotated[Page, tenant_page("orders:read")]) -> HTMLResponse:
+async def orders_screen(page: Annotated[Page, tenant_page(Permission.ORDERS_READ)]) -> HTMLResponse:
     params = page.request.query_params
     status = params.get("status") or None
     email = (params.get("email") or "").strip() or None
@@ -79,7 +80,7 @@ def _buttons(page: Page, status: str, allowed: list[str]) -> list[str]:
         if to == "partially_refunded":
             continue  # an amount is needed: the refund form
         money_back = to in MONEY_BACK or (to == "cancelled" and status == "paid")
-        if page.can("refunds:write" if money_back else "orders:write"):
+        if page.can(Permission.REFUNDS_WRITE if money_back else Permission.ORDERS_WRITE):
             shown.append(to)
     return shown
 
@@ -100,7 +101,7 @@ async def _render_order(
         status_code=status_code,
         order=order,
         buttons=_buttons(page, order.status, order.allowed_transitions),
-        can_refund=page.can("refunds:write") and order.status in REFUNDABLE,
+        can_refund=page.can(Permission.REFUNDS_WRITE) and order.status in REFUNDABLE,
         remaining=order.total - order.refunded_amount,
         action=action or FormState(),
         refund_form=refund_form or FormState(),
@@ -110,14 +111,14 @@ async def _render_order(
 
 @router.get("/" + PATH + "/{order_id}")
 async def order_screen(
-    order_id: uuid.UUID, page: Annotated[Page, tenant_page("orders:read")]
+    order_id: uuid.UUID, page: Annotated[Page, tenant_page(Permission.ORDERS_READ)]
 ) -> HTMLResponse:
     return await _render_order(page, order_id)
 
 
 @router.post("/" + PATH + "/{order_id}/transitions")
 async def move_order(
-    order_id: uuid.UUID, page: Annotated[Page, tenant_page("orders:write")]
+    order_id: uuid.UUID, page: Annotated[Page, tenant_page(Permission.ORDERS_WRITE)]
 ) -> HTMLResponse:
     """Press a transition button: the same service call as `POST {T}/orders/{id}/transitions`."""
     submitted, form = await read_form(page.request)
@@ -159,7 +160,7 @@ def _refund_body(submitted: dict[str, str]) -> RefundCreate:
 
 @router.post("/" + PATH + "/{order_id}/refunds")
 async def refund_order(
-    order_id: uuid.UUID, page: Annotated[Page, tenant_page("refunds:write")]
+    order_id: uuid.UUID, page: Annotated[Page, tenant_page(Permission.REFUNDS_WRITE)]
 ) -> HTMLResponse:
     """Refund all or part of the order; asks for the password when the login is old."""
     submitted, form = await read_form(page.request)
@@ -179,5 +180,7 @@ async def _orders_panel(session: AsyncSession, principal: Principal) -> Mapping[
 
 
 PANELS = [
-    OverviewPanel("orders", "Orders", "orders:read", "panels/orders.html", _orders_panel, order=35)
+    OverviewPanel(
+        "orders", "Orders", Permission.ORDERS_READ, "panels/orders.html", _orders_panel, order=35
+    )
 ]

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from redis.exceptions import RedisError
 
 from mercato.kernel.errors import DomainError
+from mercato.kernel.permissions import Permission
 from mercato.modules.analytics import (
     Granularity,
     Metric,
@@ -34,7 +35,7 @@ from mercato.web.registry import OverviewPanel, Screen, Section, get_registry
 
 router = screen_router()
 
-SCREENS = [Screen("overview", "Overview", "", "tenant:read", Section.home, order=0)]
+SCREENS = [Screen("overview", "Overview", "", Permission.TENANT_READ, Section.home, order=0)]
 
 KPI_CARDS = (
     ("revenue", "Revenue"),
@@ -110,8 +111,8 @@ async def _analytics(page: Page) -> dict[str, Any]:
 
 
 @router.get("")
-async def overview(page: Annotated[Page, tenant_page("tenant:read")]) -> HTMLResponse:
-    analytics = await _analytics(page) if page.can("analytics:read") else None
+async def overview(page: Annotated[Page, tenant_page(Permission.TENANT_READ)]) -> HTMLResponse:
+    analytics = await _analytics(page) if page.can(Permission.ANALYTICS_READ) else None
     panels: list[tuple[OverviewPanel, Any]] = []
     for panel in get_registry().panels_for(page.member):
         panels.append((panel, await panel.load(page.session, page.member)))

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import DomainError, NotFound
+from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
 from mercato.modules.experiments import service as experiments
@@ -35,7 +36,7 @@ SCREENS = [
         "marketing.experiments",
         "Experiments",
         EXPERIMENTS,
-        "experiments:read",
+        Permission.EXPERIMENTS_READ,
         Section.marketing,
         20,
     ),
@@ -43,14 +44,14 @@ SCREENS = [
         "marketing.recommendations",
         "Recommendations",
         EXPLORER,
-        "recommendations:read",
+        Permission.RECOMMENDATIONS_READ,
         Section.marketing,
         10,
     ),
 ]
 
-Reader = Annotated[Page, tenant_page("experiments:read")]
-Writer = Annotated[Page, tenant_page("experiments:write")]
+Reader = Annotated[Page, tenant_page(Permission.EXPERIMENTS_READ)]
+Writer = Annotated[Page, tenant_page(Permission.EXPERIMENTS_WRITE)]
 
 STRATEGY_LABELS = {
     "collaborative": "Collaborative (people like this shopper)",
@@ -218,7 +219,7 @@ async def move_experiment(experiment_id: uuid.UUID, action: str, page: Writer) -
 
 @router.get("/" + EXPLORER)
 async def recommendations_screen(
-    page: Annotated[Page, tenant_page("recommendations:read")],
+    page: Annotated[Page, tenant_page(Permission.RECOMMENDATIONS_READ)],
 ) -> HTMLResponse:
     params = page.request.query_params
     user_id = params.get("user_id", "").strip()[:200]
@@ -275,7 +276,7 @@ PANELS = [
     OverviewPanel(
         "experiments",
         "Experiments",
-        "experiments:read",
+        Permission.EXPERIMENTS_READ,
         "panels/experiments.html",
         _experiment_summary,
         order=35,

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from mercato.kernel.errors import DomainError, ValidationFailed, field_error
+from mercato.kernel.permissions import Permission
 from mercato.modules.locations import list_locations
 from mercato.modules.reports import (
     BranchRecipientsWrite,
@@ -29,7 +30,9 @@ from mercato.web.registry import Screen, Section
 
 router = screen_router()
 PATH = "reports"
-SCREENS = [Screen("insights.reports", "Reports", PATH, "reports:read", Section.insights, 20)]
+SCREENS = [
+    Screen("insights.reports", "Reports", PATH, Permission.REPORTS_READ, Section.insights, 20)
+]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -62,12 +65,14 @@ async def _render(
 
 
 @router.get("/" + PATH)
-async def reports_screen(page: Annotated[Page, tenant_page("reports:read")]) -> HTMLResponse:
+async def reports_screen(
+    page: Annotated[Page, tenant_page(Permission.REPORTS_READ)],
+) -> HTMLResponse:
     return await _render(page)
 
 
 @router.post("/" + PATH + "/branches")
-async def save_branch(page: Annotated[Page, tenant_page("reports:write")]) -> HTMLResponse:
+async def save_branch(page: Annotated[Page, tenant_page(Permission.REPORTS_WRITE)]) -> HTMLResponse:
     submitted, form = await read_form(page.request)
     emails = [e.strip() for e in submitted.get("recipients", "").replace(",", "\n").splitlines()]
 
@@ -88,7 +93,9 @@ async def save_branch(page: Annotated[Page, tenant_page("reports:write")]) -> HT
 
 
 @router.post("/" + PATH + "/schedules")
-async def save_schedule(page: Annotated[Page, tenant_page("reports:write")]) -> HTMLResponse:
+async def save_schedule(
+    page: Annotated[Page, tenant_page(Permission.REPORTS_WRITE)],
+) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
     async def save() -> str:
@@ -111,7 +118,7 @@ async def save_schedule(page: Annotated[Page, tenant_page("reports:write")]) -> 
 
 
 @router.post("/" + PATH + "/send")
-async def send_now(page: Annotated[Page, tenant_page("reports:write")]) -> HTMLResponse:
+async def send_now(page: Annotated[Page, tenant_page(Permission.REPORTS_WRITE)]) -> HTMLResponse:
     submitted, form = await read_form(page.request)
     try:
         body = ReportSend(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi.responses import HTMLResponse
 
+from mercato.kernel.permissions import Permission
 from mercato.modules.audit import record_audit
 from mercato.modules.inventory import StockWrite, list_stock, set_on_hand
 from mercato.modules.locations import list_locations
@@ -17,7 +18,7 @@ from mercato.web.registry import Screen, Section
 router = screen_router()
 PATH = "stock"
 
-SCREENS = [Screen("commerce.stock", "Stock", PATH, "inventory:read", Section.commerce, 35)]
+SCREENS = [Screen("commerce.stock", "Stock", PATH, Permission.INVENTORY_READ, Section.commerce, 35)]
 
 
 def _stock_body(submitted: Mapping[str, str]) -> dict[str, Any]:
@@ -61,9 +62,11 @@ async def _render(
 
 
 @router.get("/" + PATH)
-async def stock_screen(page: Annotated[Page, tenant_page("inventory:read")]) -> HTMLResponse:
+async def stock_screen(
+    page: Annotated[Page, tenant_page(Permission.INVENTORY_READ)],
+) -> HTMLResponse:
     params = page.request.query_params
-    if params.get("product") and page.can("inventory:write"):
+    if params.get("product") and page.can(Permission.INVENTORY_WRITE):
         values = {
             "product_id": params.get("product", ""),
             "location_code": params.get("at", ""),
@@ -75,7 +78,9 @@ async def stock_screen(page: Annotated[Page, tenant_page("inventory:read")]) -> 
 
 
 @router.post("/" + PATH)
-async def save_stock(page: Annotated[Page, tenant_page("inventory:write")]) -> HTMLResponse:
+async def save_stock(
+    page: Annotated[Page, tenant_page(Permission.INVENTORY_WRITE)],
+) -> HTMLResponse:
     """Set on_hand at one location, as `PUT {T}/inventory/{product_id}/{code}` does."""
     submitted, form = await read_form(page.request)
 

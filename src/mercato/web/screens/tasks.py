@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi.responses import HTMLResponse, Response
 
 from mercato.kernel.errors import DomainError
+from mercato.kernel.permissions import Permission
 from mercato.modules.insights import (
     StatusFilter,
     TaskList,
@@ -26,7 +27,7 @@ from mercato.web.registry import Screen, Section
 
 router = screen_router()
 PATH = "tasks"
-SCREENS = [Screen("insights.tasks", "Tasks", PATH, "tasks:read", Section.insights, 10)]
+SCREENS = [Screen("insights.tasks", "Tasks", PATH, Permission.TASKS_READ, Section.insights, 10)]
 TITLES = {
     TaskList.purchase_followups: "Purchase follow-ups",
     TaskList.cart_abandonment: "Abandoned carts",
@@ -90,12 +91,12 @@ async def _render(
 
 
 @router.get("/" + PATH)
-async def tasks_screen(page: Annotated[Page, tenant_page("tasks:read")]) -> HTMLResponse:
+async def tasks_screen(page: Annotated[Page, tenant_page(Permission.TASKS_READ)]) -> HTMLResponse:
     return await _render(page)
 
 
 @router.post("/" + PATH + "/status")
-async def change_status(page: Annotated[Page, tenant_page("tasks:write")]) -> HTMLResponse:
+async def change_status(page: Annotated[Page, tenant_page(Permission.TASKS_WRITE)]) -> HTMLResponse:
     """Mark an item done, snooze it for a week, or open it again (from a row's buttons)."""
     submitted, _ = await read_form(page.request)
     try:
@@ -115,7 +116,7 @@ async def change_status(page: Annotated[Page, tenant_page("tasks:write")]) -> HT
 
 @router.get("/" + PATH + "/users/{user_id}")
 async def shopper_history(
-    user_id: str, page: Annotated[Page, tenant_page("events:read")]
+    user_id: str, page: Annotated[Page, tenant_page(Permission.EVENTS_READ)]
 ) -> HTMLResponse:
     """A shopper's sessions and events, newest first (tracking's timeline)."""
     timeline = await user_timeline(
@@ -125,7 +126,7 @@ async def shopper_history(
 
 
 @router.get("/" + PATH + "/export.csv")
-async def export_tasks(page: Annotated[Page, tenant_page("tasks:read")]) -> Response:
+async def export_tasks(page: Annotated[Page, tenant_page(Permission.TASKS_READ)]) -> Response:
     filters = {**_filters(page), "cursor": None}
     tasks = await _page(page, filters, limit=10_000)
     return Response(

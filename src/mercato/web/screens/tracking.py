@@ -10,6 +10,7 @@ from typing import Annotated, Any, get_args
 from fastapi.responses import HTMLResponse
 
 from mercato.kernel.errors import DomainError, ValidationFailed, field_error
+from mercato.kernel.permissions import Permission
 from mercato.modules.tracking import imports, lookups
 from mercato.modules.tracking.schemas import (
     EventRead,
@@ -30,11 +31,13 @@ CALENDAR_WEEKS = 6
 EVENTS_PAGE = 50
 
 SCREENS = [
-    Screen("insights.tracking", "Tracking", PATH, "events:read", Section.insights, 40),
-    Screen("insights.events", "Event explorer", EVENTS, "events:read", Section.insights, 45),
+    Screen("insights.tracking", "Tracking", PATH, Permission.EVENTS_READ, Section.insights, 40),
+    Screen(
+        "insights.events", "Event explorer", EVENTS, Permission.EVENTS_READ, Section.insights, 45
+    ),
 ]
 
-Reader = Annotated[Page, tenant_page("events:read")]
+Reader = Annotated[Page, tenant_page(Permission.EVENTS_READ)]
 SOURCES = [
     ("ga4_file", "GA4 export files"),
     ("bigquery", "BigQuery (GA4 export)"),
@@ -133,7 +136,9 @@ def _job_body(submitted: Mapping[str, str]) -> dict[str, Any]:
 
 
 @router.post("/" + PATH + "/imports")
-async def request_import(page: Annotated[Page, tenant_page("events:import")]) -> HTMLResponse:
+async def request_import(
+    page: Annotated[Page, tenant_page(Permission.EVENTS_IMPORT)],
+) -> HTMLResponse:
     """Queue an import, as `POST {T}/ingest/jobs` does."""
     submitted, form = await read_form(page.request)
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi.responses import HTMLResponse
 
 from mercato.kernel.errors import DomainError
+from mercato.kernel.permissions import Permission
 from mercato.modules.webhooks import service as webhooks
 from mercato.modules.webhooks.models import WebhookEndpoint
 from mercato.modules.webhooks.schemas import WebhookCreate, WebhookUpdate
@@ -20,9 +21,11 @@ router = screen_router()
 PATH = "settings/webhooks"
 DELIVERIES_PAGE = 25
 
-SCREENS = [Screen("settings.webhooks", "Webhooks", PATH, "webhooks:read", Section.settings, 25)]
+SCREENS = [
+    Screen("settings.webhooks", "Webhooks", PATH, Permission.WEBHOOKS_READ, Section.settings, 25)
+]
 
-Writer = Annotated[Page, tenant_page("webhooks:write")]
+Writer = Annotated[Page, tenant_page(Permission.WEBHOOKS_WRITE)]
 
 
 def _event_types(raw: str) -> list[str]:
@@ -60,7 +63,9 @@ async def _render(
 
 
 @router.get("/" + PATH)
-async def webhooks_screen(page: Annotated[Page, tenant_page("webhooks:read")]) -> HTMLResponse:
+async def webhooks_screen(
+    page: Annotated[Page, tenant_page(Permission.WEBHOOKS_READ)],
+) -> HTMLResponse:
     return await _render(page)
 
 
@@ -134,7 +139,7 @@ async def rotate_webhook_secret(webhook_id: uuid.UUID, page: Writer) -> HTMLResp
 
 @router.get("/" + PATH + "/{webhook_id}")
 async def webhook_deliveries(
-    webhook_id: uuid.UUID, page: Annotated[Page, tenant_page("webhooks:read")]
+    webhook_id: uuid.UUID, page: Annotated[Page, tenant_page(Permission.WEBHOOKS_READ)]
 ) -> HTMLResponse:
     cursor = page.request.query_params.get("cursor") or None
     endpoint = await webhooks.get_endpoint(page.session, page.member, webhook_id)

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import escape
 
 from mercato.kernel.errors import DomainError, ValidationFailed, field_error
+from mercato.kernel.permissions import Permission
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.recommendations import RecommendationQuery, compute
 from mercato.modules.recommendations.schemas import PLACEMENT_PATTERN
@@ -36,9 +37,11 @@ PREVIEW_POLICY = (
     "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 )
 
-SCREENS = [Screen("marketing.widgets", "Widgets", PATH, "widgets:read", Section.marketing, 15)]
+SCREENS = [
+    Screen("marketing.widgets", "Widgets", PATH, Permission.WIDGETS_READ, Section.marketing, 15)
+]
 
-Reader = Annotated[Page, tenant_page("widgets:read")]
+Reader = Annotated[Page, tenant_page(Permission.WIDGETS_READ)]
 LAYOUTS = [("grid", "Grid"), ("carousel", "Carousel"), ("list", "List")]
 TEXT_FIELDS = ("title", "layout", "columns", "max_items", "cta_text", "product_url")
 THEME_FIELDS = tuple(Theme.model_fields)
@@ -144,7 +147,7 @@ async def widgets_screen(page: Reader) -> HTMLResponse:
 
 @router.post("/" + PATH + "/{placement}")
 async def save_widget(
-    placement: str, page: Annotated[Page, tenant_page("widgets:write")]
+    placement: str, page: Annotated[Page, tenant_page(Permission.WIDGETS_WRITE)]
 ) -> HTMLResponse:
     """Create or replace the placement's widget, audited as `PUT {T}/widgets/{placement}`."""
     submitted, form = await read_form(page.request)
