@@ -223,7 +223,7 @@ LOCK_CART_SQL = text(
 
 async def _lock_active(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     cart_id: uuid.UUID,
     customer_id: uuid.UUID | None,
 ) -> tuple[uuid.UUID | None, str | None]:
@@ -249,7 +249,7 @@ def _invalid_item(message: str) -> ValidationFailed:
 
 async def add_item(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     cart_id: uuid.UUID,
     product_id: str,
     quantity: int,
@@ -263,7 +263,6 @@ async def add_item(
     the cart's; 409 `cart-not-active` once the cart is checked out.
     """
     tenant_id = principal.tenant_id
-    assert tenant_id is not None
     _, currency = await _lock_active(session, principal, cart_id, customer_id)
     params = {"tenant": tenant_id, "cart": cart_id, "product": product_id, "quantity": quantity}
     if replace and quantity == 0:
@@ -348,7 +347,7 @@ def _check_storefront_size(principal: Principal, state: CartState) -> None:
 
 async def claim_for_checkout(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     cart_id: uuid.UUID,
     customer_id: uuid.UUID | None,
 ) -> CartRead:
@@ -357,7 +356,6 @@ async def claim_for_checkout(
     404 unknown cart; 409 `cart-not-active`, `empty-cart` or `items-unavailable`.
     """
     tenant_id = principal.tenant_id
-    assert tenant_id is not None
     row = (await session.execute(CLAIM_SQL, {"tenant": tenant_id, "cart": cart_id})).first()
     if row is None:
         state = await _read_state(session, tenant_id, cart_id, cached=False)

@@ -13,7 +13,7 @@ from sqlalchemy.sql import func
 
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.catalog.models import Product
 from mercato.modules.catalog.notify import products_changed
@@ -94,13 +94,12 @@ async def _live_body(
 
 async def put_product(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     product_id: str,
     body: ProductCreate,
     meta: RequestMeta,
 ) -> tuple[Product, bool]:
     """Create or replace the product; returns it and whether it was created."""
-    assert principal.tenant_id is not None
     if body.product_id is not None and body.product_id != product_id:
         raise ValidationFailed(
             "The body's product_id differs from the one in the path",
@@ -114,9 +113,8 @@ async def put_product(
 
 
 async def _write(
-    session: AsyncSession, principal: Principal, item: ProductCreate, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, item: ProductCreate, meta: RequestMeta
 ) -> tuple[Product, bool]:
-    assert principal.tenant_id is not None
     assert item.product_id is not None
     before = await _live_body(session, principal.tenant_id, item.product_id)
     outcome = await upsert_products(session, principal.tenant_id, [item])
@@ -136,13 +134,12 @@ async def _write(
 
 async def patch_product(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     product_id: str,
     patch: ProductUpdate,
     meta: RequestMeta,
 ) -> Product:
     """Change some fields; the merged product is validated as a whole (422 per field)."""
-    assert principal.tenant_id is not None
     current = _body(await get_product(session, principal.tenant_id, product_id))
     changes = patch.model_dump(include=patch.model_fields_set)
     merged = {**current, **changes, "product_id": product_id}
@@ -158,10 +155,9 @@ async def patch_product(
 
 
 async def delete_product(
-    session: AsyncSession, principal: Principal, product_id: str, meta: RequestMeta
+    session: AsyncSession, principal: TenantPrincipal, product_id: str, meta: RequestMeta
 ) -> None:
     """Soft-delete: the row stays (orders and feeds can still name it), reads answer 404."""
-    assert principal.tenant_id is not None
     deleted = await session.scalar(
         update(Product)
         .where(

@@ -34,7 +34,7 @@ from mercato.kernel.db import commit_midway
 from mercato.kernel.errors import DomainError, ValidationFailed
 from mercato.kernel.events import ask_interest, emit
 from mercato.kernel.orm import uuid7
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.cart import claim_for_checkout
 from mercato.modules.inventory import InsufficientStock, reserve_stock
 from mercato.modules.orders.schemas import (
@@ -124,7 +124,7 @@ async def _earlier_order(
 
 async def place_order(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     body: CheckoutCreate,
     idempotency_key: str | None,
     customer_id: uuid.UUID | None,
@@ -140,7 +140,6 @@ async def place_order(
     no order, no event — so a retry (with the same Idempotency-Key or not) starts afresh.
     """
     tenant_id = principal.tenant_id
-    assert tenant_id is not None
     digest = request_hash(body, customer_id)
     try:
         cart = await claim_for_checkout(session, principal, body.cart_id, customer_id)
@@ -276,7 +275,7 @@ async def place_order(
 
 async def checkout(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     body: CheckoutCreate,
     idempotency_key: str | None,
     customer_id: uuid.UUID | None,
@@ -298,7 +297,6 @@ async def checkout(
     if body.payment_provider == "manual":
         return await place_order(session, principal, body, idempotency_key, customer_id)
     tenant_id = principal.tenant_id
-    assert tenant_id is not None
     provider = await provider_for(session, tenant_id, body.payment_provider)
     placed = await place_order(session, principal, body, idempotency_key, customer_id)
     payment = placed.result.payment
