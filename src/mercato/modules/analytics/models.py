@@ -13,6 +13,12 @@ those rows. It is roughly one row per session (a few % of the events), exact, an
 same rows answer the funnel (`steps` is a bitmask of the funnel steps reached) and the
 conversion rate (sessions with a purchase / sessions). A session is the event's
 `session_id`, or the user's local day when the event has none.
+
+Counting distinct keys over those rows still reads one row per session of the range
+(600,000 for 30 days of a 10 M-event shop). `analytics_reach_day` answers the same counts
+for all locations together from a few thousand rows: each day's visitors grouped by the
+day they were last seen before (`since`), so a range's distinct visitors are the visitors
+of its days whose previous visit falls before the range (see `ReachDay`).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, DateTime, Numeric, SmallInteger, Text
+from sqlalchemy import BigInteger, Date, DateTime, Index, Numeric, SmallInteger, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mercato.kernel.orm import Base, tenant_id_column, updated_at_column
@@ -86,6 +92,11 @@ class SessionDay(Base):
     """One row per session, local day and location (see the module docstring)."""
 
     __tablename__ = "analytics_session_day"
+    __table_args__ = (
+        # A session's and a user's earlier days: `ReachDay.since` and the live tail's check.
+        Index("ix_analytics_session_day_session", "tenant_id", "session_key", "day"),
+        Index("ix_analytics_session_day_user", "tenant_id", "user_id", "day"),
+    )
 
     tenant_id: Mapped[uuid.UUID] = tenant_id_column()
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -102,11 +113,32 @@ class OrderDay(Base):
     not order lines, and an order's lines may be rolled up in different runs."""
 
     __tablename__ = "analytics_order_day"
+    __table_args__ = (Index("ix_analytics_order_day_order", "tenant_id", "order_key", "day"),)
 
     tenant_id: Mapped[uuid.UUID] = tenant_id_column()
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     location_code: Mapped[str] = mapped_column(Text, primary_key=True)
     order_key: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class ReachDay(Base):
+    """Distinct visitors of every location together, per local day and previous day seen.
+
+    `kind` is `session`, `user`, `order` or a funnel step reached by a session (`viewing`,
+    `adding`, `checking_out`, `purchasing`); `visitors` counts those seen on `day` whose
+    previous day of that kind was `since` ('-infinity' for a first visit). A range's
+    distinct visitors are the rows of its days with `since` before the range: each visitor
+    is counted once, on its first day in the range. Recounted from `SessionDay` and
+    `OrderDay` for every day from the earliest one a rollup run changed (`rollup.recount_reach`).
+    """
+
+    __tablename__ = "analytics_reach_day"
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    since: Mapped[date] = mapped_column(Date, primary_key=True)
+    visitors: Mapped[int] = _count()
 
 
 class PlacementDay(Base):

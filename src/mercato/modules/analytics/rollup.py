@@ -15,12 +15,18 @@ nightly job rebuilds the last two days.
 
 Days are local to the tenant's time zone; when that changes, the tenant's rollups are
 rebuilt from scratch on the next run.
+
+`analytics_reach_day` (distinct visitors by previous day seen, see `models.ReachDay`) is
+derived from the session and order rollups: after a run or a rebuild, every day from the
+earliest one it touched is recounted (`recount_reach`). An incremental run touches today
+(and yesterday around midnight), so it recounts a day's worth of sessions.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +42,7 @@ ROLLUP_TABLES = (
     "analytics_session_day",
     "analytics_order_day",
     "analytics_placement_day",
+    "analytics_reach_day",
 )
 
 # Bits of `analytics_session_day.steps`, the funnel in order.
@@ -142,6 +149,50 @@ ON CONFLICT (tenant_id, day, placement, strategy, variant) DO UPDATE SET
 
 ROLL_STATEMENTS = (_ROLL_TOTALS, _ROLL_PRODUCTS, _ROLL_SESSIONS, _ROLL_ORDERS, _ROLL_PLACEMENTS)
 
+# Funnel kinds of `analytics_reach_day` and their bit in `steps` (0: every session).
+REACH_STEPS = {"session": 0, "viewing": 1, "adding": 2, "checking_out": 4, "purchasing": 8}
+
+# Each visitor's days from :first on, with the day it was seen before: the previous row in
+# the window, or for its first day from :first the latest earlier day (an index lookup
+# only then: `coalesce` evaluates its arguments lazily).
+_RECOUNT_REACH = f"""
+INSERT INTO analytics_reach_day (tenant_id, day, kind, since, visitors)
+SELECT :tid, day, kind, since, count(*)
+FROM (
+    SELECT a.day, a.kind, coalesce(
+        lag(a.day) OVER (PARTITION BY a.kind, a.visitor ORDER BY a.day),
+        CASE a.kind
+            WHEN 'order' THEN (
+                SELECT max(o.day) FROM analytics_order_day o
+                WHERE o.tenant_id = :tid AND o.order_key = a.visitor AND o.day < :first)
+            WHEN 'user' THEN (
+                SELECT max(u.day) FROM analytics_session_day u
+                WHERE u.tenant_id = :tid AND u.user_id = a.visitor AND u.day < :first)
+            ELSE (
+                SELECT max(s.day) FROM analytics_session_day s
+                WHERE s.tenant_id = :tid AND s.session_key = a.visitor AND s.day < :first
+                  AND s.steps & a.bit = a.bit)
+        END,
+        '-infinity'::date) AS since
+    FROM (
+        SELECT s.day, k.kind, k.bit, s.session_key AS visitor
+        FROM (
+            SELECT day, session_key, bit_or(steps) AS steps FROM analytics_session_day
+            WHERE tenant_id = :tid AND day >= :first GROUP BY 1, 2
+        ) s
+        JOIN (VALUES {", ".join(f"('{kind}', {bit})" for kind, bit in REACH_STEPS.items())})
+            AS k(kind, bit) ON s.steps & k.bit = k.bit
+        UNION ALL
+        SELECT DISTINCT day, 'user', 0, user_id FROM analytics_session_day
+        WHERE tenant_id = :tid AND day >= :first
+        UNION ALL
+        SELECT DISTINCT day, 'order', 0, order_key FROM analytics_order_day
+        WHERE tenant_id = :tid AND day >= :first
+    ) a
+) seen
+GROUP BY 2, 3, 4
+"""  # noqa: S608 - only this module's constants are interpolated
+
 
 async def _lock(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     await session.execute(
@@ -160,6 +211,20 @@ async def _add_window(
         result = await session.execute(text(statement), params)
         changed += max(0, getattr(result, "rowcount", 0) or 0)
     return changed
+
+
+async def recount_reach(session: AsyncSession, tenant_id: uuid.UUID, first: date) -> None:
+    """Recount `analytics_reach_day` from local day `first` on (every later day's `since`
+    may point into the days that changed)."""
+    params = {"tid": tenant_id, "first": first}
+    await session.execute(
+        text("DELETE FROM analytics_reach_day WHERE tenant_id = :tid AND day >= :first"), params
+    )
+    await session.execute(text(_RECOUNT_REACH), params)
+
+
+def _local_day(moment: datetime, zone: str) -> date:
+    return moment.astimezone(ZoneInfo(zone)).date()
 
 
 async def _clear(session: AsyncSession, tenant_id: uuid.UUID, first: date, last: date) -> None:
@@ -199,6 +264,7 @@ async def roll_up(
         # The version (part of every cache key) moves only when figures changed.
         if await _add_window(session, tenant_id, zone, state.rolled_until, until):
             state.version += 1
+            await recount_reach(session, tenant_id, _local_day(state.rolled_until, zone))
         state.rolled_until = until
     await session.flush()
     return state.rolled_until, state.version
@@ -227,5 +293,6 @@ async def rebuild_days(
     hi = min(hi, state.rolled_until)
     if hi > lo:
         await _add_window(session, tenant_id, zone, lo, hi)
+    await recount_reach(session, tenant_id, first)
     state.version += 1
     await session.flush()
