@@ -7,8 +7,8 @@ are a contract, while the table behind it (partitions, the `properties` blob, ke
 the owner's to change. `security_invoker` makes the caller's row-level security apply,
 so a view shows exactly the rows of the tenant in scope, like the table.
 
-Revision ID: 0120_published_reads
-Revises: 0110_security_review
+Revision ID: 0140_published_reads
+Revises: 0130_catalog_search_rows
 Create Date: 2026-12-21 10:00:00.000000+00:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from mercato.kernel.rls import grant_app
 
-revision: str = "0120_published_reads"
-down_revision: str | Sequence[str] | None = "0110_security_review"
+revision: str = "0140_published_reads"
+down_revision: str | Sequence[str] | None = "0130_catalog_search_rows"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
