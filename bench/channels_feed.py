@@ -31,7 +31,7 @@ from mercato.modules.channels import (
     render_rss,
     suggest_categories,
 )
-from mercato.modules.channels.feed_item import FeedItem
+from mercato.modules.channels.feeds.item import FeedItem
 
 BENCH = {
     "order": 80,

@@ -28,10 +28,8 @@ from mercato.modules import import_all
 from mercato.modules.analytics import router as analytics_router
 from mercato.modules.cart import router as cart_router
 from mercato.modules.catalog import router as catalog_router
-from mercato.modules.channels import google_router as channels_google_router
-from mercato.modules.channels import public_router as channels_public_router
 from mercato.modules.channels import router as channels_router
-from mercato.modules.channels import sandbox as channels_sandbox
+from mercato.modules.channels.feeds import sandbox as channels_sandbox
 from mercato.modules.content import router as content_router
 from mercato.modules.customers import router as customers_router
 from mercato.modules.experiments import router as experiments_router
@@ -148,8 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(customers_router.router)
     app.include_router(orders_router.router)
     app.include_router(orders_router.webhook_router)
-    app.include_router(channels_google_router.router)
-    app.include_router(channels_public_router.router)
+    app.include_router(channels_router.google_router)
+    app.include_router(channels_router.public_router)
     if settings.google_sandbox:
         app.include_router(channels_sandbox.router)
     app.include_router(profile_router.router)

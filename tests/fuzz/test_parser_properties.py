@@ -17,8 +17,8 @@ import nh3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mercato.modules.channels.feed_item import FeedItem
-from mercato.modules.channels.precheck import blocks_item, check_item, precheck, valid_items
+from mercato.modules.channels.feeds.item import FeedItem
+from mercato.modules.channels.feeds.precheck import blocks_item, check_item, precheck, valid_items
 from mercato.modules.content import render_markdown
 from mercato.modules.content.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES
 from tests.modules.content.test_hostile_markdown import HOSTILE, executable_parts

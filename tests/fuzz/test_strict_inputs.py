@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from mercato.app import create_app
-from mercato.modules.channels.schemas import MerchantLinkWrite
+from mercato.modules.channels.feeds.schemas import MerchantLinkWrite
 from mercato.modules.experiments.schemas import ExperimentCreate, ExperimentUpdate
 from mercato.modules.profile.schemas import Geo, SpecialHours
 from mercato.modules.widgets.schemas import Theme, WidgetWrite

@@ -19,18 +19,18 @@ from sqlalchemy import select
 from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
 from mercato.kernel.crypto import seal
 from mercato.modules.catalog import category_alignments, category_product_names
-from mercato.modules.channels import sandbox
-from mercato.modules.channels.category_suggestions import suggest_categories
-from mercato.modules.channels.feed_jobs import queue_push
-from mercato.modules.channels.feed_precheck import precheck_products
-from mercato.modules.channels.google_oauth import TOKEN_PURPOSE
-from mercato.modules.channels.hosted_feed import feed_urls, hosted_feed
+from mercato.modules.channels.feeds import sandbox
+from mercato.modules.channels.feeds.catalog_precheck import precheck_products
+from mercato.modules.channels.feeds.hosted_feed import feed_urls, hosted_feed
+from mercato.modules.channels.feeds.push_jobs import queue_push
+from mercato.modules.channels.google.oauth import TOKEN_PURPOSE
 from mercato.modules.channels.models import (
     CategoryAlignmentAudit,
     GoogleMerchantLink,
     GoogleOAuthLink,
 )
-from mercato.modules.channels.taxonomy_store import load_taxonomy_file, loaded_taxonomy
+from mercato.modules.channels.taxonomy.store import load_taxonomy_file, loaded_taxonomy
+from mercato.modules.channels.taxonomy.suggestions import suggest_categories
 from mercato.modules.identity import resolve_tenant
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -107,7 +107,7 @@ async def queue_demo_push(context: DemoContext) -> None:
     """Link the Merchant API sandbox (when the demo serves one) and queue a first push.
 
     The in-process worker runs it once the server listens: the production push path, over
-    HTTP, against `/sandbox/google` (see `mercato.modules.channels.sandbox`).
+    HTTP, against `/sandbox/google` (see `mercato.modules.channels.feeds.sandbox`).
     """
     if not context.settings.google_sandbox:
         context.notes.append(

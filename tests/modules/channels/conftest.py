@@ -53,7 +53,7 @@ async def taxonomy_in_database(app: object) -> int:
     if not TAXONOMY_FILE.exists():
         pytest.skip(f"{TAXONOMY_FILE} is not there")
     from mercato.kernel.db import get_database
-    from mercato.modules.channels.taxonomy_store import load_taxonomy_file
+    from mercato.modules.channels.taxonomy.store import load_taxonomy_file
 
     owner_url = get_database().urls.owner
     report = await load_taxonomy_file(owner_url, TAXONOMY_FILE)

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 
 from mercato.kernel.redis import get_redis
-from mercato.modules.channels import hosted_feed
+from mercato.modules.channels.feeds import hosted_feed
 from tests.factories import add_member, create_tenant, signup_and_login
 from tests.modules.channels.shop import (
     DEFECTS,

@@ -12,7 +12,7 @@ import pytest
 
 from mercato.kernel.events import subscribe
 from mercato.modules.channels import FEED_JOB_FAILED
-from mercato.modules.channels.jobs import _queue_daily_pushes
+from mercato.modules.channels.feeds.jobs import _queue_daily_pushes
 from tests.factories import add_member, create_api_key
 from tests.fakes.google import FakeGoogle
 from tests.jobs import run_queued_jobs

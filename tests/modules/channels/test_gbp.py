@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from mercato.modules.channels import gbp
-from mercato.modules.channels.gbp import import_business_profile
+from mercato.modules.channels.business_profile import importer
+from mercato.modules.channels.business_profile.importer import import_business_profile
 from tests.fakes.google import FakeGoogle
 from tests.jobs import run_queued_jobs
 from tests.modules.channels.test_google_oauth import linked_tenant
@@ -64,7 +64,7 @@ async def test_locations_and_insights_are_imported_and_linked_by_store_code(
     tenant, owner = await linked_tenant(client, google)
     await _our_location(client, tenant, owner, "STO-1")
     plant_business(google)
-    monkeypatch.setattr(gbp, "PAGE_SIZE", 2)  # three locations come in two pages
+    monkeypatch.setattr(importer, "PAGE_SIZE", 2)  # three locations come in two pages
     report = await import_business_profile(uuid.UUID(tenant), today=TODAY)
     assert (report.locations, report.linked) == (3, 1)
     assert report.insight_days == 3 * 30  # 30 days per location on the first import

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from mercato.kernel.db import get_database
-from mercato.modules.channels.google_credentials import GoogleCredentials
-from mercato.modules.channels.google_oauth import (
+from mercato.modules.channels.google.credentials import GoogleCredentials
+from mercato.modules.channels.google.oauth import (
     BUSINESS_SCOPE,
     MERCHANT_SCOPE,
     GoogleLinkRevoked,
@@ -266,7 +266,7 @@ class TestRefresh:
         tenant, owner = await linked_tenant(client, google)
         await _expire_soon(tenant)
         google.token_endpoint_down = True
-        from mercato.modules.channels.google_oauth import GoogleUnavailable
+        from mercato.modules.channels.google.oauth import GoogleUnavailable
 
         with pytest.raises(GoogleUnavailable):
             await GoogleCredentials(uuid.UUID(tenant))()

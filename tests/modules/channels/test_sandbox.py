@@ -7,7 +7,8 @@ import pytest
 from fastapi import FastAPI
 
 from mercato.app import create_app
-from mercato.modules.channels import MerchantApiClient, MerchantTarget, RetryPolicy, sandbox
+from mercato.modules.channels import MerchantApiClient, MerchantTarget, RetryPolicy
+from mercato.modules.channels.feeds import sandbox
 from mercato.settings import MissingSecretError, Settings, get_settings
 from tests.modules.channels.factories import clean_item
 

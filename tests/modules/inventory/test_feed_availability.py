@@ -6,7 +6,7 @@ import uuid
 
 from mercato.kernel.db import get_database
 from mercato.modules.channels import effective_availability
-from mercato.modules.channels.feed_source import feed_items
+from mercato.modules.channels.feeds.source import feed_items
 from tests.modules.orders.shop import cart_with, checkout, open_shop
 
 

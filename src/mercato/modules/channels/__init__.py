@@ -1,5 +1,7 @@
-"""Google channels: product taxonomy and category alignment, Merchant Center feed precheck,
-push jobs and the hosted feed, the Google OAuth link and Google Business Profile.
+"""Google channels: product taxonomy and category alignment (`taxonomy/`), Merchant Center
+feed precheck, push jobs and the hosted feed (`feeds/`), the Google OAuth link
+(`google/`) and Google Business Profile (`business_profile/`). `models.py` holds every
+channels table; `router.py` and `jobs.py` gather the sub-packages' routes and tasks.
 
 This is the module's public surface; other modules import from here only. The category
 suggester loads on first use, so importing the package (as the `mercato` command does for
@@ -12,35 +14,29 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from mercato.modules.channels.events import FEED_JOB_FAILED
-from mercato.modules.channels.feed_item import (
-    FeedItem,
-    effective_availability,
-)
-from mercato.modules.channels.feed_render import (
+from mercato.modules.channels.feeds import (
+    DEFAULT_BASE_URL,
     FEED_ATTRIBUTES,
     FeedChannel,
+    FeedIssue,
+    FeedItem,
+    MerchantApiClient,
+    MerchantTarget,
+    PrecheckResult,
+    PushOutcome,
+    RetryPolicy,
+    Severity,
+    TokenSource,
+    blocks_item,
+    check_item,
+    effective_availability,
     feed_values,
+    precheck,
+    product_input,
     render_rss,
     render_tsv,
     stream_rss,
     stream_tsv,
-)
-from mercato.modules.channels.merchant_api import (
-    DEFAULT_BASE_URL,
-    MerchantApiClient,
-    MerchantTarget,
-    PushOutcome,
-    RetryPolicy,
-    TokenSource,
-    product_input,
-)
-from mercato.modules.channels.precheck import (
-    FeedIssue,
-    PrecheckResult,
-    Severity,
-    blocks_item,
-    check_item,
-    precheck,
     valid_items,
 )
 from mercato.modules.channels.taxonomy import (
@@ -51,7 +47,7 @@ from mercato.modules.channels.taxonomy import (
 )
 
 if TYPE_CHECKING:
-    from mercato.modules.channels.category_suggestions import (
+    from mercato.modules.channels.taxonomy import (
         CategorySuggestion,
         TaxonomyIndex,
         suggest_categories,
@@ -64,7 +60,7 @@ _LAZY = {"CategorySuggestion", "TaxonomyIndex", "suggest_categories"}
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.category_suggestions"), name)
+    return getattr(import_module(f"{__name__}.taxonomy"), name)
 
 
 __all__ = [

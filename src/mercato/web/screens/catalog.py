@@ -21,8 +21,8 @@ from mercato.modules.catalog import importer, products
 from mercato.modules.catalog.products import ProductNotFound
 from mercato.modules.catalog.schemas import ProductCreate, ProductRead, ProductUpdate
 from mercato.modules.catalog.search import ProductQuery, list_products
-from mercato.modules.channels import alignment
-from mercato.modules.channels.taxonomy_store import google_category_paths, search_taxonomy
+from mercato.modules.channels.taxonomy import alignment
+from mercato.modules.channels.taxonomy.store import google_category_paths, search_taxonomy
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import OverviewPanel, Screen, Section

@@ -13,10 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mercato.kernel.errors import ValidationFailed
 from mercato.kernel.permissions import Permission
-from mercato.modules.channels import feed_jobs, gbp_reports, google_oauth
-from mercato.modules.channels.feed_precheck import precheck_products
-from mercato.modules.channels.hosted_feed import feed_urls, hosted_feed, rotate_feed_token
-from mercato.modules.channels.schemas import FeedJobRead, FeedJobStatusBody
+from mercato.modules.channels.business_profile import service as business_profile
+from mercato.modules.channels.feeds import push_jobs
+from mercato.modules.channels.feeds.catalog_precheck import precheck_products
+from mercato.modules.channels.feeds.hosted_feed import feed_urls, hosted_feed, rotate_feed_token
+from mercato.modules.channels.feeds.schemas import FeedJobRead, FeedJobStatusBody
+from mercato.modules.channels.google import oauth as google_oauth
 from mercato.modules.profile import service as profiles
 from mercato.modules.profile.schemas import ProfilePatch, ProfileRead
 from mercato.modules.profile.validation import validate_profile
@@ -65,7 +67,7 @@ async def _insights(page: Page) -> Any:
     """Daily Business Profile views and searches over the last four weeks, all locations."""
     end = datetime.now(UTC).date()
     start = end - timedelta(days=INSIGHT_DAYS - 1)
-    rows = await gbp_reports.list_insights(
+    rows = await business_profile.list_insights(
         page.session, page.tenant_id, start=start, end=end, location_code=None
     )
     views: dict[str, float] = {}
@@ -85,7 +87,7 @@ async def _render(
 ) -> HTMLResponse:
     feed = await hosted_feed(page.session, page.tenant_id)
     xml_url, tsv_url = feed_urls(feed)
-    jobs, _ = await feed_jobs.list_jobs(page.session, limit=JOBS_SHOWN, cursor=None, status=None)
+    jobs, _ = await push_jobs.list_jobs(page.session, limit=JOBS_SHOWN, cursor=None, status=None)
     issues_by_product: dict[str, list[Any]] = {}
     if precheck is not None:
         for issue in sorted(
@@ -132,7 +134,7 @@ async def _action(page: Page, action: Any) -> HTMLResponse:
 @router.post("/" + PATH + "/push")
 async def push_feed(page: Writer) -> HTMLResponse:
     async def push() -> str:
-        job = await feed_jobs.queue_push(
+        job = await push_jobs.queue_push(
             page.session,
             page.tenant_id,
             account_id=None,
@@ -153,7 +155,7 @@ async def set_job_status(
 
     async def change() -> str:
         body = parse(FeedJobStatusBody, {"status": wanted})
-        await feed_jobs.set_job_status(page.session, page.member, job_id, body.status, page.meta)
+        await push_jobs.set_job_status(page.session, page.member, job_id, body.status, page.meta)
         return "The job is queued again." if body.status == "queued" else "The job is cancelled."
 
     return await _action(page, change)

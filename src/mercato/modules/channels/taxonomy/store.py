@@ -20,9 +20,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from mercato.modules.channels.category_suggestions import TaxonomyIndex
 from mercato.modules.channels.models import GoogleProductCategory
-from mercato.modules.channels.taxonomy import GoogleCategory, read_taxonomy_file
+from mercato.modules.channels.taxonomy.file_format import GoogleCategory, read_taxonomy_file
+from mercato.modules.channels.taxonomy.suggestions import TaxonomyIndex
 
 BATCH = 1_000
 MAX_QUERY_WORDS = 8

@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.modules.catalog import ProductRead, category_alignments, iter_products
-from mercato.modules.channels.feed_item import FeedItem
-from mercato.modules.channels.feed_render import FeedChannel
-from mercato.modules.channels.precheck import blocks_item, check_item
+from mercato.modules.channels.feeds.item import FeedItem
+from mercato.modules.channels.feeds.precheck import blocks_item, check_item
+from mercato.modules.channels.feeds.render import FeedChannel
 from mercato.modules.identity import tenant_facts
 from mercato.modules.inventory import available_units
 from mercato.modules.profile import get_profile

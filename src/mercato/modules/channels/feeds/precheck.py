@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import iso4217
 
-from mercato.modules.channels.feed_item import (
+from mercato.modules.channels.feeds.item import (
     AVAILABILITIES,
     AVAILABILITIES_NEEDING_DATE,
     CONDITIONS,

@@ -12,8 +12,8 @@ from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
+from mercato.modules.channels.business_profile.schemas import GbpInsightRead
 from mercato.modules.channels.models import GbpInsightDaily, GbpLocation
-from mercato.modules.channels.schemas import GbpInsightRead
 from mercato.modules.locations import get_location
 
 MAX_INSIGHT_DAYS = 731

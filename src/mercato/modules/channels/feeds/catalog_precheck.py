@@ -12,9 +12,14 @@ from collections.abc import Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.modules.channels.feed_source import feed_items
-from mercato.modules.channels.precheck import FeedIssue, PrecheckResult, blocks_item, check_item
-from mercato.modules.channels.taxonomy_store import loaded_taxonomy
+from mercato.modules.channels.feeds.precheck import (
+    FeedIssue,
+    PrecheckResult,
+    blocks_item,
+    check_item,
+)
+from mercato.modules.channels.feeds.source import feed_items
+from mercato.modules.channels.taxonomy import loaded_taxonomy
 
 
 async def precheck_products(

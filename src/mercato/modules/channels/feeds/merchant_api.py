@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from mercato.kernel import egress
-from mercato.modules.channels.feed_item import (
+from mercato.modules.channels.feeds.item import (
     AVAILABILITIES_NEEDING_DATE,
     FeedItem,
     availability_timestamp,

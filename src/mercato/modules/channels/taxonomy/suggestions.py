@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from mercato.modules.channels.taxonomy import PATH_SEPARATOR, GoogleCategory
+from mercato.modules.channels.taxonomy.file_format import PATH_SEPARATOR, GoogleCategory
 
 # Weight of a path level by its distance from the leaf (0 = leaf); deeper ancestors say less.
 _LEVEL_WEIGHTS = (1.0, 0.45, 0.25, 0.15)

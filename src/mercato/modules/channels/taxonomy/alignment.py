@@ -26,20 +26,20 @@ from mercato.modules.catalog import (
     products_per_category,
     set_google_category,
 )
-from mercato.modules.channels.category_suggestions import suggest_categories
 from mercato.modules.channels.models import CategoryAlignmentAudit
-from mercato.modules.channels.schemas import (
+from mercato.modules.channels.taxonomy.schemas import (
     AlignmentCoverage,
     AlignmentSuggestionRead,
     AlignmentSuggestions,
     CategoryAlignmentRead,
     CategoryCoverage,
 )
-from mercato.modules.channels.taxonomy_store import (
+from mercato.modules.channels.taxonomy.store import (
     LoadedTaxonomy,
     get_google_category,
     loaded_taxonomy,
 )
+from mercato.modules.channels.taxonomy.suggestions import suggest_categories
 
 SUGGESTION_NAMES = 200
 ACCEPTABLE_RANK = 10

@@ -16,9 +16,9 @@ from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
-from mercato.modules.channels.merchant_api import MerchantTarget
+from mercato.modules.channels.feeds.merchant_api import MerchantTarget
+from mercato.modules.channels.feeds.schemas import MerchantLinkWrite
 from mercato.modules.channels.models import GoogleMerchantLink
-from mercato.modules.channels.schemas import MerchantLinkWrite
 
 
 def target(link: GoogleMerchantLink) -> MerchantTarget:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from mercato.kernel.crypto import unseal
 from mercato.kernel.db import get_database
-from mercato.modules.channels.google_oauth import (
+from mercato.modules.channels.google.oauth import (
     TOKEN_PURPOSE,
     GoogleLinkRevoked,
     GoogleNotLinked,

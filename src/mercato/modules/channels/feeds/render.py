@@ -14,7 +14,7 @@ import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
-from mercato.modules.channels.feed_item import (
+from mercato.modules.channels.feeds.item import (
     AVAILABILITIES_NEEDING_DATE,
     FeedItem,
     availability_timestamp,

@@ -25,11 +25,11 @@ from rich.progress import (
 )
 
 from mercato.kernel import egress
-from mercato.modules.channels.taxonomy import TaxonomyFormatError
+from mercato.modules.channels.taxonomy.file_format import TaxonomyFormatError
 from mercato.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from mercato.modules.channels.taxonomy_store import TaxonomyLoad
+    from mercato.modules.channels.taxonomy.store import TaxonomyLoad
 
 taxonomy_app = typer.Typer(
     help="Google's product taxonomy: the reference for category alignment and feeds.",
@@ -66,7 +66,7 @@ async def _download(url: str, destination: Path) -> None:
 
 async def _load(settings: Settings, file: Path | None, url: str) -> TaxonomyLoad:
     from mercato.kernel.db import resolve_urls
-    from mercato.modules.channels.taxonomy_store import count_categories, load_taxonomy_file
+    from mercato.modules.channels.taxonomy.store import count_categories, load_taxonomy_file
 
     owner_url = resolve_urls(settings).owner
     with tempfile.TemporaryDirectory(dir=_scratch_dir(settings)) as scratch:

@@ -1,23 +1,17 @@
-"""Routes without a staff credential: the hosted feed files Merchant Center fetches, and the
-callback Google sends the browser back to after consent."""
+"""Routes without a staff credential: the hosted feed files Merchant Center fetches."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import APIRouter, Request, Response
 
 from mercato.kernel.db import get_database
-from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.errors import NotFound
-from mercato.modules.channels import google_oauth
-from mercato.modules.channels.hosted_feed import FeedFormat, find_feed_tenant, rendered_feed
-from mercato.modules.channels.schemas import OAuthLinked
-from mercato.settings import get_settings
+from mercato.modules.channels.feeds.hosted_feed import FeedFormat, find_feed_tenant, rendered_feed
 
 router = APIRouter(tags=["channels"])
 MEDIA_TYPES: dict[FeedFormat, str] = {
@@ -93,44 +87,3 @@ async def feed_tsv(feed_token: str, request: Request) -> Response:
 @feed_head(TSV_FEED, summary=HEAD_SUMMARY)
 async def feed_tsv_head(feed_token: str, request: Request) -> Response:
     return await _serve_feed(request, feed_token, "tsv")
-
-
-@router.get(
-    google_oauth.CALLBACK_PATH,
-    response_model=OAuthLinked,
-    responses={303: {"description": "Back to the dashboard page that started the link"}},
-)
-async def google_oauth_callback(
-    request: Request,
-    session: DbSession,
-    meta: Meta,
-    state: Annotated[str, Query(max_length=200)],
-    code: Annotated[str | None, Query(max_length=2000)] = None,
-    error: Annotated[str | None, Query(max_length=200)] = None,
-) -> Response:
-    """Where Google sends the browser after consent; stores the tokens (sealed).
-
-    Only the browser that started the link (its `mercato_google_link` cookie) completes it.
-    """
-    linked = await google_oauth.complete_link(
-        session,
-        state=state,
-        code=code,
-        error=error,
-        browser=request.cookies.get(google_oauth.BROWSER_COOKIE),
-        meta=meta,
-    )
-    response: Response
-    if linked.return_to:
-        base = get_settings().public_url.rstrip("/")
-        response = RedirectResponse(f"{base}{linked.return_to}?google=linked", status_code=303)
-    else:
-        answer = OAuthLinked(
-            status="linked",
-            tenant_id=linked.tenant_id,
-            google_email=linked.google_email,
-            scopes=linked.scopes,
-        )
-        response = JSONResponse(answer.model_dump(mode="json"))
-    google_oauth.forget_browser(response)
-    return response

@@ -32,20 +32,19 @@ from mercato.kernel.events import emit
 from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
 from mercato.modules.channels.events import FEED_JOB_FAILED
-from mercato.modules.channels.feed_item import FeedItem
-from mercato.modules.channels.feed_source import feed_items
-from mercato.modules.channels.google_credentials import GoogleCredentials
-from mercato.modules.channels.google_oauth import GoogleUnavailable
-from mercato.modules.channels.merchant_api import (
+from mercato.modules.channels.feeds.item import FeedItem
+from mercato.modules.channels.feeds.merchant_api import (
     MerchantApiClient,
     MerchantTarget,
     PushOutcome,
     RetryPolicy,
 )
-from mercato.modules.channels.merchant_links import target
+from mercato.modules.channels.feeds.merchant_links import target
+from mercato.modules.channels.feeds.precheck import blocks_item, check_item
+from mercato.modules.channels.feeds.source import feed_items
+from mercato.modules.channels.google import GoogleCredentials, GoogleUnavailable
 from mercato.modules.channels.models import FeedPushItem, FeedPushJob, GoogleMerchantLink
-from mercato.modules.channels.precheck import blocks_item, check_item
-from mercato.modules.channels.taxonomy_store import loaded_taxonomy
+from mercato.modules.channels.taxonomy import loaded_taxonomy
 from mercato.settings import get_settings
 
 BATCH = 500

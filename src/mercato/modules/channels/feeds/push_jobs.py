@@ -20,8 +20,8 @@ from mercato.kernel.jobs import defer
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
-from mercato.modules.channels.google_oauth import GoogleLinkRevoked, GoogleNotLinked, get_link
-from mercato.modules.channels.merchant_links import choose_merchant_link
+from mercato.modules.channels.feeds.merchant_links import choose_merchant_link
+from mercato.modules.channels.google import GoogleLinkRevoked, GoogleNotLinked, get_link
 from mercato.modules.channels.models import FeedPushItem, FeedPushJob
 from mercato.settings import get_settings
 

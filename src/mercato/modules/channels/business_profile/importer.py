@@ -25,8 +25,12 @@ from mercato.kernel import egress
 from mercato.kernel.db import get_database
 from mercato.kernel.errors import DomainError
 from mercato.kernel.logging import get_logger
-from mercato.modules.channels.google_credentials import GoogleCredentials
-from mercato.modules.channels.google_oauth import BUSINESS_SCOPE, GoogleLinkRevoked, get_link
+from mercato.modules.channels.google import (
+    BUSINESS_SCOPE,
+    GoogleCredentials,
+    GoogleLinkRevoked,
+    get_link,
+)
 from mercato.modules.channels.models import GbpInsightDaily, GbpLocation
 from mercato.modules.locations import list_locations
 from mercato.settings import get_settings

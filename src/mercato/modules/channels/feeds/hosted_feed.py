@@ -40,10 +40,10 @@ from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
-from mercato.modules.channels.feed_render import stream_rss, stream_tsv
-from mercato.modules.channels.feed_source import feed_channel, valid_feed_items
+from mercato.modules.channels.feeds.render import stream_rss, stream_tsv
+from mercato.modules.channels.feeds.source import feed_channel, valid_feed_items
 from mercato.modules.channels.models import HostedFeed
-from mercato.modules.channels.taxonomy_store import loaded_taxonomy
+from mercato.modules.channels.taxonomy import loaded_taxonomy
 from mercato.settings import get_settings
 
 log = get_logger("mercato.channels.hosted_feed")
