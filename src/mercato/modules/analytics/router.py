@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from mercato.kernel.deps import DbSession
 from mercato.kernel.permissions import Permission
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules.analytics import service
 from mercato.modules.analytics.schemas import (
     Funnel,
@@ -27,7 +27,7 @@ from mercato.modules.identity import require
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/analytics", tags=["analytics"])
 
-Reader = Annotated[Principal, require(Permission.ANALYTICS_READ)]
+Reader = Annotated[TenantPrincipal, require(Permission.ANALYTICS_READ)]
 Start = Annotated[date | None, Query(description="First local day (default: 29 days before end)")]
 End = Annotated[date | None, Query(description="Last local day, inclusive (default: today)")]
 LocationCode = Annotated[str | None, Query(max_length=64, description="Only this location")]

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import ValidationFailed, field_error
 from mercato.kernel.permissions import Permission
 from mercato.kernel.redis import get_redis, tenant_key
-from mercato.kernel.security import Principal
+from mercato.kernel.security import TenantPrincipal
 from mercato.kernel.spreadsheet import SpreadsheetWriter
 from mercato.modules.analytics import queries
 from mercato.modules.analytics.models import RollupState
@@ -166,7 +166,7 @@ async def _whole(session: AsyncSession, window: Window) -> Facts:
 
 async def overview(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     *,
     start: date | None,
     end: date | None,
@@ -175,7 +175,6 @@ async def overview(
 ) -> Overview:
     """The KPIs of a range (and of the period before it, with `compare`)."""
     principal.require(Permission.ANALYTICS_READ)
-    assert principal.tenant_id is not None
     window, version = await resolve_window(
         session, principal.tenant_id, start, end, location=location
     )
@@ -191,7 +190,7 @@ async def overview(
             length = (window.end - window.start).days + 1
             earlier, _ = await resolve_window(
                 session,
-                principal.tenant_id,  # type: ignore[arg-type]
+                principal.tenant_id,
                 window.start - timedelta(days=length),
                 window.start - timedelta(days=1),
                 location=location,
@@ -246,7 +245,7 @@ def metric_value(facts: Facts, metric: Metric) -> float | Decimal | int:
 
 async def timeseries(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     *,
     metric: Metric,
     start: date | None,
@@ -256,7 +255,6 @@ async def timeseries(
 ) -> Timeseries:
     """One metric per day, week or month (local calendar); empty buckets are zero."""
     principal.require(Permission.ANALYTICS_READ)
-    assert principal.tenant_id is not None
     window, version = await resolve_window(
         session, principal.tenant_id, start, end, location=location
     )
@@ -280,7 +278,7 @@ async def timeseries(
 
 async def top_products(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     *,
     start: date | None,
     end: date | None,
@@ -290,7 +288,6 @@ async def top_products(
 ) -> TopProducts:
     """The best products of the range by revenue, units, views or conversion."""
     principal.require(Permission.ANALYTICS_READ)
-    assert principal.tenant_id is not None
     window, version = await resolve_window(
         session, principal.tenant_id, start, end, location=location
     )
@@ -312,7 +309,7 @@ FUNNEL_STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
 
 async def funnel(
     session: AsyncSession,
-    principal: Principal,
+    principal: TenantPrincipal,
     *,
     start: date | None,
     end: date | None,
@@ -320,7 +317,6 @@ async def funnel(
 ) -> Funnel:
     """Sessions reaching view → add to cart → begin checkout → purchase."""
     principal.require(Permission.ANALYTICS_READ)
-    assert principal.tenant_id is not None
     window, version = await resolve_window(
         session, principal.tenant_id, start, end, location=location
     )
@@ -356,11 +352,10 @@ async def funnel(
 
 
 async def location_stats(
-    session: AsyncSession, principal: Principal, *, start: date | None, end: date | None
+    session: AsyncSession, principal: TenantPrincipal, *, start: date | None, end: date | None
 ) -> LocationStats:
     """KPIs of every location in one answer (active locations without data show zeros)."""
     principal.require(Permission.ANALYTICS_READ)
-    assert principal.tenant_id is not None
     window, version = await resolve_window(session, principal.tenant_id, start, end)
 
     async def compute() -> LocationStats:
@@ -381,11 +376,10 @@ async def location_stats(
 
 
 async def placements(
-    session: AsyncSession, principal: Principal, *, start: date | None, end: date | None
+    session: AsyncSession, principal: TenantPrincipal, *, start: date | None, end: date | None
 ) -> Placements:
     """Personalization per placement x strategy x variant (rolled-up days only)."""
     principal.require(Permission.ANALYTICS_READ)
-    assert principal.tenant_id is not None
     window, _ = await resolve_window(session, principal.tenant_id, start, end)
     rows = await queries.placement_performance(session, window)
     return Placements(
@@ -416,11 +410,10 @@ EXPORT_COLUMNS = (
 
 
 async def export_csv(
-    session: AsyncSession, principal: Principal, *, start: date | None, end: date | None
+    session: AsyncSession, principal: TenantPrincipal, *, start: date | None, end: date | None
 ) -> str:
     """One CSV row per local day and location ('' = events without a location)."""
     principal.require(Permission.ANALYTICS_READ)
-    assert principal.tenant_id is not None
     window, _ = await resolve_window(session, principal.tenant_id, start, end)
     found = await queries.facts_by(session, window, "day_location")
     out = io.StringIO()
