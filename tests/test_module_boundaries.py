@@ -5,6 +5,8 @@
 - A module imports another only from its package (`from mercato.modules.catalog import
   get_products`), never from the files behind it; `make lint`'s import contracts keep the
   packages acyclic on top of this.
+- So does everything above the modules (the dashboard, the demo seed, the simulation, the
+  entry points), except where an entry point mounts a module's routes or commands.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import mercato.modules
 from mercato.kernel.orm import Base
 
 MODULES = Path(mercato.modules.__file__).parent
+SRC = MODULES.parent
 MODULE_NAMES = sorted(p.name for p in MODULES.iterdir() if (p / "__init__.py").exists())
 # A string is SQL when it has a statement keyword in capitals, as this codebase writes SQL.
 SQL_STATEMENT = re.compile(r"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|TRUNCATE)\b")
@@ -110,3 +113,53 @@ def test_reaching_behind_a_package_is_recognised() -> None:
     assert _reaches_behind_the_package("cart", "mercato.modules.catalog.models.Product")
     assert not _reaches_behind_the_package("cart", "mercato.modules.catalog.get_products")
     assert not _reaches_behind_the_package("catalog", "mercato.modules.catalog.models")
+
+
+# What lives beside `modules/`: each top-level package or file of `mercato`.
+OUTSIDE = sorted(
+    p.name
+    for p in SRC.iterdir()
+    if p.name != "modules" and (p.suffix == ".py" or (p / "__init__.py").exists())
+)
+# Entry points mount each module's HTTP routes and CLI commands by the file they live in,
+# as `import_all` finds models and jobs: those files are the module's outer face.
+ENTRY_POINT_FILES = {
+    "app.py": {"router", "audit_router", "auth_router", "tenants_router", "lean"},
+    "cli.py": {"cli", "commands"},
+}
+# channels is being split; its importers follow.
+SPLITTING = "channels"
+SPLITTING_IMPORTERS = {"web/screens/channels.py", "demo/channels.py"}
+
+
+def _allowed_outside(path: str, name: str) -> bool:
+    module, inner = name.split(".")[2:4]
+    if module == SPLITTING or path in SPLITTING_IMPORTERS:
+        return True
+    return inner in ENTRY_POINT_FILES.get(path, set())
+
+
+@pytest.mark.parametrize("top", OUTSIDE)
+def test_code_above_the_modules_uses_them_only_through_their_package(top: str) -> None:
+    root = SRC / top
+    files = sorted(root.rglob("*.py")) if root.is_dir() else [root]
+    behind = []
+    for path in files:
+        relative = path.relative_to(SRC).as_posix()
+        for line, name in _imported_modules(ast.parse(path.read_text(encoding="utf-8"))):
+            # `top` is not a module, so every module is "another" one to it.
+            if _reaches_behind_the_package(top, name) and not _allowed_outside(relative, name):
+                behind.append(f"{relative}:{line} {name}")
+    assert not behind, f"{top} reaches behind module packages: {behind}"
+
+
+def test_the_code_above_the_modules_is_found() -> None:
+    assert {"app.py", "cli.py", "demo", "simulation", "web", "worker.py"} <= set(OUTSIDE)
+    assert not set(OUTSIDE) & set(MODULE_NAMES)
+
+
+def test_only_route_and_command_files_are_entry_point_exceptions() -> None:
+    assert _allowed_outside("app.py", "mercato.modules.catalog.router")
+    assert _allowed_outside("cli.py", "mercato.modules.recommendations.cli.reco_app")
+    assert not _allowed_outside("app.py", "mercato.modules.widgets.beacon")
+    assert not _allowed_outside("web/pages.py", "mercato.modules.identity.models")

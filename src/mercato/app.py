@@ -51,8 +51,8 @@ from mercato.modules.reports import router as reports_router
 from mercato.modules.tracking import lean as tracking_lean
 from mercato.modules.tracking import router as tracking_router
 from mercato.modules.webhooks import router as webhooks_router
+from mercato.modules.widgets import BeaconEvents
 from mercato.modules.widgets import router as widgets_router
-from mercato.modules.widgets.beacon import BeaconEvents
 from mercato.settings import Settings, get_settings
 from mercato.web import mount_dashboard
 

@@ -184,7 +184,7 @@ def worker(
 @app.command("rotate-keys")
 def rotate_keys() -> None:
     """Add a new token-signing key; older keys keep verifying until their tokens expire."""
-    from mercato.modules.identity.tokens import rotate_keys as rotate
+    from mercato.modules.identity import rotate_keys as rotate
 
     async def _rotate() -> str:
         database = init_database(get_settings())
@@ -237,7 +237,7 @@ def import_products(
     from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from mercato.modules import import_all
-    from mercato.modules.catalog.importer import ImportReport, import_file
+    from mercato.modules.catalog import ImportReport, import_file
     from mercato.modules.identity import resolve_tenant
 
     if not file.is_file():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mercato.demo import DemoContext, SeedStep, demo_tenant_id
-from mercato.modules.analytics.jobs import roll_up_tenant
+from mercato.modules.analytics import roll_up_tenant
 
 
 async def seed_rollups(context: DemoContext) -> None:

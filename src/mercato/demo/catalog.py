@@ -10,15 +10,17 @@ upserts the same products and reuses images already stored.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 
-from sqlalchemy import text
-
 from mercato.demo import DemoContext, SeedStep, demo_tenant_id
-from mercato.modules.catalog.categories import ensure_paths
-from mercato.modules.catalog.schemas import ProductCreate
-from mercato.modules.catalog.upsert import upsert_products
+from mercato.modules.catalog import (
+    ProductCreate,
+    align_google_categories,
+    backdate_products,
+    ensure_paths,
+    media_image_urls,
+    upsert_products,
+)
 from mercato.modules.media import get_storage, media_url, upload_media
 from mercato.simulation import Catalog, ProductDoc, generate_catalog, render_product_image
 
@@ -30,10 +32,7 @@ DRAWING_AT_ONCE = 2  # the machine's cores: drawing and encoding release the GIL
 
 async def _stored_images(context: DemoContext, tenant_id: uuid.UUID) -> dict[str, str]:
     async with context.database.tenant_session(tenant_id) as session:
-        rows = await session.execute(
-            text("SELECT product_id, image_url FROM product WHERE image_url LIKE '%/media/%'")
-        )
-        return {product_id: url for product_id, url in rows}
+        return await media_image_urls(session)
 
 
 async def _images(
@@ -64,19 +63,12 @@ async def _images(
 async def _align_categories(catalog: Catalog, tenant_id: uuid.UUID, context: DemoContext) -> None:
     async with context.database.tenant_session(tenant_id) as session:
         await ensure_paths(session, tenant_id, [node.path for node in catalog.categories])
-        aligned = [
-            {"path": node.path.lower(), "google": node.google_category_id}
+        aligned = {
+            node.path.lower(): node.google_category_id
             for node in catalog.categories
             if node.google_category_id is not None
-        ]
-        await session.execute(
-            text(
-                "UPDATE category c SET google_category_id = a.google "
-                "FROM jsonb_to_recordset(CAST(:aligned AS jsonb)) AS a(path text, google int) "
-                "WHERE c.tenant_id = :tenant_id AND lower(c.path) = a.path"
-            ),
-            {"aligned": json.dumps(aligned), "tenant_id": tenant_id},
-        )
+        }
+        await align_google_categories(session, tenant_id, aligned)
 
 
 async def seed_catalog(context: DemoContext) -> None:
@@ -93,19 +85,10 @@ async def seed_tenant_catalog(context: DemoContext, tenant_id: uuid.UUID, *, pro
         ProductCreate.model_validate({**doc, "image_url": images[doc["product_id"]]})
         for doc in catalog.products
     ]
-    listed = [{"product_id": pid, "at": at.isoformat()} for pid, at in catalog.created_at.items()]
     async with context.database.tenant_session(tenant_id) as session:
         await upsert_products(session, tenant_id, items)
         # Listing dates spread over two years, so "newest" and trends look like a real shop.
-        await session.execute(
-            text(
-                "UPDATE product p SET created_at = l.at "
-                "FROM jsonb_to_recordset(CAST(:listed AS jsonb)) "
-                "AS l(product_id text, at timestamptz) "
-                "WHERE p.tenant_id = :tenant_id AND p.product_id = l.product_id"
-            ),
-            {"listed": json.dumps(listed), "tenant_id": tenant_id},
-        )
+        await backdate_products(session, tenant_id, catalog.created_at)
     context.notes.append(
         f"  catalog:   {len(items)} products in {len(catalog.categories)} categories"
     )

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
-from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
-from mercato.kernel.db import set_tenant
-from mercato.modules.content.models import ContentPage, ContentPageRevision
-from mercato.modules.content.rendering import render_markdown
-from mercato.modules.identity.models import Tenant
+from mercato.demo import DemoContext, SeedStep, demo_tenant_id
+from mercato.modules.content import seed_page
 
 PAGES = [
     (
@@ -40,41 +35,18 @@ PAGES = [
 
 
 async def seed_pages(context: DemoContext) -> None:
-    async with context.database.session() as session:
-        tenant = await session.scalar(select(Tenant).where(Tenant.slug == DEMO_TENANT_SLUG))
-        if tenant is None:
-            return
-        await set_tenant(session, tenant.id)
-        existing = set((await session.scalars(select(ContentPage.slug))).all())
+    tenant_id = await demo_tenant_id(context)
+    async with context.database.tenant_session(tenant_id) as session:
         now = datetime.now(UTC)
         for slug, title, state, body in PAGES:
-            if slug in existing:
-                continue
-            page = ContentPage(
-                tenant_id=tenant.id,
+            await seed_page(
+                session,
+                tenant_id,
                 slug=slug,
                 title=title,
                 body=body,
-                html=render_markdown(body),
-                status="published",
                 publish_at=now + timedelta(days=14) if state == "scheduled" else now,
-                seo_title=title,
                 seo_description=body.splitlines()[0].lstrip("# ")[:160],
-                noindex=False,
-                revision=1,
-                created_by="system",
-                updated_by="system",
-            )
-            session.add(page)
-            await session.flush()
-            session.add(
-                ContentPageRevision(
-                    tenant_id=tenant.id,
-                    page_id=page.id,
-                    revision=1,
-                    snapshot={"slug": slug, "title": title, "body": body, "status": "published"},
-                    author="system",
-                )
             )
 
 

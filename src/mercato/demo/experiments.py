@@ -3,12 +3,13 @@ plain content-based similarity), so results fill up as the simulator sends traff
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
-from mercato.modules.experiments.schemas import ExperimentCreate
-from mercato.modules.experiments.service import create_experiment, move, running_experiment
-from mercato.modules.identity.models import Tenant
+from mercato.demo import DemoContext, SeedStep, demo_tenant_id
+from mercato.modules.experiments import (
+    ExperimentCreate,
+    create_experiment,
+    move,
+    running_experiment,
+)
 
 DEMO_EXPERIMENT = ExperimentCreate(
     name="Blend vs similar products on product pages",
@@ -21,9 +22,7 @@ DEMO_EXPERIMENT = ExperimentCreate(
 
 
 async def seed_experiment(context: DemoContext) -> None:
-    async with context.database.session() as lookup:
-        tenant_id = await lookup.scalar(select(Tenant.id).where(Tenant.slug == DEMO_TENANT_SLUG))
-    assert tenant_id is not None
+    tenant_id = await demo_tenant_id(context)
     async with context.database.tenant_session(tenant_id) as session:
         if await running_experiment(session, tenant_id, DEMO_EXPERIMENT.placement) is None:
             experiment = await create_experiment(session, tenant_id, DEMO_EXPERIMENT)

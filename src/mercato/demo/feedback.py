@@ -5,12 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-
-from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
-from mercato.kernel.db import set_tenant
-from mercato.modules.feedback.models import Feedback
-from mercato.modules.identity.models import Tenant
+from mercato.demo import DemoContext, SeedStep, demo_tenant_id
+from mercato.modules.feedback import has_feedback, seed_shopper_feedback
 
 CATEGORIES = ("checkout", "search", "recommendations", "dashboard", "delivery")
 COMMENTS = {
@@ -24,12 +20,9 @@ WEEKS = 8
 
 
 async def seed_feedback(context: DemoContext) -> None:
-    async with context.database.session() as session:
-        tenant = await session.scalar(select(Tenant).where(Tenant.slug == DEMO_TENANT_SLUG))
-        if tenant is None:
-            return
-        await set_tenant(session, tenant.id)
-        if await session.scalar(select(func.count()).select_from(Feedback)):
+    tenant_id = await demo_tenant_id(context)
+    async with context.database.tenant_session(tenant_id) as session:
+        if await has_feedback(session):
             return
         draw = random.Random(1998)  # the same demo every time  # noqa: S311 - not security
         now = datetime.now(UTC)
@@ -39,22 +32,15 @@ async def seed_feedback(context: DemoContext) -> None:
             for _ in range(6 + draw.randrange(5)):
                 rating = draw.choices(range(1, 6), weights=weights)[0]
                 consent = draw.random() < 0.2
-                session.add(
-                    Feedback(
-                        tenant_id=tenant.id,
-                        rating=rating,
-                        category=draw.choice(CATEGORIES),
-                        comment=COMMENTS[rating] if draw.random() < 0.5 else None,
-                        context={"page": draw.choice(["/", "/checkout", "/search", "/p/oslo"])},
-                        contact_consent=consent,
-                        contact_email=f"shopper{draw.randrange(900)}@mail.example"
-                        if consent
-                        else None,
-                        source="shopper",
-                        author="system",
-                        created_at=now
-                        - timedelta(weeks=WEEKS - 1 - week, hours=draw.randrange(160)),
-                    )
+                seed_shopper_feedback(
+                    session,
+                    tenant_id,
+                    rating=rating,
+                    category=draw.choice(CATEGORIES),
+                    comment=COMMENTS[rating] if draw.random() < 0.5 else None,
+                    context={"page": draw.choice(["/", "/checkout", "/search", "/p/oslo"])},
+                    contact_email=f"shopper{draw.randrange(900)}@mail.example" if consent else None,
+                    created_at=now - timedelta(weeks=WEEKS - 1 - week, hours=draw.randrange(160)),
                 )
 
 

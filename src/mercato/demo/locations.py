@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from mercato.demo import DemoContext, SeedStep, demo_tenant_id
-from mercato.modules.locations.schemas import Geo, LocationWrite
-from mercato.modules.locations.service import upsert_location
+from mercato.modules.locations import Geo, LocationWrite, upsert_location
 from mercato.simulation import generate_locations
 
 DEMO_SEED = 42

@@ -16,14 +16,12 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
-
 from mercato.demo import DemoContext, SeedStep, demo_tenant_id
 from mercato.kernel.orm import uuid7
-from mercato.modules.customers.models import Customer
-from mercato.modules.inventory.seeding import seed_stock_history
-from mercato.modules.orders.models import OrderHistory, OrderItem, SalesOrder
-from mercato.modules.payments.models import Payment
+from mercato.modules.customers import seed_customers
+from mercato.modules.inventory import seed_stock_history
+from mercato.modules.orders import seed_order_history
+from mercato.modules.payments import seed_payments
 from mercato.simulation import SimulatedOrder, generate_catalog, generate_locations, simulate_orders
 
 DEMO_SEED = 42
@@ -151,28 +149,18 @@ async def seed_orders(context: DemoContext) -> None:
     async with context.database.tenant_session(tenant_id) as session:
         first = min((o.placed_at for o in orders), default=today) - timedelta(days=1)
         await seed_stock_history(session, tenant_id, on_hand, sales, received_at=first, actor=ACTOR)
-        emails = sorted({o.email for o in orders if o.channel == "web"})
-        if emails:
-            await session.execute(
-                insert(Customer),
-                [
-                    {
-                        "tenant_id": tenant_id,
-                        "id": uuid7(),
-                        "email": email,
-                        "marketing_consent": False,
-                        "preferences": {},
-                        "addresses": [],
-                    }
-                    for email in emails
-                ],
-            )
+        await seed_customers(
+            session, tenant_id, sorted({o.email for o in orders if o.channel == "web"})
+        )
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
-            await session.execute(insert(SalesOrder), [r[0] for r in chunk])
-            await session.execute(insert(OrderItem), [i for r in chunk for i in r[1]])
-            await session.execute(insert(OrderHistory), [h for r in chunk for h in r[2]])
-            await session.execute(insert(Payment), [r[3] for r in chunk])
+            await seed_order_history(
+                session,
+                [r[0] for r in chunk],
+                [i for r in chunk for i in r[1]],
+                [h for r in chunk for h in r[2]],
+            )
+            await seed_payments(session, [r[3] for r in chunk])
     context.notes.append(
         f"  orders:    {len(orders):,} historical orders, stock at {len(codes)} locations"
     )

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
-from mercato.modules.identity import resolve_tenant
-from mercato.modules.profile.schemas import ProfileWrite
-from mercato.modules.profile.service import save_profile
+from mercato.demo import DemoContext, SeedStep, demo_tenant_id
+from mercato.modules.profile import ProfileWrite, save_profile
 
 DEMO_ACTOR = "system:demo"
 
@@ -78,7 +76,7 @@ def demo_profile(today: date) -> ProfileWrite:
 
 
 async def seed_profile(context: DemoContext) -> None:
-    tenant_id = await resolve_tenant(context.database, DEMO_TENANT_SLUG)
+    tenant_id = await demo_tenant_id(context)
     async with context.database.tenant_session(tenant_id) as session:
         profile = demo_profile(datetime.now(UTC).date())
         await save_profile(session, tenant_id, DEMO_ACTOR, profile, None, replace=True)

@@ -4,19 +4,13 @@ simulated events are in, so recommendations and widget previews answer from the 
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
-from mercato.modules.identity.models import Tenant
+from mercato.demo import DemoContext, SeedStep, demo_tenant_id
 
 
 async def seed_model(context: DemoContext) -> None:
-    from mercato.modules.recommendations.db_source import DatabaseSource
-    from mercato.modules.recommendations.fitting import fit_tenant
+    from mercato.modules.recommendations import DatabaseSource, fit_tenant
 
-    async with context.database.session() as lookup:
-        tenant_id = await lookup.scalar(select(Tenant.id).where(Tenant.slug == DEMO_TENANT_SLUG))
-    assert tenant_id is not None
+    tenant_id = await demo_tenant_id(context)
     outcome = await fit_tenant(tenant_id, DatabaseSource(context.settings.reco_history_days))
     if outcome.version is not None and not outcome.skipped:
         context.notes.append(

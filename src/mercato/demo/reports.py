@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from mercato.demo import DemoContext, SeedStep, demo_tenant_id
 from mercato.modules.locations import list_locations
-from mercato.modules.reports.models import ReportRecipient, ReportSchedule
+from mercato.modules.reports import seed_report_settings
 
 DEMO_HOUR = 7
 
@@ -14,21 +12,13 @@ DEMO_HOUR = 7
 async def seed_reports(context: DemoContext) -> None:
     tenant_id = await demo_tenant_id(context)
     async with context.database.tenant_session(tenant_id) as session:
-        existing = set(await session.scalars(select(ReportRecipient.location_code)))
         branches = [loc for loc in await list_locations(session) if loc.kind in ("store", "branch")]
-        for location in branches:
-            if location.code in existing:
-                continue
-            email = f"manager.{location.code.lower()}@nordic-home.example"
-            session.add(
-                ReportRecipient(tenant_id=tenant_id, location_code=location.code, email=email)
-            )
-        if await session.get(ReportSchedule, (tenant_id, "weekly")) is None:
-            session.add(
-                ReportSchedule(
-                    tenant_id=tenant_id, frequency="weekly", hour=DEMO_HOUR, weekday=0, enabled=True
-                )
-            )
+        recipients = {
+            loc.code: f"manager.{loc.code.lower()}@nordic-home.example" for loc in branches
+        }
+        await seed_report_settings(
+            session, tenant_id, recipients=recipients, weekly_hour=DEMO_HOUR, weekday=0
+        )
     context.notes.append(
         f"  reports:   {len(branches)} branches mapped, weekly on Mondays at {DEMO_HOUR}:00"
     )

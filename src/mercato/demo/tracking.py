@@ -8,10 +8,7 @@ half-way and run again stores each event once.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
-from mercato.modules.identity.models import Tenant
+from mercato.demo import DemoContext, SeedStep, demo_tenant_id
 from mercato.simulation import simulate_into
 
 DEMO_SEED = 42
@@ -21,9 +18,7 @@ DEMO_PRODUCTS = 500
 
 
 async def seed_events(context: DemoContext) -> None:
-    async with context.database.session() as lookup:
-        tenant_id = await lookup.scalar(select(Tenant.id).where(Tenant.slug == DEMO_TENANT_SLUG))
-    assert tenant_id is not None
+    tenant_id = await demo_tenant_id(context)
     outcome = await simulate_into(
         context.database,
         tenant_id,

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
-from mercato.modules.identity.models import Tenant
-from mercato.modules.widgets.schemas import Theme, WidgetWrite
-from mercato.modules.widgets.service import put_widget
+from mercato.demo import DemoContext, SeedStep, demo_tenant_id
+from mercato.modules.widgets import Theme, WidgetWrite, put_widget
 
 DEMO_PRODUCT_URL = "https://demo-shop.example/products/{product_id}"
 DEMO_WIDGETS = {
@@ -35,9 +31,7 @@ DEMO_WIDGETS = {
 
 
 async def seed_widgets(context: DemoContext) -> None:
-    async with context.database.session() as lookup:
-        tenant_id = await lookup.scalar(select(Tenant.id).where(Tenant.slug == DEMO_TENANT_SLUG))
-    assert tenant_id is not None
+    tenant_id = await demo_tenant_id(context)
     async with context.database.tenant_session(tenant_id) as session:
         for placement, widget in DEMO_WIDGETS.items():
             await put_widget(session, tenant_id, placement, widget)

@@ -12,16 +12,7 @@ from pydantic import BaseModel, Field
 
 from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.errors import DomainError
-from mercato.modules.identity import accounts, invitations, sessions
-from mercato.modules.identity.auth import limit_auth_request, limit_login_attempt
-from mercato.modules.identity.schemas import (
-    AcceptInvitationRequest,
-    ForgotPasswordRequest,
-    LoginRequest,
-    ResetPasswordRequest,
-    SignupRequest,
-    TokenRequest,
-)
+from mercato.modules import identity
 from mercato.settings import get_settings
 from mercato.web.csrf import check_csrf
 from mercato.web.forms import FormState, attempt, form_status, parse, read_form
@@ -39,7 +30,7 @@ from mercato.web.session import (
 from mercato.web.templating import render
 
 router = APIRouter(prefix="/app", include_in_schema=False, dependencies=[Depends(check_csrf)])
-Limited = Depends(limit_auth_request)
+Limited = Depends(identity.limit_auth_request)
 
 
 def safe_next(target: str | None) -> str:
@@ -67,11 +58,11 @@ async def login(request: Request, session: DbSession, meta: Meta) -> Response:
     submitted, form = await read_form(request)
     target = safe_next(submitted.get("next"))
 
-    async def sign_in() -> sessions.IssuedTokens:
-        body = parse(LoginRequest, submitted)
-        await limit_login_attempt(request, body.email)
-        user = await accounts.login(session, email=body.email, password=body.password, meta=meta)
-        return await sessions.start_session(session, user)
+    async def sign_in() -> identity.IssuedTokens:
+        body = parse(identity.LoginRequest, submitted)
+        await identity.limit_login_attempt(request, body.email)
+        user = await identity.login(session, email=body.email, password=body.password, meta=meta)
+        return await identity.start_session(session, user)
 
     issued = await attempt(session, form, sign_in)
     if issued is None:
@@ -90,7 +81,7 @@ async def logout(request: Request, session: DbSession, meta: Meta) -> Response:
     except SignInRequired:
         principal = None
     if principal is not None:
-        await sessions.logout(session, principal, refresh_token=None, meta=meta)
+        await identity.logout(session, principal, refresh_token=None, meta=meta)
     response = _see_other("/app/login?signed_out=1")
     forget_session(response)
     return response
@@ -106,14 +97,14 @@ async def signup(request: Request, session: DbSession, meta: Meta) -> Response:
     submitted, form = await read_form(request)
     verification_required = get_settings().email_verification_required
 
-    async def create_account() -> sessions.IssuedTokens | None:
-        body = parse(SignupRequest, submitted)
-        user = await accounts.signup(
+    async def create_account() -> identity.IssuedTokens | None:
+        body = parse(identity.SignupRequest, submitted)
+        user = await identity.signup(
             session, email=body.email, password=body.password, name=body.name, meta=meta
         )
         if verification_required:
             return None
-        return await sessions.start_session(session, user)
+        return await identity.start_session(session, user)
 
     issued = await attempt(session, form, create_account)
     if form.failed:
@@ -136,8 +127,8 @@ async def verify_email(request: Request, session: DbSession, meta: Meta) -> HTML
     submitted, form = await read_form(request)
 
     async def confirm() -> object:
-        body = parse(TokenRequest, submitted)
-        return await accounts.verify_email(session, token=body.token, meta=meta)
+        body = parse(identity.TokenRequest, submitted)
+        return await identity.verify_email(session, token=body.token, meta=meta)
 
     done = await attempt(session, form, confirm)
     context = {"form": form, "token": form.value("token"), "verified": done is not None}
@@ -154,8 +145,8 @@ async def forgot_password(request: Request, session: DbSession, meta: Meta) -> H
     submitted, form = await read_form(request)
 
     async def send_link() -> bool:
-        body = parse(ForgotPasswordRequest, submitted)
-        await accounts.forgot_password(session, email=body.email, meta=meta)
+        body = parse(identity.ForgotPasswordRequest, submitted)
+        await identity.forgot_password(session, email=body.email, meta=meta)
         return True
 
     sent = await attempt(session, form, send_link) is not None
@@ -174,8 +165,8 @@ async def reset_password(request: Request, session: DbSession, meta: Meta) -> HT
     submitted, form = await read_form(request)
 
     async def change() -> object:
-        body = parse(ResetPasswordRequest, submitted)
-        return await accounts.reset_password(
+        body = parse(identity.ResetPasswordRequest, submitted)
+        return await identity.reset_password(
             session, token=body.token, password=body.password, meta=meta
         )
 
@@ -189,7 +180,7 @@ async def _invitation_page(
     session: DbSession,
     form: FormState,
     *,
-    accepted: invitations.AcceptedInvitation | None = None,
+    accepted: identity.AcceptedInvitation | None = None,
 ) -> HTMLResponse:
     """The invitation's tenant, role and the fields accepting needs, or why it cannot be."""
     token = form.value("token")
@@ -197,7 +188,7 @@ async def _invitation_page(
     if accepted is None and token:
         lookup = FormState()
         pending = await attempt(
-            session, lookup, lambda: invitations.describe_invitation(session, token)
+            session, lookup, lambda: identity.describe_invitation(session, token)
         )
         if pending is None and not form.failed:
             form.message, form.status = lookup.message, lookup.status
@@ -218,10 +209,10 @@ async def accept_invitation_form(
 async def accept_invitation(request: Request, session: DbSession, meta: Meta) -> HTMLResponse:
     submitted, form = await read_form(request)
 
-    async def accept() -> invitations.AcceptedInvitation:
+    async def accept() -> identity.AcceptedInvitation:
         filled = {k: v for k, v in submitted.items() if k in ("token", "name", "password") and v}
-        body = parse(AcceptInvitationRequest, filled)
-        return await invitations.accept_invitation(
+        body = parse(identity.AcceptInvitationRequest, filled)
+        return await identity.accept_invitation(
             session, token=body.token, name=body.name, password=body.password, meta=meta
         )
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mercato.modules.identity.models import Tenant
-from mercato.modules.identity.schemas import TenantCreate
-from mercato.modules.identity.tenants import create_tenant
+from mercato.modules import identity
 from mercato.web.csrf import check_csrf
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import SignedInPage
@@ -22,7 +22,7 @@ async def start(page: SignedInPage) -> Response:
     if not page.memberships:
         return RedirectResponse("/app/tenants/new", status_code=303)
     remembered = page.request.cookies.get(TENANT_COOKIE)
-    ids = [str(item.tenant.id) for item in page.memberships]
+    ids = [str(item.id) for item in page.memberships]
     chosen = remembered if remembered in ids else ids[0]
     return RedirectResponse(f"/app/t/{chosen}", status_code=303)
 
@@ -37,13 +37,14 @@ async def new_tenant(page: SignedInPage) -> Response:
     submitted, form = await read_form(page.request)
     values = {**submitted, "slug": submitted.get("slug") or None}
 
-    async def create() -> Tenant:
-        body = parse(TenantCreate, values)
-        return await create_tenant(
+    async def create() -> uuid.UUID:
+        body = parse(identity.TenantCreate, values)
+        tenant = await identity.create_tenant(
             page.session, page.principal, name=body.name, slug=body.slug, meta=page.meta
         )
+        return tenant.id
 
-    tenant = await page.act(form, submitted, create)
-    if tenant is None:
+    tenant_id = await page.act(form, submitted, create)
+    if tenant_id is None:
         return page.render("tenant_new.html", form=form, status_code=form_status(form))
-    return RedirectResponse(f"/app/t/{tenant.id}", status_code=303)
+    return RedirectResponse(f"/app/t/{tenant_id}", status_code=303)

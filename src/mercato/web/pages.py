@@ -26,14 +26,7 @@ from mercato.kernel.deps import DbSession, Meta, RequestMeta
 from mercato.kernel.errors import DomainError, NotFound
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
-from mercato.modules.identity import accounts, auth_events, sessions
-from mercato.modules.identity.auth import (
-    enter_tenant,
-    limit_login_attempt,
-    limit_tenant_request,
-)
-from mercato.modules.identity.models import StaffUser, Tenant
-from mercato.modules.identity.tenants import TenantWithRole, list_my_tenants
+from mercato.modules import identity
 from mercato.web.csrf import check_csrf
 from mercato.web.forms import STEP_UP_FIELD, FormState, attempt
 from mercato.web.registry import get_registry
@@ -65,9 +58,9 @@ class Page:
     session: AsyncSession
     meta: RequestMeta
     principal: Principal
-    user: StaffUser
-    memberships: list[TenantWithRole]
-    tenant: Tenant | None = None
+    user: identity.UserRead
+    memberships: list[identity.TenantRead]
+    tenant: identity.TenantFacts | None = None
     _on_response: list[Callable[[Response], None]] = field(default_factory=list)
 
     @property
@@ -96,14 +89,14 @@ class Page:
         Attempts spend the login budget of the address (ten a minute per client): a
         borrowed session must not become a way to guess the password.
         """
-        await limit_login_attempt(self.request, self.user.email)
-        await accounts.authenticate_password(
+        await identity.limit_login_attempt(self.request, self.user.email)
+        await identity.authenticate_password(
             self.session, email=self.user.email, password=password, meta=self.meta
         )
-        await auth_events.record_auth_event(
+        await identity.record_auth_event(
             self.session, "step_up", meta=self.meta, user_id=self.user.id
         )
-        token, expires_in = await sessions.step_up(self.principal)
+        token, expires_in = await identity.step_up(self.principal)
         fresh = await principal_from_token(self.request, self.session, token)
         self.principal = dataclasses.replace(
             self.principal,
@@ -177,9 +170,9 @@ class Page:
 
 async def _user_page(request: Request, session: DbSession, meta: Meta) -> Page:
     principal = await signed_in_principal(request, session)
-    user = await session.get(StaffUser, principal.user_id)
+    user = await identity.staff_account(session, principal)
     assert user is not None  # authenticate() refuses tokens of deleted accounts
-    memberships = await list_my_tenants(session, principal)
+    memberships = await identity.my_tenants(session, principal)
     return Page(request, session, meta, principal, user, memberships)
 
 
@@ -193,10 +186,10 @@ def tenant_page(permission: Permission) -> Any:
     async def tenant_scoped(
         tenant_id: uuid.UUID, page: Annotated[Page, Depends(_user_page)]
     ) -> Page:
-        page.principal = await enter_tenant(page.session, page.principal, tenant_id)
+        page.principal = await identity.enter_tenant(page.session, page.principal, tenant_id)
         # The same per-user tenant budget (and tenant write budget) as the API's calls.
-        await limit_tenant_request(page.request, page.principal)
-        page.tenant = await page.session.get(Tenant, tenant_id)
+        await identity.limit_tenant_request(page.request, page.principal)
+        page.tenant = await identity.tenant_facts(page.session, tenant_id)
         page.principal.require(permission)
         page.on_response(lambda response: remember_tenant(response, tenant_id))
         return page

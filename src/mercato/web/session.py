@@ -25,13 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.db import set_actor
 from mercato.kernel.errors import DomainError, Unauthorized
 from mercato.kernel.security import Principal, PrincipalKind
-from mercato.modules.identity.auth import authenticate
-from mercato.modules.identity.auth_router import (
+from mercato.modules.identity import (
     REFRESH_COOKIE,
     REFRESH_COOKIE_PATH,
     REFRESH_COOKIE_SAMESITE,
+    REFRESH_TOKEN_TTL,
+    IssuedTokens,
+    authenticate,
 )
-from mercato.modules.identity.sessions import REFRESH_TOKEN_TTL, IssuedTokens
 from mercato.settings import get_settings
 
 APP_PATH = "/app"

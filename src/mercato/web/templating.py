@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.datastructures import QueryParams
 
 from mercato import __version__
-from mercato.modules.identity.permissions import Role
+from mercato.modules.identity import Role
 from mercato.settings import get_settings
 from mercato.web import charts
 from mercato.web.csrf import CSRF_FIELD, csrf_token, remember_csrf_token

@@ -2,10 +2,12 @@
 
 Public surface: `CustomerToken` (the `X-Customer-Token` header), `resolve_customer`,
 `require_customer`, `get_customer`, and `adopt_guest_carts_with` (how the cart module
-merges a guest cart at login without customers importing it).
+merges a guest cart at login without customers importing it); for the demo seed,
+`seed_customers`.
 """
 
 from mercato.modules.customers.guest_carts import adopt_guest_carts_with
+from mercato.modules.customers.seeding import seed_customers
 from mercato.modules.customers.service import get_customer, require_customer, resolve_customer
 from mercato.modules.customers.tokens import CustomerToken
 
@@ -15,4 +17,5 @@ __all__ = [
     "get_customer",
     "require_customer",
     "resolve_customer",
+    "seed_customers",
 ]

@@ -1,15 +1,39 @@
 """Experiments: A/B tests between two recommendation strategies on one placement.
 
 Public surface: `assign(experiment_id, user_id, traffic_split)` and `bucket(...)` (the
-API.md assignment rule) and `running_experiment(session, tenant_id, placement)`.
+API.md assignment rule) and `running_experiment(session, tenant_id, placement)`; for the
+dashboard and the demo seed, the experiment's life cycle (`create_experiment`,
+`list_experiments`, `get_experiment`, `move`, `experiment_results`, `to_read`) and its
+shapes `ExperimentCreate`, `ExperimentRead`.
 Importing the package installs its placement decision into recommendations' serving.
 """
 
 from mercato.modules.experiments.assignment import assign, bucket
 from mercato.modules.experiments.placement import choose_for_placement
-from mercato.modules.experiments.service import running_experiment
+from mercato.modules.experiments.schemas import ExperimentCreate, ExperimentRead
+from mercato.modules.experiments.service import (
+    create_experiment,
+    experiment_results,
+    get_experiment,
+    list_experiments,
+    move,
+    running_experiment,
+    to_read,
+)
 from mercato.modules.recommendations import decide_placements_with
 
 decide_placements_with(choose_for_placement)
 
-__all__ = ["assign", "bucket", "running_experiment"]
+__all__ = [
+    "ExperimentCreate",
+    "ExperimentRead",
+    "assign",
+    "bucket",
+    "create_experiment",
+    "experiment_results",
+    "get_experiment",
+    "list_experiments",
+    "move",
+    "running_experiment",
+    "to_read",
+]

@@ -25,8 +25,10 @@ from mercato.kernel.errors import (
     ValidationFailed,
     field_error,
 )
+from mercato.kernel.security import Principal
 from mercato.modules.identity.auth_events import record_auth_event
 from mercato.modules.identity.models import EmailToken, StaffUser
+from mercato.modules.identity.schemas import UserRead
 from mercato.modules.identity.sessions import revoke_all_sessions
 from mercato.modules.mail import queue_mail
 from mercato.settings import get_settings
@@ -60,6 +62,21 @@ def token_hash(token: str) -> bytes:
 async def find_user_by_email(session: AsyncSession, email: str) -> StaffUser | None:
     return await session.scalar(
         select(StaffUser).where(func.lower(StaffUser.email) == normalise_email(email))
+    )
+
+
+async def staff_account(session: AsyncSession, principal: Principal) -> UserRead | None:
+    """The principal's own staff account (None for an API key or a deleted account)."""
+    if principal.user_id is None:
+        return None
+    user = await session.get(StaffUser, principal.user_id)
+    if user is None:
+        return None
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        email_verified=user.email_verified_at is not None,
     )
 
 

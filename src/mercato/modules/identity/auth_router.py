@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Final
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -34,11 +33,12 @@ from mercato.modules.identity.schemas import (
     TokenRequest,
     UserRead,
 )
+from mercato.modules.identity.sessions import (
+    REFRESH_COOKIE,
+    REFRESH_COOKIE_PATH,
+    REFRESH_COOKIE_SAMESITE,
+)
 from mercato.settings import get_settings
-
-REFRESH_COOKIE = "mercato_refresh"
-REFRESH_COOKIE_PATH = "/api/v1/auth"
-REFRESH_COOKIE_SAMESITE: Final = "strict"  # only the dashboard's own pages ever send it
 
 
 class CrossOriginCookie(Forbidden):

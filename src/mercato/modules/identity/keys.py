@@ -15,7 +15,23 @@ from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import record_audit
 from mercato.modules.identity import apikeys
 from mercato.modules.identity.models import ApiKey
-from mercato.modules.identity.schemas import ApiKeyCreate
+from mercato.modules.identity.schemas import ApiKeyCreate, ApiKeyRead
+
+
+def api_key_read(key: ApiKey) -> ApiKeyRead:
+    """A key as its tenant's staff see it: never the key itself, which is not stored."""
+    return ApiKeyRead(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        kind=key.kind,
+        permission=key.permission,
+        mode=key.mode,
+        allowed_origins=list(key.allowed_origins or []),
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at,
+    )
 
 
 async def create_key(

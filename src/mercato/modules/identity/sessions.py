@@ -12,6 +12,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,10 @@ from mercato.modules.identity.tokens import issue_access_token
 
 REFRESH_TOKEN_TTL = timedelta(days=30)
 REFRESH_PREFIX = "rt_"
+# The API's refresh cookie; the dashboard keeps its sessions in the same one.
+REFRESH_COOKIE = "mercato_refresh"
+REFRESH_COOKIE_PATH = "/api/v1/auth"
+REFRESH_COOKIE_SAMESITE: Final = "strict"  # only the dashboard's own pages ever send it
 
 
 @dataclass(frozen=True)

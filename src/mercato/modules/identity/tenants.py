@@ -20,7 +20,8 @@ from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.identity.access import TenantRecord, tenant_record
 from mercato.modules.identity.models import Membership, Tenant
-from mercato.modules.identity.schemas import TenantUpdate
+from mercato.modules.identity.permissions import Role
+from mercato.modules.identity.schemas import TenantRead, TenantUpdate
 
 SOFT_DELETE_RETENTION_DAYS = 30
 
@@ -208,6 +209,22 @@ async def list_my_tenants(session: AsyncSession, principal: Principal) -> list[T
         .order_by(Tenant.name)
     )
     return [TenantWithRole(tenant, role) for tenant, role in rows.all()]
+
+
+async def my_tenants(session: AsyncSession, principal: Principal) -> list[TenantRead]:
+    """The tenants the user belongs to with their role in each, by name (the tenant switcher)."""
+    return [
+        TenantRead(
+            id=item.tenant.id,
+            name=item.tenant.name,
+            slug=item.tenant.slug,
+            status=item.tenant.status,
+            settings=dict(item.tenant.settings or {}),
+            created_at=item.tenant.created_at,
+            role=Role(item.role) if item.role else None,
+        )
+        for item in await list_my_tenants(session, principal)
+    ]
 
 
 async def get_tenant(session: AsyncSession, principal: TenantPrincipal) -> TenantWithRole:

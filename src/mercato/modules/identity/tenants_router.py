@@ -13,13 +13,12 @@ from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import keys, members, tenants
 from mercato.modules.identity.access import TenantRecord
 from mercato.modules.identity.auth import CurrentUser, require
-from mercato.modules.identity.models import ApiKey, Tenant
+from mercato.modules.identity.models import Tenant
 from mercato.modules.identity.permissions import Role
 from mercato.modules.identity.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyList,
-    ApiKeyRead,
     MemberCreate,
     MemberList,
     MemberRead,
@@ -58,21 +57,6 @@ def _member_read(member: members.Member) -> MemberRead:
         role=member.role,
         status=member.status,
         created_at=member.created_at,
-    )
-
-
-def _key_read(key: ApiKey) -> ApiKeyRead:
-    return ApiKeyRead(
-        id=key.id,
-        name=key.name,
-        prefix=key.prefix,
-        kind=key.kind,
-        permission=key.permission,
-        mode=key.mode,
-        allowed_origins=list(key.allowed_origins or []),
-        created_at=key.created_at,
-        last_used_at=key.last_used_at,
-        revoked_at=key.revoked_at,
     )
 
 
@@ -198,14 +182,14 @@ async def create_api_key(
     meta: Meta,
 ) -> ApiKeyCreated:
     key, raw = await keys.create_key(session, principal, body, meta)
-    return ApiKeyCreated(**_key_read(key).model_dump(), key=raw)
+    return ApiKeyCreated(**keys.api_key_read(key).model_dump(), key=raw)
 
 
 @router.get(T + "/api-keys", response_model=ApiKeyList)
 async def list_api_keys(
     principal: Annotated[TenantPrincipal, require(Permission.API_KEYS_READ)], session: DbSession
 ) -> ApiKeyList:
-    return ApiKeyList(data=[_key_read(k) for k in await keys.list_keys(session, principal)])
+    return ApiKeyList(data=[keys.api_key_read(k) for k in await keys.list_keys(session, principal)])
 
 
 @router.delete(

@@ -2,11 +2,14 @@
 
 Public surface for other modules: `reserve_stock`, `release_stock`, `sell_reserved_stock`,
 `sell_unreserved_stock`, `return_stock` (each takes a tenant-scoped session and
-`Allocation`s), `available_units`, `InsufficientStock`; event `inventory.low_stock`.
+`Allocation`s), `available_units`, `InsufficientStock`; event `inventory.low_stock`. The
+dashboard reads and sets stock (`list_stock`, `set_on_hand`, `StockWrite`); the demo seed
+writes stock with its history (`seed_stock_history`).
 """
 
 from mercato.modules.inventory.reading import list_stock
 from mercato.modules.inventory.schemas import StockWrite
+from mercato.modules.inventory.seeding import seed_stock_history
 from mercato.modules.inventory.service import (
     LOW_STOCK_EVENT,
     Allocation,
@@ -30,6 +33,7 @@ __all__ = [
     "release_stock",
     "reserve_stock",
     "return_stock",
+    "seed_stock_history",
     "sell_reserved_stock",
     "sell_unreserved_stock",
     "set_on_hand",

@@ -4,6 +4,7 @@ Public surface for the orders flow: `open_payment`, `provider_for`, `start_payme
 `record_start`, `mark_succeeded`, `mark_failed`, `refund_payment`, `payments_of_order`,
 `refunds_of_order`, `stripe_credentials`, `verify_stripe_event`, `claim_stripe_event`,
 `payment_for_stripe_object`, and the shapes `PaymentRead`, `RefundRead`, `HostedCheckout`.
+The demo seed writes the payments of its order history with `seed_payments`.
 """
 
 from mercato.modules.payments.providers import (
@@ -12,6 +13,7 @@ from mercato.modules.payments.providers import (
     ProviderNotConfigured,
 )
 from mercato.modules.payments.schemas import HostedCheckout, PaymentRead, RefundRead
+from mercato.modules.payments.seeding import seed_payments
 from mercato.modules.payments.service import (
     BadSignature,
     claim_stripe_event,
@@ -47,6 +49,7 @@ __all__ = [
     "record_start",
     "refund_payment",
     "refunds_of_order",
+    "seed_payments",
     "start_payment",
     "stripe_credentials",
     "verify_stripe_event",

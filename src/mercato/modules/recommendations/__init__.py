@@ -12,6 +12,9 @@ Typical use, in a job and then in an API process:
     model = load_strategy(path)
     model.recommend(user_id=..., product_id=..., k=10, exclude={...})
 
+Training reads the tenant's history from the database through `DatabaseSource`, as the
+worker does and the demo seed does once.
+
 Other modules serve lists with `compute(session, tenant_id, RecommendationQuery(...))`
 and drop every cached list of a tenant with `invalidate_recommendations(tenant_id)`.
 The experiments module decides which strategy serves a placement through
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
         decide_placements_with,
         strategy_name,
     )
+    from mercato.modules.recommendations.db_source import DatabaseSource
     from mercato.modules.recommendations.evaluation import (
         HoldoutReport,
         NotEnoughEventsError,
@@ -81,6 +85,7 @@ _HOME = {
     "NextItemReport": "next_item",
     "evaluate_next_item": "next_item",
     "invalidate_recommendations": "cache",
+    "DatabaseSource": "db_source",
     "FitOutcome": "fitting",
     "TrainingSource": "fitting",
     "fit_tenant": "fitting",
@@ -108,6 +113,7 @@ __all__ = [
     "PLACEMENT_PATTERN",
     "STRATEGIES",
     "CatalogTable",
+    "DatabaseSource",
     "EventLog",
     "FitOutcome",
     "HoldoutReport",

@@ -1,7 +1,8 @@
 """Reports: per-branch HTML e-mail reports (KPIs vs the previous period, top products, open
 tasks, a revenue chart), sent on demand or on daily/weekly schedules in the tenant's zone.
 
-Public surface: rendering, and the service calls and shapes the dashboard uses.
+Public surface: rendering, the service calls and shapes the dashboard uses, and
+`seed_report_settings` for the demo seed.
 """
 
 from mercato.modules.reports.content import RenderedReport, render_report
@@ -12,6 +13,7 @@ from mercato.modules.reports.schemas import (
     ReportSend,
     ScheduleWrite,
 )
+from mercato.modules.reports.seeding import seed_report_settings
 from mercato.modules.reports.service import (
     list_branches,
     list_jobs,
@@ -34,5 +36,6 @@ __all__ = [
     "put_schedule",
     "render_report",
     "request_send",
+    "seed_report_settings",
     "set_branch_recipients",
 ]

@@ -4,7 +4,10 @@ Public surface for other modules: `store_events` (the one way events enter),
 `daily_counters` / `DailyCounters` (today's real-time counts per tenant) and
 `user_timeline` (a shopper's sessions and events, for dashboards). The event document
 itself, for code that builds events: `TrackedEvent` and its money and time conversions
-(`cents_to_decimal_string`, `decimal_string_to_cents`, `parse_timestamp_us`).
+(`cents_to_decimal_string`, `decimal_string_to_cents`, `parse_timestamp_us`). For the
+dashboard: `list_events`, `availability` (stored events per day), import jobs
+(`request_import`, `list_jobs`) and the shapes `EventRead`, `EventType`, `Timeline`,
+`IngestJobCreate`, `IngestJobRead`.
 
 Modules that aggregate events in SQL (analytics, experiments, insights, recommendations)
 read the view `tracking_events`, never the `event` table: its columns are the contract
@@ -19,17 +22,34 @@ from mercato.modules.tracking.event_doc import (
     decimal_string_to_cents,
     parse_timestamp_us,
 )
+from mercato.modules.tracking.imports import list_jobs, request_import
 from mercato.modules.tracking.ingest import IngestOutcome, store_events
-from mercato.modules.tracking.lookups import user_timeline
+from mercato.modules.tracking.lookups import availability, list_events, user_timeline
+from mercato.modules.tracking.schemas import (
+    EventRead,
+    EventType,
+    IngestJobCreate,
+    IngestJobRead,
+    Timeline,
+)
 
 __all__ = [
     "DailyCounters",
+    "EventRead",
+    "EventType",
+    "IngestJobCreate",
+    "IngestJobRead",
     "IngestOutcome",
+    "Timeline",
     "TrackedEvent",
+    "availability",
     "cents_to_decimal_string",
     "daily_counters",
     "decimal_string_to_cents",
+    "list_events",
+    "list_jobs",
     "parse_timestamp_us",
+    "request_import",
     "store_events",
     "user_timeline",
 ]

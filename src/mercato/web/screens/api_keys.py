@@ -12,9 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
-from mercato.modules.identity import keys
-from mercato.modules.identity.models import ApiKey
-from mercato.modules.identity.schemas import ApiKeyCreate
+from mercato.modules.identity import (
+    ApiKeyCreate,
+    ApiKeyRead,
+    api_key_read,
+    create_key,
+    list_keys,
+    revoke_key,
+)
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import OverviewPanel, Screen, Section
@@ -46,11 +51,11 @@ async def _render(
     *,
     create: FormState | None = None,
     row: tuple[uuid.UUID, FormState] | None = None,
-    created: tuple[ApiKey, str] | None = None,
+    created: tuple[ApiKeyRead, str] | None = None,
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    listed = await keys.list_keys(page.session, page.member)
+    listed = [api_key_read(key) for key in await list_keys(page.session, page.member)]
     return page.render(
         "screens/api_keys.html",
         fragment="screens/_api_keys.html",
@@ -77,9 +82,10 @@ async def create_api_key(
 ) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
-    async def create() -> tuple[ApiKey, str]:
+    async def create() -> tuple[ApiKeyRead, str]:
         body = parse(ApiKeyCreate, _key_request(submitted))
-        return await keys.create_key(page.session, page.member, body, page.meta)
+        key, raw = await create_key(page.session, page.member, body, page.meta)
+        return api_key_read(key), raw
 
     created = await page.act(form, submitted, create)
     if created is None:
@@ -94,7 +100,7 @@ async def revoke_api_key(
     submitted, form = await read_form(page.request)
 
     async def revoke() -> bool:
-        await keys.revoke_key(page.session, page.member, key_id, page.meta)
+        await revoke_key(page.session, page.member, key_id, page.meta)
         return True
 
     if await page.act(form, submitted, revoke) is None:
@@ -103,7 +109,7 @@ async def revoke_api_key(
 
 
 async def _key_summary(session: AsyncSession, principal: Principal) -> Mapping[str, Any]:
-    listed = await keys.list_keys(session, principal)
+    listed = [api_key_read(key) for key in await list_keys(session, principal)]
     live = [key for key in listed if key.revoked_at is None]
     used = [key.last_used_at for key in live if key.last_used_at is not None]
     last_used: datetime | None = max(used) if used else None

@@ -14,9 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import DomainError, ValidationFailed, field_error
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
-from mercato.modules.audit import service as audit
-from mercato.modules.audit.models import AuditEntry
-from mercato.modules.identity import members
+from mercato.modules.audit import list_entries
+from mercato.modules.identity import list_members
 from mercato.web.forms import FormState
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import OverviewPanel, Screen, Section
@@ -68,7 +67,7 @@ async def people(session: AsyncSession, principal: Principal) -> dict[str, str]:
         return {}
     return {
         f"user:{m.user_id}": f"{m.name} <{m.email}>"
-        for m in await members.list_members(session, principal)
+        for m in await list_members(session, principal)
         if m.user_id is not None
     }
 
@@ -77,11 +76,9 @@ async def people(session: AsyncSession, principal: Principal) -> dict[str, str]:
 async def audit_screen(page: Annotated[Page, tenant_page(Permission.AUDIT_READ)]) -> HTMLResponse:
     query = dict(page.request.query_params)
     form = FormState(values={k: v for k, v in query.items() if k != "cursor"})
-    entries: list[AuditEntry] = []
-    next_cursor: str | None = None
     try:
         filters = read_filters(query)
-        entries, next_cursor = await audit.list_entries(
+        entries, next_cursor = await list_entries(
             page.session,
             page.member,
             action=filters.action,
@@ -94,6 +91,7 @@ async def audit_screen(page: Annotated[Page, tenant_page(Permission.AUDIT_READ)]
         )
     except DomainError as error:
         form.show(error)
+        entries, next_cursor = [], None
     return page.render(
         "screens/audit.html",
         fragment="screens/_audit_results.html",
@@ -111,18 +109,15 @@ async def _activity(session: AsyncSession, principal: Principal) -> Mapping[str,
     today = datetime.now(UTC).date()
     start = datetime.combine(today - timedelta(days=ACTIVITY_DAYS - 1), time.min, tzinfo=UTC)
     per_day: Counter[date] = Counter()
-    latest: list[AuditEntry] = []
-    cursor: str | None = None
+    rows, cursor = await list_entries(session, principal, since=start, limit=500)
+    latest = rows[:5]
     scanned = 0
-    while scanned < ACTIVITY_SCAN_LIMIT:
-        rows, cursor = await audit.list_entries(
-            session, principal, since=start, limit=500, cursor=cursor
-        )
-        latest = latest or rows[:5]
+    while True:
         per_day.update(row.created_at.astimezone(UTC).date() for row in rows)
         scanned += len(rows)
-        if cursor is None:
+        if cursor is None or scanned >= ACTIVITY_SCAN_LIMIT:
             break
+        rows, cursor = await list_entries(session, principal, since=start, limit=500, cursor=cursor)
     days = [today - timedelta(days=offset) for offset in range(ACTIVITY_DAYS - 1, -1, -1)]
     return {
         "series": [(day.strftime("%d %b"), float(per_day[day])) for day in days],

@@ -17,10 +17,21 @@ from mercato.kernel.errors import DomainError, NotFound, ValidationFailed, field
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
-from mercato.modules.catalog import importer, products
-from mercato.modules.catalog.products import ProductNotFound
-from mercato.modules.catalog.schemas import ProductCreate, ProductRead, ProductUpdate
-from mercato.modules.catalog.search import ProductQuery, list_products
+from mercato.modules.catalog import (
+    ProductCreate,
+    ProductNotFound,
+    ProductQuery,
+    ProductRead,
+    ProductUpdate,
+    get_product,
+    import_progress,
+    list_products,
+    patch_product,
+    product_read,
+    put_product,
+    queue_upload,
+    recent_imports,
+)
 from mercato.modules.channels.taxonomy import alignment
 from mercato.modules.channels.taxonomy.store import google_category_paths, search_taxonomy
 from mercato.web.forms import FormState, form_status, parse, read_form
@@ -218,16 +229,14 @@ async def create_product(page: Writer) -> HTMLResponse:
             message = "give the product your own id, e.g. its SKU"
             raise ValidationFailed(message, errors=[field_error("product_id", message)])
         try:
-            await products.get_product(page.session, page.tenant_id, product_id)
+            await get_product(page.session, page.tenant_id, product_id)
         except ProductNotFound:
             pass
         else:
             message = "a product with this id exists; open it from the list to edit it"
             raise ValidationFailed(message, errors=[field_error("product_id", message)])
-        product, _ = await products.put_product(
-            page.session, page.member, product_id, body, page.meta
-        )
-        return products.product_read(product)
+        product, _ = await put_product(page.session, page.member, product_id, body, page.meta)
+        return product_read(product)
 
     created = await page.act(form, submitted, create)
     if created is None:
@@ -241,27 +250,21 @@ async def create_product(page: Writer) -> HTMLResponse:
 
 @router.get("/" + PRODUCTS + "/{product_id}")
 async def product_screen(product_id: str, page: Reader) -> HTMLResponse:
-    product = products.product_read(
-        await products.get_product(page.session, page.tenant_id, product_id)
-    )
+    product = product_read(await get_product(page.session, page.tenant_id, product_id))
     return _render_form(page, FormState(values=_product_values(product)), product=product)
 
 
 @router.post("/" + PRODUCTS + "/{product_id}")
 async def save_product(product_id: str, page: Writer) -> HTMLResponse:
     """Change the fields the form shows, as `PATCH {T}/products/{product_id}` does."""
-    current = products.product_read(
-        await products.get_product(page.session, page.tenant_id, product_id)
-    )
+    current = product_read(await get_product(page.session, page.tenant_id, product_id))
     submitted, form = await read_form(page.request)
     form.values["product_id"] = product_id
 
     async def save() -> ProductRead:
         body = parse(ProductUpdate, _update_body(submitted))
-        product = await products.patch_product(
-            page.session, page.member, product_id, body, page.meta
-        )
-        return products.product_read(product)
+        product = await patch_product(page.session, page.member, product_id, body, page.meta)
+        return product_read(product)
 
     saved = await page.act(form, submitted, save)
     if saved is None:
@@ -376,7 +379,7 @@ async def _render_import(
         fragment="screens/_product_import.html",
         status_code=status_code,
         form=form or FormState(),
-        imports=await importer.recent_imports(page.session, page.tenant_id),
+        imports=await recent_imports(page.session, page.tenant_id),
     )
 
 
@@ -395,9 +398,7 @@ async def upload_import(page: Writer) -> HTMLResponse:
         if not isinstance(upload, UploadFile) or not upload.filename:
             message = "choose a CSV or JSON-lines file"
             raise ValidationFailed(message, errors=[field_error("file", message)])
-        run = await importer.queue_upload(
-            page.session, page.tenant_id, upload.filename, await upload.read()
-        )
+        run = await queue_upload(page.session, page.tenant_id, upload.filename, await upload.read())
         await record_audit(
             page.session,
             actor=page.member,
@@ -415,9 +416,9 @@ async def upload_import(page: Writer) -> HTMLResponse:
 
 
 @router.get("/catalog/imports/{import_id}")
-async def import_progress(import_id: uuid.UUID, page: Writer) -> HTMLResponse:
+async def import_row(import_id: uuid.UUID, page: Writer) -> HTMLResponse:
     """One import's row, polled by htmx every second until it is finished."""
-    progress = await importer.import_progress(page.session, page.tenant_id, import_id)
+    progress = await import_progress(page.session, page.tenant_id, import_id)
     return page.render("screens/_import_row.html", run=progress)
 
 

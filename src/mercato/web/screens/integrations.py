@@ -13,10 +13,14 @@ from fastapi.responses import HTMLResponse
 
 from mercato.kernel.errors import NotFound
 from mercato.kernel.permissions import Permission
-from mercato.modules.integrations import service
-from mercato.modules.integrations.connection_checks import run_check
-from mercato.modules.integrations.kinds import KINDS, IntegrationKind
-from mercato.modules.integrations.schemas import ConnectionCheck, IntegrationRead
+from mercato.modules import integrations
+from mercato.modules.integrations import (
+    KINDS,
+    ConnectionCheck,
+    IntegrationKind,
+    IntegrationRead,
+    run_check,
+)
 from mercato.web.forms import FormState, form_status, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import Screen, Section
@@ -125,7 +129,7 @@ async def _render(
     status_code: int = 200,
 ) -> HTMLResponse:
     configured = {
-        read.kind: read for read in await service.list_integrations(page.session, page.member)
+        read.kind: read for read in await integrations.list_integrations(page.session, page.member)
     }
     cards = []
     for kind in KINDS:
@@ -167,7 +171,7 @@ async def save_integration(kind: IntegrationKind, page: Writer) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
     async def save() -> str:
-        _, created = await service.put_integration(
+        _, created = await integrations.put_integration(
             page.session, page.member, kind, _body(kind, submitted), page.meta
         )
         return f"{TITLES[kind][0]} is {'set up' if created else 'saved'}."
@@ -181,7 +185,7 @@ async def save_integration(kind: IntegrationKind, page: Writer) -> HTMLResponse:
 @router.post("/" + PATH + "/{kind}/test")
 async def test_integration(kind: IntegrationKind, page: Writer) -> HTMLResponse:
     """Try the saved settings against the real service and say what happened."""
-    config = await service.get_integration_config(page.session, page.tenant_id, kind)
+    config = await integrations.get_integration_config(page.session, page.tenant_id, kind)
     if config is None:
         raise NotFound(f"The {kind} integration is not configured")
     return await _render(page, check=await run_check(kind, config))

@@ -14,8 +14,13 @@ from mercato.kernel.errors import ValidationFailed, field_error
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.audit import record_audit
-from mercato.modules.locations import LocationWrite, get_location, list_locations, upsert_location
-from mercato.modules.locations.schemas import CODE_PATTERN
+from mercato.modules.locations import (
+    CODE_PATTERN,
+    LocationWrite,
+    get_location,
+    list_locations,
+    upsert_location,
+)
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import OverviewPanel, Screen, Section

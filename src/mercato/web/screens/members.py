@@ -12,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
-from mercato.modules.identity import members
-from mercato.modules.identity.permissions import ROLE_ORDER, Role, role_rank
-from mercato.modules.identity.schemas import MemberCreate, MemberUpdate
+from mercato.modules import identity
+from mercato.modules.identity import ROLE_ORDER, MemberCreate, MemberUpdate, Role, role_rank
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import OverviewPanel, Screen, Section
@@ -50,7 +49,7 @@ async def _render(
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    listed = await members.list_members(page.session, page.member)
+    listed = await identity.list_members(page.session, page.member)
     return page.render(
         "screens/members.html",
         fragment="screens/_members.html",
@@ -78,9 +77,9 @@ async def invite_member(
 ) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
-    async def invite() -> members.Member:
+    async def invite() -> identity.Member:
         body = parse(MemberCreate, submitted)
-        return await members.add_member(
+        return await identity.add_member(
             page.session, page.member, email=body.email, role=body.role, meta=page.meta
         )
 
@@ -98,9 +97,9 @@ async def change_role(
 ) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
-    async def change() -> members.Member:
+    async def change() -> identity.Member:
         body = parse(MemberUpdate, submitted)
-        return await members.change_role(
+        return await identity.change_role(
             page.session, page.member, user_id=user_id, role=body.role, meta=page.meta
         )
 
@@ -117,7 +116,7 @@ async def remove_member(
     submitted, form = await read_form(page.request)
 
     async def remove() -> bool:
-        await members.remove_member(page.session, page.member, user_id=user_id, meta=page.meta)
+        await identity.remove_member(page.session, page.member, user_id=user_id, meta=page.meta)
         return True
 
     if await page.act(form, submitted, remove) is None:
@@ -126,7 +125,7 @@ async def remove_member(
 
 
 async def _team(session: AsyncSession, principal: Principal) -> Mapping[str, Any]:
-    listed = await members.list_members(session, principal)
+    listed = await identity.list_members(session, principal)
     active = [m for m in listed if m.status == "active"]
     return {
         "active": len(active),

@@ -9,10 +9,9 @@ from typing import Annotated, Any
 from fastapi.responses import HTMLResponse
 
 from mercato.kernel.permissions import Permission
-from mercato.modules.content import service as content
-from mercato.modules.content.schemas import PageCreate
-from mercato.modules.feedback import service as feedback
-from mercato.modules.feedback.schemas import FeedbackRead
+from mercato.modules import content, feedback
+from mercato.modules.content import PageCreate
+from mercato.modules.feedback import FeedbackRead
 from mercato.web.charts import bar_chart
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page

@@ -16,11 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.errors import DomainError, NotFound
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
+from mercato.modules import experiments
 from mercato.modules.audit import record_audit
-from mercato.modules.experiments import service as experiments
-from mercato.modules.experiments.schemas import ExperimentCreate, ExperimentRead
-from mercato.modules.recommendations.schemas import RecommendationList, StrategyName
-from mercato.modules.recommendations.serving import RecommendationQuery, recommend
+from mercato.modules.experiments import ExperimentCreate, ExperimentRead
+from mercato.modules.recommendations import (
+    RecommendationList,
+    RecommendationQuery,
+    StrategyName,
+    recommend,
+)
 from mercato.web.charts import interval_chart
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page

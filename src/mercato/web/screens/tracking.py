@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 
 from mercato.kernel.errors import DomainError, ValidationFailed, field_error
 from mercato.kernel.permissions import Permission
-from mercato.modules.tracking import imports, lookups
-from mercato.modules.tracking.schemas import (
+from mercato.modules import tracking
+from mercato.modules.tracking import (
     EventRead,
     EventType,
     IngestJobCreate,
@@ -97,13 +97,13 @@ async def _render(
     try:
         end = _day(params.get("end", ""), "end") or end
         start = _day(params.get("start", ""), "start") or start
-        availability = await lookups.availability(page.session, page.member, start=start, end=end)
+        availability = await tracking.availability(page.session, page.member, start=start, end=end)
         days = availability.days
     except DomainError as error:
         form.show(error)
         status_code = error.status
     counts = {row.day: row.events for row in days}
-    jobs, _ = await imports.list_jobs(page.session, page.member, limit=20, cursor=None)
+    jobs, _ = await tracking.list_jobs(page.session, page.member, limit=20, cursor=None)
     return page.render(
         "screens/tracking.html",
         fragment="screens/_tracking.html",
@@ -144,7 +144,7 @@ async def request_import(
 
     async def queue() -> str:
         body = parse(IngestJobCreate, _job_body(submitted))
-        job = await imports.request_import(page.session, page.member, body)
+        job = await tracking.request_import(page.session, page.member, body)
         return f"The {job.source.replace('_', ' ')} import is queued."
 
     notice = await page.act(form, submitted, queue)
@@ -177,7 +177,7 @@ async def events_screen(page: Reader) -> HTMLResponse:
         if chosen is not None and chosen not in get_args(EventType):
             message = "one of the event types in the list"
             raise ValidationFailed(message, errors=[field_error("type", message)])
-        events, next_cursor = await lookups.list_events(
+        events, next_cursor = await tracking.list_events(
             page.session,
             page.member,
             user_id=params.get("user_id", "").strip()[:256] or None,
@@ -207,7 +207,7 @@ async def timeline_screen(user_id: str, page: Reader) -> HTMLResponse:
     form = FormState()
     timeline = Timeline(user_id=user_id, sessions=[])
     try:
-        timeline = await lookups.user_timeline(
+        timeline = await tracking.user_timeline(
             page.session, page.member, user_id, limit=200, cursor=cursor
         )
     except DomainError as error:

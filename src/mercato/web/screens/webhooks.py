@@ -10,9 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from mercato.kernel.errors import DomainError
 from mercato.kernel.permissions import Permission
-from mercato.modules.webhooks import service as webhooks
-from mercato.modules.webhooks.models import WebhookEndpoint
-from mercato.modules.webhooks.schemas import WebhookCreate, WebhookUpdate
+from mercato.modules import webhooks
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import Screen, Section
@@ -46,7 +44,7 @@ async def _render(
     *,
     create: FormState | None = None,
     problem: FormState | None = None,
-    secret: tuple[WebhookEndpoint, str] | None = None,
+    secret: tuple[str, str] | None = None,
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -73,9 +71,10 @@ async def webhooks_screen(
 async def create_webhook(page: Writer) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
-    async def create() -> tuple[WebhookEndpoint, str]:
-        body = parse(WebhookCreate, _endpoint_body(submitted))
-        return await webhooks.create_endpoint(page.session, page.member, body, page.meta)
+    async def create() -> tuple[str, str]:
+        body = parse(webhooks.WebhookCreate, _endpoint_body(submitted))
+        endpoint, raw = await webhooks.create_endpoint(page.session, page.member, body, page.meta)
+        return endpoint.url, raw
 
     created = await page.act(form, submitted, create)
     if created is None:
@@ -97,7 +96,7 @@ async def set_webhook_status(webhook_id: uuid.UUID, page: Writer) -> HTMLRespons
     wanted = (await page.request.form()).get("status")
 
     async def switch() -> str:
-        body = parse(WebhookUpdate, {"status": wanted})
+        body = parse(webhooks.WebhookUpdate, {"status": wanted})
         endpoint = await webhooks.update_endpoint(
             page.session, page.member, webhook_id, body, page.meta
         )
@@ -127,11 +126,14 @@ async def delete_webhook(webhook_id: uuid.UUID, page: Writer) -> HTMLResponse:
 @router.post("/" + PATH + "/{webhook_id}/rotate-secret")
 async def rotate_webhook_secret(webhook_id: uuid.UUID, page: Writer) -> HTMLResponse:
     submitted, form = await read_form(page.request)
-    rotated = await page.act(
-        form,
-        submitted,
-        lambda: webhooks.rotate_secret(page.session, page.member, webhook_id, page.meta),
-    )
+
+    async def rotate() -> tuple[str, str]:
+        endpoint, raw = await webhooks.rotate_secret(
+            page.session, page.member, webhook_id, page.meta
+        )
+        return endpoint.url, raw
+
+    rotated = await page.act(form, submitted, rotate)
     if rotated is None:
         return await _render(page, problem=form, status_code=form_status(form))
     return await _render(page, secret=rotated)

@@ -18,12 +18,10 @@ from markupsafe import escape
 
 from mercato.kernel.errors import DomainError, ValidationFailed, field_error
 from mercato.kernel.permissions import Permission
+from mercato.modules import widgets
 from mercato.modules.audit import field_changes, record_audit
-from mercato.modules.recommendations import RecommendationQuery, compute
-from mercato.modules.recommendations.schemas import PLACEMENT_PATTERN
-from mercato.modules.widgets import service as widgets
-from mercato.modules.widgets.preview import render_preview
-from mercato.modules.widgets.schemas import Theme, WidgetRead, WidgetWrite
+from mercato.modules.recommendations import PLACEMENT_PATTERN, RecommendationQuery, compute
+from mercato.modules.widgets import Theme, WidgetRead, WidgetWrite, render_preview
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import Screen, Section
