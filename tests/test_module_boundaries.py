@@ -127,15 +127,10 @@ ENTRY_POINT_FILES = {
     "app.py": {"router", "audit_router", "auth_router", "tenants_router", "lean"},
     "cli.py": {"cli", "commands"},
 }
-# channels is being split; its importers follow.
-SPLITTING = "channels"
-SPLITTING_IMPORTERS = {"web/screens/channels.py", "demo/channels.py"}
 
 
 def _allowed_outside(path: str, name: str) -> bool:
-    module, inner = name.split(".")[2:4]
-    if module == SPLITTING or path in SPLITTING_IMPORTERS:
-        return True
+    inner = name.split(".")[3]
     return inner in ENTRY_POINT_FILES.get(path, set())
 
 

@@ -29,7 +29,6 @@ from mercato.modules.analytics import router as analytics_router
 from mercato.modules.cart import router as cart_router
 from mercato.modules.catalog import router as catalog_router
 from mercato.modules.channels import router as channels_router
-from mercato.modules.channels.feeds import sandbox as channels_sandbox
 from mercato.modules.content import router as content_router
 from mercato.modules.customers import router as customers_router
 from mercato.modules.experiments import router as experiments_router
@@ -149,7 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channels_router.google_router)
     app.include_router(channels_router.public_router)
     if settings.google_sandbox:
-        app.include_router(channels_sandbox.router)
+        app.include_router(channels_router.sandbox_router)
     app.include_router(profile_router.router)
     app.include_router(recommendations_router.router)
     app.include_router(experiments_router.router)

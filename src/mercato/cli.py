@@ -16,7 +16,7 @@ from rich.console import Console
 from mercato import __version__
 from mercato.kernel.db import Database, close_database, init_database
 from mercato.kernel.hostnames import canonical_host, host_with_port
-from mercato.modules.channels.taxonomy.cli import taxonomy_app
+from mercato.modules.channels.cli import taxonomy_app
 from mercato.modules.platform.commands import backup_app, create_admin, export_app
 from mercato.modules.recommendations.cli import reco_app
 from mercato.settings import Settings, get_settings

@@ -11,32 +11,26 @@ and the hosted feed address.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
 from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
-from mercato.kernel.crypto import seal
 from mercato.modules.catalog import category_alignments, category_product_names
-from mercato.modules.channels.feeds import sandbox
-from mercato.modules.channels.feeds.catalog_precheck import precheck_products
-from mercato.modules.channels.feeds.hosted_feed import feed_urls, hosted_feed
-from mercato.modules.channels.feeds.push_jobs import queue_push
-from mercato.modules.channels.google.oauth import TOKEN_PURPOSE
-from mercato.modules.channels.models import (
-    CategoryAlignmentAudit,
-    GoogleMerchantLink,
-    GoogleOAuthLink,
+from mercato.modules.channels import (
+    feed_urls,
+    hosted_feed,
+    link_merchant_sandbox,
+    load_taxonomy_file,
+    loaded_taxonomy,
+    precheck_products,
+    queue_push,
+    record_alignment_trail,
+    suggest_categories,
 )
-from mercato.modules.channels.taxonomy.store import load_taxonomy_file, loaded_taxonomy
-from mercato.modules.channels.taxonomy.suggestions import suggest_categories
 from mercato.modules.identity import resolve_tenant
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 TAXONOMY_FILE = REPO_ROOT.parent / "shared" / "data" / "google-product-taxonomy-with-ids.en-US.txt"
 DEMO_ACTOR = "system:demo"
-SANDBOX_TOKEN_LIFETIME = timedelta(days=365)
 SERVER_START_GRACE_S = 5  # the in-process worker starts before the server listens
 
 
@@ -60,25 +54,12 @@ async def record_demo_alignment(context: DemoContext) -> None:
     often the suggester's first choice is that same category."""
     tenant_id = await _demo_tenant(context)
     async with context.database.tenant_session(tenant_id) as session:
-        recorded = set(await session.scalars(select(CategoryAlignmentAudit.category_id)))
         aligned = [
             row
             for row in await category_alignments(session, tenant_id)
             if row.google_category_id is not None
         ]
-        for row in aligned:
-            if row.category_id not in recorded:
-                session.add(
-                    CategoryAlignmentAudit(
-                        tenant_id=tenant_id,
-                        category_id=row.category_id,
-                        category_path=row.path,
-                        previous_google_category_id=None,
-                        google_category_id=row.google_category_id,
-                        source="demo",
-                        actor=DEMO_ACTOR,
-                    )
-                )
+        await record_alignment_trail(session, tenant_id, aligned, DEMO_ACTOR)
         taxonomy = await loaded_taxonomy(session)
         agree = 0
         if taxonomy is not None:
@@ -116,41 +97,18 @@ async def queue_demo_push(context: DemoContext) -> None:
         return
     tenant_id = await _demo_tenant(context)
     async with context.database.tenant_session(tenant_id) as session:
-        session.add(
-            GoogleOAuthLink(
-                tenant_id=tenant_id,
-                google_email=sandbox.GOOGLE_EMAIL,
-                scopes=["https://www.googleapis.com/auth/content"],
-                access_token_sealed=seal(
-                    sandbox.sandbox_access_token().encode(), purpose=TOKEN_PURPOSE
-                ),
-                refresh_token_sealed=None,
-                access_token_expires_at=datetime.now(UTC) + SANDBOX_TOKEN_LIFETIME,
-                linked_by=DEMO_ACTOR,
-            )
-        )
-        session.add(
-            GoogleMerchantLink(
-                tenant_id=tenant_id,
-                account_id=sandbox.ACCOUNT_ID,
-                data_source_id=sandbox.DATA_SOURCE_ID,
-                content_language="en",
-                feed_label="US",
-                daily_push=True,
-            )
-        )
-        await session.flush()
+        account_id = await link_merchant_sandbox(session, tenant_id, DEMO_ACTOR)
         job = await queue_push(
             session,
             tenant_id,
-            account_id=sandbox.ACCOUNT_ID,
+            account_id=account_id,
             requested_by=DEMO_ACTOR,
             trigger="manual",
             delay_s=SERVER_START_GRACE_S,
         )
     context.notes.append(
         f"  push jobs: job {job.id} queued to the Merchant API sandbox "
-        f"(account {sandbox.ACCOUNT_ID}); GET {{T}}/feed-jobs"
+        f"(account {account_id}); GET {{T}}/feed-jobs"
     )
 
 

@@ -3,9 +3,10 @@ feed precheck, push jobs and the hosted feed (`feeds/`), the Google OAuth link
 (`google/`) and Google Business Profile (`business_profile/`). `models.py` holds every
 channels table; `router.py` and `jobs.py` gather the sub-packages' routes and tasks.
 
-This is the module's public surface; other modules import from here only. The category
-suggester loads on first use, so importing the package (as the `mercato` command does for
-`taxonomy load`) does not load numpy and scipy. Events: `feed_job.failed` (`events.py`).
+This is the module's public surface; other modules, the dashboard and the demo import
+from here only. What needs the category suggester (numpy and scipy) loads on first use, so
+importing the package (as the `mercato` command does for `taxonomy load`) stays light.
+Events: `feed_job.failed` (`events.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from mercato.modules.channels.business_profile.service import (
+    list_insights as business_profile_insights,
+)
 from mercato.modules.channels.events import FEED_JOB_FAILED
 from mercato.modules.channels.feeds import (
     DEFAULT_BASE_URL,
@@ -39,6 +43,14 @@ from mercato.modules.channels.feeds import (
     stream_tsv,
     valid_items,
 )
+from mercato.modules.channels.feeds.push_jobs import list_jobs as list_feed_jobs
+from mercato.modules.channels.feeds.push_jobs import queue_push
+from mercato.modules.channels.feeds.push_jobs import set_job_status as set_feed_job_status
+from mercato.modules.channels.feeds.schemas import FeedJobRead, FeedJobStatusBody
+from mercato.modules.channels.google.oauth import get_link as google_link
+from mercato.modules.channels.google.oauth import remember_browser, start_link
+from mercato.modules.channels.google.oauth import unlink as unlink_google
+from mercato.modules.channels.seeding import link_merchant_sandbox, record_alignment_trail
 from mercato.modules.channels.taxonomy import (
     GoogleCategory,
     TaxonomyFormatError,
@@ -47,20 +59,51 @@ from mercato.modules.channels.taxonomy import (
 )
 
 if TYPE_CHECKING:
+    from mercato.modules.channels.feeds.catalog_precheck import precheck_products
+    from mercato.modules.channels.feeds.hosted_feed import feed_urls, hosted_feed, rotate_feed_token
     from mercato.modules.channels.taxonomy import (
         CategorySuggestion,
         TaxonomyIndex,
         suggest_categories,
     )
+    from mercato.modules.channels.taxonomy.alignment import (
+        accept_suggestion,
+        align_category,
+        alignment_coverage,
+        suggest_alignment,
+    )
+    from mercato.modules.channels.taxonomy.store import (
+        google_category_paths,
+        load_taxonomy_file,
+        loaded_taxonomy,
+        search_taxonomy,
+    )
 
-# The suggester needs numpy and scipy: it loads on first use.
-_LAZY = {"CategorySuggestion", "TaxonomyIndex", "suggest_categories"}
+# These need the category suggester (numpy and scipy): they load on first use.
+_LAZY = {
+    "CategorySuggestion": "taxonomy",
+    "TaxonomyIndex": "taxonomy",
+    "suggest_categories": "taxonomy",
+    "accept_suggestion": "taxonomy.alignment",
+    "align_category": "taxonomy.alignment",
+    "alignment_coverage": "taxonomy.alignment",
+    "suggest_alignment": "taxonomy.alignment",
+    "google_category_paths": "taxonomy.store",
+    "load_taxonomy_file": "taxonomy.store",
+    "loaded_taxonomy": "taxonomy.store",
+    "search_taxonomy": "taxonomy.store",
+    "precheck_products": "feeds.catalog_precheck",
+    "feed_urls": "feeds.hosted_feed",
+    "hosted_feed": "feeds.hosted_feed",
+    "rotate_feed_token": "feeds.hosted_feed",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
+    home = _LAZY.get(name)
+    if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.taxonomy"), name)
+    return getattr(import_module(f"{__name__}.{home}"), name)
 
 
 __all__ = [
@@ -71,6 +114,8 @@ __all__ = [
     "FeedChannel",
     "FeedIssue",
     "FeedItem",
+    "FeedJobRead",
+    "FeedJobStatusBody",
     "GoogleCategory",
     "MerchantApiClient",
     "MerchantTarget",
@@ -81,18 +126,40 @@ __all__ = [
     "TaxonomyFormatError",
     "TaxonomyIndex",
     "TokenSource",
+    "accept_suggestion",
+    "align_category",
+    "alignment_coverage",
     "blocks_item",
+    "business_profile_insights",
     "check_item",
     "effective_availability",
+    "feed_urls",
     "feed_values",
+    "google_category_paths",
+    "google_link",
+    "hosted_feed",
+    "link_merchant_sandbox",
+    "list_feed_jobs",
+    "load_taxonomy_file",
+    "loaded_taxonomy",
     "parse_taxonomy",
     "precheck",
+    "precheck_products",
     "product_input",
+    "queue_push",
     "read_taxonomy_file",
+    "record_alignment_trail",
+    "remember_browser",
     "render_rss",
     "render_tsv",
+    "rotate_feed_token",
+    "search_taxonomy",
+    "set_feed_job_status",
+    "start_link",
     "stream_rss",
     "stream_tsv",
+    "suggest_alignment",
     "suggest_categories",
+    "unlink_google",
     "valid_items",
 ]

@@ -8,8 +8,8 @@ app mounts (each at its place in the app's order, which the OpenAPI document fol
   `{T}/google/business…` (business_profile);
 - `public_router`: the hosted feed files (feeds) and the OAuth callback (google).
 
-The Merchant API sandbox is `feeds.sandbox.router`, mounted only with
-`MERCATO_GOOGLE_SANDBOX`.
+- `sandbox_router`: the Merchant API sandbox (`feeds.sandbox`), mounted only with
+  `MERCATO_GOOGLE_SANDBOX`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from fastapi import APIRouter
 from mercato.modules.channels.business_profile import router as business_profile
 from mercato.modules.channels.feeds import public_router as feeds_public
 from mercato.modules.channels.feeds import router as feeds
+from mercato.modules.channels.feeds import sandbox
 from mercato.modules.channels.google import public_router as google_public
 from mercato.modules.channels.google import router as google
 from mercato.modules.channels.taxonomy import router as taxonomy
@@ -35,3 +36,5 @@ google_router.include_router(business_profile.router)
 public_router = APIRouter()
 public_router.include_router(feeds_public.router)
 public_router.include_router(google_public.router)
+
+sandbox_router = sandbox.router

@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from mercato.kernel.errors import DomainError, NotFound, ValidationFailed, field_error
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
+from mercato.modules import channels
 from mercato.modules.audit import record_audit
 from mercato.modules.catalog import (
     ProductCreate,
@@ -32,8 +33,6 @@ from mercato.modules.catalog import (
     queue_upload,
     recent_imports,
 )
-from mercato.modules.channels.taxonomy import alignment
-from mercato.modules.channels.taxonomy.store import google_category_paths, search_taxonomy
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
 from mercato.web.registry import OverviewPanel, Screen, Section
@@ -278,8 +277,8 @@ async def save_product(product_id: str, page: Writer) -> HTMLResponse:
 
 @router.get("/" + CATEGORIES)
 async def categories_screen(page: Reader) -> HTMLResponse:
-    coverage = await alignment.alignment_coverage(page.session, page.tenant_id)
-    paths = await google_category_paths(
+    coverage = await channels.alignment_coverage(page.session, page.tenant_id)
+    paths = await channels.google_category_paths(
         page.session, (c.google_category_id for c in coverage.data if c.google_category_id)
     )
     rows = [
@@ -304,21 +303,21 @@ async def _render_category(
 ) -> HTMLResponse:
     form = form or FormState()
     search = page.request.query_params.get("q", "").strip()[:200]
-    coverage = await alignment.alignment_coverage(page.session, page.tenant_id)
+    coverage = await channels.alignment_coverage(page.session, page.tenant_id)
     category = next((row for row in coverage.data if row.category_id == category_id), None)
     if category is None:
         raise NotFound("No such category")
-    current = await google_category_paths(
+    current = await channels.google_category_paths(
         page.session, [category.google_category_id] if category.google_category_id else []
     )
     suggestions: list[Any] = []
     try:
         suggestions = (
-            await alignment.suggest_alignment(page.session, page.tenant_id, category_id, 5)
+            await channels.suggest_alignment(page.session, page.tenant_id, category_id, 5)
         ).data
     except DomainError as error:
         form.show(error)
-    matches = await search_taxonomy(page.session, search, 20) if search else []
+    matches = await channels.search_taxonomy(page.session, search, 20) if search else []
     return page.render(
         "screens/category.html",
         fragment="screens/_category.html",
@@ -351,11 +350,11 @@ async def align_category(category_id: uuid.UUID, page: Writer) -> HTMLResponse:
             raise ValidationFailed(message, errors=[field_error("google_category_id", message)])
         chosen = int(raw) if raw else None
         if chosen is not None and submitted.get("suggested") == "1":
-            done = await alignment.accept_suggestion(
+            done = await channels.accept_suggestion(
                 page.session, page.member, category_id, chosen, page.meta
             )
         else:
-            done = await alignment.align_category(
+            done = await channels.align_category(
                 page.session, page.member, category_id, chosen, page.meta
             )
         if done.google_category_path is None:
@@ -426,7 +425,7 @@ async def import_row(import_id: uuid.UUID, page: Writer) -> HTMLResponse:
 
 
 async def _catalog_summary(session: AsyncSession, principal: TenantPrincipal) -> Mapping[str, Any]:
-    coverage = await alignment.alignment_coverage(session, principal.tenant_id)
+    coverage = await channels.alignment_coverage(session, principal.tenant_id)
     return {
         "products": coverage.products,
         "categories": coverage.categories,

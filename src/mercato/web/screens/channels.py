@@ -13,15 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mercato.kernel.errors import ValidationFailed
 from mercato.kernel.permissions import Permission
-from mercato.modules.channels.business_profile import service as business_profile
-from mercato.modules.channels.feeds import push_jobs
-from mercato.modules.channels.feeds.catalog_precheck import precheck_products
-from mercato.modules.channels.feeds.hosted_feed import feed_urls, hosted_feed, rotate_feed_token
-from mercato.modules.channels.feeds.schemas import FeedJobRead, FeedJobStatusBody
-from mercato.modules.channels.google import oauth as google_oauth
-from mercato.modules.profile import service as profiles
-from mercato.modules.profile.schemas import ProfilePatch, ProfileRead
-from mercato.modules.profile.validation import validate_profile
+from mercato.modules import channels
+from mercato.modules import profile as profiles
+from mercato.modules.channels import FeedJobRead, FeedJobStatusBody
+from mercato.modules.profile import ProfilePatch, ProfileRead
 from mercato.web.charts import line_chart
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
@@ -60,14 +55,14 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 async def _google_link(page: Page) -> Any:
     if not page.can(Permission.INTEGRATIONS_READ):
         return None
-    return await google_oauth.get_link(page.session, page.tenant_id)
+    return await channels.google_link(page.session, page.tenant_id)
 
 
 async def _insights(page: Page) -> Any:
     """Daily Business Profile views and searches over the last four weeks, all locations."""
     end = datetime.now(UTC).date()
     start = end - timedelta(days=INSIGHT_DAYS - 1)
-    rows = await business_profile.list_insights(
+    rows = await channels.business_profile_insights(
         page.session, page.tenant_id, start=start, end=end, location_code=None
     )
     views: dict[str, float] = {}
@@ -85,9 +80,11 @@ async def _render(
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    feed = await hosted_feed(page.session, page.tenant_id)
-    xml_url, tsv_url = feed_urls(feed)
-    jobs, _ = await push_jobs.list_jobs(page.session, limit=JOBS_SHOWN, cursor=None, status=None)
+    feed = await channels.hosted_feed(page.session, page.tenant_id)
+    xml_url, tsv_url = channels.feed_urls(feed)
+    jobs, _ = await channels.list_feed_jobs(
+        page.session, limit=JOBS_SHOWN, cursor=None, status=None
+    )
     issues_by_product: dict[str, list[Any]] = {}
     if precheck is not None:
         for issue in sorted(
@@ -119,7 +116,7 @@ async def channels_screen(page: Reader) -> HTMLResponse:
 @router.post("/" + PATH + "/precheck")
 async def run_precheck(page: Reader) -> HTMLResponse:
     """Check every product against the Merchant Center data spec, as `POST {T}/feed/precheck`."""
-    result = await precheck_products(page.session, page.tenant_id, None)
+    result = await channels.precheck_products(page.session, page.tenant_id, None)
     return await _render(page, precheck=result)
 
 
@@ -134,7 +131,7 @@ async def _action(page: Page, action: Any) -> HTMLResponse:
 @router.post("/" + PATH + "/push")
 async def push_feed(page: Writer) -> HTMLResponse:
     async def push() -> str:
-        job = await push_jobs.queue_push(
+        job = await channels.queue_push(
             page.session,
             page.tenant_id,
             account_id=None,
@@ -155,7 +152,9 @@ async def set_job_status(
 
     async def change() -> str:
         body = parse(FeedJobStatusBody, {"status": wanted})
-        await push_jobs.set_job_status(page.session, page.member, job_id, body.status, page.meta)
+        await channels.set_feed_job_status(
+            page.session, page.member, job_id, body.status, page.meta
+        )
         return "The job is queued again." if body.status == "queued" else "The job is cancelled."
 
     return await _action(page, change)
@@ -164,7 +163,7 @@ async def set_job_status(
 @router.post("/" + PATH + "/feed/rotate")
 async def rotate_feed(page: Writer) -> HTMLResponse:
     async def rotate() -> str:
-        await rotate_feed_token(page.session, page.member, page.meta)
+        await channels.rotate_feed_token(page.session, page.member, page.meta)
         return "The feed has new addresses; the old ones answer 404 from now on."
 
     return await _action(page, rotate)
@@ -177,7 +176,7 @@ async def link_google(
     """Send the browser to Google's consent screen; it comes back to this page."""
     submitted, form = await read_form(page.request)
     started = await page.act(
-        form, submitted, lambda: google_oauth.start_link(page.member, page.url(PATH))
+        form, submitted, lambda: channels.start_link(page.member, page.url(PATH))
     )
     if started is None:
         return await _render(page, problem=form, status_code=form_status(form))
@@ -187,7 +186,7 @@ async def link_google(
         response = Response(status_code=204, headers={"HX-Redirect": url})
     else:
         response = RedirectResponse(url, status_code=303)
-    google_oauth.remember_browser(response, started.browser_binding)
+    channels.remember_browser(response, started.browser_binding)
     return page.finish(response)
 
 
@@ -196,7 +195,7 @@ async def unlink_google(
     page: Annotated[Page, tenant_page(Permission.INTEGRATIONS_WRITE)],
 ) -> HTMLResponse:
     async def unlink() -> str:
-        await google_oauth.unlink(page.session, page.member, page.meta)
+        await channels.unlink_google(page.session, page.member, page.meta)
         return "The Google account is unlinked; Mercato's access is revoked."
 
     return await _action(page, unlink)
@@ -247,7 +246,7 @@ async def _render_profile(
     page: Page, *, form: FormState | None = None, notice: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
     current = profiles.to_read(await profiles.get_profile(page.session, page.tenant_id))
-    validation = validate_profile(current, today=datetime.now(UTC).date())
+    validation = profiles.validate_profile(current, today=datetime.now(UTC).date())
     if form is None:
         form = FormState(values=_profile_values(current))
     by_field: dict[str, list[Any]] = {}
