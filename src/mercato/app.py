@@ -14,6 +14,7 @@ from mercato.kernel import listen, probes
 from mercato.kernel.cors import SplitCORSMiddleware
 from mercato.kernel.db import close_database, get_database, init_database
 from mercato.kernel.errors import install_error_handlers
+from mercato.kernel.jobs import job_app, retry_stalled_jobs
 from mercato.kernel.lean import LeanRoutes
 from mercato.kernel.logging import configure_logging
 from mercato.kernel.metrics import register_pool
@@ -54,6 +55,7 @@ from mercato.modules.widgets import BeaconEvents
 from mercato.modules.widgets import router as widgets_router
 from mercato.settings import Settings, get_settings
 from mercato.web import mount_dashboard
+from mercato.worker import open_queue, worker_options
 
 BULK_PATH_SUFFIXES = ("/batch", "/media", "/import")
 
@@ -70,9 +72,6 @@ def _pool_status() -> dict[str, int]:
 @asynccontextmanager
 async def _inprocess_worker(settings: Settings) -> AsyncIterator[None]:
     """The demo runs jobs inside the server process, so one command gives a live system."""
-    from mercato.kernel.jobs import job_app, retry_stalled_jobs
-    from mercato.worker import open_queue, worker_options
-
     async with open_queue(settings):
         await retry_stalled_jobs()
         runner = asyncio.create_task(

@@ -21,7 +21,9 @@ from tests.modules.tracking.helpers import new_shop
 @pytest.fixture
 def without(monkeypatch: pytest.MonkeyPatch):
     def block(*modules: str) -> None:
-        for name in modules:
+        # A submodule another test imported already would still import: block it too.
+        loaded = [m for m in sys.modules if any(m.startswith(f"{name}.") for name in modules)]
+        for name in [*modules, *loaded]:
             monkeypatch.setitem(sys.modules, name, None)
 
     return block

@@ -5,11 +5,10 @@ simulated events are in, so recommendations and widget previews answer from the 
 from __future__ import annotations
 
 from mercato.demo import DemoContext, SeedStep, demo_tenant_id
+from mercato.modules.recommendations import DatabaseSource, fit_tenant
 
 
 async def seed_model(context: DemoContext) -> None:
-    from mercato.modules.recommendations import DatabaseSource, fit_tenant
-
     tenant_id = await demo_tenant_id(context)
     outcome = await fit_tenant(tenant_id, DatabaseSource(context.settings.reco_history_days))
     if outcome.version is not None and not outcome.skipped:
