@@ -60,6 +60,23 @@ class TestOverview:
         assert "sku-red" in html
         assert "Harbour" in html
         assert 'type="date"' in html
+        assert "Closed funnel" in html
+        assert "sessions that did every previous step, in order" in html
+        assert "funnel=open" in html
+
+    async def test_the_open_funnel_is_one_link_away_and_survives_a_range_change(
+        self, client
+    ) -> None:
+        shop = await _shop_with_sales(client)
+        dashboard = await signed_in(client, shop.owner)
+        page = await dashboard.get(f"/app/t/{shop.tenant_id}", params={"funnel": "open"})
+        assert page.status_code == 200
+        assert "Open funnel" in page.text
+        assert 'data-funnel="open"' in page.text
+        assert '<input type="hidden" name="funnel" value="open">' in page.text
+        assert "funnel=closed" in page.text
+        odd = await dashboard.get(f"/app/t/{shop.tenant_id}", params={"funnel": "<b>"})
+        assert 'data-funnel="closed"' in odd.text
 
     async def test_the_range_picker_swaps_the_analytics_and_reports_bad_ranges(
         self, client

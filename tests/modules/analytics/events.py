@@ -161,6 +161,26 @@ class Truth:
         steps = ("view_item", "add_to_cart", "begin_checkout", "purchase")
         return [len({self.session_key(e) for e in events if e.type == s}) for s in steps]
 
+    def closed_funnel(self, events: list[Ev]) -> list[int]:
+        """Per step, the sessions whose first time of it is at or after their first time
+        of the step before, for every step up to it (GA4's closed funnel)."""
+        steps = ("view_item", "add_to_cart", "begin_checkout", "purchase")
+        firsts: dict[str, dict[str, datetime]] = defaultdict(dict)
+        for e in events:
+            if e.type in steps:
+                seen = firsts[self.session_key(e)]
+                seen[e.type] = min(e.at, seen.get(e.type, e.at))
+        counts = [0] * len(steps)
+        for seen in firsts.values():
+            previous: datetime | None = None
+            for index, step in enumerate(steps):
+                at = seen.get(step)
+                if at is None or (previous is not None and at < previous):
+                    break
+                counts[index] += 1
+                previous = at
+        return counts
+
     def by_bucket(self, events: list[Ev], bucket: Any) -> dict[date, list[Ev]]:
         groups: dict[date, list[Ev]] = defaultdict(list)
         for e in events:

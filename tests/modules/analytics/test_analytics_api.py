@@ -155,9 +155,12 @@ async def test_funnel_matches_the_raw_events(client, shop_with_history) -> None:
     truth = Truth(events, ZONE)
     end = now.astimezone(truth.tz).date()
     start = end - timedelta(days=30)
-    body = await _get(client, shop, "funnel", start=start, end=end)
     selected = truth.select(start, end)
+    body = await _get(client, shop, "funnel", start=start, end=end, mode="open")
     assert [s["sessions"] for s in body["steps"]] == truth.funnel(selected)
+    closed = await _get(client, shop, "funnel", start=start, end=end)
+    assert [s["sessions"] for s in closed["steps"]] == truth.closed_funnel(selected)
+    assert closed["sessions"] == body["sessions"]
     assert [s["step"] for s in body["steps"]] == [
         "view_item",
         "add_to_cart",

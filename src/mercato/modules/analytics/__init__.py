@@ -8,6 +8,7 @@ rollup entry points used by jobs, demo and benchmarks, and the answer schemas.
 from mercato.modules.analytics.jobs import rebuild_tenant_days, roll_up_tenant
 from mercato.modules.analytics.schemas import (
     Funnel,
+    FunnelMode,
     Granularity,
     LocationStats,
     Metric,
@@ -28,6 +29,7 @@ from mercato.modules.analytics.tenant_zone import tenant_timezone
 
 __all__ = [
     "Funnel",
+    "FunnelMode",
     "Granularity",
     "LocationStats",
     "Metric",

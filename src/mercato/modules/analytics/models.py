@@ -10,7 +10,8 @@ summed from per-day counts (a user active on two days would count twice), and a 
 `analytics_session_day` keeps one narrow row per (day, location, session): a range's
 sessions are `count(DISTINCT session_key)` and its users `count(DISTINCT user_id)` over
 those rows. It is roughly one row per session (a few % of the events), exact, and the
-same rows answer the funnel (`steps` is a bitmask of the funnel steps reached) and the
+same rows answer the funnel (`steps` is a bitmask of the funnel steps reached, and the
+`first_*_at` columns the first time of each step, for the closed funnel) and the
 conversion rate (sessions with a purchase / sessions). A session is the event's
 `session_id`, or the user's local day when the event has none.
 
@@ -105,6 +106,13 @@ class SessionDay(Base):
     # In the key: a session that logs in mid-way carries two user ids, both are users.
     user_id: Mapped[str] = mapped_column(Text, primary_key=True)
     steps: Mapped[int] = mapped_column(SmallInteger, default=0)  # FUNNEL_BITS
+    # The row's first occurrence of each funnel step (NULL: not on this row). The closed
+    # funnel needs the order of steps across a session's rows (days, locations, user ids,
+    # the rolled part and the raw tail), which a per-row bitmask or level cannot give.
+    first_view_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_cart_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_checkout_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_purchase_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class OrderDay(Base):

@@ -19,7 +19,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.modules.analytics.rollup import ORDER_KEY, REACH_STEPS, SESSION_KEY, STEP_BITS
+from mercato.modules.analytics.rollup import (
+    FIRST_STEP_AT,
+    ORDER_KEY,
+    REACH_STEPS,
+    SESSION_KEY,
+    STEP_BITS,
+    STEP_TIMES,
+)
 
 # How rows are grouped: SQL over the columns `day` and `location_code` of every source.
 GROUPINGS = {
@@ -95,7 +102,7 @@ def _tail(location_filter: str) -> str:
         SELECT (occurred_at AT TIME ZONE :tz)::date AS day,
                coalesce(location_code, '') AS location_code, type, user_id, quantity, revenue,
                product_id, {SESSION_KEY} AS session_key, {ORDER_KEY} AS order_key,
-               {STEP_BITS} AS steps
+               {STEP_BITS} AS steps, {STEP_TIMES}
         FROM tracking_events
         WHERE tenant_id = :tid AND occurred_at < :thi
           -- The watermark is read in this statement, so rollup rows and tail come from one
@@ -329,6 +336,44 @@ async def facts_by(
         values = [int(v) for v in row[1:11]] + [Decimal(row[11])] + [int(v) for v in row[12:]]
         found[row[0]] = Facts(*values)  # type: ignore[arg-type]
     return found
+
+
+def _closed_funnel_sql(location_filter: str) -> str:
+    firsts = ", ".join(f"min({column}) AS {column}" for column in FIRST_STEP_AT.values())
+    columns = ", ".join(FIRST_STEP_AT.values())
+    # Step n counts when every step up to n happened, each at or after the one before.
+    times = list(FIRST_STEP_AT.values())
+    reached = [
+        " AND ".join(
+            [f"{times[0]} IS NOT NULL"] + [f"{times[i]} >= {times[i - 1]}" for i in range(1, n + 1)]
+        )
+        for n in range(len(times))
+    ]
+    return f"""
+    WITH {_tail(location_filter)}
+    SELECT count(*) AS sessions,
+           {", ".join(f"count(*) FILTER (WHERE {cond})" for cond in reached)}
+    FROM (
+        SELECT session_key, {firsts}
+        FROM (
+            SELECT session_key, {columns} FROM analytics_session_day
+            WHERE tenant_id = :tid AND day BETWEEN :s AND :e {location_filter}
+            UNION ALL
+            SELECT session_key, {columns} FROM tail
+        ) rows
+        GROUP BY session_key
+    ) per_session
+    """  # noqa: S608 - only this module's constants are interpolated
+
+
+async def closed_funnel(session: AsyncSession, window: Window) -> tuple[int, list[int]]:
+    """The window's sessions, and per funnel step the sessions that did it and every step
+    before it, in order: each step's first time in the session (over the session's rows of
+    the window, rolled up and raw) at or after the previous step's first time."""
+    row = (
+        await session.execute(text(_closed_funnel_sql(_location_filter(window))), window.params())
+    ).one()
+    return int(row[0]), [int(count) for count in row[1:]]
 
 
 TOP_PRODUCT_ORDER = {

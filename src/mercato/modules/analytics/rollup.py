@@ -4,7 +4,9 @@ Incremental runs: each run adds the events with `rolled_until <= occurred_at < n
 to the rollups with `INSERT … ON CONFLICT DO UPDATE` (counts add up, session steps OR
 together) and moves `rolled_until` forward in the same transaction, so every event is
 counted exactly once. Runs for one tenant take a transaction-level advisory lock: a second
-run waits, then sees the moved watermark and only adds what is new.
+run waits, then sees the moved watermark and only adds what is new. Session rows keep the
+first time of each funnel step (the `least` of the runs' times), so the closed funnel can
+check the order of a session's steps at read time, across its rows and the raw tail.
 
 The window follows `occurred_at` because the event table is partitioned and keyed by it
 (no index on arrival time); the lag keeps events whose transactions are still committing
@@ -112,13 +114,29 @@ STEP_BITS = (
     "WHEN 'begin_checkout' THEN 4 WHEN 'purchase' THEN 8 ELSE 0 END"
 )
 
+# Columns of `analytics_session_day` with the first time of each funnel step, in order.
+FIRST_STEP_AT = {
+    "view_item": "first_view_at",
+    "add_to_cart": "first_cart_at",
+    "begin_checkout": "first_checkout_at",
+    "purchase": "first_purchase_at",
+}
+# Each event's time as the first time of its step (NULL in the other steps' columns).
+STEP_TIMES = ", ".join(
+    f"CASE WHEN type = '{step}' THEN occurred_at END AS {column}"
+    for step, column in FIRST_STEP_AT.items()
+)
+
 _ROLL_SESSIONS = f"""
-INSERT INTO analytics_session_day AS t (tenant_id, day, location_code, session_key, user_id, steps)
-SELECT :tid, {_DAY}, {_LOC}, {SESSION_KEY}, user_id, bit_or({STEP_BITS})::smallint
+INSERT INTO analytics_session_day AS t (tenant_id, day, location_code, session_key, user_id,
+    steps, {", ".join(FIRST_STEP_AT.values())})
+SELECT :tid, {_DAY}, {_LOC}, {SESSION_KEY}, user_id, bit_or({STEP_BITS})::smallint,
+    {", ".join(f"min(CASE WHEN type = '{s}' THEN occurred_at END)" for s in FIRST_STEP_AT)}
 {_WINDOW}
 GROUP BY 2, 3, 4, 5
 ON CONFLICT (tenant_id, day, location_code, session_key, user_id) DO UPDATE SET
-    steps = t.steps | EXCLUDED.steps
+    steps = t.steps | EXCLUDED.steps,
+    {", ".join(f"{c} = least(t.{c}, EXCLUDED.{c})" for c in FIRST_STEP_AT.values())}
 """
 
 ORDER_KEY = "coalesce(order_id, encode(event_key, 'hex'))"

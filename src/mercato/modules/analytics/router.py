@@ -14,6 +14,7 @@ from mercato.kernel.security import TenantPrincipal
 from mercato.modules.analytics import service
 from mercato.modules.analytics.schemas import (
     Funnel,
+    FunnelMode,
     Granularity,
     LocationStats,
     Metric,
@@ -92,8 +93,17 @@ async def get_funnel(
     start: Start = None,
     end: End = None,
     location: LocationCode = None,
+    mode: Annotated[
+        FunnelMode,
+        Query(
+            description="`closed`: each step counts sessions that did every previous step, "
+            "in order (default); `open`: each step counts independently"
+        ),
+    ] = FunnelMode.closed,
 ) -> Funnel:
-    return await service.funnel(session, principal, start=start, end=end, location=location)
+    return await service.funnel(
+        session, principal, start=start, end=end, location=location, mode=mode
+    )
 
 
 @router.get("/locations", response_model=LocationStats)

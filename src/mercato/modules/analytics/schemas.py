@@ -26,6 +26,14 @@ class Granularity(StrEnum):
     month = "month"
 
 
+class FunnelMode(StrEnum):
+    """`closed`: a step counts sessions that did every previous step, in order (the
+    default); `open`: each step counts the sessions that did it, whatever else they did."""
+
+    closed = "closed"
+    open = "open"
+
+
 class TopProductsBy(StrEnum):
     revenue = "revenue"
     units = "units"
@@ -97,11 +105,13 @@ class FunnelStep(BaseModel):
 
 
 class Funnel(BaseModel):
-    """Sessions that reached each step (in any order within the session) over the range."""
+    """Sessions that reached each step over the range: in a `closed` funnel only those that
+    did every previous step first, in an `open` one in any order (see `FunnelMode`)."""
 
     range: PeriodRange
     sessions: int
     steps: list[FunnelStep]
+    mode: FunnelMode = FunnelMode.closed
 
 
 class LocationKpis(Kpis):

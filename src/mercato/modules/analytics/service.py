@@ -36,6 +36,7 @@ from mercato.modules.analytics.queries import Facts, Window
 from mercato.modules.analytics.rollup import EPOCH
 from mercato.modules.analytics.schemas import (
     Funnel,
+    FunnelMode,
     FunnelStep,
     Granularity,
     Kpis,
@@ -314,23 +315,33 @@ async def funnel(
     start: date | None,
     end: date | None,
     location: str | None = None,
+    mode: FunnelMode = FunnelMode.closed,
 ) -> Funnel:
-    """Sessions reaching view → add to cart → begin checkout → purchase."""
+    """Sessions reaching view → add to cart → begin checkout → purchase.
+
+    `closed` (the default): a step counts the sessions that did it and every step before
+    it, each at or after the previous one's first time in the session, so the counts never
+    grow from one step to the next. `open`: each step counts the sessions that did it.
+    """
     principal.require(Permission.ANALYTICS_READ)
     window, version = await resolve_window(
         session, principal.tenant_id, start, end, location=location
     )
 
     async def compute() -> Funnel:
-        facts = (await queries.facts_by(session, window, "all", ("visits",))).get(
-            window.start, Facts()
-        )
-        counts = [
-            facts.sessions_viewing,
-            facts.sessions_adding,
-            facts.sessions_checking_out,
-            facts.sessions_purchasing,
-        ]
+        if mode is FunnelMode.closed:
+            sessions, counts = await queries.closed_funnel(session, window)
+        else:
+            facts = (await queries.facts_by(session, window, "all", ("visits",))).get(
+                window.start, Facts()
+            )
+            sessions = facts.sessions
+            counts = [
+                facts.sessions_viewing,
+                facts.sessions_adding,
+                facts.sessions_checking_out,
+                facts.sessions_purchasing,
+            ]
         steps = []
         for index, (name, count) in enumerate(zip(FUNNEL_STEPS, counts, strict=True)):
             previous = counts[index - 1] if index else count
@@ -344,11 +355,12 @@ async def funnel(
             )
         return Funnel(
             range=PeriodRange(start=window.start, end=window.end),
-            sessions=facts.sessions,
+            sessions=sessions,
             steps=steps,
+            mode=mode,
         )
 
-    return await _cached(window, version, "funnel", {}, Funnel, compute)
+    return await _cached(window, version, "funnel", {"mode": mode.value}, Funnel, compute)
 
 
 async def location_stats(

@@ -2,8 +2,9 @@
 then every panel the user's role may see.
 
 The analytics part: KPI cards with the change against the previous period of the same
-length, revenue and sessions per day as server-drawn SVG, the funnel, top products and
-every location in one table, for a date range picked in the page (last 30 days by default).
+length, revenue and sessions per day as server-drawn SVG, the funnel (closed, or open with
+`?funnel=open`), top products and every location in one table, for a date range picked in
+the page (last 30 days by default).
 A "today, live" card reads tracking's real-time Redis counters.
 """
 
@@ -18,6 +19,7 @@ from redis.exceptions import RedisError
 from mercato.kernel.errors import DomainError
 from mercato.kernel.permissions import Permission
 from mercato.modules.analytics import (
+    FunnelMode,
     Granularity,
     Metric,
     TopProductsBy,
@@ -53,6 +55,12 @@ FUNNEL_LABELS = {
     "begin_checkout": "Began checkout",
     "purchase": "Purchased",
 }
+# What each funnel counts, under its chart; the other one is a link away (`?funnel=`).
+FUNNEL_TITLES = {FunnelMode.closed: "Closed funnel", FunnelMode.open: "Open funnel"}
+FUNNEL_NOTES = {
+    FunnelMode.closed: "Each step counts the sessions that did every previous step, in order.",
+    FunnelMode.open: "Each step counts every session that did it, whatever else it did.",
+}
 
 
 def _date(value: str | None) -> date | None:
@@ -68,6 +76,7 @@ async def _analytics(page: Page) -> dict[str, Any]:
     """Everything the analytics part shows, or the problem with the chosen range."""
     query = page.request.query_params
     start, end = _date(query.get("start")), _date(query.get("end"))
+    mode = FunnelMode.open if query.get("funnel") == FunnelMode.open else FunnelMode.closed
     session, principal = page.session, page.member
     try:
         kpis = await analytics_overview(session, principal, start=start, end=end, compare=True)
@@ -76,6 +85,7 @@ async def _analytics(page: Page) -> dict[str, Any]:
             "error": problem.detail,
             "start": query.get("start", ""),
             "end": query.get("end", ""),
+            "funnel_mode": mode.value,
         }
     start, end = kpis.range.start, kpis.range.end
     series = {
@@ -84,7 +94,7 @@ async def _analytics(page: Page) -> dict[str, Any]:
         )
         for metric in (Metric.revenue, Metric.sessions)
     }
-    steps = await funnel(session, principal, start=start, end=end)
+    steps = await funnel(session, principal, start=start, end=end, mode=mode)
     try:
         today = await daily_counters(page.tenant_id)
     except RedisError:
@@ -100,6 +110,10 @@ async def _analytics(page: Page) -> dict[str, Any]:
             (p.t.strftime("%d %b"), float(p.value)) for p in series[Metric.sessions].points
         ],
         "funnel": [(FUNNEL_LABELS[s.step], float(s.sessions)) for s in steps.steps],
+        "funnel_mode": mode.value,
+        "funnel_title": FUNNEL_TITLES[mode],
+        "funnel_note": FUNNEL_NOTES[mode],
+        "funnel_other": next(other for other in FunnelMode if other is not mode).value,
         "top": (
             await top_products(
                 session, principal, start=start, end=end, by=TopProductsBy.revenue, limit=10
