@@ -174,12 +174,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         LeanRoutes, routes=recommendations_lean.LEAN_ROUTES + tracking_lean.LEAN_ROUTES
     )
-    if settings.cors_origins or settings.cors_credentialed_origins:
-        app.add_middleware(
-            SplitCORSMiddleware,
-            origins=settings.cors_origins,
-            credentialed_origins=settings.cors_credentialed_origins,
-        )
+    # Always on: publishable keys bring their own origins (`identity.origins`).
+    app.add_middleware(
+        SplitCORSMiddleware,
+        origins=settings.cors_origins,
+        credentialed_origins=settings.cors_credentialed_origins,
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
     app.add_middleware(BeaconEvents)

@@ -94,15 +94,12 @@ def merchant_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
 def live_api(
     tmp_path_factory: pytest.TempPathFactory, merchant_site: tuple[str, Path], app: object
 ) -> Iterator[str]:
-    """`mercato serve` on the suite's database, accepting the merchant's origin."""
-    origin, _ = merchant_site
+    """`mercato serve` on the suite's database, with no deployment-wide CORS origins: the
+    merchant's origin is allowed by the publishable key that lists it."""
     data_dir = tmp_path_factory.mktemp("sdk-live")
     port = _free_port()
-    env = {
-        **os.environ,
-        "MERCATO_CORS_ORIGINS": origin,
-        "MERCATO_LOG_LEVEL": "WARNING",
-    }
+    env = {**os.environ, "MERCATO_LOG_LEVEL": "WARNING"}
+    env.pop("MERCATO_CORS_ORIGINS", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "mercato.cli", "serve", "--port", str(port), "--workers", "1"],
         env=env,
@@ -259,4 +256,26 @@ async def test_impressions_and_a_click_reach_the_events_table(shop: Shop, browse
     clicks = await _events(shop, user_id, "click", 1)
     assert [event["product_id"] for event in clicks] == [shown[1]]
     assert clicks[0]["placement"] == "product_page"
+    await page.close()
+
+
+FETCH_RECOMMENDATIONS = """async ([api, tenant, key]) => {
+  const url = `${api}/api/v1/tenants/${tenant}/recommendations?placement=product_page`;
+  try {
+    const response = await fetch(url, { headers: { "X-API-Key": key } });
+    return `read ${response.status}`;
+  } catch (error) {
+    return "refused";
+  }
+}"""
+
+
+async def test_only_the_origins_listed_on_the_key_can_read_answers(shop: Shop, browser) -> None:
+    """The key lists http://127.0.0.1:<port>; http://localhost:<port> is another origin."""
+    page = await browser.new_page()
+    arguments = [shop.api, shop.tenant, shop.key]
+    await page.goto(shop.page.replace("oak-chair.html", "blank.html"))
+    assert (await page.evaluate(FETCH_RECOMMENDATIONS, arguments)).startswith("read ")
+    await page.goto(shop.page.replace("127.0.0.1", "localhost").replace("oak-chair", "blank"))
+    assert await page.evaluate(FETCH_RECOMMENDATIONS, arguments) == "refused"
     await page.close()

@@ -6,7 +6,8 @@ role vocabulary (`Role`), what they may read of a tenant and its staff
 (`active_tenant_ids`, `live_tenants`, `tenant_facts`, `tenant_setting`, `member_emails`,
 `staff_email`) and what operators do to tenants and accounts (`tenant_page`, `locked_tenant`,
 `set_status_for_operator`, `tenants_to_purge`, `grant_platform_admin`) and what a tenant's
-export takes from identity (`tenant_row`, `members_staff_rows`).
+export takes from identity (`tenant_row`, `members_staff_rows`). Importing it installs
+the CORS layer's check of publishable keys' origins (`browser_origin_allowed`).
 
 The layers above the modules use more of it:
 
@@ -60,6 +61,7 @@ from mercato.modules.identity.members import (
     remove_member,
     staff_email,
 )
+from mercato.modules.identity.origins import browser_origin_allowed
 from mercato.modules.identity.permissions import ROLE_ORDER, Role, role_rank
 from mercato.modules.identity.platform_admins import AdminGranted, grant_platform_admin
 from mercato.modules.identity.provisioning import ensure_owned_tenant, ensure_verified_account
@@ -136,6 +138,7 @@ __all__ = [
     "api_key_read",
     "authenticate",
     "authenticate_password",
+    "browser_origin_allowed",
     "change_role",
     "create_key",
     "create_tenant",

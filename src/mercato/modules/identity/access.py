@@ -107,6 +107,8 @@ class AccessMemory:
         self.keys: _Expiring[bytes, ResolvedKey | None] = _Expiring()
         self.staff: _Expiring[tuple[uuid.UUID, uuid.UUID], StaffAccess] = _Expiring()
         self.revoked_sessions: _Expiring[uuid.UUID, bool] = _Expiring()
+        # Per tenant: the origins listed on its live publishable keys (`origins`).
+        self.browser_origins: _Expiring[uuid.UUID, frozenset[str]] = _Expiring()
         # Change numbers: `seq` counts changes applied; `changed_at` says when each subject
         # (tenant, user) last changed; loads that started before `floor` are not trusted.
         self.seq = 0
@@ -136,6 +138,7 @@ class AccessMemory:
         self.changed_at[subject] = self.seq
         if kind == "t":
             self.tenants.entries.pop(subject, None)
+            self.browser_origins.entries.pop(subject, None)
             tenant = str(subject)
             self.keys.entries = {
                 h: e
@@ -159,6 +162,7 @@ class AccessMemory:
         self.keys.entries.clear()
         self.staff.entries.clear()
         self.revoked_sessions.entries.clear()
+        self.browser_origins.entries.clear()
 
     async def load_revoked_sessions(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Sessions revoked recently enough that their access tokens may still be alive."""

@@ -5,7 +5,8 @@ Other modules call `get_integration_config` (decrypted, for jobs), `open_sftp` a
 go through egress, and their failures (`SftpFailed`, `BigQueryFailed`) carry messages
 safe to show a tenant. The dashboard edits settings with `list_integrations` and
 `put_integration` (shapes `IntegrationRead`, kinds `KINDS` / `IntegrationKind`) and tests
-a connection with `run_check` (`ConnectionCheck`).
+a connection with `run_check` (`ConnectionCheck`). Importing it installs a tenant's SMTP
+integration as the way out of that tenant's mail (`tenant_smtp_server`).
 """
 
 from mercato.modules.integrations.bigquery import (
@@ -23,6 +24,7 @@ from mercato.modules.integrations.service import (
     put_integration,
 )
 from mercato.modules.integrations.sftp import SftpFailed, open_sftp
+from mercato.modules.integrations.tenant_mail import tenant_smtp_server
 
 __all__ = [
     "KINDS",
@@ -39,4 +41,5 @@ __all__ = [
     "open_sftp",
     "put_integration",
     "run_check",
+    "tenant_smtp_server",
 ]

@@ -50,11 +50,14 @@ async def queue_mail(
     category: str,
     attachments: list[dict[str, str]] | None = None,
     sealed: bool = False,
+    tenant_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Add a message to the outbox and enqueue its delivery.
 
     Nothing is sent if the surrounding transaction rolls back. `sealed=True` for a
     message holding a secret: the bodies are stored encrypted (see the module docstring).
+    A tenant's message (`tenant_id`) leaves through the tenant's own SMTP server when it
+    has one (`tenant_servers`), else through the global one.
     """
     message = MailMessage(
         recipient=to,
@@ -67,5 +70,6 @@ async def queue_mail(
     )
     session.add(message)
     await session.flush()
-    await defer(session, "mail.deliver", message_id=str(message.id))
+    tenant = None if tenant_id is None else str(tenant_id)
+    await defer(session, "mail.deliver", message_id=str(message.id), tenant_id=tenant)
     return message.id

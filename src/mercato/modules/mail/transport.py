@@ -1,4 +1,5 @@
-"""How a message leaves: SMTP when `MERCATO_SMTP_URL` is set, else an .eml file on disk.
+"""How a message leaves: through the tenant's own SMTP server when it has one, else SMTP
+when `MERCATO_SMTP_URL` is set, else an .eml file on disk.
 
 In development the files land in `DATA_DIR/mail/`, where a person can open them in any
 mail client.
@@ -16,9 +17,13 @@ from urllib.parse import parse_qs, unquote, urlparse
 import aiosmtplib
 
 from mercato.kernel import egress
+from mercato.kernel.logging import get_logger
 from mercato.modules.mail.models import MailMessage
 from mercato.modules.mail.service import open_body
+from mercato.modules.mail.tenant_servers import SmtpServer, TenantSmtpFailed
 from mercato.settings import Settings
+
+log = get_logger("mercato.mail")
 
 TIMEOUT_S = 30
 
@@ -53,19 +58,58 @@ async def send_smtp(email: EmailMessage, smtp_url: str) -> None:
     """
     url = urlparse(smtp_url)
     options = parse_qs(url.query)
-    host = url.hostname or "localhost"
-    port = url.port or (465 if url.scheme == "smtps" else 25)
-    with contextlib.closing(await egress.open_socket(host, port, timeout_s=TIMEOUT_S)) as sock:
-        await aiosmtplib.send(
-            email,
-            hostname=host,
-            sock=sock,
+    await _send(
+        email,
+        SmtpServer(
+            host=url.hostname or "localhost",
+            port=url.port or (465 if url.scheme == "smtps" else 25),
             username=unquote(url.username) if url.username else None,
             password=unquote(url.password) if url.password else None,
-            use_tls=url.scheme == "smtps",
-            start_tls=options.get("starttls", ["false"])[0] == "true",
+            security=(
+                "tls"
+                if url.scheme == "smtps"
+                else "starttls"
+                if options.get("starttls", ["false"])[0] == "true"
+                else "none"
+            ),
+            from_address=str(email["From"]),
+        ),
+    )
+
+
+async def _send(email: EmailMessage, server: SmtpServer) -> None:
+    sock = await egress.open_socket(server.host, server.port, timeout_s=TIMEOUT_S)
+    with contextlib.closing(sock):
+        await aiosmtplib.send(
+            email,
+            hostname=server.host,
+            sock=sock,
+            username=server.username or None,
+            password=server.password if server.username else None,
+            use_tls=server.security == "tls",
+            start_tls=server.security == "starttls",
             timeout=TIMEOUT_S,
         )
+
+
+async def send_through_tenant_server(email: EmailMessage, server: SmtpServer) -> None:
+    """Send through a tenant's server; failures raise `TenantSmtpFailed` in our words.
+
+    The connection goes through egress like any other (internal addresses refused unless
+    allowed); the remote server's reply is logged for operators, never shown.
+    """
+    where = f"{server.host}:{server.port}"
+    try:
+        await _send(email, server)
+    except egress.CannotConnect as exc:
+        raise TenantSmtpFailed(f"{egress.COULD_NOT_CONNECT} to the SMTP server") from exc
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        raise TenantSmtpFailed("SMTP login refused: check the username and password") from exc
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        raise TenantSmtpFailed("the SMTP server refused the recipient") from exc
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        log.info("tenant_smtp_failed", where=where, error=repr(exc))
+        raise TenantSmtpFailed(f"the SMTP server at {where} refused the message") from exc
 
 
 def write_eml(email: EmailMessage, message: MailMessage, data_dir: Path) -> Path:
@@ -76,7 +120,14 @@ def write_eml(email: EmailMessage, message: MailMessage, data_dir: Path) -> Path
     return path
 
 
-async def deliver(message: MailMessage, settings: Settings) -> None:
+async def deliver(
+    message: MailMessage, settings: Settings, tenant_server: SmtpServer | None = None
+) -> None:
+    """Send one message: the tenant's server when it has one, else the global path."""
+    if tenant_server is not None:
+        email = build_message(message, tenant_server.from_address)
+        await send_through_tenant_server(email, tenant_server)
+        return
     email = build_message(message, settings.mail_from)
     if settings.smtp_url:
         await send_smtp(email, settings.smtp_url.get_secret_value())

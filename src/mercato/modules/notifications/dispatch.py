@@ -117,6 +117,7 @@ async def dispatch_event(
                     subject=message.subject,
                     text=message.body,
                     category=f"notification:{event}",
+                    tenant_id=tenant_id,
                 )
                 await session.execute(
                     update(NotificationDelivery)

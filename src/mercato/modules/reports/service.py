@@ -241,6 +241,7 @@ async def run_job(session: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.UUID
                 html=report.html,
                 category="report",
                 attachments=report.attachments,
+                tenant_id=tenant_id,
             )
             session.add(
                 ReportDelivery(
