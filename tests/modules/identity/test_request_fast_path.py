@@ -24,7 +24,7 @@ from sqlalchemy import event
 
 from mercato.kernel import listen
 from mercato.kernel.db import get_database
-from mercato.modules.identity import access
+from mercato.modules.identity import access, tokens
 from tests.factories import add_member, create_api_key, create_tenant, signup_and_login
 from tests.hardening.live import Deployment
 
@@ -291,9 +291,16 @@ async def test_a_logged_out_token_is_refused_while_notifications_are_down(client
         assert await listen.wait_live()
 
 
-async def test_unknown_signing_keys_cannot_make_the_server_reload_its_key_ring(client) -> None:
+@pytest.mark.parametrize("ring", ["fresh", "due_for_reload"])
+async def test_unknown_signing_keys_cannot_make_the_server_reload_its_key_ring(
+    client, ring: str
+) -> None:
     """Anyone can send a token naming a key id the server does not know; each one used to
-    cost a database session and unsealing every private key, before any rate limit."""
+    cost a database session and unsealing every private key, before any rate limit. A
+    ring due for its periodic reload is read once, not once more for the unknown key."""
+    await signup_and_login(client)  # the ring exists and this process has read it
+    if ring == "due_for_reload":
+        tokens.invalidate_cache()
 
     def part(data: dict[str, object]) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")

@@ -125,7 +125,8 @@ async def _load(*, force: bool = False) -> _KeyCache:
     """
     now = time.monotonic()
     if force:
-        if now - _cache.forced_at < UNKNOWN_KID_RELOAD_S:
+        # A ring read moments ago (forced or on expiry) cannot know the key either.
+        if now - max(_cache.forced_at, _cache.loaded_at) < UNKNOWN_KID_RELOAD_S:
             return _cache
         _cache.forced_at = now
     elif _cache.signer and now - _cache.loaded_at < CACHE_TTL_S:
