@@ -7,16 +7,19 @@ import uuid
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from mercato.kernel.db import get_database
 from mercato.kernel.events import emit
+from mercato.modules.mail import jobs as mail_jobs
 from mercato.modules.notifications import jobs as notification_jobs
 from mercato.modules.notifications.dispatch import dispatch_event
 from mercato.modules.notifications.event_catalog import InvalidNotificationPayload
 from mercato.settings import get_settings
 from tests.factories import add_member, create_tenant, signup_and_login
 from tests.fakes.server import serve
+from tests.fakes.smtp import smtp_server
 from tests.jobs import run_queued_jobs
 from tests.modules.notifications.fake_gateway import FakeGateway
 
@@ -207,3 +210,32 @@ async def test_sms_goes_through_the_signed_webhook_and_failures_are_retried(
     assert sent["last_error"] is None
     assert gateway.received[0]["to"] == "+46700000003"
     assert gateway.idempotency_keys == [failed["id"]]
+
+
+async def test_a_tenants_own_smtp_server_carries_its_notifications(client, monkeypatch) -> None:
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    with smtp_server() as (own, own_url), smtp_server() as (deployment, deployment_url):
+        settings = get_settings().model_copy(update={"smtp_url": SecretStr(deployment_url)})
+        monkeypatch.setattr(mail_jobs, "get_settings", lambda: settings)
+        linked = await client.put(
+            f"/api/v1/tenants/{tenant}/integrations/smtp",
+            json={
+                "host": "127.0.0.1",
+                "port": int(own_url.rsplit(":", 1)[1]),
+                "security": "none",
+                "from_address": "alerts@own-server.example",
+            },
+            headers=owner.headers,
+        )
+        assert linked.status_code in (200, 201), linked.text
+        payload = {"id": "sku-9", "summary": "Bergen lamp is low", "available": 1, "threshold": 5}
+        await _emit(tenant, "inventory.low_stock", {**payload, "occurrence_id": "sku-9:1"})
+        await _run_jobs()
+    assert [str(m["To"]) for m in own.messages] == [owner.email]
+    assert str(own.messages[0]["From"]) == "alerts@own-server.example"
+    # Account mail (the sign-up's verification) stays on the deployment's server.
+    notified = str(own.messages[0]["Subject"])
+    assert notified not in [str(m["Subject"]) for m in deployment.messages]
+    [delivery] = await _deliveries(client, owner, tenant)
+    assert delivery["recipient"] == owner.email

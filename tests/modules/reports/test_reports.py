@@ -187,3 +187,37 @@ async def test_bad_report_requests_are_clear_4xx(client, branches) -> None:
         f"{shop.base}/reports/send", json={"start": "2026-01-01"}, headers=headers
     )
     assert half.status_code == 422
+
+
+async def test_a_tenant_with_its_own_smtp_server_gets_its_reports_through_it(
+    client, branches, use_smtp
+) -> None:
+    shop, *_ = branches
+    with smtp_server() as (own, own_url), smtp_server() as (deployment, deployment_url):
+        use_smtp(deployment_url)
+        linked = await client.put(
+            f"{shop.base}/integrations/smtp",
+            json={
+                "host": "127.0.0.1",
+                "port": int(own_url.rsplit(":", 1)[1]),
+                "security": "none",
+                "from_address": "reports@branch-shop.example",
+            },
+            headers=shop.owner.headers,
+        )
+        assert linked.status_code in (200, 201), linked.text
+        response = await client.post(
+            f"{shop.base}/reports/send",
+            json={"location_code": "B2", "period": "day"},
+            headers=shop.owner.headers,
+        )
+        assert response.status_code == 202, response.text
+        await _run_queues()
+    received = [m for m in own.messages if m["To"] == "c@b2.example"]
+    assert len(received) == 1
+    assert str(received[0]["From"]) == "reports@branch-shop.example"
+    assert not [m for m in deployment.messages if m["To"] == "c@b2.example"]
+    job = await client.get(
+        f"{shop.base}/reports/jobs/{response.json()['job_id']}", headers=shop.owner.headers
+    )
+    assert job.json()["deliveries"][0]["status"] == "sent"
