@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.modules.analytics.rollup import (
     FIRST_STEP_AT,
+    FUNNEL_KINDS,
     ORDER_KEY,
     REACH_STEPS,
     SESSION_KEY,
@@ -219,7 +220,6 @@ def _part_ctes(g: str, rolled: str, whole: bool) -> dict[str, str]:
 
 # Groupings that `analytics_reach_day` answers: every location together, whole days.
 REACH_GROUPINGS = ("all", "day", "week", "month")
-_FUNNEL_COLUMNS = {"viewing": 1, "adding": 2, "checking_out": 4, "purchasing": 8}
 
 
 def _seen(table: str, column: str, g: str, bit: int = 0) -> str:
@@ -247,10 +247,10 @@ def _reach_ctes(g: str) -> dict[str, str]:
     late_steps = ",\n".join(
         f"(steps & {bit} > 0 AND NOT {_seen('analytics_session_day', 'session_key', g, bit)})"
         f" AS {name}"
-        for name, bit in _FUNNEL_COLUMNS.items()
+        for name, bit in FUNNEL_KINDS.items()
     )
     funnel_sums = ", ".join(
-        f"coalesce(r.{name}, 0) + coalesce(l.{name}, 0) AS {name}" for name in _FUNNEL_COLUMNS
+        f"coalesce(r.{name}, 0) + coalesce(l.{name}, 0) AS {name}" for name in FUNNEL_KINDS
     )
     return {
         "reach": f"""
@@ -264,7 +264,7 @@ def _reach_ctes(g: str) -> dict[str, str]:
         "visits": f"""
     late_sessions AS (
         SELECT g, count(*) FILTER (WHERE new_session) AS sessions,
-               {", ".join(f"count(*) FILTER (WHERE {name}) AS {name}" for name in _FUNNEL_COLUMNS)}
+               {", ".join(f"count(*) FILTER (WHERE {name}) AS {name}" for name in FUNNEL_KINDS)}
         FROM (
             SELECT g, NOT {_seen("analytics_session_day", "session_key", g)} AS new_session,
                    {late_steps}

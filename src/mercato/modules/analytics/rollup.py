@@ -167,8 +167,16 @@ ON CONFLICT (tenant_id, day, placement, strategy, variant) DO UPDATE SET
 
 ROLL_STATEMENTS = (_ROLL_TOTALS, _ROLL_PRODUCTS, _ROLL_SESSIONS, _ROLL_ORDERS, _ROLL_PLACEMENTS)
 
-# Funnel kinds of `analytics_reach_day` and their bit in `steps` (0: every session).
-REACH_STEPS = {"session": 0, "viewing": 1, "adding": 2, "checking_out": 4, "purchasing": 8}
+# The funnel steps as visitor kinds of `analytics_reach_day` and columns of the answers,
+# with their bit in `steps`.
+FUNNEL_KINDS = {
+    "viewing": FUNNEL_BITS["view_item"],
+    "adding": FUNNEL_BITS["add_to_cart"],
+    "checking_out": FUNNEL_BITS["begin_checkout"],
+    "purchasing": FUNNEL_BITS["purchase"],
+}
+# Kinds of `analytics_reach_day` and their bit in `steps` (0: every session).
+REACH_STEPS = {"session": 0, **FUNNEL_KINDS}
 
 # Each visitor's days from :first on, with the day it was seen before: the previous row in
 # the window, or for its first day from :first the latest earlier day (an index lookup

@@ -48,6 +48,11 @@ def looks_like_key(value: str) -> bool:
     return value.startswith(("mk_live_", "mk_test_"))
 
 
+def plausible_key(value: str) -> bool:
+    """Worth hashing and looking up: a key's prefix, no longer than any key can be."""
+    return looks_like_key(value) and len(value) <= MAX_KEY_LENGTH
+
+
 def hash_key(raw_key: str) -> bytes:
     return keyed_hash(raw_key, purpose=KEY_HASH_PURPOSE)
 

@@ -23,6 +23,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import Headers
 
 from mercato.kernel.db import scope_transaction, set_actor
 from mercato.kernel.deps import DbSession, client_ip
@@ -49,11 +50,12 @@ class OriginNotAllowed(Forbidden):
     slug, title = "origin-not-allowed", "This key may not be used from this origin"
 
 
-def _credential(request: Request) -> str | None:
-    key = request.headers.get("x-api-key")
+def credential_in(headers: Headers) -> str | None:
+    """The request's credential: its `X-API-Key`, else its bearer token."""
+    key = headers.get("x-api-key")
     if key:
         return key.strip()
-    authorization = request.headers.get("authorization", "")
+    authorization = headers.get("authorization", "")
     scheme, _, value = authorization.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
@@ -61,7 +63,7 @@ def _credential(request: Request) -> str | None:
 
 
 def _require_credential(request: Request) -> str:
-    credential = _credential(request)
+    credential = credential_in(request.headers)
     if credential is None:
         raise Unauthorized("Send a bearer access token or an X-API-Key header")
     return credential
@@ -70,7 +72,7 @@ def _require_credential(request: Request) -> str:
 async def _live_key(
     session: AsyncSession, raw: str
 ) -> tuple[access.ResolvedKey, access.TenantRecord | None, bytes]:
-    if not apikeys.looks_like_key(raw) or len(raw) > apikeys.MAX_KEY_LENGTH:
+    if not apikeys.plausible_key(raw):
         raise Unauthorized("The API key is not valid or has been revoked")
     key_hash = apikeys.hash_key(raw)
     found = await access.resolve_key(session, key_hash)

@@ -52,7 +52,7 @@ def remembered_principal(request: LeanRequest) -> TenantPrincipal | None:
 
 
 def _remembered_key(request: LeanRequest, raw: str) -> TenantPrincipal | None:
-    if not apikeys.looks_like_key(raw) or len(raw) > apikeys.MAX_KEY_LENGTH:
+    if not apikeys.plausible_key(raw):
         return None
     found, resolved = access.memory.keys.get(apikeys.hash_key(raw))
     if not found or resolved is None or resolved.tenant_id != str(request.tenant_id):

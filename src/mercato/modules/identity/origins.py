@@ -30,7 +30,7 @@ from starlette.types import Scope
 from mercato.kernel.cors import allow_key_origins_with
 from mercato.kernel.db import get_database
 from mercato.modules.identity import access, apikeys
-from mercato.modules.identity.auth import tenant_refusal
+from mercato.modules.identity.auth import credential_in, tenant_refusal
 from mercato.modules.identity.models import ApiKey
 
 TENANT_PATH = re.compile(r"^/api/v1/tenants/([0-9a-fA-F-]{32,36})(?:/|$)")
@@ -44,16 +44,6 @@ def _path_tenant(path: str) -> uuid.UUID | None:
         return uuid.UUID(match.group(1))
     except ValueError:
         return None
-
-
-def _raw_key(headers: Headers) -> str | None:
-    raw = headers.get("x-api-key", "").strip()
-    if not raw:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        raw = token.strip() if scheme.lower() == "bearer" else ""
-    if not apikeys.looks_like_key(raw) or len(raw) > apikeys.MAX_KEY_LENGTH:
-        return None
-    return raw
 
 
 async def tenant_browser_origins(tenant_id: uuid.UUID) -> frozenset[str]:
@@ -98,8 +88,12 @@ async def browser_origin_allowed(scope: Scope, origin: str, preflight: bool) -> 
         return False
     if preflight:
         return origin in await tenant_browser_origins(tenant_id)
-    raw = _raw_key(Headers(scope=scope))
-    return raw is not None and await _key_lists_origin(raw, tenant_id, origin)
+    raw = credential_in(Headers(scope=scope))
+    return (
+        raw is not None
+        and apikeys.plausible_key(raw)
+        and await _key_lists_origin(raw, tenant_id, origin)
+    )
 
 
 allow_key_origins_with(browser_origin_allowed)

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import aiosmtplib
 
 from mercato.kernel import egress
+from mercato.kernel.hostnames import host_with_port
 from mercato.kernel.logging import get_logger
 from mercato.modules.mail.models import MailMessage
 from mercato.modules.mail.service import open_body
@@ -98,7 +99,7 @@ async def send_through_tenant_server(email: EmailMessage, server: SmtpServer) ->
     The connection goes through egress like any other (internal addresses refused unless
     allowed); the remote server's reply is logged for operators, never shown.
     """
-    where = f"{server.host}:{server.port}"
+    where = host_with_port(server.host, server.port)
     try:
         await _send(email, server)
     except egress.CannotConnect as exc:
