@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from threadpoolctl import threadpool_limits
 
 from mercato import __version__
 from mercato.kernel import listen, probes
@@ -91,6 +92,10 @@ async def _inprocess_worker(settings: Settings) -> AsyncIterator[None]:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    # Requests score shoppers with BLAS on small arrays. Left at one thread per core,
+    # OpenBLAS's extra threads spin-wait after every call: a cache miss cost 29 ms of CPU
+    # instead of 8 (bench/capacity.py --only reco_miss). `mercato worker` fits keep every core.
+    threadpool_limits(limits=1, user_api="blas")
     database = init_database(settings)
     init_redis(settings)
     register_pool(_pool_status)
