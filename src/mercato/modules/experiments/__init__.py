@@ -1,7 +1,8 @@
 """Experiments: A/B tests between two recommendation strategies on one placement.
 
 Public surface: `assign(experiment_id, user_id, traffic_split)` and `bucket(...)` (the
-API.md assignment rule) and `running_experiment(session, tenant_id, placement)`; for the
+API.md assignment rule), `running_experiment(session, tenant_id, placement)` and
+`choose_for_placement` (the decision installed into recommendations' serving); for the
 dashboard and the demo seed, the experiment's life cycle (`create_experiment`,
 `list_experiments`, `get_experiment`, `move`, `experiment_results`, `to_read`) and its
 shapes `ExperimentCreate`, `ExperimentRead`.
@@ -29,6 +30,7 @@ __all__ = [
     "ExperimentRead",
     "assign",
     "bucket",
+    "choose_for_placement",
     "create_experiment",
     "experiment_results",
     "get_experiment",

@@ -33,9 +33,11 @@ def strategy_name(value: str) -> StrategyName:
 
 
 PlacementDecision = Callable[
-    [AsyncSession, uuid.UUID, str, str | None], Awaitable[StrategyChoice | None]
+    [AsyncSession, uuid.UUID, str, str | None, int | None], Awaitable[StrategyChoice | None]
 ]
-"""`(session, tenant_id, placement, user_id)` → the experiment's choice, or None."""
+"""`(session, tenant_id, placement, user_id, generation)` → the experiment's choice, or
+None. `generation` is the tenant's cache generation as the caller read it (None when
+unknown), which experiments bump when one starts or stops."""
 
 _decide: list[PlacementDecision] = []
 
@@ -46,8 +48,12 @@ def decide_placements_with(decision: PlacementDecision) -> None:
 
 
 async def experiment_choice(
-    session: AsyncSession, tenant_id: uuid.UUID, placement: str, user_id: str | None
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    placement: str,
+    user_id: str | None,
+    generation: int | None = None,
 ) -> StrategyChoice | None:
     if not _decide:
         return None
-    return await _decide[0](session, tenant_id, placement, user_id)
+    return await _decide[0](session, tenant_id, placement, user_id, generation)

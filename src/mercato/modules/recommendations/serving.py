@@ -73,7 +73,10 @@ def recommendation_query(params: RecommendationParams) -> RecommendationQuery:
 
 
 async def choose_strategy(
-    session: AsyncSession, tenant_id: uuid.UUID, query: RecommendationQuery
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    query: RecommendationQuery,
+    generation: int | None = None,
 ) -> StrategyChoice:
     """An explicit `strategy=` wins; otherwise the experiment running on the placement
     assigns the shopper a variant; otherwise `auto`. Without a user id nobody can be
@@ -81,7 +84,9 @@ async def choose_strategy(
     if query.strategy is not None:
         return StrategyChoice(query.strategy)
     if query.placement:
-        chosen = await experiment_choice(session, tenant_id, query.placement, query.user_id)
+        chosen = await experiment_choice(
+            session, tenant_id, query.placement, query.user_id, generation
+        )
         if chosen is not None:
             return chosen
     return StrategyChoice("auto")
@@ -102,7 +107,8 @@ async def recommend(
     if found is not None and found.body is not None:
         return found.body
     model_version = found.model_version if found is not None else None
-    listed = await compute(session, tenant_id, query, model_version)
+    generation = found.generation if found is not None else None
+    listed = await compute(session, tenant_id, query, model_version, generation)
     encoded = listed.model_dump_json().encode()
     if found is not None:
         await store(tenant_id, parts, found.generation, encoded, get_settings().reco_cache_ttl_s)
@@ -114,9 +120,13 @@ async def compute(
     tenant_id: uuid.UUID,
     query: RecommendationQuery,
     announced_version: int | None = None,
+    generation: int | None = None,
 ) -> RecommendationList:
-    """The list itself: strategy choice, model query, live catalog filter."""
-    choice = await choose_strategy(session, tenant_id, query)
+    """The list itself: strategy choice, model query, live catalog filter.
+
+    `generation`: the cache generation the caller read, if it did (lets the experiment
+    choice answer from memory)."""
+    choice = await choose_strategy(session, tenant_id, query, generation)
     model = await model_registry().get(session, tenant_id, announced_version)
     items: list[RecommendedProduct] = []
     if model is not None:
