@@ -3,25 +3,43 @@
 Every key of a tenant carries the hash tag `{tenant_id}` so Redis Cluster keeps one
 tenant's keys in one slot (multi-key scripts stay possible) and a key can never be
 read across tenants by accident. Keys that belong to no tenant use `tenant_key(None, …)`.
+
+With `MERCATO_REDIS_CLUSTER=true`, `MERCATO_REDIS_URL` names one node of a Redis Cluster
+and the client is a `RedisCluster`, which finds the other nodes and follows slots as they
+move. Callers use the commands both clients share; every multi-key command, script and
+pipeline keeps its keys under one hash tag, so each goes to one node as one unit.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterPipeline
 
 from mercato.kernel import embedded
 from mercato.settings import Settings
 
 GLOBAL_TAG = "global"
 
+Client = Redis | RedisCluster
+AnyPipeline = Pipeline | ClusterPipeline
+
 
 def resolve_url(settings: Settings) -> str:
     return settings.redis_url or embedded.redis_url(settings.data_dir)
 
 
-def create_client(url: str) -> Redis:
+def create_client(url: str, *, cluster: bool = False) -> Client:
+    if cluster:
+        return RedisCluster.from_url(
+            url,
+            decode_responses=False,
+            socket_connect_timeout=2,
+            socket_timeout=2,
+            health_check_interval=30,
+        )
     return Redis.from_url(
         url,
         decode_responses=False,
@@ -38,17 +56,17 @@ def tenant_key(tenant_id: uuid.UUID | str | None, *parts: object) -> str:
     return ":".join(["mercato", "{" + tag + "}", *(str(p) for p in parts)])
 
 
-_client: Redis | None = None
+_client: Client | None = None
 
 
-def init_redis(settings: Settings) -> Redis:
+def init_redis(settings: Settings) -> Client:
     global _client
     if _client is None:
-        _client = create_client(resolve_url(settings))
+        _client = create_client(resolve_url(settings), cluster=settings.redis_cluster)
     return _client
 
 
-def get_redis() -> Redis:
+def get_redis() -> Client:
     if _client is None:
         raise RuntimeError("Redis is not initialised; call init_redis() first")
     return _client
