@@ -17,7 +17,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from mercato.kernel.errors import RateLimited
 from mercato.kernel.logging import get_logger
-from mercato.kernel.redis import AnyPipeline, Client
+from mercato.kernel.redis import AnyPipeline, Client, queue_raw
 
 log = get_logger("mercato.ratelimit")
 
@@ -152,7 +152,7 @@ class RateLimiter:
         goes to `decisions`. A pipeline does not load the script: a Redis that lost it
         answers NoScriptError, and the caller should fall back to `hit_many`."""
         keys = [key for key, _ in buckets]
-        pipe.evalsha(self._script.sha, len(keys), *keys, *_args(buckets, cost))
+        queue_raw(pipe, "EVALSHA", self._script.sha, len(keys), *keys, *_args(buckets, cost))
 
     @staticmethod
     def decisions(buckets: list[tuple[str, Limit]], reply: list[Any]) -> list[Decision | None]:

@@ -50,6 +50,16 @@ def create_client(url: str, *, cluster: bool = False) -> Client:
     )
 
 
+def queue_raw(pipe: AnyPipeline, command: str, *args: str | int) -> None:
+    """Queue a multi-key command (MGET, EVALSHA) in a pipeline.
+
+    redis-py's cluster pipeline refuses `.mget()` and `.evalsha()` outright, in case the
+    keys span slots; ours share one hash tag, so the raw command goes to that slot's node
+    (a cross-slot call would still fail, as CROSSSLOT, rather than be split).
+    """
+    pipe.execute_command(command, *args)
+
+
 def tenant_key(tenant_id: uuid.UUID | str | None, *parts: object) -> str:
     """`mercato:{<tenant>}:part:part…` — the only way keys are built."""
     tag = GLOBAL_TAG if tenant_id is None else str(tenant_id)
