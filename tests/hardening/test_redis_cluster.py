@@ -248,3 +248,23 @@ def test_counters_and_key_placement(
     placed = cluster.keys_by_node(f"mercato:{{{merchant.tenant_id}}}:*")
     assert placed[owner], "the tenant's keys are on the node owning its tag"
     assert not any(keys for port, keys in placed.items() if port != owner)
+
+
+def test_a_cluster_that_is_down_fails_open(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every master gone: requests are still served (limits fail open, caches are
+    bypassed), as with one Redis server down — never a 500."""
+    nodes = start_cluster()
+    deployment = Deployment.on_suite_database(
+        tmp_path_factory.mktemp("redis-cluster-outage"), redis_url=nodes.url, redis_cluster="true"
+    )
+    try:
+        server = deployment.serve("cluster-outage-api")
+        merchant = open_merchant(server.url, "redis-cluster-outage")
+        nodes.stop()
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            for path in ("/products", "/recommendations?limit=3", "/products"):
+                response = http.get(f"{merchant.tenant_path}{path}", headers=_key_headers(merchant))
+                assert response.status_code == 200, (path, response.text)
+    finally:
+        deployment.close()
+        nodes.stop()

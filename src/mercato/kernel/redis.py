@@ -13,17 +13,37 @@ pipeline keeps its keys under one hash tag, so each goes to one node as one unit
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 
 from mercato.kernel import embedded
 from mercato.settings import Settings
 
 GLOBAL_TAG = "global"
 
-Client = Redis | RedisCluster
+
+class Cluster(RedisCluster):
+    """A `RedisCluster` whose "no node reachable" is a `ConnectionError`.
+
+    redis-py raises a bare `RedisClusterException` (not a `RedisError`) when it cannot
+    learn the slot map; every caller here falls back, or fails open, on `RedisError`, and
+    must do so on a cluster that is down as on one server that is.
+    """
+
+    async def initialize(self, *args: Any, **kwargs: Any) -> Cluster:
+        try:
+            await super().initialize(*args, **kwargs)
+        except RedisClusterException as exc:
+            raise RedisConnectionError(str(exc)) from exc
+        return self
+
+
+Client = Redis | Cluster
 AnyPipeline = Pipeline | ClusterPipeline
 
 
@@ -32,22 +52,17 @@ def resolve_url(settings: Settings) -> str:
 
 
 def create_client(url: str, *, cluster: bool = False) -> Client:
+    options: dict[str, Any] = {
+        "decode_responses": False,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+        "health_check_interval": 30,
+    }
     if cluster:
-        return RedisCluster.from_url(
-            url,
-            decode_responses=False,
-            socket_connect_timeout=2,
-            socket_timeout=2,
-            health_check_interval=30,
-        )
-    return Redis.from_url(
-        url,
-        decode_responses=False,
-        socket_connect_timeout=2,
-        socket_timeout=2,
-        health_check_interval=30,
-        retry_on_timeout=False,
-    )
+        client = Cluster.from_url(url, **options)
+        assert isinstance(client, Cluster)  # from_url is typed as returning the base class
+        return client
+    return Redis.from_url(url, retry_on_timeout=False, **options)
 
 
 def queue_raw(pipe: AnyPipeline, command: str, *args: str | int) -> None:
