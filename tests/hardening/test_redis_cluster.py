@@ -9,7 +9,8 @@ of them:
   answered from it (the lean path's pipeline: limiter script + MGET, one slot);
 - counters: a purchase event lands in the tenant's daily counters (HINCRBY/SADD
   pipeline) and the API key's "used" gate is set;
-- every key of the tenant lives on the one node that owns the tenant's hash tag.
+- every key of the tenant lives on the one node that owns the tenant's hash tag;
+- with every master stopped, requests are still served (as with one Redis down).
 """
 
 from __future__ import annotations
