@@ -5,6 +5,7 @@ migrated schema, and `mercato serve` with the replica as its read URL:
 - analytics answer from the replica: with replay paused, an order placed afterwards is
   missing from the analytics while the replica's own pg_stat_activity shows the
   server's read connections;
+- `mercato export tenant` reads the replica too: its archive lacks that order;
 - the merchant's own answer never lags: the order just placed is in GET /orders/{id}
   and in the orders list at once (they read the primary);
 - a replica too far behind is skipped: once the paused replica's lag passes
@@ -14,6 +15,7 @@ migrated schema, and `mercato serve` with the replica as its read URL:
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,7 +31,7 @@ from tests.modules.orders.shop import Shop, cart_with, checkout
 
 pytestmark = pytest.mark.slow
 
-MAX_LAG_S = 4
+MAX_LAG_S = 8  # room for a `mercato export tenant` run while replay is paused
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +44,9 @@ def replicated() -> Iterator[ReplicatedPostgres]:
 
 
 @pytest.fixture(scope="module")
-def server(
+def deployment(
     replicated: ReplicatedPostgres, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
+) -> Iterator[Deployment]:
     deployment = Deployment.on_suite_database(
         tmp_path_factory.mktemp("replica-deployment"),
         database_url=replicated.primary.url(),
@@ -54,9 +56,21 @@ def server(
     )
     try:
         deployment.run("migrate")
-        yield deployment.serve("replica-api")
+        yield deployment
     finally:
         deployment.close()
+
+
+@pytest.fixture(scope="module")
+def server(deployment: Deployment) -> Server:
+    return deployment.serve("replica-api")
+
+
+def _exported_orders(deployment: Deployment, tenant: str) -> int:
+    archive = deployment.data_dir / f"{tenant}.jsonl"
+    deployment.run("export", "tenant", tenant, "--out", str(archive))
+    header = json.loads(archive.read_text().splitlines()[0])
+    return int(header["tables"]["sales_order"])
 
 
 async def _open_shop(http: httpx.AsyncClient) -> Shop:
@@ -106,7 +120,7 @@ async def _order_ids(http: httpx.AsyncClient, shop: Shop) -> set[str]:
 
 
 async def test_analytics_read_the_replica_and_orders_never_lag(
-    replicated: ReplicatedPostgres, server: Server
+    replicated: ReplicatedPostgres, deployment: Deployment, server: Server
 ) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         shop = await _open_shop(http)
@@ -125,6 +139,7 @@ async def test_analytics_read_the_replica_and_orders_never_lag(
         assert got.status_code == 200, got.text
         assert await _order_ids(http, shop) == {first, second}
         assert await _purchases(http, shop) == 1, "analytics should come from the paused replica"
+        assert _exported_orders(deployment, shop.tenant) == 1, "so should the tenant export"
         assert time.monotonic() - paused_at < MAX_LAG_S, "too slow to show the replica's lag"
         readers = replicated.replica.query(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mercato-read'"
@@ -142,5 +157,6 @@ async def test_analytics_read_the_replica_and_orders_never_lag(
         replicated.replica.query("SELECT pg_wal_replay_resume()")
         replicated.wait_caught_up()
         assert await _purchases(http, shop) == 2
+        assert _exported_orders(deployment, shop.tenant) == 2
         assert server.popen.poll() is None
         assert "Traceback" not in server.output()

@@ -68,7 +68,10 @@ def _replica_connection(url: str, max_lag_s: float) -> psycopg.Connection[tuple[
         conn = psycopg.connect(libpq_url(url), connect_timeout=10)
     except psycopg.OperationalError:
         return None
-    row = conn.execute(REPLICA_LAG_SQL).fetchone()
+    try:
+        row = conn.execute(REPLICA_LAG_SQL).fetchone()
+    except psycopg.Error:
+        row = None
     if row is None or row[0] > max_lag_s:
         conn.close()
         return None
