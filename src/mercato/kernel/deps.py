@@ -1,4 +1,4 @@
-"""FastAPI dependencies every router uses: the unit-of-work session and the client address."""
+"""FastAPI dependencies every router uses: the unit-of-work session(s) and the client address."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ async def _session() -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+async def _read_session(session: DbSession) -> AsyncIterator[AsyncSession]:
+    """For reads that may lag the request's own writes by the replica's lag (analytics,
+    exports, task lists): a read-only transaction on the replica, scoped as the request's
+    session is; that session itself when no replica is fit to read from."""
+    async with get_database().read_following(session) as read:
+        yield read
+
+
+ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
 def client_ip(request: Request) -> str:

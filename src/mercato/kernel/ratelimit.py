@@ -13,12 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError, RedisError
 
 from mercato.kernel.errors import RateLimited
 from mercato.kernel.logging import get_logger
+from mercato.kernel.redis import AnyPipeline, Client, queue_raw
 
 log = get_logger("mercato.ratelimit")
 
@@ -110,7 +109,7 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, *, fail_open: bool) -> None:
+    def __init__(self, redis: Client, *, fail_open: bool) -> None:
         self.redis = redis
         self.fail_open = fail_open
         self._script = redis.register_script(GCRA_SCRIPT)
@@ -148,12 +147,12 @@ class RateLimiter:
             ) from exc
         return self.decisions(buckets, replies)
 
-    def queue(self, pipe: Pipeline, buckets: list[tuple[str, Limit]], cost: int = 1) -> None:
+    def queue(self, pipe: AnyPipeline, buckets: list[tuple[str, Limit]], cost: int = 1) -> None:
         """Add `hit_many` to a pipeline (one round trip with other commands); its reply
         goes to `decisions`. A pipeline does not load the script: a Redis that lost it
         answers NoScriptError, and the caller should fall back to `hit_many`."""
         keys = [key for key, _ in buckets]
-        pipe.evalsha(self._script.sha, len(keys), *keys, *_args(buckets, cost))
+        queue_raw(pipe, "EVALSHA", self._script.sha, len(keys), *keys, *_args(buckets, cost))
 
     @staticmethod
     def decisions(buckets: list[tuple[str, Limit]], reply: list[Any]) -> list[Decision | None]:

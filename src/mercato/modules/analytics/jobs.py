@@ -50,6 +50,8 @@ async def warm_dashboard(tenant_id: uuid.UUID) -> None:
         permissions=frozenset({Permission.ANALYTICS_READ}),
         tenant_id=tenant_id,
     )
+    # On the primary, which the rollup just committed to: the answers cached are those of
+    # the new rollup version, which a replica may not have replayed yet.
     async with get_database().tenant_session(tenant_id) as session:
         await service.overview(session, principal, start=None, end=None, compare=True)
         for metric in (Metric.revenue, Metric.sessions):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from mercato.kernel.deps import DbSession
+from mercato.kernel.deps import ReadSession
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.analytics import service
@@ -37,7 +37,7 @@ LocationCode = Annotated[str | None, Query(max_length=64, description="Only this
 @router.get("/overview", response_model=Overview)
 async def get_overview(
     principal: Reader,
-    session: DbSession,
+    session: ReadSession,
     start: Start = None,
     end: End = None,
     location: LocationCode = None,
@@ -53,7 +53,7 @@ async def get_overview(
 @router.get("/timeseries", response_model=Timeseries)
 async def get_timeseries(
     principal: Reader,
-    session: DbSession,
+    session: ReadSession,
     metric: Metric = Metric.revenue,
     start: Start = None,
     end: End = None,
@@ -74,7 +74,7 @@ async def get_timeseries(
 @router.get("/top-products", response_model=TopProducts)
 async def get_top_products(
     principal: Reader,
-    session: DbSession,
+    session: ReadSession,
     start: Start = None,
     end: End = None,
     by: TopProductsBy = TopProductsBy.revenue,
@@ -89,7 +89,7 @@ async def get_top_products(
 @router.get("/funnel", response_model=Funnel)
 async def get_funnel(
     principal: Reader,
-    session: DbSession,
+    session: ReadSession,
     start: Start = None,
     end: End = None,
     location: LocationCode = None,
@@ -108,21 +108,21 @@ async def get_funnel(
 
 @router.get("/locations", response_model=LocationStats)
 async def get_locations(
-    principal: Reader, session: DbSession, start: Start = None, end: End = None
+    principal: Reader, session: ReadSession, start: Start = None, end: End = None
 ) -> LocationStats:
     return await service.location_stats(session, principal, start=start, end=end)
 
 
 @router.get("/placements", response_model=Placements)
 async def get_placements(
-    principal: Reader, session: DbSession, start: Start = None, end: End = None
+    principal: Reader, session: ReadSession, start: Start = None, end: End = None
 ) -> Placements:
     return await service.placements(session, principal, start=start, end=end)
 
 
 @router.get("/export.csv", response_class=Response)
 async def export_csv(
-    principal: Reader, session: DbSession, start: Start = None, end: End = None
+    principal: Reader, session: ReadSession, start: Start = None, end: End = None
 ) -> Response:
     body = await service.export_csv(session, principal, start=start, end=end)
     return Response(

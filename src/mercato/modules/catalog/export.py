@@ -71,7 +71,7 @@ async def export_csv(database: Database, tenant_id: uuid.UUID) -> AsyncIterator[
     """Live products in product_id order, a thousand rows per chunk, in its own transaction
     (the request's session is closed before a streamed body is sent)."""
     yield _lines([list(CSV_COLUMNS)])
-    async with database.tenant_session(tenant_id) as session:
+    async with database.read_session(tenant_id) as session:
         result = await session.stream_scalars(
             select(Product)
             .where(Product.tenant_id == tenant_id, Product.deleted_at.is_(None))

@@ -15,13 +15,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from mercato.kernel.lean import LeanRequest
 from mercato.kernel.permissions import Permission
 from mercato.kernel.ratelimit import Decision
-from mercato.kernel.redis import get_redis
+from mercato.kernel.redis import AnyPipeline, get_redis
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.identity import access, apikeys
 from mercato.modules.identity.auth import (
@@ -83,7 +82,7 @@ async def pass_gate(
     *,
     permission: Permission,
     route_path: str,
-    queue: Callable[[Pipeline], None] | None = None,
+    queue: Callable[[AnyPipeline], None] | None = None,
 ) -> tuple[TenantPrincipal, Decision | None, Any] | None:
     """Vouch for the caller, charge its budgets and run `queue`'s commands: one round trip.
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.deps import DbSession, Meta, ReadSession
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
@@ -34,6 +34,7 @@ async def list_tasks(
     list_name: ListName,
     principal: Annotated[TenantPrincipal, require(Permission.TASKS_READ)],
     session: DbSession,
+    read: ReadSession,
     location: LocationCode = None,
     rep: RepId = None,
     status: StatusFilter = StatusFilter.open,
@@ -49,6 +50,7 @@ async def list_tasks(
         status=status,
         limit=limit,
         cursor=cursor,
+        read=read,
     )
 
 
@@ -57,12 +59,20 @@ async def export_tasks(
     list_name: ListName,
     principal: Annotated[TenantPrincipal, require(Permission.TASKS_READ)],
     session: DbSession,
+    read: ReadSession,
     location: LocationCode = None,
     rep: RepId = None,
     status: StatusFilter = StatusFilter.open,
 ) -> Response:
     page = await service.list_tasks(
-        session, principal, list_name, location=location, rep=rep, status=status, limit=10_000
+        session,
+        principal,
+        list_name,
+        location=location,
+        rep=rep,
+        status=status,
+        limit=10_000,
+        read=read,
     )
     return Response(
         tasks_csv(page),

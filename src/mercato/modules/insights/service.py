@@ -95,18 +95,19 @@ async def _items(
     name: TaskList,
     tuning: Tuning,
     *,
+    read: AsyncSession,
     fresh: bool = False,
 ) -> list[TaskItem]:
     tenant_id = principal.tenant_id
 
     async def compute() -> list[Candidate]:
-        return await lists.LISTS[name.value](session, tenant_id, tuning)
+        return await lists.LISTS[name.value](read, tenant_id, tuning)
 
     candidates = await cached_candidates(tenant_id, name.value, tuning, compute, fresh=fresh)
     by_location, _, _ = await _reps_by_location(session, principal)
     statuses = await _statuses(session, principal.tenant_id, name)
     users = sorted({c.user_id for c in candidates if c.user_id})
-    emails = await lists.contacts(session, principal.tenant_id, users)
+    emails = await lists.contacts(read, principal.tenant_id, users)
     items = []
     for c in candidates:
         state, until = _state(statuses.get(c.key), tuning.now)
@@ -142,17 +143,23 @@ async def list_tasks(
     cursor: str | None = None,
     tuning: Tuning | None = None,
     fresh: bool = False,
+    read: AsyncSession | None = None,
 ) -> TaskPage:
     """One task list, filtered by location, rep and status, paginated (newest/most valuable
     first, as each list ranks). Candidates may be up to a minute old (`insights.cache`);
-    `fresh` recomputes them."""
+    `fresh` recomputes them.
+
+    `read` (default `session`) computes the candidates from events: a replica's read
+    session may. Statuses, reps and who may see what always come from `session`, so a
+    status just set shows at once.
+    """
     principal.require(Permission.TASKS_READ)
     tuning = tuning or Tuning(now=datetime.now(UTC))
     offset = read_cursor(cursor, lambda value: int(value["o"])) or 0
     if offset < 0:
         offset = 0
     allowed = await visible_locations(session, principal)
-    items = await _items(session, principal, name, tuning, fresh=fresh)
+    items = await _items(session, principal, name, tuning, read=read or session, fresh=fresh)
     rep_codes: set[str] | None = None
     if rep is not None:
         _, by_rep, _ = await _reps_by_location(session, principal)

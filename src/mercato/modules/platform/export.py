@@ -4,7 +4,8 @@ Line 1 is a header (`format`, `version`, the tenant, row counts per table, the c
 left out); every other line is `{"table": …, "row": {…}}`. Rows come from every table
 with a `tenant_id` column, discovered at run time, plus the tenant's members' staff
 accounts. The export runs as the application role with `app.tenant_id` set, so row-level
-security guarantees no other tenant's row can appear, in one repeatable-read snapshot.
+security guarantees no other tenant's row can appear, in one repeatable-read snapshot —
+on the replica (`MERCATO_DATABASE_READ_URL`) when it is within the allowed lag.
 Secrets are not exported: columns named `*_hash`, `*_sealed`, `*_secret`,
 `*_encrypted` or containing `password`. A `.gz` suffix compresses the file.
 """
@@ -25,7 +26,7 @@ from typing import IO, Any
 import psycopg
 from psycopg import sql
 
-from mercato.kernel.db import libpq_url, resolve_urls
+from mercato.kernel.db import REPLICA_LAG_SQL, libpq_url, resolve_urls
 from mercato.modules.identity import members_staff_rows, tenant_row
 from mercato.settings import Settings
 
@@ -50,13 +51,30 @@ class ExportResult:
 
 def _app_connection(settings: Settings) -> psycopg.Connection[tuple[Any, ...]]:
     urls = resolve_urls(settings)
-    conn = psycopg.connect(libpq_url(urls.app), connect_timeout=10)
+    conn = _replica_connection(urls.read, settings.database_read_max_lag_s) if urls.read else None
+    conn = conn or psycopg.connect(libpq_url(urls.app), connect_timeout=10)
     if urls.app_role:
         conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(urls.app_role)))
     conn.commit()
     # One consistent snapshot across every table of the archive.
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     conn.read_only = True
+    return conn
+
+
+def _replica_connection(url: str, max_lag_s: float) -> psycopg.Connection[tuple[Any, ...]] | None:
+    """A connection to the replica, or None when it is down or too far behind."""
+    try:
+        conn = psycopg.connect(libpq_url(url), connect_timeout=10)
+    except psycopg.OperationalError:
+        return None
+    try:
+        row = conn.execute(REPLICA_LAG_SQL).fetchone()
+    except psycopg.Error:
+        row = None
+    if row is None or row[0] > max_lag_s:
+        conn.close()
+        return None
     return conn
 
 

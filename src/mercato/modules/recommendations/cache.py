@@ -17,11 +17,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from mercato.kernel.logging import get_logger
-from mercato.kernel.redis import get_redis, tenant_key
+from mercato.kernel.redis import AnyPipeline, get_redis, queue_raw, tenant_key
 
 log = get_logger("mercato.recommendations.cache")
 
@@ -56,9 +55,10 @@ class Lookup:
     model_version: int | None
 
 
-def queue_lookup(pipe: Pipeline, tenant_id: uuid.UUID, parts: Iterable[object]) -> None:
+def queue_lookup(pipe: AnyPipeline, tenant_id: uuid.UUID, parts: Iterable[object]) -> None:
     """Add the lookup of one list to a pipeline; read its reply with `looked_up`."""
-    pipe.mget(generation_key(tenant_id), list_key(tenant_id, parts), model_version_key(tenant_id))
+    keys = (generation_key(tenant_id), list_key(tenant_id, parts), model_version_key(tenant_id))
+    queue_raw(pipe, "MGET", *keys)
 
 
 def looked_up(reply: list[bytes | None]) -> Lookup:

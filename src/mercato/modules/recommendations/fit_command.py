@@ -88,7 +88,7 @@ async def tenant_training_data(tenant: str) -> tuple[EventLog, CatalogTable]:
     database = init_database(settings)
     try:
         tenant_id = await _tenant_id(database, tenant)
-        async with database.tenant_session(tenant_id) as session:
+        async with database.read_session(tenant_id) as session:
             events, catalog = await DatabaseSource(settings.reco_history_days).load(
                 session, tenant_id
             )

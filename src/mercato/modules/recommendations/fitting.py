@@ -106,17 +106,20 @@ async def fit_tenant(
     keep the newest `keep` versions (default `reco_models_kept`)."""
     database = get_database()
     async with database.tenant_session(tenant_id) as session:
-        mark = await source.mark(session, tenant_id)
         newest = await latest_model(session, tenant_id)
+        version = await next_version(session, tenant_id)
+    # Events and catalog may come from the replica: a fit a second behind is as good, and
+    # the next one sees the rest. Model versions stay on the primary (numbered there).
+    async with database.read_session(tenant_id) as read:
+        mark = await source.mark(read, tenant_id)
         if newest is not None and newest.data_mark == mark and not force:
             _say(progress, f"unchanged since version {newest.version}; nothing to fit")
             return FitOutcome(tenant_id, newest.version, skipped=True)
         _say(progress, "reading events and catalog")
-        events, catalog = await source.load(session, tenant_id)
-        if len(catalog) == 0:
-            _say(progress, "the catalog is empty; nothing to recommend yet")
-            return FitOutcome(tenant_id, newest.version if newest else None, skipped=True)
-        version = await next_version(session, tenant_id)
+        events, catalog = await source.load(read, tenant_id)
+    if len(catalog) == 0:
+        _say(progress, "the catalog is empty; nothing to recommend yet")
+        return FitOutcome(tenant_id, newest.version if newest else None, skipped=True)
     path = version_path(tenant_id, version)
     _say(
         progress, f"fitting version {version} on {len(events):,} events, {len(catalog):,} products"

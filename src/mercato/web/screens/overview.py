@@ -15,7 +15,9 @@ from typing import Annotated, Any
 
 from fastapi.responses import HTMLResponse
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.db import get_database
 from mercato.kernel.errors import DomainError
 from mercato.kernel.permissions import Permission
 from mercato.modules.analytics import (
@@ -72,12 +74,13 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-async def _analytics(page: Page) -> dict[str, Any]:
-    """Everything the analytics part shows, or the problem with the chosen range."""
+async def _analytics(page: Page, session: AsyncSession) -> dict[str, Any]:
+    """Everything the analytics part shows, or the problem with the chosen range
+    (`session`: the page's read session, on the replica when there is one)."""
     query = page.request.query_params
     start, end = _date(query.get("start")), _date(query.get("end"))
     mode = FunnelMode.open if query.get("funnel") == FunnelMode.open else FunnelMode.closed
-    session, principal = page.session, page.member
+    principal = page.member
     try:
         kpis = await analytics_overview(session, principal, start=start, end=end, compare=True)
     except DomainError as problem:
@@ -126,7 +129,10 @@ async def _analytics(page: Page) -> dict[str, Any]:
 
 @router.get("")
 async def overview(page: Annotated[Page, tenant_page(Permission.TENANT_READ)]) -> HTMLResponse:
-    analytics = await _analytics(page) if page.can(Permission.ANALYTICS_READ) else None
+    analytics = None
+    if page.can(Permission.ANALYTICS_READ):
+        async with get_database().read_following(page.session) as read:
+            analytics = await _analytics(page, read)
     panels: list[tuple[OverviewPanel, Any]] = []
     for panel in get_registry().panels_for(page.member):
         panels.append((panel, await panel.load(page.session, page.member)))

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi.responses import HTMLResponse, Response
 
+from mercato.kernel.db import get_database
 from mercato.kernel.errors import DomainError
 from mercato.kernel.permissions import Permission
 from mercato.modules.insights import (
@@ -57,16 +58,18 @@ def _filters(page: Page) -> dict[str, Any]:
 
 
 async def _page(page: Page, filters: dict[str, Any], limit: int = 50) -> TaskPage:
-    return await list_tasks(
-        page.session,
-        page.member,
-        filters["list"],
-        location=filters["location"],
-        rep=filters["rep"],
-        status=filters["status"],
-        limit=limit,
-        cursor=filters["cursor"],
-    )
+    async with get_database().read_following(page.session) as read:
+        return await list_tasks(
+            page.session,
+            page.member,
+            filters["list"],
+            location=filters["location"],
+            rep=filters["rep"],
+            status=filters["status"],
+            limit=limit,
+            cursor=filters["cursor"],
+            read=read,
+        )
 
 
 async def _render(
