@@ -21,6 +21,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from mercato.kernel import citus
+
 REPO = Path(__file__).resolve().parents[1]
 EMBEDDED_DIR = REPO / ".mercato-test"
 TEST_SECRET = "test-secret-" + "x" * 32  # test-only; a later check scans logs for it
@@ -30,16 +32,30 @@ def _create_database(server_url: str) -> tuple[str, str]:
     """Create a uniquely named database on `server_url`; return (its URL, its name)."""
     name = f"mercato_test_{os.getpid()}_{secrets.token_hex(3)}"
     admin = make_url(server_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    admin_dsn = admin.render_as_string(hide_password=False)
+    if _is_citus(admin_dsn):  # `make test-citus`: the database on every node
+        citus.create_database(admin_dsn, name)
+    else:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
     url = make_url(server_url).set(drivername="postgresql+psycopg", database=name)
     return url.render_as_string(hide_password=False), name
 
 
 def _drop_database(server_url: str, name: str) -> None:
     admin = make_url(server_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+    admin_dsn = admin.render_as_string(hide_password=False)
+    if _is_citus(admin_dsn):
+        citus.drop_database(admin_dsn, name)
+        return
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _is_citus(admin_dsn: str) -> bool:
+    """A Citus coordinator (deploy/citus.sh), whose workers need each database too."""
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        return citus.is_citus(conn)
 
 
 class _Servers:

@@ -34,11 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, object_session
 
 from mercato.kernel import listen
-from mercato.kernel.db import after_commit
+from mercato.kernel.db import after_commit, set_local
 from mercato.modules.identity.models import ApiKey, Membership, StaffUser, Tenant
 from mercato.modules.identity.tokens import ACCESS_TOKEN_TTL, CLOCK_LEEWAY_S
 
 CHANNEL = "mercato_access"
+NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', :payload)")
 ENTRY_TTL_S = 60.0
 MAX_ENTRIES = 20_000
 # An access token outlives its session's revocation by at most its own lifetime.
@@ -230,9 +231,7 @@ async def resolve_key(
     start = memory.seq
     # The api_key policy lets a transaction that holds the key's hash see its row (a
     # statement of its own: policies are checked before a select list is evaluated).
-    await session.execute(
-        text("SELECT set_config('app.api_key_hash', :hash, true)"), {"hash": key_hash.hex()}
-    )
+    await set_local(session, "app.api_key_hash", key_hash.hex())
     row = (
         await session.execute(
             select(
@@ -327,10 +326,15 @@ def sessions_revoked(session: AsyncSession, family_ids: list[uuid.UUID]) -> None
         _on_commit(session.sync_session, f"s:{family_id}")
 
 
-def _tenant_changed(_mapper: Any, _connection: Any, target: Tenant | Membership | ApiKey) -> None:
+def _tenant_changed(_mapper: Any, connection: Any, target: Tenant | Membership | ApiKey) -> None:
     session = object_session(target)
     if session is not None:
         tenant = target.id if isinstance(target, Tenant) else target.tenant_id
+        if not isinstance(target, Tenant):
+            # On Citus these tables' triggers run on the workers, where no process listens
+            # (migration 0170): the writer notifies on the coordinator. On plain PostgreSQL
+            # the trigger's identical notification is folded into this one at commit.
+            connection.execute(NOTIFY, {"payload": f"t:{tenant}"})
         _on_commit(session, f"t:{tenant}")
 
 
