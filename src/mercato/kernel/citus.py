@@ -19,7 +19,8 @@ propagated by Citus to the shards.
 
 Tenant scoping needs `citus.propagate_set_commands = 'local'` on the coordinator so a
 transaction's `SET LOCAL app.tenant_id` reaches the workers its queries run on (where the
-shards' row-level security policies read it); `distribute` sets it on the database.
+shards' row-level security policies read it); `distribute` sets it on the database, with
+the other `DATABASE_SETTINGS`.
 
 The coordinator reaches the workers as the role a query runs under: the application role
 (and the catalog's search role) must be able to log in on the workers, though they stay
@@ -92,6 +93,15 @@ def _in_dependency_order(tables: list[str], edges: Iterable[tuple[str, str]]) ->
         visit(name, ())
     return ordered
 
+
+DATABASE_SETTINGS = (
+    # SET LOCAL app.tenant_id (and the other scope settings) reach the workers.
+    ("citus.propagate_set_commands", "local"),
+    # A query that finds a row by a key other than the tenant (an API key's hash, an
+    # invitation's token) reads every shard; run in parallel, it would forbid writing a
+    # reference table (a new staff account) later in the same transaction.
+    ("citus.multi_shard_modify_mode", "sequential"),
+)
 
 # NOLOGIN roles holding privileges on the public tables: the coordinator connects to the
 # workers as them when a query runs under them.
@@ -179,11 +189,12 @@ def _distribute_tables(conn: psycopg.Connection) -> list[str]:
     conn.execute("RESET citus.enable_local_reference_table_foreign_keys")
     database = conn.execute("SELECT current_database()").fetchone()
     assert database is not None
-    conn.execute(
-        sql.SQL("ALTER DATABASE {} SET citus.propagate_set_commands = 'local'").format(
-            sql.Identifier(database[0])
+    for setting, value in DATABASE_SETTINGS:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                sql.Identifier(database[0]), sql.SQL(setting), sql.Literal(value)
+            )
         )
-    )
     return changed
 
 

@@ -332,8 +332,8 @@ def _tenant_changed(_mapper: Any, connection: Any, target: Tenant | Membership |
         tenant = target.id if isinstance(target, Tenant) else target.tenant_id
         if not isinstance(target, Tenant):
             # On Citus these tables' triggers run on the workers, where no process listens
-            # (migration 0170): the writer notifies on the coordinator. On plain PostgreSQL
-            # the trigger's identical notification is folded into this one at commit.
+            # (migration 0170_citus_triggers): the writer notifies on the coordinator. On
+            # plain PostgreSQL the trigger's identical notification is folded into this one.
             connection.execute(NOTIFY, {"payload": f"t:{tenant}"})
         _on_commit(session, f"t:{tenant}")
 
