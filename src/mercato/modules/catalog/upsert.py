@@ -61,8 +61,9 @@ _CHANGED = (
 
 # `prior` reads the snapshot before the insert, so it tells replaced rows from new (or
 # revived soft-deleted) ones; MATERIALIZED keeps it a step of its own that Citus runs
-# before the insert (inlined into the final SELECT, it would run after it there). A row identical to the stored one is not rewritten at all:
-# re-importing a full feed where little changed costs reads, not writes.
+# before the insert (inlined into the final SELECT, it would run after it there). A row
+# identical to the stored one is not rewritten at all: re-importing a full feed where
+# little changed costs reads, not writes.
 # `updated_at` takes the proposed row's default (now()): Citus runs DO UPDATE SET on the
 # shard and so refuses functions that are not IMMUTABLE there.
 # Composed from the COLUMNS constant only, never from input.
