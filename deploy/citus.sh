@@ -10,6 +10,7 @@
 #   CITUS_PORTS    coordinator's port, then one per worker            (default "9700 9701 9702")
 #   CITUS_SOURCE   the Citus source tarball  (default ../shared/vendor/citus-*.tar.gz)
 #   CITUS_DATABASE the database `start` prepares for `mercato migrate` (default mercato)
+#   CITUS_SHARD_COUNT shards per distributed table, set when a node is created (default 8)
 #
 # The build goes into a copy of the wheel's pginstall under $CITUS_DIR (the wheel's own files
 # are never touched) and is redone only when the tarball or the PostgreSQL version changes.
@@ -22,6 +23,7 @@ PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 CITUS_DIR="$(mkdir -p "${CITUS_DIR:-$ROOT/.mercato-citus}" && cd "${CITUS_DIR:-$ROOT/.mercato-citus}" && pwd)"
 CITUS_PORTS="${CITUS_PORTS:-9700 9701 9702}"
 CITUS_DATABASE="${CITUS_DATABASE:-mercato}"
+CITUS_SHARD_COUNT="${CITUS_SHARD_COUNT:-8}"
 read -r -a PORTS <<<"$CITUS_PORTS"
 PGINSTALL="$CITUS_DIR/pginstall"
 STAMP="$PGINSTALL/.citus-build"
@@ -142,6 +144,9 @@ max_replication_slots = 20
 max_wal_senders = 20
 # Forward SET LOCAL (the tenant of the transaction) to the workers a transaction touches.
 citus.propagate_set_commands = 'local'
+# Shards per distributed table: few on one machine keep a fresh database's distribution
+# quick (tests make one per run); a real cluster keeps Citus's 32 or more (docs/scaling.md).
+citus.shard_count = $CITUS_SHARD_COUNT
 CONF
 }
 

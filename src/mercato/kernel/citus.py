@@ -210,7 +210,7 @@ def _colocation_anchor(conn: psycopg.Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
-# --- Databases on a cluster ---------------------------------------------------------------
+# --- Databases (on every node of a cluster) ----------------------------------------------
 
 
 def _workers(conn: psycopg.Connection) -> list[tuple[str, int]]:
@@ -235,12 +235,15 @@ def _on_node(server_dsn: str, host: str, port: int, database: str) -> psycopg.Co
 
 
 def create_database(server_dsn: str, name: str) -> None:
-    """Create `name` on the coordinator and every worker, with Citus and the workers set.
+    """Create database `name` on the server of `server_dsn` (its maintenance database).
 
-    `server_dsn` is the coordinator's maintenance database, whose node list (set up by
-    deploy/citus.sh) the new database copies. Idempotent.
+    On a Citus coordinator (deploy/citus.sh), on the coordinator and every worker, with
+    the extension and the coordinator's node list, so `mercato migrate` can distribute.
     """
     with psycopg.connect(server_dsn, autocommit=True) as admin:
+        if not is_citus(admin):
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            return
         workers = _workers(admin)
         coordinator = _coordinator(admin)
     for host, port in [coordinator, *workers]:
@@ -261,14 +264,17 @@ def create_database(server_dsn: str, name: str) -> None:
 
 
 def drop_database(server_dsn: str, name: str) -> None:
-    """Drop `name` from the coordinator and every worker (the reverse of `create_database`)."""
+    """Drop database `name`, from every node on Citus (the reverse of `create_database`)."""
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     with psycopg.connect(server_dsn, autocommit=True) as admin:
+        if not is_citus(admin):
+            admin.execute(drop)
+            return
         nodes = [_coordinator(admin), *_workers(admin)]
     for host, port in nodes:
         with _on_node(server_dsn, host, port, "postgres") as node:
             node.execute("SET citus.enable_create_database_propagation = off")
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            node.execute(drop.format(sql.Identifier(name)))
+            node.execute(drop)
 
 
 def main(argv: list[str]) -> int:
