@@ -118,7 +118,7 @@ open_path() {  # let the nodes' user reach $CITUS_DIR (what the embedded server 
 node_name() { if [ "$1" -eq 0 ]; then echo coordinator; else echo "worker$1"; fi; }
 
 psql_at() {  # psql_at PORT DATABASE SQL
-    as_node "$PGINSTALL/bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres \
+    PGOPTIONS="-c client_min_messages=warning" as_node "$PGINSTALL/bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres \
         -d "$2" -Atc "$3"
 }
 

@@ -6,7 +6,10 @@ row. Reading them from PostgreSQL on every request costs more round trips than a
 recommendation served from Redis makes in all, so each process keeps them in memory and
 PostgreSQL tells every process when one changes: triggers on `tenant`, `membership`,
 `api_key`, `staff_user` and `refresh_token` notify the channel `mercato_access` at commit,
-whoever wrote the change (the API, a job, another machine, an operator's psql). Payloads:
+whoever wrote the change (the API, a job, another machine, an operator's psql). On a Citus
+cluster the triggers of the distributed `membership` and `api_key` run on workers, where
+nobody listens, so this module notifies their changes itself on the coordinator: there, an
+operator's direct SQL on those two tables is seen only when entries expire. Payloads:
 
     t:<tenant id>   the tenant, one of its memberships or one of its API keys changed
     u:<user id>     a staff account changed or was deleted
