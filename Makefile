@@ -10,7 +10,7 @@ EXTRAS := dev,local,s3,bigquery,sftp
 # demo and tests): what requirements.lock locks beside the runtime.
 PRODUCTION_EXTRAS := --extra s3 --extra bigquery --extra sftp
 
-.PHONY: demo test test-fast install lint format worker migrate bench clean fuzz cluster cluster-stop lock audit install-locked openapi settings-docs
+.PHONY: demo test test-fast install lint format worker migrate bench clean fuzz cluster cluster-stop citus citus-stop test-citus lock audit install-locked openapi settings-docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,23 @@ cluster: $(STAMP) ## 2 API servers (`serve --workers N`, N = cores / 2) + 2 work
 
 cluster-stop: ## stop what `make cluster` started
 	bash deploy/cluster.sh stop
+
+# The tests that must hold on a sharded database: isolation (RLS and the route matrix),
+# the commerce flow (checkout without oversell), ingestion durability, analytics ground
+# truth, the schema's shape, and moving a tenant between workers.
+CITUS_TESTS := tests/kernel/test_rls.py tests/test_schema_shape.py \
+	tests/modules/identity/test_route_matrix.py tests/modules/orders/test_checkout.py \
+	tests/modules/tracking/test_durability.py tests/modules/analytics/test_analytics_api.py \
+	tests/kernel/test_citus_tenant_move.py
+
+citus: $(STAMP) ## Citus coordinator + 2 workers on 127.0.0.1:9700-9702 (CITUS_PORTS); the build is cached in .mercato-citus
+	PYTHON=$(abspath $(BIN)/python) bash deploy/citus.sh start
+
+citus-stop: ## stop what `make citus` started
+	PYTHON=$(abspath $(BIN)/python) bash deploy/citus.sh stop
+
+test-citus: citus ## the sharding-sensitive tests (CITUS_TESTS) against the Citus cluster
+	MERCATO_TEST_DATABASE_URL=$$(bash deploy/citus.sh url) $(BIN)/python -m pytest $(CITUS_TESTS)
 
 # Hashes come from PyPI's files only (the machine's local wheel folders are left out), so
 # the lock installs the same bytes anywhere. LOCK_FLAGS=--upgrade moves every pin forward.

@@ -25,7 +25,6 @@ from typing import IO
 
 import httpx
 import psutil
-import psycopg
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -67,15 +66,16 @@ def free_port() -> int:
 
 @contextmanager
 def scratch_database(server: str) -> Iterator[str]:
+    """A new database on `server`; on a Citus coordinator (`make citus`), on every node."""
+    from mercato.kernel import citus
+
     name = f"mercato_bench_{os.getpid()}_{secrets.token_hex(2)}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    citus.create_database(server, name)
     dsn = server.rsplit("/", 1)[0] + f"/{name}"
     try:
         yield dsn
     finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        citus.drop_database(server, name)
 
 
 def api_environment(dsn: str, redis: str, settings: dict[str, str] | None = None) -> dict[str, str]:

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool, text
 
 import mercato.kernel.tables  # noqa: F401 - registers the kernel tables
+from mercato.kernel.citus import distribute_if_coordinator
 from mercato.kernel.orm import Base
 from mercato.modules import import_all
 from mercato.settings import get_settings
@@ -49,6 +50,8 @@ def run_migrations_online() -> None:
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()
+            # On a Citus coordinator: shard what the chain created (mercato.kernel.citus).
+            distribute_if_coordinator(connection.connection.driver_connection)
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
             connection.commit()

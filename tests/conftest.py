@@ -17,9 +17,10 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+
+from mercato.kernel import citus
 
 REPO = Path(__file__).resolve().parents[1]
 EMBEDDED_DIR = REPO / ".mercato-test"
@@ -30,16 +31,15 @@ def _create_database(server_url: str) -> tuple[str, str]:
     """Create a uniquely named database on `server_url`; return (its URL, its name)."""
     name = f"mercato_test_{os.getpid()}_{secrets.token_hex(3)}"
     admin = make_url(server_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    # On a Citus coordinator (`make test-citus`) the database is made on every node.
+    citus.create_database(admin.render_as_string(hide_password=False), name)
     url = make_url(server_url).set(drivername="postgresql+psycopg", database=name)
     return url.render_as_string(hide_password=False), name
 
 
 def _drop_database(server_url: str, name: str) -> None:
     admin = make_url(server_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    citus.drop_database(admin.render_as_string(hide_password=False), name)
 
 
 class _Servers:

@@ -2,7 +2,8 @@
 
 - Citus can distribute by `tenant_id` only if it leads every tenant table's primary key and
   every unique constraint and unique index.
-- Every tenant table has forced row-level security (see tests/kernel/test_rls.py).
+- Every tenant table has forced row-level security (see tests/kernel/test_rls.py), and
+  every policy reads `current_setting(…, true)` through NULLIF (safe with no tenant set).
 """
 
 from __future__ import annotations
@@ -40,4 +41,20 @@ def test_tenant_id_leads_every_primary_key_and_unique_key(owner_dsn: str) -> Non
                 for index, _, first in keys
                 if first != "tenant_id"
             ]
+    assert offenders == []
+
+
+def test_every_policy_reads_its_settings_through_nullif(owner_dsn: str) -> None:
+    """An unset setting reads as '' once a `SET LOCAL` earlier in the session ended: a
+    policy casting it directly would fail instead of matching nothing."""
+    with psycopg.connect(owner_dsn) as conn:
+        policies = conn.execute(
+            "SELECT tablename, policyname, concat_ws(' ', qual, with_check) FROM pg_policies"
+        ).fetchall()
+    assert any("current_setting(" in text for _, _, text in policies)
+    offenders = [
+        f"{table}.{name}"
+        for table, name, text in policies
+        if text.count("current_setting(") != text.count("NULLIF(current_setting(")
+    ]
     assert offenders == []

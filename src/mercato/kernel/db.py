@@ -25,6 +25,7 @@ writes, keeps the primary session.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -150,9 +151,26 @@ def create_engine(
 
 SCOPE = "tenant_scope"  # session.info key: (tenant id, user id or "") to SET LOCAL
 SCOPED = "scope_applied"  # session.info key: the scope the open transaction runs under
-SCOPE_SQL = text(
-    "SELECT set_config('app.tenant_id', :tenant, true), set_config('app.user_id', :user, true)"
-)
+_SETTING_VALUE = re.compile(r"[0-9A-Fa-f-]*")  # ids and hex digests, nothing to escape
+
+
+def set_local_sql(name: str, value: str) -> str:
+    """`SET LOCAL name = 'value'` for an id or a hex digest (the transaction's scope).
+
+    A SET statement rather than `set_config()`: Citus forwards SET LOCAL, and not function
+    calls, to the worker nodes a transaction touches (`citus.propagate_set_commands =
+    'local'`), and the shards' policies read the setting there. SET takes no bind
+    parameter, hence the strict value shape.
+    """
+    if not _SETTING_VALUE.fullmatch(value):
+        raise ValueError(f"not an id or a hex digest: {value!r}")
+    return f"SET LOCAL {name} = '{value}'"
+
+
+def _scope_sql(scope: tuple[str, str]) -> Any:
+    return text(
+        f"{set_local_sql('app.tenant_id', scope[0])}; {set_local_sql('app.user_id', scope[1])}"
+    )
 
 
 class ScopedSession(Session):
@@ -163,7 +181,7 @@ class ScopedSession(Session):
 def _apply_scope(session: Session, _transaction: SessionTransaction, connection: Any) -> None:
     scope = session.info.get(SCOPE)
     if scope is not None:
-        connection.execute(SCOPE_SQL, {"tenant": scope[0], "user": scope[1]})
+        connection.execute(_scope_sql(scope))
     session.info[SCOPED] = scope
 
 
@@ -173,11 +191,17 @@ def _forget_scope(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(SCOPED, None)
 
 
-READ_ONLY_SQL = text("SELECT set_config('transaction_read_only', 'on', true)")
-READ_ONLY_SCOPE_SQL = text(
-    "SELECT set_config('transaction_read_only', 'on', true), "
-    "set_config('app.tenant_id', :tenant, true), set_config('app.user_id', :user, true)"
-)
+READ_ONLY_SQL = text("SET TRANSACTION READ ONLY")
+
+
+def _read_only_scope_sql(scope: tuple[str, str]) -> Any:
+    """Read-only and the tenant scope in one round trip (SET statements, as Citus needs)."""
+    return text(
+        "SET TRANSACTION READ ONLY; "
+        f"{set_local_sql('app.tenant_id', scope[0])}; {set_local_sql('app.user_id', scope[1])}"
+    )
+
+
 SCOPE_OF = "scope_of"  # session.info key: the info of the session whose scope a read follows
 
 
@@ -196,7 +220,7 @@ def _read_only(session: Session, _transaction: SessionTransaction, connection: A
     if scope is None:
         connection.execute(READ_ONLY_SQL)
     else:
-        connection.execute(READ_ONLY_SCOPE_SQL, {"tenant": scope[0], "user": scope[1]})
+        connection.execute(_read_only_scope_sql(scope))
 
 
 # Seconds the replica's last replayed transaction is behind, 0 when it has replayed all
@@ -259,7 +283,7 @@ async def scope_transaction(
     scope = (str(tenant_id), str(user_id or ""))
     session.info[SCOPE] = scope
     if SCOPED in session.info and session.info[SCOPED] != scope:
-        await session.execute(SCOPE_SQL, {"tenant": scope[0], "user": scope[1]})
+        await session.execute(_scope_sql(scope))
         session.info[SCOPED] = scope
 
 
@@ -419,19 +443,19 @@ def _used(session: AsyncSession) -> bool:
     return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
+async def set_local(session: AsyncSession | AsyncConnection, name: str, value: str) -> None:
+    """Set `name` for the current transaction (see `set_local_sql`)."""
+    await session.execute(text(set_local_sql(name, value)))
+
+
 async def set_tenant(session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID) -> None:
     """Scope the current transaction to one tenant (`SET LOCAL app.tenant_id`)."""
-    await session.execute(
-        text("SELECT set_config('app.tenant_id', :tenant_id, true)"),
-        {"tenant_id": str(tenant_id)},
-    )
+    await set_local(session, "app.tenant_id", str(tenant_id))
 
 
 async def set_actor(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Record the acting user for policies that let a person see their own rows."""
-    await session.execute(
-        text("SELECT set_config('app.user_id', :user_id, true)"), {"user_id": str(user_id)}
-    )
+    await set_local(session, "app.user_id", str(user_id))
 
 
 _database: Database | None = None

@@ -180,7 +180,9 @@ REACH_STEPS = {"session": 0, **FUNNEL_KINDS}
 
 # Each visitor's days from :first on, with the day it was seen before: the previous row in
 # the window, or for its first day from :first the latest earlier day (an index lookup
-# only then: `coalesce` evaluates its arguments lazily).
+# only then: `coalesce` evaluates its arguments lazily). It returns a column for Citus only:
+# an INSERT … SELECT it runs through the coordinator without RETURNING (or ON CONFLICT)
+# is moved with COPY, which row-level security refuses.
 _RECOUNT_REACH = f"""
 INSERT INTO analytics_reach_day (tenant_id, day, kind, since, visitors)
 SELECT :tid, day, kind, since, count(*)
@@ -217,6 +219,7 @@ FROM (
     ) a
 ) seen
 GROUP BY 2, 3, 4
+RETURNING 1
 """  # noqa: S608 - only this module's constants are interpolated
 
 

@@ -316,18 +316,21 @@ async def add_item(
 # One round trip: mark the cart ordered and read its lines and the tax rate and shipping
 # rule that price it (read here, not from the Redis copy: an order is priced at the rates
 # committed now).
+# Every table is filtered by the tenant given, not through the claimed row, so Citus routes
+# the whole statement to the tenant's worker (tax rates and shipping are keyed by scope and
+# currency within the tenant: at most one row per join).
 CLAIM_SQL = text(
     "WITH c AS (UPDATE cart SET status = 'ordered', updated_at = now() "
     "WHERE tenant_id = :tenant AND id = :cart AND status = 'active' "
-    "RETURNING tenant_id, id, customer_id, location_code, status, currency) "
+    "RETURNING customer_id, location_code, status, currency) "
     "SELECT c.customer_id, c.location_code, c.status, c.currency, "
     "coalesce((SELECT json_agg(json_build_array(i.product_id, i.quantity) "
     "ORDER BY i.product_id) FROM cart_item i "
-    "WHERE i.tenant_id = c.tenant_id AND i.cart_id = c.id), '[]'), "
-    "coalesce((SELECT t.rate FROM tax_rate t WHERE t.tenant_id = c.tenant_id "
-    "AND t.scope = c.location_code), (SELECT t.rate FROM tax_rate t "
-    "WHERE t.tenant_id = c.tenant_id AND t.scope = '*'), 0), s.flat_amount, s.free_over "
-    "FROM c LEFT JOIN shipping_rate s ON s.tenant_id = c.tenant_id AND s.currency = c.currency"
+    "WHERE i.tenant_id = :tenant AND i.cart_id = :cart), '[]'), "
+    "coalesce(tl.rate, tw.rate, 0), s.flat_amount, s.free_over "
+    "FROM c LEFT JOIN tax_rate tl ON tl.tenant_id = :tenant AND tl.scope = c.location_code "
+    "LEFT JOIN tax_rate tw ON tw.tenant_id = :tenant AND tw.scope = '*' "
+    "LEFT JOIN shipping_rate s ON s.tenant_id = :tenant AND s.currency = c.currency"
 )
 
 

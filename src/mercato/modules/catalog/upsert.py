@@ -60,15 +60,19 @@ _CHANGED = (
 )
 
 # `prior` reads the snapshot before the insert, so it tells replaced rows from new (or
-# revived soft-deleted) ones. A row identical to the stored one is not rewritten at all:
-# re-importing a full feed where little changed costs reads, not writes.
+# revived soft-deleted) ones; MATERIALIZED keeps it a step of its own that Citus runs
+# before the insert (inlined into the final SELECT, it would run after it there). A row
+# identical to the stored one is not rewritten at all: re-importing a full feed where
+# little changed costs reads, not writes.
+# `updated_at` takes the proposed row's default (now()): Citus runs DO UPDATE SET on the
+# shard and so refuses functions that are not IMMUTABLE there.
 # Composed from the COLUMNS constant only, never from input.
 UPSERT_SQL = text(
     f"""
     WITH input AS (
         SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({_RECORD})
     ),
-    prior AS (
+    prior AS MATERIALIZED (
         SELECT p.product_id FROM product p JOIN input i ON i.product_id = p.product_id
         WHERE p.tenant_id = :tenant_id AND p.deleted_at IS NULL
     ),
@@ -77,7 +81,7 @@ UPSERT_SQL = text(
         SELECT :tenant_id, i.product_id, {_SELECTED} FROM input i
         LEFT JOIN category c ON c.tenant_id = :tenant_id AND lower(c.path) = lower(i.category)
         ON CONFLICT (tenant_id, product_id) DO UPDATE
-        SET {_UPDATES}, updated_at = now(), deleted_at = NULL
+        SET {_UPDATES}, updated_at = EXCLUDED.updated_at, deleted_at = NULL
         WHERE product.deleted_at IS NOT NULL OR {_CHANGED}
         RETURNING product_id
     )

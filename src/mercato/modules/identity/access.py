@@ -6,7 +6,10 @@ row. Reading them from PostgreSQL on every request costs more round trips than a
 recommendation served from Redis makes in all, so each process keeps them in memory and
 PostgreSQL tells every process when one changes: triggers on `tenant`, `membership`,
 `api_key`, `staff_user` and `refresh_token` notify the channel `mercato_access` at commit,
-whoever wrote the change (the API, a job, another machine, an operator's psql). Payloads:
+whoever wrote the change (the API, a job, another machine, an operator's psql). On a Citus
+cluster the triggers of the distributed `membership` and `api_key` run on workers, where
+nobody listens, so this module notifies their changes itself on the coordinator: there, an
+operator's direct SQL on those two tables is seen only when entries expire. Payloads:
 
     t:<tenant id>   the tenant, one of its memberships or one of its API keys changed
     u:<user id>     a staff account changed or was deleted
@@ -34,11 +37,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, object_session
 
 from mercato.kernel import listen
-from mercato.kernel.db import after_commit
+from mercato.kernel.db import after_commit, set_local
 from mercato.modules.identity.models import ApiKey, Membership, StaffUser, Tenant
 from mercato.modules.identity.tokens import ACCESS_TOKEN_TTL, CLOCK_LEEWAY_S
 
 CHANNEL = "mercato_access"
+NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', :payload)")
 ENTRY_TTL_S = 60.0
 MAX_ENTRIES = 20_000
 # An access token outlives its session's revocation by at most its own lifetime.
@@ -230,9 +234,7 @@ async def resolve_key(
     start = memory.seq
     # The api_key policy lets a transaction that holds the key's hash see its row (a
     # statement of its own: policies are checked before a select list is evaluated).
-    await session.execute(
-        text("SELECT set_config('app.api_key_hash', :hash, true)"), {"hash": key_hash.hex()}
-    )
+    await set_local(session, "app.api_key_hash", key_hash.hex())
     row = (
         await session.execute(
             select(
@@ -327,10 +329,15 @@ def sessions_revoked(session: AsyncSession, family_ids: list[uuid.UUID]) -> None
         _on_commit(session.sync_session, f"s:{family_id}")
 
 
-def _tenant_changed(_mapper: Any, _connection: Any, target: Tenant | Membership | ApiKey) -> None:
+def _tenant_changed(_mapper: Any, connection: Any, target: Tenant | Membership | ApiKey) -> None:
     session = object_session(target)
     if session is not None:
         tenant = target.id if isinstance(target, Tenant) else target.tenant_id
+        if not isinstance(target, Tenant):
+            # On Citus these tables' triggers run on the workers, where no process listens
+            # (migration 0170_citus_triggers): the writer notifies on the coordinator. On
+            # plain PostgreSQL the trigger's identical notification is folded into this one.
+            connection.execute(NOTIFY, {"payload": f"t:{tenant}"})
         _on_commit(session, f"t:{tenant}")
 
 

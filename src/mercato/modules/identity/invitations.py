@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import set_tenant
+from mercato.kernel.db import set_local, set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.security import Principal
@@ -153,12 +153,13 @@ async def _mail_invitation(session: AsyncSession, invitation: Invitation, token:
 async def _open_invitation(session: AsyncSession, token: str, *, lock: bool) -> Invitation:
     """The invitation the token names, if still open; `InvalidToken` (400) otherwise."""
     digest = token_hash(token)
-    await session.execute(
-        text("SELECT set_config('app.invitation_token_hash', :digest, true)"),
-        {"digest": digest.hex()},
-    )
+    await set_local(session, "app.invitation_token_hash", digest.hex())
     query = select(Invitation).where(Invitation.token_hash == digest)
-    invitation = await session.scalar(query.with_for_update() if lock else query)
+    invitation = await session.scalar(query)
+    if invitation is not None and lock:
+        # Locked by its tenant too: Citus cannot lock rows of a query over every tenant.
+        locking = query.where(Invitation.tenant_id == invitation.tenant_id).with_for_update()
+        invitation = await session.scalar(locking.execution_options(populate_existing=True))
     if invitation is None or not _is_open(invitation, datetime.now(UTC)):
         raise InvalidToken()
     return invitation

@@ -22,7 +22,8 @@ async def seed_stock_history(
 ) -> None:
     """Demo and imports: stock rows ending at `on_hand`, with a ledger that explains them —
     one receipt per row (on_hand plus everything sold there) at `received_at`, then one
-    `sale` per (product, location, quantity, reference, time)."""
+    `sale` per (product, location, quantity, reference, time). The inserts return a column
+    for Citus only (see RESERVE_SQL in inventory.service)."""
     sold: dict[tuple[str, str], int] = defaultdict(int)
     for product_id, location, quantity, _, _ in sales:
         sold[(product_id, location)] += quantity
@@ -31,7 +32,7 @@ async def seed_stock_history(
         text(
             "INSERT INTO stock_level (tenant_id, product_id, location_code, on_hand, reserved) "
             "SELECT :tenant, p, l, n, 0 FROM unnest(CAST(:products AS text[]), "
-            "CAST(:locations AS text[]), CAST(:units AS int[])) AS v(p, l, n)"
+            "CAST(:locations AS text[]), CAST(:units AS int[])) AS v(p, l, n) RETURNING 1"
         ),
         {
             "tenant": tenant_id,
@@ -50,7 +51,7 @@ async def seed_stock_history(
             "SELECT :tenant, gen_random_uuid(), p, l, k, d, 0, r, :actor, t FROM unnest("
             "CAST(:products AS text[]), CAST(:locations AS text[]), CAST(:kinds AS text[]), "
             "CAST(:deltas AS int[]), CAST(:refs AS text[]), CAST(:times AS timestamptz[])) "
-            "AS v(p, l, k, d, r, t)"
+            "AS v(p, l, k, d, r, t) RETURNING 1"
         ),
         {
             "tenant": tenant_id,

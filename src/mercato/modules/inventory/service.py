@@ -174,7 +174,9 @@ async def _announce_low_stock(
 # available whenever a single one has them all), and, only when every product has
 # enough, move `reserved` and append the ledger rows. Row-level locks taken by the
 # `FOR UPDATE` CTE return each row as last committed, so the choice is made on current
-# figures; the UPDATE re-reads the same (locked) row versions.
+# figures; the UPDATE re-reads the same (locked) row versions. The ledger INSERT returns
+# a column only for Citus: an INSERT … SELECT without RETURNING (or ON CONFLICT) is moved
+# into the shards with COPY, which row-level security refuses.
 RESERVE_SQL = text(
     "WITH w AS (SELECT * FROM unnest(CAST(:products AS text[]), CAST(:quantities AS int[])) "  # noqa: S608 - UUID7_SQL is a constant
     "AS w(product_id, wanted)), "
@@ -202,7 +204,7 @@ RESERVE_SQL = text(
     "m AS (INSERT INTO stock_movement (tenant_id, id, product_id, location_code, kind, "
     f"on_hand_delta, reserved_delta, reference, actor) SELECT :tenant, {UUID7_SQL}, "
     "a.product_id, a.location_code, 'reservation', 0, a.quantity, :reference, :actor "
-    "FROM a WHERE a.quantity > 0) "
+    "FROM a WHERE a.quantity > 0 RETURNING 1) "
     "SELECT false, product_id, location_code, quantity, on_hand, reserved, "
     "low_stock_threshold, upto FROM a WHERE quantity > 0 "
     "UNION ALL SELECT true, product_id, NULL, wanted, available, NULL, NULL, NULL FROM short "

@@ -75,7 +75,8 @@ class Placed:
 IDEMPOTENCY_SQL = text(
     "SELECT id, request_hash FROM sales_order WHERE tenant_id = :tenant AND idempotency_key = :key"
 )
-# No row back: another order holds the Idempotency-Key (then nothing was inserted).
+# No row back: another order holds the Idempotency-Key (then nothing was inserted). The
+# inserts from a SELECT return a column for Citus (see inventory's RESERVE_SQL).
 INSERT_ORDER_SQL = text(
     "WITH o AS (INSERT INTO sales_order (tenant_id, id, cart_id, customer_id, user_id, email, "
     "status, currency, subtotal, tax, shipping, total, refunded_amount, payment_provider, "
@@ -86,9 +87,10 @@ INSERT_ORDER_SQL = text(
     "i AS (INSERT INTO order_item (tenant_id, order_id, product_id, location_code, name, "
     "unit_price, quantity) SELECT :tenant, :id, v.* FROM unnest(CAST(:products AS text[]), "
     "CAST(:locations AS text[]), CAST(:names AS text[]), CAST(:prices AS numeric[]), "
-    "CAST(:quantities AS int[])) AS v WHERE EXISTS (SELECT FROM o)), "
+    "CAST(:quantities AS int[])) AS v WHERE EXISTS (SELECT FROM o) RETURNING 1), "
     "h AS (INSERT INTO order_history (tenant_id, id, order_id, from_status, to_status, actor) "
-    "SELECT :tenant, :history_id, :id, NULL, 'pending', :actor WHERE EXISTS (SELECT FROM o)) "
+    "SELECT :tenant, :history_id, :id, NULL, 'pending', :actor WHERE EXISTS (SELECT FROM o) "
+    "RETURNING 1) "
     "SELECT created_at FROM o"
 )
 

@@ -34,6 +34,9 @@ async def expire_reservations(tenant_id: uuid.UUID, now: datetime | None = None)
                 await session.scalars(
                     select(SalesOrder)
                     .where(
+                        # Explicit although the session is scoped: Citus routes a locking
+                        # query only by its tenant (it refuses FOR UPDATE over every shard).
+                        SalesOrder.tenant_id == tenant_id,
                         SalesOrder.stock_state == "reserved",
                         SalesOrder.status == "pending",
                         SalesOrder.reserved_until <= moment,

@@ -26,7 +26,7 @@ from typing import IO, Any
 import psycopg
 from psycopg import sql
 
-from mercato.kernel.db import REPLICA_LAG_SQL, libpq_url, resolve_urls
+from mercato.kernel.db import REPLICA_LAG_SQL, libpq_url, resolve_urls, set_local_sql
 from mercato.modules.identity import members_staff_rows, tenant_row
 from mercato.settings import Settings
 
@@ -120,7 +120,7 @@ def export_tenant(
         if tenant is None:
             raise TenantNotFound(f"No tenant with id or slug {reference!r}")
         tenant_id = uuid.UUID(tenant["id"])
-        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant_id),))
+        conn.execute(set_local_sql("app.tenant_id", str(tenant_id)))
         tables = [
             name
             for (name,) in conn.execute(

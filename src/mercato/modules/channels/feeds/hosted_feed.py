@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.crypto import seal, unseal
-from mercato.kernel.db import get_database, set_tenant
+from mercato.kernel.db import get_database, set_local, set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
@@ -102,10 +102,7 @@ async def find_feed_tenant(session: AsyncSession, token: str) -> uuid.UUID | Non
     if not TOKEN_SHAPE.match(token):
         return None
     digest = _token_hash(token)
-    await session.execute(
-        text("SELECT set_config('app.feed_token_hash', :digest, true)"),
-        {"digest": digest.hex()},
-    )
+    await set_local(session, "app.feed_token_hash", digest.hex())
     tenant_id: uuid.UUID | None = await session.scalar(
         select(HostedFeed.tenant_id).where(HostedFeed.token_hash == digest)
     )
