@@ -9,7 +9,8 @@ gzip exports are compressed already, so PostgreSQL's compression would only cost
 
 Model versions indexed before this revision point at files on one machine's disk; the
 next periodic fit refits such tenants (see `recommendations.fitting`), so nothing is
-copied here.
+copied here. `product_import.rows_total` keeps an upload's row count, which the
+dashboard's progress used to count from the uploaded file.
 
 Revision ID: 0160_shared_blobs
 Revises: 0150_funnel_step_times
@@ -30,6 +31,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Fail fast instead of queueing behind a long transaction and blocking every query.
+    op.execute("SET LOCAL lock_timeout = '5s'")
     op.create_table(
         "shared_blob",
         sa.Column("tenant_id", sa.UUID(), nullable=False),
@@ -70,9 +73,12 @@ def upgrade() -> None:
     op.execute("ALTER TABLE shared_blob_chunk ALTER COLUMN data SET STORAGE EXTERNAL")
     enable_tenant_rls("shared_blob")
     enable_tenant_rls("shared_blob_chunk")
+    # An upload's row count, so a dashboard's progress never reads the uploaded file.
+    op.add_column("product_import", sa.Column("rows_total", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("product_import", "rows_total")
     op.drop_table("shared_blob_chunk")
     op.drop_index("ux_shared_blob_key", table_name="shared_blob")
     op.drop_table("shared_blob")
