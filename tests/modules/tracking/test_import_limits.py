@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from mercato.kernel.blobs import shared_blobs
 from mercato.modules.tracking.ga4_import import tenant_import_dir
 from mercato.settings import get_settings
 from mercato.simulation import generate_catalog, generate_locations, simulate, write_ga4_export
@@ -138,8 +139,9 @@ async def test_uploads_stop_at_the_tenants_quota_and_deleting_frees_it(client) -
     assert replaced.status_code == 201  # a file being replaced does not count twice
     assert deleted.status_code == 204
     assert again.status_code == 201
-    folder = tenant_import_dir(get_settings(), uuid.UUID(shop.tenant_id))
-    assert Counter(p.name for p in folder.iterdir()) == Counter(["events_20260102.json"])
+    kept = await shared_blobs().entries(uuid.UUID(shop.tenant_id), "ga4/")
+    assert Counter(blob.key for blob in kept) == Counter(["ga4/events_20260102.json"])
+    assert not tenant_import_dir(get_settings(), uuid.UUID(shop.tenant_id)).exists()
 
 
 async def test_deleting_a_missing_file_is_404(client) -> None:
