@@ -331,8 +331,9 @@ class Settings(BaseSettings):
     )
     import_dir: Path | None = Field(
         default=None,
-        description="Server folder for GA4 export files, one sub-folder per tenant "
-        "(<dir>/<tenant_id>/ga4/). Unset = DATA_DIR/imports.",
+        description="Server folder where an operator drops GA4 export files, one sub-folder "
+        "per tenant (<dir>/<tenant_id>/ga4/); with workers on several machines, one they all "
+        "mount. Uploads are shared blobs instead. Unset = DATA_DIR/imports.",
     )
     bigquery_api_endpoint: str | None = Field(
         default=None, description="BigQuery REST endpoint; unset = Google's (tests use a fake)."

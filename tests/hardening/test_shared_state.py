@@ -113,15 +113,14 @@ async def test_a_model_fitted_on_one_machine_serves_from_both_and_updates_reach_
     app, machines: Machines
 ) -> None:
     merchant = open_merchant(machines.api_a.url, "shared-models")
-    with httpx.Client(base_url=machines.api_b.url, timeout=30) as http:
-        stocked = http.post(
+    shoppers = returning_shoppers()
+    async with httpx.AsyncClient(base_url=machines.api_b.url, timeout=30) as client:
+        stocked = await client.post(
             f"{merchant.tenant_path}/products/batch",
             json={"products": [batch_item(row) for row in furniture()]},
             headers=merchant.headers,
         )
-    assert stocked.status_code == 200, stocked.text
-    shoppers = returning_shoppers()
-    async with httpx.AsyncClient(base_url=machines.api_b.url, timeout=30) as client:
+        assert stocked.status_code == 200, stocked.text
         await send_events(client, merchant.headers, merchant.tenant_id, shoppers)
     for api in (machines.api_a, machines.api_b):
         assert _model_version(api, merchant) is None
@@ -183,15 +182,16 @@ async def test_uploads_received_on_one_machine_are_imported_on_the_other(
         )
         assert sent.status_code == 200, sent.text
 
-    job_url = f"{machines.api_b.url}{merchant.tenant_path}/ingest/jobs/{queued.json()['id']}"
-    product_url = f"{machines.api_b.url}{merchant.tenant_path}/products/shared-1"
+    job_url = f"{merchant.tenant_path}/ingest/jobs/{queued.json()['id']}"
+    product_url = f"{merchant.tenant_path}/products/shared-1"
     deadline = time.monotonic() + 45
-    while time.monotonic() < deadline:
-        job = httpx.get(job_url, headers=merchant.headers, timeout=30).json()
-        product = httpx.get(product_url, headers=merchant.headers, timeout=30)
-        if job["status"] in ("completed", "failed") and product.status_code == 200:
-            break
-        await asyncio.sleep(0.2)
+    async with httpx.AsyncClient(base_url=machines.api_b.url, timeout=30) as api_b:
+        while time.monotonic() < deadline:
+            job = (await api_b.get(job_url, headers=merchant.headers)).json()
+            product = await api_b.get(product_url, headers=merchant.headers)
+            if job["status"] in ("completed", "failed") and product.status_code == 200:
+                break
+            await asyncio.sleep(0.2)
     assert job["status"] == "completed", job
     assert job["counts"]["accepted"] > 0
     assert product.status_code == 200, product.text

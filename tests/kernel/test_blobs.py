@@ -108,7 +108,7 @@ async def test_a_write_past_its_limit_keeps_nothing(blobs: SharedBlobs, owner_ds
     with psycopg.connect(owner_dsn) as conn:
         for table in ("shared_blob", "shared_blob_chunk"):
             count = conn.execute(
-                f"SELECT count(*) FROM {table} WHERE tenant_id = %s",  # noqa: S608
+                f"SELECT count(*) FROM {table} WHERE tenant_id = %s",
                 (tenant,),
             ).fetchone()
             assert count == (0,), table

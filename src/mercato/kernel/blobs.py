@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from mercato.kernel.db import get_database
 from mercato.kernel.logging import get_logger
@@ -90,8 +90,12 @@ _INFO_COLUMNS = (
 )
 
 
-def _info(row: Row[Any]) -> BlobInfo:
+def _info(row: Any) -> BlobInfo:
     return BlobInfo(*row[: len(_INFO_COLUMNS)])
+
+
+Removed = list[tuple[uuid.UUID, str]]
+"""Blobs whose rows were deleted: (id, store), for the bytes outside PostgreSQL."""
 
 
 async def _record_size(tenant_id: uuid.UUID, blob_id: uuid.UUID, size: int) -> None:
@@ -122,8 +126,7 @@ class _Store(Protocol):
 
     def writer(self, tenant_id: uuid.UUID, blob_id: uuid.UUID) -> _Writer: ...
 
-    def read(self, tenant_id: uuid.UUID, blob_id: uuid.UUID, size: int) -> AsyncIterator[bytes]:
-        ...
+    def read(self, tenant_id: uuid.UUID, blob_id: uuid.UUID, size: int) -> AsyncIterator[bytes]: ...
 
     async def discard(self, tenant_id: uuid.UUID, blob_ids: Sequence[uuid.UUID]) -> None: ...
 
@@ -363,20 +366,22 @@ class SharedBlobs:
             raise BlobNotFound(key)
         return found
 
-    async def put_file(self, tenant_id: uuid.UUID, key: str, path: Path, **options: Any) -> BlobInfo:
+    async def put_file(
+        self, tenant_id: uuid.UUID, key: str, path: Path, **options: Any
+    ) -> BlobInfo:
         """Store a local file, read 1 MiB at a time."""
         return await self.put(tenant_id, key, _file_chunks(path), **options)
 
     async def _publish(
         self, tenant_id: uuid.UUID, key: str, blob_id: uuid.UUID, size: int, sha256: str
-    ) -> list[Row[Any]]:
+    ) -> Removed:
         async with get_database().tenant_session(tenant_id) as session:
             replaced = await session.execute(
                 delete(SharedBlob)
                 .where(SharedBlob.tenant_id == tenant_id, SharedBlob.key == key, SharedBlob.ready)
                 .returning(SharedBlob.id, SharedBlob.store)
             )
-            old = list(replaced.all())
+            old = [(blob_id, store) for blob_id, store in replaced.all()]
             await session.execute(
                 update(SharedBlob)
                 .where(SharedBlob.tenant_id == tenant_id, SharedBlob.id == blob_id)
@@ -397,7 +402,7 @@ class SharedBlobs:
         except Exception:
             log.warning("blob_write_not_cleaned", tenant_id=str(tenant_id), blob_id=str(blob_id))
 
-    async def _discard(self, tenant_id: uuid.UUID, rows: Sequence[Row[Any]]) -> None:
+    async def _discard(self, tenant_id: uuid.UUID, rows: Removed) -> None:
         """After their rows are gone: the bytes that live outside PostgreSQL."""
         by_store: dict[str, list[uuid.UUID]] = {}
         for blob_id, store in rows:
@@ -406,7 +411,7 @@ class SharedBlobs:
             if store != PostgresStore.name:
                 await self._store(store).discard(tenant_id, blob_ids)
 
-    async def _ready_row(self, tenant_id: uuid.UUID, key: str) -> Row[Any] | None:
+    async def _ready_row(self, tenant_id: uuid.UUID, key: str) -> Any:
         async with get_database().tenant_session(tenant_id) as session:
             found = await session.execute(
                 select(*_INFO_COLUMNS, SharedBlob.id, SharedBlob.store).where(
@@ -482,7 +487,7 @@ class SharedBlobs:
                 )
                 .returning(SharedBlob.id, SharedBlob.store)
             )
-            rows = list(removed.all())
+            rows = [(blob_id, store) for blob_id, store in removed.all()]
         await self._discard(tenant_id, rows)
         return len(rows)
 
@@ -499,7 +504,7 @@ class SharedBlobs:
                 )
                 .returning(SharedBlob.id, SharedBlob.store)
             )
-            rows = list(removed.all())
+            rows = [(blob_id, store) for blob_id, store in removed.all()]
         await self._discard(tenant_id, rows)
         return len(rows)
 

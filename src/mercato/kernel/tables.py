@@ -3,9 +3,8 @@ the shared blob store's objects and chunks (tenant data, row-level security)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import uuid
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,

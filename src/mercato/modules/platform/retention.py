@@ -6,7 +6,8 @@
 | sent or failed mail (`mail_outbox`) | 1 year | `MERCATO_MAIL_HISTORY_DAYS` |
 | notification delivery log | 1 year | `MERCATO_NOTIFICATION_HISTORY_DAYS` |
 | behavioural events | 2 years | tenant `event_retention_days`, or `MERCATO_EVENT_RETENTION_DAYS` |
-| shared blobs written with an expiry (e.g. product uploads never imported), and writes abandoned midway | their `expires_at`; a day | — |
+| shared blobs with an expiry (a product upload never imported) | its `expires_at` | — |
+| shared blob writes abandoned midway | 1 day | — |
 
 Queued mail and unfinished jobs are never deleted. Events belong to the tracking module:
 they are expired through `platform_expire_events`, which calls its

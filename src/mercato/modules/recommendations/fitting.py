@@ -117,8 +117,11 @@ async def fit_tenant(
     async with database.tenant_session(tenant_id) as session:
         mark = await source.mark(session, tenant_id)
         newest = await latest_model(session, tenant_id)
-        if newest is not None and newest.data_mark == mark and not force and (
-            await shared_blobs().info(tenant_id, newest.path) is not None
+        if (
+            newest is not None
+            and newest.data_mark == mark
+            and not force
+            and (await shared_blobs().info(tenant_id, newest.path) is not None)
         ):
             _say(progress, f"unchanged since version {newest.version}; nothing to fit")
             return FitOutcome(tenant_id, newest.version, skipped=True)
