@@ -221,7 +221,12 @@ async def save_export_file(
     return stored.size_bytes
 
 
-async def delete_export_file(tenant_id: uuid.UUID, file_name: str) -> None:
-    """Remove one uploaded export file; 404 if there is none of that name."""
-    if not await shared_blobs().delete(tenant_id, [UPLOADS + file_name]):
-        raise NotFound(f"No uploaded export file {file_name}")
+async def delete_export_file(settings: Settings, tenant_id: uuid.UUID, file_name: str) -> None:
+    """Remove one uploaded export file, or else the server folder's file of that name
+    (where uploads went before they were shared blobs); 404 if there is neither."""
+    if await shared_blobs().delete(tenant_id, [UPLOADS + file_name]):
+        return
+    path = tenant_import_dir(settings, tenant_id) / file_name
+    if not await asyncio.to_thread(path.is_file):
+        raise NotFound(f"No export file {file_name} uploaded or in the tenant's import folder")
+    await asyncio.to_thread(path.unlink, missing_ok=True)

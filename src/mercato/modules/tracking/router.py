@@ -164,7 +164,7 @@ async def delete_export_file(
     """Remove an uploaded export file (imported events stay), freeing the tenant's quota."""
     if principal.tenant_id is None:
         raise NotFound("No such tenant")
-    await ga4_import.delete_export_file(principal.tenant_id, file_name)
+    await ga4_import.delete_export_file(get_settings(), principal.tenant_id, file_name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
