@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from mercato.kernel.db import get_database
 from mercato.kernel.logging import get_logger
@@ -479,29 +479,22 @@ class SharedBlobs:
         """Delete the ready blobs under `keys`; returns how many there were."""
         if not keys:
             return 0
-        async with get_database().tenant_session(tenant_id) as session:
-            removed = await session.execute(
-                delete(SharedBlob)
-                .where(
-                    SharedBlob.tenant_id == tenant_id, SharedBlob.ready, SharedBlob.key.in_(keys)
-                )
-                .returning(SharedBlob.id, SharedBlob.store)
-            )
-            rows = [(blob_id, store) for blob_id, store in removed.all()]
-        await self._discard(tenant_id, rows)
-        return len(rows)
+        return await self._remove(tenant_id, SharedBlob.ready & SharedBlob.key.in_(keys))
 
     async def sweep(self, tenant_id: uuid.UUID, now: datetime | None = None) -> int:
         """Delete the tenant's expired blobs and abandoned writes; returns how many."""
         now = now or datetime.now(UTC)
+        return await self._remove(
+            tenant_id,
+            (SharedBlob.expires_at < now)
+            | (~SharedBlob.ready & (SharedBlob.created_at < now - ABANDONED_AFTER)),
+        )
+
+    async def _remove(self, tenant_id: uuid.UUID, which: ColumnElement[bool]) -> int:
         async with get_database().tenant_session(tenant_id) as session:
             removed = await session.execute(
                 delete(SharedBlob)
-                .where(
-                    SharedBlob.tenant_id == tenant_id,
-                    (SharedBlob.expires_at < now)
-                    | (~SharedBlob.ready & (SharedBlob.created_at < now - ABANDONED_AFTER)),
-                )
+                .where(SharedBlob.tenant_id == tenant_id, which)
                 .returning(SharedBlob.id, SharedBlob.store)
             )
             rows = [(blob_id, store) for blob_id, store in removed.all()]
