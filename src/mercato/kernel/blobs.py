@@ -12,7 +12,9 @@ Two stores, chosen by `MERCATO_BLOB_STORAGE` (`auto` = S3 when media go to S3):
   transaction and read back one query at a time, so neither side holds a whole file in
   memory, nor a transaction open while a client uploads slowly;
 - `s3`: one object `<MERCATO_S3_PREFIX>/blobs/<tenant>/<blob id>` in the media bucket,
-  written as a multipart upload of 8 MiB parts and read as a stream.
+  written as a multipart upload of 8 MiB parts and read as a stream (a write whose
+  process died leaves an unfinished multipart upload: give the bucket a lifecycle rule
+  that aborts those after a day).
 
 Either way the tenant's `shared_blob` row is the index (row-level security): a blob
 exists for readers once its row is `ready`, which happens in the transaction that deletes
@@ -356,15 +358,14 @@ class SharedBlobs:
                 size += len(data)
                 await writer.part(seq, data, size)
             await writer.finish()
-            replaced = await self._publish(tenant_id, key, blob_id, size, digest.hexdigest())
+            stored, replaced = await self._publish(
+                tenant_id, key, blob_id, size, digest.hexdigest()
+            )
         except BaseException:
             await self._forget(tenant_id, blob_id, writer)
             raise
         await self._discard(tenant_id, replaced)
-        found = await self.info(tenant_id, key)
-        if found is None:  # deleted by another process in the meantime
-            raise BlobNotFound(key)
-        return found
+        return stored
 
     async def put_file(
         self, tenant_id: uuid.UUID, key: str, path: Path, **options: Any
@@ -374,20 +375,22 @@ class SharedBlobs:
 
     async def _publish(
         self, tenant_id: uuid.UUID, key: str, blob_id: uuid.UUID, size: int, sha256: str
-    ) -> Removed:
+    ) -> tuple[BlobInfo, Removed]:
+        """Make the write readable and delete the key's previous version, at once."""
         async with get_database().tenant_session(tenant_id) as session:
             replaced = await session.execute(
                 delete(SharedBlob)
                 .where(SharedBlob.tenant_id == tenant_id, SharedBlob.key == key, SharedBlob.ready)
                 .returning(SharedBlob.id, SharedBlob.store)
             )
-            old = [(blob_id, store) for blob_id, store in replaced.all()]
-            await session.execute(
+            old = [(old_id, store) for old_id, store in replaced.all()]
+            ready = await session.execute(
                 update(SharedBlob)
                 .where(SharedBlob.tenant_id == tenant_id, SharedBlob.id == blob_id)
                 .values(ready=True, size_bytes=size, sha256=sha256)
+                .returning(*_INFO_COLUMNS)
             )
-        return old
+            return _info(ready.one()), old
 
     async def _forget(self, tenant_id: uuid.UUID, blob_id: uuid.UUID, writer: _Writer) -> None:
         """Remove a write that failed; what cannot be removed now, `sweep` removes later."""
