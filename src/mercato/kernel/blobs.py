@@ -58,6 +58,8 @@ S3_PART_BYTES = 8 << 20
 """Bytes per part of an S3 multipart upload (S3 wants at least 5 MiB but for the last)."""
 ABANDONED_AFTER = timedelta(days=1)
 """A write not finished after this long is abandoned; `sweep` removes it."""
+BLOB_BYTES = (SharedBlobChunk.__tablename__, "data")
+"""The (table, column) holding blob bytes, for tools that copy tenant rows generically."""
 
 
 class BlobNotFound(LookupError):

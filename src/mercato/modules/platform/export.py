@@ -6,7 +6,9 @@ with a `tenant_id` column, discovered at run time, plus the tenant's members' st
 accounts. The export runs as the application role with `app.tenant_id` set, so row-level
 security guarantees no other tenant's row can appear, in one repeatable-read snapshot.
 Secrets are not exported: columns named `*_hash`, `*_sealed`, `*_secret`,
-`*_encrypted` or containing `password`. A `.gz` suffix compresses the file.
+`*_encrypted` or containing `password`. Nor are the bytes of shared blobs (fitted models,
+pending uploads: megabytes a row), whose index `shared_blob` is. A `.gz` suffix
+compresses the file.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import IO, Any
 import psycopg
 from psycopg import sql
 
+from mercato.kernel.blobs import BLOB_BYTES
 from mercato.kernel.db import libpq_url, resolve_urls
 from mercato.modules.identity import members_staff_rows, tenant_row
 from mercato.settings import Settings
@@ -69,7 +72,7 @@ def _columns(conn: psycopg.Connection[tuple[Any, ...]], table: str) -> tuple[lis
             (f"public.{table}",),
         ).fetchall()
     ]
-    kept = [n for n in names if not SECRET_COLUMN.search(n)]
+    kept = [n for n in names if not SECRET_COLUMN.search(n) and (table, n) != BLOB_BYTES]
     return kept, [n for n in names if n not in kept]
 
 
