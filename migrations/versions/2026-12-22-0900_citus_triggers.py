@@ -14,7 +14,7 @@ read a transition table. It now reads the words into arrays first (a plain query
 inserts from those: the same one statement per product statement, on PostgreSQL too.
 
 Revision ID: 0170_citus_triggers
-Revises: 0150_funnel_step_times
+Revises: 0160_shared_blobs
 Create Date: 2026-12-22 09:00:00.000000+00:00
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0170_citus_triggers"
-down_revision: str | Sequence[str] | None = "0150_funnel_step_times"
+down_revision: str | Sequence[str] | None = "0160_shared_blobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         default=Path(".mercato"),
-        description="Embedded servers' data, demo credentials, local media, mail and model files.",
+        description="Embedded servers' data, demo credentials, local media and dev mail; "
+        "nothing another process reads (models and uploads are shared blobs).",
     )
     secret_key: SecretStr = Field(
         default=SecretStr(DEFAULT_SECRET_KEY),
@@ -344,8 +345,9 @@ class Settings(BaseSettings):
     )
     import_dir: Path | None = Field(
         default=None,
-        description="Server folder for GA4 export files, one sub-folder per tenant "
-        "(<dir>/<tenant_id>/ga4/). Unset = DATA_DIR/imports.",
+        description="Server folder where an operator drops GA4 export files, one sub-folder "
+        "per tenant (<dir>/<tenant_id>/ga4/); with workers on several machines, one they all "
+        "mount. Uploads are shared blobs instead. Unset = DATA_DIR/imports.",
     )
     bigquery_api_endpoint: str | None = Field(
         default=None, description="BigQuery REST endpoint; unset = Google's (tests use a fake)."
@@ -389,7 +391,7 @@ class Settings(BaseSettings):
         default=16, description="Tenant models an API process keeps loaded (least recent out)."
     )
     reco_models_kept: int = Field(
-        default=3, description="Model versions kept on disk per tenant; older files are removed."
+        default=3, description="Model versions kept per tenant; older ones are deleted."
     )
     reco_cache_ttl_s: int = Field(
         default=300, description="How long a recommendation list is cached in Redis."
@@ -462,6 +464,12 @@ class Settings(BaseSettings):
         default=None, description="Secret of those S3 credentials."
     )
     s3_prefix: str = Field(default="", description="Key prefix for media objects in the bucket.")
+    blob_storage: Literal["auto", "postgres", "s3"] = Field(
+        default="auto",
+        description="Where files that another process reads go (fitted models, uploads for "
+        "import jobs): PostgreSQL in 1 MiB chunks, or the S3 bucket under <prefix>/blobs/; "
+        "auto = S3 when MEDIA_STORAGE=s3, else PostgreSQL.",
+    )
 
     prometheus_multiproc_dir: Path | None = Field(
         default=None,

@@ -4,9 +4,12 @@ field messages, categories with their Google alignment, and what a viewer may do
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
+from mercato.kernel.blobs import shared_blobs
+from mercato.settings import get_settings
 from tests.factories import add_member, create_tenant, signup_and_login
 from tests.jobs import run_queued_jobs
 from tests.modules.channels.conftest import taxonomy_in_database  # noqa: F401  (fixture)
@@ -239,12 +242,18 @@ class TestImport:
             '{"product_id": "imp-3", "name": "Broken", "price": "-1", "currency": "EUR"}',
             "not json",
         ]
+        body = "\n".join(lines).encode()
         uploaded = await client.post(
             url,
-            files={"file": ("furniture.jsonl", "\n".join(lines).encode(), "application/x-ndjson")},
+            files={"file": ("furniture.jsonl", body, "application/x-ndjson")},
             headers={"HX-Request": "true", "X-CSRF-Token": dashboard.csrf},
         )
         assert uploaded.status_code == 200, uploaded.text
+        # Kept where a worker on any machine finds it, not on this process's disk.
+        tenant_id = uuid.UUID(str(shop.tenant))
+        kept = await shared_blobs().entries(tenant_id, "catalog/uploads/")
+        assert [blob.size_bytes for blob in kept] == [len(body)]
+        assert not (get_settings().resolved_import_dir / str(shop.tenant)).exists()
         assert "furniture.jsonl" in uploaded.text
         assert "queued · 4 rows" in uploaded.text
         assert 'hx-trigger="every 1s"' in uploaded.text  # the row polls until done
@@ -260,6 +269,7 @@ class TestImport:
         assert "every 1s" not in done.text  # finished: no more polling
         api = await client.get(shop.url("/products/imp-2"), headers=shop.owner.headers)
         assert api.json()["name"] == "Bench"
+        assert await shared_blobs().entries(tenant_id, "catalog/uploads/") == []  # imported
 
     async def test_a_file_that_cannot_be_imported_is_refused_by_the_field(
         self, client, shop

@@ -2,46 +2,23 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
-from moto.server import ThreadedMotoServer
 
-from mercato.modules.media.storage import S3Storage, s3_client, storage_for
-from mercato.settings import get_settings
+from mercato.kernel.s3 import s3_client
+from mercato.modules.media.storage import S3Storage, storage_for
+from tests.fakes.s3 import fake_s3
 from tests.modules.catalog.factories import open_shop
 from tests.modules.media.test_media import png
 
 BUCKET = "mercato-media"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_settings() -> Iterator[object]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        settings = get_settings().model_copy(
-            update={
-                "media_storage": "s3",
-                "s3_endpoint_url": f"http://127.0.0.1:{port}",
-                "s3_bucket": BUCKET,
-                "s3_access_key_id": "test-key",
-                "s3_secret_access_key": get_settings().secret_key,
-                "s3_prefix": "media",
-            }
-        )
-        s3_client(settings).create_bucket(Bucket=BUCKET)
+    with fake_s3(BUCKET, "media") as settings:
         yield settings
-    finally:
-        server.stop()
 
 
 async def test_s3_storage_round_trip(s3_settings) -> None:

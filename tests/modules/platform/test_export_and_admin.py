@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from mercato.cli import app as cli
+from mercato.kernel.blobs import shared_blobs
 from tests.factories import (
     PASSWORD,
     add_member,
@@ -20,6 +23,10 @@ from tests.factories import (
 )
 
 runner = CliRunner()
+
+
+async def _bytes(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 async def test_a_tenant_export_holds_all_of_its_rows_and_nothing_else(
@@ -42,6 +49,7 @@ async def test_a_tenant_export_holds_all_of_its_rows_and_nothing_else(
         headers=other_owner.headers,
     )
     slug = (await client.get(f"/api/v1/tenants/{tenant}", headers=owner.headers)).json()["slug"]
+    await shared_blobs().put(uuid.UUID(tenant), "catalog/uploads/x.csv", _bytes(b"id\n1\n"))
 
     out = tmp_path / "export.jsonl.gz"
     result = runner.invoke(cli, ["export", "tenant", slug, "--out", str(out)])
@@ -66,6 +74,9 @@ async def test_a_tenant_export_holds_all_of_its_rows_and_nothing_else(
     assert "password_hash" not in by_table["staff_user"][0]
     assert "key_hash" not in by_table["api_key"][0]
     assert "key_hash" in header["excluded_columns"]["api_key"]
+    assert [b["key"] for b in by_table["shared_blob"]] == ["catalog/uploads/x.csv"]
+    assert "data" not in by_table["shared_blob_chunk"][0]  # blob bytes stay out
+    assert header["excluded_columns"]["shared_blob_chunk"] == ["data"]
     assert "secret-of-other" not in text
 
     missing = runner.invoke(cli, ["export", "tenant", "no-such-shop", "--out", str(tmp_path / "x")])

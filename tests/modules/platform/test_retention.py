@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
+from mercato.kernel.blobs import shared_blobs
 from mercato.kernel.db import get_database
 from mercato.kernel.jobs import defer, task
 from mercato.modules.platform import enforce_retention
@@ -21,6 +24,10 @@ QUEUE = "retention-tests"
 @task("tests.retention_probe", queue=QUEUE)
 async def retention_probe(*, marker: str) -> None:
     return None
+
+
+async def _bytes(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def _exists(conn: psycopg.Connection, table: str, key: str, value: object) -> bool:
@@ -71,8 +78,16 @@ async def test_old_history_is_deleted_and_recent_or_pending_history_kept(client,
                 (tenant, deliveries[name], name, age),
             )
 
+    tenant_id = uuid.UUID(tenant)
+    await shared_blobs().put(tenant_id, "kept", _bytes(b"k"))
+    await shared_blobs().put(
+        tenant_id, "expired", _bytes(b"e"), expires_at=datetime.now(UTC) - timedelta(minutes=1)
+    )
+
     async with open_queue(get_settings()):
         report = await enforce_retention(get_settings())
+    assert report.blobs >= 1
+    assert [blob.key for blob in await shared_blobs().entries(tenant_id)] == ["kept"]
     assert report.job_failures >= 1
     assert report.mails >= 1
     assert report.notification_deliveries >= 1

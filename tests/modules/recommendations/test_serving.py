@@ -9,17 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from mercato.kernel.blobs import shared_blobs
 from mercato.modules.recommendations import fit_tenant
 from mercato.modules.recommendations.file_source import FileSource
 from mercato.modules.recommendations.registry import ModelRegistry
+from mercato.settings import get_settings
 from tests.factories import create_tenant, signup_and_login
 
 from .catalog_api import stock_the_catalog
 from .shop import furniture, returning_shoppers
 
 
-def _exists(path: str | None) -> bool:
-    return path is not None and Path(path).exists()
+async def _stored(tenant: str, key: str | None) -> bool:
+    """The version's model is a shared blob of the tenant (no file on this machine)."""
+    assert key is not None
+    return await shared_blobs().info(uuid.UUID(tenant), key) is not None
 
 
 def _lines(path: Path, rows: list[dict]) -> Path:
@@ -50,7 +54,8 @@ async def test_a_fit_is_versioned_and_skipped_when_nothing_changed(client, shop_
     assert not first.skipped
     assert first.products == 10
     assert first.users == 30
-    assert _exists(first.path)
+    assert await _stored(tenant, first.model_key)
+    assert not (get_settings().data_dir / "models").exists()
     again = await fit_tenant(uuid.UUID(tenant), shop_files)
     assert again.skipped
     assert again.version == 1
@@ -65,8 +70,8 @@ async def test_old_versions_are_pruned(client, shop_files) -> None:
         await fit_tenant(uuid.UUID(tenant), shop_files, force=True, keep=2) for _ in range(3)
     ]
     assert [outcome.version for outcome in outcomes] == [1, 2, 3]
-    assert not _exists(outcomes[0].path)
-    assert _exists(outcomes[2].path)
+    assert not await _stored(tenant, outcomes[0].model_key)
+    assert await _stored(tenant, outcomes[2].model_key)
 
 
 async def test_a_shop_without_a_model_answers_an_empty_list(client) -> None:
@@ -202,3 +207,22 @@ async def drop_cached_lists_now(tenant: str) -> None:
     from mercato.modules.recommendations.jobs import drop_cached_lists
 
     await drop_cached_lists(uuid.UUID(tenant), {})
+
+
+async def test_a_version_whose_blob_is_missing_is_refitted_not_served(client, shop_files) -> None:
+    """As a version indexed before models were shared blobs: its file was on one machine."""
+    from mercato.kernel.db import get_database
+
+    _, tenant, _ = await _tenant(client)
+    tenant_id = uuid.UUID(tenant)
+    first = await fit_tenant(tenant_id, shop_files)
+    assert first.model_key is not None
+    assert await shared_blobs().delete(tenant_id, [first.model_key]) == 1
+    async with get_database().tenant_session(tenant_id) as session:
+        assert await ModelRegistry(capacity=1).get(session, tenant_id) is None
+    again = await fit_tenant(tenant_id, shop_files)  # same data, yet not skipped
+    assert (again.skipped, again.version) == (False, 2)
+    async with get_database().tenant_session(tenant_id) as session:
+        loaded = await ModelRegistry(capacity=1).get(session, tenant_id)
+    assert loaded is not None
+    assert loaded.version == 2

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from mercato.kernel.blobs import shared_blobs
 from mercato.modules.tracking.ga4_import import tenant_import_dir
 from mercato.settings import get_settings
 from mercato.simulation import generate_catalog, generate_locations, simulate, write_ga4_export
@@ -138,8 +139,9 @@ async def test_uploads_stop_at_the_tenants_quota_and_deleting_frees_it(client) -
     assert replaced.status_code == 201  # a file being replaced does not count twice
     assert deleted.status_code == 204
     assert again.status_code == 201
-    folder = tenant_import_dir(get_settings(), uuid.UUID(shop.tenant_id))
-    assert Counter(p.name for p in folder.iterdir()) == Counter(["events_20260102.json"])
+    kept = await shared_blobs().entries(uuid.UUID(shop.tenant_id), "ga4/")
+    assert Counter(blob.key for blob in kept) == Counter(["ga4/events_20260102.json"])
+    assert not tenant_import_dir(get_settings(), uuid.UUID(shop.tenant_id)).exists()
 
 
 async def test_deleting_a_missing_file_is_404(client) -> None:
@@ -148,3 +150,49 @@ async def test_deleting_a_missing_file_is_404(client) -> None:
         f"{shop.base}/ingest/import/events_20260101.json", headers=shop.owner.headers
     )
     assert response.status_code == 404
+
+
+async def test_a_file_in_the_server_folder_is_imported_and_deleted_like_an_upload(
+    client, owner_dsn, day_of_events
+) -> None:
+    """Where uploads went before they were shared blobs; an operator's files go there too."""
+    shop = await new_shop(client)
+    folder = tenant_import_dir(get_settings(), uuid.UUID(shop.tenant_id))
+    (placed,) = write_ga4_export(day_of_events, folder)
+    job = await _import_day(client, shop, placed.name)
+    assert job["status"] == "completed", job
+    assert _stored(owner_dsn, shop.tenant_id) > 0
+    deleted = await client.delete(
+        f"{shop.base}/ingest/import/{placed.name}", headers=shop.owner.headers
+    )
+    assert deleted.status_code == 204
+    assert not placed.exists()
+
+
+async def test_a_range_import_reads_an_upload_before_a_folder_file_of_its_name(
+    client, owner_dsn, day_of_events, tmp_path
+) -> None:
+    shop = await new_shop(client)
+    (placed,) = write_ga4_export(
+        day_of_events, tenant_import_dir(get_settings(), uuid.UUID(shop.tenant_id))
+    )
+    (fewer,) = write_ga4_export(day_of_events[:40], tmp_path)
+    assert fewer.name == placed.name
+    assert (await _upload(client, shop, fewer.name, fewer.read_bytes())).status_code == 201
+
+    async def import_range() -> int:
+        created = await client.post(
+            f"{shop.base}/ingest/jobs",
+            json={"source": "ga4_file", "start": str(DAY), "end": str(DAY)},
+            headers=shop.owner.headers,
+        )
+        assert created.status_code == 202, created.text
+        await run_queued_jobs("tracking")
+        return _stored(owner_dsn, shop.tenant_id)
+
+    from_upload = await import_range()
+    url = f"{shop.base}/ingest/import/{placed.name}"
+    assert (await client.delete(url, headers=shop.owner.headers)).status_code == 204
+    assert placed.exists()  # the upload went, not the folder's file
+    from_folder = await import_range()
+    assert 0 < from_upload < from_folder

@@ -4,6 +4,12 @@ The file is read in chunks of `chunk_size` rows; each chunk is validated and ups
 its own transaction, which also records the chunk in `product_import_chunk`. An import is
 identified by the file's SHA-256 and the chunk size, so `--resume` after a crash or Ctrl-C
 skips exactly the chunks that committed. Rejected rows go to `<file>.rejected.jsonl`.
+
+A dashboard upload is checked and counted by the API process that receives it, stored as
+the tenant's shared blob `catalog/uploads/<import id><suffix>` (`mercato.kernel.blobs`,
+so a worker on any machine finds it) and imported by the job `catalog.import_upload`,
+which deletes the blob once the import finished; one the job never finished expires
+after `UPLOAD_KEPT` (the daily retention job sweeps it).
 """
 
 from __future__ import annotations
@@ -12,18 +18,21 @@ import asyncio
 import csv
 import hashlib
 import json
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import func
 
+from mercato.kernel.blobs import shared_blobs
 from mercato.kernel.db import Database
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
 from mercato.kernel.jobs import defer
@@ -32,7 +41,6 @@ from mercato.modules.catalog.export import row_from_csv
 from mercato.modules.catalog.models import ProductImport, ProductImportChunk
 from mercato.modules.catalog.schemas import BatchFailure
 from mercato.modules.catalog.upsert import UpsertOutcome
-from mercato.settings import get_settings
 
 FORMATS = (".csv", ".jsonl", ".ndjson")
 
@@ -110,6 +118,7 @@ async def _start(
     tenant_id: uuid.UUID,
     path: Path,
     digest: str,
+    rows: int,
     chunk_size: int,
     resume: bool,
     import_id: uuid.UUID | None = None,
@@ -141,6 +150,7 @@ async def _start(
         source_name=path.name,
         source_sha256=digest,
         chunk_size=chunk_size,
+        rows_total=rows,
     )
     session.add(run)
     await session.flush()
@@ -161,16 +171,18 @@ async def import_file(
     resume: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
     import_id: uuid.UUID | None = None,
+    write_rejected: bool = True,
 ) -> ImportReport:
     """Import `path` into the tenant; `on_progress(rows_done, rows_total)` after each chunk.
 
     With `import_id` (an upload's `ProductImport`), chunks that run already committed are
-    skipped, so a retried job continues where the last attempt stopped.
+    skipped, so a retried job continues where the last attempt stopped. `write_rejected`
+    False leaves the rejected rows in the report only (no file beside `path`).
     """
     digest, total = fingerprint(path)
     async with database.tenant_session(tenant_id) as session:
         import_id, done = await _start(
-            session, tenant_id, path, digest, chunk_size, resume, import_id
+            session, tenant_id, path, digest, total, chunk_size, resume, import_id
         )
     report = ImportReport(rows=total)
     rows_done = 0
@@ -189,7 +201,7 @@ async def import_file(
             .where(ProductImport.tenant_id == tenant_id, ProductImport.id == import_id)
             .values(finished_at=func.now())
         )
-    if report.failures:
+    if report.failures and write_rejected:
         report.rejected_file = _write_rejected(path, report.failures, append=resume)
     return report
 
@@ -239,9 +251,11 @@ def _write_rejected(path: Path, failures: list[BatchFailure], *, append: bool) -
     return target
 
 
-# Uploads from the dashboard: stored under the import folder, imported by a job ----------
+# Uploads from the dashboard: stored as shared blobs, imported by a job -----------------
 
 UPLOAD_CHUNK_ROWS = 200
+UPLOAD_KEPT = timedelta(days=7)
+UPLOADS = "catalog/uploads/"
 
 
 @dataclass(frozen=True)
@@ -265,51 +279,57 @@ class ImportProgress:
         return min(99, round(100 * self.rows_done / self.rows_total))
 
 
-def upload_folder(tenant_id: uuid.UUID) -> Path:
-    return get_settings().resolved_import_dir / str(tenant_id) / "products"
-
-
-def uploaded_file(tenant_id: uuid.UUID, import_id: uuid.UUID) -> Path | None:
-    found = sorted(upload_folder(tenant_id).glob(f"{import_id}.*"))
-    return next((path for path in found if path.suffix.lower() in FORMATS), None)
+async def _upload_key(tenant_id: uuid.UUID, import_id: uuid.UUID) -> str | None:
+    found = await shared_blobs().entries(tenant_id, f"{UPLOADS}{import_id}.")
+    return found[0].key if found else None
 
 
 def _file_problem(message: str) -> ValidationFailed:
     return ValidationFailed(message, errors=[field_error("file", message)])
 
 
+def _spool(upload: BinaryIO, path: Path) -> bool:
+    """Copy the upload to a scratch file; whether it holds anything but whitespace."""
+    with path.open("wb") as handle:
+        shutil.copyfileobj(upload, handle, 1 << 20)
+    with path.open("rb") as handle:
+        return any(block.strip() for block in iter(lambda: handle.read(1 << 20), b""))
+
+
 async def queue_upload(
-    session: AsyncSession, tenant_id: uuid.UUID, filename: str, data: bytes
+    session: AsyncSession, tenant_id: uuid.UUID, filename: str, upload: BinaryIO
 ) -> ProductImport:
     """Keep an uploaded CSV/JSON-lines file and queue its import (422 for a file we cannot
-    read). The job `catalog.import_upload` imports it chunk by chunk, resumably."""
+    read). The job `catalog.import_upload` imports it chunk by chunk, resumably, on
+    whichever machine runs it: the file is kept as a shared blob, not on this disk."""
     suffix = Path(filename).suffix.lower()
     if suffix not in FORMATS:
         raise _file_problem(f"a {', '.join(FORMATS)} file, as `mercato import products` reads")
-    if not data.strip():
-        raise _file_problem("the file is empty")
     import_id = uuid.uuid4()
-    path = upload_folder(tenant_id) / f"{import_id}{suffix}"
-
-    def store() -> tuple[str, int]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    with tempfile.TemporaryDirectory(prefix="mercato-upload-") as scratch:
+        path = Path(scratch) / f"{import_id}{suffix}"
+        if not await asyncio.to_thread(_spool, upload, path):
+            raise _file_problem("the file is empty")
         try:
-            return fingerprint(path)
+            digest, rows = await asyncio.to_thread(fingerprint, path)
         except (UnicodeDecodeError, csv.Error) as unreadable:
-            path.unlink(missing_ok=True)
             raise _file_problem(f"the file cannot be read as UTF-8 {suffix}") from unreadable
-
-    digest, rows = await asyncio.to_thread(store)
-    if rows == 0:
-        path.unlink(missing_ok=True)
-        raise _file_problem("the file has no rows")
+        if rows == 0:
+            raise _file_problem("the file has no rows")
+        await shared_blobs().put_file(
+            tenant_id,
+            f"{UPLOADS}{import_id}{suffix}",
+            path,
+            content_type="text/csv" if suffix == ".csv" else "application/x-ndjson",
+            expires_at=datetime.now(UTC) + UPLOAD_KEPT,
+        )
     run = ProductImport(
         tenant_id=tenant_id,
         id=import_id,
         source_name=Path(filename).name[:200] or path.name,
         source_sha256=digest,
         chunk_size=UPLOAD_CHUNK_ROWS,
+        rows_total=rows,
     )
     session.add(run)
     await session.flush()
@@ -320,22 +340,26 @@ async def queue_upload(
 
 
 async def run_upload(database: Database, tenant_id: uuid.UUID, import_id: uuid.UUID) -> None:
-    """The job's work: import the stored file of `import_id` (nothing if it is gone)."""
+    """The job's work: import the stored file of `import_id` (nothing if it is gone), then
+    delete it."""
     async with database.tenant_session(tenant_id) as session:
         run = await session.get(ProductImport, (tenant_id, import_id))
-    path = uploaded_file(tenant_id, import_id)
-    if run is None or path is None or run.finished_at is not None:
+    key = await _upload_key(tenant_id, import_id)
+    if run is None or key is None:
         return
-    await import_file(database, tenant_id, path, chunk_size=run.chunk_size, import_id=import_id)
-
-
-def _rows(path: Path | None) -> int:
-    if path is None:
-        return 0
-    try:
-        return sum(1 for _ in read_records(path))
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return 0
+    if run.finished_at is None:
+        with tempfile.TemporaryDirectory(prefix="mercato-import-") as scratch:
+            path = Path(scratch) / key.removeprefix(UPLOADS)
+            await shared_blobs().download(tenant_id, key, path)
+            await import_file(
+                database,
+                tenant_id,
+                path,
+                chunk_size=run.chunk_size,
+                import_id=import_id,
+                write_rejected=False,
+            )
+    await shared_blobs().delete(tenant_id, [key])
 
 
 async def import_progress(
@@ -384,7 +408,7 @@ async def _progress(
     found = []
     for run in runs:
         created, updated, failed = (int(n or 0) for n in totals.get(run.id, (0, 0, 0)))
-        rows_total = await asyncio.to_thread(_rows, uploaded_file(tenant_id, run.id))
+        rows_total = run.rows_total or 0
         done = created + updated + failed
         found.append(
             ImportProgress(

@@ -159,6 +159,8 @@ class ProductImport(Base):
     source_name: Mapped[str] = mapped_column(Text)
     source_sha256: Mapped[str] = mapped_column(Text)
     chunk_size: Mapped[int] = mapped_column(Integer)
+    rows_total: Mapped[int | None] = mapped_column(Integer)
+    """Rows of the file, counted when the import starts (null for runs before 0160)."""
     created_at: Mapped[datetime] = created_at_column()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

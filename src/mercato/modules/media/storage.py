@@ -1,7 +1,10 @@
 """Where media bytes live: an interface and its two backends.
 
-- `LocalStorage` (default): files under `DATA_DIR/media`, written atomically.
-- `S3Storage`: any S3-compatible service (AWS, MinIO, R2…) configured by `MERCATO_S3_*`.
+- `LocalStorage` (default): files under `DATA_DIR/media`, written atomically. Only for
+  one machine (or a DATA_DIR/media every machine mounts): another machine's API process
+  would not find the files.
+- `S3Storage`: any S3-compatible service (AWS, MinIO, R2…) configured by `MERCATO_S3_*`
+  (the client is the kernel's, which the shared blob store uses too).
 
 Keys look like `<tenant_id>/<media_id>/<rendition>.<ext>`; callers build them, backends
 only store bytes.
@@ -16,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from mercato.kernel.extras import needs_extra
+from mercato.kernel.s3 import s3_bucket, s3_client
 from mercato.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -97,26 +100,9 @@ class S3Storage:
         )
 
 
-def s3_client(settings: Settings) -> S3Client:
-    with needs_extra("s3", "S3 media storage (MERCATO_MEDIA_STORAGE=s3)"):
-        import boto3
-
-    secret = settings.s3_secret_access_key
-    client: S3Client = boto3.client(
-        "s3",
-        endpoint_url=settings.s3_endpoint_url,
-        region_name=settings.s3_region,
-        aws_access_key_id=settings.s3_access_key_id,
-        aws_secret_access_key=secret.get_secret_value() if secret else None,
-    )
-    return client
-
-
 def storage_for(settings: Settings) -> MediaStorage:
     if settings.media_storage == "s3":
-        if not settings.s3_bucket:
-            raise RuntimeError("MERCATO_MEDIA_STORAGE=s3 needs MERCATO_S3_BUCKET")
-        return S3Storage(s3_client(settings), settings.s3_bucket, settings.s3_prefix)
+        return S3Storage(s3_client(settings), s3_bucket(settings), settings.s3_prefix)
     return LocalStorage(Path(settings.data_dir) / "media")
 
 

@@ -7,7 +7,9 @@ accounts. The export runs as the application role with `app.tenant_id` set, so r
 security guarantees no other tenant's row can appear, in one repeatable-read snapshot —
 on the replica (`MERCATO_DATABASE_READ_URL`) when it is within the allowed lag.
 Secrets are not exported: columns named `*_hash`, `*_sealed`, `*_secret`,
-`*_encrypted` or containing `password`. A `.gz` suffix compresses the file.
+`*_encrypted` or containing `password`. Nor are the bytes of shared blobs (fitted models,
+pending uploads: megabytes a row), whose index `shared_blob` is. A `.gz` suffix
+compresses the file.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import IO, Any
 import psycopg
 from psycopg import sql
 
+from mercato.kernel.blobs import BLOB_BYTES
 from mercato.kernel.db import REPLICA_LAG_SQL, libpq_url, resolve_urls, set_local_sql
 from mercato.modules.identity import members_staff_rows, tenant_row
 from mercato.settings import Settings
@@ -87,7 +90,7 @@ def _columns(conn: psycopg.Connection[tuple[Any, ...]], table: str) -> tuple[lis
             (f"public.{table}",),
         ).fetchall()
     ]
-    kept = [n for n in names if not SECRET_COLUMN.search(n)]
+    kept = [n for n in names if not SECRET_COLUMN.search(n) and (table, n) != BLOB_BYTES]
     return kept, [n for n in names if n not in kept]
 
 

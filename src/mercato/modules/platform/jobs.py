@@ -33,7 +33,8 @@ async def purge_expired_tenants(*, timestamp: int) -> None:
 @periodic("0 4 * * *", periodic_id="enforce-retention")
 @task("platform.enforce_retention", queue="maintenance", timeout_s=6 * 3600)
 async def enforce_retention_job(*, timestamp: int) -> None:
-    """Daily: delete job, mail, notification and event history past its window."""
+    """Daily: delete job, mail, notification and event history past its window, and
+    expired or abandoned shared blobs."""
     report = await enforce_retention(get_settings())
     log.info(
         "retention_enforced",
@@ -41,4 +42,5 @@ async def enforce_retention_job(*, timestamp: int) -> None:
         mails=report.mails,
         notification_deliveries=report.notification_deliveries,
         events=sum(report.events.values()),
+        blobs=report.blobs,
     )

@@ -6,6 +6,8 @@
 | sent or failed mail (`mail_outbox`) | 1 year | `MERCATO_MAIL_HISTORY_DAYS` |
 | notification delivery log | 1 year | `MERCATO_NOTIFICATION_HISTORY_DAYS` |
 | behavioural events | 2 years | tenant `event_retention_days`, or `MERCATO_EVENT_RETENTION_DAYS` |
+| shared blobs with an expiry (a product upload never imported) | its `expires_at` | — |
+| shared blob writes abandoned midway | 1 day | — |
 
 Queued mail and unfinished jobs are never deleted. Events belong to the tracking module:
 they are expired through `platform_expire_events`, which calls its
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from mercato.kernel.blobs import shared_blobs
 from mercato.kernel.db import get_database
 from mercato.kernel.jobs import job_app
 from mercato.modules.identity import TenantFacts, live_tenants
@@ -32,6 +35,7 @@ class RetentionReport:
     mails: int = 0
     notification_deliveries: int = 0
     events: dict[str, int] = field(default_factory=dict)
+    blobs: int = 0
 
 
 def event_cutoff(tenant: TenantFacts, settings: Settings, now: datetime) -> datetime:
@@ -52,6 +56,7 @@ async def _expire_tenant_data(
         )
         if events:
             report.events[str(tenant.id)] = int(events)
+    report.blobs += await shared_blobs().sweep(tenant.id, now)
 
 
 async def enforce_retention(settings: Settings, now: datetime | None = None) -> RetentionReport:

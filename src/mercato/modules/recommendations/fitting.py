@@ -1,8 +1,13 @@
 """Fitting a tenant's model: read its events and catalog, fit the `auto` blend (and with
-it every single strategy), save a new version, tell API processes.
+it every single strategy), save a new version as a shared blob, tell API processes.
+
+The `.npz` is written to a scratch folder of this process and then streamed into the
+shared blob store, where every API process on every machine reads it; the scratch copy
+is gone when the fit returns.
 
 A fit whose inputs carry the same `data_mark` as the newest version is skipped, so the
-periodic job costs one cheap query per tenant when nothing happened. Reading and
+periodic job costs two cheap queries per tenant when nothing happened; a newest version
+whose blob is missing (indexed before models were shared blobs) is refitted. Reading and
 writing are two short transactions; the CPU work between them runs in a thread and holds
 no database connection.
 """
@@ -10,6 +15,7 @@ no database connection.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -19,6 +25,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.blobs import shared_blobs
 from mercato.kernel.db import after_commit, get_database
 from mercato.kernel.logging import get_logger
 from mercato.modules.recommendations.cache import announce_model_version
@@ -26,11 +33,12 @@ from mercato.modules.recommendations.event_log import CatalogTable, EventLog
 from mercato.modules.recommendations.interactions import build_interactions
 from mercato.modules.recommendations.models import RecoModel
 from mercato.modules.recommendations.storage import (
+    MODEL_CONTENT_TYPE,
     latest_model,
+    model_key,
     next_version,
     prune_versions,
-    remove_folders,
-    version_path,
+    remove_models,
 )
 from mercato.modules.recommendations.strategies import AutoStrategy
 from mercato.settings import get_settings
@@ -61,7 +69,8 @@ class FitOutcome:
     users: int = 0
     seconds: float = 0.0
     size_bytes: int = 0
-    path: str | None = None
+    model_key: str | None = None
+    """The version's shared blob (see `storage`)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,12 @@ async def fit_tenant(
     # the next one sees the rest. Model versions stay on the primary (numbered there).
     async with database.read_session(tenant_id) as read:
         mark = await source.mark(read, tenant_id)
-        if newest is not None and newest.data_mark == mark and not force:
+        if (
+            newest is not None
+            and newest.data_mark == mark
+            and not force
+            and (await shared_blobs().info(tenant_id, newest.path) is not None)
+        ):
             _say(progress, f"unchanged since version {newest.version}; nothing to fit")
             return FitOutcome(tenant_id, newest.version, skipped=True)
         _say(progress, "reading events and catalog")
@@ -120,11 +134,14 @@ async def fit_tenant(
     if len(catalog) == 0:
         _say(progress, "the catalog is empty; nothing to recommend yet")
         return FitOutcome(tenant_id, newest.version if newest else None, skipped=True)
-    path = version_path(tenant_id, version)
+    key = model_key(version)
     _say(
         progress, f"fitting version {version} on {len(events):,} events, {len(catalog):,} products"
     )
-    fitted = await asyncio.to_thread(fit_to_file, events, catalog, path)
+    with tempfile.TemporaryDirectory(prefix="mercato-fit-") as scratch:
+        path = Path(scratch) / "auto.npz"
+        fitted = await asyncio.to_thread(fit_to_file, events, catalog, path)
+        await shared_blobs().put_file(tenant_id, key, path, content_type=MODEL_CONTENT_TYPE)
     async with database.tenant_session(tenant_id) as session:
         session.add(
             RecoModel(
@@ -134,7 +151,7 @@ async def fit_tenant(
                 events=fitted.events,
                 products=fitted.products,
                 users=fitted.users,
-                path=str(path),
+                path=key,
                 size_bytes=fitted.size_bytes,
                 fit_seconds=fitted.seconds,
                 data_mark=mark,
@@ -145,7 +162,7 @@ async def fit_tenant(
 
         async def publish() -> None:
             await announce_model_version(tenant_id, version)
-            remove_folders(stale)
+            await remove_models(tenant_id, stale)
 
         after_commit(session, publish)
     log.info(
@@ -165,5 +182,5 @@ async def fit_tenant(
         users=fitted.users,
         seconds=fitted.seconds,
         size_bytes=fitted.size_bytes,
-        path=str(path),
+        model_key=key,
     )

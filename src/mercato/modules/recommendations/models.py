@@ -1,7 +1,8 @@
-"""Fitted model versions: which file holds a tenant's latest model and what it learnt from.
+"""Fitted model versions: which blob holds a tenant's latest model and what it learnt from.
 
-The model itself is a `.npz` file under `DATA_DIR/models/<tenant>/<version>/` (arrays only,
-see `model_file`); this table is the index API processes read to find the newest one.
+The model itself is a `.npz` file (arrays only, see `model_file`) kept as the tenant's
+shared blob whose key is `path` (see `storage`); this table is the index API processes
+read to find the newest one.
 """
 
 from __future__ import annotations

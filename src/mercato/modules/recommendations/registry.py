@@ -3,12 +3,18 @@ first use, least recently used ones dropped beyond `reco_models_in_memory`.
 
 A process learns of a new version from the version number the fit job announces in
 Redis (one GET on a cache miss), falling back to the `reco_model` table when Redis has
-none. Loading reads the `.npz` file in a thread so the event loop keeps serving.
+none. So a version a worker on any machine fitted serves from the next request whose list
+is not cached; the announcement also drops the cached lists, so that is the next request.
+
+Loading streams the version's shared blob (never a file of the machine that fitted it)
+into a scratch file of this process, reads it in a thread so the event loop keeps
+serving, and removes the scratch file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -16,10 +22,15 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.blobs import BlobNotFound, shared_blobs
+from mercato.kernel.logging import get_logger
 from mercato.modules.recommendations.cache import announced_model_version
+from mercato.modules.recommendations.models import RecoModel
 from mercato.modules.recommendations.storage import latest_model
 from mercato.modules.recommendations.strategies import AutoStrategy, Strategy, load_strategy
 from mercato.settings import get_settings
+
+log = get_logger("mercato.recommendations.registry")
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,19 @@ def read_model(path: Path, version: int) -> LoadedModel:
     if not isinstance(model, AutoStrategy):
         raise TypeError(f"{path} holds a {model.name} model, not the auto blend")
     return LoadedModel(version, model)
+
+
+async def fetch_model(tenant_id: uuid.UUID, row: RecoModel) -> LoadedModel | None:
+    """The version `row` indexes, from the shared blob store; None when its blob is gone
+    (pruned meanwhile, or indexed before models were shared: the next fit replaces it)."""
+    with tempfile.TemporaryDirectory(prefix="mercato-model-") as scratch:
+        path = Path(scratch) / "auto.npz"
+        try:
+            await shared_blobs().download(tenant_id, row.path, path)
+        except BlobNotFound:
+            log.warning("reco_model_blob_missing", tenant_id=str(tenant_id), version=row.version)
+            return None
+        return await asyncio.to_thread(read_model, path, row.version)
 
 
 class ModelRegistry:
@@ -77,7 +101,10 @@ class ModelRegistry:
             if row is None:
                 return None
             if loaded is None or loaded.version != row.version:
-                loaded = await asyncio.to_thread(read_model, Path(row.path), row.version)
+                fetched = await fetch_model(tenant_id, row)
+                if fetched is None:
+                    return loaded
+                loaded = fetched
             self._remember(tenant_id, loaded)
             return loaded
 

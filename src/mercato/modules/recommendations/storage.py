@@ -1,5 +1,6 @@
-"""Where fitted models live: `DATA_DIR/models/<tenant>/<version>/auto.npz`, indexed by the
-`reco_model` table.
+"""Where fitted models live: the tenant's shared blob `reco/models/<version>/auto.npz`
+(`mercato.kernel.blobs`: PostgreSQL or S3, never a machine's disk), indexed by the
+`reco_model` table, whose `path` holds the blob's key.
 
 One file per version holds the `auto` blend, which carries every single strategy as a
 part (collaborative, content_based, trending, frequently_bought_together), so one fit
@@ -8,25 +9,20 @@ serves every `strategy=` of the API. Old versions beyond `reco_models_kept` are 
 
 from __future__ import annotations
 
-import shutil
 import uuid
-from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.blobs import shared_blobs
 from mercato.modules.recommendations.models import RecoModel
-from mercato.settings import get_settings
 
-MODEL_FILE = "auto.npz"
-
-
-def tenant_models_dir(tenant_id: uuid.UUID) -> Path:
-    return Path(get_settings().data_dir) / "models" / str(tenant_id)
+MODEL_CONTENT_TYPE = "application/x-npz"
 
 
-def version_path(tenant_id: uuid.UUID, version: int) -> Path:
-    return tenant_models_dir(tenant_id) / str(version) / MODEL_FILE
+def model_key(version: int) -> str:
+    """The blob key of a version (within the tenant's blobs)."""
+    return f"reco/models/{version}/auto.npz"
 
 
 async def latest_model(session: AsyncSession, tenant_id: uuid.UUID) -> RecoModel | None:
@@ -47,9 +43,9 @@ async def next_version(session: AsyncSession, tenant_id: uuid.UUID) -> int:
     return int(newest or 0) + 1
 
 
-async def prune_versions(session: AsyncSession, tenant_id: uuid.UUID, keep: int) -> list[Path]:
-    """Forget all but the newest `keep` versions; returns the folders to delete after
-    commit (an API process may still be reading the newest ones)."""
+async def prune_versions(session: AsyncSession, tenant_id: uuid.UUID, keep: int) -> list[str]:
+    """Forget all but the newest `keep` versions; returns the blob keys to delete after
+    commit (until then the index still names them)."""
     kept = select(RecoModel.version).where(RecoModel.tenant_id == tenant_id)
     newest = list(
         (await session.scalars(kept.order_by(RecoModel.version.desc()).limit(keep))).all()
@@ -61,9 +57,8 @@ async def prune_versions(session: AsyncSession, tenant_id: uuid.UUID, keep: int)
         await session.execute(
             delete(RecoModel).where(RecoModel.tenant_id == tenant_id, RecoModel.version.in_(old))
         )
-    return [version_path(tenant_id, version).parent for version in old]
+    return [model_key(version) for version in old]
 
 
-def remove_folders(folders: list[Path]) -> None:
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
+async def remove_models(tenant_id: uuid.UUID, keys: list[str]) -> None:
+    await shared_blobs().delete(tenant_id, keys)

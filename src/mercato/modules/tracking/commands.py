@@ -15,8 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mercato.kernel.db import Database
 from mercato.kernel.errors import NotFound
-from mercato.modules.tracking.ga4 import ga4_export_files
-from mercato.modules.tracking.ga4_import import import_ga4_files
+from mercato.modules.tracking.ga4_import import ExportFile, export_files, import_ga4_files
 from mercato.modules.tracking.import_batches import ImportCounts
 
 COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -24,10 +23,6 @@ COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), 
 
 def _file_day(path: Path) -> date:
     return datetime.strptime(path.name.split(".")[0].rsplit("_", 1)[1], "%Y%m%d").date()
-
-
-def export_files(path: Path, start: date | None, end: date | None) -> list[Path]:
-    return [path] if path.is_file() else ga4_export_files(path, start, end)
 
 
 async def import_ga4(
@@ -64,7 +59,12 @@ async def import_ga4(
 
         async with database.tenant_session(tenant_id) as session:
             counts = await import_ga4_files(
-                session, tenant_id, files, start=start, end=end, progress=advance
+                session,
+                tenant_id,
+                [ExportFile(tenant_id, f.name, f) for f in files],
+                start=start,
+                end=end,
+                progress=advance,
             )
         progress.update(bar, completed=len(files), description=f"GA4 {start}..{end}: committed")
     return counts

@@ -102,12 +102,13 @@ def ga4_export_files(
     directory: Path, start: date | None = None, end: date | None = None
 ) -> list[Path]:
     """`events_YYYYMMDD.json[l][.gz]` files in `directory` dated within [start, end]."""
-    found = []
-    for path in sorted(directory.iterdir()):
-        day = _export_date(path.name)
-        if day and (start is None or day >= start) and (end is None or day <= end):
-            found.append(path)
-    return found
+    return [path for path in sorted(directory.iterdir()) if dated_within(path.name, start, end)]
+
+
+def dated_within(name: str, start: date | None, end: date | None) -> bool:
+    """Whether `name` is an export file name (`events_YYYYMMDD…`) dated within [start, end]."""
+    day = _export_date(name)
+    return day is not None and (start is None or day >= start) and (end is None or day <= end)
 
 
 def _export_date(name: str) -> date | None:

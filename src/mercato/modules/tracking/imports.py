@@ -74,7 +74,7 @@ async def request_import(
     principal.require(Permission.EVENTS_IMPORT)
     _check_range(body)
     if body.source == "ga4_file":
-        ga4_import.resolve_tenant_path(get_settings(), principal.tenant_id, body.path)
+        await ga4_import.export_sources(get_settings(), principal.tenant_id, body.path)
     integration = SOURCE_INTEGRATION.get(body.source)
     if (
         integration
@@ -157,8 +157,9 @@ async def _run_source(session: AsyncSession, job: IngestJob, counts: ImportCount
     if job.source == "ga4_file":
         assert job.start is not None
         assert job.end is not None
-        path = ga4_import.resolve_tenant_path(settings, job.tenant_id, job.options.get("path"))
-        files = ga4_import.export_files(path, job.start, job.end)
+        files = await ga4_import.export_sources(
+            settings, job.tenant_id, job.options.get("path"), job.start, job.end
+        )
         await ga4_import.import_ga4_files(
             session, job.tenant_id, files, start=job.start, end=job.end, counts=counts
         )

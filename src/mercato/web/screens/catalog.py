@@ -397,7 +397,7 @@ async def upload_import(page: Writer) -> HTMLResponse:
         if not isinstance(upload, UploadFile) or not upload.filename:
             message = "choose a CSV or JSON-lines file"
             raise ValidationFailed(message, errors=[field_error("file", message)])
-        run = await queue_upload(page.session, page.tenant_id, upload.filename, await upload.read())
+        run = await queue_upload(page.session, page.tenant_id, upload.filename, upload.file)
         await record_audit(
             page.session,
             actor=page.member,
