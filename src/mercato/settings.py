@@ -442,8 +442,10 @@ class Settings(BaseSettings):
         description="Directory of pg_dump/pg_restore matching the server's major version; "
         "unset = found (embedded wheel, /usr/lib/postgresql/<major>/bin, …, PATH).",
     )
-    media_storage: Literal["local", "s3"] = Field(
-        default="local", description="Where uploaded media go: DATA_DIR/media or S3."
+    media_storage: Literal["local", "postgres", "s3"] = Field(
+        default="local",
+        description="Where uploaded media go: DATA_DIR/media (one machine), PostgreSQL "
+        "(shared blobs, any number of machines) or S3.",
     )
     media_max_bytes: int = Field(
         default=10 * 1_048_576, description="Largest accepted image upload; larger ones answer 413."

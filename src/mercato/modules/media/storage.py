@@ -1,8 +1,10 @@
-"""Where media bytes live: an interface and its two backends.
+"""Where media bytes live: an interface and its three backends.
 
 - `LocalStorage` (default): files under `DATA_DIR/media`, written atomically. Only for
   one machine (or a DATA_DIR/media every machine mounts): another machine's API process
   would not find the files.
+- `BlobStorage` (`postgres`): the kernel's shared blob store in PostgreSQL, so every
+  machine serves every upload without a bucket.
 - `S3Storage`: any S3-compatible service (AWS, MinIO, R2…) configured by `MERCATO_S3_*`
   (the client is the kernel's, which the shared blob store uses too).
 
@@ -15,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import uuid
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from mercato.kernel.blobs import BlobNotFound, SharedBlobs
 from mercato.kernel.s3 import s3_bucket, s3_client
 from mercato.settings import Settings, get_settings
 
@@ -100,9 +105,41 @@ class S3Storage:
         )
 
 
+class BlobStorage:
+    """Media as shared blobs in PostgreSQL, under their tenant (the key's first part)."""
+
+    def __init__(self, blobs: SharedBlobs) -> None:
+        self.blobs = blobs
+
+    @staticmethod
+    def _split(key: str) -> tuple[uuid.UUID, str]:
+        tenant, _, rest = key.partition("/")
+        return uuid.UUID(tenant), f"media/{rest}"
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield data
+
+        tenant_id, blob_key = self._split(key)
+        await self.blobs.put(tenant_id, blob_key, chunks(), content_type=content_type)
+
+    async def get(self, key: str) -> bytes | None:
+        tenant_id, blob_key = self._split(key)
+        try:
+            return b"".join([chunk async for chunk in self.blobs.read(tenant_id, blob_key)])
+        except BlobNotFound:
+            return None
+
+    async def delete(self, key: str) -> None:
+        tenant_id, blob_key = self._split(key)
+        await self.blobs.delete(tenant_id, [blob_key])
+
+
 def storage_for(settings: Settings) -> MediaStorage:
     if settings.media_storage == "s3":
         return S3Storage(s3_client(settings), s3_bucket(settings), settings.s3_prefix)
+    if settings.media_storage == "postgres":
+        return BlobStorage(SharedBlobs(settings.model_copy(update={"blob_storage": "postgres"})))
     return LocalStorage(Path(settings.data_dir) / "media")
 
 
