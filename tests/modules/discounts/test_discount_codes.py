@@ -234,8 +234,9 @@ async def test_a_code_limited_to_n_uses_is_redeemed_exactly_n_times_by_concurren
     assert await times_used(client, shop, "RACE") == limit
     with psycopg.connect(owner_dsn) as conn:
         counted = conn.execute(
-            "SELECT d.times_used, (SELECT count(*) FROM sales_order o WHERE o.tenant_id = d.tenant_id "
-            "AND o.discount_code = d.code) FROM discount d WHERE d.tenant_id = %s AND d.code = 'RACE'",
+            "SELECT d.times_used, (SELECT count(*) FROM sales_order o "
+            "WHERE o.tenant_id = d.tenant_id AND o.discount_code = d.code) "
+            "FROM discount d WHERE d.tenant_id = %s AND d.code = 'RACE'",
             (shop.tenant,),
         ).fetchone()
     assert counted == (limit, limit)
