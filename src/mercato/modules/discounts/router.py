@@ -10,7 +10,6 @@ from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
-from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.discounts import service
 from mercato.modules.discounts.schemas import CODE_PATTERN, DiscountRead, DiscountWrite
 from mercato.modules.identity import require
@@ -34,20 +33,8 @@ async def put_discount(
     meta: Meta,
 ) -> DiscountRead:
     """Create or replace a code's terms (`active: false` deactivates it); uses are kept."""
-    discount, before = await service.put_discount(session, principal, code, body)
-    fields = set(DiscountWrite.model_fields)
-    await record_audit(
-        session,
-        actor=principal,
-        action="discount.created" if before is None else "discount.replaced",
-        target=f"discount:{discount.code}",
-        changes=field_changes(
-            before.model_dump(mode="json", include=fields) if before else {},
-            discount.model_dump(mode="json", include=fields),
-        ),
-        meta=meta,
-    )
-    response.status_code = status.HTTP_201_CREATED if before is None else status.HTTP_200_OK
+    discount, created = await service.put_discount(session, principal, code, body, meta)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return discount
 
 

@@ -18,14 +18,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
+from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.discounts.allocation import (
     DiscountRule,
     used_up,
@@ -82,14 +85,18 @@ def to_rule(row: Discount) -> DiscountRule:
 
 
 async def put_discount(
-    session: AsyncSession, principal: TenantPrincipal, code: str, body: DiscountWrite
-) -> tuple[DiscountRead, DiscountRead | None]:
-    """Create or replace a code's terms (its use count stays); returns it and what it was
-    before (None: new). 422 for a usage limit below the uses already made."""
+    session: AsyncSession,
+    principal: TenantPrincipal,
+    code: str,
+    body: DiscountWrite,
+    meta: RequestMeta | None = None,
+) -> tuple[DiscountRead, bool]:
+    """Create or replace a code's terms (its use count stays), audited; returns it and
+    whether it is new. 422 for a usage limit below the uses already made."""
     principal.require(Permission.ORDERS_WRITE)
     code = normal_code(code)
     row = await session.get(Discount, (principal.tenant_id, code), with_for_update=True)
-    before = None if row is None else to_read(row)
+    before = {} if row is None else _terms(to_read(row))
     if row is None:
         row = Discount(tenant_id=principal.tenant_id, code=code, times_used=0)
         session.add(row)
@@ -100,7 +107,20 @@ async def put_discount(
         setattr(row, name, value)
     await session.flush()
     await session.refresh(row)
-    return to_read(row), before
+    discount = to_read(row)
+    await record_audit(
+        session,
+        actor=principal,
+        action="discount.replaced" if before else "discount.created",
+        target=f"discount:{code}",
+        changes=field_changes(before, _terms(discount)),
+        meta=meta,
+    )
+    return discount, not before
+
+
+def _terms(discount: DiscountRead) -> dict[str, Any]:
+    return discount.model_dump(mode="json", include=set(DiscountWrite.model_fields))
 
 
 async def get_discount(session: AsyncSession, principal: Principal, code: str) -> DiscountRead:

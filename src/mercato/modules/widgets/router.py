@@ -74,15 +74,7 @@ async def delete_widget(
     meta: Meta,
 ) -> Response:
     """Remove a placement's widget; the SDK gets the defaults from the next read on."""
-    before = await service.delete_widget(session, principal.tenant_id, placement)
-    await record_audit(
-        session,
-        actor=principal,
-        action="widget.deleted",
-        target=f"widget:{placement}",
-        changes=field_changes(before.model_dump(mode="json", exclude={"updated_at"}), {}),
-        meta=meta,
-    )
+    await service.delete_widget(session, principal, placement, meta)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
