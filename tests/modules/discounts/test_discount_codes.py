@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 
+from mercato.kernel.db import get_database
+from mercato.modules.discounts import DiscountExhausted, customer_key, redeem
+from mercato.modules.discounts.models import Discount
 from tests.modules.orders.shop import Shop, cart_with, checkout, open_shop, stock_of
 
 
@@ -278,3 +282,25 @@ async def test_a_checkout_failing_halfway_gives_the_use_back_and_so_does_a_cance
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["discount_code"] == "SOLO"
     assert await times_used(client, shop, "SOLO") == 0
+
+
+async def test_a_redemption_refused_after_an_earlier_read_names_the_exhausted_code(client) -> None:
+    """A checkout read the code's row (one use left), another checkout took that use and
+    committed: the first one's redemption is refused as exhausted, not as inapplicable,
+    although its session still holds the row it read."""
+    shop = await open_shop(client)
+    await put_code(client, shop, "LAST", kind="percentage", value="5", usage_limit=1)
+    tenant = uuid.UUID(shop.tenant)
+    refused: Exception | None = None
+    async with get_database().tenant_session(tenant) as slow:
+        held = await slow.get(Discount, (tenant, "LAST"))
+        assert held is not None
+        assert held.times_used == 0
+        async with get_database().tenant_session(tenant) as fast:
+            await redeem(fast, tenant, "LAST", customer_key(None, "a@example.com"))
+        try:
+            await redeem(slow, tenant, "LAST", customer_key(None, "b@example.com"))
+        except DiscountExhausted as exc:
+            refused = exc
+    assert isinstance(refused, DiscountExhausted)
+    assert await times_used(client, shop, "LAST") == 1

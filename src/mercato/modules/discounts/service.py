@@ -95,7 +95,9 @@ async def put_discount(
     whether it is new. 422 for a usage limit below the uses already made."""
     principal.require(Permission.ORDERS_WRITE)
     code = normal_code(code)
-    row = await session.get(Discount, (principal.tenant_id, code), with_for_update=True)
+    row = await session.get(
+        Discount, (principal.tenant_id, code), with_for_update=True, populate_existing=True
+    )
     before = {} if row is None else _terms(to_read(row))
     if row is None:
         row = Discount(tenant_id=principal.tenant_id, code=code, times_used=0)
@@ -153,9 +155,15 @@ async def list_discounts(
     return [to_read(r) for r in rows[:size]], next_cursor
 
 
-async def find_rule(session: AsyncSession, tenant_id: uuid.UUID, code: str) -> DiscountRule | None:
-    """The terms of a code (any case), or None when the tenant has no such code."""
-    row = await session.get(Discount, (tenant_id, normal_code(code)))
+async def find_rule(
+    session: AsyncSession, tenant_id: uuid.UUID, code: str, *, fresh: bool = False
+) -> DiscountRule | None:
+    """The terms of a code (any case), or None when the tenant has no such code.
+
+    `fresh` reads the row again even when the session holds it already (its use count may
+    have moved since: another checkout committed).
+    """
+    row = await session.get(Discount, (tenant_id, normal_code(code)), populate_existing=fresh)
     return None if row is None else to_rule(row)
 
 
@@ -215,7 +223,7 @@ async def redeem(session: AsyncSession, tenant_id: uuid.UUID, code: str, custome
     params = {"tenant": tenant_id, "code": code, "now": now}
     redeemed = (await session.execute(REDEEM_SQL, params)).first()
     if redeemed is None:
-        rule = await find_rule(session, tenant_id, code)
+        rule = await find_rule(session, tenant_id, code, fresh=True)
         if rule is None:
             raise UnknownDiscount(code)
         if used_up(rule):
