@@ -189,10 +189,22 @@ async def test_the_per_customer_limit_counts_a_guest_by_email(client) -> None:
         client,
         shop,
         await cart_with(client, shop, {"a": 1}),
+        key="eva-1",
         email="eva@example.com",
         extra={"discount_code": "ONCE"},
     )
     assert first.status_code == 201, first.text
+    # Eva's key reused for another cart: 422 for the key, not the code's 409.
+    reused = await checkout(
+        client,
+        shop,
+        await cart_with(client, shop, {"a": 2}),
+        key="eva-1",
+        email="eva@example.com",
+        extra={"discount_code": "ONCE"},
+    )
+    assert reused.status_code == 422
+    assert reused.json()["type"].endswith("/idempotency-key-reused")
     again = await checkout(
         client,
         shop,

@@ -221,9 +221,18 @@ async def place_order(
     )
     await ask_interest(session, tenant_id)  # before the stock locks, not while holding them
     if cart.discount_code is not None:
-        await redeem(
-            session, tenant_id, cart.discount_code, customer_key(order_customer, str(body.email))
-        )
+        try:
+            await redeem(
+                session,
+                tenant_id,
+                cart.discount_code,
+                customer_key(order_customer, str(body.email)),
+            )
+        except DomainError:
+            # As for a stock refusal below: a used key is 422, the refusal otherwise.
+            await session.rollback()
+            await _earlier_order(session, tenant_id, idempotency_key, digest)
+            raise
     try:
         allocations = await reserve_stock(
             session,
