@@ -224,3 +224,11 @@ class TestDiscountsAndAddresses:
         assert "Bill to" in page.text
         assert "10115 Berlin" in page.text
         assert 'href="tel:+49301234567"' in page.text
+        # Paid, the order counts in the overview's revenue for what was charged.
+        await client.post(
+            shop.url(f"/orders/{order['id']}/transitions"),
+            json={"to": "paid"},
+            headers=shop.owner.headers,
+        )
+        overview = await dashboard.get(f"/app/t/{shop.tenant}")
+        assert "paid revenue, 7 days</span> 21.60 EUR" in overview.text
