@@ -33,6 +33,7 @@ from mercato.modules.catalog import router as catalog_router
 from mercato.modules.channels import router as channels_router
 from mercato.modules.content import router as content_router
 from mercato.modules.customers import router as customers_router
+from mercato.modules.discounts import router as discounts_router
 from mercato.modules.experiments import router as experiments_router
 from mercato.modules.feedback import router as feedback_router
 from mercato.modules.identity import audit_router, auth_router, tenants_router
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inventory_router.router)
     app.include_router(cart_router.router)
     app.include_router(customers_router.router)
+    app.include_router(discounts_router.router)
     app.include_router(orders_router.router)
     app.include_router(orders_router.webhook_router)
     app.include_router(channels_router.google_router)

@@ -147,3 +147,88 @@ async def test_the_overview_counts_orders(client) -> None:
     assert "order in the last 7 days" in overview.text
     assert '<span class="badge status-pending">pending</span> 1' in overview.text
     assert f'href="/app/t/{shop.tenant}/orders"' in overview.text
+
+
+class TestDiscountsAndAddresses:
+    async def test_a_manager_creates_and_deactivates_a_code(self, client) -> None:
+        shop = await open_shop(client, products={"mug": "12.00"}, stock={("mug", "HAM"): 5})
+        manager = await add_member(client, shop.owner, shop.tenant, "manager")
+        dashboard = await signed_in(client, manager)
+        url = f"/app/t/{shop.tenant}/discounts"
+        page = await dashboard.get(url)
+        assert page.status_code == 200
+        assert ">Discount codes</a>" in nav_of(page.text)
+        assert "No discount codes yet" in page.text
+        bad = await dashboard.post(
+            url, {"code": "WINTER", "kind": "fixed", "value": "5", "active": "true"}, htmx=True
+        )
+        assert bad.status_code == 422
+        assert "currency" in bad.text
+        saved = await dashboard.post(
+            url,
+            {
+                "code": "winter",
+                "kind": "percentage",
+                "value": "15",
+                "usage_limit": "100",
+                "active": "true",
+            },
+            htmx=True,
+        )
+        assert saved.status_code == 200, saved.text
+        assert "WINTER created." in saved.text
+        assert "0 / 100" in saved.text
+        edit = await dashboard.get(url, params={"edit": "WINTER"})
+        assert 'value="15.00"' in edit.text
+        off = await dashboard.post(f"{url}/WINTER/active", {"active": "false"}, htmx=True)
+        assert "WINTER is deactivated." in off.text
+        api = await client.get(shop.url("/discounts/winter"), headers=shop.owner.headers)
+        assert api.json()["active"] is False
+        assert api.json()["usage_limit"] == 100
+        viewer = await signed_in(
+            client, await add_member(client, shop.owner, shop.tenant, "viewer")
+        )
+        seen = await viewer.get(url)
+        assert "<code>WINTER</code>" in seen.text
+        assert "Save code" not in seen.text
+        assert (await viewer.post(f"{url}/WINTER/active", {"active": "true"})).status_code == 403
+
+    async def test_an_order_shows_its_addresses_and_discount(self, client) -> None:
+        shop = await open_shop(client, products={"mug": "12.00"}, stock={("mug", "HAM"): 5})
+        await client.put(
+            shop.url("/discounts/TEN"),
+            json={"kind": "percentage", "value": "10"},
+            headers=shop.owner.headers,
+        )
+        address = {
+            "name": "Ana Weber",
+            "line1": "Hauptstr. 1",
+            "city": "Berlin",
+            "postal_code": "10115",
+            "country": "DE",
+            "phone": "030 1234567",
+        }
+        order = (
+            await checkout(
+                client,
+                shop,
+                await cart_with(client, shop, {"mug": 2}),
+                extra={"discount_code": "TEN", "shipping_address": address},
+            )
+        ).json()["order"]
+        dashboard = await signed_in(client, shop.owner)
+        page = await dashboard.get(f"/app/t/{shop.tenant}/orders/{order['id']}")
+        assert page.status_code == 200
+        assert "\u22122.40 EUR (code <code>TEN</code>)" in page.text
+        assert "Ship to" in page.text
+        assert "Bill to" in page.text
+        assert "10115 Berlin" in page.text
+        assert 'href="tel:+49301234567"' in page.text
+        # Paid, the order counts in the overview's revenue for what was charged.
+        await client.post(
+            shop.url(f"/orders/{order['id']}/transitions"),
+            json={"to": "paid"},
+            headers=shop.owner.headers,
+        )
+        overview = await dashboard.get(f"/app/t/{shop.tenant}")
+        assert "paid revenue, 7 days</span> 21.60 EUR" in overview.text

@@ -198,6 +198,18 @@ class TestWidgetEditor:
         assert 'id="f-primary_color-error"' in refused.text
         assert 'id="f-columns-error"' in refused.text
 
+        listed = await dashboard.get(url, params={"placement": "home"})
+        assert '?placement=cart"><code>cart</code></a>' in listed.text
+        assert "Delete widget" not in listed.text  # home shows the defaults
+        deleted = await dashboard.post(f"{url}/cart/delete", {}, htmx=True)
+        assert deleted.status_code == 200, deleted.text
+        assert "The cart widget is deleted" in deleted.text
+        assert "No placement is configured yet" in deleted.text
+        api = await client.get(f"/api/v1/tenants/{tenant}/widgets/cart", headers=owner.headers)
+        assert api.json()["configured"] is False
+        again = await dashboard.post(f"{url}/cart/delete", {}, htmx=True)
+        assert again.status_code == 404
+
     async def test_a_viewer_sees_the_widget_but_cannot_save(self, client) -> None:
         owner = await signup_and_login(client)
         tenant = await create_tenant(client, owner)
@@ -208,6 +220,7 @@ class TestWidgetEditor:
         assert page.status_code == 200
         assert "Save widget" not in page.text
         assert (await dashboard.post(f"{url}/product_page", {"title": "x"})).status_code == 403
+        assert (await dashboard.post(f"{url}/product_page/delete", {})).status_code == 403
         bad = await dashboard.get(url, params={"placement": "no spaces"})
         assert bad.status_code == 422
 

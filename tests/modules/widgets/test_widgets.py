@@ -61,6 +61,25 @@ async def test_put_creates_then_replaces_and_reads_see_it_at_once(client) -> Non
     ] == "list"
 
 
+async def test_widgets_are_listed_and_deleted(client) -> None:
+    owner, _, url = await _shop(client)
+    assert (await client.get(url, headers=owner.headers)).json()["data"] == []
+    for placement in ("product_page", "home"):
+        await client.put(f"{url}/{placement}", json=CAROUSEL, headers=owner.headers)
+    listed = (await client.get(url, headers=owner.headers)).json()["data"]
+    assert [w["placement"] for w in listed] == ["home", "product_page"]
+    assert all(w["configured"] for w in listed)
+    await client.get(f"{url}/home", headers=owner.headers)  # cached as configured
+    deleted = await client.delete(f"{url}/home", headers=owner.headers)
+    assert deleted.status_code == 204
+    assert (await client.get(f"{url}/home", headers=owner.headers)).json()["configured"] is False
+    assert [
+        w["placement"] for w in (await client.get(url, headers=owner.headers)).json()["data"]
+    ] == ["product_page"]
+    again = await client.delete(f"{url}/home", headers=owner.headers)
+    assert again.status_code == 404
+
+
 @pytest.mark.parametrize(
     "body",
     [

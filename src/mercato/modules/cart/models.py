@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Integer, Numeric, Text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mercato.kernel.orm import Base, created_at_column, tenant_id_column, updated_at_column
@@ -30,6 +31,9 @@ class Cart(Base):
     location_code: Mapped[str | None] = mapped_column(Text)
     currency: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, default="active")  # active|merged|ordered
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    discount_code: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

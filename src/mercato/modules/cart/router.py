@@ -10,9 +10,10 @@ from fastapi import APIRouter, Path, Response, status
 from mercato.kernel.deps import DbSession
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
-from mercato.modules.cart import rates, service
+from mercato.modules.cart import checkout_info, rates, service
 from mercato.modules.cart.schemas import (
     CURRENCY_PATTERN,
+    CartAddresses,
     CartCreate,
     CartItemAdd,
     CartItemSet,
@@ -24,6 +25,7 @@ from mercato.modules.cart.schemas import (
     TaxRateWrite,
 )
 from mercato.modules.customers import CustomerToken, get_customer, resolve_customer
+from mercato.modules.discounts import DiscountApply
 from mercato.modules.identity import require
 from mercato.modules.locations import CODE_PATTERN
 
@@ -100,6 +102,41 @@ async def remove_cart_item(
     return await service.add_item(
         session, principal, cart_id, product_id, 0, customer_id, replace=True
     )
+
+
+@router.put("/carts/{cart_id}/addresses", response_model=CartRead)
+async def set_cart_addresses(
+    cart_id: uuid.UUID,
+    body: CartAddresses,
+    principal: Shopper,
+    session: DbSession,
+    token: CustomerToken = None,
+) -> CartRead:
+    """Set the shipping and billing addresses (both replaced; checkout copies them)."""
+    customer_id = await _customer_id(session, token)
+    return await checkout_info.set_addresses(session, principal, cart_id, body, customer_id)
+
+
+@router.put("/carts/{cart_id}/discount", response_model=CartRead)
+async def apply_cart_discount(
+    cart_id: uuid.UUID,
+    body: DiscountApply,
+    principal: Shopper,
+    session: DbSession,
+    token: CustomerToken = None,
+) -> CartRead:
+    """Apply a discount code; 409 `discount-not-applicable` / `discount-exhausted` when it
+    does not apply now, 422 `unknown-discount-code`."""
+    customer_id = await _customer_id(session, token)
+    return await checkout_info.apply_discount(session, principal, cart_id, body.code, customer_id)
+
+
+@router.delete("/carts/{cart_id}/discount", response_model=CartRead)
+async def remove_cart_discount(
+    cart_id: uuid.UUID, principal: Shopper, session: DbSession, token: CustomerToken = None
+) -> CartRead:
+    customer_id = await _customer_id(session, token)
+    return await checkout_info.remove_discount(session, principal, cart_id, customer_id)
 
 
 @router.get("/pricing-rules", response_model=PricingTables)

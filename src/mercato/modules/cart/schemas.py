@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from mercato.modules.customers import AddressRead, PostalAddress
 from mercato.modules.locations import CODE_PATTERN
 
 MAX_QUANTITY = 10_000
@@ -36,8 +37,9 @@ class CartLine(BaseModel):
     image_url: str | None
     unit_price: Decimal
     quantity: int
-    line_total: Decimal
+    line_total: Decimal = Field(description="unit_price * quantity, before the discount")
     available: bool
+    discount: Decimal = Field(description="What the cart's discount code takes off this line")
 
 
 class CartRead(BaseModel):
@@ -47,11 +49,25 @@ class CartRead(BaseModel):
     status: str
     currency: str | None
     items: list[CartLine]
-    subtotal: Decimal
+    subtotal: Decimal = Field(description="The lines before the discount")
+    discount_code: str | None
+    discount_total: Decimal = Field(description="The lines' discounts added up")
+    discount_reason: str | None = Field(
+        description="Why the applied code takes nothing off now (None when it applies)"
+    )
     tax_rate: Decimal
     tax: Decimal
     shipping: Decimal
-    total: Decimal
+    total: Decimal = Field(description="subtotal - discount_total + tax + shipping")
+    shipping_address: AddressRead | None
+    billing_address: AddressRead | None
+
+
+class CartAddresses(BaseModel):
+    """Both addresses of a cart, replaced together (null clears one)."""
+
+    shipping_address: PostalAddress | None = None
+    billing_address: PostalAddress | None = None
 
 
 class TaxRateWrite(BaseModel):

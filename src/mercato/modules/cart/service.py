@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from mercato.kernel.security import Principal, TenantPrincipal
 from mercato.modules.cart.pricing import CartState, price_cart, unusable_lines
 from mercato.modules.cart.schemas import MAX_QUANTITY, CartCreate, CartRead
 from mercato.modules.catalog import get_products
+from mercato.modules.discounts import DiscountRule, applicable_rule, find_rule, normal_code
 from mercato.settings import get_settings
 
 log = get_logger("mercato.cart")
@@ -77,7 +79,8 @@ CART_SQL = text(
     "SELECT c.customer_id, c.location_code, c.status, c.currency, "
     "coalesce((SELECT json_agg(json_build_array(i.product_id, i.quantity) "
     "ORDER BY i.added_at, i.product_id) FROM cart_item i "
-    "WHERE i.tenant_id = c.tenant_id AND i.cart_id = c.id), '[]') "
+    "WHERE i.tenant_id = c.tenant_id AND i.cart_id = c.id), '[]'), "
+    "c.shipping_address, c.billing_address, c.discount_code "
     "FROM cart c WHERE c.tenant_id = :tenant AND c.id = :cart"
 )
 PRICING_SQL = text(
@@ -104,6 +107,9 @@ def _cart_from_row(row: Any) -> dict[str, Any]:
         "status": row[2],
         "currency": row[3],
         "lines": [[str(p), int(q)] for p, q in row[4]],
+        "shipping_address": row[5],
+        "billing_address": row[6],
+        "discount_code": row[7],
     }
 
 
@@ -122,6 +128,10 @@ def _state(cart_id: uuid.UUID, cart: dict[str, Any], pricing: dict[str, Any]) ->
         tax_rate=Decimal(rate),
         shipping_flat=None if shipping is None else Decimal(shipping[0]),
         free_over=None if shipping is None or shipping[1] is None else Decimal(shipping[1]),
+        # Absent from cart copies cached before carts had them.
+        shipping_address=cart.get("shipping_address"),
+        billing_address=cart.get("billing_address"),
+        discount_code=cart.get("discount_code"),
     )
 
 
@@ -167,9 +177,27 @@ def _check_access(state: CartState, customer_id: uuid.UUID | None, principal: Pr
         raise NotFound("No such cart")
 
 
-async def _priced(session: AsyncSession, tenant_id: uuid.UUID, state: CartState) -> CartRead:
+async def _rule_of(
+    session: AsyncSession, tenant_id: uuid.UUID, state: CartState
+) -> DiscountRule | None:
+    return (
+        None
+        if state.discount_code is None
+        else await find_rule(session, tenant_id, state.discount_code)
+    )
+
+
+async def _priced(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    state: CartState,
+    rule: DiscountRule | None = None,
+) -> CartRead:
+    """The cart priced now; with `rule` given, its code's terms are not read again."""
     products = await get_products(session, tenant_id, [p for p, _ in state.lines])
-    return price_cart(state, products)
+    if rule is None:
+        rule = await _rule_of(session, tenant_id, state)
+    return price_cart(state, products, rule)
 
 
 async def get_cart(
@@ -322,12 +350,14 @@ async def add_item(
 CLAIM_SQL = text(
     "WITH c AS (UPDATE cart SET status = 'ordered', updated_at = now() "
     "WHERE tenant_id = :tenant AND id = :cart AND status = 'active' "
-    "RETURNING customer_id, location_code, status, currency) "
+    "RETURNING customer_id, location_code, status, currency, "
+    "shipping_address, billing_address, discount_code) "
     "SELECT c.customer_id, c.location_code, c.status, c.currency, "
     "coalesce((SELECT json_agg(json_build_array(i.product_id, i.quantity) "
     "ORDER BY i.product_id) FROM cart_item i "
     "WHERE i.tenant_id = :tenant AND i.cart_id = :cart), '[]'), "
-    "coalesce(tl.rate, tw.rate, 0), s.flat_amount, s.free_over "
+    "coalesce(tl.rate, tw.rate, 0), s.flat_amount, s.free_over, "
+    "c.shipping_address, c.billing_address, c.discount_code "
     "FROM c LEFT JOIN tax_rate tl ON tl.tenant_id = :tenant AND tl.scope = c.location_code "
     "LEFT JOIN tax_rate tw ON tw.tenant_id = :tenant AND tw.scope = '*' "
     "LEFT JOIN shipping_rate s ON s.tenant_id = :tenant AND s.currency = c.currency"
@@ -353,10 +383,14 @@ async def claim_for_checkout(
     principal: TenantPrincipal,
     cart_id: uuid.UUID,
     customer_id: uuid.UUID | None,
+    discount_code: str | None = None,
 ) -> CartRead:
-    """Mark the cart ordered (undone if the transaction rolls back) and price it.
+    """Mark the cart ordered (undone if the transaction rolls back) and price it, with
+    `discount_code` instead of the cart's own code when given.
 
-    404 unknown cart; 409 `cart-not-active`, `empty-cart` or `items-unavailable`.
+    404 unknown cart; 409 `cart-not-active`, `empty-cart` or `items-unavailable`; a code
+    that does not apply: 422 `unknown-discount-code`, 409 `discount-exhausted` or
+    `discount-not-applicable` (the use itself is counted by the checkout's redemption).
     """
     tenant_id = principal.tenant_id
     row = (await session.execute(CLAIM_SQL, {"tenant": tenant_id, "cart": cart_id})).first()
@@ -374,17 +408,29 @@ async def claim_for_checkout(
         tax_rate=row[5],
         shipping_flat=row[6],
         free_over=row[7],
+        shipping_address=row[8],
+        billing_address=row[9],
+        discount_code=normal_code(discount_code) if discount_code else row[10],
     )
     _check_access(state, customer_id, principal)
     if not state.lines:
         raise EmptyCart()
     _check_storefront_size(principal, state)
-    priced = await _priced(session, tenant_id, state)
+    rule = await _rule_of(session, tenant_id, state)
+    priced = await _priced(session, tenant_id, state, rule)
     unusable = unusable_lines(priced)
     if unusable:
         names = ", ".join(line.product_id for line in unusable)
         raise CartItemsUnavailable(
             f"No longer available: {names}", items=[line.product_id for line in unusable]
+        )
+    if state.discount_code is not None:
+        applicable_rule(
+            rule,
+            state.discount_code,
+            subtotal=priced.subtotal,
+            currency=state.currency,
+            now=datetime.now(UTC),
         )
     _forget_after_commit(session, cart_key(tenant_id, cart_id))
     return priced

@@ -6,18 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, model_validator
 
-
-class Address(BaseModel):
-    label: str | None = Field(default=None, max_length=60)
-    name: str = Field(min_length=1, max_length=200)
-    line1: str = Field(min_length=1, max_length=200)
-    line2: str | None = Field(default=None, max_length=200)
-    postal_code: str = Field(min_length=1, max_length=20)
-    city: str = Field(min_length=1, max_length=100)
-    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
-    phone: str | None = Field(default=None, max_length=40)
+from mercato.modules.customers.addresses import Address
 
 
 class CustomerSignup(BaseModel):
@@ -39,6 +30,13 @@ class CustomerUpdate(BaseModel):
     marketing_consent: bool | None = Field(default=None, strict=True)
     preferences: dict[str, Any] | None = Field(default=None, max_length=50)
     addresses: list[Address] | None = Field(default=None, max_length=20)
+
+    @model_validator(mode="after")
+    def _one_default_each(self) -> CustomerUpdate:
+        for flag in ("default_shipping", "default_billing"):
+            if sum(getattr(a, flag) for a in self.addresses or []) > 1:
+                raise ValueError(f"At most one address may be {flag}")
+        return self
 
 
 class CustomerRead(BaseModel):

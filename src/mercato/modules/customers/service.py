@@ -12,6 +12,7 @@ import asyncio
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from mercato.kernel.errors import Conflict, NotFound, Unauthorized, ValidationFa
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
+from mercato.modules.customers.addresses import default_addresses
 from mercato.modules.customers.guest_carts import adopt_at_login
 from mercato.modules.customers.models import Customer, CustomerSession
 from mercato.modules.customers.schemas import (
@@ -174,6 +176,18 @@ async def get_customer(
     if customer is None:
         raise NotFound("No such customer")
     return customer
+
+
+async def checkout_addresses(
+    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The (shipping, billing) defaults of a customer's address book (`default_addresses`)."""
+    book = await session.scalar(
+        select(Customer.addresses).where(
+            Customer.tenant_id == tenant_id, Customer.id == customer_id
+        )
+    )
+    return default_addresses(book or [])
 
 
 async def list_customers(

@@ -1,12 +1,15 @@
 """Checkout: cart → payment row → reserved stock → pending order, in the request's own
 session and one statement per step.
 
-The steps (`place_order`), one round trip each: claim the cart and read its lines and
-rates; insert the payment row; lock the needed stock rows (sorted), reserve and append the
-ledger rows; insert the order, its lines and its first history row; enqueue
-`order.created`. What needs no stock lock comes before the reservation (the payment row,
-the webhook subscribers' interest in the event), so the hot stock rows stay locked only for
-the order insert, the event's enqueue and the commit.
+The steps (`place_order`), one round trip each: claim the cart and read its lines, rates,
+addresses and discount code (and the code's terms); insert the payment row; redeem the
+discount code (discounts' `redeem`: its row lock makes concurrent checkouts count a
+limited code exactly as often as it allows); lock the needed stock rows (sorted), reserve
+and append the ledger rows; insert the order, its lines and its first history row; enqueue
+`order.created`. Lock order: cart, discount code, stock rows. What needs no stock lock comes
+before the reservation (the payment row, the webhook subscribers' interest in the event),
+so the hot stock rows stay locked only for the order insert, the event's enqueue and the
+commit. A refused discount code is refused before any stock row is locked.
 
 `Idempotency-Key`: the same key with the same body answers the same order, with another
 body 422. The key is not looked up first (one round trip fewer on every checkout): a
@@ -23,9 +26,11 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,8 +40,10 @@ from mercato.kernel.errors import DomainError, ValidationFailed
 from mercato.kernel.events import ask_interest, emit
 from mercato.kernel.orm import uuid7
 from mercato.kernel.security import TenantPrincipal
-from mercato.modules.cart import claim_for_checkout
-from mercato.modules.inventory import InsufficientStock, reserve_stock
+from mercato.modules.cart import CartRead, claim_for_checkout
+from mercato.modules.customers import AddressRead, checkout_addresses, stored_address
+from mercato.modules.discounts import customer_key, redeem, split
+from mercato.modules.inventory import Allocation, InsufficientStock, reserve_stock
 from mercato.modules.orders.schemas import (
     CheckoutCreate,
     CheckoutResult,
@@ -48,6 +55,7 @@ from mercato.modules.orders.service import (
     allowed_transitions,
     event_payload,
     load_order,
+    order_terms,
     read_order,
 )
 from mercato.modules.orders.storefront import reservation_ttl
@@ -80,14 +88,17 @@ IDEMPOTENCY_SQL = text(
 INSERT_ORDER_SQL = text(
     "WITH o AS (INSERT INTO sales_order (tenant_id, id, cart_id, customer_id, user_id, email, "
     "status, currency, subtotal, tax, shipping, total, refunded_amount, payment_provider, "
-    "idempotency_key, request_hash, stock_state, reserved_until) VALUES (:tenant, :id, :cart, "
+    "idempotency_key, request_hash, stock_state, reserved_until, shipping_address, "
+    "billing_address, discount_code, discount_total) VALUES (:tenant, :id, :cart, "
     ":customer, :user_id, :email, 'pending', :currency, :subtotal, :tax, :shipping, :total, 0, "
-    ":provider, :key, :hash, 'reserved', :reserved_until) "
+    ":provider, :key, :hash, 'reserved', :reserved_until, CAST(:shipping_address AS jsonb), "
+    "CAST(:billing_address AS jsonb), :discount_code, :discount_total) "
     "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING created_at), "
     "i AS (INSERT INTO order_item (tenant_id, order_id, product_id, location_code, name, "
-    "unit_price, quantity) SELECT :tenant, :id, v.* FROM unnest(CAST(:products AS text[]), "
-    "CAST(:locations AS text[]), CAST(:names AS text[]), CAST(:prices AS numeric[]), "
-    "CAST(:quantities AS int[])) AS v WHERE EXISTS (SELECT FROM o) RETURNING 1), "
+    "unit_price, quantity, discount) SELECT :tenant, :id, v.* FROM unnest("
+    "CAST(:products AS text[]), CAST(:locations AS text[]), CAST(:names AS text[]), "
+    "CAST(:prices AS numeric[]), CAST(:quantities AS int[]), CAST(:discounts AS numeric[])) "
+    "AS v WHERE EXISTS (SELECT FROM o) RETURNING 1), "
     "h AS (INSERT INTO order_history (tenant_id, id, order_id, from_status, to_status, actor) "
     "SELECT :tenant, :history_id, :id, NULL, 'pending', :actor WHERE EXISTS (SELECT FROM o) "
     "RETURNING 1) "
@@ -124,6 +135,49 @@ async def _earlier_order(
     return await _replay(session, tenant_id, found[0])
 
 
+async def _addresses(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    body: CheckoutCreate,
+    cart: CartRead,
+    customer_id: uuid.UUID | None,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The order's (shipping, billing) addresses: see `place_order`."""
+    shipping = stored_address(body.shipping_address) or _dumped(cart.shipping_address)
+    billing = stored_address(body.billing_address) or _dumped(cart.billing_address)
+    if (shipping is None or billing is None) and customer_id is not None:
+        default_shipping, default_billing = await checkout_addresses(
+            session, tenant_id, customer_id
+        )
+        shipping = shipping or default_shipping
+        billing = billing or default_billing
+    return shipping, billing or shipping
+
+
+def _dumped(address: AddressRead | None) -> dict[str, Any] | None:
+    return None if address is None else address.model_dump(mode="json")
+
+
+def _address_read(address: dict[str, Any] | None) -> AddressRead | None:
+    return None if address is None else AddressRead.model_construct(**address)
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _allocation_discounts(cart: CartRead, allocations: Sequence[Allocation]) -> list[Decimal]:
+    """Each allocation's share of its cart line's discount, split by quantity to the cent
+    (discounts' `split`), so the rows of a line add up to the line's discount."""
+    shares: list[Decimal] = [Decimal("0.00")] * len(allocations)
+    for line in cart.items:
+        rows = [i for i, a in enumerate(allocations) if a.product_id == line.product_id]
+        parts = split(line.discount, [allocations[i].quantity for i in rows])
+        for i, part in zip(rows, parts, strict=True):
+            shares[i] = part
+    return shares
+
+
 async def place_order(
     session: AsyncSession,
     principal: TenantPrincipal,
@@ -134,17 +188,24 @@ async def place_order(
     """Reserve the cart's stock and create the pending order and its payment row.
 
     404 unknown cart; 409 `insufficient-stock` (with the short items), `cart-not-active`,
-    `empty-cart`, `items-unavailable`, `checkout-too-large`; 422 `idempotency-key-reused`.
+    `empty-cart`, `items-unavailable`, `checkout-too-large`, `discount-exhausted`,
+    `discount-not-applicable`; 422 `idempotency-key-reused`, `unknown-discount-code`.
+
+    Addresses: the body's, else the cart's, else the customer's address-book defaults;
+    billing falls back to shipping. They are copied onto the order and never change.
 
     Failure halfway: every step runs in the caller's transaction, and none is committed
     here. A refusal, an error or a lost connection at any step rolls the whole checkout
     back — the cart is active again, no payment row, nothing reserved and no ledger row,
-    no order, no event — so a retry (with the same Idempotency-Key or not) starts afresh.
+    no order, no event, no use of the discount code — so a retry (with the same
+    Idempotency-Key or not) starts afresh.
     """
     tenant_id = principal.tenant_id
     digest = request_hash(body, customer_id)
     try:
-        cart = await claim_for_checkout(session, principal, body.cart_id, customer_id)
+        cart = await claim_for_checkout(
+            session, principal, body.cart_id, customer_id, body.discount_code
+        )
     except DomainError:
         # An ordered cart is how a repeated request shows: answer the order it created.
         replay = await _earlier_order(session, tenant_id, idempotency_key, digest)
@@ -153,10 +214,27 @@ async def place_order(
         raise
     assert cart.currency is not None
     order_id = uuid7()
+    order_customer = customer_id or cart.customer_id
+    shipping_address, billing_address = await _addresses(
+        session, tenant_id, body, cart, order_customer
+    )
     payment = await open_payment(
         session, tenant_id, order_id, body.payment_provider, cart.total, cart.currency
     )
     await ask_interest(session, tenant_id)  # before the stock locks, not while holding them
+    if cart.discount_code is not None:
+        try:
+            await redeem(
+                session,
+                tenant_id,
+                cart.discount_code,
+                customer_key(order_customer, str(body.email)),
+            )
+        except DomainError:
+            # As for a stock refusal below: a used key is 422, the refusal otherwise.
+            await session.rollback()
+            await _earlier_order(session, tenant_id, idempotency_key, digest)
+            raise
     try:
         allocations = await reserve_stock(
             session,
@@ -173,8 +251,8 @@ async def place_order(
         await _earlier_order(session, tenant_id, idempotency_key, digest)
         raise
     lines = {line.product_id: line for line in cart.items}
+    discounts = _allocation_discounts(cart, allocations)
     reserved_until = datetime.now(UTC) + reservation_ttl(principal)
-    order_customer = customer_id or cart.customer_id
     created_at: datetime | None = await session.scalar(
         INSERT_ORDER_SQL,
         {
@@ -198,6 +276,11 @@ async def place_order(
             "names": [lines[a.product_id].name for a in allocations],
             "prices": [lines[a.product_id].unit_price for a in allocations],
             "quantities": [a.quantity for a in allocations],
+            "discounts": discounts,
+            "shipping_address": _json(shipping_address),
+            "billing_address": _json(billing_address),
+            "discount_code": cart.discount_code,
+            "discount_total": cart.discount_total,
             "history_id": uuid7(),
             "actor": principal.actor,
         },
@@ -220,13 +303,17 @@ async def place_order(
             currency=cart.currency,
             email=str(body.email),
             customer_id=order_customer,
+            **order_terms(
+                shipping_address, billing_address, cart.discount_code, cart.discount_total
+            ),
             items=[
                 {
                     "product_id": a.product_id,
                     "quantity": a.quantity,
                     "location_code": a.location_code,
+                    "discount": str(discount),
                 }
-                for a in allocations
+                for a, discount in zip(allocations, discounts, strict=True)
             ],
         ),
     )
@@ -237,9 +324,13 @@ async def place_order(
         total=cart.total,
         currency=cart.currency,
         subtotal=cart.subtotal,
+        discount_code=cart.discount_code,
+        discount_total=cart.discount_total,
         tax=cart.tax,
         shipping=cart.shipping,
         refunded_amount=Decimal("0.00"),
+        shipping_address=_address_read(shipping_address),
+        billing_address=_address_read(billing_address),
         email=str(body.email),
         customer_id=order_customer,
         cart_id=cart.id,
@@ -256,8 +347,9 @@ async def place_order(
                 unit_price=lines[a.product_id].unit_price,
                 quantity=a.quantity,
                 line_total=lines[a.product_id].unit_price * a.quantity,
+                discount=discount,
             )
-            for a in allocations
+            for a, discount in zip(allocations, discounts, strict=True)
         ],
         history=[
             OrderHistoryRead.model_construct(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -17,14 +18,19 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mercato.kernel.orm import Base, created_at_column, tenant_id_column, updated_at_column, uuid_pk
 
 
 class SalesOrder(Base):
-    """An order (`order` is an SQL keyword). `stock_state`: reserved → sold, or released."""
+    """An order (`order` is an SQL keyword). `stock_state`: reserved → sold, or released.
+
+    Addresses and the discount are copied from the checkout and never change (a trigger of
+    migration 0180 refuses an UPDATE of them). `subtotal` is before the discount; `total`
+    = subtotal - discount_total + tax + shipping is what is charged.
+    """
 
     __tablename__ = "sales_order"
     __table_args__ = (
@@ -54,6 +60,12 @@ class SalesOrder(Base):
     shipping: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     refunded_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    discount_code: Mapped[str | None] = mapped_column(Text)
+    discount_total: Mapped[Decimal] = mapped_column(
+        Numeric(12, 2), default=Decimal("0"), server_default="0"
+    )
     payment_provider: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(Text)
     request_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -81,6 +93,10 @@ class OrderItem(Base):
     name: Mapped[str] = mapped_column(Text)
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     quantity: Mapped[int] = mapped_column(Integer)
+    # This row's share of the order's discount (a line's discount split over locations).
+    discount: Mapped[Decimal] = mapped_column(
+        Numeric(12, 2), default=Decimal("0"), server_default="0"
+    )
 
 
 class OrderHistory(Base):

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from mercato.modules.customers import AddressRead, PostalAddress
+from mercato.modules.discounts import CODE_PATTERN
 from mercato.modules.payments import HostedCheckout, PaymentRead, RefundRead
 
 OrderStatus = Literal[
@@ -26,6 +28,15 @@ class CheckoutCreate(BaseModel):
     hosted_checkout: HostedCheckout | None = Field(
         default=None, description="Stripe only: pay on a Stripe Checkout page"
     )
+    shipping_address: PostalAddress | None = Field(
+        default=None, description="Else the cart's, else the customer's default"
+    )
+    billing_address: PostalAddress | None = Field(
+        default=None, description="Else the cart's, else the customer's default, else shipping"
+    )
+    discount_code: str | None = Field(
+        default=None, pattern=CODE_PATTERN, description="Instead of the cart's code, any case"
+    )
 
 
 class OrderItemRead(BaseModel):
@@ -36,7 +47,8 @@ class OrderItemRead(BaseModel):
     name: str
     unit_price: Decimal
     quantity: int
-    line_total: Decimal
+    line_total: Decimal = Field(description="unit_price * quantity, before the discount")
+    discount: Decimal = Field(description="This row's share of the order's discount")
 
 
 class OrderHistoryRead(BaseModel):
@@ -54,10 +66,14 @@ class OrderSummary(BaseModel):
     status: str
     total: Decimal
     currency: str
-    subtotal: Decimal
+    subtotal: Decimal = Field(description="The lines before the discount")
+    discount_code: str | None
+    discount_total: Decimal
     tax: Decimal
     shipping: Decimal
     refunded_amount: Decimal
+    shipping_address: AddressRead | None
+    billing_address: AddressRead | None
     email: str
     customer_id: uuid.UUID | None
     cart_id: uuid.UUID | None

@@ -25,6 +25,7 @@ from mercato.kernel.events import emit
 from mercato.kernel.pagination import newest_first
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
+from mercato.modules.discounts import customer_key, release
 from mercato.modules.inventory import (
     Allocation,
     release_stock,
@@ -120,8 +121,26 @@ def order_payload(order: SalesOrder, **extra: Any) -> dict[str, Any]:
         currency=order.currency,
         email=order.email,
         customer_id=order.customer_id,
+        **order_terms(
+            order.shipping_address, order.billing_address, order.discount_code, order.discount_total
+        ),
         **extra,
     )
+
+
+def order_terms(
+    shipping_address: dict[str, Any] | None,
+    billing_address: dict[str, Any] | None,
+    discount_code: str | None,
+    discount_total: Decimal,
+) -> dict[str, Any]:
+    """The addresses and discount every `order.*` event carries beside the order's sums."""
+    return {
+        "shipping_address": shipping_address,
+        "billing_address": billing_address,
+        "discount_code": discount_code,
+        "discount_total": str(discount_total),
+    }
 
 
 async def read_order(session: AsyncSession, order: SalesOrder) -> OrderRead:
@@ -148,6 +167,7 @@ async def read_order(session: AsyncSession, order: SalesOrder) -> OrderRead:
                 unit_price=i.unit_price,
                 quantity=i.quantity,
                 line_total=i.unit_price * i.quantity,
+                discount=i.discount,
             )
             for i in items
         ],
@@ -251,7 +271,17 @@ async def record_status(
     announce: bool = True,
     **event_extra: Any,
 ) -> None:
-    """Move the order to `to`, append the history row and (`announce`) emit `order.<to>`."""
+    """Move the order to `to`, append the history row and (`announce`) emit `order.<to>`.
+
+    An order that becomes cancelled gives its discount code's use back.
+    """
+    if to == "cancelled" and order.status != "cancelled" and order.discount_code is not None:
+        await release(
+            session,
+            order.tenant_id,
+            order.discount_code,
+            customer_key(order.customer_id, order.email),
+        )
     session.add(
         OrderHistory(
             tenant_id=order.tenant_id,

@@ -1,5 +1,5 @@
-"""`{T}/widgets/{placement}`: configure, read and preview a recommendation widget; and the
-JS SDK bundle at `/sdk/v1/mercato.js`."""
+"""`{T}/widgets`: list the configured widgets; configure, read, preview and delete one
+placement's widget; and the JS SDK bundle at `/sdk/v1/mercato.js`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.pagination import Page
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
@@ -54,6 +55,27 @@ async def put_widget(
     )
     response.status_code = status.HTTP_201_CREATED if before is None else status.HTTP_200_OK
     return widget
+
+
+@router.get("", response_model=Page[WidgetRead])
+async def list_widgets(
+    principal: Annotated[TenantPrincipal, require(Permission.WIDGETS_READ)],
+    session: DbSession,
+) -> Page[WidgetRead]:
+    """Every configured placement (placements never configured answer the defaults)."""
+    return Page[WidgetRead](data=await service.list_widgets(session, principal.tenant_id))
+
+
+@router.delete("/{placement}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_widget(
+    placement: Placement,
+    principal: Annotated[TenantPrincipal, require(Permission.WIDGETS_WRITE)],
+    session: DbSession,
+    meta: Meta,
+) -> Response:
+    """Remove a placement's widget; the SDK gets the defaults from the next read on."""
+    await service.delete_widget(session, principal, placement, meta)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{placement}", response_model=WidgetRead)

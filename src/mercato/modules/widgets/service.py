@@ -11,11 +11,16 @@ from __future__ import annotations
 import uuid
 
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import after_commit
+from mercato.kernel.deps import RequestMeta
+from mercato.kernel.errors import NotFound
 from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
+from mercato.kernel.security import TenantPrincipal
+from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.widgets.models import WidgetConfig
 from mercato.modules.widgets.schemas import WidgetRead, WidgetWrite
 from mercato.settings import get_settings
@@ -66,7 +71,11 @@ async def put_widget(
     config.theme = body.theme.model_dump()
     await session.flush()
     await session.refresh(config)
+    _forget_after_commit(session, tenant_id, placement)
+    return to_read(config), before
 
+
+def _forget_after_commit(session: AsyncSession, tenant_id: uuid.UUID, placement: str) -> None:
     async def forget_cached() -> None:
         try:
             await get_redis().delete(cache_key(tenant_id, placement))
@@ -74,7 +83,41 @@ async def put_widget(
             log.warning("widget_cache_invalidation_failed", placement=placement)
 
     after_commit(session, forget_cached)
-    return to_read(config), before
+
+
+async def list_widgets(session: AsyncSession, tenant_id: uuid.UUID) -> list[WidgetRead]:
+    """The configured placements, by name (a tenant has a handful; no pagination)."""
+    rows = await session.scalars(
+        select(WidgetConfig)
+        .where(WidgetConfig.tenant_id == tenant_id)
+        .order_by(WidgetConfig.placement)
+    )
+    return [to_read(row) for row in rows]
+
+
+async def delete_widget(
+    session: AsyncSession, principal: TenantPrincipal, placement: str, meta: RequestMeta
+) -> None:
+    """Remove a placement's configuration, audited (it answers the defaults again).
+
+    404 when the placement was never configured.
+    """
+    tenant_id = principal.tenant_id
+    config = await session.get(WidgetConfig, (tenant_id, placement), with_for_update=True)
+    if config is None:
+        raise NotFound(f"No widget is configured for {placement!r}")
+    before = to_read(config).model_dump(mode="json", exclude={"updated_at"})
+    await session.delete(config)
+    await session.flush()
+    _forget_after_commit(session, tenant_id, placement)
+    await record_audit(
+        session,
+        actor=principal,
+        action="widget.deleted",
+        target=f"widget:{placement}",
+        changes=field_changes(before, {}),
+        meta=meta,
+    )
 
 
 async def get_widget(session: AsyncSession, tenant_id: uuid.UUID, placement: str) -> WidgetRead:

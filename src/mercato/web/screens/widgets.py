@@ -114,6 +114,7 @@ async def _render(
         form=form,
         layouts=LAYOUTS,
         preview_src=_preview_src(page, placement, form.values),
+        configured=await widgets.list_widgets(page.session, page.tenant_id),
         notice=notice,
     )
 
@@ -168,6 +169,24 @@ async def save_widget(
         return f"The {chosen} widget is saved; your site shows it from now on."
 
     notice = await page.act(form, submitted, save)
+    if notice is None:
+        return await _render(page, placement, form=form, status_code=form_status(form))
+    return await _render(page, placement, notice=notice)
+
+
+@router.post("/" + PATH + "/{placement}/delete")
+async def delete_widget(
+    placement: str, page: Annotated[Page, tenant_page(Permission.WIDGETS_WRITE)]
+) -> HTMLResponse:
+    """Delete the placement's widget, as `DELETE {T}/widgets/{placement}` does."""
+    submitted, form = await read_form(page.request)
+
+    async def delete() -> str:
+        chosen = _placement(placement)
+        await widgets.delete_widget(page.session, page.member, chosen, page.meta)
+        return f"The {chosen} widget is deleted; your site gets the defaults from now on."
+
+    notice = await page.act(form, submitted, delete)
     if notice is None:
         return await _render(page, placement, form=form, status_code=form_status(form))
     return await _render(page, placement, notice=notice)
