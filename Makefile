@@ -50,11 +50,12 @@ cluster-stop: ## stop what `make cluster` started
 	bash deploy/cluster.sh stop
 
 # The tests that must hold on a sharded database: isolation (RLS and the route matrix),
-# the commerce flow (checkout without oversell), ingestion durability, analytics ground
+# the commerce flow (checkout without oversell, discount redemption, the order walk), ingestion durability, analytics ground
 # truth, the schema's shape, and moving a tenant between workers.
 CITUS_TESTS := tests/kernel/test_rls.py tests/test_schema_shape.py \
 	tests/modules/identity/test_route_matrix.py tests/modules/orders/test_checkout.py \
 	tests/modules/tracking/test_durability.py tests/modules/analytics/test_analytics_api.py \
+	tests/modules/discounts tests/modules/orders/test_order_walk.py \
 	tests/kernel/test_citus_tenant_move.py
 
 citus: $(STAMP) ## Citus coordinator + 2 workers on 127.0.0.1:9700-9702 (CITUS_PORTS); the build is cached in .mercato-citus

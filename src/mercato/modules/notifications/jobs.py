@@ -54,7 +54,10 @@ async def deliver_notification(*, tenant_id: str, delivery_id: str) -> None:
         # The row lock keeps two workers from sending the same message at once.
         delivery = await session.scalar(
             select(NotificationDelivery)
-            .where(NotificationDelivery.id == uuid.UUID(delivery_id))
+            .where(
+                NotificationDelivery.tenant_id == uuid.UUID(tenant_id),
+                NotificationDelivery.id == uuid.UUID(delivery_id),
+            )
             .with_for_update()
         )
         if delivery is None or delivery.status == "sent":

@@ -256,7 +256,11 @@ async def payment_for_stripe_object(
     if payment is None and isinstance(obj.get("id"), str):
         payment = await session.scalar(
             select(Payment)
-            .where(Payment.provider == "stripe", Payment.provider_reference == obj["id"])
+            .where(
+                Payment.tenant_id == tenant_id,
+                Payment.provider == "stripe",
+                Payment.provider_reference == obj["id"],
+            )
             .with_for_update()
         )
     if payment is None:

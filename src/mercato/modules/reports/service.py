@@ -188,7 +188,11 @@ async def queue_due_reports(
     """Queue the jobs of this tenant's schedules that are due at `now` (local time)."""
     local = await _local_today(session, tenant_id, now)
     jobs = []
-    schedules = await session.scalars(select(ReportSchedule).with_for_update(skip_locked=True))
+    schedules = await session.scalars(
+        select(ReportSchedule)
+        .where(ReportSchedule.tenant_id == tenant_id)
+        .with_for_update(skip_locked=True)
+    )
     for schedule in schedules:
         if not _due(schedule, local):
             continue

@@ -79,7 +79,9 @@ async def deliver_webhook(*, tenant_id: str, delivery_id: str) -> None:
     async with get_database().tenant_session(tenant) as session:
         delivery = await session.scalar(
             select(WebhookDelivery)
-            .where(WebhookDelivery.id == uuid.UUID(delivery_id))
+            .where(
+                WebhookDelivery.tenant_id == tenant, WebhookDelivery.id == uuid.UUID(delivery_id)
+            )
             .with_for_update(skip_locked=True)
         )
         if delivery is None or delivery.status != "pending":
