@@ -50,8 +50,9 @@ cluster-stop: ## stop what `make cluster` started
 	bash deploy/cluster.sh stop
 
 # The tests that must hold on a sharded database: isolation (RLS and the route matrix),
-# the commerce flow (checkout without oversell, discount redemption, the order walk), ingestion durability, analytics ground
-# truth, the schema's shape, and moving a tenant between workers.
+# the commerce flow (checkout without oversell, discount redemption, the order walk),
+# ingestion durability, analytics ground truth, the schema's shape, and moving a tenant
+# between workers.
 CITUS_TESTS := tests/kernel/test_rls.py tests/test_schema_shape.py \
 	tests/modules/identity/test_route_matrix.py tests/modules/orders/test_checkout.py \
 	tests/modules/tracking/test_durability.py tests/modules/analytics/test_analytics_api.py \
