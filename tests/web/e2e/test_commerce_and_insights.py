@@ -10,14 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.e2e.conftest import CHROMIUM, LiveServer, console_problems, make_login_stale
+from tests.web.e2e.conftest import LiveServer, console_problems, make_login_stale
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"end-to-end tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
+    pytest.mark.browser,
 ]
 
 

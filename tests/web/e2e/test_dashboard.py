@@ -9,14 +9,11 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from tests.web.e2e.conftest import CHROMIUM, LiveServer, make_login_stale
+from tests.web.e2e.conftest import LiveServer, make_login_stale
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"end-to-end tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
+    pytest.mark.browser,
 ]
 
 KEY = re.compile(r"^mk_live_[0-9A-Za-z]{43}$")
