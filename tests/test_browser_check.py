@@ -42,7 +42,8 @@ def test_a_run_with_browser_tests_stops_before_any_test(tmp_path: Path) -> None:
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
     assert MISSING in done.stdout
     assert "no tests ran" in done.stdout
-    assert "passed" not in done.stdout and "failed" not in done.stdout
+    assert "passed" not in done.stdout
+    assert "failed" not in done.stdout
 
 
 @pytest.mark.slow

@@ -30,6 +30,7 @@ import pytest
 
 from tests.factories import token_with_auth_time
 
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str
