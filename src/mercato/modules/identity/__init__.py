@@ -3,11 +3,12 @@
 Other modules import from here only the request dependencies (`require`, `CurrentUser`),
 the gate of lean routes (`pass_gate`), the login throttle (`limit_login_attempt`), the
 role vocabulary (`Role`), what they may read of a tenant and its staff
-(`active_tenant_ids`, `live_tenants`, `tenant_facts`, `tenant_setting`, `member_emails`,
-`staff_email`) and what operators do to tenants and accounts (`tenant_page`, `locked_tenant`,
-`set_status_for_operator`, `tenants_to_purge`, `grant_platform_admin`) and what a tenant's
-export takes from identity (`tenant_row`, `members_staff_rows`). Importing it installs
-the CORS layer's check of publishable keys' origins (`browser_origin_allowed`).
+(`active_tenant_ids`, `live_tenants`, `tenant_facts`, `tenant_formats`, `tenant_setting`,
+`member_emails`, `staff_email`) and what operators do to tenants and accounts
+(`tenant_page`, `locked_tenant`, `set_status_for_operator`, `tenants_to_purge`,
+`grant_platform_admin`) and what a tenant's export takes from identity (`tenant_row`,
+`members_staff_rows`). Importing it installs the CORS layer's check of publishable keys'
+origins (`browser_origin_allowed`).
 
 The layers above the modules use more of it:
 
@@ -100,6 +101,7 @@ from mercato.modules.identity.tenants import (
     resolve_tenant,
     set_status_for_operator,
     tenant_facts,
+    tenant_formats,
     tenant_page,
     tenant_setting,
     tenants_to_purge,
@@ -176,6 +178,7 @@ __all__ = [
     "start_session",
     "step_up",
     "tenant_facts",
+    "tenant_formats",
     "tenant_page",
     "tenant_row",
     "tenant_setting",
