@@ -21,9 +21,9 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.browser import ARGS as BROWSER_ARGS
-from tests.browser import MISSING as NO_BROWSER
-from tests.browser import find as find_browser
+from tests.chromium import ARGS as BROWSER_ARGS
+from tests.chromium import MISSING as NO_BROWSER
+from tests.chromium import find as find_browser
 
 REPO = Path(__file__).resolve().parents[1]
 EMBEDDED_DIR = REPO / ".mercato-test"
@@ -136,7 +136,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[object]:
-    """Headless Chromium (`tests.browser.find`) for the tests marked `browser`."""
+    """Headless Chromium (`tests.chromium.find`) for the tests marked `browser`."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import MISSING
+from tests.chromium import MISSING
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,7 +30,7 @@ def _without_browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[
 
 
 def test_the_check_make_test_runs_first_prints_one_line_and_fails(tmp_path: Path) -> None:
-    done = _without_browser(tmp_path, "-m", "tests.browser")
+    done = _without_browser(tmp_path, "-m", "tests.chromium")
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr == MISSING + "\n"

@@ -15,12 +15,13 @@ The layers above the modules use more of it:
 - the dashboard signs staff in with the API's own calls and cookies (`login`, `signup`,
   `start_session`, `step_up`, `logout`, `verify_email`, `forgot_password`,
   `reset_password`, `describe_invitation`, `accept_invitation`, `authenticate`,
-  `authenticate_password`, `record_auth_event`, `limit_auth_request`, `IssuedTokens`,
-  the `REFRESH_*` cookie constants and the request shapes), enters tenants as the API
-  does (`enter_tenant`, `limit_tenant_request`), reads the signed-in account and its
-  tenants (`staff_account`, `my_tenants`) and manages tenants, members and API keys
-  (`create_tenant`, `list_members`, `add_member`, `change_role`, `remove_member`,
-  `list_keys`, `create_key`, `revoke_key`, `api_key_read`, `role_rank`, `ROLE_ORDER`);
+  `authenticate_password`, `record_auth_event`, `limit_auth_request`, `IssuedTokens`, the
+  `REFRESH_*` cookie constants and the request shapes), enters tenants as the API does
+  (`enter_tenant`, `limit_tenant_request`), reads the signed-in account and its tenants
+  (`staff_account`, `my_tenants`) and manages tenants, members and API keys
+  (`create_tenant`, `update_tenant` with `TenantUpdate` and `TenantSettings`,
+  `list_members`, `add_member`, `change_role`, `remove_member`, `list_keys`, `create_key`,
+  `revoke_key`, `api_key_read`, `role_rank`, `ROLE_ORDER`);
 - the demo seed makes its owner and shop (`ensure_verified_account`,
   `ensure_owned_tenant`);
 - the `mercato` command rotates the token signing keys (`rotate_keys`).
@@ -78,6 +79,8 @@ from mercato.modules.identity.schemas import (
     SignupRequest,
     TenantCreate,
     TenantRead,
+    TenantSettings,
+    TenantUpdate,
     TokenRequest,
     UserRead,
 )
@@ -105,6 +108,7 @@ from mercato.modules.identity.tenants import (
     tenant_page,
     tenant_setting,
     tenants_to_purge,
+    update_tenant,
 )
 from mercato.modules.identity.tokens import rotate_keys
 
@@ -132,6 +136,8 @@ __all__ = [
     "TenantCreate",
     "TenantFacts",
     "TenantRead",
+    "TenantSettings",
+    "TenantUpdate",
     "TokenRequest",
     "UserRead",
     "accept_invitation",
@@ -183,5 +189,6 @@ __all__ = [
     "tenant_row",
     "tenant_setting",
     "tenants_to_purge",
+    "update_tenant",
     "verify_email",
 ]

@@ -1,6 +1,6 @@
 """The browser of the end-to-end tests: Debian's Chromium, else Playwright's own download.
 
-`make test` runs `python -m tests.browser` first and the suite's conftest checks again
+`make test` runs `python -m tests.chromium` first and the suite's conftest checks again
 after collection, so a run that needs a browser and has none stops before any test with
 `MISSING`, instead of failing test after test with a launch error. Debian's package is
 looked up as `chromium` on PATH (it installs `/usr/bin/chromium`); a candidate counts
