@@ -80,11 +80,12 @@ class Formats:
             currency = DEFAULT_CURRENCY
         return cls(locale, currency)
 
-    def money(self, amount: Amount | None) -> str:
-        """`amount` in the tenant's currency, symbol and digits as the locale writes them."""
+    def money(self, amount: Amount | None, currency: str | None = None) -> str:
+        """`amount` in `currency` (an order's or a cart's own), else the tenant's, with the
+        symbol and digits as the locale writes them."""
         if amount is None:
             return "—"
-        return format_currency(amount, self.currency, locale=_locale(self.locale))
+        return format_currency(amount, currency or self.currency, locale=_locale(self.locale))
 
     def number(self, value: Amount | None) -> str:
         """A count or quantity with the locale's grouping and decimal signs."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -83,10 +82,7 @@ def _formats(context: Context) -> Formats:
 @pass_context
 def money(context: Context, amount: Amount | None, currency: str | None = None) -> str:
     """An amount in the tenant's currency (or `currency`, an order's own), locale-written."""
-    formats = _formats(context)
-    if currency:
-        formats = replace(formats, currency=currency)
-    return formats.money(amount)
+    return _formats(context).money(amount, currency)
 
 
 @pass_context

@@ -180,7 +180,10 @@ async def render_report(
         ],
         "tasks": [{**task, "count": formats.number(task["count"])} for task in tasks],
         "top_carts": [
-            {"who": item.contact or item.user_id, "amount": formats.money(item.amount)}
+            {
+                "who": item.contact or item.user_id,
+                "amount": formats.money(item.amount, item.details.get("currency")),
+            }
             for item in carts
         ],
         "chart_cid": CHART_CID,
