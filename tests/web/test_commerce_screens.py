@@ -133,7 +133,7 @@ class TestOrders:
             f"{url}/refunds", {"amount": "5.00", "current_password": PASSWORD}, htmx=True
         )
         assert done.status_code == 200, done.text
-        assert "5.00 EUR refunded in total" in done.text
+        assert "Refunded; €5.00 refunded in total" in done.text
         state = (await client.get(shop.url(f"/orders/{order['id']}"), headers=shop.headers)).json()
         assert state["status"] == "partially_refunded"
 

@@ -11,7 +11,7 @@ import pytest
 from mercato.modules.analytics import roll_up_tenant
 from tests.factories import add_member
 from tests.modules.analytics.events import Ev, send, utc_now
-from tests.modules.tracking.helpers import new_shop
+from tests.modules.tracking.helpers import new_shop, set_locale
 from tests.web.browser import signed_in
 
 
@@ -78,12 +78,7 @@ class TestOverview:
         self, client, locale, currency, revenue, conversion
     ) -> None:
         shop = await _shop_with_sales(client)
-        changed = await client.patch(
-            shop.base,
-            json={"settings": {"locale": locale, "currency": currency}},
-            headers=shop.owner.headers,
-        )
-        assert changed.status_code == 200, changed.text
+        await set_locale(client, shop, locale, currency)
         dashboard = await signed_in(client, shop.owner)
         html = (await dashboard.get(f"/app/t/{shop.tenant_id}")).text
         assert f'<p class="kpi-value" data-kpi="revenue">{revenue}</p>' in html

@@ -14,7 +14,7 @@ import pytest
 from mercato.modules.analytics import rebuild_tenant_days, roll_up_tenant
 from tests.factories import create_api_key
 from tests.modules.analytics.events import Ev, Truth, history, send, utc_now
-from tests.modules.tracking.helpers import new_shop
+from tests.modules.tracking.helpers import new_shop, set_locale
 
 ZONE = "America/New_York"
 KPIS = (
@@ -421,12 +421,7 @@ async def test_the_csv_export_adds_the_amounts_in_the_tenants_currency_and_local
     client, locale, currency, formatted
 ) -> None:
     shop = await new_shop(client)
-    changed = await client.patch(
-        shop.base,
-        json={"settings": {"locale": locale, "currency": currency}},
-        headers=shop.owner.headers,
-    )
-    assert changed.status_code == 200, changed.text
+    await set_locale(client, shop, locale, currency)
     now = utc_now()
     at = now - timedelta(days=1)
     purchase = Ev("purchase", "u1", "s1", at, "B1", "p1", 1, Decimal("1234.50"), "O1")

@@ -13,7 +13,7 @@ from mercato.kernel.db import get_database
 from mercato.modules.masterdata.models import SalesRep, SalesRepLocation
 from tests.factories import add_member
 from tests.modules.analytics.events import utc_now
-from tests.modules.tracking.helpers import new_shop, stamp
+from tests.modules.tracking.helpers import new_shop, set_locale, stamp
 
 
 def ev(kind: str, user: str, at, **extra) -> dict:
@@ -334,12 +334,7 @@ async def test_csv_cells_from_shoppers_never_start_a_formula(client) -> None:
 async def test_the_csv_adds_each_amount_in_its_currency_as_the_tenants_locale_writes_it(
     client, shop
 ) -> None:
-    changed = await client.patch(
-        shop.base,
-        json={"settings": {"locale": "de-DE", "currency": "USD"}},
-        headers=shop.owner.headers,
-    )
-    assert changed.status_code == 200, changed.text
+    await set_locale(client, shop, "de-DE", "USD")
     response = await client.get(
         f"{shop.base}/tasks/cart-abandonment/export.csv", headers=shop.owner.headers
     )

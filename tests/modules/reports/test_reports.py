@@ -19,7 +19,7 @@ from mercato.settings import get_settings
 from tests.fakes.smtp import smtp_server
 from tests.jobs import run_queued_jobs
 from tests.modules.analytics.events import Ev, Truth, send
-from tests.modules.tracking.helpers import new_shop
+from tests.modules.tracking.helpers import new_shop, set_locale
 
 ZONE = "Europe/Berlin"
 
@@ -178,12 +178,7 @@ async def test_a_report_writes_amounts_in_the_tenants_currency_and_locale(
     client, branches, use_smtp, locale, currency, revenue, conversion
 ) -> None:
     shop, _, yesterday, _ = branches
-    changed = await client.patch(
-        shop.base,
-        json={"settings": {"locale": locale, "currency": currency}},
-        headers=shop.owner.headers,
-    )
-    assert changed.status_code == 200, changed.text
+    await set_locale(client, shop, locale, currency)
     response = await client.post(
         f"{shop.base}/reports/send",
         json={"location_code": "B2", "period": "day"},
