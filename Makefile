@@ -31,7 +31,8 @@ worker: $(STAMP) ## run background jobs (a second process beside `make demo` is 
 migrate: $(STAMP)
 	$(BIN)/mercato migrate
 
-test: $(STAMP) ## the whole suite against real PostgreSQL and Redis
+test: $(STAMP) ## the whole suite against real PostgreSQL and Redis (and a Chromium: tests/chromium.py)
+	@$(BIN)/python -m tests.chromium
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 test-fast: $(STAMP) ## the suite without the tests that boot server processes

@@ -21,6 +21,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from mercato.kernel import citus
+from tests.chromium import ARGS as BROWSER_ARGS
+from tests.chromium import MISSING as NO_BROWSER
+from tests.chromium import find as find_browser
 
 REPO = Path(__file__).resolve().parents[1]
 EMBEDDED_DIR = REPO / ".mercato-test"
@@ -121,6 +124,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `run_last` inspect what the rest of the suite left behind."""
     items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A run that kept tests marked `browser` (after `-m`, `-k`) and has no browser stops
+    here, before any test runs, with the one line saying how to get one."""
+    if any(item.get_closest_marker("browser") for item in session.items) and not find_browser():
+        pytest.exit(NO_BROWSER, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    """Headless Chromium (`tests.chromium.find`) for the tests marked `browser`."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(find_browser()), args=BROWSER_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -1,5 +1,5 @@
 """The JS SDK end to end: a merchant page on its own origin loads the bundle from a live
-Mercato server, in Debian's headless Chromium driven by Playwright."""
+Mercato server, in headless Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -26,23 +26,9 @@ from tests.factories import PASSWORD
 from tests.modules.recommendations.catalog_api import stock_the_catalog
 from tests.modules.recommendations.shop import furniture, returning_shoppers
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed (apt-get install chromium)",
-    ),
+    pytest.mark.browser,
 ]
 
 MERCHANT_PAGE = """<!doctype html>
@@ -182,20 +168,6 @@ async def shop(live_api: str, merchant_site: tuple[str, Path], tmp_path_factory)
     (root / "blank.html").write_text(BLANK_PAGE, encoding="utf-8")
     (root / "product.html").write_text(THANKS_PAGE, encoding="utf-8")
     return Shop(live_api, f"{origin}/oak-chair.html", tenant["id"], key.json()["key"], staff)
-
-
-@pytest.fixture
-async def browser():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def test_the_widget_renders_and_the_sdk_adds_only_window_mercato(shop: Shop, browser) -> None:

@@ -6,10 +6,12 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from mercato.modules.analytics import roll_up_tenant
 from tests.factories import add_member
 from tests.modules.analytics.events import Ev, send, utc_now
-from tests.modules.tracking.helpers import new_shop
+from tests.modules.tracking.helpers import new_shop, set_locale
 from tests.web.browser import signed_in
 
 
@@ -52,7 +54,7 @@ class TestOverview:
         assert page.status_code == 200
         html = page.text
         assert "Sales and traffic" in html
-        assert '<p class="kpi-value" data-kpi="revenue">123.40</p>' in html
+        assert '<p class="kpi-value" data-kpi="revenue">€123.40</p>' in html
         assert '<p class="kpi-value" data-kpi="purchases">1</p>' in html
         assert '<p class="kpi-value" data-kpi="sessions">2</p>' in html
         assert "no earlier data" in html
@@ -63,6 +65,26 @@ class TestOverview:
         assert "Closed funnel" in html
         assert "sessions that did every previous step, in order" in html
         assert "funnel=open" in html
+
+    @pytest.mark.parametrize(
+        ("locale", "currency", "revenue", "conversion"),
+        [
+            ("en-US", "USD", "$123.40", "50.00%"),
+            ("de-DE", "EUR", "123,40\xa0€", "50,00\xa0%"),
+            ("ja-JP", "JPY", "￥123", "50.00%"),
+        ],
+    )
+    async def test_amounts_carry_the_tenants_currency_in_its_locale(
+        self, client, locale, currency, revenue, conversion
+    ) -> None:
+        shop = await _shop_with_sales(client)
+        await set_locale(client, shop, locale, currency)
+        dashboard = await signed_in(client, shop.owner)
+        html = (await dashboard.get(f"/app/t/{shop.tenant_id}")).text
+        assert f'<p class="kpi-value" data-kpi="revenue">{revenue}</p>' in html
+        assert f'<p class="kpi-value" data-kpi="average_order_value">{revenue}</p>' in html
+        assert f'<p class="kpi-value" data-kpi="conversion_rate">{conversion}</p>' in html
+        assert f'<td data-label="Revenue" class="num">{revenue}</td>' in html
 
     async def test_the_open_funnel_is_one_link_away_and_survives_a_range_change(
         self, client
@@ -90,7 +112,7 @@ class TestOverview:
         assert old.status_code == 200
         assert 'id="analytics"' in old.text
         assert "<html" not in old.text
-        assert 'data-kpi="revenue">0.00<' in old.text
+        assert 'data-kpi="revenue">€0.00<' in old.text
         bad = await dashboard.get(url, params={"start": "2026-03-10", "end": "2026-03-01"})
         assert 'id="range-error"' in bad.text
         assert "before" in bad.text

@@ -11,11 +11,13 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.datastructures import QueryParams
 
 from mercato import __version__
-from mercato.modules.identity import Role
+from mercato.kernel.formats import Amount, Formats
+from mercato.modules.identity import Role, TenantFacts
 from mercato.settings import get_settings
 from mercato.web import charts
 from mercato.web.csrf import CSRF_FIELD, csrf_token, remember_csrf_token
@@ -71,6 +73,30 @@ def display(value: object) -> str:
     return str(value)
 
 
+def _formats(context: Context) -> Formats:
+    """The page's tenant's formats; pages outside a tenant use the defaults."""
+    tenant = context.get("tenant")
+    return tenant.formats if isinstance(tenant, TenantFacts) else Formats()
+
+
+@pass_context
+def money(context: Context, amount: Amount | None, currency: str | None = None) -> str:
+    """An amount in the tenant's currency (or `currency`, an order's own), locale-written."""
+    return _formats(context).money(amount, currency)
+
+
+@pass_context
+def number(context: Context, value: Amount | None) -> str:
+    return _formats(context).number(value)
+
+
+@pass_context
+def percent(context: Context, ratio: Amount | None, digits: int = 2, signed: bool = False) -> str:
+    """`ratio` as a percentage; `signed` puts a + before a rise (changes against before)."""
+    text = _formats(context).percent(ratio, digits=digits)
+    return "+" + text if signed and ratio is not None and ratio > 0 else text
+
+
 def role_option(role: Role) -> tuple[str, str]:
     return role.value, role.value.replace("_", " ").capitalize()
 
@@ -111,6 +137,9 @@ def environment() -> Environment:
     env.filters.update(
         when=when,
         display=display,
+        money=money,
+        number=number,
+        percent=percent,
         role_option=role_option,
         without_cursor=without_cursor,
         with_cursor=with_cursor,

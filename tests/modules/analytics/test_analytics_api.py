@@ -14,7 +14,7 @@ import pytest
 from mercato.modules.analytics import rebuild_tenant_days, roll_up_tenant
 from tests.factories import create_api_key
 from tests.modules.analytics.events import Ev, Truth, history, send, utc_now
-from tests.modules.tracking.helpers import new_shop
+from tests.modules.tracking.helpers import new_shop, set_locale
 
 ZONE = "America/New_York"
 KPIS = (
@@ -407,3 +407,35 @@ async def test_a_location_code_from_a_browser_key_cannot_run_in_a_spreadsheet(cl
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [row["location_code"] for row in rows] == ["'" + hostile]
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
+
+
+@pytest.mark.parametrize(
+    ("locale", "currency", "formatted"),
+    [
+        ("en-US", "USD", "$1,234.50"),
+        ("de-DE", "EUR", "1.234,50\xa0€"),
+        ("ja-JP", "JPY", "￥1,234"),
+    ],
+)
+async def test_the_csv_export_adds_the_amounts_in_the_tenants_currency_and_locale(
+    client, locale, currency, formatted
+) -> None:
+    shop = await new_shop(client)
+    await set_locale(client, shop, locale, currency)
+    now = utc_now()
+    at = now - timedelta(days=1)
+    purchase = Ev("purchase", "u1", "s1", at, "B1", "p1", 1, Decimal("1234.50"), "O1")
+    await send(client, shop, [Ev("view_item", "u1", "s1", at, "B1", "p1"), purchase])
+    await roll_up_tenant(uuid.UUID(shop.tenant_id), now=now)
+    response = await client.get(
+        f"{shop.base}/analytics/export.csv",
+        params={"start": at.date() - timedelta(days=1), "end": now.date()},
+        headers=shop.owner.headers,
+    )
+    assert response.status_code == 200, response.text
+    [row] = [r for r in csv.DictReader(io.StringIO(response.text)) if r["purchases"] != "0"]
+    assert Decimal(row["revenue"]) == Decimal("1234.50")  # the numeric column stays plain
+    assert Decimal(row["average_order_value"]) == Decimal("1234.50")
+    assert row["currency"] == currency
+    assert row["revenue_formatted"] == formatted
+    assert row["average_order_value_formatted"] == formatted

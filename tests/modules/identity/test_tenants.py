@@ -55,6 +55,38 @@ class TestTenants:
         assert good.status_code == 200
         assert good.json()["settings"] == {"timezone": "Europe/Berlin", "currency": "EUR"}
 
+    @pytest.mark.parametrize(
+        ("given", "field"),
+        [
+            ({"locale": "xx-YY"}, "locale"),
+            ({"locale": "english"}, "locale"),
+            ({"currency": "EUX"}, "currency"),
+            ({"currency": "euro"}, "currency"),
+        ],
+    )
+    async def test_an_unknown_locale_or_currency_is_422(self, client, given, field) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        bad = await client.patch(
+            f"/api/v1/tenants/{tenant}", json={"settings": given}, headers=owner.headers
+        )
+        assert bad.status_code == 422, bad.text
+        assert bad.headers["content-type"].startswith("application/problem+json")
+        assert field in bad.text
+        read = await client.get(f"/api/v1/tenants/{tenant}", headers=owner.headers)
+        assert field not in read.json()["settings"]
+
+    async def test_locale_and_currency_are_stored_in_canonical_form(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        good = await client.patch(
+            f"/api/v1/tenants/{tenant}",
+            json={"settings": {"locale": "de_de", "currency": "chf"}},
+            headers=owner.headers,
+        )
+        assert good.status_code == 200, good.text
+        assert good.json()["settings"] == {"locale": "de-DE", "currency": "CHF"}
+
     async def test_other_people_get_404_for_a_tenant(self, client) -> None:
         owner = await signup_and_login(client)
         stranger = await signup_and_login(client)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import timedelta
 
@@ -11,7 +13,7 @@ from mercato.kernel.db import get_database
 from mercato.modules.masterdata.models import SalesRep, SalesRepLocation
 from tests.factories import add_member
 from tests.modules.analytics.events import utc_now
-from tests.modules.tracking.helpers import new_shop, stamp
+from tests.modules.tracking.helpers import new_shop, set_locale, stamp
 
 
 def ev(kind: str, user: str, at, **extra) -> dict:
@@ -327,3 +329,16 @@ async def test_csv_cells_from_shoppers_never_start_a_formula(client) -> None:
     csv = await client.get(f"{shop.base}/tasks/search-gaps/export.csv", headers=shop.owner.headers)
     row = csv.text.strip().splitlines()[1]
     assert row.startswith("'=hyperlink(1)")
+
+
+async def test_the_csv_adds_each_amount_in_its_currency_as_the_tenants_locale_writes_it(
+    client, shop
+) -> None:
+    await set_locale(client, shop, "de-DE", "USD")
+    response = await client.get(
+        f"{shop.base}/tasks/cart-abandonment/export.csv", headers=shop.owner.headers
+    )
+    rows = {row["user_id"]: row for row in csv.DictReader(io.StringIO(response.text))}
+    assert rows["ab1"]["amount"] == "899.00"  # plain, for programs
+    assert rows["ab1"]["currency"] == "EUR"  # the cart's own, not the tenant's USD
+    assert rows["ab1"]["amount_formatted"] == "899,00\xa0€"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 from pydantic import SecretStr
 
 from mercato.modules.analytics import roll_up_tenant
@@ -17,7 +19,7 @@ from mercato.settings import get_settings
 from tests.fakes.smtp import smtp_server
 from tests.jobs import run_queued_jobs
 from tests.modules.analytics.events import Ev, Truth, send
-from tests.modules.tracking.helpers import new_shop
+from tests.modules.tracking.helpers import new_shop, set_locale
 
 ZONE = "Europe/Berlin"
 
@@ -117,7 +119,7 @@ async def test_scheduled_report_reaches_each_branch_with_its_numbers(
             truth.select(yesterday - timedelta(days=1), yesterday - timedelta(days=1), code)
         )
         body = _text(by_recipient[recipient])
-        assert f"Revenue: {expected['revenue']:,.2f} (previous {previous['revenue']:,.2f}" in body
+        assert f"Revenue: €{expected['revenue']:,.2f} (previous €{previous['revenue']:,.2f}" in body
         assert f"Orders: {expected['purchases']} (previous {previous['purchases']}" in body
         assert f"Sessions: {expected['sessions']} " in body
         html = by_recipient[recipient].get_body(preferencelist=("html",)).get_content()
@@ -128,7 +130,7 @@ async def test_scheduled_report_reaches_each_branch_with_its_numbers(
         assert len(images) == 1
         assert images[0]["Content-ID"] == "<revenue-chart>"
         assert images[0].get_content()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Revenue: 150.00" in _text(by_recipient["b@b1.example"])
+    assert "Revenue: €150.00" in _text(by_recipient["b@b1.example"])
     jobs = await client.get(f"{shop.base}/reports/jobs", headers=shop.owner.headers)
     assert jobs.status_code == 200
     [job] = jobs.json()["data"]
@@ -158,10 +160,43 @@ async def test_send_now_for_one_branch(client, branches, use_smtp) -> None:
         await _run_queues()
     received = [m for m in inbox.messages if m["To"] == "c@b2.example"]
     assert len(received) == 1
-    assert "Revenue: 30.00" in _text(received[0])
+    assert "Revenue: €30.00" in _text(received[0])
     job = await client.get(f"{shop.base}/reports/jobs/{job_id}", headers=shop.owner.headers)
     assert job.json()["deliveries"][0]["status"] == "sent"
     assert job.json()["location_code"] == "B2"
+
+
+@pytest.mark.parametrize(
+    ("locale", "currency", "revenue", "conversion"),
+    [
+        ("en-US", "USD", "$30.00", "50.00%"),
+        ("de-DE", "EUR", "30,00\xa0€", "50,00\xa0%"),
+        ("ja-JP", "JPY", "￥30", "50.00%"),
+    ],
+)
+async def test_a_report_writes_amounts_in_the_tenants_currency_and_locale(
+    client, branches, use_smtp, locale, currency, revenue, conversion
+) -> None:
+    shop, _, yesterday, _ = branches
+    await set_locale(client, shop, locale, currency)
+    response = await client.post(
+        f"{shop.base}/reports/send",
+        json={"location_code": "B2", "period": "day"},
+        headers=shop.owner.headers,
+    )
+    assert response.status_code == 202, response.text
+    with smtp_server() as (inbox, url):
+        use_smtp(url)
+        await _run_queues()
+    [message] = [m for m in inbox.messages if m["To"] == "c@b2.example"]
+    text = _text(message)
+    assert f"Revenue: {revenue} (previous " in text
+    assert f"Average order value: {revenue} " in text
+    assert f"Conversion rate: {conversion} " in text
+    assert f"1. sku-1: 1 units, {revenue} revenue" in text
+    assert format_date(yesterday, "medium", locale=locale.replace("-", "_")) in text
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert f'nowrap;">{revenue}</td>' in unescape(html)  # the Revenue row's figure
 
 
 async def test_bad_report_requests_are_clear_4xx(client, branches) -> None:

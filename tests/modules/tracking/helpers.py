@@ -35,6 +35,16 @@ async def new_shop(client: httpx.AsyncClient) -> Shop:
     return Shop(tenant_id, owner, key)
 
 
+async def set_locale(client: httpx.AsyncClient, shop: Shop, locale: str, currency: str) -> None:
+    """The shop's figures are written for `locale`, its amounts in `currency`."""
+    changed = await client.patch(
+        shop.base,
+        json={"settings": {"locale": locale, "currency": currency}},
+        headers=shop.owner.headers,
+    )
+    assert changed.status_code == 200, changed.text
+
+
 def view(user: str = "u1", product: str = "p1", **extra: Any) -> dict[str, Any]:
     return {"type": "view_item", "user_id": user, "product_id": product, **extra}
 

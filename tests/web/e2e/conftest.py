@@ -1,4 +1,4 @@
-"""A live `mercato serve --demo` and Debian's headless Chromium driven by Playwright.
+"""A live `mercato serve --demo` for headless Chromium driven by Playwright (`browser`).
 
 The server is a real subprocess on a free port, with its own temporary data directory,
 on the suite's database and Redis (already migrated), so the test process can also mint
@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,17 +29,6 @@ import jwt
 import pytest
 
 from tests.factories import token_with_auth_time
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @dataclass(frozen=True)
@@ -104,20 +93,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, app: object) -> Iterat
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 @pytest.fixture(scope="session")

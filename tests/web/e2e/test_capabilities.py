@@ -9,14 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.e2e.conftest import CHROMIUM, LiveServer, console_problems
+from tests.web.e2e.conftest import LiveServer, console_problems
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"end-to-end tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
+    pytest.mark.browser,
 ]
 
 

@@ -54,6 +54,7 @@ from mercato.modules.analytics.schemas import (
     TopProductsBy,
 )
 from mercato.modules.analytics.tenant_zone import tenant_timezone
+from mercato.modules.identity import tenant_formats
 from mercato.modules.locations import list_locations
 from mercato.settings import get_settings
 
@@ -418,7 +419,13 @@ EXPORT_COLUMNS = (
     "revenue",
     "conversion_rate",
     "average_order_value",
+    "currency",
+    "revenue_formatted",
+    "average_order_value_formatted",
 )
+"""The numeric columns stay plain (`1234.50`, what a program or a spreadsheet's import
+reads the same everywhere); the tenant's currency and the two amounts as its locale
+writes them (`1.234,50 €`) come last, for people reading the file."""
 
 
 async def export_csv(
@@ -427,6 +434,7 @@ async def export_csv(
     """One CSV row per local day and location ('' = events without a location)."""
     principal.require(Permission.ANALYTICS_READ)
     window, _ = await resolve_window(session, principal.tenant_id, start, end)
+    formats = await tenant_formats(session, principal.tenant_id)
     found = await queries.facts_by(session, window, "day_location")
     out = io.StringIO()
     writer = SpreadsheetWriter(out)
@@ -450,6 +458,9 @@ async def export_csv(
                 f.revenue,
                 f"{f.conversion_rate:.6f}",
                 f.average_order_value,
+                formats.currency,
+                formats.money(f.revenue),
+                formats.money(f.average_order_value),
             ]
         )
     return out.getvalue()

@@ -13,7 +13,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import iso4217
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -26,6 +25,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from mercato.kernel.errors import field_error
+from mercato.kernel.formats import ISO_CURRENCIES
 from mercato.modules.catalog.gtin import is_valid_gtin
 
 PRODUCT_ID = re.compile(r"^[^\s/?#][^/?#]{0,127}$")
@@ -37,8 +37,6 @@ MAX_BATCH = 10_000
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Condition = Literal["new", "refurbished", "used"]
 Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
-
-ISO_CURRENCIES = frozenset(currency.code for currency in iso4217.Currency)
 
 
 def category_names(path: str) -> list[str]:

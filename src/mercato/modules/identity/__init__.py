@@ -3,23 +3,25 @@
 Other modules import from here only the request dependencies (`require`, `CurrentUser`),
 the gate of lean routes (`pass_gate`), the login throttle (`limit_login_attempt`), the
 role vocabulary (`Role`), what they may read of a tenant and its staff
-(`active_tenant_ids`, `live_tenants`, `tenant_facts`, `tenant_setting`, `member_emails`,
-`staff_email`) and what operators do to tenants and accounts (`tenant_page`, `locked_tenant`,
-`set_status_for_operator`, `tenants_to_purge`, `grant_platform_admin`) and what a tenant's
-export takes from identity (`tenant_row`, `members_staff_rows`). Importing it installs
-the CORS layer's check of publishable keys' origins (`browser_origin_allowed`).
+(`active_tenant_ids`, `live_tenants`, `tenant_facts`, `tenant_formats`, `tenant_setting`,
+`member_emails`, `staff_email`) and what operators do to tenants and accounts
+(`tenant_page`, `locked_tenant`, `set_status_for_operator`, `tenants_to_purge`,
+`grant_platform_admin`) and what a tenant's export takes from identity (`tenant_row`,
+`members_staff_rows`). Importing it installs the CORS layer's check of publishable keys'
+origins (`browser_origin_allowed`).
 
 The layers above the modules use more of it:
 
 - the dashboard signs staff in with the API's own calls and cookies (`login`, `signup`,
   `start_session`, `step_up`, `logout`, `verify_email`, `forgot_password`,
   `reset_password`, `describe_invitation`, `accept_invitation`, `authenticate`,
-  `authenticate_password`, `record_auth_event`, `limit_auth_request`, `IssuedTokens`,
-  the `REFRESH_*` cookie constants and the request shapes), enters tenants as the API
-  does (`enter_tenant`, `limit_tenant_request`), reads the signed-in account and its
-  tenants (`staff_account`, `my_tenants`) and manages tenants, members and API keys
-  (`create_tenant`, `list_members`, `add_member`, `change_role`, `remove_member`,
-  `list_keys`, `create_key`, `revoke_key`, `api_key_read`, `role_rank`, `ROLE_ORDER`);
+  `authenticate_password`, `record_auth_event`, `limit_auth_request`, `IssuedTokens`, the
+  `REFRESH_*` cookie constants and the request shapes), enters tenants as the API does
+  (`enter_tenant`, `limit_tenant_request`), reads the signed-in account and its tenants
+  (`staff_account`, `my_tenants`) and manages tenants, members and API keys
+  (`create_tenant`, `update_tenant` with `TenantUpdate` and `TenantSettings`,
+  `list_members`, `add_member`, `change_role`, `remove_member`, `list_keys`, `create_key`,
+  `revoke_key`, `api_key_read`, `role_rank`, `ROLE_ORDER`);
 - the demo seed makes its owner and shop (`ensure_verified_account`,
   `ensure_owned_tenant`);
 - the `mercato` command rotates the token signing keys (`rotate_keys`).
@@ -77,6 +79,8 @@ from mercato.modules.identity.schemas import (
     SignupRequest,
     TenantCreate,
     TenantRead,
+    TenantSettings,
+    TenantUpdate,
     TokenRequest,
     UserRead,
 )
@@ -100,9 +104,11 @@ from mercato.modules.identity.tenants import (
     resolve_tenant,
     set_status_for_operator,
     tenant_facts,
+    tenant_formats,
     tenant_page,
     tenant_setting,
     tenants_to_purge,
+    update_tenant,
 )
 from mercato.modules.identity.tokens import rotate_keys
 
@@ -130,6 +136,8 @@ __all__ = [
     "TenantCreate",
     "TenantFacts",
     "TenantRead",
+    "TenantSettings",
+    "TenantUpdate",
     "TokenRequest",
     "UserRead",
     "accept_invitation",
@@ -176,9 +184,11 @@ __all__ = [
     "start_session",
     "step_up",
     "tenant_facts",
+    "tenant_formats",
     "tenant_page",
     "tenant_row",
     "tenant_setting",
     "tenants_to_purge",
+    "update_tenant",
     "verify_email",
 ]

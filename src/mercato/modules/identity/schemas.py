@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from mercato.kernel.formats import CurrencyCode, LocaleTag
 from mercato.kernel.timezones import TimeZoneName
 from mercato.modules.identity.permissions import Role
 
@@ -129,8 +130,16 @@ class TenantSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     timezone: TimeZoneName | None = None
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    locale: str | None = None
+    currency: CurrencyCode | None = Field(
+        default=None,
+        description="ISO 4217 code amounts are shown in (default EUR)",
+        examples=["EUR"],
+    )
+    locale: LocaleTag | None = Field(
+        default=None,
+        description="BCP 47 locale CLDR knows, for amounts, numbers and dates (default en-US)",
+        examples=["de-DE"],
+    )
     event_retention_days: int | None = Field(default=None, ge=30, le=3650, strict=True)
 
 

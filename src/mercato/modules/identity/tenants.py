@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.db import Database, get_database, set_actor, set_tenant
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import Conflict, NotFound
+from mercato.kernel.formats import Formats
 from mercato.kernel.pagination import newest_first
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, TenantPrincipal
@@ -37,6 +38,11 @@ class TenantFacts:
     settings: dict[str, Any]
     created_at: datetime
     deleted_at: datetime | None
+
+    @property
+    def formats(self) -> Formats:
+        """How this tenant's amounts, numbers and dates are written for people."""
+        return Formats.of(self.settings)
 
     @property
     def purge_after(self) -> datetime | None:
@@ -75,6 +81,13 @@ async def tenant_facts(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFac
 async def tenant_setting(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> Any:
     """One value of the tenant's settings (None when unset), without loading the tenant."""
     return await session.scalar(select(Tenant.settings[name].astext).where(Tenant.id == tenant_id))
+
+
+async def tenant_formats(session: AsyncSession, tenant_id: uuid.UUID) -> Formats:
+    """How the tenant's amounts, numbers and dates are written (its `locale` and `currency`
+    settings, else the defaults), without loading the tenant."""
+    settings = await session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id))
+    return Formats.of(settings or {})
 
 
 async def live_tenants() -> list[TenantFacts]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 
+from mercato.kernel.formats import Formats
 from mercato.kernel.spreadsheet import SpreadsheetWriter
 from mercato.modules.insights.schemas import TaskPage
 
@@ -22,10 +23,14 @@ COLUMNS = (
     "reason",
     "status",
     "occurred_at",
+    "currency",
+    "amount_formatted",
 )
+"""`amount` stays a plain number; the amount's currency (the cart's or order's own, else the
+tenant's) and the amount as the tenant's locale writes it come last, for people."""
 
 
-def tasks_csv(page: TaskPage) -> str:
+def tasks_csv(page: TaskPage, formats: Formats) -> str:
     out = io.StringIO()
     writer = SpreadsheetWriter(out)
     writer.writerow(COLUMNS)
@@ -41,6 +46,10 @@ def tasks_csv(page: TaskPage) -> str:
             item.reason,
             item.status.value,
             item.occurred_at.isoformat(),
+            None if item.amount is None else item.details.get("currency") or formats.currency,
+            None
+            if item.amount is None
+            else formats.money(item.amount, item.details.get("currency")),
         ]
         writer.writerow(["" if cell is None else str(cell) for cell in cells])
     return out.getvalue()

@@ -11,7 +11,7 @@ from mercato.kernel.deps import DbSession, Meta, ReadSession
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import record_audit
-from mercato.modules.identity import require
+from mercato.modules.identity import require, tenant_formats
 from mercato.modules.insights import service
 from mercato.modules.insights.export import tasks_csv
 from mercato.modules.insights.schemas import (
@@ -75,7 +75,7 @@ async def export_tasks(
         read=read,
     )
     return Response(
-        tasks_csv(page),
+        tasks_csv(page, await tenant_formats(session, principal.tenant_id)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{list_name.value}.csv"'},
     )

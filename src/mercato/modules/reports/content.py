@@ -7,7 +7,6 @@ import base64
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -15,6 +14,7 @@ import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.formats import Formats
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import PrincipalKind, TenantPrincipal
 from mercato.modules.analytics import (
@@ -80,23 +80,24 @@ class RenderedReport:
     figures: dict[str, Any]  # the raw numbers, for the job record and tests
 
 
-def _format(name: str, value: Any) -> str:
+MONEY_KPIS = frozenset({"revenue", "average_order_value"})
+
+
+def _format(formats: Formats, name: str, value: Any) -> str:
     if name == "conversion_rate":
-        return f"{float(value) * 100:.2f} %"
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    return f"{value:,}"
+        return formats.percent(value)
+    if name in MONEY_KPIS:
+        return formats.money(value)
+    return formats.number(value)
 
 
-def _change(value: float | None) -> tuple[str, str]:
+def _change(formats: Formats, value: float | None) -> tuple[str, str]:
     if value is None:
         return "n/a", ""
-    return f"{value * 100:+.1f} %", "up" if value > 0 else "down" if value < 0 else ""
-
-
-async def _tenant_name(session: AsyncSession, tenant_id: uuid.UUID) -> str:
-    tenant = await tenant_facts(session, tenant_id)
-    return tenant.name if tenant else "Your shop"
+    text = formats.percent(value, digits=1)
+    if value > 0:
+        return "+" + text, "up"
+    return text, "down" if value < 0 else ""
 
 
 async def render_report(
@@ -141,19 +142,21 @@ async def render_report(
         tasks.append({"label": label, "count": len(page.data)})
         if task_list is TaskList.cart_abandonment:
             carts = page.data[:3]
+    tenant = await tenant_facts(session, tenant_id)
+    formats = tenant.formats if tenant else Formats()
     rows = []
     for name, label in KPI_LABELS:
-        change, direction = _change(kpis.change.get(name))
+        change, direction = _change(formats, kpis.change.get(name))
         rows.append(
             {
                 "label": label,
-                "value": _format(name, getattr(kpis, name)),
-                "previous": _format(name, getattr(kpis.previous, name)),
+                "value": _format(formats, name, getattr(kpis, name)),
+                "previous": _format(formats, name, getattr(kpis.previous, name)),
                 "change": change,
                 "direction": direction,
             }
         )
-    tenant_name = await _tenant_name(session, tenant_id)
+    tenant_name = tenant.name if tenant else "Your shop"
     branch_label = branch_name or location_code or "Online"
     subject = f"{tenant_name} · {branch_label}: report {start} to {end}"
     assert kpis.previous_range is not None
@@ -161,14 +164,28 @@ async def render_report(
         "subject": subject,
         "tenant_name": tenant_name,
         "branch_label": branch_label,
-        "period_start": start,
-        "period_end": end,
-        "previous_start": kpis.previous_range.start,
-        "previous_end": kpis.previous_range.end,
+        "period_start": formats.day(start),
+        "period_end": formats.day(end),
+        "previous_start": formats.day(kpis.previous_range.start),
+        "previous_end": formats.day(kpis.previous_range.end),
         "kpis": rows,
-        "top_products": best.data,
-        "tasks": tasks,
-        "top_carts": carts,
+        "top_products": [
+            {
+                "product_id": p.product_id,
+                "units": formats.number(p.units),
+                "revenue": formats.money(p.revenue),
+                "views": formats.number(p.views),
+            }
+            for p in best.data
+        ],
+        "tasks": [{**task, "count": formats.number(task["count"])} for task in tasks],
+        "top_carts": [
+            {
+                "who": item.contact or item.user_id,
+                "amount": formats.money(item.amount, item.details.get("currency")),
+            }
+            for item in carts
+        ],
         "chart_cid": CHART_CID,
     }
     html = css_inline.inline(_templates().get_template("report.html").render(context))

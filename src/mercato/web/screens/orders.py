@@ -167,7 +167,9 @@ async def refund_order(
 
     async def give_back() -> str:
         order = await refund(page.session, page.member, order_id, _refund_body(submitted))
-        return f"Refunded; {order.refunded_amount} {order.currency} refunded in total."
+        assert page.tenant is not None
+        total = page.tenant.formats.money(order.refunded_amount, order.currency)
+        return f"Refunded; {total} refunded in total."
 
     done = await page.act(form, submitted, give_back)
     if done is None:

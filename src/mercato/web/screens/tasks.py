@@ -132,8 +132,9 @@ async def shopper_history(
 async def export_tasks(page: Annotated[Page, tenant_page(Permission.TASKS_READ)]) -> Response:
     filters = {**_filters(page), "cursor": None}
     tasks = await _page(page, filters, limit=10_000)
+    assert page.tenant is not None
     return Response(
-        tasks_csv(tasks),
+        tasks_csv(tasks, page.tenant.formats),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filters["list"].value}.csv"'},
     )
