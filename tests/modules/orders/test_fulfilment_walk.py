@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
 from mercato.modules.orders.jobs import retry_refunds
-from tests.fakes import stripe as fake_stripe
 from tests.fakes.server import serve
 from tests.fakes.stripe import FakeStripe, event, sign
 from tests.jobs import run_queued_jobs
-from tests.modules.integrations.fakes import patched_settings
 from tests.modules.orders.shop import Shop, cart_with, open_shop
 from tests.modules.orders.test_order_walk import HOME, OFFICE
 from tests.modules.webhooks.test_webhooks import Receiver
@@ -34,18 +29,6 @@ EVENTS = [
     "return.created",
     "refund.created",
 ]
-
-
-@pytest.fixture
-async def stripe() -> AsyncIterator[FakeStripe]:
-    fake = FakeStripe()
-    async with serve(fake.app()) as url:
-        with patched_settings(
-            stripe_api_base=url,
-            stripe_secret_key=fake_stripe.SECRET_KEY,
-            stripe_webhook_secret=fake_stripe.WEBHOOK_SECRET,
-        ):
-            yield fake
 
 
 async def _levels(client, shop: Shop, product_id: str) -> dict[str, tuple[int, int]]:

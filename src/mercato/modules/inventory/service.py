@@ -309,6 +309,21 @@ async def sell_reserved_stock(
     )
 
 
+def _shortages(
+    levels: dict[tuple[str, str], _Level], wanted: Sequence[Allocation]
+) -> list[dict[str, object]]:
+    """The allocations the locked levels cannot give from what is available."""
+    short: list[dict[str, object]] = []
+    for a in wanted:
+        level = levels.get((a.product_id, a.location_code))
+        available = 0 if level is None else level.available
+        if available < a.quantity:
+            short.append(
+                {"product_id": a.product_id, "requested": a.quantity, "available": available}
+            )
+    return short
+
+
 async def sell_unreserved_stock(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -322,18 +337,7 @@ async def sell_unreserved_stock(
         (lv.product_id, lv.location_code): lv
         for lv in await _lock_pairs(session, tenant_id, allocations)
     }
-    short = [
-        {
-            "product_id": a.product_id,
-            "requested": a.quantity,
-            "available": levels[(a.product_id, a.location_code)].available
-            if (a.product_id, a.location_code) in levels
-            else 0,
-        }
-        for a in allocations
-        if (a.product_id, a.location_code) not in levels
-        or levels[(a.product_id, a.location_code)].available < a.quantity
-    ]
+    short = _shortages(levels, allocations)
     if short:
         raise InsufficientStock("The reservation lapsed and the stock is gone", items=short)
     await _apply(
@@ -424,18 +428,7 @@ async def transfer_sold_stock(
         (lv.product_id, lv.location_code): lv
         for lv in await _lock_pairs(session, tenant_id, [*moves, *wanted])
     }
-    short = [
-        {
-            "product_id": w.product_id,
-            "requested": w.quantity,
-            "available": levels[(w.product_id, ship_from)].available
-            if (w.product_id, ship_from) in levels
-            else 0,
-        }
-        for w in wanted
-        if (w.product_id, ship_from) not in levels
-        or levels[(w.product_id, ship_from)].available < w.quantity
-    ]
+    short = _shortages(levels, wanted)
     if short:
         names = ", ".join(str(s["product_id"]) for s in short)
         raise InsufficientStock(f"Not enough stock at {ship_from!r} for: {names}", items=short)

@@ -12,6 +12,7 @@ a history of finished orders with `seed_order_history`.
 from mercato.modules.orders.fulfilment import SHIPPABLE, create_shipment, mark_delivered
 from mercato.modules.orders.returns import RETURNABLE, create_return, send_refund
 from mercato.modules.orders.schemas import (
+    ORDER_STATUSES,
     DeliveryCreate,
     OrderRead,
     RefundCreate,
@@ -32,6 +33,7 @@ from mercato.modules.orders.service import (
 )
 
 __all__ = [
+    "ORDER_STATUSES",
     "REFUNDABLE",
     "RETURNABLE",
     "SHIPPABLE",

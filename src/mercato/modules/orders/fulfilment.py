@@ -138,14 +138,10 @@ async def create_shipment(
     except NotFound as exc:
         message = f"No location {body.location_code!r}"
         raise ValidationFailed(message, errors=[field_error("location_code", message)]) from exc
-    products = [line.product_id for line in body.lines]
-    if len(set(products)) != len(products):
-        message = "List each product once"
-        raise ValidationFailed(message, errors=[field_error("lines", message)])
     items = list(
         (await session.scalars(select(OrderItem).where(OrderItem.order_id == order.id))).all()
     )
-    unknown = sorted(set(products) - {i.product_id for i in items})
+    unknown = sorted({line.product_id for line in body.lines} - {i.product_id for i in items})
     if unknown:
         message = f"The order has no {', '.join(map(repr, unknown))}"
         raise ValidationFailed(message, errors=[field_error("lines", message)])

@@ -31,7 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.errors import Conflict, ValidationFailed, field_error
+from mercato.kernel.errors import Conflict
 from mercato.kernel.events import emit
 from mercato.kernel.orm import uuid7
 from mercato.kernel.permissions import Permission
@@ -102,10 +102,6 @@ async def create_return(
             current=order.status,
             allowed=allowed_transitions(order.status),
         )
-    products = [line.product_id for line in body.lines]
-    if len(set(products)) != len(products):
-        message = "List each product once"
-        raise ValidationFailed(message, errors=[field_error("lines", message)])
     shipped: dict[str, int] = defaultdict(int)
     for (product_id, _), units in (await shipped_by_allocation(session, order.id)).items():
         shipped[product_id] += units

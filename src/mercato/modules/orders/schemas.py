@@ -5,9 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, HttpUrl
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    field_validator,
+)
 
 from mercato.modules.customers import AddressRead, PostalAddress
 from mercato.modules.discounts import CODE_PATTERN
@@ -23,6 +31,7 @@ OrderStatus = Literal[
     "refunded",
     "partially_refunded",
 ]
+ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)
 
 
 class CheckoutCreate(BaseModel):
@@ -96,8 +105,17 @@ class ShipmentLineWrite(BaseModel):
     quantity: int = Field(ge=1, le=10_000, strict=True)
 
 
+def each_product_once(lines: list[Any]) -> list[Any]:
+    """Shipment and return lines name each product once (422 otherwise)."""
+    products = [line.product_id for line in lines]
+    if len(set(products)) != len(products):
+        raise ValueError("List each product once")
+    return lines
+
+
 class ShipmentCreate(BaseModel):
     lines: list[ShipmentLineWrite] = Field(min_length=1, max_length=500)
+    _once = field_validator("lines")(each_product_once)
     location_code: str = Field(min_length=1, max_length=64, description="Where the units leave")
     carrier: str | None = Field(default=None, min_length=1, max_length=100)
     tracking_number: str | None = Field(default=None, min_length=1, max_length=100)
@@ -140,6 +158,7 @@ class ReturnLineWrite(BaseModel):
 
 class ReturnCreate(BaseModel):
     lines: list[ReturnLineWrite] = Field(min_length=1, max_length=500)
+    _once = field_validator("lines")(each_product_once)
     reason: str = Field(min_length=1, max_length=500)
 
 

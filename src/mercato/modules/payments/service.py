@@ -166,6 +166,18 @@ async def mark_failed(session: AsyncSession, payment: Payment, reason: str) -> N
         await session.flush()
 
 
+async def _count_refund(session: AsyncSession, payment: Payment, refund: Refund) -> Refund:
+    """Store the refund row and count its amount on the payment."""
+    session.add(refund)
+    payment.refunded_amount = payment.refunded_amount + refund.amount
+    payment.status = (
+        "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
+    )
+    await session.flush()
+    await session.refresh(refund)
+    return refund
+
+
 async def refund_payment(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -195,14 +207,7 @@ async def refund_payment(
         reason=reason,
         actor=actor,
     )
-    session.add(refund)
-    payment.refunded_amount = payment.refunded_amount + amount
-    payment.status = (
-        "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
-    )
-    await session.flush()
-    await session.refresh(refund)
-    return refund
+    return await _count_refund(session, payment, refund)
 
 
 async def open_refund(
@@ -234,14 +239,7 @@ async def open_refund(
         return_id=return_id,
         attempts=0,
     )
-    session.add(refund)
-    payment.refunded_amount = payment.refunded_amount + amount
-    payment.status = (
-        "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
-    )
-    await session.flush()
-    await session.refresh(refund)
-    return refund
+    return await _count_refund(session, payment, refund)
 
 
 async def settle_refund(

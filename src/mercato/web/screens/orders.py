@@ -20,6 +20,7 @@ from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules.locations import list_locations
 from mercato.modules.orders import (
+    ORDER_STATUSES,
     REFUNDABLE,
     RETURNABLE,
     SHIPPABLE,
@@ -48,16 +49,7 @@ from mercato.web.registry import OverviewPanel, Screen, Section
 router = screen_router()
 M = TypeVar("M", bound=BaseModel)
 PATH = "orders"
-STATUSES = [
-    "pending",
-    "paid",
-    "partially_fulfilled",
-    "fulfilled",
-    "completed",
-    "cancelled",
-    "refunded",
-    "partially_refunded",
-]
+STATUSES = list(ORDER_STATUSES)
 # Moves that give money back need the refund permission (and step-up), not only orders:write.
 MONEY_BACK = {"refunded"}
 
