@@ -20,8 +20,13 @@ async def test_defaults_apply_until_rules_are_saved_and_saving_is_audited(client
     assert set(defaults["events"]) == {
         "order.created",
         "order.paid",
+        "order.partially_fulfilled",
         "order.fulfilled",
         "order.refunded",
+        "shipment.created",
+        "shipment.delivered",
+        "return.created",
+        "refund.created",
         "inventory.low_stock",
         "feed_job.failed",
         "report.delivered",

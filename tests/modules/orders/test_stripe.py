@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,23 +11,8 @@ import pytest
 
 from mercato.modules.orders.jobs import expire_reservations
 from mercato.modules.payments.providers import minor_units
-from tests.fakes import stripe as fake_stripe
-from tests.fakes.server import serve
 from tests.fakes.stripe import FakeStripe, event, sign
-from tests.modules.integrations.fakes import patched_settings
 from tests.modules.orders.shop import Shop, cart_with, checkout, open_shop, stock_of
-
-
-@pytest.fixture
-async def stripe() -> AsyncIterator[FakeStripe]:
-    fake = FakeStripe()
-    async with serve(fake.app()) as url:
-        with patched_settings(
-            stripe_api_base=url,
-            stripe_secret_key=fake_stripe.SECRET_KEY,
-            stripe_webhook_secret=fake_stripe.WEBHOOK_SECRET,
-        ):
-            yield fake
 
 
 async def _deliver(client, shop: Shop, payload: bytes, signature: str | None = None):

@@ -1,10 +1,11 @@
 """Inventory: stock per product and location, reservations, and the movement ledger.
 
 Public surface for other modules: `reserve_stock`, `release_stock`, `sell_reserved_stock`,
-`sell_unreserved_stock`, `return_stock` (each takes a tenant-scoped session and
-`Allocation`s), `available_units`, `InsufficientStock`; event `inventory.low_stock`. The
-dashboard reads and sets stock (`list_stock`, `set_on_hand`, `StockWrite`); the demo seed
-writes stock with its history (`seed_stock_history`).
+`sell_unreserved_stock`, `return_stock`, `restock_units`, `transfer_sold_stock` (each
+takes a tenant-scoped session and `Allocation`s), `available_units`, `InsufficientStock`;
+event `inventory.low_stock`. The dashboard reads and sets stock (`list_stock`,
+`set_on_hand`, `StockWrite`); the demo seed writes stock with its history
+(`seed_stock_history`).
 """
 
 from mercato.modules.inventory.reading import list_stock
@@ -17,10 +18,12 @@ from mercato.modules.inventory.service import (
     available_units,
     release_stock,
     reserve_stock,
+    restock_units,
     return_stock,
     sell_reserved_stock,
     sell_unreserved_stock,
     set_on_hand,
+    transfer_sold_stock,
 )
 
 __all__ = [
@@ -32,9 +35,11 @@ __all__ = [
     "list_stock",
     "release_stock",
     "reserve_stock",
+    "restock_units",
     "return_stock",
     "seed_stock_history",
     "sell_reserved_stock",
     "sell_unreserved_stock",
     "set_on_hand",
+    "transfer_sold_stock",
 ]

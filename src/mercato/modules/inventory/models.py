@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mercato.kernel.orm import Base, created_at_column, tenant_id_column, updated_at_column, uuid_pk
 
-MOVEMENT_KINDS = ("receipt", "adjustment", "reservation", "release", "sale", "return")
+MOVEMENT_KINDS = ("receipt", "adjustment", "reservation", "release", "sale", "return", "transfer")
 
 
 class StockLevel(Base):
@@ -49,7 +49,7 @@ class StockMovement(Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenant.id"], ondelete="CASCADE"),
         CheckConstraint(
-            "kind IN ('receipt','adjustment','reservation','release','sale','return')",
+            "kind IN ('receipt','adjustment','reservation','release','sale','return','transfer')",
             name="known_kind",
         ),
         Index("ix_stock_movement_product", "tenant_id", "product_id", "location_code", "id"),

@@ -311,6 +311,21 @@ async def sell_reserved_stock(
     )
 
 
+def _shortages(
+    levels: dict[tuple[str, str], _Level], wanted: Sequence[Allocation]
+) -> list[dict[str, object]]:
+    """The allocations the locked levels cannot give from what is available."""
+    short: list[dict[str, object]] = []
+    for a in wanted:
+        level = levels.get((a.product_id, a.location_code))
+        available = 0 if level is None else level.available
+        if available < a.quantity:
+            short.append(
+                {"product_id": a.product_id, "requested": a.quantity, "available": available}
+            )
+    return short
+
+
 async def sell_unreserved_stock(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -324,18 +339,7 @@ async def sell_unreserved_stock(
         (lv.product_id, lv.location_code): lv
         for lv in await _lock_pairs(session, tenant_id, allocations)
     }
-    short = [
-        {
-            "product_id": a.product_id,
-            "requested": a.quantity,
-            "available": levels[(a.product_id, a.location_code)].available
-            if (a.product_id, a.location_code) in levels
-            else 0,
-        }
-        for a in allocations
-        if (a.product_id, a.location_code) not in levels
-        or levels[(a.product_id, a.location_code)].available < a.quantity
-    ]
+    short = _shortages(levels, allocations)
     if short:
         raise InsufficientStock("The reservation lapsed and the stock is gone", items=short)
     await _apply(
@@ -367,6 +371,83 @@ async def return_stock(
         reference=reference,
         actor=actor,
         note=note,
+    )
+
+
+async def restock_units(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    allocations: Sequence[Allocation],
+    *,
+    reference: str,
+    actor: str,
+    note: str | None = None,
+) -> None:
+    """Put returned units back on hand at the locations the merchant chose (a `return`
+    movement each); a location without a stock row for the product gets one. 422 for an
+    unknown location."""
+    for allocation in allocations:
+        try:
+            await get_location(session, tenant_id, allocation.location_code)
+        except NotFound as exc:
+            message = f"No location {allocation.location_code!r}"
+            raise ValidationFailed(message, errors=[field_error("location_code", message)]) from exc
+        await session.execute(
+            ENSURE_ROW_SQL,
+            {
+                "tenant": tenant_id,
+                "product": allocation.product_id,
+                "location": allocation.location_code,
+            },
+        )
+    await return_stock(session, tenant_id, allocations, reference=reference, actor=actor, note=note)
+
+
+async def transfer_sold_stock(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    moves: Sequence[Allocation],
+    ship_from: str,
+    *,
+    reference: str,
+    actor: str,
+) -> None:
+    """Units sold at `move.location_code` leave from `ship_from` instead: the sale moves.
+
+    Payment took the units off on_hand where checkout reserved them; a shipment from
+    another location gives them back there and takes them from `ship_from` (a `transfer`
+    pair in the ledger). All rows are locked at once in the global order. 409
+    `insufficient-stock` when `ship_from` has fewer units available than leave it.
+    """
+    moves = [m for m in moves if m.location_code != ship_from and m.quantity > 0]
+    if not moves:
+        return
+    leaving: dict[str, int] = {}
+    for move in moves:
+        leaving[move.product_id] = leaving.get(move.product_id, 0) + move.quantity
+    wanted = [Allocation(p, ship_from, q) for p, q in sorted(leaving.items())]
+    levels = {
+        (lv.product_id, lv.location_code): lv
+        for lv in await _lock_pairs(session, tenant_id, [*moves, *wanted])
+    }
+    short = _shortages(levels, wanted)
+    if short:
+        names = ", ".join(str(s["product_id"]) for s in short)
+        raise InsufficientStock(f"Not enough stock at {ship_from!r} for: {names}", items=short)
+    await _apply(
+        session,
+        tenant_id,
+        "transfer",
+        [(m.product_id, m.location_code, m.quantity, 0) for m in moves]
+        + [(w.product_id, ship_from, -w.quantity, 0) for w in wanted],
+        reference=reference,
+        actor=actor,
+    )
+    await _announce_low_stock(
+        session,
+        tenant_id,
+        [levels[(w.product_id, ship_from)] for w in wanted],
+        {(w.product_id, ship_from): -w.quantity for w in wanted},
     )
 
 

@@ -35,7 +35,30 @@ EVENTS: dict[str, NotifiableEvent] = {
         NotifiableEvent(
             "order.fulfilled", "An order was shipped", (*_ORDER, "carrier", "tracking_url")
         ),
+        NotifiableEvent(
+            "order.partially_fulfilled",
+            "Part of an order was shipped",
+            (*_ORDER, "carrier", "tracking_url"),
+        ),
         NotifiableEvent("order.refunded", "An order was refunded", (*_ORDER, "amount", "reason")),
+        NotifiableEvent(
+            "shipment.created",
+            "A parcel of an order left a location",
+            (*_ORDER, "location_code", "carrier", "tracking_number", "tracking_url"),
+        ),
+        NotifiableEvent(
+            "shipment.delivered",
+            "A parcel of an order was delivered",
+            (*_ORDER, "carrier", "tracking_number", "tracking_url", "delivered_at"),
+        ),
+        NotifiableEvent(
+            "return.created", "Goods of an order came back", (*_ORDER, "amount", "reason")
+        ),
+        NotifiableEvent(
+            "refund.created",
+            "The payment provider refunded money of an order",
+            (*_ORDER, "amount", "reason"),
+        ),
         NotifiableEvent(
             "inventory.low_stock",
             "A product is running low at a location",

@@ -1,4 +1,5 @@
-"""Release reservations of pending orders whose time ran out (every minute)."""
+"""Every minute: release reservations of pending orders whose time ran out, and send
+the refunds of returns their provider has not taken yet."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from mercato.kernel.db import get_database
+from mercato.kernel.db import get_database, scope_transaction
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
 from mercato.kernel.tenant_runs import for_each_tenant
 from mercato.modules.identity import active_tenant_ids
 from mercato.modules.orders.models import SalesOrder
+from mercato.modules.orders.returns import send_refund
 from mercato.modules.orders.service import cancel
+from mercato.modules.payments import pending_refunds
 
 log = get_logger("mercato.orders.jobs")
 
@@ -61,3 +64,30 @@ async def expire_reservations_every_minute(*, timestamp: int) -> None:
     for tenant_id, count in expired.items():
         if count:
             log.info("reservations_expired", tenant_id=str(tenant_id), orders=count)
+
+
+async def retry_refunds(tenant_id: uuid.UUID) -> int:
+    """Send the tenant's pending refunds again; returns how many the provider took.
+
+    Each refund in its own transaction; the provider's idempotency key (the refund id)
+    makes a refund the request is sending at the same moment come out once.
+    """
+    async with get_database().tenant_session(tenant_id) as session:
+        pending = await pending_refunds(session, limit=BATCH)
+    sent = 0
+    for refund_id in pending:
+        async with get_database().tenant_session(tenant_id) as session:
+            # Scoped for every transaction: sending commits midway (see `settle_refund`).
+            await scope_transaction(session, tenant_id)
+            sent += int(await send_refund(session, tenant_id, refund_id))
+    return sent
+
+
+@periodic("* * * * *", periodic_id="orders-retry-refunds")
+@task("orders.retry_refunds", queue="maintenance", timeout_s=120)
+async def retry_refunds_every_minute(*, timestamp: int) -> None:
+    tenants = await active_tenant_ids()
+    sent = await for_each_tenant("refund_retry", tenants, retry_refunds)
+    for tenant_id, count in sent.items():
+        if count:
+            log.info("refunds_sent", tenant_id=str(tenant_id), refunds=count)

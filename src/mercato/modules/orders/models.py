@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKeyConstraint,
@@ -120,3 +121,107 @@ class OrderHistory(Base):
     actor: Mapped[str] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
+
+
+class Shipment(Base):
+    """Units of an order that left `location_code` in one parcel.
+
+    status: shipped → delivered. Its lines say which product units went, and which of the
+    order's allocations (the location the units were sold at) each consumed.
+    """
+
+    __tablename__ = "shipment"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "order_id"],
+            ["sales_order.tenant_id", "sales_order.id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("status IN ('shipped', 'delivered')", name="status_known"),
+        Index("ix_shipment_order", "tenant_id", "order_id", "id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    id: Mapped[uuid.UUID] = uuid_pk()
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    location_code: Mapped[str] = mapped_column(Text)
+    carrier: Mapped[str | None] = mapped_column(Text)
+    tracking_number: Mapped[str | None] = mapped_column(Text)
+    tracking_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="shipped")
+    actor: Mapped[str] = mapped_column(Text)
+    shipped_at: Mapped[datetime] = created_at_column()
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ShipmentLine(Base):
+    """`quantity` units of a product in a shipment, taken from the order's allocation at
+    `allocation_location` (where checkout reserved and payment sold them)."""
+
+    __tablename__ = "shipment_line"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "shipment_id"],
+            ["shipment.tenant_id", "shipment.id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_shipment_line_order", "tenant_id", "order_id", "product_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    shipment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    product_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    allocation_location: Mapped[str] = mapped_column(Text, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class OrderReturn(Base):
+    """A return (RMA): shipped units coming back, and the money owed for them."""
+
+    __tablename__ = "order_return"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "order_id"],
+            ["sales_order.tenant_id", "sales_order.id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("refund_amount >= 0", name="refund_not_negative"),
+        Index("ix_order_return_order", "tenant_id", "order_id", "id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    id: Mapped[uuid.UUID] = uuid_pk()
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    reason: Mapped[str] = mapped_column(Text)
+    refund_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class ReturnLine(Base):
+    """Returned units of one product; `location_code` is where they were restocked (None:
+    not restocked — damaged, kept by the shopper)."""
+
+    __tablename__ = "return_line"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "return_id"],
+            ["order_return.tenant_id", "order_return.id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("NOT restock OR location_code IS NOT NULL", name="restock_has_location"),
+        Index("ix_return_line_order", "tenant_id", "order_id", "product_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    return_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    product_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    quantity: Mapped[int] = mapped_column(Integer)
+    restock: Mapped[bool] = mapped_column(Boolean)
+    location_code: Mapped[str | None] = mapped_column(Text)
+    refund_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))

@@ -1,4 +1,5 @@
-"""`{T}/checkout`, `{T}/orders` and Stripe's webhook `POST /api/v1/webhooks/stripe/{tid}`."""
+"""`{T}/checkout`, `{T}/orders` (with shipments and returns) and Stripe's webhook
+`POST /api/v1/webhooks/stripe/{tid}`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from mercato.kernel.db import commit_midway
 from mercato.kernel.deps import DbSession
 from mercato.kernel.pagination import Page
 from mercato.kernel.permissions import Permission
@@ -16,14 +18,20 @@ from mercato.kernel.timestamps import Timestamp
 from mercato.modules.customers import CustomerToken, require_customer, resolve_customer
 from mercato.modules.identity import require
 from mercato.modules.orders import checkout as checkout_flow
-from mercato.modules.orders import service, storefront
+from mercato.modules.orders import fulfilment, returns, service, storefront
+from mercato.modules.orders.fulfilment_reads import returns_of_order, shipments_of_order
 from mercato.modules.orders.schemas import (
     CheckoutCreate,
     CheckoutResult,
+    DeliveryCreate,
     OrderRead,
     OrderStatus,
     OrderSummary,
     RefundCreate,
+    ReturnCreate,
+    ReturnRead,
+    ShipmentCreate,
+    ShipmentRead,
     TransitionCreate,
 )
 from mercato.modules.orders.stripe_events import receive_stripe_webhook
@@ -130,6 +138,70 @@ async def refund_order(
     """Refund all (no `amount`) or part of a paid order; step-up required."""
     order = await service.refund(session, principal, order_id, body)
     return await service.read_order(session, order)
+
+
+@router.post(
+    "/orders/{order_id}/shipments", status_code=status.HTTP_201_CREATED, response_model=ShipmentRead
+)
+async def create_shipment(
+    order_id: uuid.UUID,
+    body: ShipmentCreate,
+    principal: Annotated[TenantPrincipal, require(Permission.ORDERS_WRITE)],
+    session: DbSession,
+) -> ShipmentRead:
+    """Ship units of a paid order from one location; the order becomes partially fulfilled
+    or fulfilled. 409 beyond what is left to ship, or without the units at that location."""
+    _, shipment = await fulfilment.create_shipment(session, principal, order_id, body)
+    return shipment
+
+
+@router.get("/orders/{order_id}/shipments", response_model=Page[ShipmentRead])
+async def list_shipments(
+    order_id: uuid.UUID, principal: Reader, session: DbSession
+) -> Page[ShipmentRead]:
+    order = await service.get_order(session, principal, order_id)
+    return Page[ShipmentRead](data=await shipments_of_order(session, order.id))
+
+
+@router.post("/orders/{order_id}/shipments/{shipment_id}/delivered", response_model=ShipmentRead)
+async def deliver_shipment(
+    order_id: uuid.UUID,
+    shipment_id: uuid.UUID,
+    body: DeliveryCreate,
+    principal: Annotated[TenantPrincipal, require(Permission.ORDERS_WRITE)],
+    session: DbSession,
+) -> ShipmentRead:
+    """Record the parcel's delivery; 409 the second time."""
+    return await fulfilment.mark_delivered(session, principal, order_id, shipment_id, body)
+
+
+@router.post(
+    "/orders/{order_id}/returns", status_code=status.HTTP_201_CREATED, response_model=ReturnRead
+)
+async def create_return(
+    order_id: uuid.UUID,
+    body: ReturnCreate,
+    principal: Annotated[TenantPrincipal, require(Permission.REFUNDS_WRITE)],
+    session: DbSession,
+) -> ReturnRead:
+    """Take shipped units back (restocked where asked) and refund them; step-up required.
+
+    The return is committed before the provider is asked: if the provider fails, the
+    answer is still 201 with `refund.status` `pending` and its `error`, and a job sends it.
+    """
+    record, refund_id = await returns.create_return(session, principal, order_id, body)
+    if refund_id is not None:
+        await commit_midway(session)
+        await returns.send_refund(session, principal.tenant_id, refund_id)
+    return next(r for r in await returns_of_order(session, order_id) if r.id == record.id)
+
+
+@router.get("/orders/{order_id}/returns", response_model=Page[ReturnRead])
+async def list_returns(
+    order_id: uuid.UUID, principal: Reader, session: DbSession
+) -> Page[ReturnRead]:
+    order = await service.get_order(session, principal, order_id)
+    return Page[ReturnRead](data=await returns_of_order(session, order.id))
 
 
 @webhook_router.post("/stripe/{tenant_id}")

@@ -5,17 +5,33 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    field_validator,
+)
 
 from mercato.modules.customers import AddressRead, PostalAddress
 from mercato.modules.discounts import CODE_PATTERN
 from mercato.modules.payments import HostedCheckout, PaymentRead, RefundRead
 
 OrderStatus = Literal[
-    "pending", "paid", "fulfilled", "completed", "cancelled", "refunded", "partially_refunded"
+    "pending",
+    "paid",
+    "partially_fulfilled",
+    "fulfilled",
+    "completed",
+    "cancelled",
+    "refunded",
+    "partially_refunded",
 ]
+ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)
 
 
 class CheckoutCreate(BaseModel):
@@ -84,12 +100,95 @@ class OrderSummary(BaseModel):
     updated_at: datetime
 
 
+class ShipmentLineWrite(BaseModel):
+    product_id: str = Field(min_length=1, max_length=128)
+    quantity: int = Field(ge=1, le=10_000, strict=True)
+
+
+def each_product_once(lines: list[Any]) -> list[Any]:
+    """Shipment and return lines name each product once (422 otherwise)."""
+    products = [line.product_id for line in lines]
+    if len(set(products)) != len(products):
+        raise ValueError("List each product once")
+    return lines
+
+
+class ShipmentCreate(BaseModel):
+    lines: list[ShipmentLineWrite] = Field(min_length=1, max_length=500)
+    _once = field_validator("lines")(each_product_once)
+    location_code: str = Field(min_length=1, max_length=64, description="Where the units leave")
+    carrier: str | None = Field(default=None, min_length=1, max_length=100)
+    tracking_number: str | None = Field(default=None, min_length=1, max_length=100)
+    tracking_url: HttpUrl | None = None
+
+
+class ShipmentLineRead(BaseModel):
+    product_id: str
+    quantity: int
+
+
+class ShipmentRead(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    status: Literal["shipped", "delivered"]
+    location_code: str
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    lines: list[ShipmentLineRead]
+    shipped_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveryCreate(BaseModel):
+    delivered_at: AwareDatetime | None = Field(default=None, description="Default: now")
+
+
+class ReturnLineWrite(BaseModel):
+    product_id: str = Field(min_length=1, max_length=128)
+    quantity: int = Field(ge=1, le=10_000, strict=True)
+    restock: bool = Field(strict=True)
+    location_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Where restocked units go; default: where the last shipment left from",
+    )
+
+
+class ReturnCreate(BaseModel):
+    lines: list[ReturnLineWrite] = Field(min_length=1, max_length=500)
+    _once = field_validator("lines")(each_product_once)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReturnLineRead(BaseModel):
+    product_id: str
+    quantity: int
+    restock: bool
+    location_code: str | None
+    refund_amount: Decimal
+
+
+class ReturnRead(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    reason: str
+    refund_amount: Decimal
+    currency: str
+    lines: list[ReturnLineRead]
+    refund: RefundRead | None = Field(description="Its refund: pending until the provider took it")
+    created_at: datetime
+
+
 class OrderRead(OrderSummary):
     items: list[OrderItemRead]
     history: list[OrderHistoryRead]
     payments: list[PaymentRead]
     refunds: list[RefundRead]
     allowed_transitions: list[str]
+    shipments: list[ShipmentRead] = Field(default_factory=list)
+    returns: list[ReturnRead] = Field(default_factory=list)
 
 
 class CheckoutResult(BaseModel):

@@ -1,9 +1,14 @@
 """Orders: reads, the state machine, refunds. Every change of status writes a history row
 (actor and time) and emits `order.<status>` in the same transaction.
 
-    pending → paid → fulfilled → completed
+    pending → paid → (partially_fulfilled →) fulfilled → completed
     pending | paid → cancelled
-    paid | fulfilled | completed | partially_refunded → refunded | partially_refunded
+    paid | partially_fulfilled | fulfilled | completed | partially_refunded
+        → refunded | partially_refunded
+
+Shipments (`fulfilment.py`) move a paid order to partially_fulfilled and fulfilled;
+returns (`returns.py`) to partially_refunded and refunded once it is fulfilled.
+A partially or wholly fulfilled order cannot be cancelled (its goods left).
 
 Anything else is a 409. Stock follows the status: paid sells the reservation, cancelled
 releases it (or, once sold, returns the units when the merchant asks to restock).
@@ -33,6 +38,7 @@ from mercato.modules.inventory import (
     sell_reserved_stock,
     sell_unreserved_stock,
 )
+from mercato.modules.orders.fulfilment_reads import returns_of_order, shipments_of_order
 from mercato.modules.orders.models import OrderHistory, OrderItem, SalesOrder
 from mercato.modules.orders.schemas import (
     OrderHistoryRead,
@@ -53,10 +59,12 @@ from mercato.modules.payments import (
 )
 from mercato.settings import get_settings
 
-REFUNDABLE = {"paid", "fulfilled", "completed", "partially_refunded"}
+REFUNDABLE = {"paid", "partially_fulfilled", "fulfilled", "completed", "partially_refunded"}
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"paid", "cancelled"}),
     "paid": frozenset({"fulfilled", "cancelled", "refunded", "partially_refunded"}),
+    # Shipments move paid → partially_fulfilled → fulfilled; by hand it can only finish.
+    "partially_fulfilled": frozenset({"fulfilled", "refunded", "partially_refunded"}),
     "fulfilled": frozenset({"completed", "refunded", "partially_refunded"}),
     "completed": frozenset({"refunded", "partially_refunded"}),
     "partially_refunded": frozenset({"refunded", "partially_refunded"}),
@@ -81,6 +89,15 @@ def summary(order: SalesOrder) -> OrderSummary:
     return OrderSummary.model_validate(order, from_attributes=True)
 
 
+def order_number_of(order_id: uuid.UUID) -> str:
+    """The short number people quote: the id's last 8 characters."""
+    return str(order_id)[-8:].upper()
+
+
+def order_number(order: SalesOrder) -> str:
+    return order_number_of(order.id)
+
+
 def event_payload(
     tenant_id: uuid.UUID,
     order_id: uuid.UUID,
@@ -94,7 +111,7 @@ def event_payload(
 ) -> dict[str, Any]:
     """What `order.*` events carry: for outbound webhooks (`order_id`, `status`, …) and the
     notifications catalogue (`id`, `summary`, `number`, `url`, `customer_email`)."""
-    number = str(order_id)[-8:].upper()
+    number = order_number_of(order_id)
     path = f"/app/t/{tenant_id}/orders/{order_id}"
     return {
         "id": str(order_id),
@@ -177,6 +194,8 @@ async def read_order(session: AsyncSession, order: SalesOrder) -> OrderRead:
         ],
         refunds=[RefundRead.model_validate(r) for r in await refunds_of_order(session, order.id)],
         allowed_transitions=allowed_transitions(order.status),
+        shipments=await shipments_of_order(session, order.id),
+        returns=await returns_of_order(session, order.id),
     )
 
 

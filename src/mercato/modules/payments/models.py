@@ -6,7 +6,15 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKeyConstraint, Index, Numeric, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,12 +49,20 @@ class Payment(Base):
 
 
 class Refund(Base):
+    """Money given back. `pending` until the provider accepted it (a return's refund is
+    recorded first and sent after commit, retried by a job); its amount counts against
+    what is left to refund from the moment the row exists. One refund per return at most
+    (`return_id` unique), and the provider's idempotency key is the row's id."""
+
     __tablename__ = "refund"
     __table_args__ = (
         ForeignKeyConstraint(
             ["tenant_id", "payment_id"], ["payment.tenant_id", "payment.id"], ondelete="CASCADE"
         ),
         Index("ix_refund_order", "tenant_id", "order_id"),
+        UniqueConstraint("tenant_id", "return_id"),
+        CheckConstraint("status IN ('pending', 'succeeded')", name="status_known"),
+        Index("ix_refund_pending", "tenant_id", "id", postgresql_where="status = 'pending'"),
     )
 
     tenant_id: Mapped[uuid.UUID] = tenant_id_column()
@@ -57,6 +73,10 @@ class Refund(Base):
     provider_reference: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="succeeded", server_default="succeeded")
+    return_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = created_at_column()
 
 

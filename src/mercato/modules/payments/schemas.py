@@ -41,4 +41,7 @@ class RefundRead(BaseModel):
     provider_reference: str | None
     reason: str | None
     actor: str
+    status: str = Field(description="pending until the provider accepted it, then succeeded")
+    return_id: uuid.UUID | None = Field(description="The return this refund pays for")
+    error: str | None = Field(description="Why the last attempt to send it failed")
     created_at: datetime

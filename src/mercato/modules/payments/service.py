@@ -16,6 +16,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import signatures
+from mercato.kernel.db import commit_midway
 from mercato.kernel.errors import DomainError, NotFound
 from mercato.kernel.orm import uuid7
 from mercato.modules.integrations import get_integration_config
@@ -165,6 +166,18 @@ async def mark_failed(session: AsyncSession, payment: Payment, reason: str) -> N
         await session.flush()
 
 
+async def _count_refund(session: AsyncSession, payment: Payment, refund: Refund) -> Refund:
+    """Store the refund row and count its amount on the payment."""
+    session.add(refund)
+    payment.refunded_amount = payment.refunded_amount + refund.amount
+    payment.status = (
+        "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
+    )
+    await session.flush()
+    await session.refresh(refund)
+    return refund
+
+
 async def refund_payment(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -194,14 +207,88 @@ async def refund_payment(
         reason=reason,
         actor=actor,
     )
-    session.add(refund)
-    payment.refunded_amount = payment.refunded_amount + amount
-    payment.status = (
-        "refunded" if payment.refunded_amount >= payment.amount else "partially_refunded"
+    return await _count_refund(session, payment, refund)
+
+
+async def open_refund(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    payment: Payment,
+    amount: Decimal,
+    *,
+    actor: str,
+    reason: str | None,
+    return_id: uuid.UUID,
+) -> Refund:
+    """Record a refund owed for a return, `pending`, without calling the provider.
+
+    The caller holds the order's row lock and has checked the amount against what is
+    left; the amount counts on the payment at once, so no later refund can take it
+    again. `settle_refund` sends it after the caller's commit. `return_id` is unique: a
+    return has at most one refund.
+    """
+    refund = Refund(
+        tenant_id=tenant_id,
+        id=uuid7(),
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        amount=amount,
+        reason=reason,
+        actor=actor,
+        status="pending",
+        return_id=return_id,
+        attempts=0,
     )
+    return await _count_refund(session, payment, refund)
+
+
+async def settle_refund(
+    session: AsyncSession, tenant_id: uuid.UUID, refund_id: uuid.UUID
+) -> Refund | None:
+    """Send a pending refund to its provider; the refund if this call settled it.
+
+    Commits the session's transaction before the provider call, so no lock waits on the
+    network. The provider's idempotency key is the refund's id: two senders racing (the
+    request and the retry job) or a retry after a lost answer get Stripe's one refund.
+    A failure is kept on the row (`error`, `attempts`) and the refund stays pending for
+    the next attempt; it never raises for the provider.
+    """
+    refund = await session.get(Refund, (tenant_id, refund_id))
+    if refund is None or refund.status != "pending":
+        return None
+    payment = await session.get(Payment, (tenant_id, refund.payment_id))
+    if payment is None:
+        return None
+    reference, error = None, None
+    try:
+        provider = await provider_for(session, tenant_id, payment.provider)
+        await commit_midway(session)
+        reference = await provider.refund(
+            payment.provider_reference, refund.amount, payment.currency, refund.id
+        )
+    except DomainError as exc:
+        error = exc.detail
+    locked = await session.get(
+        Refund, (tenant_id, refund_id), with_for_update=True, populate_existing=True
+    )
+    if locked is None or locked.status != "pending":
+        return None
+    locked.attempts = locked.attempts + 1
+    if error is not None:
+        locked.error = str(error)[:500]
+        await session.flush()
+        return None
+    locked.status, locked.provider_reference, locked.error = "succeeded", reference, None
     await session.flush()
-    await session.refresh(refund)
-    return refund
+    return locked
+
+
+async def pending_refunds(session: AsyncSession, *, limit: int) -> list[uuid.UUID]:
+    """The session tenant's refunds still waiting for their provider, oldest first."""
+    rows = await session.scalars(
+        select(Refund.id).where(Refund.status == "pending").order_by(Refund.id).limit(limit)
+    )
+    return list(rows.all())
 
 
 def verify_stripe_event(raw: bytes, signature: str | None, secret: str | None) -> dict[str, Any]:
