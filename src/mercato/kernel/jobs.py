@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import get_database
 from mercato.kernel.logging import get_logger
+from mercato.kernel.metrics import GaugeSpec, Sample, scraped_gauges
 from mercato.settings import get_settings
 
 P = ParamSpec("P")
@@ -145,3 +146,54 @@ async def retry_stalled_jobs(stalled_after_s: float | None = None) -> int:
 async def retry_stalled_jobs_every_minute(*, timestamp: int) -> None:
     """Recover jobs of dead workers even when no worker restarts."""
     await retry_stalled_jobs()
+
+
+_QUEUE_STATE = text(
+    """
+    SELECT j.queue_name, j.status::text, count(*),
+           min(coalesce(j.scheduled_at, d.at)) FILTER (
+               WHERE j.status = 'todo' AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())
+           ),
+           now()
+      FROM procrastinate_jobs j
+      LEFT JOIN procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred'
+     WHERE j.status IN ('todo', 'doing')
+     GROUP BY j.queue_name, j.status
+    """
+)
+"""Waiting (`todo`) and running (`doing`) jobs per queue, and since when the oldest job
+that may run now has been waiting (its schedule time, else when it was deferred)."""
+
+
+QUEUE_DEPTH = "mercato_job_queue_depth"
+QUEUE_OLDEST_AGE = "mercato_job_queue_oldest_age_seconds"
+
+
+async def _queue_state() -> dict[str, list[Sample]]:
+    async with get_database().session() as session:
+        rows = (await session.execute(_QUEUE_STATE)).all()
+    return {
+        QUEUE_DEPTH: [((queue, status), count) for queue, status, count, _, _ in rows],
+        QUEUE_OLDEST_AGE: [
+            ((queue,), max((now - since).total_seconds(), 0.0))
+            for queue, _, _, since, now in rows
+            if since is not None
+        ],
+    }
+
+
+scraped_gauges(
+    [
+        GaugeSpec(
+            QUEUE_DEPTH,
+            "Jobs per queue that wait (status todo) or run (status doing).",
+            ("queue", "status"),
+        ),
+        GaugeSpec(
+            QUEUE_OLDEST_AGE,
+            "Seconds the oldest job that may run now has waited (absent: none waits).",
+            ("queue",),
+        ),
+    ],
+    _queue_state,
+)

@@ -16,6 +16,7 @@ from mercato.modules.channels.feeds.jobs import _queue_daily_pushes
 from tests.factories import add_member, create_api_key
 from tests.fakes.google import FakeGoogle
 from tests.jobs import run_queued_jobs
+from tests.metrics import scraped
 from tests.modules.channels.shop import CLEAN, DEFECTS, Shop, build_shop
 from tests.modules.channels.test_google_oauth import _expire_soon, linked_tenant
 
@@ -75,12 +76,24 @@ def pushes_counted_for_operators(owner_dsn: str, tenant: str) -> tuple[int, int]
     return int(row[0]), int(row[1])
 
 
+async def push_metrics(client) -> list[float]:
+    return [
+        await scraped(client, "mercato_feed_pushes_total", outcome="success"),
+        await scraped(client, "mercato_feed_pushes_total", outcome="failed"),
+        *[
+            await scraped(client, "mercato_feed_push_items_total", outcome=outcome)
+            for outcome in ("pushed", "failed", "skipped")
+        ],
+    ]
+
+
 class TestPush:
     async def test_valid_items_are_pushed_and_failures_recorded_per_item(
         self, client, google: FakeGoogle, shop: Shop, owner_dsn: str
     ) -> None:
         google.fail_first_with_503 = {"clean-2"}
         google.reject = {"clean-3": "[price] Invalid value"}
+        counted = await push_metrics(client)
         job_id = await push(client, shop)
         queued = await job(client, shop, job_id)
         assert (queued["status"], queued["attempts"], queued["account_id"]) == (
@@ -122,6 +135,8 @@ class TestPush:
         listed = await client.get(shop.url("/feed-jobs"), headers=shop.owner.headers)
         assert [row["id"] for row in listed.json()["data"]] == [job_id]
         assert pushes_counted_for_operators(owner_dsn, shop.tenant) == (1, 0)
+        moved = [a - b for a, b in zip(await push_metrics(client), counted, strict=True)]
+        assert moved == [1, 0, 3, 1, 5]  # success, failed; items pushed, failed, skipped
 
     async def test_a_job_google_rejects_entirely_fails_and_says_why(
         self, client, google: FakeGoogle, shop: Shop, owner_dsn: str

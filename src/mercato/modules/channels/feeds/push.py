@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections import Counter as Tally
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import egress
-from mercato.kernel.db import get_database
+from mercato.kernel.db import after_commit, get_database
 from mercato.kernel.errors import DomainError
 from mercato.kernel.events import emit
 from mercato.kernel.jobs import defer
@@ -42,6 +43,7 @@ from mercato.modules.channels.feeds.merchant_api import (
 from mercato.modules.channels.feeds.merchant_links import target
 from mercato.modules.channels.feeds.precheck import blocks_item, check_item
 from mercato.modules.channels.feeds.source import feed_items
+from mercato.modules.channels.feeds.telemetry import FEED_PUSHES, count_items
 from mercato.modules.channels.google import GoogleCredentials, GoogleUnavailable
 from mercato.modules.channels.models import FeedPushItem, FeedPushJob, GoogleMerchantLink
 from mercato.modules.channels.taxonomy import loaded_taxonomy
@@ -105,6 +107,7 @@ async def _claim(tenant_id: uuid.UUID, job_id: uuid.UUID) -> MerchantTarget | No
             job.status, job.finished_at = "failed", now
             job.error = f"The Merchant Center account {job.account_id} is no longer linked"
             await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+            after_commit(session, _count_push("failed"))
             return None
         job.status, job.started_at, job.finished_at = "processing", now, None
         job.attempts += 1
@@ -193,6 +196,7 @@ async def _push_batch(
         cancelled = job is None or job.status != "processing"
         if job is not None and not cancelled:
             await _count_items(session, job)
+    count_items(Tally(row["outcome"] for row in rows))
     if cancelled:  # raised after the commit, so the batch's outcomes are kept
         raise _Cancelled
 
@@ -255,6 +259,7 @@ async def _finish(tenant_id: uuid.UUID, job_id: uuid.UUID, *, error: str | None)
         job.finished_at = datetime.now(UTC)
         if job.status == "failed":
             await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+        after_commit(session, _count_push(job.status))
 
 
 async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> None:
@@ -267,6 +272,7 @@ async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> N
             job.status, job.finished_at = "failed", datetime.now(UTC)
             job.error = f"Gave up after {job.attempts} attempts: {error}"
             await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+            after_commit(session, _count_push("failed"))
             return
         wait = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** (job.attempts - 1))
         job.status, job.error = "queued", f"Attempt {job.attempts} failed: {error}"
@@ -279,6 +285,14 @@ async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> N
             tenant_id=str(tenant_id),
             job_id=str(job_id),
         )
+        after_commit(session, _count_push("retried"))
+
+
+def _count_push(outcome: str) -> Callable[[], Awaitable[None]]:
+    async def count() -> None:
+        FEED_PUSHES.labels(outcome).inc()
+
+    return count
 
 
 def _payload(job: FeedPushJob) -> dict[str, str | int | None]:
