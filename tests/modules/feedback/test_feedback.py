@@ -10,6 +10,7 @@ import pytest
 from mercato.kernel.db import get_database
 from mercato.modules.feedback.models import Feedback
 from tests.factories import create_api_key, create_tenant, signup_and_login
+from tests.metrics import scraped
 
 ORIGIN = "https://shop.example"
 
@@ -158,3 +159,14 @@ async def test_summary_of_no_feedback_has_no_average_and_a_bad_window_is_a_422(c
         headers=owner.headers,
     )
     assert backwards.status_code == 422
+
+
+async def test_ratings_are_counted_on_metrics(client) -> None:
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    before = [await scraped(client, "mercato_feedback_ratings_total", rating=r) for r in "25"]
+    await _post(client, tenant, owner.headers, rating=2, category="search")
+    await _post(client, tenant, owner.headers, rating=5, category="search")
+    await _post(client, tenant, owner.headers, rating=5, category="search")
+    after = [await scraped(client, "mercato_feedback_ratings_total", rating=r) for r in "25"]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 2]
