@@ -1,4 +1,4 @@
-"""`mercato_feedback_ratings_total{rating}`: feedback received, by rating 1–5 (counted
+"""`mercato_feedback_ratings_total{rating}`: feedback received, by rating 1 to 5 (counted
 once stored). Satisfaction, as the dashboard defines it, is the share rated 4 or 5; the
 platform-wide alert on it is in deploy/alerts.yml."""
 
