@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from mercato.kernel import tracing
 from mercato.kernel.db import close_database, init_database, libpq_url
 from mercato.kernel.jobs import job_app, queue_connector, retry_stalled_jobs
 from mercato.kernel.logging import get_logger
@@ -39,6 +40,7 @@ def worker_options(settings: Settings, *, concurrency: int) -> dict[str, Any]:
 async def run_worker(
     settings: Settings, *, concurrency: int, queues: Iterable[str] | None = None
 ) -> None:
+    tracing.configure()
     init_redis(settings)
     try:
         async with open_queue(settings):
@@ -56,3 +58,4 @@ async def run_worker(
     finally:
         await close_redis()
         await close_database()
+        tracing.shutdown()

@@ -10,6 +10,7 @@ import pytest
 from procrastinate.exceptions import TaskNotFound
 from sqlalchemy import text
 
+from mercato.kernel.context import request_id_var
 from mercato.kernel.db import get_database
 from mercato.kernel.events import emit, subscribe
 from mercato.kernel.jobs import defer, task
@@ -183,3 +184,25 @@ async def test_queue_depth_and_oldest_age_are_scraped_per_queue(app, client, own
     assert await scraped(client, "mercato_job_queue_oldest_age_seconds", queue=QUEUE) == 0
     with psycopg.connect(owner_dsn) as conn:  # the job not due yet is not left over
         conn.execute("DELETE FROM procrastinate_jobs WHERE queue_name = %s", (QUEUE,))
+
+
+seen_request_ids: list[str | None] = []
+
+
+@task("tests.remember_request_id", queue=QUEUE)
+async def remember_request_id() -> None:
+    seen_request_ids.append(request_id_var.get())
+
+
+async def test_the_request_id_travels_with_the_job_it_deferred(app) -> None:
+    seen_request_ids.clear()
+    token = request_id_var.set("checkout-req-0001")
+    try:
+        async with get_database().session() as session:
+            await defer(session, "tests.remember_request_id")
+    finally:
+        request_id_var.reset(token)
+    async with get_database().session() as session:  # deferred outside any request
+        await defer(session, "tests.remember_request_id")
+    await _run_queue_until_empty()
+    assert seen_request_ids == ["checkout-req-0001", None]

@@ -22,11 +22,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 import procrastinate
+import structlog
 from procrastinate import JobContext, RetryStrategy
 from procrastinate.exceptions import ConnectorException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import tracing
+from mercato.kernel.context import request_id_var
 from mercato.kernel.db import get_database
 from mercato.kernel.logging import get_logger
 from mercato.kernel.metrics import GaugeSpec, Sample, scraped_gauges
@@ -36,6 +39,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 log = get_logger("mercato.jobs")
+
+REQUEST_ID_ARG = "_request_id"
+TRACE_ARG = "_trace"
 
 # Tasks register on this app at import time; the connector is swapped for a real one when a
 # process opens the queue (`open_queue`), so importing a module never touches the database.
@@ -81,8 +87,15 @@ def task(
         async def run(context: JobContext, **kwargs: Any) -> Any:
             job = context.job
             attempt = (job.attempts or 0) + 1
+            request_id = kwargs.pop(REQUEST_ID_ARG, None)
+            trace_headers = kwargs.pop(TRACE_ARG, None)
+            token = request_id_var.set(request_id)
+            structlog.contextvars.clear_contextvars()
+            if request_id:
+                structlog.contextvars.bind_contextvars(request_id=request_id)
             try:
-                return await asyncio.wait_for(func(**kwargs), limit)
+                with tracing.job_span(name, trace_headers, kwargs.get("tenant_id")):
+                    return await asyncio.wait_for(func(**kwargs), limit)
             except TimeoutError:
                 reason = f"{name} exceeded its timeout of {limit:g}s"
                 await _record_failure(job.id, name, attempt, reason)
@@ -90,6 +103,8 @@ def task(
             except Exception as exc:
                 await _record_failure(job.id, name, attempt, f"{type(exc).__name__}: {exc}")
                 raise
+            finally:
+                request_id_var.reset(token)
 
         register: Any = job_app.task(name=name, pass_context=True, retry=retry, queue=queue)
         return register(run)
@@ -110,6 +125,10 @@ async def defer(
     By name, so a service never imports its module's jobs (which import the service). The
     task must be registered in this process (`create_app` and the worker import every
     module's jobs), so it lands on its own queue; an unknown name raises. Returns the job id.
+
+    The caller's request id and, with tracing on, its trace context travel in the job's
+    arguments (`REQUEST_ID_ARG`, `TRACE_ARG`); `task` restores them in the worker, so the
+    job's log lines carry the request id and its span continues the request's trace.
     """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
@@ -117,6 +136,12 @@ async def defer(
     if delay_s:
         options["schedule_in"] = {"seconds": delay_s}
     deferrer = job_app.configure_task(task_name, allow_unknown=False, **options)
+    request_id = request_id_var.get()
+    if request_id is not None:
+        kwargs[REQUEST_ID_ARG] = request_id
+    trace_headers = tracing.carrier()
+    if trace_headers is not None:
+        kwargs[TRACE_ARG] = trace_headers
     deferred: int = await deferrer.defer_async(**kwargs)
     return deferred
 

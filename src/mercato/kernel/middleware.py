@@ -21,6 +21,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mercato.kernel import tracing
 from mercato.kernel.context import request_id_var
 from mercato.kernel.errors import PROBLEM_CONTENT_TYPE, problem_body
 from mercato.kernel.logging import get_logger
@@ -79,6 +80,7 @@ class RequestContextMiddleware:
                 status_holder["started"] = True
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
+                tracing.describe_request(scope.get("method", ""), _route_template(scope), scope)
             await send(message)
 
         try:
