@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from threadpoolctl import threadpool_limits
 
 from mercato import __version__
-from mercato.kernel import listen, probes, tracing
+from mercato.kernel import error_reports, listen, probes, tracing
 from mercato.kernel.cors import SplitCORSMiddleware
 from mercato.kernel.db import close_database, get_database, init_database
 from mercato.kernel.errors import install_error_handlers
@@ -111,6 +111,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await close_redis()
         await close_database()
         tracing.shutdown()
+        error_reports.shutdown()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.check_production_secrets()
     configure_logging(settings)
     tracing.configure()
+    error_reports.configure(settings)
     import_all("jobs")  # event handlers and tasks register themselves on import
 
     app = FastAPI(

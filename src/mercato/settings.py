@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         default=None,
         description="When set, /metrics needs `Authorization: Bearer <token>`; required in prod.",
     )
+    sentry_dsn: SecretStr | None = Field(
+        default=None,
+        description="Report unhandled errors to this Sentry DSN (extra `observability`).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR."
     )

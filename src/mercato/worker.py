@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from mercato.kernel import tracing
+from mercato.kernel import error_reports, tracing
 from mercato.kernel.db import close_database, init_database, libpq_url
 from mercato.kernel.jobs import job_app, queue_connector, retry_stalled_jobs
 from mercato.kernel.logging import get_logger
@@ -41,6 +41,7 @@ async def run_worker(
     settings: Settings, *, concurrency: int, queues: Iterable[str] | None = None
 ) -> None:
     tracing.configure()
+    error_reports.configure(settings)
     init_redis(settings)
     try:
         async with open_queue(settings):
@@ -59,3 +60,4 @@ async def run_worker(
         await close_redis()
         await close_database()
         tracing.shutdown()
+        error_reports.shutdown()

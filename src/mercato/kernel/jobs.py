@@ -28,7 +28,7 @@ from procrastinate.exceptions import ConnectorException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel import tracing
+from mercato.kernel import error_reports, tracing
 from mercato.kernel.context import request_id_var
 from mercato.kernel.db import get_database
 from mercato.kernel.logging import get_logger
@@ -102,6 +102,9 @@ def task(
                 raise JobTimedOut(reason) from None
             except Exception as exc:
                 await _record_failure(job.id, name, attempt, f"{type(exc).__name__}: {exc}")
+                error_reports.report(
+                    exc, job=name, request_id=request_id, tenant_id=kwargs.get("tenant_id")
+                )
                 raise
             finally:
                 request_id_var.reset(token)
