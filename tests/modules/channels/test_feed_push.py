@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from mercato.kernel.events import subscribe
-from mercato.modules.channels import FEED_JOB_FAILED
+from mercato.modules.channels import FEED_JOB_FAILED, FEED_JOB_FAILED_AGAIN
 from mercato.modules.channels.feeds.jobs import _queue_daily_pushes
 from tests.factories import add_member, create_api_key
 from tests.fakes.google import FakeGoogle
@@ -26,6 +26,14 @@ failures: list[tuple[uuid.UUID, dict[str, Any]]] = []
 @subscribe(FEED_JOB_FAILED)
 async def remember_failure(tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
     failures.append((tenant_id, payload))
+
+
+repeated: list[tuple[uuid.UUID, dict[str, Any]]] = []
+
+
+@subscribe(FEED_JOB_FAILED_AGAIN)
+async def remember_repeated_failure(tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
+    repeated.append((tenant_id, payload))
 
 
 async def run_jobs() -> None:
@@ -155,6 +163,30 @@ class TestPush:
         assert (payload["error"], payload["id"], payload["attempts"]) == (done["error"], job_id, 1)
         assert payload["summary"].startswith("The push to Merchant Center account")
 
+    async def test_a_second_failure_in_a_row_tells_the_merchant_once_per_failure(
+        self, client, google: FakeGoogle, shop: Shop
+    ) -> None:
+        google.reject = {pid: "[link] Not crawlable" for pid in (*CLEAN, "unaligned")}
+        repeated.clear()
+        first = await push(client, shop)
+        await run_jobs()
+        assert (await job(client, shop, first))["status"] == "failed"
+        assert repeated == []  # one failure is not a pattern
+        second = await push(client, shop)
+        await run_jobs()
+        [(tenant, payload)] = repeated
+        assert tenant == uuid.UUID(shop.tenant)
+        assert (payload["occurrence_id"], payload["account_id"]) == (second, google.account)
+        assert "failed twice in a row" in payload["summary"]
+        google.reject = {}
+        fixed = await push(client, shop)
+        await run_jobs()
+        assert (await job(client, shop, fixed))["status"] == "success"
+        google.reject = {pid: "[link] Not crawlable" for pid in (*CLEAN, "unaligned")}
+        await push(client, shop)
+        await run_jobs()
+        assert len(repeated) == 1  # a failure after a success starts over
+
     async def test_a_revoked_link_fails_the_job_at_once(
         self, client, google: FakeGoogle, shop: Shop
     ) -> None:
@@ -253,3 +285,22 @@ class TestPushPreconditions:
         tenant, owner = await linked_tenant(client, google)
         no_account = await client.post(f"/api/v1/tenants/{tenant}/feed/push", headers=owner.headers)
         assert no_account.status_code == 422
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_the_repeated_failure_message_names_the_account_and_the_error(locale: str) -> None:
+    from mercato.modules.notifications.messages import render_message
+
+    payload = {
+        "id": "123",
+        "account_id": "123",
+        "occurrence_id": "job-9",
+        "error": "Google rejected all 4 items sent",
+        "summary": "Feed pushes to Merchant Center account 123 failed twice in a row",
+    }
+    message = render_message("feed_job.failed_again", locale, tenant="Shop", payload=payload)
+    assert message.locale == locale
+    assert "123" in message.body
+    assert "job-9" in message.body
+    assert "Google rejected all 4 items sent" in message.body
+    assert message.short.startswith("Shop: ")

@@ -16,6 +16,7 @@ async def test_defaults_apply_until_rules_are_saved_and_saving_is_audited(client
     assert {(r["event"], r["channel"]) for r in defaults["rules"]} == {
         ("inventory.low_stock", "email"),
         ("feed_job.failed", "email"),
+        ("feed_job.failed_again", "email"),
     }
     assert set(defaults["events"]) == {
         "order.created",
@@ -24,6 +25,7 @@ async def test_defaults_apply_until_rules_are_saved_and_saving_is_audited(client
         "order.refunded",
         "inventory.low_stock",
         "feed_job.failed",
+        "feed_job.failed_again",
         "report.delivered",
     }
     assert defaults["channels"]["sms"]["transport"] == "jsonl-files"

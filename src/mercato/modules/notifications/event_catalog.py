@@ -47,6 +47,11 @@ EVENTS: dict[str, NotifiableEvent] = {
             ("error", "attempts", "url"),
         ),
         NotifiableEvent(
+            "feed_job.failed_again",
+            "Feed pushes to a Merchant Center account failed twice in a row",
+            ("occurrence_id", "account_id", "error"),
+        ),
+        NotifiableEvent(
             "report.delivered", "A scheduled report was e-mailed", ("report_name", "recipients")
         ),
     )

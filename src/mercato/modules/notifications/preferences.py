@@ -29,6 +29,7 @@ from mercato.settings import get_settings
 DEFAULT_RULES = (
     NotificationRule(event="inventory.low_stock", channel="email", recipients=["role:admin"]),
     NotificationRule(event="feed_job.failed", channel="email", recipients=["role:admin"]),
+    NotificationRule(event="feed_job.failed_again", channel="email", recipients=["role:admin"]),
 )
 
 

@@ -32,7 +32,7 @@ from mercato.kernel.errors import DomainError
 from mercato.kernel.events import emit
 from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
-from mercato.modules.channels.events import FEED_JOB_FAILED
+from mercato.modules.channels.events import FEED_JOB_FAILED, FEED_JOB_FAILED_AGAIN
 from mercato.modules.channels.feeds.item import FeedItem
 from mercato.modules.channels.feeds.merchant_api import (
     MerchantApiClient,
@@ -106,7 +106,7 @@ async def _claim(tenant_id: uuid.UUID, job_id: uuid.UUID) -> MerchantTarget | No
         if link is None:
             job.status, job.finished_at = "failed", now
             job.error = f"The Merchant Center account {job.account_id} is no longer linked"
-            await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+            await _emit_failure(session, job)
             after_commit(session, _count_push("failed"))
             return None
         job.status, job.started_at, job.finished_at = "processing", now, None
@@ -258,7 +258,7 @@ async def _finish(tenant_id: uuid.UUID, job_id: uuid.UUID, *, error: str | None)
         job.error = error[:2000] if error else None
         job.finished_at = datetime.now(UTC)
         if job.status == "failed":
-            await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+            await _emit_failure(session, job)
         after_commit(session, _count_push(job.status))
 
 
@@ -271,7 +271,7 @@ async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> N
         if job.attempts >= job.max_attempts:
             job.status, job.finished_at = "failed", datetime.now(UTC)
             job.error = f"Gave up after {job.attempts} attempts: {error}"
-            await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+            await _emit_failure(session, job)
             after_commit(session, _count_push("failed"))
             return
         wait = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** (job.attempts - 1))
@@ -293,6 +293,35 @@ def _count_push(outcome: str) -> Callable[[], Awaitable[None]]:
         FEED_PUSHES.labels(outcome).inc()
 
     return count
+
+
+async def _emit_failure(session: AsyncSession, job: FeedPushJob) -> None:
+    """`feed_job.failed`, and `feed_job.failed_again` when the account's previous push
+    (the newest other finished one) failed too."""
+    await emit(session, job.tenant_id, FEED_JOB_FAILED, _payload(job))
+    previous = await session.scalar(
+        select(FeedPushJob.status)
+        .where(
+            FeedPushJob.tenant_id == job.tenant_id,
+            FeedPushJob.account_id == job.account_id,
+            FeedPushJob.id != job.id,
+            FeedPushJob.status.in_(("success", "failed")),
+            FeedPushJob.finished_at.is_not(None),
+        )
+        .order_by(FeedPushJob.finished_at.desc())
+        .limit(1)
+    )
+    if previous == "failed":
+        payload = {
+            "job_id": str(job.id),
+            "account_id": job.account_id,
+            "error": job.error,
+            "id": job.account_id,
+            "occurrence_id": str(job.id),
+            "summary": f"Feed pushes to Merchant Center account {job.account_id} "
+            "failed twice in a row",
+        }
+        await emit(session, job.tenant_id, FEED_JOB_FAILED_AGAIN, payload)
 
 
 def _payload(job: FeedPushJob) -> dict[str, str | int | None]:
