@@ -17,6 +17,7 @@ async def test_defaults_apply_until_rules_are_saved_and_saving_is_audited(client
         ("inventory.low_stock", "email"),
         ("feed_job.failed", "email"),
         ("feed_job.failed_again", "email"),
+        ("tracking.ga4_stale", "email"),
     }
     assert set(defaults["events"]) == {
         "order.created",
@@ -26,6 +27,7 @@ async def test_defaults_apply_until_rules_are_saved_and_saving_is_audited(client
         "inventory.low_stock",
         "feed_job.failed",
         "feed_job.failed_again",
+        "tracking.ga4_stale",
         "report.delivered",
     }
     assert defaults["channels"]["sms"]["transport"] == "jsonl-files"

@@ -52,6 +52,11 @@ EVENTS: dict[str, NotifiableEvent] = {
             ("occurrence_id", "account_id", "error"),
         ),
         NotifiableEvent(
+            "tracking.ga4_stale",
+            "No GA4 data has been imported for more than a day",
+            ("occurrence_id", "source", "last_import_at", "hours"),
+        ),
+        NotifiableEvent(
             "report.delivered", "A scheduled report was e-mailed", ("report_name", "recipients")
         ),
     )

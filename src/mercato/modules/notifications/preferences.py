@@ -30,6 +30,7 @@ DEFAULT_RULES = (
     NotificationRule(event="inventory.low_stock", channel="email", recipients=["role:admin"]),
     NotificationRule(event="feed_job.failed", channel="email", recipients=["role:admin"]),
     NotificationRule(event="feed_job.failed_again", channel="email", recipients=["role:admin"]),
+    NotificationRule(event="tracking.ga4_stale", channel="email", recipients=["role:admin"]),
 )
 
 
