@@ -43,9 +43,9 @@ async def alert_if_stale(tenant_id: uuid.UUID, now: datetime | None = None) -> b
                 .limit(1)
             )
         ).first()
-        if newest is None:
+        job_id, source, finished_at = newest if newest is not None else (None, None, None)
+        if finished_at is None:
             return False
-        job_id, source, finished_at = newest
         age = now - finished_at
         if not STALE_AFTER < age <= ACTIVE_WITHIN:
             return False
