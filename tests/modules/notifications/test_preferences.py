@@ -18,6 +18,7 @@ async def test_defaults_apply_until_rules_are_saved_and_saving_is_audited(client
         ("feed_job.failed", "email"),
         ("feed_job.failed_again", "email"),
         ("tracking.ga4_stale", "email"),
+        ("feedback.satisfaction_low", "email"),
     }
     assert set(defaults["events"]) == {
         "order.created",
@@ -28,6 +29,7 @@ async def test_defaults_apply_until_rules_are_saved_and_saving_is_audited(client
         "feed_job.failed",
         "feed_job.failed_again",
         "tracking.ga4_stale",
+        "feedback.satisfaction_low",
         "report.delivered",
     }
     assert defaults["channels"]["sms"]["transport"] == "jsonl-files"

@@ -132,6 +132,12 @@ class TenantSettings(BaseModel):
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     locale: str | None = None
     event_retention_days: int | None = Field(default=None, ge=30, le=3650, strict=True)
+    satisfaction_alert_below: float | None = Field(
+        default=None,
+        ge=1,
+        le=5,
+        description="Notify when the last 7 days' average feedback rating is under this.",
+    )
 
 
 class TenantUpdate(BaseModel):

@@ -57,6 +57,11 @@ EVENTS: dict[str, NotifiableEvent] = {
             ("occurrence_id", "source", "last_import_at", "hours"),
         ),
         NotifiableEvent(
+            "feedback.satisfaction_low",
+            "The week's average feedback rating fell under the tenant's threshold",
+            ("average", "threshold", "ratings"),
+        ),
+        NotifiableEvent(
             "report.delivered", "A scheduled report was e-mailed", ("report_name", "recipients")
         ),
     )
