@@ -380,6 +380,15 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         default=4, description="Jobs one worker runs at once (the in-process worker too)."
     )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="`mercato worker` serves its metrics (feed pushes, imports) on this port.",
+    )
+    worker_metrics_host: str = Field(
+        default="127.0.0.1", description="The address WORKER_METRICS_PORT listens on."
+    )
 
     reco_fit_cron: str = Field(
         default="*/15 * * * *",

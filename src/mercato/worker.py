@@ -10,6 +10,7 @@ from mercato.kernel import error_reports, tracing
 from mercato.kernel.db import close_database, init_database, libpq_url
 from mercato.kernel.jobs import job_app, queue_connector, retry_stalled_jobs
 from mercato.kernel.logging import get_logger
+from mercato.kernel.metrics import serve_metrics
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.settings import Settings
@@ -42,6 +43,8 @@ async def run_worker(
 ) -> None:
     tracing.configure()
     error_reports.configure(settings)
+    if settings.worker_metrics_port is not None:
+        serve_metrics(settings.worker_metrics_port, settings.worker_metrics_host)
     init_redis(settings)
     try:
         async with open_queue(settings):

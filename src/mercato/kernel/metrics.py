@@ -29,6 +29,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
@@ -156,6 +157,14 @@ async def refresh_scraped() -> None:
     """Read every scraped gauge whose cache has expired (called by `/metrics`)."""
     for gauges in list(_scraped.values()):
         await gauges.refresh()
+
+
+def serve_metrics(port: int, host: str) -> None:
+    """Serve this process's metrics over HTTP from a thread (`mercato worker`): what its
+    jobs count (feed pushes, imported events, ratings) lives in the worker process, which
+    the API's `/metrics` cannot see. Gauges read at scrape time are the API's to read:
+    here they appear without samples."""
+    start_http_server(port, addr=host)
 
 
 def render_latest(*, multiprocess_mode: bool) -> tuple[bytes, str]:
