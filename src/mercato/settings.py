@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         default=None,
         description="When set, /metrics needs `Authorization: Bearer <token>`; required in prod.",
     )
+    sentry_dsn: SecretStr | None = Field(
+        default=None,
+        description="Report unhandled errors to this Sentry DSN (extra `observability`).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR."
     )
@@ -377,6 +381,15 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = Field(
         default=4, description="Jobs one worker runs at once (the in-process worker too)."
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="`mercato worker` serves its metrics (feed pushes, imports) on this port.",
+    )
+    worker_metrics_host: str = Field(
+        default="127.0.0.1", description="The address WORKER_METRICS_PORT listens on."
     )
 
     reco_fit_cron: str = Field(

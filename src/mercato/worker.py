@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from mercato.kernel import error_reports, tracing
 from mercato.kernel.db import close_database, init_database, libpq_url
 from mercato.kernel.jobs import job_app, queue_connector, retry_stalled_jobs
 from mercato.kernel.logging import get_logger
+from mercato.kernel.metrics import serve_metrics
 from mercato.kernel.redis import close_redis, init_redis
 from mercato.modules import import_all
 from mercato.settings import Settings
@@ -39,6 +41,10 @@ def worker_options(settings: Settings, *, concurrency: int) -> dict[str, Any]:
 async def run_worker(
     settings: Settings, *, concurrency: int, queues: Iterable[str] | None = None
 ) -> None:
+    tracing.configure()
+    error_reports.configure(settings)
+    if settings.worker_metrics_port is not None:
+        serve_metrics(settings.worker_metrics_port, settings.worker_metrics_host)
     init_redis(settings)
     try:
         async with open_queue(settings):
@@ -56,3 +62,5 @@ async def run_worker(
     finally:
         await close_redis()
         await close_database()
+        tracing.shutdown()
+        error_reports.shutdown()

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import psycopg
 import pytest
 from procrastinate.exceptions import TaskNotFound
 from sqlalchemy import text
 
+from mercato.kernel.context import request_id_var
 from mercato.kernel.db import get_database
 from mercato.kernel.events import emit, subscribe
 from mercato.kernel.jobs import defer, task
 from mercato.settings import get_settings
 from mercato.worker import open_queue
 from tests.jobs import run_queued_jobs
+from tests.metrics import scraped
 
 QUEUE = "kernel-tests"
 ran: list[str] = []
@@ -156,3 +159,50 @@ async def test_a_task_name_nobody_registered_is_refused(app) -> None:
     async with get_database().session() as session:
         with pytest.raises(TaskNotFound):
             await defer(session, "tests.no_such_task", marker="lost")
+
+
+async def test_queue_depth_and_oldest_age_are_scraped_per_queue(app, client, owner_dsn) -> None:
+    await _run_queue_until_empty()
+    assert await scraped(client, "mercato_job_queue_depth", queue=QUEUE, status="todo") == 0
+    async with get_database().session() as session:
+        await defer(session, "tests.record", marker="waits")
+        await defer(session, "tests.record", marker="waits too")
+        await defer(session, "tests.record", delay_s=3600, marker="not due")
+        await session.execute(  # the first job was deferred a minute ago
+            text(
+                "UPDATE procrastinate_events SET at = now() - interval '60 seconds' "
+                "WHERE job_id = (SELECT min(id) FROM procrastinate_jobs "
+                "WHERE queue_name = :queue AND status = 'todo') AND type = 'deferred'"
+            ),
+            {"queue": QUEUE},
+        )
+    assert await scraped(client, "mercato_job_queue_depth", queue=QUEUE, status="todo") == 3
+    age = await scraped(client, "mercato_job_queue_oldest_age_seconds", queue=QUEUE)
+    assert 60 <= age < 120
+    await _run_queue_until_empty()
+    assert await scraped(client, "mercato_job_queue_depth", queue=QUEUE, status="todo") == 1
+    assert await scraped(client, "mercato_job_queue_oldest_age_seconds", queue=QUEUE) == 0
+    with psycopg.connect(owner_dsn) as conn:  # the job not due yet is not left over
+        conn.execute("DELETE FROM procrastinate_jobs WHERE queue_name = %s", (QUEUE,))
+
+
+seen_request_ids: list[str | None] = []
+
+
+@task("tests.remember_request_id", queue=QUEUE)
+async def remember_request_id() -> None:
+    seen_request_ids.append(request_id_var.get())
+
+
+async def test_the_request_id_travels_with_the_job_it_deferred(app) -> None:
+    seen_request_ids.clear()
+    token = request_id_var.set("checkout-req-0001")
+    try:
+        async with get_database().session() as session:
+            await defer(session, "tests.remember_request_id")
+    finally:
+        request_id_var.reset(token)
+    async with get_database().session() as session:  # deferred outside any request
+        await defer(session, "tests.remember_request_id")
+    await _run_queue_until_empty()
+    assert seen_request_ids == ["checkout-req-0001", None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import httpx
 import pytest
 
 from mercato import __version__
@@ -75,3 +76,17 @@ async def test_metrics_need_the_token_when_one_is_set(client, metrics_token: str
     assert wrong.status_code == 401
     right = await client.get("/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
     assert right.status_code == 200
+
+
+async def test_a_worker_serves_what_its_jobs_count_on_its_own_port() -> None:
+    from mercato.kernel.metrics import serve_metrics
+    from mercato.modules.channels.feeds.telemetry import FEED_PUSHES
+    from tests.fakes.server import free_port
+
+    port = free_port()
+    serve_metrics(port, "127.0.0.1")
+    FEED_PUSHES.labels("retried").inc()
+    async with httpx.AsyncClient() as http:
+        response = await http.get(f"http://127.0.0.1:{port}/metrics")
+    assert response.status_code == 200
+    assert 'mercato_feed_pushes_total{outcome="retried"}' in response.text

@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
-from mercato.kernel import embedded
+from mercato.kernel import embedded, tracing
 from mercato.kernel.logging import get_logger
 from mercato.settings import Settings
 
@@ -146,6 +146,7 @@ def create_engine(
             cursor.close()
             dbapi_connection.commit()
 
+    tracing.instrument_engine(engine)
     return engine
 
 

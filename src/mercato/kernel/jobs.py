@@ -22,19 +22,26 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 import procrastinate
+import structlog
 from procrastinate import JobContext, RetryStrategy
 from procrastinate.exceptions import ConnectorException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import error_reports, tracing
+from mercato.kernel.context import request_id_var
 from mercato.kernel.db import get_database
 from mercato.kernel.logging import get_logger
+from mercato.kernel.metrics import GaugeSpec, Sample, scraped_gauges
 from mercato.settings import get_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 log = get_logger("mercato.jobs")
+
+REQUEST_ID_ARG = "_request_id"
+TRACE_ARG = "_trace"
 
 # Tasks register on this app at import time; the connector is swapped for a real one when a
 # process opens the queue (`open_queue`), so importing a module never touches the database.
@@ -80,15 +87,27 @@ def task(
         async def run(context: JobContext, **kwargs: Any) -> Any:
             job = context.job
             attempt = (job.attempts or 0) + 1
+            request_id = kwargs.pop(REQUEST_ID_ARG, None)
+            trace_headers = kwargs.pop(TRACE_ARG, None)
+            token = request_id_var.set(request_id)
+            structlog.contextvars.clear_contextvars()
+            if request_id:
+                structlog.contextvars.bind_contextvars(request_id=request_id)
             try:
-                return await asyncio.wait_for(func(**kwargs), limit)
+                with tracing.job_span(name, trace_headers, kwargs.get("tenant_id")):
+                    return await asyncio.wait_for(func(**kwargs), limit)
             except TimeoutError:
                 reason = f"{name} exceeded its timeout of {limit:g}s"
                 await _record_failure(job.id, name, attempt, reason)
                 raise JobTimedOut(reason) from None
             except Exception as exc:
                 await _record_failure(job.id, name, attempt, f"{type(exc).__name__}: {exc}")
+                error_reports.report(
+                    exc, job=name, request_id=request_id, tenant_id=kwargs.get("tenant_id")
+                )
                 raise
+            finally:
+                request_id_var.reset(token)
 
         register: Any = job_app.task(name=name, pass_context=True, retry=retry, queue=queue)
         return register(run)
@@ -109,6 +128,10 @@ async def defer(
     By name, so a service never imports its module's jobs (which import the service). The
     task must be registered in this process (`create_app` and the worker import every
     module's jobs), so it lands on its own queue; an unknown name raises. Returns the job id.
+
+    The caller's request id and, with tracing on, its trace context travel in the job's
+    arguments (`REQUEST_ID_ARG`, `TRACE_ARG`); `task` restores them in the worker, so the
+    job's log lines carry the request id and its span continues the request's trace.
     """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
@@ -116,6 +139,12 @@ async def defer(
     if delay_s:
         options["schedule_in"] = {"seconds": delay_s}
     deferrer = job_app.configure_task(task_name, allow_unknown=False, **options)
+    request_id = request_id_var.get()
+    if request_id is not None:
+        kwargs[REQUEST_ID_ARG] = request_id
+    trace_headers = tracing.carrier()
+    if trace_headers is not None:
+        kwargs[TRACE_ARG] = trace_headers
     deferred: int = await deferrer.defer_async(**kwargs)
     return deferred
 
@@ -145,3 +174,54 @@ async def retry_stalled_jobs(stalled_after_s: float | None = None) -> int:
 async def retry_stalled_jobs_every_minute(*, timestamp: int) -> None:
     """Recover jobs of dead workers even when no worker restarts."""
     await retry_stalled_jobs()
+
+
+_QUEUE_STATE = text(
+    """
+    SELECT j.queue_name, j.status::text, count(*),
+           min(coalesce(j.scheduled_at, d.at)) FILTER (
+               WHERE j.status = 'todo' AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())
+           ),
+           now()
+      FROM procrastinate_jobs j
+      LEFT JOIN procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred'
+     WHERE j.status IN ('todo', 'doing')
+     GROUP BY j.queue_name, j.status
+    """
+)
+"""Waiting (`todo`) and running (`doing`) jobs per queue, and since when the oldest job
+that may run now has been waiting (its schedule time, else when it was deferred)."""
+
+
+QUEUE_DEPTH = "mercato_job_queue_depth"
+QUEUE_OLDEST_AGE = "mercato_job_queue_oldest_age_seconds"
+
+
+async def _queue_state() -> dict[str, list[Sample]]:
+    async with get_database().session() as session:
+        rows = (await session.execute(_QUEUE_STATE)).all()
+    return {
+        QUEUE_DEPTH: [((queue, status), count) for queue, status, count, _, _ in rows],
+        QUEUE_OLDEST_AGE: [
+            ((queue,), max((now - since).total_seconds(), 0.0))
+            for queue, _, _, since, now in rows
+            if since is not None
+        ],
+    }
+
+
+scraped_gauges(
+    [
+        GaugeSpec(
+            QUEUE_DEPTH,
+            "Jobs per queue that wait (status todo) or run (status doing).",
+            ("queue", "status"),
+        ),
+        GaugeSpec(
+            QUEUE_OLDEST_AGE,
+            "Seconds the oldest job that may run now has waited (absent: none waits).",
+            ("queue",),
+        ),
+    ],
+    _queue_state,
+)

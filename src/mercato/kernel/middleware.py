@@ -21,6 +21,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mercato.kernel import error_reports, tracing
 from mercato.kernel.context import request_id_var
 from mercato.kernel.errors import PROBLEM_CONTENT_TYPE, problem_body
 from mercato.kernel.logging import get_logger
@@ -79,12 +80,20 @@ class RequestContextMiddleware:
                 status_holder["started"] = True
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
+                tracing.describe_request(scope.get("method", ""), _route_template(scope), scope)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
             log.exception("unhandled_error", path=scope.get("path"), method=scope.get("method"))
+            error_reports.report(
+                exc,
+                request_id=request_id,
+                method=scope.get("method"),
+                route=_route_template(scope),
+                tenant_id=scope.get("path_params", {}).get("tenant_id"),
+            )
             status_holder["status"] = 500
             if not status_holder["started"]:
                 body = problem_body(

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from mercato import __version__
 from mercato.kernel.db import get_database
 from mercato.kernel.errors import Unauthorized
-from mercato.kernel.metrics import render_latest
+from mercato.kernel.metrics import refresh_scraped, render_latest
 from mercato.kernel.redis import get_redis
 from mercato.settings import get_settings
 
@@ -79,6 +79,7 @@ async def metrics(request: Request) -> Response:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise Unauthorized("A valid metrics token is required")
+    await refresh_scraped()
     payload, content_type = render_latest(
         multiprocess_mode=settings.prometheus_multiproc_dir is not None
     )

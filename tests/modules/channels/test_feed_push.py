@@ -11,11 +11,12 @@ import psycopg
 import pytest
 
 from mercato.kernel.events import subscribe
-from mercato.modules.channels import FEED_JOB_FAILED
+from mercato.modules.channels import FEED_JOB_FAILED, FEED_JOB_FAILED_AGAIN
 from mercato.modules.channels.feeds.jobs import _queue_daily_pushes
 from tests.factories import add_member, create_api_key
 from tests.fakes.google import FakeGoogle
 from tests.jobs import run_queued_jobs
+from tests.metrics import scraped
 from tests.modules.channels.shop import CLEAN, DEFECTS, Shop, build_shop
 from tests.modules.channels.test_google_oauth import _expire_soon, linked_tenant
 
@@ -25,6 +26,14 @@ failures: list[tuple[uuid.UUID, dict[str, Any]]] = []
 @subscribe(FEED_JOB_FAILED)
 async def remember_failure(tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
     failures.append((tenant_id, payload))
+
+
+repeated: list[tuple[uuid.UUID, dict[str, Any]]] = []
+
+
+@subscribe(FEED_JOB_FAILED_AGAIN)
+async def remember_repeated_failure(tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
+    repeated.append((tenant_id, payload))
 
 
 async def run_jobs() -> None:
@@ -75,12 +84,24 @@ def pushes_counted_for_operators(owner_dsn: str, tenant: str) -> tuple[int, int]
     return int(row[0]), int(row[1])
 
 
+async def push_metrics(client) -> list[float]:
+    return [
+        await scraped(client, "mercato_feed_pushes_total", outcome="success"),
+        await scraped(client, "mercato_feed_pushes_total", outcome="failed"),
+        *[
+            await scraped(client, "mercato_feed_push_items_total", outcome=outcome)
+            for outcome in ("pushed", "failed", "skipped")
+        ],
+    ]
+
+
 class TestPush:
     async def test_valid_items_are_pushed_and_failures_recorded_per_item(
         self, client, google: FakeGoogle, shop: Shop, owner_dsn: str
     ) -> None:
         google.fail_first_with_503 = {"clean-2"}
         google.reject = {"clean-3": "[price] Invalid value"}
+        counted = await push_metrics(client)
         job_id = await push(client, shop)
         queued = await job(client, shop, job_id)
         assert (queued["status"], queued["attempts"], queued["account_id"]) == (
@@ -122,6 +143,8 @@ class TestPush:
         listed = await client.get(shop.url("/feed-jobs"), headers=shop.owner.headers)
         assert [row["id"] for row in listed.json()["data"]] == [job_id]
         assert pushes_counted_for_operators(owner_dsn, shop.tenant) == (1, 0)
+        moved = [a - b for a, b in zip(await push_metrics(client), counted, strict=True)]
+        assert moved == [1, 0, 3, 1, 5]  # success, failed; items pushed, failed, skipped
 
     async def test_a_job_google_rejects_entirely_fails_and_says_why(
         self, client, google: FakeGoogle, shop: Shop, owner_dsn: str
@@ -139,6 +162,30 @@ class TestPush:
         assert tenant == uuid.UUID(shop.tenant)
         assert (payload["error"], payload["id"], payload["attempts"]) == (done["error"], job_id, 1)
         assert payload["summary"].startswith("The push to Merchant Center account")
+
+    async def test_a_second_failure_in_a_row_tells_the_merchant_once_per_failure(
+        self, client, google: FakeGoogle, shop: Shop
+    ) -> None:
+        google.reject = {pid: "[link] Not crawlable" for pid in (*CLEAN, "unaligned")}
+        repeated.clear()
+        first = await push(client, shop)
+        await run_jobs()
+        assert (await job(client, shop, first))["status"] == "failed"
+        assert repeated == []  # one failure is not a pattern
+        second = await push(client, shop)
+        await run_jobs()
+        [(tenant, payload)] = repeated
+        assert tenant == uuid.UUID(shop.tenant)
+        assert (payload["occurrence_id"], payload["account_id"]) == (second, google.account)
+        assert "failed twice in a row" in payload["summary"]
+        google.reject = {}
+        fixed = await push(client, shop)
+        await run_jobs()
+        assert (await job(client, shop, fixed))["status"] == "success"
+        google.reject = {pid: "[link] Not crawlable" for pid in (*CLEAN, "unaligned")}
+        await push(client, shop)
+        await run_jobs()
+        assert len(repeated) == 1  # a failure after a success starts over
 
     async def test_a_revoked_link_fails_the_job_at_once(
         self, client, google: FakeGoogle, shop: Shop
@@ -238,3 +285,22 @@ class TestPushPreconditions:
         tenant, owner = await linked_tenant(client, google)
         no_account = await client.post(f"/api/v1/tenants/{tenant}/feed/push", headers=owner.headers)
         assert no_account.status_code == 422
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_the_repeated_failure_message_names_the_account_and_the_error(locale: str) -> None:
+    from mercato.modules.notifications.messages import render_message
+
+    payload = {
+        "id": "123",
+        "account_id": "123",
+        "occurrence_id": "job-9",
+        "error": "Google rejected all 4 items sent",
+        "summary": "Feed pushes to Merchant Center account 123 failed twice in a row",
+    }
+    message = render_message("feed_job.failed_again", locale, tenant="Shop", payload=payload)
+    assert message.locale == locale
+    assert "123" in message.body
+    assert "job-9" in message.body
+    assert "Google rejected all 4 items sent" in message.body
+    assert message.short.startswith("Shop: ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import add_member, create_tenant, signup_and_login
+from tests.metrics import scraped
 
 BODY = {
     "name": "Similar vs blend on product pages",
@@ -158,3 +159,14 @@ async def test_a_draft_can_be_changed_or_deleted_but_a_started_one_cannot(client
     assert refused.status_code == 409
     assert refused.json()["type"].endswith("experiment-not-draft")
     assert (await client.delete(f"{url}/{started}", headers=owner.headers)).status_code == 409
+
+
+async def test_running_experiments_are_a_gauge_across_tenants(client) -> None:
+    owner, url = await _shop(client)
+    before = await scraped(client, "mercato_experiments_running")
+    experiment = (await client.post(url, json=BODY, headers=owner.headers)).json()["id"]
+    assert await scraped(client, "mercato_experiments_running") == before  # a draft
+    await client.post(f"{url}/{experiment}/start", headers=owner.headers)
+    assert await scraped(client, "mercato_experiments_running") == before + 1
+    await client.post(f"{url}/{experiment}/complete", headers=owner.headers)
+    assert await scraped(client, "mercato_experiments_running") == before

@@ -8,8 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mercato.kernel.db import get_database
+from mercato.kernel.events import subscribe
 from mercato.modules.feedback.models import Feedback
+from mercato.modules.feedback.satisfaction_alerts import SATISFACTION_LOW, alert_if_unsatisfied
+from mercato.modules.notifications.messages import render_message
 from tests.factories import create_api_key, create_tenant, signup_and_login
+from tests.jobs import run_queued_jobs
+from tests.metrics import scraped
 
 ORIGIN = "https://shop.example"
 
@@ -158,3 +163,59 @@ async def test_summary_of_no_feedback_has_no_average_and_a_bad_window_is_a_422(c
         headers=owner.headers,
     )
     assert backwards.status_code == 422
+
+
+async def test_ratings_are_counted_on_metrics(client) -> None:
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    before = [await scraped(client, "mercato_feedback_ratings_total", rating=r) for r in "25"]
+    await _post(client, tenant, owner.headers, rating=2, category="search")
+    await _post(client, tenant, owner.headers, rating=5, category="search")
+    await _post(client, tenant, owner.headers, rating=5, category="search")
+    after = [await scraped(client, "mercato_feedback_ratings_total", rating=r) for r in "25"]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 2]
+
+
+satisfaction_alerts: list[tuple[uuid.UUID, dict]] = []
+
+
+@subscribe(SATISFACTION_LOW)
+async def remember_satisfaction_alert(tenant_id: uuid.UUID, payload: dict) -> None:
+    satisfaction_alerts.append((tenant_id, payload))
+
+
+async def test_a_merchant_is_told_when_satisfaction_falls_under_their_threshold(client) -> None:
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    now = datetime.now(UTC)
+    recent = [(2, "search", now - timedelta(days=1))] * 4 + [(5, "search", now)] * 2
+    await _backdated(tenant, [*recent, (1, "search", now - timedelta(days=20))])
+    satisfaction_alerts.clear()
+    tenant_id = uuid.UUID(tenant)
+    assert not await alert_if_unsatisfied(tenant_id)  # no threshold set: nothing to say
+    bad = await client.patch(
+        f"/api/v1/tenants/{tenant}",
+        json={"settings": {"satisfaction_alert_below": 7}},
+        headers=owner.headers,
+    )
+    assert bad.status_code == 422
+    response = await client.patch(
+        f"/api/v1/tenants/{tenant}",
+        json={"settings": {"satisfaction_alert_below": 3.5}},
+        headers=owner.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert await alert_if_unsatisfied(tenant_id)  # (4 * 2 + 2 * 5) / 6 = 3.0 < 3.5
+    await run_queued_jobs("default")
+    [(alerted, payload)] = satisfaction_alerts
+    assert alerted == tenant_id
+    assert (payload["average"], payload["threshold"], payload["ratings"]) == (3.0, 3.5, 6)
+    message = render_message(SATISFACTION_LOW, "en", tenant="Shop", payload=payload)
+    assert "3.0" in message.body
+    assert "3.5" in message.short
+    await client.patch(
+        f"/api/v1/tenants/{tenant}",
+        json={"settings": {"satisfaction_alert_below": 2.5}},
+        headers=owner.headers,
+    )
+    assert not await alert_if_unsatisfied(tenant_id)

@@ -16,6 +16,9 @@ async def test_defaults_apply_until_rules_are_saved_and_saving_is_audited(client
     assert {(r["event"], r["channel"]) for r in defaults["rules"]} == {
         ("inventory.low_stock", "email"),
         ("feed_job.failed", "email"),
+        ("feed_job.failed_again", "email"),
+        ("tracking.ga4_stale", "email"),
+        ("feedback.satisfaction_low", "email"),
     }
     assert set(defaults["events"]) == {
         "order.created",
@@ -29,6 +32,9 @@ async def test_defaults_apply_until_rules_are_saved_and_saving_is_audited(client
         "refund.created",
         "inventory.low_stock",
         "feed_job.failed",
+        "feed_job.failed_again",
+        "tracking.ga4_stale",
+        "feedback.satisfaction_low",
         "report.delivered",
     }
     assert defaults["channels"]["sms"]["transport"] == "jsonl-files"

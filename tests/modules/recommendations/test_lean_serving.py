@@ -19,6 +19,7 @@ from mercato.kernel.redis import get_redis
 from mercato.modules.recommendations import fit_tenant
 from mercato.modules.recommendations.file_source import FileSource
 from tests.factories import create_api_key, create_tenant, signup_and_login
+from tests.metrics import scraped
 
 from .catalog_api import stock_the_catalog
 from .shop import furniture, returning_shoppers
@@ -174,3 +175,24 @@ async def test_an_exhausted_budget_is_429_on_a_cached_list(client, shop, monkeyp
     finally:
         limits._limits.cache_clear()
     assert answers == [200, 200, 429, 429]
+
+
+async def test_cache_hits_and_misses_are_counted_and_only_misses_timed(client, shop) -> None:
+    _, tenant, headers = shop
+    url = f"/api/v1/tenants/{tenant}/recommendations"
+    params = {"user_id": "sofas-2", "strategy": "trending", "limit": "3"}
+    lookups = "mercato_reco_cache_lookups_total"
+    timed = "mercato_reco_compute_seconds_count"
+    before = (
+        await scraped(client, lookups, strategy="trending", result="hit"),
+        await scraped(client, lookups, strategy="trending", result="miss"),
+        await scraped(client, timed, strategy="trending"),
+    )
+    assert (await client.get(url, params=params, headers=headers)).status_code == 200  # miss
+    assert (await client.get(url, params=params, headers=headers)).status_code == 200  # hit
+    after = (
+        await scraped(client, lookups, strategy="trending", result="hit"),
+        await scraped(client, lookups, strategy="trending", result="miss"),
+        await scraped(client, timed, strategy="trending"),
+    )
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]

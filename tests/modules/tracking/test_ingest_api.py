@@ -10,6 +10,7 @@ import psycopg
 
 from mercato.modules.tracking import daily_counters
 from tests.factories import add_member, create_api_key
+from tests.metrics import scraped
 from tests.modules.tracking.helpers import new_shop, stamp, view
 
 
@@ -248,3 +249,15 @@ async def test_counters_count_stored_events_after_commit_and_never_duplicates(cl
     today = await daily_counters(uuid.UUID(shop.tenant_id))
     assert (today.views, today.add_to_carts, today.purchases, today.orders) == (1, 1, 2, 1)
     assert str(today.revenue) == "25.0000"
+
+
+async def test_events_are_counted_by_source_and_outcome(client) -> None:
+    shop = await new_shop(client)
+    name = "mercato_events_total"
+    outcomes = ("accepted", "duplicate", "rejected")
+    before = [await scraped(client, name, source="api", outcome=o) for o in outcomes]
+    batch = {"events": [view(event_id="m-1"), view(event_id="m-1"), {"type": "view_item"}]}
+    response = await client.post(f"{shop.base}/events/batch", json=batch, headers=shop.key_headers)
+    assert response.status_code == 202, response.text
+    after = [await scraped(client, name, source="api", outcome=o) for o in outcomes]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 import httpcore
 import httpx
 
+from mercato.kernel import tracing
 from mercato.kernel.egress.errors import (
     CannotConnect,
     DeadlineExceeded,
@@ -175,7 +176,7 @@ def http_client(
     cap = get_settings().egress_max_response_bytes
     if max_response_bytes is not None:
         cap = min(cap, max_response_bytes)
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         transport=_EgressTransport(deadline_s=timeout_s, max_response_bytes=cap),
         timeout=httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s / 2)),
         follow_redirects=follow_redirects,
@@ -183,3 +184,5 @@ def http_client(
         trust_env=False,
         headers=headers,
     )
+    tracing.instrument_client(client)  # each outbound call is a span of the caller's trace
+    return client

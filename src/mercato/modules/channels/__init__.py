@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mercato.modules.channels.business_profile.service import (
     list_insights as business_profile_insights,
 )
-from mercato.modules.channels.events import FEED_JOB_FAILED
+from mercato.modules.channels.events import FEED_JOB_FAILED, FEED_JOB_FAILED_AGAIN
 from mercato.modules.channels.feeds import (
     DEFAULT_BASE_URL,
     FEED_ATTRIBUTES,
@@ -110,6 +110,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FEED_ATTRIBUTES",
     "FEED_JOB_FAILED",
+    "FEED_JOB_FAILED_AGAIN",
     "CategorySuggestion",
     "FeedChannel",
     "FeedIssue",

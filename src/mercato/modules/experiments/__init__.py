@@ -6,9 +6,11 @@ API.md assignment rule), `running_experiment(session, tenant_id, placement)` and
 dashboard and the demo seed, the experiment's life cycle (`create_experiment`,
 `list_experiments`, `get_experiment`, `move`, `experiment_results`, `to_read`) and its
 shapes `ExperimentCreate`, `ExperimentRead`.
-Importing the package installs its placement decision into recommendations' serving.
+Importing the package installs its placement decision into recommendations' serving and
+declares the `mercato_experiments_running` gauge.
 """
 
+from mercato.modules.experiments import telemetry  # noqa: F401  (declares its gauge)
 from mercato.modules.experiments.assignment import assign, bucket
 from mercato.modules.experiments.placement import choose_for_placement
 from mercato.modules.experiments.schemas import ExperimentCreate, ExperimentRead

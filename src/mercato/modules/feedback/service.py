@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.db import after_commit
 from mercato.kernel.errors import ValidationFailed, field_error
 from mercato.kernel.pagination import newest_first
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal, PrincipalKind, TenantPrincipal
 from mercato.modules.feedback.models import Feedback
 from mercato.modules.feedback.schemas import FeedbackCreate, FeedbackSummary, FeedbackWeek
+from mercato.modules.feedback.telemetry import count_rating
 
 DEFAULT_SUMMARY_DAYS = 84  # twelve weeks of trend
 SATISFIED_FROM = 4
@@ -43,6 +45,7 @@ async def create_feedback(
     )
     session.add(feedback)
     await session.flush()
+    after_commit(session, lambda: count_rating(body.rating))
     return feedback
 
 

@@ -141,6 +141,12 @@ class TenantSettings(BaseModel):
         examples=["de-DE"],
     )
     event_retention_days: int | None = Field(default=None, ge=30, le=3650, strict=True)
+    satisfaction_alert_below: float | None = Field(
+        default=None,
+        ge=1,
+        le=5,
+        description="Notify when the last 7 days' average feedback rating is under this.",
+    )
 
 
 class TenantUpdate(BaseModel):

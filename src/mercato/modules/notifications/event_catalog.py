@@ -70,6 +70,21 @@ EVENTS: dict[str, NotifiableEvent] = {
             ("error", "attempts", "url"),
         ),
         NotifiableEvent(
+            "feed_job.failed_again",
+            "Feed pushes to a Merchant Center account failed twice in a row",
+            ("occurrence_id", "account_id", "error"),
+        ),
+        NotifiableEvent(
+            "tracking.ga4_stale",
+            "No GA4 data has been imported for more than a day",
+            ("occurrence_id", "source", "last_import_at", "hours"),
+        ),
+        NotifiableEvent(
+            "feedback.satisfaction_low",
+            "The week's average feedback rating fell under the tenant's threshold",
+            ("average", "threshold", "ratings"),
+        ),
+        NotifiableEvent(
             "report.delivered", "A scheduled report was e-mailed", ("report_name", "recipients")
         ),
     )

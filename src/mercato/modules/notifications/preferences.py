@@ -29,6 +29,9 @@ from mercato.settings import get_settings
 DEFAULT_RULES = (
     NotificationRule(event="inventory.low_stock", channel="email", recipients=["role:admin"]),
     NotificationRule(event="feed_job.failed", channel="email", recipients=["role:admin"]),
+    NotificationRule(event="feed_job.failed_again", channel="email", recipients=["role:admin"]),
+    NotificationRule(event="tracking.ga4_stale", channel="email", recipients=["role:admin"]),
+    NotificationRule(event="feedback.satisfaction_low", channel="email", recipients=["role:admin"]),
 )
 
 

@@ -17,6 +17,7 @@ from mercato.modules.recommendations.cache import looked_up, queue_lookup
 from mercato.modules.recommendations.router import LOOKUP_NOTE, RECOMMENDATIONS_PATH
 from mercato.modules.recommendations.schemas import RecommendationParams
 from mercato.modules.recommendations.serving import recommendation_query
+from mercato.modules.recommendations.telemetry import count_lookup
 
 
 async def cached_recommendations(request: LeanRequest) -> LeanResponse | None:
@@ -24,7 +25,8 @@ async def cached_recommendations(request: LeanRequest) -> LeanResponse | None:
         params = RecommendationParams.model_validate(request.query)
     except ValidationError:
         return None
-    parts = recommendation_query(params).cache_parts()
+    query = recommendation_query(params)
+    parts = query.cache_parts()
     passed = await pass_gate(
         request,
         permission=Permission.RECOMMENDATIONS_READ,
@@ -38,6 +40,7 @@ async def cached_recommendations(request: LeanRequest) -> LeanResponse | None:
     if found.body is None:
         request.note(LOOKUP_NOTE, (parts, found))  # the route computes without asking again
         return None
+    count_lookup(query.strategy, hit=True)
     headers = [] if decision is None else decision.header_pairs()
     return LeanResponse(found.body, headers)
 

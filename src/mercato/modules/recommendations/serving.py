@@ -9,6 +9,7 @@ new model version, a catalog change and an experiment starting or stopping.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from mercato.modules.recommendations.schemas import (
     RecommendedProduct,
     StrategyName,
 )
+from mercato.modules.recommendations.telemetry import COMPUTE_SECONDS, count_lookup
 from mercato.settings import get_settings
 
 MAX_IDS = 50
@@ -104,6 +106,7 @@ async def recommend(
     """
     parts = query.cache_parts()
     found = looked_up or await lookup(tenant_id, parts)
+    count_lookup(query.strategy, hit=found is not None and found.body is not None)
     if found is not None and found.body is not None:
         return found.body
     model_version = found.model_version if found is not None else None
@@ -126,6 +129,7 @@ async def compute(
 
     `generation`: the cache generation the caller read, if it did (lets the experiment
     choice answer from memory)."""
+    started = time.perf_counter()
     choice = await choose_strategy(session, tenant_id, query, generation)
     model = await model_registry().get(session, tenant_id, announced_version)
     items: list[RecommendedProduct] = []
@@ -138,6 +142,7 @@ async def compute(
             recently_viewed=query.recently_viewed,
         )
         items = (await describe_products(session, tenant_id, found))[: query.limit]
+    COMPUTE_SECONDS.labels(choice.strategy).observe(time.perf_counter() - started)
     return RecommendationList(
         data=items,
         strategy=choice.strategy,

@@ -26,6 +26,7 @@ from mercato.kernel.security import TenantPrincipal
 from mercato.modules.tracking import counters
 from mercato.modules.tracking.event_writer import store_rows
 from mercato.modules.tracking.group_commit import group_commit
+from mercato.modules.tracking.telemetry import count_events
 from mercato.modules.tracking.validation import (
     MAX_PAST,
     ClockWindow,
@@ -107,9 +108,20 @@ async def _store_checked(
             await counters.bump(tenant_id, stored)
 
         after_commit(session, bump_counters)
-    return IngestOutcome(
+    outcome = IngestOutcome(
         accepted=len(stored), duplicates=len(rows) - len(stored), rejected=rejected
     )
+
+    async def count() -> None:
+        count_events(
+            source,
+            accepted=outcome.accepted,
+            duplicates=outcome.duplicates,
+            rejected=len(rejected),
+        )
+
+    after_commit(session, count)
+    return outcome
 
 
 async def record_events(
@@ -153,4 +165,5 @@ async def commit_rows(
 ) -> IngestOutcome:
     """Store checked API rows in the next group commit; returns once it has committed."""
     accepted, duplicates = await group_commit().store(tenant_id, rows) if rows else (0, 0)
+    count_events("api", accepted=accepted, duplicates=duplicates, rejected=len(rejected))
     return IngestOutcome(accepted=accepted, duplicates=duplicates, rejected=rejected)

@@ -1,4 +1,5 @@
-"""Tracking jobs: ingestion imports, partition upkeep and retention, stale-job reaping."""
+"""Tracking jobs: ingestion imports, partition upkeep and retention, stale-job reaping,
+and the hourly check that tells merchants their GA4 data stopped arriving."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 from mercato.kernel.db import get_database
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
-from mercato.modules.tracking import imports, partitions
+from mercato.modules.tracking import freshness, imports, partitions
 
 log = get_logger("mercato.tracking.jobs")
 
@@ -52,3 +53,11 @@ async def reap_stale_imports(*, timestamp: int) -> None:
     reaped = await imports.reap_stale()
     if reaped:
         log.warning("ingest_jobs_reaped", count=reaped)
+
+
+@periodic("41 * * * *", periodic_id="tracking-ga4-freshness")
+@task("tracking.check_ga4_freshness", queue="tracking", timeout_s=900)
+async def check_ga4_freshness(*, timestamp: int) -> None:
+    stale = await freshness.alert_stale_tenants()
+    if stale:
+        log.info("ga4_data_stale", tenants=stale)

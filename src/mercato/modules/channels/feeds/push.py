@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections import Counter as Tally
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,12 +27,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import egress
-from mercato.kernel.db import get_database
+from mercato.kernel.db import after_commit, get_database
 from mercato.kernel.errors import DomainError
 from mercato.kernel.events import emit
 from mercato.kernel.jobs import defer
 from mercato.kernel.logging import get_logger
-from mercato.modules.channels.events import FEED_JOB_FAILED
+from mercato.modules.channels.events import FEED_JOB_FAILED, FEED_JOB_FAILED_AGAIN
 from mercato.modules.channels.feeds.item import FeedItem
 from mercato.modules.channels.feeds.merchant_api import (
     MerchantApiClient,
@@ -42,6 +43,7 @@ from mercato.modules.channels.feeds.merchant_api import (
 from mercato.modules.channels.feeds.merchant_links import target
 from mercato.modules.channels.feeds.precheck import blocks_item, check_item
 from mercato.modules.channels.feeds.source import feed_items
+from mercato.modules.channels.feeds.telemetry import FEED_PUSHES, count_items
 from mercato.modules.channels.google import GoogleCredentials, GoogleUnavailable
 from mercato.modules.channels.models import FeedPushItem, FeedPushJob, GoogleMerchantLink
 from mercato.modules.channels.taxonomy import loaded_taxonomy
@@ -104,7 +106,8 @@ async def _claim(tenant_id: uuid.UUID, job_id: uuid.UUID) -> MerchantTarget | No
         if link is None:
             job.status, job.finished_at = "failed", now
             job.error = f"The Merchant Center account {job.account_id} is no longer linked"
-            await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+            await _emit_failure(session, job)
+            after_commit(session, _count_push("failed"))
             return None
         job.status, job.started_at, job.finished_at = "processing", now, None
         job.attempts += 1
@@ -193,6 +196,7 @@ async def _push_batch(
         cancelled = job is None or job.status != "processing"
         if job is not None and not cancelled:
             await _count_items(session, job)
+    count_items(Tally(row["outcome"] for row in rows))
     if cancelled:  # raised after the commit, so the batch's outcomes are kept
         raise _Cancelled
 
@@ -254,7 +258,8 @@ async def _finish(tenant_id: uuid.UUID, job_id: uuid.UUID, *, error: str | None)
         job.error = error[:2000] if error else None
         job.finished_at = datetime.now(UTC)
         if job.status == "failed":
-            await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+            await _emit_failure(session, job)
+        after_commit(session, _count_push(job.status))
 
 
 async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> None:
@@ -266,7 +271,8 @@ async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> N
         if job.attempts >= job.max_attempts:
             job.status, job.finished_at = "failed", datetime.now(UTC)
             job.error = f"Gave up after {job.attempts} attempts: {error}"
-            await emit(session, tenant_id, FEED_JOB_FAILED, _payload(job))
+            await _emit_failure(session, job)
+            after_commit(session, _count_push("failed"))
             return
         wait = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** (job.attempts - 1))
         job.status, job.error = "queued", f"Attempt {job.attempts} failed: {error}"
@@ -279,6 +285,43 @@ async def _retry_later(tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> N
             tenant_id=str(tenant_id),
             job_id=str(job_id),
         )
+        after_commit(session, _count_push("retried"))
+
+
+def _count_push(outcome: str) -> Callable[[], Awaitable[None]]:
+    async def count() -> None:
+        FEED_PUSHES.labels(outcome).inc()
+
+    return count
+
+
+async def _emit_failure(session: AsyncSession, job: FeedPushJob) -> None:
+    """`feed_job.failed`, and `feed_job.failed_again` when the account's previous push
+    (the newest other finished one) failed too."""
+    await emit(session, job.tenant_id, FEED_JOB_FAILED, _payload(job))
+    previous = await session.scalar(
+        select(FeedPushJob.status)
+        .where(
+            FeedPushJob.tenant_id == job.tenant_id,
+            FeedPushJob.account_id == job.account_id,
+            FeedPushJob.id != job.id,
+            FeedPushJob.status.in_(("success", "failed")),
+            FeedPushJob.finished_at.is_not(None),
+        )
+        .order_by(FeedPushJob.finished_at.desc())
+        .limit(1)
+    )
+    if previous == "failed":
+        payload = {
+            "job_id": str(job.id),
+            "account_id": job.account_id,
+            "error": job.error,
+            "id": job.account_id,
+            "occurrence_id": str(job.id),
+            "summary": f"Feed pushes to Merchant Center account {job.account_id} "
+            "failed twice in a row",
+        }
+        await emit(session, job.tenant_id, FEED_JOB_FAILED_AGAIN, payload)
 
 
 def _payload(job: FeedPushJob) -> dict[str, str | int | None]:
