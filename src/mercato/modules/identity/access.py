@@ -329,10 +329,22 @@ def sessions_revoked(session: AsyncSession, family_ids: list[uuid.UUID]) -> None
         _on_commit(session.sync_session, f"s:{family_id}")
 
 
+def _tenant_of(target: Tenant | Membership | ApiKey) -> uuid.UUID:
+    return target.id if isinstance(target, Tenant) else target.tenant_id
+
+
+def _tenant_added(_mapper: Any, _connection: Any, target: Tenant | Membership | ApiKey) -> None:
+    """A new row: this process forgets what it knew; others learn nothing (as the triggers,
+    which notify updates and deletes only, so a busy tenant's caches stay warm elsewhere)."""
+    session = object_session(target)
+    if session is not None:
+        _on_commit(session, f"t:{_tenant_of(target)}")
+
+
 def _tenant_changed(_mapper: Any, connection: Any, target: Tenant | Membership | ApiKey) -> None:
     session = object_session(target)
     if session is not None:
-        tenant = target.id if isinstance(target, Tenant) else target.tenant_id
+        tenant = _tenant_of(target)
         if not isinstance(target, Tenant):
             # On Citus these tables' triggers run on the workers, where no process listens
             # (migration 0170_citus_triggers): the writer notifies on the coordinator. On
@@ -348,7 +360,8 @@ def _account_changed(_mapper: Any, _connection: Any, target: StaffUser) -> None:
 
 
 for _model in (Tenant, Membership, ApiKey):
-    for _change in ("after_insert", "after_update", "after_delete"):
+    event.listen(_model, "after_insert", _tenant_added)
+    for _change in ("after_update", "after_delete"):
         event.listen(_model, _change, _tenant_changed)
 for _change in ("after_update", "after_delete"):
     event.listen(StaffUser, _change, _account_changed)

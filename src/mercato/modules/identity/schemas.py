@@ -145,6 +145,7 @@ class TenantSettings(BaseModel):
         default=None,
         ge=1,
         le=5,
+        strict=True,
         description="Notify when the last 7 days' average feedback rating is under this.",
     )
 
