@@ -168,10 +168,12 @@ def set_local_sql(name: str, value: str) -> str:
     return f"SET LOCAL {name} = '{value}'"
 
 
+def _scope_statements(scope: tuple[str, str]) -> str:
+    return f"{set_local_sql('app.tenant_id', scope[0])}; {set_local_sql('app.user_id', scope[1])}"
+
+
 def _scope_sql(scope: tuple[str, str]) -> Any:
-    return text(
-        f"{set_local_sql('app.tenant_id', scope[0])}; {set_local_sql('app.user_id', scope[1])}"
-    )
+    return text(_scope_statements(scope))
 
 
 class ScopedSession(Session):
@@ -197,10 +199,7 @@ READ_ONLY_SQL = text("SET TRANSACTION READ ONLY")
 
 def _read_only_scope_sql(scope: tuple[str, str]) -> Any:
     """Read-only and the tenant scope in one round trip (SET statements, as Citus needs)."""
-    return text(
-        "SET TRANSACTION READ ONLY; "
-        f"{set_local_sql('app.tenant_id', scope[0])}; {set_local_sql('app.user_id', scope[1])}"
-    )
+    return text(f"SET TRANSACTION READ ONLY; {_scope_statements(scope)}")
 
 
 SCOPE_OF = "scope_of"  # session.info key: the info of the session whose scope a read follows
