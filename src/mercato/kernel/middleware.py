@@ -80,7 +80,8 @@ class RequestContextMiddleware:
                 status_holder["started"] = True
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
-                tracing.describe_request(scope.get("method", ""), _route_template(scope), scope)
+                if tracing.enabled():
+                    tracing.describe_request(scope.get("method", ""), _route_template(scope), scope)
             await send(message)
 
         try:

@@ -27,5 +27,15 @@ COMPUTE_SECONDS = Histogram(
 )
 
 
+_lookup_counters: dict[tuple[str | None, bool], Counter] = {}
+"""The labelled children by (strategy, hit): `labels()` takes a lock and validates its
+arguments on every call, too much for the cache-hit path, which is the fastest route we
+serve. Strategies are a closed set (the query validates them), so this stays small."""
+
+
 def count_lookup(strategy: str | None, *, hit: bool) -> None:
-    CACHE_LOOKUPS.labels(strategy or DEFAULT_STRATEGY, "hit" if hit else "miss").inc()
+    child = _lookup_counters.get((strategy, hit))
+    if child is None:
+        child = CACHE_LOOKUPS.labels(strategy or DEFAULT_STRATEGY, "hit" if hit else "miss")
+        _lookup_counters[(strategy, hit)] = child
+    child.inc()
