@@ -14,7 +14,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from mercato.modules.recommendations import PLACEMENT_PATTERN, StrategyName
 
@@ -25,6 +32,7 @@ MIN_ARMS, MAX_ARMS = 2, 6
 # back, so it stays short and plain.
 ARM_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
 LEGACY_FIELDS = ("control_strategy", "variant_strategy", "traffic_split")
+PRIMARY_NOT_GUARDRAIL = "the primary metric cannot also be a guardrail"
 
 
 class Arm(BaseModel):
@@ -114,9 +122,14 @@ class ExperimentCreate(BaseModel):
         else:
             missing = [name for name in LEGACY_FIELDS if getattr(self, name) is None]
             raise ValueError(f"give arms, or {', '.join(missing)}")
-        if self.metric in self.guardrails:
-            raise ValueError("the primary metric cannot also be a guardrail")
         return self
+
+    @field_validator("guardrails")
+    @classmethod
+    def _not_the_primary(cls, guardrails: Guardrails, info: ValidationInfo) -> Guardrails:
+        if info.data.get("metric") in guardrails:
+            raise ValueError(PRIMARY_NOT_GUARDRAIL)
+        return guardrails
 
     def design(self) -> list[dict[str, Any]]:
         """The arms as stored: those given, or the two the original fields describe."""

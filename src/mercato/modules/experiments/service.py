@@ -28,6 +28,7 @@ from mercato.modules.experiments.models import Experiment
 from mercato.modules.experiments.results import CountedVariant, count_variants
 from mercato.modules.experiments.schemas import (
     LEGACY_FIELDS,
+    PRIMARY_NOT_GUARDRAIL,
     ArmResult,
     ExperimentCreate,
     ExperimentList,
@@ -137,7 +138,7 @@ async def update_experiment(
     if experiment.metric in experiment.guardrails:
         raise ValidationFailed(
             "Some fields need attention",
-            errors=[field_error("guardrails", "the primary metric cannot also be a guardrail")],
+            errors=[field_error("guardrails", PRIMARY_NOT_GUARDRAIL)],
         )
     await session.flush()
     await session.refresh(experiment)
