@@ -88,6 +88,7 @@ def _arms(*weights: object) -> list[dict]:
         ({"arms": _arms(*[1] * 7)}, "arms"),  # more than six
         ({"arms": _arms(1, 0)}, "weight"),
         ({"arms": _arms(1, -2)}, "weight"),
+        ({"arms": _arms(1, "2")}, "weight"),  # a number, not text
         ({"arms": [ARMS[0], {**ARMS[1], "name": "control"}]}, "unique"),
         ({"arms": [ARMS[0], {**ARMS[1], "name": "has space"}]}, "name"),
         ({"arms": [ARMS[0], {**ARMS[1], "strategy": "random"}]}, "strategy"),

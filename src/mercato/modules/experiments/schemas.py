@@ -39,7 +39,11 @@ class Arm(BaseModel):
     name: str = Field(pattern=ARM_NAME_PATTERN, description="The `variant` its shoppers carry")
     strategy: StrategyName
     weight: float = Field(
-        gt=0, le=1_000_000, allow_inf_nan=False, description="Relative share of shoppers"
+        gt=0,
+        le=1_000_000,
+        strict=True,
+        allow_inf_nan=False,
+        description="Relative share of shoppers",
     )
 
 
