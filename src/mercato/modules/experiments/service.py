@@ -54,6 +54,9 @@ TRANSITIONS: dict[str, dict[str, set[str]]] = {
 }
 
 
+SRM_THRESHOLD = 0.001  # below this, the users did not split as the weights say
+
+
 class TransitionForbidden(Conflict):
     slug, title = "experiment-transition-forbidden", "The experiment cannot make this move"
 
@@ -68,9 +71,6 @@ def to_read(experiment: Experiment) -> ExperimentRead:
 
 def snapshot(experiment: Experiment) -> dict[str, Any]:
     return to_read(experiment).model_dump(mode="json")
-
-
-SRM_THRESHOLD = 0.001  # below this, the users did not split as the weights say
 
 
 def _legacy_columns(arms: list[dict[str, Any]]) -> dict[str, Any]:

@@ -68,17 +68,6 @@ class VariantTotals:
 
 
 @dataclass(frozen=True)
-class Comparison:
-    lift: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    chance_to_win: float | None
-    srm_p_value: float
-    note: str | None
-
-
-@dataclass(frozen=True)
 class Effect:
     """One arm against control on one metric; relative numbers (0.12 = +12 %)."""
 
@@ -252,29 +241,6 @@ def effect(
     test = _always_valid if sequential else _fixed_horizon
     ci_low, ci_high, p_value = test(control_metric, variant_metric, diff)
     return Effect(diff.lift, ci_low, ci_high, p_value, chance_to_win(diff), None)
-
-
-def compare(
-    control: VariantTotals,
-    variant: VariantTotals,
-    *,
-    metric: str,
-    traffic_split: int,
-    sequential: bool,
-) -> Comparison:
-    """Variant against control (see `effect`) and the sample-ratio-mismatch check of a
-    two-arm experiment split `traffic_split` / `100 - traffic_split`."""
-    srm = srm_p_value([control.users, variant.users], [traffic_split, 100 - traffic_split])
-    found = effect(control, variant, metric=metric, sequential=sequential)
-    return Comparison(
-        lift=found.lift,
-        ci_low=found.ci_low,
-        ci_high=found.ci_high,
-        p_value=found.p_value,
-        chance_to_win=found.chance_to_win,
-        srm_p_value=srm,
-        note=found.note,
-    )
 
 
 def drop_p_value(control: VariantTotals, variant: VariantTotals, *, metric: str) -> Drop:
