@@ -225,19 +225,30 @@ def _blocked(control: Estimate, variant: Estimate) -> str | None:
     return None
 
 
+def _measured(
+    control: VariantTotals, variant: VariantTotals, metric: str
+) -> tuple[Estimate, Estimate, _Difference] | str:
+    """Both arms' metric and their relative difference, or why they cannot be compared
+    (too few users, a zero baseline, zero variance)."""
+    if control.users < 2 or variant.users < 2:
+        return NOT_ENOUGH_USERS
+    control_metric, variant_metric = estimate(control, metric), estimate(variant, metric)
+    reason = _blocked(control_metric, variant_metric)
+    if reason is not None:
+        return reason
+    return control_metric, variant_metric, _relative_difference(control_metric, variant_metric)
+
+
 def effect(
     control: VariantTotals, variant: VariantTotals, *, metric: str, sequential: bool
 ) -> Effect:
     """One arm against control on `metric`: relative lift with its 95 % interval (fixed
     horizon or sequential), two-sided p-value and chance to win; None with the reason in
-    `note` when the numbers cannot be computed (no users, a zero baseline, zero variance)."""
-    if control.users < 2 or variant.users < 2:
-        return Effect(None, None, None, None, None, NOT_ENOUGH_USERS)
-    control_metric, variant_metric = estimate(control, metric), estimate(variant, metric)
-    reason = _blocked(control_metric, variant_metric)
-    if reason is not None:
-        return Effect(None, None, None, None, None, reason)
-    diff = _relative_difference(control_metric, variant_metric)
+    `note` when the numbers cannot be computed."""
+    measured = _measured(control, variant, metric)
+    if isinstance(measured, str):
+        return Effect(None, None, None, None, None, measured)
+    control_metric, variant_metric, diff = measured
     test = _always_valid if sequential else _fixed_horizon
     ci_low, ci_high, p_value = test(control_metric, variant_metric, diff)
     return Effect(diff.lift, ci_low, ci_high, p_value, chance_to_win(diff), None)
@@ -249,13 +260,10 @@ def drop_p_value(control: VariantTotals, variant: VariantTotals, *, metric: str)
     `OneSidedTreatmentLesserTTest`): a small p-value is evidence of a drop. Fixed-horizon
     even for a sequential experiment: a guardrail is an alarm, and reading it often can
     only make it ring sooner, never hide a drop."""
-    if control.users < 2 or variant.users < 2:
-        return Drop(None, None, NOT_ENOUGH_USERS)
-    control_metric, variant_metric = estimate(control, metric), estimate(variant, metric)
-    reason = _blocked(control_metric, variant_metric)
-    if reason is not None:
-        return Drop(None, None, reason)
-    diff = _relative_difference(control_metric, variant_metric)
+    measured = _measured(control, variant, metric)
+    if isinstance(measured, str):
+        return Drop(None, None, measured)
+    control_metric, variant_metric, diff = measured
     dof = _welch_dof(control_metric, variant_metric)
     return Drop(diff.lift, float(t.cdf(diff.lift / math.sqrt(diff.variance), dof)), None)
 
