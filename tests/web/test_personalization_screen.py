@@ -290,3 +290,110 @@ async def test_the_overview_lists_running_experiments(client) -> None:
     running = await dashboard.get(f"/app/t/{tenant}")
     assert 'data-kpi="running-experiments">1<' in running.text
     assert FORM["name"] in running.text
+
+
+class TestArms:
+    async def test_more_arms_and_guardrails_from_the_form(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        dashboard = await signed_in(client, owner)
+        url = f"/app/t/{tenant}/personalization/experiments"
+        await dashboard.get(url)
+        clash = await dashboard.post(url, {**FORM, "guardrail_ctr": "on"}, htmx=True)
+        assert clash.status_code == 422
+        assert 'id="f-guardrails-error"' in clash.text
+        zero = await dashboard.post(
+            url, {**FORM, "traffic_split": "100", "arm3_strategy": "trending"}, htmx=True
+        )
+        assert zero.status_code == 422
+        assert 'id="f-traffic_split-error"' in zero.text
+        created = await dashboard.post(
+            url,
+            {
+                **FORM,
+                "traffic_split": "40",
+                "arm3_strategy": "content_based",
+                "arm5_strategy": "frequently_bought_together",
+                "guardrail_revenue_per_user": "on",
+            },
+            htmx=True,
+        )
+        assert created.status_code == 200, created.text
+        assert "trending vs collaborative vs content_based vs frequently_bought_together" in (
+            created.text
+        )
+        listed = await client.get(f"/api/v1/tenants/{tenant}/experiments", headers=owner.headers)
+        [experiment] = listed.json()["data"]
+        assert experiment["arms"] == [
+            {"name": "control", "strategy": "trending", "weight": 40},
+            {"name": "variant", "strategy": "collaborative", "weight": 20},
+            {"name": "variant_3", "strategy": "content_based", "weight": 20},
+            {"name": "variant_4", "strategy": "frequently_bought_together", "weight": 20},
+        ]
+        assert experiment["guardrails"] == ["revenue_per_user"]
+
+    async def test_every_arm_is_shown_with_its_flags(self, client) -> None:
+        shop = await new_shop(client)
+        arms = [
+            {"name": "control", "strategy": "trending", "weight": 1},
+            {"name": "people", "strategy": "collaborative", "weight": 1},
+            {"name": "similar", "strategy": "content_based", "weight": 1},
+        ]
+        made = await client.post(
+            f"{shop.base}/experiments",
+            json={
+                "name": "Three arms",
+                "placement": "product_page",
+                "arms": arms,
+                "metric": "ctr",
+                "guardrails": ["revenue_per_user"],
+                "sequential": False,
+            },
+            headers=shop.owner.headers,
+        )
+        experiment_id = made.json()["id"]
+        # 300 / 100 / 100 shoppers for equal weights: a broken split. "people" clicks
+        # more but its buyers spend a tenth of control's.
+        events = []
+        for n in range(500):
+            arm = "control" if n < 300 else "people" if n < 400 else "similar"
+            shown = {
+                "user_id": f"u{n}",
+                "product_id": "p1",
+                "experiment_id": experiment_id,
+                "variant": arm,
+                "placement": "product_page",
+            }
+            events.append({"type": "impression", **shown})
+            if n % (2 if arm == "people" else 5) == 0:
+                events.append({"type": "click", **shown})
+            if n % 3 == 0:
+                spent = 10 + n % 4 if arm == "people" else 100 + n % 9
+                events.append(
+                    {
+                        "type": "purchase",
+                        "user_id": f"u{n}",
+                        "product_id": "p1",
+                        "revenue": f"{spent}.00",
+                        "currency": "EUR",
+                        "properties": {"order_id": f"o{n}"},
+                    }
+                )
+        response = await client.post(
+            f"{shop.base}/events/batch", json={"events": events}, headers=shop.key_headers
+        )
+        assert response.json()["rejected"] == [], response.text
+        dashboard = await signed_in(client, shop.owner)
+        page = await dashboard.get(
+            f"/app/t/{shop.tenant_id}/personalization/experiments/{experiment_id}"
+        )
+        assert page.status_code == 200
+        for arm in arms:
+            assert f'data-arm="{arm["name"]}"' in page.text
+        assert 'data-arm-chart="people"' in page.text
+        assert 'data-arm-chart="similar"' in page.text
+        assert "Users did not split 33.3 / 33.3 / 33.3 as configured" in page.text
+        assert 'data-guardrail-failed="revenue_per_user"' in page.text
+        assert "people lowers revenue per user significantly below control." in page.text
+        assert "Holm-Bonferroni" in page.text
+        assert 'data-kpi="lift"' not in page.text  # the two-arm summary only

@@ -1,10 +1,12 @@
-"""Demo seed: a running experiment on the demo shop's product pages (the blend against
-plain content-based similarity), so results fill up as the simulator sends traffic."""
+"""Demo seed: a running A/B/n experiment on the demo shop's product pages (the blend as
+control against plain content-based similarity and trending products, with revenue per
+user as a guardrail), so every arm's results fill up as the simulator sends traffic."""
 
 from __future__ import annotations
 
 from mercato.demo import DemoContext, SeedStep, demo_tenant_id
 from mercato.modules.experiments import (
+    Arm,
     ExperimentCreate,
     create_experiment,
     move,
@@ -12,12 +14,15 @@ from mercato.modules.experiments import (
 )
 
 DEMO_EXPERIMENT = ExperimentCreate(
-    name="Blend vs similar products on product pages",
+    name="Blend vs similar vs trending on product pages",
     placement="product_page",
-    control_strategy="auto",
-    variant_strategy="content_based",
-    traffic_split=50,
+    arms=[
+        Arm(name="control", strategy="auto", weight=1),
+        Arm(name="similar", strategy="content_based", weight=1),
+        Arm(name="trending", strategy="trending", weight=1),
+    ],
     metric="ctr",
+    guardrails=["revenue_per_user"],
 )
 
 

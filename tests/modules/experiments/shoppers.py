@@ -1,10 +1,13 @@
-"""Per-user experiment data generated for the statistics tests, and its per-variant sums."""
+"""Per-user experiment data generated for the statistics tests, its per-variant sums, and
+the numbers of a two-arm experiment as the service computes them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from mercato.modules.experiments.statistics import VariantTotals
+from mercato.modules.experiments.statistics import VariantTotals, compare_arms
 
 
 def simulate_shoppers(
@@ -31,4 +34,44 @@ def totals_of(raw: dict) -> VariantTotals:
         conversions=int(raw["bought"].sum()),
         revenue=float(raw["revenue"].sum()),
         revenue_squared=float((raw["revenue"] ** 2).sum()),
+    )
+
+
+@dataclass(frozen=True)
+class TwoArms:
+    lift: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    chance_to_win: float | None
+    srm_p_value: float
+    note: str | None
+
+
+def compare(
+    control: VariantTotals,
+    variant: VariantTotals,
+    *,
+    metric: str,
+    traffic_split: int,
+    sequential: bool,
+) -> TwoArms:
+    """A two-arm experiment: arms weighted `traffic_split` and `100 - traffic_split`."""
+    compared = compare_arms(
+        [control, variant],
+        [traffic_split, 100 - traffic_split],
+        metric=metric,
+        guardrails=[],
+        sequential=sequential,
+    )
+    found = compared.arms[1].effect
+    assert found is not None
+    return TwoArms(
+        found.lift,
+        found.ci_low,
+        found.ci_high,
+        found.p_value,
+        found.chance_to_win,
+        compared.srm_p_value,
+        found.note,
     )

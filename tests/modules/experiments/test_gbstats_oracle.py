@@ -21,8 +21,8 @@ from gbstats.utils import check_srm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mercato.modules.experiments.statistics import VariantTotals, compare, metric_value
-from tests.modules.experiments.shoppers import simulate_shoppers, totals_of
+from mercato.modules.experiments.statistics import VariantTotals, metric_value
+from tests.modules.experiments.shoppers import compare, simulate_shoppers, totals_of
 
 TOLERANCE = 1e-9
 METRICS = ("ctr", "conversion_rate", "revenue_per_user")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mercato.modules.experiments.statistics import VariantTotals, compare
-from tests.modules.experiments.shoppers import simulate_shoppers, totals_of
+from mercato.modules.experiments.statistics import VariantTotals
+from tests.modules.experiments.shoppers import compare, simulate_shoppers, totals_of
 
 
 def test_sequential_intervals_are_wider_than_fixed_horizon_ones() -> None:

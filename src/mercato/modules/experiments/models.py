@@ -1,15 +1,21 @@
-"""A/B experiments between two recommendation strategies on one placement.
+"""A/B/n experiments between recommendation strategies on one placement.
 
-Assignment is computed from the experiment id and the user id (see `assignment`), so no
-row is written per shopper; exposures are impression events in the tracking log.
+`arms` is the design: `[{"name", "strategy", "weight"}, ...]`, 2 to 6, the first being
+control. An experiment created with `control_strategy`, `variant_strategy` and
+`traffic_split` has the arms `control` (weight `traffic_split`) and `variant` (the rest);
+those three columns stay filled for readers of the original contract. Assignment is
+computed from the experiment id and the user id (see `assignment`), so no row is written
+per shopper; exposures are impression events in the tracking log.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, Integer, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mercato.kernel.orm import (
@@ -25,6 +31,11 @@ class Experiment(Base):
     __tablename__ = "experiment"
     __table_args__ = (
         CheckConstraint("traffic_split BETWEEN 0 AND 100", name="traffic_split_percent"),
+        CheckConstraint(
+            "jsonb_typeof(arms) = 'array' AND jsonb_array_length(arms) BETWEEN 2 AND 6",
+            name="arms_count",
+        ),
+        CheckConstraint("jsonb_typeof(guardrails) = 'array'", name="guardrails_list"),
         # One running experiment per placement: the database refuses a second one even
         # when two starts race.
         Index(
@@ -44,7 +55,9 @@ class Experiment(Base):
     control_strategy: Mapped[str] = mapped_column(Text)
     variant_strategy: Mapped[str] = mapped_column(Text)
     traffic_split: Mapped[int] = mapped_column(Integer)
+    arms: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     metric: Mapped[str] = mapped_column(Text)
+    guardrails: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
     sequential: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(Text, default="draft")
     created_at: Mapped[datetime] = created_at_column()

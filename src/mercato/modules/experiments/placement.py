@@ -1,8 +1,9 @@
 """The experiments module's answer to "which strategy serves this placement?".
 
 Installed into recommendations when this package is imported (see its `__init__`): the
-experiment running on the placement assigns the shopper a variant. Without a user id
-nobody can be assigned, so the control strategy answers and no exposure is claimed.
+experiment running on the placement assigns the shopper an arm, whose name is the
+`variant` of the answer. Without a user id nobody can be assigned, so the control arm's
+strategy answers and no exposure is claimed.
 
 Every recommendation computed on a cache miss asks this, so each process keeps the
 tenant's running experiments in memory, keyed by the recommendation cache generation the
@@ -20,9 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.modules.experiments.assignment import assign
+from mercato.modules.experiments.assignment import arm_index, boundaries
 from mercato.modules.experiments.models import Experiment
-from mercato.modules.recommendations import StrategyChoice, strategy_name
+from mercato.modules.recommendations import StrategyChoice, StrategyName, strategy_name
 
 SNAPSHOT_TTL_S = 30.0
 MAX_TENANTS = 10_000
@@ -30,10 +31,21 @@ MAX_TENANTS = 10_000
 
 @dataclass(frozen=True, slots=True)
 class RunningExperiment:
+    """What serving needs, ready: each arm's name and strategy and its share of positions."""
+
     id: uuid.UUID
-    control_strategy: str
-    variant_strategy: str
-    traffic_split: int
+    names: tuple[str, ...]
+    strategies: tuple[StrategyName, ...]
+    bounds: tuple[int, ...]
+
+    @classmethod
+    def of(cls, row: Experiment) -> RunningExperiment:
+        return cls(
+            row.id,
+            tuple(str(arm["name"]) for arm in row.arms),
+            tuple(strategy_name(str(arm["strategy"])) for arm in row.arms),
+            boundaries([float(arm["weight"]) for arm in row.arms]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +69,7 @@ async def _running(
     rows = await session.scalars(
         select(Experiment).where(Experiment.tenant_id == tenant_id, Experiment.status == "running")
     )
-    by_placement = {
-        row.placement: RunningExperiment(
-            row.id, row.control_strategy, row.variant_strategy, row.traffic_split
-        )
-        for row in rows
-    }
+    by_placement = {row.placement: RunningExperiment.of(row) for row in rows}
     if generation is not None:
         if len(_snapshots) >= MAX_TENANTS:
             _snapshots.clear()
@@ -83,7 +90,6 @@ async def choose_for_placement(
     if experiment is None:
         return None
     if not user_id:
-        return StrategyChoice(strategy_name(experiment.control_strategy))
-    variant = assign(experiment.id, user_id, experiment.traffic_split)
-    strategy = experiment.control_strategy if variant == "control" else experiment.variant_strategy
-    return StrategyChoice(strategy_name(strategy), str(experiment.id), variant)
+        return StrategyChoice(experiment.strategies[0])
+    index = arm_index(experiment.id, user_id, experiment.bounds)
+    return StrategyChoice(experiment.strategies[index], str(experiment.id), experiment.names[index])

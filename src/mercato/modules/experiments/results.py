@@ -1,10 +1,13 @@
-"""An experiment's per-variant totals, counted in SQL from the tracking event log.
+"""An experiment's per-arm totals, counted in SQL from the tracking event log.
 
 Counting rules (API.md): `users` = distinct users with an impression carrying the
-experiment's id, each in the variant of their first such impression; `impressions` and
+experiment's id and one of its arm names as `variant`, each in the arm of their first
+such impression; `impressions` and
 `clicks` = those users' impression and click events carrying the experiment's id;
 `conversions` = how many of the users made a purchase after their first exposure;
-`revenue` = the revenue of those purchases. The squares and products are what the
+`revenue` = the revenue of those purchases. `clicked` and `bought` are MATERIALIZED: computed
+once, whatever the planner believes about a table it has not analyzed yet (inlined, a
+nested loop could recompute them once per exposed user). The squares and products are what the
 variance of a per-user metric needs (see `statistics`).
 """
 
@@ -26,7 +29,7 @@ TOTALS_SQL = text(
         SELECT user_id, variant, occurred_at
         FROM tracking_events
         WHERE tenant_id = :tenant_id AND type = 'impression'
-          AND experiment_id = :experiment_id AND variant IN ('control', 'variant')
+          AND experiment_id = :experiment_id AND variant = ANY(CAST(:arms AS text[]))
     ),
     first_exposure AS (
         SELECT DISTINCT ON (user_id) user_id, variant, occurred_at AS first_seen
@@ -38,13 +41,13 @@ TOTALS_SQL = text(
         FROM first_exposure f JOIN exposure e USING (user_id, variant)
         GROUP BY f.user_id, f.variant, f.first_seen
     ),
-    clicked AS (
+    clicked AS MATERIALIZED (
         SELECT user_id, count(*) AS clicks
         FROM tracking_events
         WHERE tenant_id = :tenant_id AND type = 'click' AND experiment_id = :experiment_id
         GROUP BY user_id
     ),
-    bought AS (
+    bought AS MATERIALIZED (
         SELECT x.user_id, sum(coalesce(p.revenue, 0)) AS revenue
         FROM exposed x
         JOIN tracking_events p ON p.tenant_id = :tenant_id AND p.type = 'purchase'
@@ -87,13 +90,19 @@ async def count_variants(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     experiment_id: uuid.UUID,
+    arms: list[str],
     *,
     until: datetime | None = None,
 ) -> dict[str, CountedVariant]:
-    """Totals per variant name (`control`, `variant`); a variant nobody saw is absent."""
+    """Totals per arm name; an arm nobody saw is absent."""
     rows = await session.execute(
         TOTALS_SQL,
-        {"tenant_id": tenant_id, "experiment_id": str(experiment_id), "until": until},
+        {
+            "tenant_id": tenant_id,
+            "experiment_id": str(experiment_id),
+            "arms": arms,
+            "until": until,
+        },
     )
     counted: dict[str, CountedVariant] = {}
     for row in rows.mappings():

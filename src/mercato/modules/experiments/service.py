@@ -1,5 +1,8 @@
 """Experiments: create, read, move through their states, and report results.
 
+An experiment's design is its arms (see `models`); the original two-arm fields are
+turned into arms on the way in and kept derived from them on the way out.
+
 States: draft → running ⇄ paused → completed (a draft may also be completed, i.e.
 abandoned). Any other move is a 409. At most one experiment runs per placement; the
 partial unique index `uq_experiment_running_placement` holds that even under races.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -18,19 +22,29 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import after_commit
-from mercato.kernel.errors import Conflict, NotFound
+from mercato.kernel.errors import Conflict, NotFound, ValidationFailed, field_error
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.modules.experiments.models import Experiment
-from mercato.modules.experiments.results import count_variants
+from mercato.modules.experiments.results import CountedVariant, count_variants
 from mercato.modules.experiments.schemas import (
+    LEGACY_FIELDS,
+    PRIMARY_NOT_GUARDRAIL,
+    ArmResult,
     ExperimentCreate,
     ExperimentList,
     ExperimentRead,
     ExperimentResults,
     ExperimentUpdate,
+    GuardrailResult,
     VariantResult,
 )
-from mercato.modules.experiments.statistics import VariantTotals, compare, metric_value
+from mercato.modules.experiments.statistics import (
+    ALPHA,
+    ArmVerdict,
+    VariantTotals,
+    compare_arms,
+    metric_value,
+)
 from mercato.modules.recommendations import invalidate_recommendations
 
 TRANSITIONS: dict[str, dict[str, set[str]]] = {
@@ -38,6 +52,9 @@ TRANSITIONS: dict[str, dict[str, set[str]]] = {
     "pause": {"from": {"running"}, "to": {"paused"}},
     "complete": {"from": {"draft", "running", "paused"}, "to": {"completed"}},
 }
+
+
+SRM_THRESHOLD = 0.001  # below this, the users did not split as the weights say
 
 
 class TransitionForbidden(Conflict):
@@ -56,11 +73,29 @@ def snapshot(experiment: Experiment) -> dict[str, Any]:
     return to_read(experiment).model_dump(mode="json")
 
 
+def _legacy_columns(arms: list[dict[str, Any]]) -> dict[str, Any]:
+    """The original fields as arms imply them: the first two strategies, and control's
+    share of the weights in percent (rounded when the arms are not whole percents)."""
+    total = sum(float(arm["weight"]) for arm in arms)
+    return {
+        "control_strategy": arms[0]["strategy"],
+        "variant_strategy": arms[1]["strategy"],
+        "traffic_split": round(100 * float(arms[0]["weight"]) / total),
+    }
+
+
 async def create_experiment(
     session: AsyncSession, tenant_id: uuid.UUID, body: ExperimentCreate
 ) -> Experiment:
     """A new experiment in `draft`: it changes nothing until it is started."""
-    experiment = Experiment(tenant_id=tenant_id, status="draft", **body.model_dump())
+    arms = body.design()
+    experiment = Experiment(
+        tenant_id=tenant_id,
+        status="draft",
+        arms=arms,
+        **_legacy_columns(arms),
+        **body.model_dump(exclude={"arms", *LEGACY_FIELDS}),
+    )
     session.add(experiment)
     await session.flush()
     await session.refresh(experiment)
@@ -89,11 +124,40 @@ async def update_experiment(
         raise NotFound("No such experiment")
     if experiment.status != "draft":
         raise NotADraft(f"The experiment is {experiment.status}")
-    for name, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    arms = changes.pop("arms", None)
+    legacy = {name: changes.pop(name) for name in LEGACY_FIELDS if name in changes}
+    if legacy:
+        arms = _two_arms_changed(experiment.arms, legacy)
+    if arms is not None:
+        experiment.arms = arms
+        for name, value in _legacy_columns(arms).items():
+            setattr(experiment, name, value)
+    for name, value in changes.items():
         setattr(experiment, name, value)
+    if experiment.metric in experiment.guardrails:
+        raise ValidationFailed(
+            "Some fields need attention",
+            errors=[field_error("guardrails", PRIMARY_NOT_GUARDRAIL)],
+        )
     await session.flush()
     await session.refresh(experiment)
     return experiment
+
+
+def _two_arms_changed(arms: list[dict[str, Any]], legacy: dict[str, Any]) -> list[dict[str, Any]]:
+    """A two-arm design with the original fields applied; more arms are changed as arms."""
+    if len(arms) != 2:
+        problem = f"the experiment has {len(arms)} arms: change arms instead"
+        errors = [field_error(name, problem) for name in legacy]
+        raise ValidationFailed("Some fields need attention", errors=errors)
+    control, variant = dict(arms[0]), dict(arms[1])
+    control["strategy"] = legacy.get("control_strategy", control["strategy"])
+    variant["strategy"] = legacy.get("variant_strategy", variant["strategy"])
+    if "traffic_split" in legacy:
+        control["weight"] = legacy["traffic_split"]
+        variant["weight"] = 100 - legacy["traffic_split"]
+    return [control, variant]
 
 
 async def delete_experiment(
@@ -177,45 +241,95 @@ async def running_experiment(
 async def experiment_results(
     session: AsyncSession, tenant_id: uuid.UUID, experiment_id: uuid.UUID
 ) -> ExperimentResults:
-    """Per-variant counts from the event log and gbstats' comparison on the metric."""
+    """Per-arm counts from the event log and gbstats' comparison of every arm with control
+    on the primary metric (Holm-adjusted across arms) and on each guardrail, and the
+    sample-ratio check across all arms."""
     experiment = await get_experiment(session, tenant_id, experiment_id)
-    counted = await count_variants(session, tenant_id, experiment.id, until=experiment.completed_at)
-    strategies = {
-        "control": experiment.control_strategy,
-        "variant": experiment.variant_strategy,
-    }
-    totals = {
-        name: counted[name].totals if name in counted else VariantTotals() for name in strategies
-    }
-    comparison = compare(
-        totals["control"],
-        totals["variant"],
+    names = [str(arm["name"]) for arm in experiment.arms]
+    counted = await count_variants(
+        session, tenant_id, experiment.id, names, until=experiment.completed_at
+    )
+    totals = [counted[name].totals if name in counted else VariantTotals() for name in names]
+    compared = compare_arms(
+        totals,
+        [float(arm["weight"]) for arm in experiment.arms],
         metric=experiment.metric,
-        traffic_split=experiment.traffic_split,
+        guardrails=experiment.guardrails,
         sequential=experiment.sequential,
     )
-    variants = [
-        VariantResult(
-            variant=name,
-            strategy=strategy,
-            users=totals[name].users,
-            impressions=totals[name].impressions,
-            clicks=totals[name].clicks,
-            conversions=totals[name].conversions,
-            revenue=counted[name].revenue if name in counted else 0,
-            metric_value=metric_value(totals[name], experiment.metric),
+    arms = [
+        _arm_result(
+            arm, totals[index], counted.get(names[index]), verdict, metric=experiment.metric
         )
-        for name, strategy in strategies.items()
+        for index, (arm, verdict) in enumerate(zip(experiment.arms, compared.arms, strict=True))
     ]
+    first = arms[1]
     return ExperimentResults(
-        variants=variants,
+        variants=[
+            VariantResult(
+                variant=arm.name,
+                strategy=arm.strategy,
+                users=arm.users,
+                impressions=arm.impressions,
+                clicks=arm.clicks,
+                conversions=arm.conversions,
+                revenue=arm.revenue,
+                metric_value=arm.metric_value,
+            )
+            for arm in arms
+        ],
+        arms=arms,
         metric=experiment.metric,
-        lift=comparison.lift,
-        ci_low=comparison.ci_low,
-        ci_high=comparison.ci_high,
-        p_value=comparison.p_value,
-        chance_to_win=comparison.chance_to_win,
-        srm_p_value=comparison.srm_p_value,
+        guardrails=experiment.guardrails,
+        lift=first.lift,
+        ci_low=first.ci_low,
+        ci_high=first.ci_high,
+        p_value=first.p_value,
+        chance_to_win=first.chance_to_win,
+        srm_p_value=compared.srm_p_value,
+        srm=compared.srm_p_value < SRM_THRESHOLD,
         sequential=experiment.sequential,
-        note=comparison.note,
+        note=first.note,
+    )
+
+
+def _arm_result(
+    arm: dict[str, Any],
+    totals: VariantTotals,
+    counted: CountedVariant | None,
+    verdict: ArmVerdict,
+    *,
+    metric: str,
+) -> ArmResult:
+    found, adjusted = verdict.effect, verdict.p_value_adjusted
+    return ArmResult(
+        name=arm["name"],
+        strategy=arm["strategy"],
+        weight=float(arm["weight"]),
+        control=found is None,
+        users=totals.users,
+        impressions=totals.impressions,
+        clicks=totals.clicks,
+        conversions=totals.conversions,
+        revenue=counted.revenue if counted else Decimal(0),
+        metric_value=metric_value(totals, metric),
+        lift=found.lift if found else None,
+        ci_low=found.ci_low if found else None,
+        ci_high=found.ci_high if found else None,
+        p_value=found.p_value if found else None,
+        p_value_adjusted=adjusted,
+        chance_to_win=found.chance_to_win if found else None,
+        significant=adjusted is not None and adjusted < ALPHA,
+        guardrails=[
+            GuardrailResult(
+                metric=name,
+                value=metric_value(totals, name),
+                lift=drop.lift,
+                p_value=drop.p_value,
+                failed=drop.p_value is not None and drop.p_value < ALPHA,
+                note=drop.note,
+            )
+            for name, drop in verdict.drops.items()
+        ],
+        note=found.note if found else None,
     )

@@ -14,7 +14,7 @@ their first exposure. Per variant, the metric is
 - `ctr`: clicks / impressions, a ratio of two per-user means whose variance comes from
   the delta method (the variances of both means and their covariance).
 
-Variant against control, on the relative difference (variant - control) / control:
+Each arm against control, on the relative difference (arm - control) / control:
 
 - `lift`, `ci_low`, `ci_high`, `p_value`: Welch's t-test (Welch-Satterthwaite degrees of
   freedom), or, for a `sequential` experiment, the always-valid confidence sequence of
@@ -22,7 +22,12 @@ Variant against control, on the relative difference (variant - control) / contro
   every day does not inflate false positives; alpha 0.05;
 - `chance_to_win`: the posterior probability that the variant is better, under a flat
   prior on the relative effect (a normal posterior around the observed lift);
-- `srm_p_value`: a chi-squared test of users per variant against the configured split.
+- `srm_p_value`: a chi-squared test of users per arm against the configured weights,
+  across all arms at once;
+- guardrails: Welch's one-sided test of a drop below control (`drop_p_value`);
+- with several arms, the primary metric's p-values are also adjusted with Holm-Bonferroni
+  (`holm`) across the arms, so that one of many arms winning by chance is not taken for
+  a real win.
 
 When a number cannot be computed (a zero baseline, a zero variance), the numbers are None
 and `note` carries the same reason code gbstats reports.
@@ -31,6 +36,7 @@ and `note` carries the same reason code gbstats reports.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scipy.stats import chi2, norm, t
@@ -43,6 +49,7 @@ MAX_EXPONENT = math.log(1.7976931348623157e308)
 ZERO_BASELINE = "ZERO_NEGATIVE_BASELINE_VARIATION"
 ZERO_VARIANCE = "ZERO_NEGATIVE_VARIANCE"
 NO_USERS = "NO_UNITS_IN_VARIATION"
+NOT_ENOUGH_USERS = "not enough users in each variant"
 
 
 @dataclass(frozen=True)
@@ -61,13 +68,23 @@ class VariantTotals:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Effect:
+    """One arm against control on one metric; relative numbers (0.12 = +12 %)."""
+
     lift: float | None
     ci_low: float | None
     ci_high: float | None
     p_value: float | None
     chance_to_win: float | None
-    srm_p_value: float
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A guardrail's verdict: the lift and the one-sided p-value of a drop below control."""
+
+    lift: float | None
+    p_value: float | None
     note: str | None
 
 
@@ -208,33 +225,95 @@ def _blocked(control: Estimate, variant: Estimate) -> str | None:
     return None
 
 
-def compare(
-    control: VariantTotals,
-    variant: VariantTotals,
-    *,
-    metric: str,
-    traffic_split: int,
-    sequential: bool,
-) -> Comparison:
-    """Variant against control: relative lift with its 95 % interval, p-value, chance to
-    win, and the sample-ratio-mismatch check. Numbers that cannot be computed (no users, a
-    zero baseline, zero variance) are None, with the reason in `note`."""
-    srm = srm_p_value([control.users, variant.users], [traffic_split, 100 - traffic_split])
+def _measured(
+    control: VariantTotals, variant: VariantTotals, metric: str
+) -> tuple[Estimate, Estimate, _Difference] | str:
+    """Both arms' metric and their relative difference, or why they cannot be compared
+    (too few users, a zero baseline, zero variance)."""
     if control.users < 2 or variant.users < 2:
-        return Comparison(None, None, None, None, None, srm, "not enough users in each variant")
+        return NOT_ENOUGH_USERS
     control_metric, variant_metric = estimate(control, metric), estimate(variant, metric)
     reason = _blocked(control_metric, variant_metric)
     if reason is not None:
-        return Comparison(None, None, None, None, None, srm, reason)
-    diff = _relative_difference(control_metric, variant_metric)
+        return reason
+    return control_metric, variant_metric, _relative_difference(control_metric, variant_metric)
+
+
+def effect(
+    control: VariantTotals, variant: VariantTotals, *, metric: str, sequential: bool
+) -> Effect:
+    """One arm against control on `metric`: relative lift with its 95 % interval (fixed
+    horizon or sequential), two-sided p-value and chance to win; None with the reason in
+    `note` when the numbers cannot be computed."""
+    measured = _measured(control, variant, metric)
+    if isinstance(measured, str):
+        return Effect(None, None, None, None, None, measured)
+    control_metric, variant_metric, diff = measured
     test = _always_valid if sequential else _fixed_horizon
     ci_low, ci_high, p_value = test(control_metric, variant_metric, diff)
-    return Comparison(
-        lift=diff.lift,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        p_value=p_value,
-        chance_to_win=chance_to_win(diff),
-        srm_p_value=srm,
-        note=None,
-    )
+    return Effect(diff.lift, ci_low, ci_high, p_value, chance_to_win(diff), None)
+
+
+def drop_p_value(control: VariantTotals, variant: VariantTotals, *, metric: str) -> Drop:
+    """Did the arm do worse than control on a guardrail `metric`? Welch's one-sided t-test
+    of "the arm is below control" on the relative difference (gbstats'
+    `OneSidedTreatmentLesserTTest`): a small p-value is evidence of a drop. Fixed-horizon
+    even for a sequential experiment: a guardrail is an alarm, and reading it often can
+    only make it ring sooner, never hide a drop."""
+    measured = _measured(control, variant, metric)
+    if isinstance(measured, str):
+        return Drop(None, None, measured)
+    control_metric, variant_metric, diff = measured
+    dof = _welch_dof(control_metric, variant_metric)
+    return Drop(diff.lift, float(t.cdf(diff.lift / math.sqrt(diff.variance), dof)), None)
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm-Bonferroni adjusted p-values, in the given order: the i-th smallest of m
+    p-values becomes max over j <= i of min(1, (m - j + 1) p_(j)). A comparison that has no
+    p-value yet still counts in m (the family is every arm against control, fixed by the
+    design, not by which arms have data) and stays None."""
+    m = len(p_values)
+    ranked = sorted((p, index) for index, p in enumerate(p_values) if p is not None)
+    adjusted: list[float | None] = [None] * m
+    running = 0.0
+    for rank, (p, index) in enumerate(ranked):
+        running = max(running, min(1.0, (m - rank) * p))
+        adjusted[index] = running
+    return adjusted
+
+
+@dataclass(frozen=True)
+class ArmVerdict:
+    """One arm against control: the primary metric's effect with its Holm-adjusted
+    p-value, and each guardrail's drop check. All None / empty for control itself."""
+
+    effect: Effect | None
+    p_value_adjusted: float | None
+    drops: dict[str, Drop]
+
+
+@dataclass(frozen=True)
+class ArmsComparison:
+    arms: list[ArmVerdict]
+    srm_p_value: float
+
+
+def compare_arms(
+    totals: Sequence[VariantTotals],
+    weights: Sequence[float],
+    *,
+    metric: str,
+    guardrails: Sequence[str],
+    sequential: bool,
+) -> ArmsComparison:
+    """Every arm against the first (control): the same pairwise numbers as a two-arm
+    experiment, p-values adjusted across the arms, and the SRM check across all arms."""
+    control = totals[0]
+    effects = [effect(control, arm, metric=metric, sequential=sequential) for arm in totals[1:]]
+    adjusted = holm([found.p_value for found in effects])
+    verdicts = [ArmVerdict(None, None, {})]
+    for arm, found, p_adjusted in zip(totals[1:], effects, adjusted, strict=True):
+        drops = {name: drop_p_value(control, arm, metric=name) for name in guardrails}
+        verdicts.append(ArmVerdict(found, p_adjusted, drops))
+    return ArmsComparison(verdicts, srm_p_value([arm.users for arm in totals], list(weights)))

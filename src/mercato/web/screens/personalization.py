@@ -1,6 +1,7 @@
-"""Marketing → Experiments and Recommendations: A/B tests between strategies (create,
-start, pause, complete, results with lift, interval, p-value, chance to win and the SRM
-check) and an explorer showing every strategy's list for one shopper or product."""
+"""Marketing → Experiments and Recommendations: A/B/n tests between strategies (create,
+start, pause, complete; results per arm with lift, interval, raw and Holm-adjusted
+p-values, chance to win, guardrails, and the SRM check across all arms) and an explorer
+showing every strategy's list for one shopper or product."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.errors import DomainError, NotFound
+from mercato.kernel.errors import DomainError, NotFound, ValidationFailed
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules import experiments
@@ -33,7 +34,9 @@ from mercato.web.registry import OverviewPanel, Screen, Section
 router = screen_router()
 EXPERIMENTS = "personalization/experiments"
 EXPLORER = "personalization/recommendations"
-SRM_THRESHOLD = 0.001  # below this, the split of users is not the one configured
+# The form's arms beyond control and variant: optional, the rest of the traffic after
+# control's share split evenly among all of them.
+EXTRA_ARMS = range(3, 7)
 
 SCREENS = [
     Screen(
@@ -98,6 +101,43 @@ def _experiment_body(submitted: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _experiment_design(submitted: Mapping[str, str]) -> ExperimentCreate:
+    """The form as `POST {T}/experiments` would take it: two arms from the original fields
+    (validated as text first, so each problem shows by its field), then any more arms and
+    the guardrails. With more arms, control keeps its share and the others split the rest."""
+    two_arms = parse(ExperimentCreate, _experiment_body(submitted))
+    extra = [submitted.get(f"arm{n}_strategy", "") for n in EXTRA_ARMS]
+    extra = [strategy for strategy in extra if strategy]
+    design: dict[str, Any] = {
+        **two_arms.model_dump(),
+        "guardrails": [name for name, _ in METRICS if submitted.get(f"guardrail_{name}") == "on"],
+    }
+    if extra:
+        split = two_arms.traffic_split or 0
+        strategies = [two_arms.control_strategy, two_arms.variant_strategy, *extra]
+        others = (100 - split) / (len(strategies) - 1)
+        design["arms"] = [
+            {"name": _arm_name(index), "strategy": strategy, "weight": others if index else split}
+            for index, strategy in enumerate(strategies)
+        ]
+        for name in ("control_strategy", "variant_strategy", "traffic_split"):
+            design.pop(name)
+    try:
+        return parse(ExperimentCreate, design)
+    except ValidationFailed as invalid:  # a zero weight comes from the share in control
+        errors = [
+            {**error, "field": "traffic_split"}
+            if str(error["field"]).endswith(".weight")
+            else dict(error)
+            for error in invalid.errors or []
+        ]
+        raise ValidationFailed(invalid.detail, errors=errors) from invalid
+
+
+def _arm_name(index: int) -> str:
+    return ("control", "variant")[index] if index < 2 else f"variant_{index + 1}"
+
+
 async def _render_list(
     page: Page,
     *,
@@ -113,6 +153,8 @@ async def _render_list(
         experiments=listed.data,
         create=create or FormState(values=dict(NEW_EXPERIMENT)),
         strategies=STRATEGIES,
+        optional_strategies=[("", "— none —"), *STRATEGIES],
+        extra_arms=EXTRA_ARMS,
         metrics=METRICS,
         notice=notice,
     )
@@ -129,7 +171,7 @@ async def create_experiment(page: Writer) -> HTMLResponse:
     submitted, form = await read_form(page.request)
 
     async def create() -> ExperimentRead:
-        body = parse(ExperimentCreate, _experiment_body(submitted))
+        body = _experiment_design(submitted)
         experiment = await experiments.create_experiment(page.session, page.tenant_id, body)
         await record_audit(
             page.session,
@@ -159,19 +201,28 @@ async def _render_detail(
         await experiments.get_experiment(page.session, page.tenant_id, experiment_id)
     )
     results = await experiments.experiment_results(page.session, page.tenant_id, experiment_id)
-    chart = None
-    if results.lift is not None and results.ci_low is not None and results.ci_high is not None:
-        chart = interval_chart(
-            results.ci_low, results.ci_high, results.lift, title="Lift of the variant over control"
+    charts = {
+        arm.name: interval_chart(
+            arm.ci_low, arm.ci_high, arm.lift, title=f"Lift of {arm.name} over control"
         )
+        for arm in results.arms
+        if arm.lift is not None and arm.ci_low is not None and arm.ci_high is not None
+    }
+    total = sum(arm.weight for arm in experiment.arms)
     return page.render(
         "screens/experiment.html",
         fragment="screens/_experiment.html",
         status_code=status_code,
         experiment=experiment,
         results=results,
-        chart=chart,
-        srm=results.srm_p_value < SRM_THRESHOLD,
+        charts=charts,
+        shares=[arm.weight / total * 100 for arm in experiment.arms],
+        srm=results.srm,
+        dropped=[
+            (arm.name, failed)
+            for arm in results.arms
+            if (failed := [guard.metric for guard in arm.guardrails if guard.failed])
+        ],
         actions=[name for name, states in ACTIONS.items() if experiment.status in states],
         labels=dict(STRATEGIES),
         metric_labels=dict(METRICS),
