@@ -20,6 +20,7 @@ from tests.fakes.google import FakeGoogle
 from tests.jobs import run_queued_jobs
 from tests.modules.channels.test_gbp import plant_business
 from tests.modules.channels.test_google_oauth import linked_tenant
+from tests.web.browser import signed_in
 
 TODAY = date.today()
 HOLIDAY = TODAY + timedelta(days=20)
@@ -115,7 +116,8 @@ async def test_profile_edits_reach_business_profile_with_the_update_mask(
         "endDate": holiday,
         "closed": True,
     }
-    assert "title" not in body and "phoneNumbers" not in body  # agreed already
+    assert "title" not in body  # agreed already
+    assert "phoneNumbers" not in body
 
     await _edit(client, tenant, owner, "PATCH", {"phone": "+46 8 765 432 10"})
     second = google.location_patches[1]
@@ -142,21 +144,21 @@ async def test_a_google_side_edit_is_shown_and_never_overwritten(
 ) -> None:
     tenant, owner = await _pushing_tenant(client, google)
     await _edit(client, tenant, owner, "PUT", PROFILE)
-    _stored(google)["title"] = "Nordic Home – Stockholm City"  # edited on Google
+    _stored(google)["title"] = "Nordic Home Stockholm City"  # edited on Google
     _stored(google)["websiteUri"] = "https://stockholm.nordic-home.example"
     google.location_patches.clear()
 
     await _edit(client, tenant, owner, "PATCH", {"name": "Nordic Home Södermalm"})
 
     assert google.location_patches == []  # the only edited field is in conflict
-    assert _stored(google)["title"] == "Nordic Home – Stockholm City"
+    assert _stored(google)["title"] == "Nordic Home Stockholm City"
     base = f"/api/v1/tenants/{tenant}/google/business/profile-push"
     state = (await client.get(base, headers=owner.headers)).json()
     conflicts = {c["field"]: c for c in state["conflicts"]}
     assert set(conflicts) == {"name", "website"}
     assert conflicts["name"]["reason"] == "both_changed"
     assert conflicts["name"]["mercato"] == "Nordic Home Södermalm"
-    assert conflicts["name"]["google"] == "Nordic Home – Stockholm City"
+    assert conflicts["name"]["google"] == "Nordic Home Stockholm City"
     assert conflicts["website"]["reason"] == "google_changed"
 
     kept = await client.post(
@@ -251,4 +253,32 @@ def test_what_is_sent_reads_back_as_the_same_values() -> None:
     back = from_google(sent, "SE", TODAY)
     assert back == ours
     plan = plan_push(ours, back, {}, TODAY)
-    assert plan.send == [] and plan.conflicts == {}
+    assert plan.send == []
+    assert plan.conflicts == {}
+
+
+async def test_the_dashboard_shows_a_conflict_and_resolves_it(
+    client, google: FakeGoogle, no_push_delay: None
+) -> None:
+    tenant, owner = await linked_tenant(client, google)
+    plant_business(google)
+    google.business_categories = dict(CATEGORIES)
+    await import_business_profile(uuid.UUID(tenant), today=TODAY)
+    dashboard = await signed_in(client, owner)
+    url = f"/app/t/{tenant}/business-profile"
+    assert "Push edits to this location" in (await dashboard.get(url)).text
+    chosen = await dashboard.post(f"{url}/google/location", {"gbp_location_id": "900"}, htmx=True)
+    assert "pushed to this Business Profile location" in chosen.text
+    await _edit(client, tenant, owner, "PUT", {**PROFILE, "name": "Nordic Home Sthlm"})
+
+    page = await dashboard.get(url)
+    assert 'data-conflict="name"' in page.text  # first sync: the titles differ
+    assert "Nordic Home Stockholm" in page.text
+    kept = await dashboard.post(f"{url}/google/conflicts/name", {"keep": "mercato"}, htmx=True)
+    assert "Mercato&#39;s value will be pushed" in kept.text
+    await run_queued_jobs("channels")
+    assert _stored(google)["title"] == "Nordic Home Sthlm"
+    assert 'data-conflict="name"' not in (await dashboard.get(url)).text
+    unknown = await dashboard.post(f"{url}/google/conflicts/name", {"keep": "google"}, htmx=True)
+    assert unknown.status_code == 404
+    assert "No conflict on" in unknown.text

@@ -172,7 +172,7 @@ async def queue_push_now(session: AsyncSession, principal: TenantPrincipal) -> G
 
 
 @dataclass(frozen=True, slots=True)
-class PushOutcome:
+class ProfilePushOutcome:
     sent: list[str]
     conflicts: list[str]
     error: str | None
@@ -219,7 +219,9 @@ async def _exchange(
     return plan, problem
 
 
-async def push_profile(tenant_id: uuid.UUID, *, today: date | None = None) -> PushOutcome | None:
+async def push_profile(
+    tenant_id: uuid.UUID, *, today: date | None = None
+) -> ProfilePushOutcome | None:
     """Push the profile to its chosen location (the job's body); None when none is chosen.
 
     A refused link or an error from Google is recorded on the row (our words, not
@@ -265,15 +267,17 @@ async def push_profile(tenant_id: uuid.UUID, *, today: date | None = None) -> Pu
         sync.status, sync.error, sync.checked_at = "pushed", problem, now
         if plan.send:
             sync.pushed_fields, sync.pushed_at = plan.send, now
-    return PushOutcome(sent=plan.send, conflicts=sorted(plan.conflicts), error=problem)
+    return ProfilePushOutcome(sent=plan.send, conflicts=sorted(plan.conflicts), error=problem)
 
 
-async def _record_failure(tenant_id: uuid.UUID, location_id: str, message: str) -> PushOutcome:
+async def _record_failure(
+    tenant_id: uuid.UUID, location_id: str, message: str
+) -> ProfilePushOutcome:
     async with get_database().tenant_session(tenant_id) as session:
         sync = await session.get(GbpProfileSync, tenant_id, with_for_update=True)
         if sync is not None and sync.gbp_location_id == location_id:
             sync.status, sync.error, sync.checked_at = "failed", message, datetime.now(UTC)
-    return PushOutcome(sent=[], conflicts=[], error=message)
+    return ProfilePushOutcome(sent=[], conflicts=[], error=message)
 
 
 def _as_patch(name: str, value: Value) -> ProfilePatch:
