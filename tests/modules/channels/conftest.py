@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from mercato.modules.channels import GoogleCategory, TaxonomyIndex, read_taxonomy_file
+from mercato.modules.channels import (
+    GoogleCategory,
+    TaxonomyIndex,
+    bundled_taxonomy,
+    read_taxonomy_file,
+)
 from mercato.settings import get_settings
 from tests.fakes.google import FakeGoogle, serve
 
@@ -18,11 +23,21 @@ TAXONOMY_FILE = (
 
 
 @pytest.fixture(scope="session")
-def google_categories() -> list[GoogleCategory]:
-    """Google's published taxonomy, read from ../shared/data (never copied into the repo)."""
-    if not TAXONOMY_FILE.exists():
-        pytest.skip(f"{TAXONOMY_FILE} is not there")
-    return list(read_taxonomy_file(TAXONOMY_FILE))
+def taxonomy_file() -> Iterator[Path]:
+    """Google's published taxonomy: ../shared/data's copy, else the one Mercato ships as
+    package data (`taxonomy/bundled.py`); the tests that need it skip with neither."""
+    if TAXONOMY_FILE.exists():
+        yield TAXONOMY_FILE
+        return
+    with bundled_taxonomy() as shipped:
+        if shipped is None:
+            pytest.skip(f"{TAXONOMY_FILE} is not there and this build ships no taxonomy")
+        yield shipped
+
+
+@pytest.fixture(scope="session")
+def google_categories(taxonomy_file: Path) -> list[GoogleCategory]:
+    return list(read_taxonomy_file(taxonomy_file))
 
 
 @pytest.fixture(scope="session")
@@ -48,13 +63,11 @@ async def google(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeGoogle]:
 
 
 @pytest.fixture(scope="session")
-async def taxonomy_in_database(app: object) -> int:
+async def taxonomy_in_database(app: object, taxonomy_file: Path) -> int:
     """Google's taxonomy loaded into the test database once (the CLI's own loader)."""
-    if not TAXONOMY_FILE.exists():
-        pytest.skip(f"{TAXONOMY_FILE} is not there")
     from mercato.kernel.db import get_database
     from mercato.modules.channels.taxonomy.store import load_taxonomy_file
 
     owner_url = get_database().urls.owner
-    report = await load_taxonomy_file(owner_url, TAXONOMY_FILE)
+    report = await load_taxonomy_file(owner_url, taxonomy_file)
     return report.loaded

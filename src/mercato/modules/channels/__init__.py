@@ -94,6 +94,10 @@ if TYPE_CHECKING:
         alignment_coverage,
         suggest_alignment,
     )
+    from mercato.modules.channels.taxonomy.bundled import (
+        bundled_taxonomy,
+        load_bundled_if_empty,
+    )
     from mercato.modules.channels.taxonomy.store import (
         google_category_paths,
         load_taxonomy_file,
@@ -110,6 +114,8 @@ _LAZY = {
     "align_category": "taxonomy.alignment",
     "alignment_coverage": "taxonomy.alignment",
     "suggest_alignment": "taxonomy.alignment",
+    "bundled_taxonomy": "taxonomy.bundled",
+    "load_bundled_if_empty": "taxonomy.bundled",
     "google_category_paths": "taxonomy.store",
     "load_taxonomy_file": "taxonomy.store",
     "loaded_taxonomy": "taxonomy.store",
@@ -155,6 +161,7 @@ __all__ = [
     "align_category",
     "alignment_coverage",
     "blocks_item",
+    "bundled_taxonomy",
     "business_profile_insights",
     "check_item",
     "choose_profile_location",
@@ -167,6 +174,7 @@ __all__ = [
     "link_merchant_sandbox",
     "list_feed_jobs",
     "list_gbp_locations",
+    "load_bundled_if_empty",
     "load_taxonomy_file",
     "loaded_taxonomy",
     "parse_taxonomy",
