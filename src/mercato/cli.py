@@ -57,8 +57,21 @@ def migrate(
     """Apply database migrations (as the owner role)."""
     from mercato.kernel.migrate import upgrade
 
-    upgrade(get_settings(), revision)
+    settings = get_settings()
+    upgrade(settings, revision)
     console.print(f"[green]database migrated to {revision}[/green]")
+    if revision == "head":
+        _load_shipped_taxonomy(settings)
+
+
+def _load_shipped_taxonomy(settings: Settings) -> None:
+    """A fresh install gets Google's taxonomy from the copy Mercato ships (no download)."""
+    from mercato.kernel.db import resolve_urls
+    from mercato.modules.channels import load_bundled_if_empty
+
+    report = asyncio.run(load_bundled_if_empty(resolve_urls(settings).owner))
+    if report is not None:
+        console.print(f"taxonomy {report.version}: {report.loaded} categories loaded")
 
 
 def _with_google_sandbox(settings: Settings, host: str, port: int) -> Settings:

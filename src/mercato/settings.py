@@ -272,6 +272,12 @@ class Settings(BaseSettings):
         default="https://businessprofileperformance.googleapis.com/v1",
         description="Business Profile performance API.",
     )
+    gbp_profile_push_delay_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds a business profile edit waits before it is pushed to Google "
+        "Business Profile; edits within that time make one push.",
+    )
     google_taxonomy_url: str = Field(
         default="https://www.google.com/basepages/producttype/taxonomy-with-ids.en-US.txt",
         description="What `mercato taxonomy load` downloads when given no file.",

@@ -7,7 +7,8 @@ MERCATO_GOOGLE_* URLs at it):
   `/token` (authorization_code with a PKCE check, refresh_token), `/revoke`;
 - Merchant API `productInputs.insert` under `/products/v1/accounts/{account}/…`;
 - Business Profile: `/accountmanagement/v1/accounts`,
-  `/businessinformation/v1/accounts/{account}/locations`,
+  `/businessinformation/v1/accounts/{account}/locations`, `locations.get` and
+  `locations.patch` at `/businessinformation/v1/locations/{id}`, `categories.list`,
   `/performance/v1/locations/{id}:fetchMultiDailyMetricsTimeSeries`.
 
 Every API call must carry a bearer token the fake issued and has not revoked or expired;
@@ -65,6 +66,17 @@ LOCATION_FIELDS = {
     "websiteUri",
     "latlng",
 }
+PATCHABLE_FIELDS = {"regularHours", "specialHours", "categories"}
+PATCH_MASKS = {
+    "title",
+    "storefrontAddress",
+    "phoneNumbers.primaryPhone",
+    "websiteUri",
+    "regularHours",
+    "specialHours",
+    "categories",
+}
+WEEK = {"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"}
 
 
 @dataclass
@@ -95,6 +107,8 @@ class FakeGoogle:
     business_locations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     daily_metrics: dict[str, dict[str, dict[date, int]]] = field(default_factory=dict)
     performance_requests: list[dict[str, Any]] = field(default_factory=list)
+    business_categories: dict[str, str] = field(default_factory=dict)  # gcid name → display
+    location_patches: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.access_tokens[self.token] = time.time() + self.token_ttl_s
@@ -318,6 +332,74 @@ class FakeGoogle:
             series.append({"dailyMetric": metric, "timeSeries": {"datedValues": dated}})
         return JSONResponse({"multiDailyMetricTimeSeries": [{"dailyMetricTimeSeries": series}]})
 
+    def _business_location(self, location_id: str) -> dict[str, Any] | None:
+        wanted = f"locations/{location_id}"
+        for locations in self.business_locations.values():
+            for location in locations:
+                if location["name"] == wanted:
+                    return location
+        return None
+
+    async def location_get(self, request: Request) -> JSONResponse:
+        if not self._authorised(request):
+            return _error(401, "UNAUTHENTICATED", "missing, wrong or expired bearer token")
+        mask = set(request.query_params.get("readMask", "").split(","))
+        if not mask or not mask <= LOCATION_FIELDS | PATCHABLE_FIELDS:
+            return _error(400, "INVALID_ARGUMENT", f"readMask {sorted(mask)} is not valid")
+        location = self._business_location(request.path_params["location"])
+        if location is None:
+            return _error(404, "NOT_FOUND", "Requested entity was not found.")
+        return JSONResponse({key: value for key, value in location.items() if key in mask})
+
+    async def location_patch(self, request: Request) -> JSONResponse:
+        """`locations.patch`: the mask names what changes; the body is a `Location`."""
+        if not self._authorised(request):
+            return _error(401, "UNAUTHENTICATED", "missing, wrong or expired bearer token")
+        location = self._business_location(request.path_params["location"])
+        if location is None:
+            return _error(404, "NOT_FOUND", "Requested entity was not found.")
+        paths = [p for p in request.query_params.get("updateMask", "").split(",") if p]
+        body = await request.json()
+        problem = _location_patch_problem(paths, body, set(self.business_categories))
+        if problem:
+            return _error(400, "INVALID_ARGUMENT", problem)
+        self.location_patches.append({"updateMask": paths, "body": body})
+        for path in paths:
+            top, _, inner = path.partition(".")
+            value = body.get(top)
+            if inner:
+                value = {**location.get(top, {}), inner: (value or {}).get(inner)}
+            if value in (None, {}):
+                location.pop(top, None)
+            elif top == "categories":
+                location[top] = self._with_display_names(value)
+            else:
+                location[top] = value
+        return JSONResponse(location)
+
+    def _with_display_names(self, categories: dict[str, Any]) -> dict[str, Any]:
+        def named(category: dict[str, Any]) -> dict[str, Any]:
+            return {**category, "displayName": self.business_categories[category["name"]]}
+
+        return {
+            "primaryCategory": named(categories["primaryCategory"]),
+            "additionalCategories": [named(c) for c in categories.get("additionalCategories", [])],
+        }
+
+    async def categories(self, request: Request) -> JSONResponse:
+        if not self._authorised(request):
+            return _error(401, "UNAUTHENTICATED", "missing, wrong or expired bearer token")
+        params = request.query_params
+        if not all(params.get(name) for name in ("regionCode", "languageCode", "view")):
+            return _error(400, "INVALID_ARGUMENT", "regionCode, languageCode and view are required")
+        wanted = params.get("filter", "").removeprefix("displayName=").casefold()
+        found = [
+            {"name": name, "displayName": display}
+            for name, display in self.business_categories.items()
+            if wanted in display.casefold()
+        ]
+        return JSONResponse({"categories": found})
+
     async def anything_else(self, request: Request) -> JSONResponse:
         self.unexpected.append(f"{request.method} {request.url.path}")
         return _error(404, "NOT_FOUND", f"unexpected {request.method} {request.url.path}")
@@ -340,6 +422,17 @@ class FakeGoogle:
                     methods=["GET"],
                 ),
                 Route(
+                    "/businessinformation/v1/locations/{location}",
+                    self.location_get,
+                    methods=["GET"],
+                ),
+                Route(
+                    "/businessinformation/v1/locations/{location}",
+                    self.location_patch,
+                    methods=["PATCH"],
+                ),
+                Route("/businessinformation/v1/categories", self.categories, methods=["GET"]),
+                Route(
                     "/performance/v1/locations/{location}:fetchMultiDailyMetricsTimeSeries",
                     self.performance,
                     methods=["GET"],
@@ -347,6 +440,84 @@ class FakeGoogle:
                 Route("/{path:path}", self.anything_else, methods=["GET", "POST", "PUT", "DELETE"]),
             ]
         )
+
+
+def _time_of_day_problem(value: Any, *, closing: bool) -> str | None:
+    if not isinstance(value, dict) or not set(value) <= {"hours", "minutes", "seconds", "nanos"}:
+        return "a TimeOfDay is {hours, minutes, seconds, nanos}"
+    if not all(isinstance(part, int) for part in value.values()):
+        return "TimeOfDay parts are integers"
+    hours, minutes = value.get("hours", 0), value.get("minutes", 0)
+    if not (0 <= hours <= (24 if closing else 23)) or not 0 <= minutes <= 59:
+        return f"TimeOfDay {value} is out of range"
+    if hours == 24 and minutes:
+        return "24 hours is only valid as 24:00"
+    return None
+
+
+def _date_problem(value: Any) -> str | None:
+    try:
+        date(value["year"], value["month"], value["day"])
+    except (KeyError, TypeError, ValueError):
+        return f"{value!r} is not a google.type.Date"
+    return None
+
+
+def _hours_problem(body: dict[str, Any], path: str) -> str | None:
+    if path == "regularHours":
+        for period in (body.get("regularHours") or {}).get("periods", []):
+            if period.get("openDay") not in WEEK or period.get("closeDay") not in WEEK:
+                return f"period {period} needs openDay and closeDay (DayOfWeek)"
+            problem = _time_of_day_problem(
+                period.get("openTime"), closing=False
+            ) or _time_of_day_problem(period.get("closeTime"), closing=True)
+            if problem:
+                return problem
+    if path == "specialHours":
+        for period in (body.get("specialHours") or {}).get("specialHourPeriods", []):
+            problem = _date_problem(period.get("startDate"))
+            if "endDate" in period:
+                problem = problem or _date_problem(period["endDate"])
+            if not period.get("closed"):
+                problem = (
+                    problem
+                    or _time_of_day_problem(period.get("openTime"), closing=False)
+                    or _time_of_day_problem(period.get("closeTime"), closing=True)
+                )
+            if problem:
+                return problem
+    return None
+
+
+def _location_patch_problem(paths: list[str], body: Any, categories: set[str]) -> str | None:
+    """What Google would refuse in a `locations.patch` (None: nothing)."""
+    if not paths:
+        return "updateMask is required"
+    if not set(paths) <= PATCH_MASKS:
+        return f"updateMask {paths} names fields that cannot be updated"
+    if not isinstance(body, dict) or not set(body) <= LOCATION_FIELDS | PATCHABLE_FIELDS:
+        return "the body must be a Location"
+    for path in paths:
+        top = path.partition(".")[0]
+        value = body.get(top)
+        if path == "title" and not (isinstance(value, str) and value):
+            return "title must be a non-empty string"
+        if path == "storefrontAddress" and value is not None:
+            if not re.fullmatch(r"[A-Z]{2}", str(value.get("regionCode", ""))):
+                return "storefrontAddress.regionCode (CLDR region) is required"
+            if not all(isinstance(line, str) for line in value.get("addressLines", [])):
+                return "addressLines must be strings"
+        if path == "websiteUri" and value is not None and not str(value).startswith("http"):
+            return "websiteUri must be a URL"
+        if path == "categories" and value is not None:
+            named = [value.get("primaryCategory") or {}, *value.get("additionalCategories", [])]
+            unknown = [c.get("name") for c in named if c.get("name") not in categories]
+            if unknown:
+                return f"categories {unknown} are not categories/gcid:… names"
+        problem = _hours_problem(body, path)
+        if problem:
+            return problem
+    return None
 
 
 def _product_input_problem(body: Any) -> str | None:

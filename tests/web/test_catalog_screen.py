@@ -12,7 +12,10 @@ from mercato.kernel.blobs import shared_blobs
 from mercato.settings import get_settings
 from tests.factories import add_member, create_tenant, signup_and_login
 from tests.jobs import run_queued_jobs
-from tests.modules.channels.conftest import taxonomy_in_database  # noqa: F401  (fixture)
+from tests.modules.channels.conftest import (  # noqa: F401  (fixtures)
+    taxonomy_file,
+    taxonomy_in_database,
+)
 from tests.modules.channels.shop import Shop, category_ids, product, put_product
 from tests.web.browser import signed_in
 

@@ -11,6 +11,7 @@ from mercato.modules.channels.models import FeedPushJob, GbpInsightDaily, GbpLoc
 from tests.factories import PASSWORD, add_member, create_tenant, signup_and_login
 from tests.modules.channels.conftest import (  # noqa: F401  (fixtures)
     google,
+    taxonomy_file,
     taxonomy_in_database,
 )
 from tests.modules.channels.shop import DEFECTS, build_shop

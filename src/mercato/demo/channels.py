@@ -16,6 +16,7 @@ from pathlib import Path
 from mercato.demo import DEMO_TENANT_SLUG, DemoContext, SeedStep
 from mercato.modules.catalog import category_alignments, category_product_names
 from mercato.modules.channels import (
+    bundled_taxonomy,
     feed_urls,
     hosted_feed,
     link_merchant_sandbox,
@@ -39,13 +40,16 @@ async def _demo_tenant(context: DemoContext) -> uuid.UUID:
 
 
 async def load_demo_taxonomy(context: DemoContext) -> None:
-    """Google's file from ../shared/data when this checkout has it; else say how to load it."""
-    if not TAXONOMY_FILE.exists():
-        context.notes.append(
-            "  taxonomy:  not loaded; run `mercato taxonomy load` (downloads Google's file)"
-        )
-        return
-    report = await load_taxonomy_file(context.database.urls.owner, TAXONOMY_FILE)
+    """Google's file as Mercato ships it (package data), else from ../shared/data when this
+    checkout has it; else say how to load it."""
+    with bundled_taxonomy() as shipped:
+        path = shipped or (TAXONOMY_FILE if TAXONOMY_FILE.exists() else None)
+        if path is None:
+            context.notes.append(
+                "  taxonomy:  not loaded; run `mercato taxonomy load` (downloads Google's file)"
+            )
+            return
+        report = await load_taxonomy_file(context.database.urls.owner, path)
     context.notes.append(f"  taxonomy:  Google {report.version}, {report.loaded} categories")
 
 

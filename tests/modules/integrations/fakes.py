@@ -52,6 +52,7 @@ class FakeGoogle:
     dataset: str = "analytics_123"
     rows: list[dict[str, Any]] = field(default_factory=list)
     queries: list[dict[str, Any]] = field(default_factory=list)
+    table_lookups: list[str] = field(default_factory=list)
     access_token: str = "fake-access-token"
 
     async def token(self, request: Request) -> JSONResponse:
@@ -90,6 +91,27 @@ class FakeGoogle:
             }
         )
 
+    async def table_get(self, request: Request) -> JSONResponse:
+        """`tables.get`: a GA4 export table exists for each day the export holds rows of."""
+        project, dataset = request.path_params["project"], request.path_params["dataset"]
+        table = request.path_params["table"]
+        if not self._authorized(request):
+            return _google_error(
+                401, "UNAUTHENTICATED", "Request had invalid authentication credentials."
+            )
+        self.table_lookups.append(table)
+        days = {f"events_{row['event_date']}" for row in self.rows}
+        if dataset != self.dataset or table not in days:
+            return _google_error(404, "NOT_FOUND", f"Not found: Table {project}:{dataset}.{table}")
+        return JSONResponse(
+            {
+                "kind": "bigquery#table",
+                "id": f"{project}:{dataset}.{table}",
+                "tableReference": {"projectId": project, "datasetId": dataset, "tableId": table},
+                "schema": {"fields": GA4_SCHEMA},
+            }
+        )
+
     async def query(self, request: Request) -> JSONResponse:
         if not self._authorized(request):
             return _google_error(
@@ -123,6 +145,10 @@ class FakeGoogle:
                 Route("/token", self.token, methods=["POST"]),
                 Route("/bigquery/v2/projects/{project}/datasets/{dataset}", self.dataset_get),
                 Route("/bigquery/v2/projects/{project}/queries", self.query, methods=["POST"]),
+                Route(
+                    "/bigquery/v2/projects/{project}/datasets/{dataset}/tables/{table}",
+                    self.table_get,
+                ),
             ]
         )
 

@@ -14,6 +14,28 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from mercato.modules.channels.business_profile.push import (
+    choose_location as choose_profile_location,
+)
+from mercato.modules.channels.business_profile.push import (
+    get_sync as profile_push_state,
+)
+from mercato.modules.channels.business_profile.push import (
+    queue_push_now as push_profile_now,
+)
+from mercato.modules.channels.business_profile.push import (
+    resolve_conflict as resolve_profile_conflict,
+)
+from mercato.modules.channels.business_profile.push import (
+    sync_read as profile_push_read,
+)
+from mercato.modules.channels.business_profile.schemas import (
+    ConflictResolution,
+    ProfileTarget,
+)
+from mercato.modules.channels.business_profile.service import (
+    list_gbp_locations,
+)
 from mercato.modules.channels.business_profile.service import (
     list_insights as business_profile_insights,
 )
@@ -72,6 +94,10 @@ if TYPE_CHECKING:
         alignment_coverage,
         suggest_alignment,
     )
+    from mercato.modules.channels.taxonomy.bundled import (
+        bundled_taxonomy,
+        load_bundled_if_empty,
+    )
     from mercato.modules.channels.taxonomy.store import (
         google_category_paths,
         load_taxonomy_file,
@@ -88,6 +114,8 @@ _LAZY = {
     "align_category": "taxonomy.alignment",
     "alignment_coverage": "taxonomy.alignment",
     "suggest_alignment": "taxonomy.alignment",
+    "bundled_taxonomy": "taxonomy.bundled",
+    "load_bundled_if_empty": "taxonomy.bundled",
     "google_category_paths": "taxonomy.store",
     "load_taxonomy_file": "taxonomy.store",
     "loaded_taxonomy": "taxonomy.store",
@@ -112,6 +140,7 @@ __all__ = [
     "FEED_JOB_FAILED",
     "FEED_JOB_FAILED_AGAIN",
     "CategorySuggestion",
+    "ConflictResolution",
     "FeedChannel",
     "FeedIssue",
     "FeedItem",
@@ -121,6 +150,7 @@ __all__ = [
     "MerchantApiClient",
     "MerchantTarget",
     "PrecheckResult",
+    "ProfileTarget",
     "PushOutcome",
     "RetryPolicy",
     "Severity",
@@ -131,8 +161,10 @@ __all__ = [
     "align_category",
     "alignment_coverage",
     "blocks_item",
+    "bundled_taxonomy",
     "business_profile_insights",
     "check_item",
+    "choose_profile_location",
     "effective_availability",
     "feed_urls",
     "feed_values",
@@ -141,18 +173,24 @@ __all__ = [
     "hosted_feed",
     "link_merchant_sandbox",
     "list_feed_jobs",
+    "list_gbp_locations",
+    "load_bundled_if_empty",
     "load_taxonomy_file",
     "loaded_taxonomy",
     "parse_taxonomy",
     "precheck",
     "precheck_products",
     "product_input",
+    "profile_push_read",
+    "profile_push_state",
+    "push_profile_now",
     "queue_push",
     "read_taxonomy_file",
     "record_alignment_trail",
     "remember_browser",
     "render_rss",
     "render_tsv",
+    "resolve_profile_conflict",
     "rotate_feed_token",
     "search_taxonomy",
     "set_feed_job_status",

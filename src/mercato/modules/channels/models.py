@@ -1,12 +1,14 @@
 """Channel tables: Google's taxonomy (global), alignment history, the Google link and its
 Merchant Center targets, feed push jobs with their per-item results, the hosted feed's
-token, and Google Business Profile locations with their daily insights.
+token, and Google Business Profile locations with their daily insights and the state of
+the business profile's push.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -22,7 +24,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mercato.kernel.orm import (
@@ -255,3 +257,31 @@ class GbpInsightDaily(Base):
     direction_requests: Mapped[int] = mapped_column(Integer, default=0)
     website_clicks: Mapped[int] = mapped_column(Integer, default=0)
     imported_at: Mapped[datetime] = created_at_column()  # set again by each import
+
+
+class GbpProfileSync(Base):
+    """Where the business profile is pushed (one Business Profile location), what Google
+    and Mercato last agreed on per field (the baseline) and the fields in conflict."""
+
+    __tablename__ = "gbp_profile_sync"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "gbp_location_id"],
+            ["gbp_locations.tenant_id", "gbp_locations.gbp_location_id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    gbp_location_id: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="idle")  # idle|queued|pushed|failed
+    baseline: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # field → {"reason", "mercato", "google", "detected_at"}
+    conflicts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    pushed_fields: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()

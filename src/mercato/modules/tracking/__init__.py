@@ -6,8 +6,9 @@ Public surface for other modules: `store_events` (the one way events enter),
 itself, for code that builds events: `TrackedEvent` and its money and time conversions
 (`cents_to_decimal_string`, `decimal_string_to_cents`, `parse_timestamp_us`). For the
 dashboard: `list_events`, `availability` (stored events per day), import jobs
-(`request_import`, `list_jobs`) and the shapes `EventRead`, `EventType`, `Timeline`,
-`IngestJobCreate`, `IngestJobRead`.
+(`request_import`, `list_jobs`), GA4 freshness per day (`ga4_freshness`) and the
+shapes `EventRead`, `EventType`, `Timeline`,
+`IngestJobCreate`, `IngestJobRead`, `Ga4Freshness`.
 
 Modules that aggregate events in SQL (analytics, experiments, insights, recommendations)
 read the view `tracking_events`, never the `event` table: its columns are the contract
@@ -22,12 +23,14 @@ from mercato.modules.tracking.event_doc import (
     decimal_string_to_cents,
     parse_timestamp_us,
 )
+from mercato.modules.tracking.freshness import ga4_freshness
 from mercato.modules.tracking.imports import list_jobs, request_import
 from mercato.modules.tracking.ingest import IngestOutcome, store_events
 from mercato.modules.tracking.lookups import availability, list_events, user_timeline
 from mercato.modules.tracking.schemas import (
     EventRead,
     EventType,
+    Ga4Freshness,
     IngestJobCreate,
     IngestJobRead,
     Timeline,
@@ -37,6 +40,7 @@ __all__ = [
     "DailyCounters",
     "EventRead",
     "EventType",
+    "Ga4Freshness",
     "IngestJobCreate",
     "IngestJobRead",
     "IngestOutcome",
@@ -46,6 +50,7 @@ __all__ = [
     "cents_to_decimal_string",
     "daily_counters",
     "decimal_string_to_cents",
+    "ga4_freshness",
     "list_events",
     "list_jobs",
     "parse_timestamp_us",

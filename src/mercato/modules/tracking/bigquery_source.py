@@ -5,6 +5,10 @@ design does), each reading only its events of the date range from the wildcard t
 `events_*`. Pages of rows stream from worker threads through a bounded queue to one
 writer, so memory stays flat whatever the range. Rows are dicts shaped like the export
 (nested records as dicts, repeated fields as lists), mapped by `ga4.map_ga4_row`.
+
+The wildcard reads no rows of a day whose table GA4 has not exported yet, which would
+look like a quiet day; the daily scheduled import (`require_tables`) first checks that
+each day's `events_YYYYMMDD` table exists and fails without it, so the day stays missing.
 """
 
 from __future__ import annotations
@@ -12,13 +16,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.extras import needs_extra
-from mercato.modules.integrations import bigquery_client, bigquery_credentials, bigquery_errors
+from mercato.modules.integrations import (
+    BigQueryFailed,
+    bigquery_client,
+    bigquery_credentials,
+    bigquery_errors,
+)
 from mercato.modules.tracking.ga4 import GA4RowError, map_ga4_row
 from mercato.modules.tracking.import_batches import (
     ImportCounts,
@@ -129,6 +138,33 @@ def map_rows(rows: list[dict[str, Any]], counts: ImportCounts) -> list[dict[str,
     return events
 
 
+def _has_table(config: dict[str, Any], credentials: Any, day: date) -> bool:
+    with needs_extra("bigquery", "BigQuery imports"):
+        from google.api_core import exceptions
+
+    client = bigquery_client(config, credentials)
+    try:
+        client.get_table(f"{config['project_id']}.{config['dataset']}.events_{day:%Y%m%d}")
+    except exceptions.NotFound:
+        return False
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+    return True
+
+
+async def check_export_tables(
+    config: dict[str, Any], credentials: Any, start: date, end: date
+) -> None:
+    """Fail with `BigQueryFailed` naming the first day in [start, end] without its table."""
+    day = start
+    while day <= end:
+        with bigquery_errors(config):
+            exists = await asyncio.to_thread(_has_table, config, credentials, day)
+        if not exists:
+            raise BigQueryFailed(f"The GA4 export has no table events_{day:%Y%m%d} yet")
+        day += timedelta(days=1)
+
+
 async def import_bigquery(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -137,12 +173,16 @@ async def import_bigquery(
     start: date,
     end: date,
     counts: ImportCounts,
+    require_tables: bool = False,
 ) -> ImportCounts:
     """Replace `bigquery` events in [start, end] with what the export holds now.
 
     Google's errors become `BigQueryFailed`, whose message quotes nothing Google said.
+    With `require_tables`, a day whose export table is missing fails the import.
     """
     credentials = await bigquery_credentials(config)  # one token for the six queries
+    if require_tables:
+        await check_export_tables(config, credentials, start, end)
     counts.replaced += await replace_range(session, tenant_id, SOURCE, start, end)
     writer = RangeWriter(
         session,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import literal, select, tuple_, update
@@ -40,6 +40,7 @@ log = get_logger("mercato.tracking.imports")
 IMPORT_TIMEOUT_S = 1_800
 MAX_RANGE_DAYS = 400
 PROGRESS_EVERY_S = 5.0
+SCHEDULED_BY = "schedule"
 # The integration each source needs configured before a job may be queued.
 SOURCE_INTEGRATION = {"bigquery": "bigquery", "sftp": "sftp"}
 
@@ -83,16 +84,38 @@ async def request_import(
         raise IntegrationNotConfigured(
             f"Configure the {integration} integration first (PUT …/integrations/{integration})"
         )
-    job = IngestJob(
-        tenant_id=principal.tenant_id,
-        source=body.source,
-        start=body.start,
-        end=body.end,
-        status="queued",
-        requested_by=principal.actor,
-        options={"path": body.path} if body.path else {},
-        counts={},
+    return await _queue(
+        session,
+        IngestJob(
+            tenant_id=principal.tenant_id,
+            source=body.source,
+            start=body.start,
+            end=body.end,
+            requested_by=principal.actor,
+            options={"path": body.path} if body.path else {},
+        ),
     )
+
+
+async def queue_scheduled_import(
+    session: AsyncSession, tenant_id: uuid.UUID, day: date
+) -> IngestJob:
+    """Queue the daily BigQuery import of `day` (its export table must exist)."""
+    return await _queue(
+        session,
+        IngestJob(
+            tenant_id=tenant_id,
+            source="bigquery",
+            start=day,
+            end=day,
+            requested_by=SCHEDULED_BY,
+            options={"scheduled": True},
+        ),
+    )
+
+
+async def _queue(session: AsyncSession, job: IngestJob) -> IngestJob:
+    job.status, job.counts = "queued", {}
     session.add(job)
     await session.flush()
     job.queue_job_id = await _defer(session, "tracking.import", job)
@@ -171,7 +194,13 @@ async def _run_source(session: AsyncSession, job: IngestJob, counts: ImportCount
         if config is None:
             raise IntegrationNotConfigured("The BigQuery integration was removed")
         await bigquery_source.import_bigquery(
-            session, job.tenant_id, config, start=job.start, end=job.end, counts=counts
+            session,
+            job.tenant_id,
+            config,
+            start=job.start,
+            end=job.end,
+            counts=counts,
+            require_tables=bool(job.options.get("scheduled")),
         )
         await _announce_replaced(session, job)
     else:

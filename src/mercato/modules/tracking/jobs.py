@@ -1,5 +1,6 @@
 """Tracking jobs: ingestion imports, partition upkeep and retention, stale-job reaping,
-and the hourly check that tells merchants their GA4 data stopped arriving."""
+the daily BigQuery import of yesterday, and the hourly check that tells merchants their
+GA4 data stopped arriving."""
 
 from __future__ import annotations
 
@@ -61,3 +62,12 @@ async def check_ga4_freshness(*, timestamp: int) -> None:
     stale = await freshness.alert_stale_tenants()
     if stale:
         log.info("ga4_data_stale", tenants=stale)
+
+
+@periodic("25 */3 * * *", periodic_id="tracking-ga4-daily-import")
+@task("tracking.schedule_ga4_imports", queue="tracking", timeout_s=900)
+async def schedule_ga4_imports(*, timestamp: int) -> None:
+    """Every three hours until it lands: import yesterday's GA4 export from BigQuery."""
+    queued = await freshness.schedule_daily_imports()
+    if queued:
+        log.info("ga4_daily_imports_queued", tenants=queued)

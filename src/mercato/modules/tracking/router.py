@@ -14,13 +14,14 @@ from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
 from mercato.kernel.timestamps import Timestamp
 from mercato.modules.identity import require
-from mercato.modules.tracking import ga4_import, imports, ingest, lookups
+from mercato.modules.tracking import freshness, ga4_import, imports, ingest, lookups
 from mercato.modules.tracking.schemas import (
     Availability,
     BatchAccepted,
     EventIn,
     EventRead,
     EventType,
+    Ga4Freshness,
     IngestAccepted,
     IngestJobCreate,
     IngestJobRead,
@@ -186,3 +187,13 @@ async def get_ingest_job(
     job_id: uuid.UUID, session: DbSession, principal: EventsReader
 ) -> IngestJobRead:
     return IngestJobRead.model_validate(await imports.get_job(session, principal, job_id))
+
+
+@router.get("/ingest/freshness", response_model=Ga4Freshness)
+async def ga4_freshness(
+    session: DbSession,
+    principal: EventsReader,
+    days: Annotated[int, Query(ge=1, le=90)] = 14,
+) -> Ga4Freshness:
+    """Per day (yesterday first) whether its GA4 data is complete; stale or not."""
+    return await freshness.ga4_freshness(session, principal.tenant_id, days=days)

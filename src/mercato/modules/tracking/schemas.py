@@ -196,3 +196,28 @@ class UploadedFile(BaseModel):
 
     file_name: str
     bytes: int
+
+
+class Ga4DayFreshness(BaseModel):
+    """One day's GA4 data: `complete` (read after the day ended), `partial` (read while it
+    was still going on), `pending` (an import is queued or running), `failed` (the newest
+    import of it failed, e.g. its export table is missing) or `missing` (never imported)."""
+
+    day: date
+    status: Literal["complete", "partial", "pending", "failed", "missing"]
+    job_id: uuid.UUID | None
+    finished_at: datetime | None
+    error: str | None
+    scheduled: bool
+
+
+class Ga4Freshness(BaseModel):
+    """`stale_hours` is set while the data is stale (the newest GA4 import finished more
+    than 24 hours ago): the dashboard shows a banner and `tracking.ga4_stale` is sent.
+    `scheduled`: the BigQuery integration is configured, so yesterday is imported daily."""
+
+    newest_complete_day: date | None
+    last_import_at: datetime | None
+    stale_hours: int | None
+    scheduled: bool
+    days: list[Ga4DayFreshness]

@@ -15,7 +15,12 @@ from mercato.kernel.errors import ValidationFailed
 from mercato.kernel.permissions import Permission
 from mercato.modules import channels
 from mercato.modules import profile as profiles
-from mercato.modules.channels import FeedJobRead, FeedJobStatusBody
+from mercato.modules.channels import (
+    ConflictResolution,
+    FeedJobRead,
+    FeedJobStatusBody,
+    ProfileTarget,
+)
 from mercato.modules.profile import ProfilePatch, ProfileRead
 from mercato.web.charts import line_chart
 from mercato.web.forms import FormState, form_status, parse, read_form
@@ -243,7 +248,12 @@ def _field_name(path: str) -> str:
 
 
 async def _render_profile(
-    page: Page, *, form: FormState | None = None, notice: str | None = None, status_code: int = 200
+    page: Page,
+    *,
+    form: FormState | None = None,
+    notice: str | None = None,
+    push_problem: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     current = profiles.to_read(await profiles.get_profile(page.session, page.tenant_id))
     validation = profiles.validate_profile(current, today=datetime.now(UTC).date())
@@ -252,12 +262,16 @@ async def _render_profile(
     by_field: dict[str, list[Any]] = {}
     for problem in validation.problems:
         by_field.setdefault(_field_name(problem.field), []).append(problem)
+    push_state = await channels.profile_push_state(page.session, page.tenant_id)
     return page.render(
         "screens/profile.html",
         fragment="screens/_profile.html",
         status_code=status_code,
         form=form,
         profile=current,
+        push=channels.profile_push_read(push_state) if push_state else None,
+        gbp_locations=await channels.list_gbp_locations(page.session),
+        push_problem=push_problem,
         validation=validation,
         by_field=by_field,
         notice=notice,
@@ -296,3 +310,55 @@ async def save_profile(
     if notice is None:
         return await _render_profile(page, form=form, status_code=form_status(form))
     return await _render_profile(page, notice=notice)
+
+
+# Push to Google Business Profile ----------------------------------------------------------
+
+ProfileWriter = Annotated[Page, tenant_page(Permission.CHANNELS_WRITE)]
+
+
+async def _profile_action(page: Page, action: Any) -> HTMLResponse:
+    submitted, form = await read_form(page.request)
+    notice = await page.act(form, submitted, lambda: action(submitted))
+    if notice is None:
+        return await _render_profile(page, push_problem=form.message, status_code=form_status(form))
+    return await _render_profile(page, notice=notice)
+
+
+@router.post("/" + PROFILE + "/google/location")
+async def choose_profile_location(page: ProfileWriter) -> HTMLResponse:
+    """Push the profile to the chosen Business Profile location, as `PUT …/profile-push`."""
+
+    async def choose(submitted: Mapping[str, str]) -> str:
+        body = parse(ProfileTarget, {"gbp_location_id": submitted.get("gbp_location_id", "")})
+        await channels.choose_profile_location(
+            page.session, page.member, body.gbp_location_id, page.meta
+        )
+        return "Profile edits are pushed to this Business Profile location from now on."
+
+    return await _profile_action(page, choose)
+
+
+@router.post("/" + PROFILE + "/google/push")
+async def push_profile_now(page: ProfileWriter) -> HTMLResponse:
+    async def push(submitted: Mapping[str, str]) -> str:
+        await channels.push_profile_now(page.session, page.member)
+        return "A push to Google Business Profile is queued."
+
+    return await _profile_action(page, push)
+
+
+@router.post("/" + PROFILE + "/google/conflicts/{field}")
+async def resolve_profile_conflict(field: str, page: ProfileWriter) -> HTMLResponse:
+    """Keep Mercato's value or take Google's, as `POST …/profile-push/conflicts/{field}`."""
+
+    async def resolve(submitted: Mapping[str, str]) -> str:
+        body = parse(ConflictResolution, {"keep": submitted.get("keep", "")})
+        await channels.resolve_profile_conflict(
+            page.session, page.member, field, body.keep, page.meta
+        )
+        if body.keep == "google":
+            return "Google's value is now the profile's."
+        return "Mercato's value will be pushed to Google."
+
+    return await _profile_action(page, resolve)

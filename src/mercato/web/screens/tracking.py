@@ -1,4 +1,5 @@
-"""Insights → Tracking: which days have events (calendar), import jobs (GA4 files,
+"""Insights → Tracking: which days have events (calendar), GA4 freshness per day with a
+banner while the data is stale (also an overview panel), import jobs (GA4 files,
 BigQuery, SFTP), the event explorer and one shopper's timeline."""
 
 from __future__ import annotations
@@ -8,9 +9,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, get_args
 
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import DomainError, ValidationFailed, field_error
 from mercato.kernel.permissions import Permission
+from mercato.kernel.security import TenantPrincipal
 from mercato.modules import tracking
 from mercato.modules.tracking import (
     EventRead,
@@ -22,12 +25,13 @@ from mercato.modules.tracking import (
 from mercato.web.charts import bar_chart
 from mercato.web.forms import FormState, form_status, parse, read_form
 from mercato.web.pages import Page, screen_router, tenant_page
-from mercato.web.registry import Screen, Section
+from mercato.web.registry import OverviewPanel, Screen, Section
 
 router = screen_router()
 PATH = "tracking"
 EVENTS = "events"
 CALENDAR_WEEKS = 6
+FRESHNESS_DAYS = 7
 EVENTS_PAGE = 50
 
 SCREENS = [
@@ -119,6 +123,7 @@ async def _render(
             title="Events per day",
         ),
         jobs=[IngestJobRead.model_validate(job) for job in jobs],
+        freshness=await tracking.ga4_freshness(page.session, page.tenant_id, days=FRESHNESS_DAYS),
         create=create or FormState(values={"source": "ga4_file"}),
         sources=SOURCES,
         notice=notice,
@@ -219,3 +224,24 @@ async def timeline_screen(user_id: str, page: Reader) -> HTMLResponse:
         form=form,
         back=page.url(EVENTS),
     )
+
+
+async def _freshness_panel(session: AsyncSession, principal: TenantPrincipal) -> dict[str, Any]:
+    return {
+        "freshness": await tracking.ga4_freshness(
+            session, principal.tenant_id, days=FRESHNESS_DAYS
+        ),
+        "url": f"/app/t/{principal.tenant_id}/{PATH}",
+    }
+
+
+PANELS = [
+    OverviewPanel(
+        "ga4_freshness",
+        "GA4 data",
+        Permission.EVENTS_READ,
+        "panels/ga4_freshness.html",
+        _freshness_panel,
+        order=5,
+    )
+]

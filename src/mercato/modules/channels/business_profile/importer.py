@@ -83,24 +83,29 @@ class _Location:
     longitude: float | None
 
 
-class _BusinessProfileApi:
+class BusinessProfileApi:
     def __init__(self, http: httpx.AsyncClient, credentials: GoogleCredentials) -> None:
         self._http = http
         self._credentials = credentials
         self._settings = get_settings()
 
     async def _get(self, url: str, params: Params) -> dict[str, Any]:
+        return await self._send("GET", url, params)
+
+    async def _send(
+        self, method: str, url: str, params: Params, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         token = await self._credentials()
-        response = await self._http.get(
-            url, params=params, headers={"Authorization": f"Bearer {token}"}
+        response = await self._http.request(
+            method, url, params=params, json=body, headers={"Authorization": f"Bearer {token}"}
         )
         if response.status_code == 401:
             raise GoogleLinkRevoked("Google rejected the access token of the link")
         if response.status_code != 200:
             log.info("gbp_refused", url=url, status=response.status_code)
             raise GbpFailed(f"Google Business Profile answered HTTP {response.status_code}")
-        body: dict[str, Any] = response.json()
-        return body
+        answer: dict[str, Any] = response.json()
+        return answer
 
     async def _pages(self, url: str, key: str, params: Params) -> AsyncIterator[dict[str, Any]]:
         token: str | None = None
@@ -126,6 +131,33 @@ class _BusinessProfileApi:
             async for raw in self._pages(url, "locations", [("readMask", LOCATION_READ_MASK)]):
                 found.append(_location(account_id, raw))
         return found
+
+    async def location(self, gbp_location_id: str, read_mask: str) -> dict[str, Any]:
+        """`locations.get`: the location as Google holds it now (fields of `read_mask`)."""
+        url = f"{self._settings.google_business_information_url}/locations/{gbp_location_id}"
+        return await self._get(url, [("readMask", read_mask)])
+
+    async def patch_location(
+        self, gbp_location_id: str, update_mask: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """`locations.patch`: change only the fields named in `update_mask`."""
+        url = f"{self._settings.google_business_information_url}/locations/{gbp_location_id}"
+        return await self._send("PATCH", url, [("updateMask", update_mask)], body)
+
+    async def category_name(self, display_name: str, region: str, language: str) -> str | None:
+        """`categories.list` filtered by display name: Google's id of a category
+        (`categories/gcid:…`) whose display name is `display_name`, or None."""
+        url = f"{self._settings.google_business_information_url}/categories"
+        params: Params = [
+            ("regionCode", region),
+            ("languageCode", language),
+            ("view", "BASIC"),
+            ("filter", f"displayName={display_name}"),
+        ]
+        async for category in self._pages(url, "categories", params):
+            if str(category.get("displayName", "")).casefold() == display_name.casefold():
+                return str(category["name"])
+        return None
 
     async def daily_insights(
         self, gbp_location_id: str, start: date, end: date
@@ -200,7 +232,7 @@ async def import_business_profile(tenant_id: uuid.UUID, *, today: date | None = 
     credentials = GoogleCredentials(tenant_id)
     insights: dict[str, dict[date, dict[str, int]]] = {}
     async with egress.http_client(timeout_s=HTTP_TIMEOUT_S) as http:
-        api = _BusinessProfileApi(http, credentials)
+        api = BusinessProfileApi(http, credentials)
         locations = await api.locations()
         end = today - timedelta(days=1)
         for location in locations:

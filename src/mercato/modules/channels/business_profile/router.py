@@ -10,16 +10,20 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from mercato.kernel.deps import DbSession, Meta
+from mercato.kernel.errors import NotFound
 from mercato.kernel.jobs import defer
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
-from mercato.modules.channels.business_profile import service
+from mercato.modules.channels.business_profile import push, service
 from mercato.modules.channels.business_profile.schemas import (
+    ConflictResolution,
     GbpInsightList,
     GbpLocationLink,
     GbpLocationList,
     GbpLocationRead,
     GbpSyncAccepted,
+    ProfileSyncRead,
+    ProfileTarget,
 )
 from mercato.modules.channels.google import (
     BUSINESS_SCOPE,
@@ -33,6 +37,7 @@ router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/google", tags=["google"])
 Reader = Annotated[TenantPrincipal, require(Permission.CHANNELS_READ)]
 Writer = Annotated[TenantPrincipal, require(Permission.CHANNELS_WRITE)]
 GbpLocationId = Annotated[str, Path(pattern=r"^[0-9]{1,30}$")]
+PushedField = Annotated[str, Path(pattern="^(" + "|".join(push.PUSHED_FIELDS) + ")$")]
 
 
 def _tenant(principal: TenantPrincipal) -> uuid.UUID:
@@ -86,3 +91,44 @@ async def gbp_insights(
         session, _tenant(principal), start=start, end=end, location_code=location_code
     )
     return GbpInsightList(data=rows)
+
+
+@router.get("/business/profile-push", response_model=ProfileSyncRead)
+async def profile_push_state(principal: Reader, session: DbSession) -> ProfileSyncRead:
+    """Where the business profile is pushed, the last push, and the fields in conflict."""
+    sync = await push.get_sync(session, _tenant(principal))
+    if sync is None:
+        raise NotFound("The business profile is not pushed to Business Profile yet")
+    return push.sync_read(sync)
+
+
+@router.put("/business/profile-push", response_model=ProfileSyncRead)
+async def choose_profile_location(
+    body: ProfileTarget, principal: Writer, session: DbSession, meta: Meta
+) -> ProfileSyncRead:
+    """Push the business profile to this imported location (edits then push by themselves)."""
+    sync = await push.choose_location(session, principal, body.gbp_location_id, meta)
+    return push.sync_read(sync)
+
+
+@router.post(
+    "/business/profile-push/run",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ProfileSyncRead,
+)
+async def push_profile_now(principal: Writer, session: DbSession) -> ProfileSyncRead:
+    """Push the business profile now (conflicting fields stay unsent)."""
+    return push.sync_read(await push.queue_push_now(session, principal))
+
+
+@router.post("/business/profile-push/conflicts/{field}", response_model=ProfileSyncRead)
+async def resolve_profile_conflict(
+    field: PushedField,
+    body: ConflictResolution,
+    principal: Writer,
+    session: DbSession,
+    meta: Meta,
+) -> ProfileSyncRead:
+    """Keep Mercato's value (pushed next) or take Google's (saved into the profile)."""
+    sync = await push.resolve_conflict(session, principal, field, body.keep, meta)
+    return push.sync_read(sync)

@@ -1,14 +1,20 @@
-"""`mercato taxonomy load [FILE | --url URL]`: put Google's product taxonomy in the database.
+"""`mercato taxonomy load [FILE | --url URL | --locale L | --bundled]`: put Google's
+product taxonomy in the database.
 
-Google publishes the file; Mercato never ships a copy. With no argument the command
-downloads Google's published file (`MERCATO_GOOGLE_TAXONOMY_URL`), streaming it to a
-temporary file under the data directory, then loads it with a progress bar.
+With no argument the command downloads Google's newest published file
+(`MERCATO_GOOGLE_TAXONOMY_URL`, en-US; `--locale de-DE` asks for another language),
+streaming it to a temporary file under the data directory, then loads it with a progress
+bar. `--bundled` loads the copy shipped with Mercato (no network; see `bundled.py`),
+which `mercato migrate` also loads into an empty table. A FILE may be plain or `.gz`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -38,6 +44,7 @@ taxonomy_app = typer.Typer(
 console = Console(stderr=True)
 DOWNLOAD_TIMEOUT_S = 120.0
 DOWNLOAD_MAX_BYTES = 20 * 1_048_576  # Google's file is under 1 MB
+LOCALE = re.compile(r"[a-z]{2,3}-[A-Z]{2}")
 
 
 async def _download(url: str, destination: Path) -> None:
@@ -62,6 +69,23 @@ async def _download(url: str, destination: Path) -> None:
             async for chunk in response.aiter_bytes():
                 out.write(chunk)
                 progress.advance(task, len(chunk))
+
+
+def locale_url(url: str, locale: str) -> str:
+    """Google's file for `locale` (its URLs differ only in the locale before `.txt`)."""
+    if not LOCALE.fullmatch(locale):
+        raise typer.BadParameter(f"{locale!r} is not a locale like en-US or de-DE")
+    return re.sub(r"\.[a-z]{2,3}-[A-Z]{2}\.txt$", f".{locale}.txt", url)
+
+
+@contextmanager
+def _shipped() -> Iterator[Path]:
+    from mercato.modules.channels.taxonomy.bundled import bundled_taxonomy
+
+    with bundled_taxonomy() as path:
+        if path is None:
+            raise typer.BadParameter("this build ships no taxonomy; load a FILE or download it")
+        yield path
 
 
 async def _load(settings: Settings, file: Path | None, url: str) -> TaxonomyLoad:
@@ -101,18 +125,30 @@ def load(
     url: Annotated[
         str | None, typer.Option("--url", help="Download from here (default: Google's file)")
     ] = None,
+    locale: Annotated[
+        str | None, typer.Option("--locale", help="Download Google's file in this locale")
+    ] = None,
+    bundled: Annotated[
+        bool, typer.Option("--bundled", help="Load the copy shipped with Mercato")
+    ] = False,
 ) -> None:
     """Load (or reload) the taxonomy; categories Google retired are removed."""
-    if file is not None and url is not None:
-        raise typer.BadParameter("give a FILE or --url, not both")
+    if sum(given is not None for given in (file, url, locale)) + bundled > 1:
+        raise typer.BadParameter("give one of FILE, --url, --locale or --bundled")
     settings = get_settings()
+    source = url or locale_url(settings.google_taxonomy_url, locale or "en-US")
     try:
-        report = asyncio.run(_load(settings, file, url or settings.google_taxonomy_url))
+        if bundled:
+            with _shipped() as shipped:
+                report = asyncio.run(_load(settings, shipped, source))
+        else:
+            report = asyncio.run(_load(settings, file, source))
     except TaxonomyFormatError as exc:
         console.print(f"[red]not a Google taxonomy file:[/red] {exc}")
         raise typer.Exit(1) from None
     except httpx.HTTPError as exc:
         console.print(f"[red]download failed:[/red] {type(exc).__name__}: {exc}")
+        console.print("without network, `mercato taxonomy load --bundled` loads the shipped copy")
         raise typer.Exit(1) from None
     console.print(
         f"[green]taxonomy {report.version}: {report.loaded} categories loaded"

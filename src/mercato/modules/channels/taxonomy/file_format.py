@@ -2,16 +2,19 @@
 
 Google publishes the taxonomy as text: a first line `# Google_Product_Taxonomy_Version: …`,
 then one category per line, `ID - Level 1 > Level 2 > Leaf`, every parent listed before
-its children. The file is Google's data, never ours: `mercato taxonomy load` reads it from
-a path or URL and stores the records; nothing here keeps a copy.
+its children. The file is Google's data: `mercato taxonomy load` reads it from a path, a
+URL or the copy shipped as package data (`bundled.py`, gzip-compressed) and stores the
+records.
 """
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 PATH_SEPARATOR = " > "
 _VERSION_LINE = re.compile(r"#\s*Google_Product_Taxonomy_Version:\s*(\S.*?)\s*")
@@ -71,9 +74,16 @@ def parse_taxonomy(lines: Iterable[str]) -> Iterator[GoogleCategory]:
         raise TaxonomyFormatError(1, "empty file, no version header", "")
 
 
+def open_taxonomy_text(path: Path) -> TextIO:
+    """The file's text (UTF-8, as Google publishes it), gunzipped when it ends in `.gz`."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
 def read_taxonomy_file(path: Path) -> Iterator[GoogleCategory]:
-    """Stream the categories of a taxonomy file on disk (UTF-8, as Google publishes it)."""
-    with path.open(encoding="utf-8") as lines:
+    """Stream the categories of a taxonomy file on disk (plain or gzip)."""
+    with open_taxonomy_text(path) as lines:
         yield from parse_taxonomy(lines)
 
 

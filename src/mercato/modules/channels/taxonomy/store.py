@@ -21,7 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_e
 from sqlalchemy.pool import NullPool
 
 from mercato.modules.channels.models import GoogleProductCategory
-from mercato.modules.channels.taxonomy.file_format import GoogleCategory, read_taxonomy_file
+from mercato.modules.channels.taxonomy.file_format import (
+    GoogleCategory,
+    open_taxonomy_text,
+    read_taxonomy_file,
+)
 from mercato.modules.channels.taxonomy.suggestions import TaxonomyIndex
 
 BATCH = 1_000
@@ -94,7 +98,7 @@ async def load_taxonomy_file(
 
 def count_categories(path: Path) -> int:
     """Lines after the version header that are not blank: the progress bar's total."""
-    with path.open(encoding="utf-8") as lines:
+    with open_taxonomy_text(path) as lines:
         next(lines, None)
         return sum(1 for line in lines if line.strip())
 
