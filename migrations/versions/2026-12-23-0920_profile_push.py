@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from mercato.kernel.rls import enable_tenant_rls
 
 revision: str = "0230_profile_push"
-down_revision: str | Sequence[str] | None = "0200_observability"
+down_revision: str | Sequence[str] | None = "0260_experiment_arms"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
