@@ -308,7 +308,13 @@ class FakeGoogle:
                     },
                 ),
             }
-            page.append(json.loads(Product.to_json(Product.from_json(json.dumps(product)))))
+            page.append(
+                json.loads(
+                    Product.to_json(
+                        Product.from_json(json.dumps(product)), use_integers_for_enums=False
+                    )
+                )
+            )
         answer: dict[str, Any] = {"products": page}
         if start + size < len(offers):
             answer["nextPageToken"] = str(start + size)

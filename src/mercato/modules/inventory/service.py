@@ -586,19 +586,21 @@ AVAILABLE_SQL = text(
 
 AVAILABLE_AT_SQL = text(
     "SELECT product_id, location_code, on_hand - reserved FROM stock_level "
-    "WHERE tenant_id = :tenant AND product_id = ANY(CAST(:products AS text[]))"
+    "WHERE tenant_id = :tenant "
+    "AND (CAST(:products AS text[]) IS NULL OR product_id = ANY(CAST(:products AS text[])))"
 )
 
 
 async def available_by_location(
-    session: AsyncSession, tenant_id: uuid.UUID, product_ids: Sequence[str]
+    session: AsyncSession, tenant_id: uuid.UUID, product_ids: Sequence[str] | None
 ) -> dict[tuple[str, str], int]:
-    """Units available now per (product, location) for `product_ids`.
+    """Units available now per (product, location) for `product_ids` (`None`: every product).
 
     A pair without a stock row is absent: that location does not carry the product.
     """
     rows = await session.execute(
-        AVAILABLE_AT_SQL, {"tenant": tenant_id, "products": list(product_ids)}
+        AVAILABLE_AT_SQL,
+        {"tenant": tenant_id, "products": None if product_ids is None else list(product_ids)},
     )
     return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
 

@@ -212,5 +212,5 @@ async def status_counts(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str
         .group_by(MerchantItem.status)
     )
     counts = dict.fromkeys(STATUSES, 0)
-    counts.update({str(status): int(count) for status, count in rows.tuples()})
+    counts.update({str(status): int(count) for status, count in rows})
     return counts

@@ -185,4 +185,15 @@ async def local_at_closed_stores(
     if open_stores:
         query = query.where(and_(MerchantLocalInventory.store_code.not_in(list(open_stores))))
     rows = await session.execute(query.order_by(MerchantLocalInventory.store_code))
-    return [(offer_id, store_code) for offer_id, store_code in rows.tuples()]
+    return [(offer_id, store_code) for offer_id, store_code in rows]
+
+
+async def local_inventory_counts(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, int]:
+    """Store code → products whose local inventory Merchant Center has from Mercato."""
+    rows = await session.execute(
+        select(MerchantLocalInventory.store_code, func.count(func.distinct(MerchantLocalInventory.offer_id)))
+        .where(MerchantLocalInventory.tenant_id == tenant_id)
+        .group_by(MerchantLocalInventory.store_code)
+        .order_by(MerchantLocalInventory.store_code)
+    )
+    return {str(store): int(count) for store, count in rows}
