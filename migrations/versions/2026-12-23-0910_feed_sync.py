@@ -76,10 +76,15 @@ def upgrade() -> None:
         sa.Column("issues", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
         _link_fk("merchant_item"),
-        sa.PrimaryKeyConstraint("tenant_id", "account_id", "offer_id", name=op.f("pk_merchant_item")),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "account_id", "offer_id", name=op.f("pk_merchant_item")
+        ),
     )
     op.create_index(
-        "ix_merchant_item_status", "merchant_item", ["tenant_id", "status", "offer_id"], unique=False
+        "ix_merchant_item_status",
+        "merchant_item",
+        ["tenant_id", "status", "offer_id"],
+        unique=False,
     )
     op.create_table(
         "merchant_local_inventory",
@@ -91,7 +96,11 @@ def upgrade() -> None:
         sa.Column("pushed_at", sa.DateTime(timezone=True), nullable=False),
         _link_fk("merchant_local_inventory"),
         sa.PrimaryKeyConstraint(
-            "tenant_id", "account_id", "offer_id", "store_code", name=op.f("pk_merchant_local_inventory")
+            "tenant_id",
+            "account_id",
+            "offer_id",
+            "store_code",
+            name=op.f("pk_merchant_local_inventory"),
         ),
     )
     op.create_index(

@@ -327,7 +327,9 @@ class FakeGoogle:
             return refused
         offer_id = self._offer(request, "product")
         if offer_id is None:
-            return _error(400, "INVALID_ARGUMENT", "product must be contentLanguage~feedLabel~offerId")
+            return _error(
+                400, "INVALID_ARGUMENT", "product must be contentLanguage~feedLabel~offerId"
+            )
         body = await request.json()
         problem = _not_a(LocalInventory, body) or _local_inventory_problem(body)
         if problem:

@@ -2,10 +2,10 @@
 
 A module announces `await emit(session, tenant_id, "order.created", {...})`; another
 module reacts with `@subscribe("order.created")` on an async handler taking
-`(tenant_id, payload)` (optionally only for interested tenants), or to every event with `@subscribe_all` on a handler taking
-`(tenant_id, event, payload)` (outbound webhooks). Each (event, handler) pair becomes its
-own job, so one failing handler is retried without re-running the others. Handlers must
-be idempotent: a job can run again after a crash.
+`(tenant_id, payload)` (optionally only for interested tenants), or to every event with
+`@subscribe_all` on a handler taking `(tenant_id, event, payload)` (outbound webhooks).
+Each (event, handler) pair becomes its own job, so one failing handler is retried without
+re-running the others. Handlers must be idempotent: a job can run again after a crash.
 """
 
 from __future__ import annotations

@@ -114,7 +114,8 @@ class TestLiveSync:
         jobs = sync_jobs(owner_dsn, shop.tenant)
         assert len(jobs) == 1, jobs  # both edits wait for the same job
         status, due = jobs[0]
-        assert status == "todo" and due is not None
+        assert status == "todo"
+        assert due is not None
         assert timedelta(0) < due - edited_at <= timedelta(seconds=DEBOUNCE_S + 2)
         await run_queued_jobs("channels")
         assert google.calls == calls_before  # not before the debounce window closes
@@ -185,7 +186,8 @@ class TestLiveSync:
         google.retry_after = format_datetime(datetime.now(UTC) + timedelta(minutes=2), usegmt=True)
         await run_sync_when_due(owner_dsn, shop.tenant)
         waiting = [at for status, at in sync_jobs(owner_dsn, shop.tenant) if status == "todo"]
-        assert len(waiting) == 1 and waiting[0] is not None
+        assert len(waiting) == 1
+        assert waiting[0] is not None
         assert timedelta(seconds=100) < waiting[0] - datetime.now(UTC) <= timedelta(seconds=121)
         assert google.accepted["clean-1"]["productAttributes"]["price"]["amountMicros"] != (
             "700000000"
@@ -216,7 +218,9 @@ class TestItemStatuses:
     ) -> None:
         google.product_status["clean-1"] = DISAPPROVED
         google.product_status["clean-2"] = {
-            "destinationStatuses": [{"reportingContext": "SHOPPING_ADS", "pendingCountries": ["SE"]}]
+            "destinationStatuses": [
+                {"reportingContext": "SHOPPING_ADS", "pendingCountries": ["SE"]}
+            ]
         }
         listed = await read_tenant_statuses(uuid.UUID(shop.tenant))
         assert listed == len(google.accepted)
@@ -231,18 +235,22 @@ class TestItemStatuses:
         broken, new = item["issues"]
         assert broken["code"] == "image_link_broken"
         assert (broken["severity"], broken["attribute"]) == ("disapproved", "image_link")
-        assert broken["countries"] == ["SE"] and broken["resolution"] == "merchant_action"
+        assert broken["countries"] == ["SE"]
+        assert broken["resolution"] == "merchant_action"
         assert "image" in broken["fix"]
         assert (new["fix"], new["description"]) == (None, "Something Google newly checks")
         assert new["countries"] == ["SE", "NO"]
 
-        pending = await client.get(shop.url("/feed/items?status=pending"), headers=shop.owner.headers)
+        pending = await client.get(
+            shop.url("/feed/items?status=pending"), headers=shop.owner.headers
+        )
         assert [row["product_id"] for row in pending.json()["data"]] == ["clean-2"]
         approved = await client.get(
             shop.url("/feed/items?status=approved&limit=1"), headers=shop.owner.headers
         )
         page = approved.json()
-        assert len(page["data"]) == 1 and page["next_cursor"]
+        assert len(page["data"]) == 1
+        assert page["next_cursor"]
         rest = await client.get(
             shop.url(f"/feed/items?status=approved&limit=500&cursor={page['next_cursor']}"),
             headers=shop.owner.headers,
@@ -276,7 +284,8 @@ class TestItemStatuses:
         assert 'data-kpi="disapproved">1<' in summary.text
         page = await dashboard.get(f"/app/t/{shop.tenant}/channels/items?status=disapproved")
         assert page.status_code == 200, page.text
-        assert "clean-1" in page.text and "image_link_broken" in page.text
+        assert "clean-1" in page.text
+        assert "image_link_broken" in page.text
         assert "URL is public" in page.text  # the fix for that code
         assert "Something Google newly checks" in page.text  # Google's words for unknown codes
 
@@ -313,10 +322,13 @@ class TestLocalInventory:
         assert (sent["availability"], sent["quantity"]) == ("OUT_OF_STOCK", "0")
 
         precheck = await client.post(
-            shop.url("/feed/precheck"), json={"product_ids": ["clean-1"]}, headers=shop.owner.headers
+            shop.url("/feed/precheck"),
+            json={"product_ids": ["clean-1"]},
+            headers=shop.owner.headers,
         )
         warnings = [i for i in precheck.json()["issues"] if i["attribute"] == "store_code"]
-        assert len(warnings) == 1 and "UPP-1" in warnings[0]["message"]
+        assert len(warnings) == 1
+        assert "UPP-1" in warnings[0]["message"]
 
     async def test_a_store_that_closes_stops_advertising(
         self, client, google: FakeGoogle, shop: Shop, owner_dsn: str

@@ -67,7 +67,9 @@ async def _unlinked_stock(
         return {}
     wanted = None if product_ids is None else sorted(product_ids)
     found: dict[str, list[str]] = {}
-    for product_id, location_code in sorted(await available_by_location(session, tenant_id, wanted)):
+    for product_id, location_code in sorted(
+        await available_by_location(session, tenant_id, wanted)
+    ):
         if location_code in unlinked:
             found.setdefault(product_id, []).append(location_code)
     return found

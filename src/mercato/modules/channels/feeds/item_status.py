@@ -39,8 +39,7 @@ FIXES: Final = {
     "image_link_unwanted_overlays": "Remove text, watermarks or borders from the main image.",
     "landing_page_error": "The product page could not be opened: check the product link "
     "answers 200 for Google's crawler and is not behind a login.",
-    "mobile_landing_page_error": "The product page fails on mobile: make the link work "
-    "on phones.",
+    "mobile_landing_page_error": "The product page fails on mobile: make the link work on phones.",
     "url_does_not_match_homepage": "The product link must be on the website verified in "
     "Merchant Center: set the business profile's website or fix the link.",
     "item_duplicate_by_gtin": "Another product has the same GTIN: give each variant its own "
@@ -193,7 +192,7 @@ def to_read(item: MerchantItem) -> FeedItemRead:
     return FeedItemRead(
         product_id=item.offer_id,
         account_id=item.account_id,
-        status=item.status or "pending",  # type: ignore[arg-type]
+        status=item.status or "pending",
         issues=[
             FeedItemIssueRead(**issue, fix=fix_for(str(issue.get("code", ""))))
             for issue in item.issues or []

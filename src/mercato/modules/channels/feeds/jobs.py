@@ -21,9 +21,9 @@ from mercato.modules.channels.feeds.merchant_links import list_merchant_links, t
 from mercato.modules.channels.feeds.push import HTTP_TIMEOUT_S, run_push
 from mercato.modules.channels.feeds.push_jobs import ACTIVE, queue_push
 from mercato.modules.channels.google import GoogleCredentials, get_link
-from mercato.settings import get_settings
 from mercato.modules.channels.models import FeedPushItem, FeedPushJob
 from mercato.modules.identity import active_tenant_ids
+from mercato.settings import get_settings
 
 QUEUE = "channels"
 ITEM_RETENTION = timedelta(days=30)

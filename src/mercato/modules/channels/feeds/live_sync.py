@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import delete, exists, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import egress
@@ -57,9 +58,7 @@ log = get_logger("mercato.channels.live_sync")
 
 async def has_merchant_account(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
     """Whether a live sync has anywhere to go: the tenant linked a Merchant Center account."""
-    linked = await session.scalar(
-        select(exists().where(GoogleMerchantLink.tenant_id == tenant_id))
-    )
+    linked = await session.scalar(select(exists().where(GoogleMerchantLink.tenant_id == tenant_id)))
     return bool(linked)
 
 
@@ -91,7 +90,9 @@ async def note_changes(
             "SELECT :tenant, unnest(CAST(:products AS text[])) "
             "ON CONFLICT (tenant_id, product_id) DO UPDATE SET changed_at = now()"
         )
-        await session.execute(statement, {"tenant": tenant_id, "products": sorted(set(product_ids))})
+        await session.execute(
+            statement, {"tenant": tenant_id, "products": sorted(set(product_ids))}
+        )
     await schedule_sync(session, tenant_id, get_settings().feed_sync_debounce_s, replace=False)
 
 
@@ -100,14 +101,14 @@ async def schedule_sync(
 ) -> None:
     """Defer a sync `delay_s` from now unless one waits already (`replace`: move it there)."""
     due_at = datetime.now(UTC) + timedelta(seconds=delay_s)
-    conflict = "DO UPDATE SET due_at = EXCLUDED.due_at" if replace else "DO NOTHING"
-    scheduled = await session.scalar(
-        text(
-            "INSERT INTO feed_sync_schedule (tenant_id, due_at) VALUES (:tenant, :due) "
-            f"ON CONFLICT (tenant_id) {conflict} RETURNING tenant_id"
-        ),
-        {"tenant": tenant_id, "due": due_at},
+    statement = insert(FeedSyncSchedule).values(tenant_id=tenant_id, due_at=due_at)
+    keys = [FeedSyncSchedule.tenant_id]
+    statement = (
+        statement.on_conflict_do_update(index_elements=keys, set_={"due_at": due_at})
+        if replace
+        else statement.on_conflict_do_nothing(index_elements=keys)
     )
+    scheduled = await session.scalar(statement.returning(FeedSyncSchedule.tenant_id))
     if scheduled is not None:
         await defer(
             session,
@@ -130,13 +131,17 @@ async def run_sync(tenant_id: uuid.UUID) -> SyncResult | None:
         )
         if due_at is not None and due_at > started + timedelta(seconds=_EARLY_S):
             return None  # superseded: the sync was moved later (Google's quota)
-        await session.execute(delete(FeedSyncSchedule).where(FeedSyncSchedule.tenant_id == tenant_id))
+        await session.execute(
+            delete(FeedSyncSchedule).where(FeedSyncSchedule.tenant_id == tenant_id)
+        )
         link = await get_link(session, tenant_id)
         targets = [target(row) for row in await list_merchant_links(session)]
         pending = list(
             await session.scalars(
                 select(FeedSyncPending.product_id)
-                .where(FeedSyncPending.tenant_id == tenant_id, FeedSyncPending.changed_at <= started)
+                .where(
+                    FeedSyncPending.tenant_id == tenant_id, FeedSyncPending.changed_at <= started
+                )
                 .order_by(FeedSyncPending.product_id)
             )
         )
@@ -149,7 +154,9 @@ async def run_sync(tenant_id: uuid.UUID) -> SyncResult | None:
     try:
         result = await _sync(tenant_id, targets, pending, started, known, stores)
     except (GoogleUnavailable, httpx.TransportError) as exc:
-        log.info("feed_sync_unreachable", tenant_id=str(tenant_id), error=egress.public_message(exc))
+        log.info(
+            "feed_sync_unreachable", tenant_id=str(tenant_id), error=egress.public_message(exc)
+        )
         await _again(tenant_id, get_settings().feed_sync_retry_s)
         return None
     except DomainError as exc:  # the link was revoked: the daily push reconciles once relinked

@@ -215,7 +215,9 @@ class MerchantApiClient:
             params = {"pageSize": str(LIST_PAGE_SIZE)} | ({"pageToken": token} if token else {})
             response, outcome = await self._send("GET", url, target.account_id, params, None)
             if response is None:
-                raise MerchantApiError(outcome.status_code, outcome.error or "", outcome.retry_after)
+                raise MerchantApiError(
+                    outcome.status_code, outcome.error or "", outcome.retry_after
+                )
             page = response.json()
             for product in page.get("products") or []:
                 yield product

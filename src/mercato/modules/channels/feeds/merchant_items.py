@@ -34,9 +34,7 @@ def content_hash(body: dict[str, Any]) -> str:
 def is_current(held_hash: str | None, pushed_at: datetime | None, new_hash: str) -> bool:
     """Whether what was pushed equals `new_hash` and is recent enough not to expire."""
     return (
-        held_hash == new_hash
-        and pushed_at is not None
-        and pushed_at > datetime.now(UTC) - REFRESH
+        held_hash == new_hash and pushed_at is not None and pushed_at > datetime.now(UTC) - REFRESH
     )
 
 
@@ -77,7 +75,7 @@ async def record_pushed(
     if not pushed:
         return
     now = datetime.now(UTC)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "tenant_id": tenant_id,
             "account_id": account_id,
@@ -191,7 +189,10 @@ async def local_at_closed_stores(
 async def local_inventory_counts(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, int]:
     """Store code → products whose local inventory Merchant Center has from Mercato."""
     rows = await session.execute(
-        select(MerchantLocalInventory.store_code, func.count(func.distinct(MerchantLocalInventory.offer_id)))
+        select(
+            MerchantLocalInventory.store_code,
+            func.count(func.distinct(MerchantLocalInventory.offer_id)),
+        )
         .where(MerchantLocalInventory.tenant_id == tenant_id)
         .group_by(MerchantLocalInventory.store_code)
         .order_by(MerchantLocalInventory.store_code)

@@ -150,7 +150,9 @@ async def list_feed_items(
         limit=limit,
         cursor=cursor,
     )
-    return Page[FeedItemRead](data=[item_status.to_read(row) for row in rows], next_cursor=next_cursor)
+    return Page[FeedItemRead](
+        data=[item_status.to_read(row) for row in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/feed/settings", response_model=FeedSettingsRead)

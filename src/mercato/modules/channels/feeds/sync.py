@@ -118,9 +118,7 @@ async def sync_products(
     products: bool = True,
 ) -> SyncResult:
     """Sync `product_ids` to `target` (with `products=False`, their local inventories only)."""
-    plan = await _plan(
-        tenant_id, target, product_ids, known_categories, stores, products=products
-    )
+    plan = await _plan(tenant_id, target, product_ids, known_categories, stores, products=products)
     result = SyncResult()
     inserted = await client.run(
         [_bind(client.insert_product_input, target, item) for item, _ in plan.inserts]
@@ -170,7 +168,11 @@ async def sync_products(
 
 
 async def remove_stale(
-    tenant_id: uuid.UUID, client: MerchantApiClient, target: MerchantTarget, *, keep: Collection[str]
+    tenant_id: uuid.UUID,
+    client: MerchantApiClient,
+    target: MerchantTarget,
+    *,
+    keep: Collection[str],
 ) -> SyncResult:
     """The daily reconciliation's cleanup: delete from the account every product Mercato no
     longer offers (held there, but not in `keep`)."""
