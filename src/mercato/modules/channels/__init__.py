@@ -45,6 +45,7 @@ from mercato.modules.channels.feeds import (
     valid_items,
 )
 from mercato.modules.channels.feeds.item_status import list_items as list_feed_items
+from mercato.modules.channels.feeds.item_status import queue_status_read
 from mercato.modules.channels.feeds.item_status import status_counts as feed_item_counts
 from mercato.modules.channels.feeds.item_status import to_read as feed_item_read
 from mercato.modules.channels.feeds.merchant_items import local_inventory_counts
@@ -55,7 +56,11 @@ from mercato.modules.channels.feeds.schemas import FeedItemRead, FeedJobRead, Fe
 from mercato.modules.channels.google.oauth import get_link as google_link
 from mercato.modules.channels.google.oauth import remember_browser, start_link
 from mercato.modules.channels.google.oauth import unlink as unlink_google
-from mercato.modules.channels.seeding import link_merchant_sandbox, record_alignment_trail
+from mercato.modules.channels.seeding import (
+    link_merchant_sandbox,
+    link_sandbox_stores,
+    record_alignment_trail,
+)
 from mercato.modules.channels.taxonomy import (
     GoogleCategory,
     TaxonomyFormatError,
@@ -148,6 +153,7 @@ __all__ = [
     "google_link",
     "hosted_feed",
     "link_merchant_sandbox",
+    "link_sandbox_stores",
     "list_feed_items",
     "list_feed_jobs",
     "load_taxonomy_file",
@@ -158,6 +164,7 @@ __all__ = [
     "precheck_products",
     "product_input",
     "queue_push",
+    "queue_status_read",
     "read_taxonomy_file",
     "record_alignment_trail",
     "remember_browser",

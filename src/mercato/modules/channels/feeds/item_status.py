@@ -25,12 +25,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import get_database
+from mercato.kernel.jobs import defer
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.modules.channels.feeds.merchant_api import MerchantApiClient, MerchantTarget
 from mercato.modules.channels.feeds.schemas import FeedItemIssueRead, FeedItemRead
 from mercato.modules.channels.models import MerchantItem
 
 STATUSES: Final = ("approved", "pending", "disapproved")
+STATUS_TASK: Final = "channels.read_tenant_item_statuses"
 
 FIXES: Final = {
     "image_link_broken": "Google could not fetch the image: check that the product's image "
@@ -201,6 +203,11 @@ def to_read(item: MerchantItem) -> FeedItemRead:
         pushed_at=item.pushed_at,
         push_error=item.push_error,
     )
+
+
+async def queue_status_read(session: AsyncSession, tenant_id: uuid.UUID, delay_s: float) -> None:
+    """Read the tenant's item statuses `delay_s` from now, besides the hourly read."""
+    await defer(session, STATUS_TASK, delay_s=delay_s, tenant_id=str(tenant_id))
 
 
 async def status_counts(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, int]:

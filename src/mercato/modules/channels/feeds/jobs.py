@@ -14,7 +14,7 @@ from mercato.kernel.db import get_database
 from mercato.kernel.jobs import periodic, task
 from mercato.kernel.logging import get_logger
 from mercato.kernel.tenant_runs import for_each_tenant
-from mercato.modules.channels.feeds.item_status import read_statuses
+from mercato.modules.channels.feeds.item_status import STATUS_TASK, read_statuses
 from mercato.modules.channels.feeds.live_sync import SYNC_TASK, run_sync
 from mercato.modules.channels.feeds.merchant_api import MerchantApiClient, MerchantApiError
 from mercato.modules.channels.feeds.merchant_links import list_merchant_links, target
@@ -98,6 +98,12 @@ async def read_item_statuses(*, timestamp: int) -> None:
         "feed_item_statuses", await active_tenant_ids(), read_tenant_statuses
     )
     log.info("feed_item_statuses_read", items=sum(read.values()))
+
+
+@task(STATUS_TASK, queue=QUEUE, timeout_s=1800)
+async def read_item_statuses_of(*, tenant_id: str) -> None:
+    """One tenant's statuses now (the demo reads them once its first push ran)."""
+    await read_tenant_statuses(uuid.UUID(tenant_id))
 
 
 async def read_tenant_statuses(tenant_id: uuid.UUID) -> int:
