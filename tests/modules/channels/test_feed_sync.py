@@ -12,8 +12,10 @@ from email.utils import format_datetime
 import psycopg
 import pytest
 
+from mercato.kernel.db import get_database
 from mercato.modules.channels.business_profile.importer import import_business_profile
 from mercato.modules.channels.feeds.jobs import read_tenant_statuses
+from mercato.modules.reports.content import render_report
 from mercato.settings import get_settings
 from tests.fakes.google import FakeGoogle
 from tests.jobs import run_queued_jobs
@@ -261,6 +263,30 @@ class TestItemStatuses:
         bad = await client.get(shop.url("/feed/items?status=lost"), headers=shop.owner.headers)
         assert bad.status_code == 422
         assert bad.headers["content-type"].startswith("application/problem+json")
+
+    async def test_the_daily_report_counts_items_by_status(
+        self, client, google: FakeGoogle, shop: Shop
+    ) -> None:
+        google.product_status["clean-1"] = DISAPPROVED
+        await read_tenant_statuses(uuid.UUID(shop.tenant))
+        today = datetime.now(UTC).date()
+        async with get_database().tenant_session(uuid.UUID(shop.tenant)) as session:
+            report = await render_report(
+                session,
+                uuid.UUID(shop.tenant),
+                location_code="",
+                branch_name=None,
+                start=today - timedelta(days=1),
+                end=today,
+            )
+        approved = len(google.accepted) - 1
+        assert report.figures["merchant_items"] == {
+            "approved": approved,
+            "pending": 0,
+            "disapproved": 1,
+        }
+        assert "Products disapproved: 1" in report.text
+        assert f"Products approved: {approved}" in report.text
 
     async def test_another_tenant_sees_none_of_the_items(
         self, client, google: FakeGoogle, shop: Shop

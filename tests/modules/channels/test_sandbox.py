@@ -173,7 +173,9 @@ async def test_the_demo_push_shows_statuses_and_local_inventory_in_the_sandbox(
     tenant = await create_tenant(client, owner)
     shop = await build_shop(client, tenant, owner)
     store = await client.put(
-        shop.url("/locations/STO"), json={"name": "Stockholm", "kind": "store"}, headers=owner.headers
+        shop.url("/locations/STO"),
+        json={"name": "Stockholm", "kind": "store"},
+        headers=owner.headers,
     )
     assert store.status_code == 201, store.text
     stock = await client.put(

@@ -266,7 +266,9 @@ async def delete_local_inventory(
     if refused is not None:
         return refused
     offer_id = _offer_id(product)
-    gone = offer_id and await get_redis().hdel(store_key(account_id, "local"), f"{offer_id}~{store_code}")
+    gone = offer_id and await get_redis().hdel(
+        store_key(account_id, "local"), f"{offer_id}~{store_code}"
+    )
     if not gone:
         return _google_error(404, "NOT_FOUND", "No such local inventory.")
     return JSONResponse({})
