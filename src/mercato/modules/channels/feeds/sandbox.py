@@ -3,9 +3,10 @@ and `.delete`, `products.list` with item statuses, `localInventories.insert` and
 
 The demo has no Google account, yet a merchant trying Mercato should see a feed push run:
 products checked, sent over HTTP with a bearer token, answered per item, the job history
-filled, then Google's verdict per item and the stock per store. With `MERCATO_GOOGLE_SANDBOX=true` (development only; `serve --demo` turns it on
-when no Google client is configured) the app serves this endpoint under `/sandbox/google`
-and the demo points `MERCATO_GOOGLE_MERCHANT_API_URL` at it, so the push job runs exactly
+filled, then Google's verdict per item and the stock per store. With
+`MERCATO_GOOGLE_SANDBOX=true` (development only; `serve --demo` turns it on when no Google
+client is configured) the app serves these endpoints under `/sandbox/google` and the demo
+points `MERCATO_GOOGLE_MERCHANT_API_URL` at it, so the push job runs exactly
 the production code path against it. Like Stripe's test mode it checks what Google checks
 on the request's shape (token, data source, required attributes, price in micros) and
 answers in Google's error format. What it accepts it keeps in Redis (under the global tag,
@@ -110,6 +111,10 @@ def _offer_id(name: str) -> str | None:
     return parts[2] if len(parts) == 3 and parts[2] else None
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 async def _keep(key: str, field: str, body: dict[str, Any]) -> None:
     redis = get_redis()
     await redis.hset(key, field, json.dumps(body))
@@ -211,10 +216,8 @@ async def list_products(account_id: str, request: Request) -> JSONResponse:
         start = int(request.query_params.get("pageToken") or 0)
     except ValueError:
         return _google_error(400, "INVALID_ARGUMENT", "pageSize and pageToken are numbers.")
-    kept = {
-        bytes(offer).decode(): bytes(body)
-        for offer, body in (await get_redis().hgetall(store_key(account_id, "products"))).items()
-    }
+    stored = await get_redis().hgetall(store_key(account_id, "products"))
+    kept = {_text(offer): _text(body) for offer, body in stored.items()}
     offers = sorted(kept)
     products = []
     for offer_id in offers[start : start + size]:
