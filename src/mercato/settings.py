@@ -311,6 +311,18 @@ class Settings(BaseSettings):
         description="Runs of a push job that fails as a whole because Google is unreachable "
         "(60 s, 120 s … apart).",
     )
+    feed_sync_debounce_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Live Merchant Center sync: seconds after a product or stock change before "
+        "the tenant's changed products are pushed together (later changes join the batch).",
+    )
+    feed_sync_retry_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Live sync: wait before trying again when Google could not be reached "
+        "(a 429 waits as long as its Retry-After says instead).",
+    )
     ingest_group_commit_max_events: int = Field(
         default=2000,
         ge=1,

@@ -5,7 +5,11 @@ MERCATO_GOOGLE_* URLs at it):
 
 - OAuth 2.0: `/o/oauth2/v2/auth` (the consent page: redirects back with a code),
   `/token` (authorization_code with a PKCE check, refresh_token), `/revoke`;
-- Merchant API `productInputs.insert` under `/products/v1/accounts/{account}/…`;
+- Merchant API `productInputs.insert` and `.delete`, `products.list` (with the status and
+  item-level issues a test sets) under `/products/v1/accounts/{account}/…`, and
+  `localInventories.insert` / `.delete` under `/inventories/v1/accounts/{account}/…`;
+  bodies are parsed with Google's own client types (`google-shopping-merchant-products`,
+  `-inventories`), which refuse any field the API does not have;
 - Business Profile: `/accountmanagement/v1/accounts`,
   `/businessinformation/v1/accounts/{account}/locations`, `locations.get` and
   `locations.patch` at `/businessinformation/v1/locations/{id}`, `categories.list`,
@@ -13,7 +17,8 @@ MERCATO_GOOGLE_* URLs at it):
 
 Every API call must carry a bearer token the fake issued and has not revoked or expired;
 requests are checked for the shape Google documents. Behaviours for the tests: answer 503
-to an item's first call or always, reject an item for good, slow down, expire tokens.
+to an item's first call or always, reject an item for good, slow down, expire tokens, and
+answer the next N Merchant API calls 429 with a `Retry-After`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import re
 import secrets
 import time
@@ -33,6 +39,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
+from google.shopping.merchant_inventories_v1 import LocalInventory
+from google.shopping.merchant_products_v1 import ListProductsResponse, Product, ProductInput
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -109,6 +117,13 @@ class FakeGoogle:
     performance_requests: list[dict[str, Any]] = field(default_factory=list)
     business_categories: dict[str, str] = field(default_factory=dict)  # gcid name → display
     location_patches: list[dict[str, Any]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    product_status: dict[str, dict[str, Any]] = field(default_factory=dict)
+    local_inventories: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    local_deleted: list[tuple[str, str]] = field(default_factory=list)
+    quota_exhausted_calls: int = 0
+    retry_after: str = "1"
+    merchant_requests: list[tuple[float, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.access_tokens[self.token] = time.time() + self.token_ttl_s
@@ -233,6 +248,120 @@ class FakeGoogle:
 
     # -- Merchant API ---------------------------------------------------------------------
 
+    def _merchant_gate(self, request: Request) -> JSONResponse | None:
+        """The checks every Merchant API call passes: log, quota, account, token."""
+        self.merchant_requests.append((time.monotonic(), request.method, request.url.path))
+        if self.quota_exhausted_calls > 0:
+            self.quota_exhausted_calls -= 1
+            response = _error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric.")
+            response.headers["Retry-After"] = self.retry_after
+            return response
+        if request.path_params["account"] != self.account:
+            return _error(404, "NOT_FOUND", f"no account {request.path_params['account']}")
+        if not self._authorised(request):
+            return _error(401, "UNAUTHENTICATED", "missing, wrong or expired bearer token")
+        return None
+
+    def _offer(self, request: Request, key: str) -> str | None:
+        """The offer id in a `{contentLanguage}~{feedLabel}~{offerId}` product name, plain or
+        unpadded base64url; None when it is neither."""
+        name = request.path_params[key]
+        if "~" not in name:
+            try:
+                name = base64.urlsafe_b64decode(name + "=" * (-len(name) % 4)).decode()
+            except (ValueError, UnicodeDecodeError):
+                return None
+        parts = name.split("~", 2)
+        if len(parts) != 3 or not re.fullmatch(r"[a-z]{2}", parts[0]) or not parts[1]:
+            return None
+        return parts[2]
+
+    async def delete_input(self, request: Request) -> Response:
+        refused = self._merchant_gate(request)
+        if refused is not None:
+            return refused
+        expected_source = f"accounts/{self.account}/dataSources/{self.data_source}"
+        if request.query_params.get("dataSource") != expected_source:
+            return _error(400, "INVALID_ARGUMENT", "dataSource must name the API data source")
+        offer_id = self._offer(request, "name")
+        if offer_id is None:
+            return _error(400, "INVALID_ARGUMENT", "name must be contentLanguage~feedLabel~offerId")
+        if self.accepted.pop(offer_id, None) is None:
+            return _error(404, "NOT_FOUND", f"no product input {offer_id}")
+        self.deleted.append(offer_id)
+        for key in [key for key in self.local_inventories if key[0] == offer_id]:
+            del self.local_inventories[key]
+        return JSONResponse({})
+
+    async def list_products(self, request: Request) -> JSONResponse:
+        refused = self._merchant_gate(request)
+        if refused is not None:
+            return refused
+        size = int(request.query_params.get("pageSize", "25"))
+        if not 1 <= size <= 1000:
+            return _error(400, "INVALID_ARGUMENT", "pageSize must be 1 to 1000")
+        start = int(request.query_params.get("pageToken") or 0)
+        offers = sorted(self.accepted)
+        page = []
+        for offer_id in offers[start : start + size]:
+            body = self.accepted[offer_id]
+            name = f"{body['contentLanguage']}~{body['feedLabel']}~{offer_id}"
+            product = {
+                "name": f"accounts/{self.account}/products/{name}",
+                "offerId": offer_id,
+                "contentLanguage": body["contentLanguage"],
+                "feedLabel": body["feedLabel"],
+                "dataSource": f"accounts/{self.account}/dataSources/{self.data_source}",
+                "productAttributes": body["productAttributes"],
+                "productStatus": self.product_status.get(
+                    offer_id,
+                    {
+                        "destinationStatuses": [
+                            {"reportingContext": "SHOPPING_ADS", "approvedCountries": ["SE"]}
+                        ]
+                    },
+                ),
+            }
+            page.append(
+                json.loads(
+                    Product.to_json(
+                        Product.from_json(json.dumps(product)), use_integers_for_enums=False
+                    )
+                )
+            )
+        answer: dict[str, Any] = {"products": page}
+        if start + size < len(offers):
+            answer["nextPageToken"] = str(start + size)
+        ListProductsResponse.from_json(json.dumps(answer))
+        return JSONResponse(answer)
+
+    async def insert_local(self, request: Request) -> JSONResponse:
+        refused = self._merchant_gate(request)
+        if refused is not None:
+            return refused
+        offer_id = self._offer(request, "product")
+        if offer_id is None:
+            return _error(
+                400, "INVALID_ARGUMENT", "product must be contentLanguage~feedLabel~offerId"
+            )
+        body = await request.json()
+        problem = _not_a(LocalInventory, body) or _local_inventory_problem(body)
+        if problem:
+            return _error(400, "INVALID_ARGUMENT", problem)
+        self.local_inventories[(offer_id, body["storeCode"])] = body
+        return JSONResponse(body)
+
+    async def delete_local(self, request: Request) -> Response:
+        refused = self._merchant_gate(request)
+        if refused is not None:
+            return refused
+        offer_id = self._offer(request, "product")
+        store = request.path_params["store"]
+        if offer_id is None or self.local_inventories.pop((offer_id, store), None) is None:
+            return _error(404, "NOT_FOUND", "no such local inventory")
+        self.local_deleted.append((offer_id, store))
+        return JSONResponse({})
+
     async def insert(self, request: Request) -> JSONResponse:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -244,17 +373,16 @@ class FakeGoogle:
             self.in_flight -= 1
 
     async def _insert(self, request: Request) -> JSONResponse:
-        if request.path_params["account"] != self.account:
-            return _error(404, "NOT_FOUND", f"no account {request.path_params['account']}")
-        if not self._authorised(request):
-            return _error(401, "UNAUTHENTICATED", "missing, wrong or expired bearer token")
+        refused = self._merchant_gate(request)
+        if refused is not None:
+            return refused
         expected_source = f"accounts/{self.account}/dataSources/{self.data_source}"
         if request.query_params.get("dataSource") != expected_source:
             return _error(400, "INVALID_ARGUMENT", "dataSource must name the API data source")
         if not request.headers.get("content-type", "").startswith("application/json"):
             return _error(400, "INVALID_ARGUMENT", "body must be JSON")
         body = await request.json()
-        problem = _product_input_problem(body)
+        problem = _product_input_problem(body) or _not_a(ProductInput, body)
         if problem:
             return _error(400, "INVALID_ARGUMENT", problem)
         offer_id = body["offerId"]
@@ -415,6 +543,24 @@ class FakeGoogle:
                     self.insert,
                     methods=["POST"],
                 ),
+                Route(
+                    "/products/v1/accounts/{account}/productInputs/{name}",
+                    self.delete_input,
+                    methods=["DELETE"],
+                ),
+                Route(
+                    "/products/v1/accounts/{account}/products", self.list_products, methods=["GET"]
+                ),
+                Route(
+                    "/inventories/v1/accounts/{account}/products/{product}/localInventories:insert",
+                    self.insert_local,
+                    methods=["POST"],
+                ),
+                Route(
+                    "/inventories/v1/accounts/{account}/products/{product}/localInventories/{store}",
+                    self.delete_local,
+                    methods=["DELETE"],
+                ),
                 Route("/accountmanagement/v1/accounts", self.accounts, methods=["GET"]),
                 Route(
                     "/businessinformation/v1/accounts/{account}/locations",
@@ -542,6 +688,29 @@ def _product_input_problem(body: Any) -> str | None:
         and re.fullmatch(r"[A-Z]{3}", price.get("currencyCode", ""))
     ):
         return "price must be {amountMicros: int64 string, currencyCode: ISO 4217}"
+    return None
+
+
+def _not_a(message_type: Any, body: Any) -> str | None:
+    """Why `body` is not a valid JSON `message_type` (Google's own client type), if it isn't."""
+    try:
+        message_type.from_json(json.dumps(body), ignore_unknown_fields=False)
+    except Exception as exc:  # protobuf's ParseError and friends: the body is not that type
+        return f"not a {message_type.__name__}: {exc}"
+    return None
+
+
+LOCAL_AVAILABILITY = {"IN_STOCK", "LIMITED_AVAILABILITY", "ON_DISPLAY_TO_ORDER", "OUT_OF_STOCK"}
+
+
+def _local_inventory_problem(body: dict[str, Any]) -> str | None:
+    if not body.get("storeCode"):
+        return "storeCode is required"
+    attributes = body.get("localInventoryAttributes") or {}
+    if attributes.get("availability") not in LOCAL_AVAILABILITY:
+        return "localInventoryAttributes.availability is required"
+    if "quantity" in attributes and not str(attributes["quantity"]).isdigit():
+        return "quantity must be an int64 string"
     return None
 
 

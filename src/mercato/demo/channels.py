@@ -3,7 +3,10 @@ hosted feed.
 
 There is no Google in the demo: unless a Google client is configured, `serve --demo` links
 the tenant to the built-in Merchant API sandbox and queues a push the worker runs through
-the real push path (`sandbox.py`). The demo also shows the precheck over the demo catalog,
+the real push path (`sandbox.py`), which also sends each store's stock as local inventory
+(the demo's stores stand in for Business Profile locations) and, half a minute later, reads
+Google's item statuses back (the sandbox disapproves a stable tenth of the products). The
+demo also shows the precheck over the demo catalog,
 the alignment (with how often the suggestions agree with the tree's hand-made alignment)
 and the hosted feed address.
 """
@@ -20,10 +23,12 @@ from mercato.modules.channels import (
     feed_urls,
     hosted_feed,
     link_merchant_sandbox,
+    link_sandbox_stores,
     load_taxonomy_file,
     loaded_taxonomy,
     precheck_products,
     queue_push,
+    queue_status_read,
     record_alignment_trail,
     suggest_categories,
 )
@@ -33,6 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 TAXONOMY_FILE = REPO_ROOT.parent / "shared" / "data" / "google-product-taxonomy-with-ids.en-US.txt"
 DEMO_ACTOR = "system:demo"
 SERVER_START_GRACE_S = 5  # the in-process worker starts before the server listens
+STATUS_READ_AFTER_S = 35  # the first push has run by then
 
 
 async def _demo_tenant(context: DemoContext) -> uuid.UUID:
@@ -102,6 +108,7 @@ async def queue_demo_push(context: DemoContext) -> None:
     tenant_id = await _demo_tenant(context)
     async with context.database.tenant_session(tenant_id) as session:
         account_id = await link_merchant_sandbox(session, tenant_id, DEMO_ACTOR)
+        stores = await link_sandbox_stores(session, tenant_id)
         job = await queue_push(
             session,
             tenant_id,
@@ -110,9 +117,11 @@ async def queue_demo_push(context: DemoContext) -> None:
             trigger="manual",
             delay_s=SERVER_START_GRACE_S,
         )
+        await queue_status_read(session, tenant_id, STATUS_READ_AFTER_S)
     context.notes.append(
         f"  push jobs: job {job.id} queued to the Merchant API sandbox "
-        f"(account {account_id}); GET {{T}}/feed-jobs"
+        f"(account {account_id}, local inventory for {stores} stores); GET {{T}}/feed-jobs, "
+        "item statuses at GET {T}/feed/items"
     )
 
 

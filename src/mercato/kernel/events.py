@@ -2,10 +2,10 @@
 
 A module announces `await emit(session, tenant_id, "order.created", {...})`; another
 module reacts with `@subscribe("order.created")` on an async handler taking
-`(tenant_id, payload)`, or to every event with `@subscribe_all` on a handler taking
-`(tenant_id, event, payload)` (outbound webhooks). Each (event, handler) pair becomes its
-own job, so one failing handler is retried without re-running the others. Handlers must
-be idempotent: a job can run again after a crash.
+`(tenant_id, payload)` (optionally only for interested tenants), or to every event with
+`@subscribe_all` on a handler taking `(tenant_id, event, payload)` (outbound webhooks).
+Each (event, handler) pair becomes its own job, so one failing handler is retried without
+re-running the others. Handlers must be idempotent: a job can run again after a crash.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ Interest = Callable[[AsyncSession, uuid.UUID], Awaitable[bool]]
 
 _handlers: dict[str, dict[str, Handler]] = {}
 _all_handlers: dict[str, tuple[AnyEventHandler, Interest | None]] = {}
+_interests: dict[str, Interest] = {}
 
 
 def handler_name(handler: Handler | AnyEventHandler) -> str:
@@ -40,17 +41,27 @@ def subscribe_all(
     """
 
     def register(handler: AnyEventHandler) -> AnyEventHandler:
-        _all_handlers[handler_name(handler)] = (handler, interested)
+        name = handler_name(handler)
+        _all_handlers[name] = (handler, interested)
+        if interested is not None:
+            _interests[name] = interested
         return handler
 
     return register
 
 
-def subscribe(event: str) -> Callable[[Handler], Handler]:
-    """Register `handler` for `event` (registration happens when its module is imported)."""
+def subscribe(event: str, interested: Interest | None = None) -> Callable[[Handler], Handler]:
+    """Register `handler` for `event` (registration happens when its module is imported).
+
+    With `interested`, asked as for `subscribe_all`, a tenant it declines costs no job: for
+    events on hot paths (stock changes at checkout) that few tenants need.
+    """
 
     def register(handler: Handler) -> Handler:
-        _handlers.setdefault(event, {})[handler_name(handler)] = handler
+        name = handler_name(handler)
+        _handlers.setdefault(event, {})[name] = handler
+        if interested is not None:
+            _interests[name] = interested
         return handler
 
     return register
@@ -61,7 +72,7 @@ def subscribers(event: str) -> list[str]:
 
 
 async def _interested(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> bool:
-    _, interested = _all_handlers[name]
+    interested = _interests.get(name)
     if interested is None:
         return True
     memo: dict[tuple[str, uuid.UUID], bool] = session.info.setdefault("event_interest", {})
@@ -71,12 +82,12 @@ async def _interested(session: AsyncSession, tenant_id: uuid.UUID, name: str) ->
 
 
 async def ask_interest(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    """Ask every-event subscribers for their interest now (kept for the transaction).
+    """Ask subscribers with an interest test for it now (kept for the transaction).
 
     For a caller about to hold contended row locks until its commit (checkout): its
     `emit` after taking them then costs only the enqueue.
     """
-    for name in _all_handlers:
+    for name in _interests:
         await _interested(session, tenant_id, name)
 
 
@@ -84,11 +95,7 @@ async def emit(
     session: AsyncSession, tenant_id: uuid.UUID, event: str, payload: dict[str, Any]
 ) -> int:
     """Enqueue one delivery job per interested subscriber, inside the session's transaction."""
-    names = [
-        name
-        for name in subscribers(event)
-        if name not in _all_handlers or await _interested(session, tenant_id, name)
-    ]
+    names = [name for name in subscribers(event) if await _interested(session, tenant_id, name)]
     for name in names:
         await defer(
             session,

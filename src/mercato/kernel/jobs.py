@@ -121,9 +121,16 @@ def periodic(cron: str, *, periodic_id: str = "") -> Callable[[Any], Any]:
 
 
 async def defer(
-    session: AsyncSession, task_name: str, *, delay_s: float | None = None, **kwargs: Any
+    session: AsyncSession,
+    task_name: str,
+    *,
+    delay_s: float | None = None,
+    lock: str | None = None,
+    **kwargs: Any,
 ) -> int:
     """Enqueue the task named `task_name` in the session's transaction (after `delay_s`).
+
+    Jobs sharing a `lock` run one at a time, in the order they were deferred.
 
     By name, so a service never imports its module's jobs (which import the service). The
     task must be registered in this process (`create_app` and the worker import every
@@ -138,6 +145,8 @@ async def defer(
     options: dict[str, Any] = {"connection": raw.driver_connection}
     if delay_s:
         options["schedule_in"] = {"seconds": delay_s}
+    if lock is not None:
+        options["lock"] = lock
     deferrer = job_app.configure_task(task_name, allow_unknown=False, **options)
     request_id = request_id_var.get()
     if request_id is not None:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
 import socket
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 
 import httpx
 import pytest
+from google.shopping.merchant_inventories_v1 import LocalInventory
 
 from mercato.modules.channels import (
     MerchantApiClient,
@@ -13,6 +16,8 @@ from mercato.modules.channels import (
     RetryPolicy,
     product_input,
 )
+from mercato.modules.channels.feeds.local_inventory import local_inventory
+from mercato.modules.channels.feeds.merchant_api import product_name
 from tests.fakes.google import FakeGoogle, serve
 from tests.modules.channels.factories import VALID_GTIN, clean_item
 
@@ -196,3 +201,53 @@ class TestRetryPolicy:
         async with httpx.AsyncClient() as http:
             with pytest.raises(ValueError, match="concurrency"):
                 MerchantApiClient(http, token, concurrency=0)
+
+
+class TestQuotaAndDeletes:
+    async def test_a_short_retry_after_is_waited_out_and_the_call_succeeds(self) -> None:
+        fake = FakeGoogle(quota_exhausted_calls=1, retry_after="0")
+        async with serve(fake) as api, httpx.AsyncClient() as http:
+            [outcome] = await client(http, api).push(target(api), [clean_item("SKU-1")])
+        assert (outcome.ok, outcome.attempts, outcome.retry_after) == (True, 2, None)
+
+    @pytest.mark.parametrize("as_date", [False, True])
+    async def test_a_long_retry_after_is_returned_not_slept(self, as_date: bool) -> None:
+        later = datetime.now(UTC) + timedelta(minutes=10)
+        header = format_datetime(later, usegmt=True) if as_date else "600"
+        fake = FakeGoogle(quota_exhausted_calls=5, retry_after=header)
+        async with serve(fake) as api, httpx.AsyncClient() as http:
+            [outcome] = await client(http, api).push(target(api), [clean_item("SKU-1")])
+        assert (outcome.ok, outcome.status_code, outcome.attempts) == (False, 429, 1)
+        assert outcome.retry_after is not None
+        assert 590 <= outcome.retry_after <= 600
+        assert fake.quota_exhausted_calls == 4  # one call, no sleeping retries
+
+    async def test_a_delete_names_the_product_input_and_a_missing_one_counts_as_done(self) -> None:
+        fake = FakeGoogle()
+        odd = "SKU/1 ä"  # not URL-safe: named by its base64url encoding
+        async with serve(fake) as api, httpx.AsyncClient() as http:
+            merchant = client(http, api)
+            await merchant.push(target(api), [clean_item("SKU-1"), clean_item(odd)])
+            gone = [await merchant.delete_product_input(target(api), o) for o in ("SKU-1", odd)]
+            again = await merchant.delete_product_input(target(api), "SKU-1")
+        assert [o.ok for o in gone] == [True, True]
+        assert fake.deleted == ["SKU-1", odd]
+        assert (again.ok, again.status_code) == (True, 404)
+        assert not fake.unexpected
+        assert product_name(target(api), odd) == "ZW5-REV-U0tVLzEgw6Q"
+
+    async def test_local_inventory_is_a_google_local_inventory(self) -> None:
+        fake = FakeGoogle()
+        item = clean_item("SKU-1", price=Decimal("20.00"), sale_price=Decimal("15.00"))
+        async with serve(fake) as api, httpx.AsyncClient() as http:
+            body = local_inventory(item, target(api), "STO-1", 7)
+            outcome = await client(http, api).insert_local_inventory(target(api), "SKU-1", body)
+        assert outcome.ok, outcome.error
+        sent = LocalInventory.from_json(json.dumps(fake.local_inventories[("SKU-1", "STO-1")]))
+        attributes = sent.local_inventory_attributes
+        assert (sent.store_code, attributes.quantity) == ("STO-1", 7)
+        assert attributes.availability.name == "IN_STOCK"
+        assert (attributes.price.amount_micros, attributes.sale_price.amount_micros) == (
+            20_000_000,
+            15_000_000,
+        )

@@ -6,7 +6,8 @@ channels table; `router.py` and `jobs.py` gather the sub-packages' routes and ta
 This is the module's public surface; other modules, the dashboard and the demo import
 from here only. What needs the category suggester (numpy and scipy) loads on first use, so
 importing the package (as the `mercato` command does for `taxonomy load`) stays light.
-Events: `feed_job.failed` (`events.py`).
+Events: `feed_job.failed` (`events.py`). Listens to `product.*`, `inventory.stock_changed`
+and `location.*` for the live Merchant Center sync (`feeds/live_sync.py`).
 """
 
 from __future__ import annotations
@@ -65,14 +66,23 @@ from mercato.modules.channels.feeds import (
     stream_tsv,
     valid_items,
 )
+from mercato.modules.channels.feeds.item_status import list_items as list_feed_items
+from mercato.modules.channels.feeds.item_status import queue_status_read
+from mercato.modules.channels.feeds.item_status import status_counts as feed_item_counts
+from mercato.modules.channels.feeds.item_status import to_read as feed_item_read
+from mercato.modules.channels.feeds.merchant_items import local_inventory_counts
 from mercato.modules.channels.feeds.push_jobs import list_jobs as list_feed_jobs
 from mercato.modules.channels.feeds.push_jobs import queue_push
 from mercato.modules.channels.feeds.push_jobs import set_job_status as set_feed_job_status
-from mercato.modules.channels.feeds.schemas import FeedJobRead, FeedJobStatusBody
+from mercato.modules.channels.feeds.schemas import FeedItemRead, FeedJobRead, FeedJobStatusBody
 from mercato.modules.channels.google.oauth import get_link as google_link
 from mercato.modules.channels.google.oauth import remember_browser, start_link
 from mercato.modules.channels.google.oauth import unlink as unlink_google
-from mercato.modules.channels.seeding import link_merchant_sandbox, record_alignment_trail
+from mercato.modules.channels.seeding import (
+    link_merchant_sandbox,
+    link_sandbox_stores,
+    record_alignment_trail,
+)
 from mercato.modules.channels.taxonomy import (
     GoogleCategory,
     TaxonomyFormatError,
@@ -144,6 +154,7 @@ __all__ = [
     "FeedChannel",
     "FeedIssue",
     "FeedItem",
+    "FeedItemRead",
     "FeedJobRead",
     "FeedJobStatusBody",
     "GoogleCategory",
@@ -166,17 +177,22 @@ __all__ = [
     "check_item",
     "choose_profile_location",
     "effective_availability",
+    "feed_item_counts",
+    "feed_item_read",
     "feed_urls",
     "feed_values",
     "google_category_paths",
     "google_link",
     "hosted_feed",
     "link_merchant_sandbox",
+    "link_sandbox_stores",
+    "list_feed_items",
     "list_feed_jobs",
     "list_gbp_locations",
     "load_bundled_if_empty",
     "load_taxonomy_file",
     "loaded_taxonomy",
+    "local_inventory_counts",
     "parse_taxonomy",
     "precheck",
     "precheck_products",
@@ -185,6 +201,7 @@ __all__ = [
     "profile_push_state",
     "push_profile_now",
     "queue_push",
+    "queue_status_read",
     "read_taxonomy_file",
     "record_alignment_trail",
     "remember_browser",

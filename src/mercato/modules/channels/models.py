@@ -1,7 +1,9 @@
 """Channel tables: Google's taxonomy (global), alignment history, the Google link and its
 Merchant Center targets, feed push jobs with their per-item results, the hosted feed's
-token, and Google Business Profile locations with their daily insights and the state of
-the business profile's push.
+token, Google Business Profile locations with their daily insights and the state of
+the business profile's push, and the live sync's state: products waiting to be
+synced, what each account holds (pushed hash, Google's status) and the local
+inventories sent per store.
 """
 
 from __future__ import annotations
@@ -285,3 +287,72 @@ class GbpProfileSync(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+
+class FeedSyncPending(Base):
+    """A product whose Merchant Center copy may be stale: it changed in the catalog or in
+    stock since the last live sync took it (`changed_at` moves with each new change)."""
+
+    __tablename__ = "feed_sync_pending"
+    __table_args__ = (_tenant_fk(),)
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    product_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    changed_at: Mapped[datetime] = created_at_column()
+
+
+class FeedSyncSchedule(Base):
+    """The tenant's scheduled live sync: a row while one job waits, so changes arriving in
+    the debounce window join it instead of each deferring a job."""
+
+    __tablename__ = "feed_sync_schedule"
+    __table_args__ = (_tenant_fk(),)
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MerchantItem(Base):
+    """One product in a Merchant Center account: what Mercato last pushed (a hash of the
+    `ProductInput`) and what Google says of it (status and item-level issues)."""
+
+    __tablename__ = "merchant_item"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "account_id"],
+            ["google_merchant_links.tenant_id", "google_merchant_links.account_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_merchant_item_status", "tenant_id", "status", "offer_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    offer_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    content_hash: Mapped[str | None] = mapped_column(Text)
+    pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    push_error: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(Text)  # approved | pending | disapproved
+    issues: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MerchantLocalInventory(Base):
+    """What Mercato last sent as one product's local inventory at one store."""
+
+    __tablename__ = "merchant_local_inventory"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "account_id"],
+            ["google_merchant_links.tenant_id", "google_merchant_links.account_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_merchant_local_inventory_store", "tenant_id", "store_code"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = tenant_id_column()
+    account_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    offer_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    store_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(Text)
+    pushed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

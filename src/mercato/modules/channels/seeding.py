@@ -1,5 +1,6 @@
-"""Demo data for the channels module: the alignment trail of a seeded category tree and a
-Merchant Center link to the in-process Merchant API sandbox (`feeds/sandbox.py`)."""
+"""Demo data for the channels module: the alignment trail of a seeded category tree, a
+Merchant Center link to the in-process Merchant API sandbox (`feeds/sandbox.py`), and the
+demo's stores as Business Profile locations with store codes (so local inventory flows)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from mercato.modules.channels.feeds import sandbox
 from mercato.modules.channels.google.oauth import TOKEN_PURPOSE
 from mercato.modules.channels.models import (
     CategoryAlignmentAudit,
+    GbpLocation,
     GoogleMerchantLink,
     GoogleOAuthLink,
 )
+from mercato.modules.locations import list_locations
 
 SANDBOX_TOKEN_LIFETIME = timedelta(days=365)
 
@@ -70,3 +73,29 @@ async def link_merchant_sandbox(session: AsyncSession, tenant_id: uuid.UUID, act
     )
     await session.flush()
     return sandbox.ACCOUNT_ID
+
+
+async def link_sandbox_stores(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """Each active store location as a sandbox Business Profile location whose store code is
+    the location's code, linked to it; returns how many (an existing one is kept)."""
+    known = set(await session.scalars(select(GbpLocation.gbp_location_id)))
+    linked = 0
+    for location in await list_locations(session):
+        if location.kind != "store":
+            continue
+        gbp_id = f"sandbox-{location.code}"
+        if gbp_id not in known:
+            session.add(
+                GbpLocation(
+                    tenant_id=tenant_id,
+                    gbp_location_id=gbp_id,
+                    account_id="sandbox",
+                    title=location.name,
+                    store_code=location.code,
+                    location_code=location.code,
+                    address=location.address,
+                )
+            )
+        linked += 1
+    await session.flush()
+    return linked

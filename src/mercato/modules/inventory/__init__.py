@@ -2,10 +2,11 @@
 
 Public surface for other modules: `reserve_stock`, `release_stock`, `sell_reserved_stock`,
 `sell_unreserved_stock`, `return_stock`, `restock_units`, `transfer_sold_stock` (each
-takes a tenant-scoped session and `Allocation`s), `available_units`, `InsufficientStock`;
-event `inventory.low_stock`. The dashboard reads and sets stock (`list_stock`,
-`set_on_hand`, `StockWrite`); the demo seed writes stock with its history
-(`seed_stock_history`).
+takes a tenant-scoped session and `Allocation`s), `available_units`,
+`available_by_location`, `InsufficientStock`; events `inventory.low_stock` and
+`inventory.stock_changed` `{"product_ids"}` (units available changed). The dashboard
+reads and sets stock (`list_stock`, `set_on_hand`, `StockWrite`); the demo seed writes
+stock with its history (`seed_stock_history`).
 """
 
 from mercato.modules.inventory.reading import list_stock
@@ -13,8 +14,10 @@ from mercato.modules.inventory.schemas import StockWrite
 from mercato.modules.inventory.seeding import seed_stock_history
 from mercato.modules.inventory.service import (
     LOW_STOCK_EVENT,
+    STOCK_CHANGED_EVENT,
     Allocation,
     InsufficientStock,
+    available_by_location,
     available_units,
     release_stock,
     reserve_stock,
@@ -28,9 +31,11 @@ from mercato.modules.inventory.service import (
 
 __all__ = [
     "LOW_STOCK_EVENT",
+    "STOCK_CHANGED_EVENT",
     "Allocation",
     "InsufficientStock",
     "StockWrite",
+    "available_by_location",
     "available_units",
     "list_stock",
     "release_stock",

@@ -32,6 +32,7 @@ from mercato.modules.inventory.schemas import (
 from mercato.modules.locations import get_location
 
 LOW_STOCK_EVENT = "inventory.low_stock"
+STOCK_CHANGED_EVENT = "inventory.stock_changed"
 
 
 class InsufficientStock(Conflict):
@@ -134,6 +135,19 @@ async def _apply(
     )
     if updated != len(changes):
         raise NotFound("A stock row to change does not exist")
+    await _announce_change(session, tenant_id, [c[0] for c in changes if c[2] != c[3]])
+
+
+async def _announce_change(
+    session: AsyncSession, tenant_id: uuid.UUID, product_ids: Iterable[str]
+) -> None:
+    """`inventory.stock_changed` `{"product_ids"}`: units available changed somewhere.
+
+    A sale of reserved units leaves availability as it was, so it announces nothing.
+    """
+    changed = sorted(set(product_ids))
+    if changed:
+        await emit(session, tenant_id, STOCK_CHANGED_EVENT, {"product_ids": changed})
 
 
 async def _announce_low_stock(
@@ -247,6 +261,7 @@ async def reserve_stock(
         names = ", ".join(str(s["product_id"]) for s in shortages)
         raise InsufficientStock(f"Not enough stock for: {names}", items=shortages)
     allocations = [Allocation(r[1], r[2], int(r[3])) for r in rows]
+    await _announce_change(session, tenant_id, [a.product_id for a in allocations])
     await _announce_low_stock(
         session,
         tenant_id,
@@ -567,6 +582,27 @@ AVAILABLE_SQL = text(
     "AND (CAST(:products AS text[]) IS NULL OR product_id = ANY(CAST(:products AS text[]))) "
     "GROUP BY product_id"
 )
+
+
+AVAILABLE_AT_SQL = text(
+    "SELECT product_id, location_code, on_hand - reserved FROM stock_level "
+    "WHERE tenant_id = :tenant "
+    "AND (CAST(:products AS text[]) IS NULL OR product_id = ANY(CAST(:products AS text[])))"
+)
+
+
+async def available_by_location(
+    session: AsyncSession, tenant_id: uuid.UUID, product_ids: Sequence[str] | None
+) -> dict[tuple[str, str], int]:
+    """Units available now per (product, location) for `product_ids` (`None`: every product).
+
+    A pair without a stock row is absent: that location does not carry the product.
+    """
+    rows = await session.execute(
+        AVAILABLE_AT_SQL,
+        {"tenant": tenant_id, "products": None if product_ids is None else list(product_ids)},
+    )
+    return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
 
 
 async def available_units(

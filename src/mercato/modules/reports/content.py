@@ -1,5 +1,6 @@
 """The report of one branch for one period: numbers gathered through the analytics and
-insights services, rendered as inlined-CSS HTML, plain text and a PNG chart."""
+insights services (and the tenant's Merchant Center item statuses from channels), rendered
+as inlined-CSS HTML, plain text and a PNG chart."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from mercato.modules.analytics import (
     timeseries,
     top_products,
 )
+from mercato.modules.channels import feed_item_counts
 from mercato.modules.identity import tenant_facts
 from mercato.modules.insights import StatusFilter, TaskItem, TaskList, list_tasks
 from mercato.modules.reports.chart_png import bar_chart_png
@@ -46,6 +48,11 @@ TASK_LABELS = {
     TaskList.search_gaps: "Search gaps",
     TaskList.repeat_visitors: "Repeat visitors",
 }
+MERCHANT_LABELS = (
+    ("approved", "Products approved"),
+    ("pending", "Products pending review"),
+    ("disapproved", "Products disapproved"),
+)
 REPORT_PERMISSIONS = frozenset(
     {Permission.ANALYTICS_READ, Permission.TASKS_READ, Permission.MASTERDATA_READ}
 )
@@ -142,6 +149,7 @@ async def render_report(
         tasks.append({"label": label, "count": len(page.data)})
         if task_list is TaskList.cart_abandonment:
             carts = page.data[:3]
+    merchant = await feed_item_counts(session, tenant_id)
     tenant = await tenant_facts(session, tenant_id)
     formats = tenant.formats if tenant else Formats()
     rows = []
@@ -186,13 +194,20 @@ async def render_report(
             }
             for item in carts
         ],
+        "merchant_items": [
+            {"label": label, "count": formats.number(merchant[status])}
+            for status, label in MERCHANT_LABELS
+        ]
+        if any(merchant.values())
+        else [],
         "chart_cid": CHART_CID,
     }
     html = css_inline.inline(_templates().get_template("report.html").render(context))
     plain = _templates().get_template("report.txt").render(context)
     png = bar_chart_png([(p.t.strftime("%d.%m"), float(p.value)) for p in series.points])
     figures = {name: str(getattr(kpis, name)) for name, _ in KPI_LABELS} | {
-        "top_products": [p.product_id for p in best.data]
+        "top_products": [p.product_id for p in best.data],
+        "merchant_items": merchant,
     }
     return RenderedReport(
         subject=subject,

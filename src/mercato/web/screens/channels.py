@@ -1,4 +1,5 @@
-"""Marketing → Google channels: feed precheck, push jobs (cancel, retry), the hosted feed's
+"""Marketing → Google channels: feed precheck, push jobs (cancel, retry), Merchant Center
+item statuses with the fix per issue and local inventory per store, the hosted feed's
 addresses (copy, rotate), the Google link, Business Profile insights; and the business
 profile form with its validation (what `GET {T}/profile/validation` reports)."""
 
@@ -32,6 +33,8 @@ PATH = "channels"
 PROFILE = "business-profile"
 INSIGHT_DAYS = 28
 JOBS_SHOWN = 20
+ITEMS_SHOWN = 100
+ITEM_STATUSES = ("approved", "pending", "disapproved")
 
 SCREENS = [
     Screen(
@@ -100,6 +103,8 @@ async def _render(
         "screens/channels.html",
         fragment="screens/_channels.html",
         status_code=status_code,
+        item_counts=await channels.feed_item_counts(page.session, page.tenant_id),
+        local_counts=await channels.local_inventory_counts(page.session, page.tenant_id),
         feed=feed,
         xml_url=xml_url,
         tsv_url=tsv_url,
@@ -116,6 +121,31 @@ async def _render(
 @router.get("/" + PATH)
 async def channels_screen(page: Reader) -> HTMLResponse:
     return await _render(page)
+
+
+@router.get("/" + PATH + "/items")
+async def items_screen(
+    page: Reader, status: str | None = None, cursor: str | None = None
+) -> HTMLResponse:
+    """Products in Merchant Center with Google's status, issues and the fix for each known
+    issue code, as `GET {T}/feed/items` lists them."""
+    wanted = status if status in ITEM_STATUSES else None
+    rows, next_cursor = await channels.list_feed_items(
+        page.session,
+        page.tenant_id,
+        status=wanted,
+        account_id=None,
+        limit=ITEMS_SHOWN,
+        cursor=cursor,
+    )
+    return page.render(
+        "screens/channel_items.html",
+        fragment="screens/_channel_items.html",
+        items=[channels.feed_item_read(row) for row in rows],
+        counts=await channels.feed_item_counts(page.session, page.tenant_id),
+        status=wanted,
+        next_cursor=next_cursor,
+    )
 
 
 @router.post("/" + PATH + "/precheck")

@@ -7,6 +7,11 @@ of `BATCH` with the client's concurrency limit and per-item retries. After every
 outcomes are committed (progress is visible while the job runs) and the job is re-read, so
 a cancellation by staff stops the push at the next batch boundary.
 
+What each account then holds is remembered per item (`merchant_items`), so the live sync
+skips products whose input did not change. A job that pushed everything also reconciles the
+account (`reconcile`): it sends every valid product's local inventory per linked store,
+deletes the products Mercato no longer offers and the local inventories of closed stores.
+
 A job fails as a whole when the Google link is missing or revoked (at once), when Google
 cannot be reached (queued again with backoff until `max_attempts`), or when Google
 rejected every item it was sent. A failure emits `feed_job.failed` `{job_id, error}`.
@@ -39,10 +44,19 @@ from mercato.modules.channels.feeds.merchant_api import (
     MerchantTarget,
     PushOutcome,
     RetryPolicy,
+    product_input,
 )
+from mercato.modules.channels.feeds.merchant_items import content_hash, record_pushed
 from mercato.modules.channels.feeds.merchant_links import target
 from mercato.modules.channels.feeds.precheck import blocks_item, check_item
 from mercato.modules.channels.feeds.source import feed_items
+from mercato.modules.channels.feeds.stores import linked_stores
+from mercato.modules.channels.feeds.sync import (
+    SyncResult,
+    close_stores,
+    remove_stale,
+    sync_products,
+)
 from mercato.modules.channels.feeds.telemetry import FEED_PUSHES, count_items
 from mercato.modules.channels.google import GoogleCredentials, GoogleUnavailable
 from mercato.modules.channels.models import FeedPushItem, FeedPushJob, GoogleMerchantLink
@@ -138,6 +152,8 @@ async def _push_all(tenant_id: uuid.UUID, job_id: uuid.UUID, merchant: MerchantT
         )
         taxonomy = await loaded_taxonomy(reader)
         known = taxonomy.known_ids if taxonomy else None
+        stores = await linked_stores(reader, tenant_id)
+        offered: list[str] = []
         valid: list[FeedItem] = []
         skipped: list[tuple[str, str]] = []
         async for item in feed_items(reader, tenant_id):
@@ -147,10 +163,50 @@ async def _push_all(tenant_id: uuid.UUID, job_id: uuid.UUID, merchant: MerchantT
                 skipped.append((item.product_id, ", ".join(codes)))
             else:
                 valid.append(item)
+                offered.append(item.product_id)
             if len(valid) + len(skipped) >= BATCH:
                 await _push_batch(tenant_id, job_id, client, merchant, valid, skipped)
                 valid, skipped = [], []
         await _push_batch(tenant_id, job_id, client, merchant, valid, skipped)
+        await reconcile(tenant_id, client, merchant, offered, known, stores)
+
+
+async def reconcile(
+    tenant_id: uuid.UUID,
+    client: MerchantApiClient,
+    merchant: MerchantTarget,
+    offered: Sequence[str],
+    known: frozenset[int] | None,
+    stores: dict[str, str],
+) -> SyncResult:
+    """After a full push: local inventories of every offered product, then delete what
+    Mercato no longer offers and what closed stores advertised. Quota trouble here is left
+    to the next live sync or daily push (the job's products are pushed already)."""
+    total = SyncResult()
+    for start in range(0, len(offered), BATCH):
+        chunk = offered[start : start + BATCH]
+        total.add(
+            await sync_products(
+                tenant_id,
+                client,
+                merchant,
+                chunk,
+                known_categories=known,
+                stores=stores,
+                products=False,
+            )
+        )
+    total.add(await remove_stale(tenant_id, client, merchant, keep=offered))
+    total.add(await close_stores(tenant_id, client, merchant, stores))
+    log.info(
+        "feed_reconciled",
+        account_id=merchant.account_id,
+        local_inserted=total.local_inserted,
+        deleted=total.deleted,
+        local_deleted=total.local_deleted,
+        failed=total.failed,
+    )
+    return total
 
 
 async def _push_batch(
@@ -175,8 +231,13 @@ async def _push_batch(
         }
         for product_id, codes in skipped
     ]
+    pushed = [
+        (item.product_id, content_hash(product_input(item, merchant)), outcome.error)
+        for item, outcome in zip(valid, outcomes, strict=True)
+    ]
     async with get_database().tenant_session(tenant_id) as session:
         job = await session.get(FeedPushJob, (tenant_id, job_id), with_for_update=True)
+        await record_pushed(session, tenant_id, merchant.account_id, pushed)
         if rows:
             statement = insert(FeedPushItem).values(rows)
             await session.execute(

@@ -13,11 +13,12 @@ from mercato.kernel.deps import DbSession, Meta
 from mercato.kernel.pagination import Page
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
-from mercato.modules.channels.feeds import merchant_links, push_jobs
+from mercato.modules.channels.feeds import item_status, merchant_links, push_jobs
 from mercato.modules.channels.feeds.catalog_precheck import precheck_products
 from mercato.modules.channels.feeds.hosted_feed import feed_urls, hosted_feed, rotate_feed_token
 from mercato.modules.channels.feeds.schemas import (
     ACCOUNT_ID_PATTERN,
+    FeedItemRead,
     FeedJobItemRead,
     FeedJobRead,
     FeedJobStatusBody,
@@ -127,6 +128,31 @@ async def set_feed_job_status(
     """Staff only: `failed` cancels a queued or running job, `queued` retries a failed one."""
     job = await push_jobs.set_job_status(session, principal, job_id, body.status, meta)
     return FeedJobRead.model_validate(job)
+
+
+@router.get("/feed/items", response_model=Page[FeedItemRead])
+async def list_feed_items(
+    principal: Reader,
+    session: DbSession,
+    status_filter: Annotated[
+        Literal["approved", "pending", "disapproved"] | None, Query(alias="status")
+    ] = None,
+    account_id: Annotated[str | None, Query(pattern=ACCOUNT_ID_PATTERN)] = None,
+    limit: Limit = 50,
+    cursor: str | None = None,
+) -> Page[FeedItemRead]:
+    """Products in Merchant Center with Google's status and issues, by product id."""
+    rows, next_cursor = await item_status.list_items(
+        session,
+        _tenant(principal),
+        status=status_filter,
+        account_id=account_id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page[FeedItemRead](
+        data=[item_status.to_read(row) for row in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/feed/settings", response_model=FeedSettingsRead)

@@ -88,6 +88,32 @@ class FeedJobItemRead(BaseModel):
     error: str | None
 
 
+class FeedItemIssueRead(BaseModel):
+    """One of Google's item-level issues; `fix` is Mercato's advice for a known code."""
+
+    code: str
+    severity: str = Field(description="not_impacted, demoted or disapproved (Google's)")
+    attribute: str | None
+    countries: list[str]
+    resolution: str | None
+    reporting_context: str | None
+    description: str | None
+    documentation: str | None
+    fix: str | None
+
+
+class FeedItemRead(BaseModel):
+    """One product in a Merchant Center account, with Google's status read back."""
+
+    product_id: str
+    account_id: str
+    status: Literal["approved", "pending", "disapproved"]
+    issues: list[FeedItemIssueRead]
+    checked_at: datetime | None = Field(description="When Google's status was last read")
+    pushed_at: datetime | None
+    push_error: str | None
+
+
 class FeedSettingsRead(BaseModel):
     feed_url: str
     tsv_url: str
