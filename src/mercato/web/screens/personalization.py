@@ -1,6 +1,7 @@
 """Marketing → Experiments and Recommendations: A/B tests between strategies (create,
 start, pause, complete, results with lift, interval, p-value, chance to win and the SRM
-check) and an explorer showing every strategy's list for one shopper or product."""
+check), an explorer showing every strategy's list for one shopper or product, and the
+tenant's model versions with a button to fit one now."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ from mercato.modules import experiments
 from mercato.modules.audit import record_audit
 from mercato.modules.experiments import ExperimentCreate, ExperimentRead
 from mercato.modules.recommendations import (
+    FitQueued,
     RecommendationList,
     RecommendationQuery,
     StrategyName,
+    list_models,
     recommend,
+    request_fit,
 )
 from mercato.web.charts import interval_chart
 from mercato.web.forms import FormState, form_status, parse, read_form
@@ -33,6 +37,7 @@ from mercato.web.registry import OverviewPanel, Screen, Section
 router = screen_router()
 EXPERIMENTS = "personalization/experiments"
 EXPLORER = "personalization/recommendations"
+MODELS = EXPLORER + "/models"
 SRM_THRESHOLD = 0.001  # below this, the split of users is not the one configured
 
 SCREENS = [
@@ -250,6 +255,34 @@ async def recommendations_screen(
         form=form,
         columns=columns,
         local_image=local_image,
+        models=await list_models(page.session, page.member),
+        models_form=FormState(),
+        models_notice=None,
+    )
+
+
+@router.post("/" + MODELS)
+async def fit_model_now(
+    page: Annotated[Page, tenant_page(Permission.RECOMMENDATION_MODELS_WRITE)],
+) -> HTMLResponse:
+    """Queue a fit, audited as `POST {T}/recommendations/models` is."""
+    submitted, form = await read_form(page.request)
+
+    async def fit() -> FitQueued:
+        return await request_fit(page.session, page.member, page.meta)
+
+    queued = await page.act(form, submitted, fit)
+    notice = None if queued is None else f"A fit is queued (job {queued.job_id})."
+    return page.render(
+        "screens/recommendations.html",
+        fragment="screens/_reco_models.html",
+        status_code=form_status(form),
+        form=FormState(values={"user_id": "", "product_id": ""}),
+        columns=[],
+        local_image=local_image,
+        models=await list_models(page.session, page.member),
+        models_form=form,
+        models_notice=notice,
     )
 
 
