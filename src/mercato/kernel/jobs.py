@@ -168,6 +168,7 @@ async def defer(
     # The refused insert must not abort the caller's transaction: a savepoint takes it.
     try:
         async with session.begin_nested():
+            await session.connection()  # emits the SAVEPOINT (begin_nested alone is lazy)
             deferred = await deferrer.defer_async(**kwargs)
     except procrastinate.exceptions.AlreadyEnqueued as exc:
         raise AlreadyQueued(str(exc)) from None

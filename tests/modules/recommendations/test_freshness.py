@@ -208,6 +208,9 @@ async def test_a_product_added_after_the_fit_trends_and_pairs_without_a_refit(
         event("purchase", product_id, user_id=f"buyer-{n}", properties={"order_id": f"o-{n}"})
         for n in range(3)
         for product_id in ("brass-lamp", "oak-stool")
+    ] + [  # orders without the stool: buying the lamp makes the stool likelier (lift 5/3)
+        event("purchase", "grey-sofa", user_id=f"other-{n}", properties={"order_id": f"p-{n}"})
+        for n in range(2)
     ]
     await send(client, owner.headers, tenant, orders)
     url = f"/api/v1/tenants/{tenant}/recommendations"
@@ -217,6 +220,14 @@ async def test_a_product_added_after_the_fit_trends_and_pairs_without_a_refit(
     assert trending["model_version"] == 1
     hottest = {item["product_id"] for item in trending["data"][:2]}
     assert hottest == {"brass-lamp", "oak-stool"}  # bought just now, the lamp after the fit
+    beside_a_chair = (
+        await client.get(
+            url, params={"strategy": "trending", "product_id": "oak-chair"}, headers=owner.headers
+        )
+    ).json()
+    ranked = [item["product_id"] for item in beside_a_chair["data"]]
+    assert ranked[0] == "oak-stool"  # hot in Chairs, then the model's chairs, then the rest
+    assert ranked.index("brass-lamp") > 1
     together = await bought_together(client, owner.headers, tenant, "brass-lamp")
     assert [item["product_id"] for item in together["data"]] == ["oak-stool"]
     auto = (

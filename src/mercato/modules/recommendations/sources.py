@@ -2,9 +2,10 @@
 
 - `frequently_bought_together` merges the live rules (`live`) with the model's, and
   `trending` ranks the live counts first (the same decayed velocity the model learnt,
-  but up to date) above the model's list (which remembers what came before the live
-  counts, and categories), so a purchase shows in them within seconds and a product
-  created after the fit appears as soon as it is bought or viewed;
+  but up to date; next to a product, those of its category) above the model's list
+  (which remembers what came before the live counts, and the category tree), so a
+  purchase shows in them within seconds and a product created after the fit appears as
+  soon as it is bought or viewed;
 - `auto` (and the model strategies) answer from the model; the live counts step in where
   the model cannot fully answer: a product on screen the model never saw (its live
   complements come first) or a list shorter than asked (topped up with trending now);
@@ -142,6 +143,35 @@ def _trending(live: LiveLists, ask: Ask) -> list[Recommendation]:
     ]
 
 
+async def _trending_near(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    hot: list[Recommendation],
+    modelled: list[Recommendation],
+    ask: Ask,
+) -> list[Recommendation]:
+    """Trending now first, then the model's list; next to a product, only what is hot in
+    its category comes first (the model's list then goes up the category tree), and the
+    rest of the shop's hot products after."""
+    if ask.product_id is None or not hot:
+        found = merge([hot], ask.k)
+        append(found, modelled, ask.k)
+        return found
+    ids = [ask.product_id, *(item.product_id for item in hot)]
+    snapshots = await get_products(session, tenant_id, ids)
+    on_screen = snapshots.get(ask.product_id)
+    category = on_screen.category if on_screen is not None else None
+
+    def near(item: Recommendation) -> bool:
+        found = snapshots.get(item.product_id)
+        return category is not None and found is not None and found.category == category
+
+    first = merge([[item for item in hot if near(item)]], ask.k)
+    append(first, modelled, ask.k)
+    append(first, [item for item in hot if not near(item)], ask.k)
+    return first
+
+
 async def in_stock(session: AsyncSession, tenant_id: uuid.UUID, ask: Ask) -> list[Recommendation]:
     """The shop's own products in stock, newest first (what a shop without events shows)."""
     rows = await session.scalars(
@@ -185,8 +215,7 @@ async def answer(
         return Answer(merge([modelled, rules], ask.k), live=True)
     if strategy == "trending":
         live = await read_live(tenant_id, [], ask.k, trending=True)
-        found = merge([_trending(live, ask)], ask.k)
-        append(found, modelled, ask.k)
+        found = await _trending_near(session, tenant_id, _trending(live, ask), modelled, ask)
         if found or model is not None:
             return Answer(found, live=True)
         return Answer([], "popular", live=True)
