@@ -19,7 +19,7 @@ import pytest
 
 from mercato.kernel.redis import get_redis
 from mercato.modules.recommendations import fit_tenant
-from mercato.modules.recommendations.cache import model_version_key
+from mercato.modules.recommendations.cache import learnt_key, model_version_key
 from mercato.modules.recommendations.file_source import FileSource
 from mercato.modules.recommendations.live import (
     DAY_S,
@@ -280,10 +280,11 @@ class TestLiveCounts:
     async def test_the_first_fit_is_asked_for_once(self) -> None:
         tenant = uuid.uuid4()
         now = datetime.now(UTC)
+        await get_redis().set(model_version_key(tenant), 1)  # fitted on the catalog alone
         assert await record_events(tenant, [Stored("view_item", "a", now)])
         assert not await record_events(tenant, [Stored("view_item", "a", now)])
         await get_redis().delete(first_fit_guard_key(tenant))
-        await get_redis().set(model_version_key(tenant), 1)
+        await get_redis().set(learnt_key(tenant), 1)  # a model learnt from events
         assert not await record_events(tenant, [Stored("view_item", "a", now)])
 
     async def test_trending_is_rebased_without_changing_its_order(self) -> None:
@@ -300,3 +301,21 @@ class TestLiveCounts:
         assert list(weights) == ["c", "a", "b"]
         assert weights["c"] == pytest.approx(1.0)  # the epoch is now: a fresh view weighs 1
         assert weights["a"] == pytest.approx(10 * 2 ** (-31 / 3), rel=1e-6)
+
+
+async def test_new_products_ask_for_a_fit_soon(client) -> None:
+    """The content-based part only places products it was fitted with: a new product asks
+    for a fit (one waits at most, however many products an import creates)."""
+    from mercato.kernel.events import subscribers
+    from mercato.modules.recommendations.jobs import fit_new_products
+
+    handler = "mercato.modules.recommendations.jobs.fit_new_products"
+    assert handler in subscribers("product.created")
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    url = f"/api/v1/tenants/{tenant}/recommendations/models"
+    assert (await client.get(url, headers=owner.headers)).json()["fitting"] is False
+    await fit_new_products(uuid.UUID(tenant), {"product_ids": ["a"]})  # as the worker does
+    await fit_new_products(uuid.UUID(tenant), {"product_ids": ["b"]})
+    assert (await client.get(url, headers=owner.headers)).json()["fitting"] is True
+    assert (await client.post(url, headers=owner.headers)).status_code == 409

@@ -30,7 +30,7 @@ from mercato.kernel.blobs import shared_blobs
 from mercato.kernel.db import after_commit, get_database
 from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
-from mercato.modules.recommendations.cache import announce_model_version
+from mercato.modules.recommendations.cache import announce_model_version, note_model_learnt
 from mercato.modules.recommendations.evaluation import NotEnoughEventsError, evaluate_holdout
 from mercato.modules.recommendations.event_log import CatalogTable, EventLog
 from mercato.modules.recommendations.interactions import build_interactions
@@ -193,6 +193,8 @@ async def _fit(
             and (await shared_blobs().info(tenant_id, newest.path) is not None)
         ):
             _say(progress, f"unchanged since version {newest.version}; nothing to fit")
+            if newest.events:
+                await note_model_learnt(tenant_id)
             return FitOutcome(tenant_id, newest.version, skipped=True)
         _say(progress, "reading events and catalog")
         events, catalog = await source.load(read, tenant_id)
@@ -227,7 +229,7 @@ async def _fit(
         stale = await prune_versions(session, tenant_id, keep or get_settings().reco_models_kept)
 
         async def publish() -> None:
-            await announce_model_version(tenant_id, version)
+            await announce_model_version(tenant_id, version, learnt_from_events=fitted.events > 0)
             await remove_models(tenant_id, stale)
 
         after_commit(session, publish)

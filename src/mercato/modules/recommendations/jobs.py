@@ -21,7 +21,7 @@ from mercato.modules.recommendations.cache import invalidate_recommendations
 from mercato.modules.recommendations.db_source import DatabaseSource
 from mercato.modules.recommendations.fitting import fit_tenant
 from mercato.modules.recommendations.live import record_events
-from mercato.modules.recommendations.model_versions import FIT_TASK, schedule_first_fit
+from mercato.modules.recommendations.model_versions import FIT_TASK, schedule_fit
 from mercato.modules.tracking import StoredEvent, on_events_stored
 from mercato.settings import get_settings
 
@@ -34,7 +34,14 @@ CATALOG_EVENTS = ("product.created", "product.updated", "product.deleted")
 async def count_live_events(tenant_id: uuid.UUID, events: Sequence[StoredEvent]) -> None:
     """Update the tenant's live counts; its first events ask for its first fit."""
     if await record_events(tenant_id, events):
-        await schedule_first_fit(tenant_id)
+        await schedule_fit(tenant_id)
+
+
+@subscribe("product.created")
+async def fit_new_products(tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:
+    """New products join the model (content-based similarity) soon, not at the next
+    periodic refit; a catalog import asks once (one fit waits at most)."""
+    await schedule_fit(tenant_id)
 
 
 async def drop_cached_lists(tenant_id: uuid.UUID, payload: dict[str, Any]) -> None:

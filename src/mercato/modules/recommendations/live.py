@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 
 from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
-from mercato.modules.recommendations.cache import model_version_key
+from mercato.modules.recommendations.cache import learnt_key
 from mercato.modules.recommendations.strategies import BoughtTogetherSettings, TrendingSettings
 from mercato.modules.tracking import StoredEvent
 
@@ -190,8 +190,9 @@ def _arguments(events: Iterable[StoredEvent]) -> list[str | float]:
 async def record_events(
     tenant_id: uuid.UUID, events: Sequence[StoredEvent], now: float | None = None
 ) -> bool:
-    """Count stored events; True when the tenant has no model and this is the first batch
-    to say so for a while (the caller asks for the first fit). Redis down: logged, False."""
+    """Count stored events; True when no model of the tenant learnt from events yet (one
+    fitted on its catalog alone does not count) and this is the first batch to say so for
+    a while: the caller asks for the first fit. Redis down: logged, False."""
     flat = _arguments(events)
     if not flat:
         return False
@@ -201,7 +202,7 @@ async def record_events(
         _key(tenant_id, "bought"),
         _key(tenant_id, "trending"),
         _key(tenant_id, "orders"),
-        model_version_key(tenant_id),
+        learnt_key(tenant_id),
         first_fit_guard_key(tenant_id),
     ]
     arguments = [

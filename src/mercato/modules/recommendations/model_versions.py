@@ -6,7 +6,8 @@ lock (two never run at once) and as its queueing lock (one waits at most). A mer
 `POST {T}/recommendations/models` asks for one now (409 while one of the tenant's fits
 waits or runs, whoever asked for it); a tenant without a model asks for its first one
 `reco_first_fit_delay_s` after its first live events, so the events of the first burst
-land in it, and the periodic refit stays for everything after.
+land in it, and new products ask for one the same way (the content-based part can only
+place a product it was fitted with); the periodic refit stays for everything else.
 """
 
 from __future__ import annotations
@@ -109,8 +110,9 @@ async def request_fit(
     return FitQueued(job_id=job_id)
 
 
-async def schedule_first_fit(tenant_id: uuid.UUID) -> None:
-    """Ask for the tenant's first fit a little after its first events (at most one waits)."""
+async def schedule_fit(tenant_id: uuid.UUID) -> None:
+    """Ask for a fit of the tenant a little later (`reco_first_fit_delay_s`), so the rest
+    of a burst (first events, a catalog import) lands in it; at most one waits."""
     lock = fit_lock(tenant_id)
     try:
         async with get_database().tenant_session(tenant_id) as session:
@@ -125,4 +127,4 @@ async def schedule_first_fit(tenant_id: uuid.UUID) -> None:
             )
     except AlreadyQueued:
         return
-    log.info("reco_first_fit_scheduled", tenant_id=str(tenant_id))
+    log.info("reco_fit_scheduled", tenant_id=str(tenant_id))
