@@ -7,6 +7,11 @@ empty periodic registry; the schedules themselves are tested where they are decl
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from procrastinate.periodic import PeriodicRegistry
 
 from mercato.kernel.jobs import job_app
@@ -27,5 +32,31 @@ async def run_queued_jobs(*queues: str, concurrency: int = 1, rounds: int = 1) -
                     install_signal_handlers=False,
                     concurrency=concurrency,
                 )
+    finally:
+        job_app.periodic_registry = schedules
+
+
+@asynccontextmanager
+async def running_worker(*queues: str, polling_s: float = 0.5) -> AsyncIterator[None]:
+    """A worker taking jobs from `queues` in the background for the block (no schedules),
+    as `mercato worker` does beside the API."""
+    schedules = job_app.periodic_registry
+    job_app.periodic_registry = PeriodicRegistry()
+    try:
+        async with open_queue(get_settings()):
+            worker = asyncio.create_task(
+                job_app.run_worker_async(
+                    queues=list(queues) or None,
+                    wait=True,
+                    install_signal_handlers=False,
+                    fetch_job_polling_interval=polling_s,
+                )
+            )
+            try:
+                yield
+            finally:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
     finally:
         job_app.periodic_registry = schedules

@@ -427,6 +427,18 @@ class Settings(BaseSettings):
     reco_cache_ttl_s: int = Field(
         default=300, description="How long a recommendation list is cached in Redis."
     )
+    reco_live_cache_ttl_s: int = Field(
+        default=30,
+        ge=1,
+        description="How long a list the live counts took part in (frequently bought "
+        "together, trending, fallbacks) is cached, so new events show within a minute.",
+    )
+    reco_first_fit_delay_s: float = Field(
+        default=30,
+        ge=0,
+        description="How long after a tenant's first events its first model is fitted "
+        "(later events of the same burst join that fit).",
+    )
     widget_cache_ttl_s: int = Field(
         default=60, description="How long a widget configuration is cached in Redis."
     )

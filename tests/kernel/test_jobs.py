@@ -13,7 +13,7 @@ from sqlalchemy import text
 from mercato.kernel.context import request_id_var
 from mercato.kernel.db import get_database
 from mercato.kernel.events import emit, subscribe
-from mercato.kernel.jobs import defer, task
+from mercato.kernel.jobs import AlreadyQueued, active_job, defer, task
 from mercato.settings import get_settings
 from mercato.worker import open_queue
 from tests.jobs import run_queued_jobs
@@ -69,6 +69,22 @@ async def test_job_deferred_in_a_committed_transaction_is_queued(app) -> None:
     await _run_queue_until_empty()
     assert ran == [marker]
     assert await _job_status(job_id) == "succeeded"
+
+
+async def test_a_second_job_with_a_waiting_queueing_lock_is_refused_not_fatal(app) -> None:
+    lock = f"tests-{uuid.uuid4().hex}"
+    async with get_database().session() as session:
+        first = await defer(session, "tests.record", marker="a", lock=lock, queueing_lock=lock)
+    async with get_database().session() as session:
+        assert await active_job(session, lock) == first
+        with pytest.raises(AlreadyQueued):
+            await defer(session, "tests.record", marker="b", lock=lock, queueing_lock=lock)
+        assert (await session.execute(text("SELECT 1"))).scalar() == 1  # still usable
+    await _run_queue_until_empty()
+    assert ran == ["a"]
+    async with get_database().session() as session:
+        assert await active_job(session, lock) is None
+        await defer(session, "tests.record", marker="c", lock=lock, queueing_lock=lock)
 
 
 async def test_job_deferred_in_a_rolled_back_transaction_never_exists(app) -> None:

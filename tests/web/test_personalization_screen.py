@@ -7,6 +7,9 @@ import re
 import psycopg
 
 from tests.factories import add_member, create_tenant, signup_and_login
+from tests.jobs import run_queued_jobs
+from tests.modules.recommendations.catalog_api import stock_the_catalog
+from tests.modules.recommendations.shop import furniture
 from tests.modules.tracking.helpers import new_shop
 from tests.web.browser import signed_in
 
@@ -140,6 +143,35 @@ class TestRecommendationExplorer:
         for heading in ("Collaborative", "Content-based", "Trending", "Frequently bought together"):
             assert heading in shown.text
         assert "<html" not in shown.text
+
+    async def test_the_models_panel_lists_versions_and_fits_now(self, client) -> None:
+        owner = await signup_and_login(client)
+        tenant = await create_tenant(client, owner)
+        manager = await add_member(client, owner, tenant, "manager")
+        viewer = await add_member(client, owner, tenant, "viewer")
+        await stock_the_catalog(client, owner.headers, tenant, furniture())
+        url = f"/app/t/{tenant}/personalization/recommendations"
+        seen = await (await signed_in(client, viewer)).get(url)
+        assert "No model yet" in seen.text
+        assert "Fit now" not in seen.text
+        dashboard = await signed_in(client, manager)
+        page = await dashboard.get(url)
+        assert 'id="reco-models"' in page.text
+        assert "Fit now" in page.text
+        queued = await dashboard.post(f"{url}/models", htmx=True)
+        assert queued.status_code == 200, queued.text
+        assert "A fit is queued (job " in queued.text
+        assert 'data-fitting="yes"' in queued.text
+        assert "<html" not in queued.text
+        refused = await dashboard.post(f"{url}/models", htmx=True)
+        assert refused.status_code == 409
+        assert "already under way" in refused.text
+        await run_queued_jobs("models")
+        fitted = await dashboard.get(url)
+        assert 'data-fitting="no"' in fitted.text
+        assert re.search(r'<td data-label="Version">1</td>', fitted.text)
+        assert "history too short to score" in fitted.text
+        assert (await (await signed_in(client, viewer)).post(f"{url}/models")).status_code == 403
 
 
 class TestWidgetEditor:

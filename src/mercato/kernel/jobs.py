@@ -120,17 +120,23 @@ def periodic(cron: str, *, periodic_id: str = "") -> Callable[[Any], Any]:
     return job_app.periodic(cron=cron, periodic_id=periodic_id)
 
 
+class AlreadyQueued(Exception):
+    """A job with the same queueing lock is already waiting (`defer(queueing_lock=)`)."""
+
+
 async def defer(
     session: AsyncSession,
     task_name: str,
     *,
     delay_s: float | None = None,
     lock: str | None = None,
+    queueing_lock: str | None = None,
     **kwargs: Any,
 ) -> int:
     """Enqueue the task named `task_name` in the session's transaction (after `delay_s`).
 
-    Jobs sharing a `lock` run one at a time, in the order they were deferred.
+    `lock`: jobs sharing it run one at a time; `queueing_lock`: at most one of them waits
+    at a time, a second `defer` raises `AlreadyQueued` (see `active_job`).
 
     By name, so a service never imports its module's jobs (which import the service). The
     task must be registered in this process (`create_app` and the worker import every
@@ -147,6 +153,8 @@ async def defer(
         options["schedule_in"] = {"seconds": delay_s}
     if lock is not None:
         options["lock"] = lock
+    if queueing_lock is not None:
+        options["queueing_lock"] = queueing_lock
     deferrer = job_app.configure_task(task_name, allow_unknown=False, **options)
     request_id = request_id_var.get()
     if request_id is not None:
@@ -154,8 +162,29 @@ async def defer(
     trace_headers = tracing.carrier()
     if trace_headers is not None:
         kwargs[TRACE_ARG] = trace_headers
-    deferred: int = await deferrer.defer_async(**kwargs)
+    if queueing_lock is None:
+        deferred: int = await deferrer.defer_async(**kwargs)
+        return deferred
+    # The refused insert must not abort the caller's transaction: a savepoint takes it.
+    try:
+        async with session.begin_nested():
+            await session.connection()  # emits the SAVEPOINT (begin_nested alone is lazy)
+            deferred = await deferrer.defer_async(**kwargs)
+    except procrastinate.exceptions.AlreadyEnqueued as exc:
+        raise AlreadyQueued(str(exc)) from None
     return deferred
+
+
+_ACTIVE_JOB = text(
+    "SELECT id FROM procrastinate_jobs WHERE lock = :lock AND status IN ('todo', 'doing') "
+    "ORDER BY id LIMIT 1"
+)
+
+
+async def active_job(session: AsyncSession, lock: str) -> int | None:
+    """The id of a job holding `lock` that waits or runs, if any."""
+    found = await session.scalar(_ACTIVE_JOB, {"lock": lock})
+    return int(found) if found is not None else None
 
 
 def queue_connector(conninfo: str, *, max_size: int = 4) -> procrastinate.PsycopgConnector:

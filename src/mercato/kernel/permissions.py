@@ -50,6 +50,8 @@ class Permission(StrEnum):
     PROFILE_READ = "profile:read"
     PROFILE_WRITE = "profile:write"
     RECOMMENDATIONS_READ = "recommendations:read"
+    RECOMMENDATION_MODELS_READ = "recommendation_models:read"
+    RECOMMENDATION_MODELS_WRITE = "recommendation_models:write"
     REFUNDS_WRITE = "refunds:write"
     REPORTS_READ = "reports:read"
     REPORTS_WRITE = "reports:write"

@@ -74,8 +74,26 @@ async def test_old_versions_are_pruned(client, shop_files) -> None:
     assert await _stored(tenant, outcomes[2].model_key)
 
 
-async def test_a_shop_without_a_model_answers_an_empty_list(client) -> None:
-    owner, _, url = await _tenant(client)
+async def test_a_shop_without_a_model_or_events_answers_its_products_in_stock(client) -> None:
+    owner, tenant, url = await _tenant(client)
+    sold_out = await client.patch(
+        f"/api/v1/tenants/{tenant}/products/oak-chair",
+        json={"available": False},
+        headers=owner.headers,
+    )
+    assert sold_out.status_code == 200
+    await drop_cached_lists_now(tenant)
+    response = await client.get(url, params={"user_id": "anyone"}, headers=owner.headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["strategy"], body["model_version"], body["fallback"]) == ("auto", None, "popular")
+    shown = [item["product_id"] for item in body["data"]]
+    assert len(shown) == 9  # the ten products but the one sold out
+    assert "oak-chair" not in shown
+
+
+async def test_a_shop_without_products_answers_an_empty_list(client) -> None:
+    owner, _, url = await _tenant(client, stocked=False)
     response = await client.get(url, params={"user_id": "anyone"}, headers=owner.headers)
     assert response.status_code == 200
     assert response.json() == {
@@ -84,6 +102,7 @@ async def test_a_shop_without_a_model_answers_an_empty_list(client) -> None:
         "experiment_id": None,
         "variant": None,
         "model_version": None,
+        "fallback": "popular",
     }
 
 

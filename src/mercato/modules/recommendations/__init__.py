@@ -16,7 +16,8 @@ Training reads the tenant's history from the database through `DatabaseSource`, 
 worker does and the demo seed does once.
 
 Other modules serve lists with `compute(session, tenant_id, RecommendationQuery(...))`
-and drop every cached list of a tenant with `invalidate_recommendations(tenant_id)`.
+and drop every cached list of a tenant with `invalidate_recommendations(tenant_id)`. The
+dashboard lists model versions with `list_models` and queues a fit with `request_fit`.
 The experiments module decides which strategy serves a placement through
 `decide_placements_with` (recommendations does not import experiments).
 """
@@ -46,9 +47,16 @@ if TYPE_CHECKING:
         InteractionSettings,
         build_interactions,
     )
+    from mercato.modules.recommendations.model_versions import (
+        FitInProgress,
+        list_models,
+        request_fit,
+    )
     from mercato.modules.recommendations.next_item import NextItemReport, evaluate_next_item
     from mercato.modules.recommendations.schemas import (
         PLACEMENT_PATTERN,
+        FitQueued,
+        ModelList,
         RecommendationList,
         RecommendedProduct,
         StrategyName,
@@ -90,6 +98,11 @@ _HOME = {
     "TrainingSource": "fitting",
     "fit_tenant": "fitting",
     "PLACEMENT_PATTERN": "schemas",
+    "FitQueued": "schemas",
+    "ModelList": "schemas",
+    "FitInProgress": "model_versions",
+    "list_models": "model_versions",
+    "request_fit": "model_versions",
     "RecommendationList": "schemas",
     "RecommendedProduct": "schemas",
     "StrategyName": "schemas",
@@ -115,11 +128,14 @@ __all__ = [
     "CatalogTable",
     "DatabaseSource",
     "EventLog",
+    "FitInProgress",
     "FitOutcome",
+    "FitQueued",
     "HoldoutReport",
     "InteractionData",
     "InteractionSettings",
     "ModelFileMismatchError",
+    "ModelList",
     "ModelNotFittedError",
     "NextItemReport",
     "NotEnoughEventsError",
@@ -140,7 +156,9 @@ __all__ = [
     "evaluate_next_item",
     "fit_tenant",
     "invalidate_recommendations",
+    "list_models",
     "load_strategy",
     "recommend",
+    "request_fit",
     "strategy_name",
 ]

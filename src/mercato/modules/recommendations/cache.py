@@ -35,6 +35,11 @@ def model_version_key(tenant_id: uuid.UUID) -> str:
     return tenant_key(tenant_id, "reco", "model-version")
 
 
+def learnt_key(tenant_id: uuid.UUID) -> str:
+    """Set once a model of the tenant learnt from events (not from its catalog alone)."""
+    return tenant_key(tenant_id, "reco", "model-learnt")
+
+
 def _part(value: object) -> str:
     text = "" if value is None else str(value)
     if len(text) <= MAX_PLAIN_PART and ":" not in text:
@@ -112,13 +117,25 @@ async def invalidate_recommendations(tenant_id: uuid.UUID) -> None:
         log.warning("reco_cache_invalidation_failed", tenant_id=str(tenant_id))
 
 
-async def announce_model_version(tenant_id: uuid.UUID, version: int) -> None:
+async def announce_model_version(
+    tenant_id: uuid.UUID, version: int, *, learnt_from_events: bool
+) -> None:
     """Tell API processes a newer model exists, and drop lists the older one computed."""
     try:
         await get_redis().set(model_version_key(tenant_id), version)
     except RedisError:
         log.warning("reco_model_announce_failed", tenant_id=str(tenant_id))
+    if learnt_from_events:
+        await note_model_learnt(tenant_id)
     await invalidate_recommendations(tenant_id)
+
+
+async def note_model_learnt(tenant_id: uuid.UUID) -> None:
+    """Remember the tenant has a model fitted on events (its events ask for no first fit)."""
+    try:
+        await get_redis().set(learnt_key(tenant_id), 1)
+    except RedisError:
+        log.warning("reco_model_announce_failed", tenant_id=str(tenant_id))
 
 
 async def announced_model_version(tenant_id: uuid.UUID) -> int | None:

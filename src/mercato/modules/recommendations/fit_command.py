@@ -59,7 +59,9 @@ async def fit_from_command(
                 force=force,
                 progress=lambda message: progress.update(task, description=message),
             )
-        if outcome.skipped:
+        if outcome.busy:
+            console.print("another fit of this tenant is running; try again when it is done")
+        elif outcome.skipped:
             console.print(f"nothing changed since version {outcome.version}; use --force to refit")
         else:
             console.print(

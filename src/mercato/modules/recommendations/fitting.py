@@ -19,16 +19,19 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.blobs import shared_blobs
 from mercato.kernel.db import after_commit, get_database
 from mercato.kernel.logging import get_logger
-from mercato.modules.recommendations.cache import announce_model_version
+from mercato.kernel.redis import get_redis, tenant_key
+from mercato.modules.recommendations.cache import announce_model_version, note_model_learnt
+from mercato.modules.recommendations.evaluation import NotEnoughEventsError, evaluate_holdout
 from mercato.modules.recommendations.event_log import CatalogTable, EventLog
 from mercato.modules.recommendations.interactions import build_interactions
 from mercato.modules.recommendations.models import RecoModel
@@ -40,12 +43,13 @@ from mercato.modules.recommendations.storage import (
     prune_versions,
     remove_models,
 )
-from mercato.modules.recommendations.strategies import AutoStrategy
+from mercato.modules.recommendations.strategies import STRATEGIES, AutoStrategy
 from mercato.settings import get_settings
 
 log = get_logger("mercato.recommendations.fit")
 
 Progress = Callable[[str], None]
+FIT_MARK_S = 3600
 
 
 class TrainingSource(Protocol):
@@ -71,6 +75,8 @@ class FitOutcome:
     size_bytes: int = 0
     model_key: str | None = None
     """The version's shared blob (see `storage`)."""
+    busy: bool = False
+    """Skipped because another fit of the tenant was running."""
 
 
 @dataclass(frozen=True)
@@ -80,27 +86,57 @@ class FittedFile:
     users: int
     seconds: float
     size_bytes: int
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def offline_scores(events: EventLog, catalog: CatalogTable) -> dict[str, dict[str, float]]:
+    """HR@10 and NDCG@10 of each strategy on the last week held out (`evaluation`); none
+    when the history is too short to hold a week out."""
+    try:
+        report = evaluate_holdout(events, catalog)
+    except NotEnoughEventsError:
+        return {}
+    return {
+        scored.method: {"hit_rate": round(scored.hit_rate, 4), "ndcg": round(scored.ndcg, 4)}
+        for scored in report.scores
+        if scored.method in STRATEGIES
+    }
 
 
 def fit_to_file(events: EventLog, catalog: CatalogTable, path: Path) -> FittedFile:
-    """The CPU part: build the interaction dataset, fit the blend, write one `.npz`."""
+    """The CPU part: build the interaction dataset, fit the blend, write one `.npz`, and
+    score the strategies offline (timed apart: `seconds` is the fit alone)."""
     started = time.perf_counter()
     data = build_interactions(events, catalog)
     model = AutoStrategy()
     model.fit(data)
     model.save(path)
+    seconds = time.perf_counter() - started
     return FittedFile(
         events=len(events),
         products=data.product_count,
         users=data.user_count,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         size_bytes=path.stat().st_size,
+        scores=offline_scores(events, catalog),
     )
 
 
 def _say(progress: Progress | None, message: str) -> None:
     if progress is not None:
         progress(message)
+
+
+def fitting_key(tenant_id: uuid.UUID) -> str:
+    return tenant_key(tenant_id, "reco", "fitting")
+
+
+async def fit_running(tenant_id: uuid.UUID) -> bool:
+    """Whether a fit of the tenant runs now, in any process (False when Redis is down)."""
+    try:
+        return bool(await get_redis().exists(fitting_key(tenant_id)))
+    except RedisError:
+        return False
 
 
 async def fit_tenant(
@@ -112,7 +148,36 @@ async def fit_tenant(
     progress: Progress | None = None,
 ) -> FitOutcome:
     """Fit and store a new model version unless the data did not change since the last;
-    keep the newest `keep` versions (default `reco_models_kept`)."""
+    keep the newest `keep` versions (default `reco_models_kept`).
+
+    One fit of a tenant at a time, whoever asks (the periodic job, a merchant, the first
+    events, the command): a fit that finds another running is skipped (`busy`). The mark
+    it holds in Redis expires after `FIT_MARK_S` should its process die mid-fit.
+    """
+    try:
+        claimed = await get_redis().set(fitting_key(tenant_id), "1", nx=True, ex=FIT_MARK_S)
+    except RedisError:
+        claimed = True  # no way to tell; fitting twice is wasteful, never wrong
+    if not claimed:
+        _say(progress, "another fit of this tenant is running; nothing to do")
+        return FitOutcome(tenant_id, None, skipped=True, busy=True)
+    try:
+        return await _fit(tenant_id, source, force=force, keep=keep, progress=progress)
+    finally:
+        try:
+            await get_redis().delete(fitting_key(tenant_id))
+        except RedisError:
+            log.warning("reco_fit_mark_not_cleared", tenant_id=str(tenant_id))
+
+
+async def _fit(
+    tenant_id: uuid.UUID,
+    source: TrainingSource,
+    *,
+    force: bool,
+    keep: int | None,
+    progress: Progress | None,
+) -> FitOutcome:
     database = get_database()
     async with database.tenant_session(tenant_id) as session:
         newest = await latest_model(session, tenant_id)
@@ -128,6 +193,8 @@ async def fit_tenant(
             and (await shared_blobs().info(tenant_id, newest.path) is not None)
         ):
             _say(progress, f"unchanged since version {newest.version}; nothing to fit")
+            if newest.events:
+                await note_model_learnt(tenant_id)
             return FitOutcome(tenant_id, newest.version, skipped=True)
         _say(progress, "reading events and catalog")
         events, catalog = await source.load(read, tenant_id)
@@ -155,13 +222,14 @@ async def fit_tenant(
                 size_bytes=fitted.size_bytes,
                 fit_seconds=fitted.seconds,
                 data_mark=mark,
+                scores=fitted.scores,
             )
         )
         await session.flush()
         stale = await prune_versions(session, tenant_id, keep or get_settings().reco_models_kept)
 
         async def publish() -> None:
-            await announce_model_version(tenant_id, version)
+            await announce_model_version(tenant_id, version, learnt_from_events=fitted.events > 0)
             await remove_models(tenant_id, stale)
 
         after_commit(session, publish)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Float, Integer, Text, func
+from sqlalchemy import BigInteger, DateTime, Float, Integer, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mercato.kernel.orm import Base, tenant_id_column
@@ -32,3 +34,5 @@ class RecoModel(Base):
     data_mark: Mapped[str] = mapped_column(Text)
     """What the inputs looked like (event and product counts, newest change): a fit
     whose inputs carry the same mark would learn nothing new and is skipped."""
+    scores: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    """Offline scores per strategy, `{strategy: {"hit_rate", "ndcg"}}` (see `fitting`)."""

@@ -1,7 +1,9 @@
-"""Shapes of the recommendations API (`GET {T}/recommendations`, API.md)."""
+"""Shapes of the recommendations API (`GET {T}/recommendations`, `{T}/recommendations/models`,
+API.md)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -51,3 +53,38 @@ class RecommendationList(BaseModel):
     experiment_id: str | None = None
     variant: str | None = None
     model_version: int | None = None
+    fallback: Literal["trending", "popular"] | None = Field(
+        None,
+        description="Set when no model could answer: `trending` (live trending counts) or "
+        "`popular` (the shop's products in stock, for a shop without events yet)",
+    )
+
+
+class StrategyScore(BaseModel):
+    hit_rate: float
+    ndcg: float
+
+
+class ModelRead(BaseModel):
+    """One fitted version of the tenant's model (`GET {T}/recommendations/models`)."""
+
+    version: int
+    fitted_at: datetime
+    events: int
+    products: int
+    users: int
+    fit_seconds: float
+    size_bytes: int
+    scores: dict[str, StrategyScore] = Field(
+        description="HR@10 and NDCG@10 per strategy on the last week held out; empty when "
+        "the history was too short to hold a week out"
+    )
+
+
+class ModelList(BaseModel):
+    data: list[ModelRead]
+    fitting: bool = Field(description="Whether a fit of the tenant waits or runs now")
+
+
+class FitQueued(BaseModel):
+    job_id: int

@@ -4,7 +4,9 @@ ask the tenant's newest model and describe the products from the catalog.
 
 The cache key holds everything that shapes the answer (strategy asked for, placement,
 user, product, limit, exclusions) plus the tenant's cache generation, which moves on a
-new model version, a catalog change and an experiment starting or stopping.
+new model version, a catalog change and an experiment starting or stopping. A list the
+live counts took part in (`sources`) is cached `reco_live_cache_ttl_s` only, so new
+purchases and views show in it within a minute.
 """
 
 from __future__ import annotations
@@ -22,16 +24,13 @@ from mercato.modules.recommendations.registry import model_registry
 from mercato.modules.recommendations.schemas import (
     RecommendationList,
     RecommendationParams,
-    RecommendedProduct,
     StrategyName,
 )
+from mercato.modules.recommendations.sources import Ask, answer, in_stock
 from mercato.modules.recommendations.telemetry import COMPUTE_SECONDS, count_lookup
 from mercato.settings import get_settings
 
 MAX_IDS = 50
-OVERFETCH = 2
-"""Ask the model for this many times `limit`, so products the live catalog says are gone
-(sold out or deleted since the model was fitted) can be dropped without a short list."""
 
 
 @dataclass(frozen=True)
@@ -111,10 +110,12 @@ async def recommend(
         return found.body
     model_version = found.model_version if found is not None else None
     generation = found.generation if found is not None else None
-    listed = await compute(session, tenant_id, query, model_version, generation)
+    listed, live = await _compute(session, tenant_id, query, model_version, generation)
     encoded = listed.model_dump_json().encode()
     if found is not None:
-        await store(tenant_id, parts, found.generation, encoded, get_settings().reco_cache_ttl_s)
+        settings = get_settings()
+        ttl_s = settings.reco_live_cache_ttl_s if live else settings.reco_cache_ttl_s
+        await store(tenant_id, parts, found.generation, encoded, ttl_s)
     return encoded
 
 
@@ -125,28 +126,49 @@ async def compute(
     announced_version: int | None = None,
     generation: int | None = None,
 ) -> RecommendationList:
-    """The list itself: strategy choice, model query, live catalog filter.
+    """The list itself: strategy choice, model and live counts, live catalog filter.
 
     `generation`: the cache generation the caller read, if it did (lets the experiment
     choice answer from memory)."""
+    listed, _ = await _compute(session, tenant_id, query, announced_version, generation)
+    return listed
+
+
+async def _compute(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    query: RecommendationQuery,
+    announced_version: int | None,
+    generation: int | None,
+) -> tuple[RecommendationList, bool]:
+    """`compute`, and whether the live counts took part (such lists are cached briefly)."""
     started = time.perf_counter()
     choice = await choose_strategy(session, tenant_id, query, generation)
     model = await model_registry().get(session, tenant_id, announced_version)
-    items: list[RecommendedProduct] = []
-    if model is not None:
-        found = model.strategy(choice.strategy).recommend(
-            user_id=query.user_id,
-            product_id=query.product_id,
-            k=query.limit * OVERFETCH,
-            exclude=frozenset(query.exclude),
-            recently_viewed=query.recently_viewed,
+    ask = Ask(
+        user_id=query.user_id,
+        product_id=query.product_id,
+        limit=query.limit,
+        exclude=frozenset(query.exclude),
+        recently_viewed=query.recently_viewed,
+    )
+    answered = await answer(session, tenant_id, choice.strategy, ask, model)
+    items = (await describe_products(session, tenant_id, answered.found))[: query.limit]
+    if answered.fallback is not None and len(items) < query.limit:
+        shown = Ask(
+            ask.user_id, ask.product_id, ask.k, ask.exclude | {i.product_id for i in items}, ()
         )
-        items = (await describe_products(session, tenant_id, found))[: query.limit]
+        extra = await describe_products(
+            session, tenant_id, await in_stock(session, tenant_id, shown)
+        )
+        items += extra[: query.limit - len(items)]
     COMPUTE_SECONDS.labels(choice.strategy).observe(time.perf_counter() - started)
-    return RecommendationList(
+    listed = RecommendationList(
         data=items,
         strategy=choice.strategy,
         experiment_id=choice.experiment_id,
         variant=choice.variant,
         model_version=model.version if model is not None else None,
+        fallback=answered.fallback,
     )
+    return listed, answered.live

@@ -38,6 +38,7 @@ from mercato.kernel.errors import DomainError, ServiceUnavailable
 from mercato.kernel.logging import get_logger
 from mercato.modules.tracking import counters
 from mercato.modules.tracking.event_writer import store_rows
+from mercato.modules.tracking.listeners import notify_stored
 from mercato.modules.tracking.validation import EventRow
 from mercato.settings import get_settings
 
@@ -125,10 +126,11 @@ class GroupCommit:
             return
         COMMITS.inc()
         COMMITTED_REQUESTS.inc(len(group))
-        # Counters count committed events only, and are bumped before the 202s go out;
-        # the events are stored whatever happens to the counters.
+        # Counters and listeners hear of committed events only, before the 202s go out;
+        # the events are stored whatever happens to them.
         bumped = await asyncio.gather(
             *(counters.bump(tenant, rows) for tenant, rows in stored.items()),
+            notify_stored(dict(stored)),
             return_exceptions=True,
         )
         for failure in (b for b in bumped if isinstance(b, Exception)):

@@ -7,7 +7,7 @@ was new. Events sent to the API are stored by the process's group commit
 (`group_commit`), which concurrent requests share; each request awaits the commit that
 holds its events, so a 202 means the rows are in PostgreSQL. System callers (imports,
 jobs, the simulator) store within their own unit of work. Real-time counters are bumped
-after the commit.
+and listeners (`listeners`) told after the commit.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from mercato.kernel.security import TenantPrincipal
 from mercato.modules.tracking import counters
 from mercato.modules.tracking.event_writer import store_rows
 from mercato.modules.tracking.group_commit import group_commit
+from mercato.modules.tracking.listeners import notify_stored
 from mercato.modules.tracking.telemetry import count_events
 from mercato.modules.tracking.validation import (
     MAX_PAST,
@@ -104,10 +105,11 @@ async def _store_checked(
     stored = await store_rows(session, tenant_id, rows, source=source)
     if realtime and stored:
 
-        async def bump_counters() -> None:
+        async def live_updates() -> None:
             await counters.bump(tenant_id, stored)
+            await notify_stored({tenant_id: stored})
 
-        after_commit(session, bump_counters)
+        after_commit(session, live_updates)
     outcome = IngestOutcome(
         accepted=len(stored), duplicates=len(rows) - len(stored), rejected=rejected
     )

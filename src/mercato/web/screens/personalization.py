@@ -1,7 +1,8 @@
 """Marketing → Experiments and Recommendations: A/B/n tests between strategies (create,
 start, pause, complete; results per arm with lift, interval, raw and Holm-adjusted
-p-values, chance to win, guardrails, and the SRM check across all arms) and an explorer
-showing every strategy's list for one shopper or product."""
+p-values, chance to win, guardrails, and the SRM check across all arms), an explorer
+showing every strategy's list for one shopper or product, and the tenant's model versions
+with a button to fit one now."""
 
 from __future__ import annotations
 
@@ -21,10 +22,13 @@ from mercato.modules import experiments
 from mercato.modules.audit import record_audit
 from mercato.modules.experiments import ExperimentCreate, ExperimentRead
 from mercato.modules.recommendations import (
+    FitQueued,
     RecommendationList,
     RecommendationQuery,
     StrategyName,
+    list_models,
     recommend,
+    request_fit,
 )
 from mercato.web.charts import interval_chart
 from mercato.web.forms import FormState, form_status, parse, read_form
@@ -37,6 +41,7 @@ EXPLORER = "personalization/recommendations"
 # The form's arms beyond control and variant: optional, the rest of the traffic after
 # control's share split evenly among all of them.
 EXTRA_ARMS = range(3, 7)
+MODELS = EXPLORER + "/models"
 
 SCREENS = [
     Screen(
@@ -301,6 +306,34 @@ async def recommendations_screen(
         form=form,
         columns=columns,
         local_image=local_image,
+        models=await list_models(page.session, page.member),
+        models_form=FormState(),
+        models_notice=None,
+    )
+
+
+@router.post("/" + MODELS)
+async def fit_model_now(
+    page: Annotated[Page, tenant_page(Permission.RECOMMENDATION_MODELS_WRITE)],
+) -> HTMLResponse:
+    """Queue a fit, audited as `POST {T}/recommendations/models` is."""
+    submitted, form = await read_form(page.request)
+
+    async def fit() -> FitQueued:
+        return await request_fit(page.session, page.member, page.meta)
+
+    queued = await page.act(form, submitted, fit)
+    notice = None if queued is None else f"A fit is queued (job {queued.job_id})."
+    return page.render(
+        "screens/recommendations.html",
+        fragment="screens/_reco_models.html",
+        status_code=form_status(form),
+        form=FormState(values={"user_id": "", "product_id": ""}),
+        columns=[],
+        local_image=local_image,
+        models=await list_models(page.session, page.member),
+        models_form=form,
+        models_notice=notice,
     )
 
 
