@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.kernel.blobs import shared_blobs
 from mercato.kernel.db import after_commit, get_database
 from mercato.kernel.logging import get_logger
+from mercato.modules.recommendations.auto_tuning import fit_auto
 from mercato.modules.recommendations.cache import announce_model_version
 from mercato.modules.recommendations.event_log import CatalogTable, EventLog
-from mercato.modules.recommendations.interactions import build_interactions
 from mercato.modules.recommendations.models import RecoModel
 from mercato.modules.recommendations.storage import (
     MODEL_CONTENT_TYPE,
@@ -83,12 +83,18 @@ class FittedFile:
 
 
 def fit_to_file(events: EventLog, catalog: CatalogTable, path: Path) -> FittedFile:
-    """The CPU part: build the interaction dataset, fit the blend, write one `.npz`."""
+    """The CPU part: choose the blend's weights on the latest visits, fit it on
+    everything, write one `.npz` (the weights travel in it)."""
     started = time.perf_counter()
-    data = build_interactions(events, catalog)
-    model = AutoStrategy()
-    model.fit(data)
+    model, data, choice = fit_auto(events, catalog)
     model.save(path)
+    log.info(
+        "reco_auto_weights_chosen",
+        outcome=choice.outcome,
+        best_single=choice.best_single,
+        positions=choice.positions,
+        weights=choice.weights,
+    )
     return FittedFile(
         events=len(events),
         products=data.product_count,
