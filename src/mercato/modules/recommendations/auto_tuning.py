@@ -89,7 +89,8 @@ class Candidates:
     sources: list[str]
     query: IntArray
     product: IntArray
-    values: FloatArray
+    values: NDArray[np.float32]
+    """Rows x sources (float32: thousands of queries x hundreds of candidates)."""
     target_row: IntArray
     """Per query: the row of its target, -1 when no source proposes it."""
     target: IntArray
@@ -117,7 +118,7 @@ class Candidates:
 
     def rank(self, weights: FloatArray, k: int) -> tuple[FloatArray, FloatArray]:
         """Per query: hit in the top `k` (0/1) and reciprocal rank (0 outside)."""
-        scores = self.values @ weights
+        scores = self.values @ weights.astype(np.float32)
         found = self.target_row >= 0
         target_score = np.where(found, scores[np.maximum(self.target_row, 0)], 0.0)
         ahead = target_score[self.query]
@@ -129,6 +130,8 @@ class Candidates:
 
 
 def _collect(auto: AutoStrategy, queries: list[SessionPosition], k: int, kept: int) -> Candidates:
+    """Each query's sources (as `auto` would blend them, the product on screen and past
+    purchases allowed), each cut to its best `kept` and scaled so its best is 1."""
     names: dict[str, int] = {}
     rows: list[tuple[int, IntArray, FloatArray, int]] = []
     catalog = auto.catalog
@@ -161,7 +164,7 @@ def _collect(auto: AutoStrategy, queries: list[SessionPosition], k: int, kept: i
         keys = columns = np.array([], dtype=np.int64)
         scaled = np.array([], dtype=np.float64)
     unique, pair = np.unique(keys, return_inverse=True)
-    values = np.zeros((unique.size, len(names)))
+    values = np.zeros((unique.size, len(names)), dtype=np.float32)
     values[pair, columns] = scaled
     target_keys = np.arange(len(queries)) * width + targets
     where = np.zeros(len(queries), dtype=np.int64)
