@@ -63,3 +63,39 @@ def test_an_event_file_is_evaluated_and_the_report_saved(tmp_path: Path) -> None
     assert report["k"] == 3
     assert report["users"] == 30
     assert {row["method"] for row in report["scores"]} >= {"auto", "most_popular", "implicit_als"}
+
+
+def test_a_generated_shop_is_evaluated_with_intervals_and_verdicts(tmp_path: Path) -> None:
+    events = tmp_path / "repeats.jsonl"
+    made = runner.invoke(
+        app, ["reco", "generate", "--shape", "repeats", "--seed", "5", "--size", "0.1", str(events)]
+    )
+    assert made.exit_code == 0, made.output
+    lines = events.read_text().splitlines()
+    assert f"{len(lines):,} events" in made.output
+    assert json.loads(lines[0])["type"] == "view_item"
+    again = tmp_path / "again.jsonl"
+    runner.invoke(
+        app, ["reco", "generate", "--shape", "repeats", "--seed", "5", "--size", "0.1", str(again)]
+    )
+    assert again.read_bytes() == events.read_bytes()
+    out = tmp_path / "report.json"
+    result = runner.invoke(
+        app, ["reco", "evaluate", "--dataset", "sessions", str(events), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "auto: at or above both baselines" in result.output
+    assert "auto's weights" in result.output
+    report = json.loads(out.read_text())
+    assert report["k"] == 20
+    assert {row["against"] for row in report["all_clicks_differences"]} >= {
+        "most_popular",
+        "implicit_als",
+    }
+    assert {row["verdict"] for row in report["product_page_differences"]} <= {
+        "better",
+        "worse",
+        "within noise",
+    }
+    low, high = report["all_clicks"][0]["hit_rate_interval"]
+    assert low <= report["all_clicks"][0]["hit_rate"] <= high

@@ -30,10 +30,10 @@ from mercato.kernel.blobs import shared_blobs
 from mercato.kernel.db import after_commit, get_database
 from mercato.kernel.logging import get_logger
 from mercato.kernel.redis import get_redis, tenant_key
+from mercato.modules.recommendations.auto_tuning import fit_auto
 from mercato.modules.recommendations.cache import announce_model_version, note_model_learnt
 from mercato.modules.recommendations.evaluation import NotEnoughEventsError, evaluate_holdout
 from mercato.modules.recommendations.event_log import CatalogTable, EventLog
-from mercato.modules.recommendations.interactions import build_interactions
 from mercato.modules.recommendations.models import RecoModel
 from mercato.modules.recommendations.storage import (
     MODEL_CONTENT_TYPE,
@@ -104,13 +104,19 @@ def offline_scores(events: EventLog, catalog: CatalogTable) -> dict[str, dict[st
 
 
 def fit_to_file(events: EventLog, catalog: CatalogTable, path: Path) -> FittedFile:
-    """The CPU part: build the interaction dataset, fit the blend, write one `.npz`, and
-    score the strategies offline (timed apart: `seconds` is the fit alone)."""
+    """The CPU part: choose the blend's weights on the latest visits, fit it on
+    everything, write one `.npz` (the weights travel in it), and score the
+    strategies offline (timed apart: `seconds` is the choice and the fit)."""
     started = time.perf_counter()
-    data = build_interactions(events, catalog)
-    model = AutoStrategy()
-    model.fit(data)
+    model, data, choice = fit_auto(events, catalog)
     model.save(path)
+    log.info(
+        "reco_auto_weights_chosen",
+        outcome=choice.outcome,
+        best_single=choice.best_single,
+        positions=choice.positions,
+        weights=choice.weights,
+    )
     seconds = time.perf_counter() - started
     return FittedFile(
         events=len(events),

@@ -1,8 +1,10 @@
 """Auto: one blend of every strategy, choosing sources by what the query knows.
 
-- a product on screen (or products viewed this visit): co-views first, complements
-  bought together, similar products (the main source for a new product nobody has
-  viewed yet) and what is trending in its category (weighted up for a new shopper);
+- a product on screen (or products viewed this visit): co-views, complements bought
+  together, similar products (the main source for a new product nobody has viewed yet),
+  what is trending in its category (weighted up for a new shopper), what is popular in
+  the whole shop and the visit's own products (shoppers go back to them); the weights
+  of these are chosen per tenant at fit time (see `auto_tuning`);
 - only a known shopper: their ALS taste, co-views and complements of their latest
   products, similar products;
 - whatever is missing up to `k` is filled with trending in the category, trending
@@ -14,6 +16,7 @@ different units blend; every item keeps the reason of the source that weighed mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,14 +35,20 @@ from mercato.modules.recommendations.strategies.bought_together import BoughtTog
 from mercato.modules.recommendations.strategies.collaborative import CollaborativeStrategy
 from mercato.modules.recommendations.strategies.content_based import ContentBasedStrategy
 from mercato.modules.recommendations.strategies.newest import NewestStrategy
+from mercato.modules.recommendations.strategies.popular import PopularStrategy
 from mercato.modules.recommendations.strategies.trending import TrendingStrategy
+from mercato.modules.recommendations.strategies.visit_history import on_screen, viewed_earlier
 
 Weighted = list[tuple[Shortlist, float]]
+Named = list[tuple[str, Shortlist]]
 
 
 @dataclass(frozen=True)
 class AutoSettings:
-    """Blend weights; a weight is applied to scores scaled so each source's best is 1."""
+    """Blend weights; a weight is applied to scores scaled so each source's best is 1.
+
+    The defaults serve a model fitted on too little data to choose; otherwise the
+    weights of the sources a visit uses are chosen per tenant on its latest days."""
 
     co_viewed: float = 1.0
     bought_together: float = 0.6
@@ -51,6 +60,10 @@ class AutoSettings:
     history_co_viewed: float = 0.7
     history_bought_together: float = 0.5
     history_similar: float = 0.2
+    popular: float = 0.0
+    on_screen: float = 0.0
+    viewed_earlier: float = 0.0
+    recency_exponent: float = 1.0
 
 
 class AutoStrategy(Strategy):
@@ -65,6 +78,7 @@ class AutoStrategy(Strategy):
         trending: TrendingStrategy | None = None,
         bought_together: BoughtTogetherStrategy | None = None,
         newest: NewestStrategy | None = None,
+        popular: PopularStrategy | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or AutoSettings()
@@ -73,6 +87,7 @@ class AutoStrategy(Strategy):
         self.trending = trending or TrendingStrategy()
         self.bought_together = bought_together or BoughtTogetherStrategy()
         self.newest = newest or NewestStrategy()
+        self.popular = popular or PopularStrategy()
 
     @property
     def parts(self) -> tuple[Strategy, ...]:
@@ -82,6 +97,7 @@ class AutoStrategy(Strategy):
             self.trending,
             self.bought_together,
             self.newest,
+            self.popular,
         )
 
     def attach(self, catalog: CatalogSnapshot, shoppers: ShopperHistory) -> None:
@@ -97,25 +113,10 @@ class AutoStrategy(Strategy):
         """The weighted shortlists this query blends (see the module docstring)."""
         weights = self.settings
         if context.session.size:
-            co_viewed = self.collaborative.co_viewed(context)
-            new_product = context.product >= 0 and not self.collaborative.knows(context.product)
-            category = self.trending.category_of(context.product)
-            weighted: Weighted = [
-                (co_viewed, weights.co_viewed),
-                (self.bought_together.shortlist(context, k), weights.bought_together),
-                (
-                    self.content_based.shortlist(context, k),
-                    weights.similar_for_new_product if new_product else weights.similar,
-                ),
+            return [
+                (shortlist, getattr(weights, name))
+                for name, shortlist in self.visit_sources(context, k, weighted_only=True)
             ]
-            if category > 0:
-                trending_weight = (
-                    weights.category_trending_for_new_shopper
-                    if context.is_new_shopper
-                    else weights.category_trending
-                )
-                weighted.append((self.trending.in_category(category), trending_weight))
-            return weighted
         if context.user >= 0:
             return [
                 (self.collaborative.for_shopper(context, k), weights.taste),
@@ -124,6 +125,37 @@ class AutoStrategy(Strategy):
                 (self.content_based.shortlist(context, k), weights.history_similar),
             ]
         return []
+
+    def visit_sources(self, context: Context, k: int, *, weighted_only: bool = False) -> Named:
+        """A visit's shortlists, each named by the `AutoSettings` field weighing it;
+        `weighted_only` skips computing those the settings weigh 0."""
+        new_product = context.product >= 0 and not self.collaborative.knows(context.product)
+        labels = self.catalog.labels
+        exponent = self.settings.recency_exponent
+        makers: list[tuple[str, Callable[[], Shortlist]]] = [
+            ("co_viewed", lambda: self.collaborative.co_viewed(context)),
+            ("bought_together", lambda: self.bought_together.shortlist(context, k)),
+            (
+                "similar_for_new_product" if new_product else "similar",
+                lambda: self.content_based.shortlist(context, k),
+            ),
+            ("popular", lambda: self.popular.shortlist(context, k)),
+            ("on_screen", lambda: on_screen(context, labels)),
+            ("viewed_earlier", lambda: viewed_earlier(context, labels, exponent)),
+        ]
+        category = self.trending.category_of(context.product)
+        if category > 0:
+            trending = (
+                "category_trending_for_new_shopper"
+                if context.is_new_shopper
+                else "category_trending"
+            )
+            makers.append((trending, lambda: self.trending.in_category(category)))
+        return [
+            (name, make())
+            for name, make in makers
+            if not weighted_only or getattr(self.settings, name) > 0
+        ]
 
     def fallbacks(self, context: Context) -> list[Shortlist]:
         """What fills the list when the blend has fewer than `k`, in this order."""
@@ -152,8 +184,10 @@ class AutoStrategy(Strategy):
     def _blend(self, sources: Weighted, context: Context, k: int) -> list[Recommendation]:
         usable: Weighted = []
         for shortlist, weight in sources:
+            if weight <= 0 or len(shortlist) == 0:
+                continue
             allowed = shortlist.only(context.allowed(shortlist.products, self.catalog))
-            if len(allowed) and weight > 0 and allowed.scores.max() > 0:
+            if len(allowed) and allowed.scores.max() > 0:
                 usable.append((allowed, weight))
         if not usable:
             return []
