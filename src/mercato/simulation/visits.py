@@ -74,6 +74,7 @@ class ShopperVisits:
         self._carts: dict[int, dict[int, int]] = {}
         self._visits = [0] * len(world.plan.shoppers)
         self._orders = 0
+        self._added = False  # whether the current web visit added to the cart
         self._currency = shop.currency
         self._user_ids = [s.user_id for s in world.plan.shoppers]
         self._store_codes = world.plan.store_locations
@@ -177,6 +178,7 @@ class ShopperVisits:
         base = visit.base
         self._visits[shopper] += 1
         cart = self._carts.get(shopper)
+        self._added = False
         leaf = self._pick_leaf(shopper)
         views = 1 + int(self._expo(1.0 / MEAN_EXTRA_VIEWS))
         landing = rnd()
@@ -198,8 +200,10 @@ class ShopperVisits:
             product, stop = self._search(visit, leaf)
             views = 0 if stop else views
         self._browse(visit, shopper, leaf, product, views)
+        # A cart kept from an earlier visit is checked out only by a shopper who came
+        # back to it (landed on /cart) or added to it in this visit.
         cart = self._carts.get(shopper)
-        if cart:
+        if cart and (self._added or page == "/cart"):
             self._checkout(visit, shopper, cart)
 
     def _browse(
@@ -346,6 +350,7 @@ class ShopperVisits:
         """Adds `product`, and its bundle partner most of the time (a planted behaviour)."""
         shop = self._shop
         cart = self._carts.setdefault(shopper, {})
+        self._added = True
         chosen = [product]
         partner = self._world.bundle_partner.get(product)
         if partner is not None and self._random() < BUNDLE_TAKE_RATE:
@@ -379,11 +384,14 @@ class ShopperVisits:
             )
 
     def _checkout(self, visit: _Visit, shopper: int, cart: dict[int, int]) -> None:
-        rnd, shop = self._random, self._shop
+        rnd, _shop = self._random, self._shop
         abandoner = self._pop.abandoner[shopper]
         if abandoner and rnd() >= ABANDONER_CHECKOUT:
             return
-        if not abandoner and rnd() >= CHECKOUT_BASE + CHECKOUT_PROPENSITY * self._pop.propensity[shopper]:
+        if (
+            not abandoner
+            and rnd() >= CHECKOUT_BASE + CHECKOUT_PROPENSITY * self._pop.propensity[shopper]
+        ):
             return
         self._wait(visit, 30)
         self._begin_checkout(visit, cart)
