@@ -106,7 +106,8 @@ def demo_server(data_dir: Path, *, traffic_rate: float, ready_s: float) -> Itera
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory, app: object) -> Iterator[LiveServer]:
     """The demo without its live traffic: these tests' screens stay as the seed left them."""
-    with demo_server(tmp_path_factory.mktemp("live-data"), traffic_rate=0, ready_s=120) as server:
+    # The seed takes 1-4 minutes on a busy 2-core machine.
+    with demo_server(tmp_path_factory.mktemp("live-data"), traffic_rate=0, ready_s=300) as server:
         yield server
 
 
