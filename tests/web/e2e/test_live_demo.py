@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,14 @@ NUMBER = re.compile(r"[\d,]+(?:\.\d+)?")
 
 
 @pytest.fixture(scope="module")
-def live_demo(tmp_path_factory: pytest.TempPathFactory, app: object) -> Iterator[LiveServer]:
+def live_demo(
+    tmp_path_factory: pytest.TempPathFactory, live_server: LiveServer
+) -> Iterator[LiveServer]:
+    """A second `serve --demo` on the database the shared server seeded (so it starts in
+    seconds), with its traffic on. The demo login is kept with the data directory but its
+    password is set by the first seed, so this one is given the same file."""
     data_dir = tmp_path_factory.mktemp("live-demo")
+    shutil.copy(live_server.data_dir / "demo-credentials.json", data_dir)
     with demo_server(data_dir, traffic_rate=TRAFFIC_RATE, ready_s=300) as server:
         yield server
 
