@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import signal
+import subprocess
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +16,7 @@ import typer
 from rich.console import Console
 
 from mercato import __version__
+from mercato.demo.cli import demo_app
 from mercato.kernel.db import Database, close_database, init_database
 from mercato.kernel.hostnames import canonical_host, host_with_port
 from mercato.modules.channels.cli import taxonomy_app
@@ -30,6 +33,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 app.command("create-admin")(create_admin)
 app.add_typer(backup_app, name="backup")
+app.add_typer(demo_app, name="demo")
 app.add_typer(export_app, name="export")
 app.add_typer(reco_app, name="reco")
 app.add_typer(taxonomy_app, name="taxonomy")
@@ -102,6 +106,30 @@ def usable_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def _start_demo_traffic(settings: Settings, host: str, port: int) -> None:
+    """Simulated shoppers beside the demo server, stopped when this process exits."""
+    from mercato.demo.traffic import keys_path, start_traffic
+
+    if settings.demo_traffic_rate <= 0:
+        return
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - read, not bound
+    url = f"http://{host_with_port(canonical_host(reachable), port)}"
+    process = start_traffic(url, keys_path(settings.data_dir), settings.demo_traffic_rate)
+    console.print(
+        f"  traffic:   {settings.demo_traffic_rate:g} simulated visits/s "
+        "(MERCATO_DEMO_TRAFFIC_RATE=0 turns it off)"
+    )
+    atexit.register(_stop, process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
@@ -139,6 +167,7 @@ def serve(
         credentials = asyncio.run(prepare_demo(settings, f"http://{host}:{port}"))
         for line in credentials:
             console.print(line)
+        _start_demo_traffic(settings, host, port)
     if with_worker if with_worker is not None else demo:
         os.environ["MERCATO_INPROCESS_WORKER"] = "true"
         get_settings.cache_clear()  # the app factory below must see the worker switched on

@@ -397,6 +397,13 @@ class Settings(BaseSettings):
         default=False,
         description="Run the job worker inside each server process (on with `serve --demo`).",
     )
+    demo_traffic_rate: float = Field(
+        default=2.0,
+        ge=0,
+        le=200,
+        description="Visits a second the simulated shoppers of `serve --demo` make through "
+        "the public API; 0 = none.",
+    )
     worker_concurrency: int = Field(
         default=4, description="Jobs one worker runs at once (the in-process worker too)."
     )

@@ -240,9 +240,50 @@ class TestShopperBehaviour:
         assert not any("page" in e.get("properties", {}) for e in store)
 
 
+class TestFunnel:
+    """Journeys are internally consistent and land in published e-commerce benchmark ranges."""
+
+    @staticmethod
+    def _sessions(run: Run) -> dict[str, list[TrackedEvent]]:
+        sessions: dict[str, list[TrackedEvent]] = defaultdict(list)
+        for event in run.events:
+            sessions[event["session_id"]].append(event)
+        return sessions
+
+    def test_every_purchase_follows_a_checkout_in_its_session(self, run: Run) -> None:
+        purchases = 0
+        for events in self._sessions(run).values():
+            checked_out = False
+            for event in events:
+                checked_out = checked_out or event["type"] == "begin_checkout"
+                if event["type"] == "purchase":
+                    purchases += 1
+                    assert checked_out, event
+        assert purchases > 100
+
+    def test_conversion_and_cart_abandonment_are_in_benchmark_ranges(self, run: Run) -> None:
+        sessions = self._sessions(run)
+        did = Counter(kind for events in sessions.values() for kind in {e["type"] for e in events})
+        conversion = did["purchase"] / len(sessions)
+        assert 0.01 <= conversion <= 0.04
+        assert 0.05 <= did["add_to_cart"] / len(sessions) <= 0.12
+        assert did["purchase"] < did["begin_checkout"] < did["add_to_cart"] < did["view_item"]
+        assert 0.55 <= 1 - did["purchase"] / did["add_to_cart"] <= 0.8  # carts abandoned
+
+    def test_shoppers_come_back(self, run: Run) -> None:
+        visits = Counter(events[0]["user_id"] for events in self._sessions(run).values())
+        returning = sum(1 for count in visits.values() if count > 1)
+        assert 0.2 < returning / len(visits) < 0.9
+
+
 class TestPlantedBehaviours:
-    def test_bundle_partners_join_their_anchor_in_most_orders(self, run: Run) -> None:
-        baskets = [{line["product_id"] for line in lines} for lines in run.orders().values()]
+    def test_bundle_partners_join_their_anchor_in_most_carts(self, run: Run) -> None:
+        """Counted on carts (a session's add_to_cart events): orders are only ~3 % of
+        sessions, too few to measure a 70 % take rate per anchor."""
+        carts: dict[str, set[str]] = defaultdict(set)
+        for event in run.of_type("add_to_cart"):
+            carts[event["session_id"]].add(event["product_id"])
+        baskets = list(carts.values())
         with_anchor = with_both = 0
         for anchor, partner in run.plan.bundles:
             anchored = [basket for basket in baskets if anchor in basket]
@@ -251,7 +292,7 @@ class TestPlantedBehaviours:
             base_rate = sum(partner in basket for basket in baskets) / len(baskets)
             assert base_rate < 0.05
         assert len(run.plan.bundles) == 10
-        assert with_anchor > 30
+        assert with_anchor > 20
         assert with_both / with_anchor > 0.5
 
     def test_gap_queries_find_nothing_and_lead_the_zero_result_searches(self, run: Run) -> None:

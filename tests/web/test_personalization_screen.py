@@ -10,7 +10,7 @@ from tests.factories import add_member, create_tenant, signup_and_login
 from tests.jobs import run_queued_jobs
 from tests.modules.recommendations.catalog_api import stock_the_catalog
 from tests.modules.recommendations.shop import furniture
-from tests.modules.tracking.helpers import new_shop
+from tests.modules.tracking.helpers import new_shop, view
 from tests.web.browser import signed_in
 
 FORM = {
@@ -172,6 +172,23 @@ class TestRecommendationExplorer:
         assert re.search(r'<td data-label="Version">1</td>', fitted.text)
         assert "history too short to score" in fitted.text
         assert (await (await signed_in(client, viewer)).post(f"{url}/models")).status_code == 403
+
+    async def test_it_opens_on_the_most_viewed_product(self, client) -> None:
+        shop = await new_shop(client)
+        views = [view(f"u{n}", "p-popular") for n in range(3)] + [view("u9", "p-quiet")]
+        sent = await client.post(
+            f"{shop.base}/events/batch", json={"events": views}, headers=shop.key_headers
+        )
+        assert sent.json()["rejected"] == [], sent.text
+        dashboard = await signed_in(client, shop.owner)
+        url = f"/app/t/{shop.tenant_id}/personalization/recommendations"
+        opened = await dashboard.get(url)
+        assert re.search(r'name="product_id"[^>]*value="p-popular"', opened.text)
+        assert "data-example" in opened.text
+        assert "Frequently bought together" in opened.text  # the example's lists are shown
+        cleared = await dashboard.get(url, params={"user_id": "", "product_id": ""})
+        assert 'value="p-popular"' not in cleared.text  # a form sent empty stays empty
+        assert "data-example" not in cleared.text
 
 
 class TestWidgetEditor:

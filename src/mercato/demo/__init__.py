@@ -112,12 +112,15 @@ async def run_seed(settings: Settings, database: Database) -> DemoContext:
 
 
 async def prepare_demo(settings: Settings, base_url: str) -> list[str]:
-    """Migrate and seed; returns the lines to print at start-up."""
+    """Migrate and seed, keep the keys of the live traffic; returns the lines to print."""
+    from mercato.demo.traffic import ensure_traffic_keys  # it imports this package
+
     upgrade(settings)
     database = init_database(settings)
     init_redis(settings)
     try:
         context = await run_seed(settings, database)
+        await ensure_traffic_keys(context)
     finally:
         await close_redis()
         await close_database()

@@ -25,7 +25,7 @@ HOUR_MS = 3_600_000
 MIN_GAP_MS = 90 * 60_000  # one shopper's sessions start at least this far apart
 TRENDING_DAYS = 7
 BUNDLES = 10
-STORE_VISIT_SHARE = 0.12
+STORE_VISIT_SHARE = 0.012
 # Sessions per day for casual, regular and loyal shoppers (each visits at least once).
 VISIT_RATES = (0.015, 0.06, 0.2)
 CLASS_SHARES = (0.70, 0.22, 0.08)

@@ -10,10 +10,13 @@ How the shoppers behave:
   to complementary categories (sofa → cushions) after adding to the cart.
 - A third of visits search, with queries built from product-name words; some misspell a
   word, some look for things the shop does not sell (zero results).
-- Carts survive between visits: a returning shopper may check out a cart left earlier.
-  Most carts are abandoned; some orders hold several lines.
+- Carts survive between visits: a returning shopper who comes back to the cart (or adds
+  to it) may check it out. Most carts are abandoned; some orders hold several lines.
+  Every purchase follows a `begin_checkout` in its session; funnel rates are in
+  published e-commerce benchmark ranges (`visits`), about 3 % of sessions convert.
 - Shoppers have a home store and its time zone; web traffic peaks in the evening and on
-  Sundays, store visits (Monday to Saturday, 9:00 to 20:00) are purchases at a store.
+  Sundays, store visits (Monday to Saturday, 9:00 to 20:00, about 1 % of sessions) are
+  purchases at a store, scanned into a cart and checked out at the till.
 - Session ids are `<user_id>-<session start, epoch seconds>`; event ids are
   `sim<seed>-<session_id>-<n>`.
 

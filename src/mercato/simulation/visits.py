@@ -17,6 +17,15 @@ from typing import Any
 from mercato.modules.tracking import TrackedEvent, cents_to_decimal_string
 from mercato.simulation.world import EXPERIMENT, World
 
+# Funnel rates, set so the funnel lands in published e-commerce benchmark ranges (industry
+# reports of GA-measured shops): a product is added to the cart in ~6-10 % of sessions,
+# ~70 % of carts are abandoned, about half of the carts reach checkout and 45-60 % of
+# checkouts complete, for an overall conversion of ~2-3 % of sessions.
+ADD_TO_CART_BASE = 0.008  # chance per product view, plus the shopper's propensity share
+ADD_TO_CART_PROPENSITY = 0.032
+CHECKOUT_BASE = 0.15  # chance a cart reaches checkout in a visit, plus the propensity share
+CHECKOUT_PROPENSITY = 0.3
+PURCHASE_AFTER_CHECKOUT = 0.45
 MEAN_EXTRA_VIEWS = 4.0
 RETURN_TO_CART = 0.3
 SEARCH_SHARE = 0.3
@@ -30,8 +39,8 @@ TRENDING_CLICK_RATE = 0.6
 BUNDLE_TAKE_RATE = 0.7
 COMPLEMENT_AFTER_ADD = 0.45
 ABANDONER_CHECKOUT = 0.5
+ABANDONER_ADD_FACTOR = 3.0  # abandoners fill carts more readily than other shoppers
 CART_REMOVE = 0.25
-PURCHASE_AFTER_CHECKOUT = 0.65
 HOME_STORE_SHARE = 0.85
 
 
@@ -65,6 +74,7 @@ class ShopperVisits:
         self._carts: dict[int, dict[int, int]] = {}
         self._visits = [0] * len(world.plan.shoppers)
         self._orders = 0
+        self._added = False  # whether the current web visit added to the cart
         self._currency = shop.currency
         self._user_ids = [s.user_id for s in world.plan.shoppers]
         self._store_codes = world.plan.store_locations
@@ -126,9 +136,9 @@ class ShopperVisits:
         return bisect(cumulative, self._random() * cumulative[-1])
 
     def _add_chance(self, shopper: int, product: int) -> float:
-        chance = 0.015 + 0.06 * self._pop.propensity[shopper]
+        chance = ADD_TO_CART_BASE + ADD_TO_CART_PROPENSITY * self._pop.propensity[shopper]
         if self._pop.abandoner[shopper]:
-            chance *= 2
+            chance *= ABANDONER_ADD_FACTOR
         cents = self._shop.price_cents[product]
         if cents < 5_000:
             chance *= 1.6
@@ -168,6 +178,7 @@ class ShopperVisits:
         base = visit.base
         self._visits[shopper] += 1
         cart = self._carts.get(shopper)
+        self._added = False
         leaf = self._pick_leaf(shopper)
         views = 1 + int(self._expo(1.0 / MEAN_EXTRA_VIEWS))
         landing = rnd()
@@ -189,8 +200,10 @@ class ShopperVisits:
             product, stop = self._search(visit, leaf)
             views = 0 if stop else views
         self._browse(visit, shopper, leaf, product, views)
+        # A cart kept from an earlier visit is checked out only by a shopper who came
+        # back to it (landed on /cart) or added to it in this visit.
         cart = self._carts.get(shopper)
-        if cart:
+        if cart and (self._added or page == "/cart"):
             self._checkout(visit, shopper, cart)
 
     def _browse(
@@ -337,6 +350,7 @@ class ShopperVisits:
         """Adds `product`, and its bundle partner most of the time (a planted behaviour)."""
         shop = self._shop
         cart = self._carts.setdefault(shopper, {})
+        self._added = True
         chosen = [product]
         partner = self._world.bundle_partner.get(product)
         if partner is not None and self._random() < BUNDLE_TAKE_RATE:
@@ -370,14 +384,28 @@ class ShopperVisits:
             )
 
     def _checkout(self, visit: _Visit, shopper: int, cart: dict[int, int]) -> None:
-        rnd, shop = self._random, self._shop
+        rnd, _shop = self._random, self._shop
         abandoner = self._pop.abandoner[shopper]
         if abandoner and rnd() >= ABANDONER_CHECKOUT:
             return
-        if not abandoner and rnd() >= 0.2 + 0.4 * self._pop.propensity[shopper]:
+        if (
+            not abandoner
+            and rnd() >= CHECKOUT_BASE + CHECKOUT_PROPENSITY * self._pop.propensity[shopper]
+        ):
             return
         self._wait(visit, 30)
-        value = sum(shop.price_cents[p] * q for p, q in cart.items())
+        self._begin_checkout(visit, cart)
+        if abandoner:
+            return
+        if len(cart) > 1 and rnd() < CART_REMOVE:
+            self._remove_from_cart(visit, cart)
+        if rnd() < PURCHASE_AFTER_CHECKOUT:
+            self._wait(visit, 90)
+            self._order(visit, cart, "web")
+            del self._carts[shopper]
+
+    def _begin_checkout(self, visit: _Visit, cart: dict[int, int]) -> None:
+        value = sum(self._shop.price_cents[p] * q for p, q in cart.items())
         self._emit(
             visit,
             {
@@ -387,14 +415,6 @@ class ShopperVisits:
                 "properties": {"value": cents_to_decimal_string(value), "items": len(cart)},
             },
         )
-        if abandoner:
-            return
-        if len(cart) > 1 and rnd() < CART_REMOVE:
-            self._remove_from_cart(visit, cart)
-        if rnd() < PURCHASE_AFTER_CHECKOUT:
-            self._wait(visit, 90)
-            self._order(visit, cart, "web")
-            del self._carts[shopper]
 
     def _remove_from_cart(self, visit: _Visit, cart: dict[int, int]) -> None:
         shop = self._shop
@@ -413,7 +433,10 @@ class ShopperVisits:
         )
 
     def store_visit(self, shopper: int, start: int) -> None:
-        """A purchase at a store: usually the home store, with related items alongside."""
+        """A purchase at a store: usually the home store, with related items alongside.
+
+        The till records it like a web checkout (each line scanned into a cart, then
+        checkout, then the purchase), so every purchase follows a checkout in its session."""
         shop, rnd = self._shop, self._random
         store = self._pop.home[shopper]
         if rnd() >= HOME_STORE_SHARE:
@@ -431,6 +454,23 @@ class ShopperVisits:
                 lines[partner] = lines.get(partner, 0) + 1
             if shop.complements[leaf]:
                 leaf = shop.complements[leaf][int(rnd() * len(shop.complements[leaf]))]
+        for product, quantity in lines.items():
+            self._wait(visit, 20)
+            self._emit(
+                visit,
+                {
+                    **visit.base,
+                    "type": "add_to_cart",
+                    "product_id": shop.product_ids[product],
+                    "quantity": quantity,
+                    "price": shop.prices[product],
+                    "currency": self._currency,
+                    "properties": {"channel": "store"},
+                },
+            )
+        self._wait(visit, 60)
+        self._begin_checkout(visit, lines)
+        self._wait(visit, 30)
         self._order(visit, lines, "store")
 
     def _order(self, visit: _Visit, lines: dict[int, int], channel: str) -> None:

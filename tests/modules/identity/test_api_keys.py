@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 
+from mercato.kernel.db import get_database
+from mercato.modules.identity import ApiKeyCreate, ensure_system_key
 from tests.factories import create_api_key, create_tenant, signup_and_login, stale_headers
 
 
@@ -120,3 +124,40 @@ async def test_unknown_keys_are_401(client) -> None:
         headers={"X-API-Key": "mk_live_" + "0" * 43},
     )
     assert response.status_code == 401
+
+
+async def test_a_system_key_is_kept_while_live_and_replaced_once_revoked(client, owner_dsn) -> None:
+    """What the demo's traffic stream relies on (`ensure_system_key`)."""
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    other = await create_tenant(client, owner)
+    request = ApiKeyCreate(name="Demo traffic", kind="secret", permission="read_write")
+
+    async def ensure(tenant_id: str, known: str | None) -> str:
+        async with get_database().tenant_session(uuid.UUID(tenant_id)) as session:
+            return await ensure_system_key(
+                session, uuid.UUID(tenant_id), request, actor="system:demo", known=known
+            )
+
+    first = await ensure(tenant, None)
+    assert await ensure(tenant, first) == first
+    works = await client.get(f"/api/v1/tenants/{tenant}", headers={"X-API-Key": first})
+    assert works.status_code == 200
+    assert await ensure(other, first) != first  # another tenant's key is never reused
+    assert await ensure(tenant, "mk_live_not-a-key") != first
+
+    listed = await client.get(f"/api/v1/tenants/{tenant}/api-keys", headers=owner.headers)
+    prefixes = {key["prefix"]: key["id"] for key in listed.json()["data"]}
+    revoked = await client.delete(
+        f"/api/v1/tenants/{tenant}/api-keys/{prefixes[first[:12]]}", headers=owner.headers
+    )
+    assert revoked.status_code == 204
+    replaced = await ensure(tenant, first)
+    assert replaced != first
+    with psycopg.connect(owner_dsn) as conn:
+        made = conn.execute(
+            "SELECT count(*) FROM audit_log WHERE tenant_id = %s AND actor = 'system:demo' "
+            "AND action = 'api_key.created'",
+            (tenant,),
+        ).fetchone()
+    assert made == (3,)

@@ -3,9 +3,10 @@
 The server is a real subprocess on a free port, with its own temporary data directory,
 on the suite's database and Redis (already migrated), so the test process can also mint
 tokens with the same signing keys. One server serves every e2e module of the session (the
-demo seed is the slow part). It runs no job worker: the suite's queue stays the
-suite's. Screenshots go to `DASHBOARD_SCREENSHOTS` when set (`docs/screenshots` to
-refresh the ones docs/dashboard.md shows), else to a temporary directory.
+demo seed is the slow part), without the demo's live traffic; `test_live_demo` starts
+its own with it. They run no job worker: the suite's queue stays the suite's. Screenshots
+go to `DASHBOARD_SCREENSHOTS` when set (`docs/screenshots` to refresh the ones
+docs/dashboard.md shows), else to a temporary directory.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,11 +62,17 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout_s: float) ->
     pytest.fail(f"the server was not ready within {timeout_s}s")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, app: object) -> Iterator[LiveServer]:
-    data_dir = tmp_path_factory.mktemp("live-data")
+@contextmanager
+def demo_server(data_dir: Path, *, traffic_rate: float, ready_s: float) -> Iterator[LiveServer]:
+    """`mercato serve --demo` as `make demo` runs it (without the job worker, and with
+    `traffic_rate` simulated visits a second), stopped at the end."""
     port = _free_port()
-    env = {**os.environ, "MERCATO_DATA_DIR": str(data_dir), "MERCATO_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "MERCATO_DATA_DIR": str(data_dir),
+        "MERCATO_LOG_LEVEL": "WARNING",
+        "MERCATO_DEMO_TRAFFIC_RATE": str(traffic_rate),
+    }
     process = subprocess.Popen(
         [
             sys.executable,
@@ -83,7 +91,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, app: object) -> Iterat
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(process, url, timeout_s=120)
+        _wait_ready(process, url, timeout_s=ready_s)
         credentials = json.loads((data_dir / "demo-credentials.json").read_text())
         yield LiveServer(url, data_dir, credentials["email"], credentials["password"])
     finally:
@@ -93,6 +101,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, app: object) -> Iterat
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, app: object) -> Iterator[LiveServer]:
+    """The demo without its live traffic: these tests' screens stay as the seed left them."""
+    # The seed takes 1-4 minutes on a busy 2-core machine.
+    with demo_server(tmp_path_factory.mktemp("live-data"), traffic_rate=0, ready_s=300) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.async_api import expect
 
 from tests.web.e2e.conftest import LiveServer, console_problems, make_login_stale
 
@@ -141,7 +142,8 @@ async def test_an_order_moves_on_and_a_refund_asks_for_step_up(
     await page.get_by_label("Status").select_option("paid")
     await page.get_by_role("button", name="Filter").click()
     await page.locator("#orders-screen .badge.status-paid").first.wait_for()
-    assert await page.locator("#orders-screen tbody .badge:not(.status-paid)").count() == 0
+    # The list is swapped in place: wait until it shows paid orders only.
+    await expect(page.locator("#orders-screen tbody .badge:not(.status-paid)")).to_have_count(0)
     await rows.first.get_by_role("link").click()
     await page.get_by_role("heading", name="History").wait_for()
     history = page.locator("#order-screen .timeline li")

@@ -22,8 +22,9 @@ The layers above the modules use more of it:
   (`create_tenant`, `update_tenant` with `TenantUpdate` and `TenantSettings`,
   `list_members`, `add_member`, `change_role`, `remove_member`, `list_keys`, `create_key`,
   `revoke_key`, `api_key_read`, `role_rank`, `ROLE_ORDER`);
-- the demo seed makes its owner and shop (`ensure_verified_account`,
-  `ensure_owned_tenant`);
+- the demo seed makes its owner, shop and the keys of its traffic stream
+  (`ensure_verified_account`,
+  `ensure_owned_tenant`, `ensure_system_key`);
 - the `mercato` command rotates the token signing keys (`rotate_keys`).
 """
 
@@ -66,7 +67,11 @@ from mercato.modules.identity.members import (
 from mercato.modules.identity.origins import browser_origin_allowed
 from mercato.modules.identity.permissions import ROLE_ORDER, Role, role_rank
 from mercato.modules.identity.platform_admins import AdminGranted, grant_platform_admin
-from mercato.modules.identity.provisioning import ensure_owned_tenant, ensure_verified_account
+from mercato.modules.identity.provisioning import (
+    ensure_owned_tenant,
+    ensure_system_key,
+    ensure_verified_account,
+)
 from mercato.modules.identity.schemas import (
     AcceptInvitationRequest,
     ApiKeyCreate,
@@ -152,6 +157,7 @@ __all__ = [
     "create_tenant",
     "describe_invitation",
     "ensure_owned_tenant",
+    "ensure_system_key",
     "ensure_verified_account",
     "enter_tenant",
     "forgot_password",

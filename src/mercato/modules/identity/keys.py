@@ -44,9 +44,30 @@ async def create_key(
     if request.kind == "publishable" and not origins:
         message = "publishable keys are used from browsers and need at least one origin"
         raise ValidationFailed(message, errors=[field_error("allowed_origins", message)])
+    return await issue_key(
+        session,
+        principal.tenant_id,
+        request,
+        actor=principal,
+        created_by=principal.user_id,
+        meta=meta,
+    )
+
+
+async def issue_key(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    request: ApiKeyCreate,
+    *,
+    actor: Principal | str,
+    created_by: uuid.UUID | None,
+    meta: RequestMeta | None = None,
+) -> tuple[ApiKey, str]:
+    """Store and audit a key already allowed; the raw key is returned this once."""
+    origins = request.allowed_origins or []
     raw = apikeys.generate_key(request.mode)
     key = ApiKey(
-        tenant_id=principal.tenant_id,
+        tenant_id=tenant_id,
         name=request.name.strip(),
         prefix=raw[: apikeys.PREFIX_LENGTH],
         key_hash=apikeys.hash_key(raw),
@@ -54,13 +75,13 @@ async def create_key(
         permission=request.permission,
         mode=request.mode,
         allowed_origins=origins,
-        created_by=principal.user_id,
+        created_by=created_by,
     )
     session.add(key)
     await session.flush()
     await record_audit(
         session,
-        actor=principal,
+        actor=actor,
         action="api_key.created",
         target=f"api_key:{key.id}",
         changes={
@@ -71,6 +92,7 @@ async def create_key(
             "allowed_origins": {"from": None, "to": origins},
         },
         meta=meta,
+        tenant_id=tenant_id,
     )
     return key, raw
 

@@ -1,6 +1,6 @@
-"""Accounts and tenants made by the platform itself rather than by a person signing up
-(the demo's owner and shop): found when they exist, created otherwise, so a caller may
-run twice."""
+"""Accounts, tenants and API keys made by the platform itself rather than by a person
+(the demo's owner, shop and traffic stream): found when they exist, created otherwise,
+so a caller may run twice."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import passwords
 from mercato.kernel.db import set_tenant
+from mercato.modules.identity import apikeys
 from mercato.modules.identity.accounts import find_user_by_email
-from mercato.modules.identity.models import Membership, StaffUser, Tenant
+from mercato.modules.identity.keys import issue_key
+from mercato.modules.identity.models import ApiKey, Membership, StaffUser, Tenant
+from mercato.modules.identity.schemas import ApiKeyCreate
 
 
 async def ensure_verified_account(
@@ -56,3 +59,27 @@ async def ensure_owned_tenant(
     if await session.get(Membership, (tenant.id, owner_id)) is None:
         session.add(Membership(tenant_id=tenant.id, user_id=owner_id, role="owner"))
     return tenant.id
+
+
+async def ensure_system_key(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    request: ApiKeyCreate,
+    *,
+    actor: str,
+    known: str | None = None,
+) -> str:
+    """`known` when it is still a live key of the tenant, else a new key issued as `actor`
+    (audited like a key made in the dashboard). The session must be scoped to the tenant."""
+    if known is not None and apikeys.plausible_key(known):
+        live = await session.scalar(
+            select(ApiKey.id).where(
+                ApiKey.tenant_id == tenant_id,
+                ApiKey.key_hash == apikeys.hash_key(known),
+                ApiKey.revoked_at.is_(None),
+            )
+        )
+        if live is not None:
+            return known
+    _, raw = await issue_key(session, tenant_id, request, actor=actor, created_by=None)
+    return raw

@@ -19,6 +19,7 @@ from mercato.kernel.errors import DomainError, NotFound, ValidationFailed
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
 from mercato.modules import experiments
+from mercato.modules.analytics import TopProductsBy, top_products
 from mercato.modules.audit import record_audit
 from mercato.modules.experiments import ExperimentCreate, ExperimentRead
 from mercato.modules.recommendations import (
@@ -284,6 +285,9 @@ async def recommendations_screen(
     params = page.request.query_params
     user_id = params.get("user_id", "").strip()[:200]
     product_id = params.get("product_id", "").strip()[:128]
+    example = "user_id" not in params and "product_id" not in params
+    if example:
+        product_id = await _example_product(page) or ""
     form = FormState(values={"user_id": user_id, "product_id": product_id})
     columns: list[tuple[str, str, RecommendationList | None, str | None]] = []
     if user_id or product_id:
@@ -305,6 +309,7 @@ async def recommendations_screen(
         fragment="screens/_recommendations.html",
         form=form,
         columns=columns,
+        example=example and bool(product_id),
         local_image=local_image,
         models=await list_models(page.session, page.member),
         models_form=FormState(),
@@ -335,6 +340,16 @@ async def fit_model_now(
         models_form=form,
         models_notice=notice,
     )
+
+
+async def _example_product(page: Page) -> str | None:
+    """The most viewed product of the last 30 days, so the explorer opens on an example."""
+    if not page.can(Permission.ANALYTICS_READ):
+        return None
+    top = await top_products(
+        page.session, page.member, start=None, end=None, by=TopProductsBy.views, limit=1
+    )
+    return top.data[0].product_id if top.data else None
 
 
 def local_image(url: str | None) -> str | None:
