@@ -6,7 +6,7 @@ import asyncio
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,7 +18,9 @@ from mercato.demo.traffic import DEMO_ORIGIN, keys_path, read_target
 from mercato.kernel import egress
 from mercato.kernel.hostnames import canonical_host, host_with_port
 from mercato.settings import get_settings
-from mercato.simulation.traffic import TrafficStats, TrafficTarget, shop_stream
+
+if TYPE_CHECKING:  # the simulation loads numpy: imported when the command runs
+    from mercato.simulation.traffic import TrafficStats, TrafficTarget
 
 demo_app = typer.Typer(help="The demo shop: its live simulated traffic.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -64,6 +66,8 @@ def _target(
     origin: str,
     secret_key: str | None,
 ) -> TrafficTarget:
+    from mercato.simulation.traffic import TrafficTarget
+
     if key is not None:
         if tenant is None:
             raise typer.BadParameter("--key needs --tenant (the tenant id)", param_hint="--tenant")
@@ -110,6 +114,8 @@ def traffic(
     quiet: Annotated[bool, typer.Option(help="No status line")] = False,
 ) -> None:
     """Send the demo shop's simulated shoppers to a server, live, through its public API."""
+    from mercato.simulation.traffic import shop_stream
+
     target = _target(url, keys_file, tenant, key, origin, secret_key)
     _allow(url)
     stream = shop_stream(target, products=DEMO_PRODUCTS, users=DEMO_USERS, seed=DEMO_SEED)

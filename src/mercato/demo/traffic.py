@@ -15,10 +15,13 @@ import sys
 import uuid
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mercato.demo import DemoContext, demo_tenant_id
 from mercato.modules.identity import ApiKeyCreate, ensure_system_key
-from mercato.simulation.traffic import TrafficTarget
+
+if TYPE_CHECKING:  # the simulation loads numpy: not for every `mercato` command
+    from mercato.simulation.traffic import TrafficTarget
 
 KEYS_FILE = "demo-traffic.json"
 DEMO_ORIGIN = "https://demo-shop.example"  # the demo widgets' product links point there
@@ -38,6 +41,8 @@ def keys_path(data_dir: Path) -> Path:
 
 def read_target(path: Path, url: str) -> TrafficTarget:
     """The stream's target from a keys file `ensure_traffic_keys` wrote, on `url`."""
+    from mercato.simulation.traffic import TrafficTarget
+
     stored = json.loads(path.read_text())
     stored["url"] = url
     return TrafficTarget(**stored)
@@ -45,6 +50,8 @@ def read_target(path: Path, url: str) -> TrafficTarget:
 
 async def ensure_traffic_keys(context: DemoContext) -> Path:
     """The keys file, with keys that work on this database (new ones when not)."""
+    from mercato.simulation.traffic import TrafficTarget
+
     path = keys_path(context.settings.data_dir)
     tenant_id = await demo_tenant_id(context)
     known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}

@@ -54,9 +54,10 @@ NEW_VISITOR_SHARE = 0.3  # sessions of first-time visitors; the rest are returni
 MAX_VIEWS = 8
 RECOMMENDATIONS_SEEN = 0.6  # product pages where the shopper scrolls to the widget
 RECOMMENDATIONS_SHOWN = 4  # one row of the product-page widget
-# Chance a shown list gets a click, per arm of the demo experiment: the blend of the
-# control earns more clicks than plain similar products, so the test has a winner.
-CLICK_RATE = {"control": 0.14, "variant": 0.08}
+# Chance a shown list gets a click, per arm of the demo experiment (mercato.demo.experiments):
+# the blend of the control earns more clicks than plain similar or trending products, so
+# the experiment has a winner; an arm of another experiment gets the default.
+CLICK_RATE = {"control": 0.14, "similar": 0.08, "trending": 0.1}
 DEFAULT_CLICK_RATE = 0.1
 MAX_CONCURRENT_VISITS = 32
 TIMEOUT_S = 30.0
