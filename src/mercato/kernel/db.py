@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.util import await_only
 
 from mercato.kernel import embedded, tracing
 from mercato.kernel.logging import get_logger
@@ -168,12 +169,25 @@ def set_local_sql(name: str, value: str) -> str:
     return f"SET LOCAL {name} = '{value}'"
 
 
+def _scope_list(scope: tuple[str, str]) -> list[str]:
+    return [set_local_sql("app.tenant_id", scope[0]), set_local_sql("app.user_id", scope[1])]
+
+
 def _scope_statements(scope: tuple[str, str]) -> str:
-    return f"{set_local_sql('app.tenant_id', scope[0])}; {set_local_sql('app.user_id', scope[1])}"
+    return "; ".join(_scope_list(scope))
 
 
 def _scope_sql(scope: tuple[str, str]) -> Any:
     return text(_scope_statements(scope))
+
+
+async def _begin_scoped(driver: psycopg.AsyncConnection[Any], statements: list[str]) -> None:
+    """psycopg's implicit BEGIN and the scope's SET LOCALs in one round trip (a pipeline:
+    sent together, their results read at its end) instead of one each. Never prepared:
+    each tenant's text differs, and would push the hot statements out of psycopg's cache."""
+    async with driver.pipeline():
+        for statement in statements:
+            await driver.execute(statement.encode(), prepare=False)
 
 
 class ScopedSession(Session):
@@ -184,7 +198,12 @@ class ScopedSession(Session):
 def _apply_scope(session: Session, _transaction: SessionTransaction, connection: Any) -> None:
     scope = session.info.get(SCOPE)
     if scope is not None:
-        connection.execute(_scope_sql(scope))
+        driver = connection.connection.driver_connection
+        idle = psycopg.pq.TransactionStatus.IDLE
+        if isinstance(driver, psycopg.AsyncConnection) and driver.info.transaction_status == idle:
+            await_only(_begin_scoped(driver, _scope_list(scope)))
+        else:
+            connection.execute(_scope_sql(scope))
     session.info[SCOPED] = scope
 
 

@@ -6,16 +6,26 @@ module reacts with `@subscribe("order.created")` on an async handler taking
 `@subscribe_all` on a handler taking `(tenant_id, event, payload)` (outbound webhooks).
 Each (event, handler) pair becomes its own job, so one failing handler is retried without
 re-running the others. Handlers must be idempotent: a job can run again after a crash.
+
+Interest tests (`interested`) run on every emit of a hot path, so their answers are kept
+in process memory per (test, tenant) while the listener is live (`mercato.kernel.listen`),
+for at most `INTEREST_TTL_S`. Whoever changes what a test reads calls `interest_changed`
+in the same transaction: at commit every process forgets the tenant's answers (this one
+at once, the others when the notification arrives, within milliseconds).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel import listen
+from mercato.kernel.db import after_commit
 from mercato.kernel.jobs import defer, task
 
 Handler = Callable[[uuid.UUID, dict[str, Any]], Awaitable[None]]
@@ -24,10 +34,81 @@ Interest = Callable[[AsyncSession, uuid.UUID], Awaitable[bool]]
 
 _handlers: dict[str, dict[str, Handler]] = {}
 _all_handlers: dict[str, tuple[AnyEventHandler, Interest | None]] = {}
-_interests: dict[str, Interest] = {}
+_interests: dict[str, tuple[str, Interest]] = {}  # handler -> (the test's name, the test)
+
+INTEREST_CHANNEL = "mercato_interest"
+INTEREST_TTL_S = 60.0  # a change written behind the application's back is seen by then
+MAX_INTEREST_ENTRIES = 50_000
+_NOTIFY_INTEREST = text(f"SELECT pg_notify('{INTEREST_CHANNEL}', :tenant)")
 
 
-def handler_name(handler: Handler | AnyEventHandler) -> str:
+class InterestMemory:
+    """Interest answers per (test, tenant), trusted only while notifications flow.
+
+    Change numbers as in identity's access memory: `seq` counts the changes applied,
+    `changed_at` says when each tenant last changed, and an answer whose query started
+    before a change of its tenant (or before `floor`, a reset) is not kept.
+    """
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[str, uuid.UUID], tuple[float, bool]] = {}
+        self.seq = 0
+        self.floor = 0
+        self.changed_at: dict[uuid.UUID, int] = {}
+
+    def get(self, test: str, tenant_id: uuid.UUID) -> bool | None:
+        entry = self.answers.get((test, tenant_id))
+        if entry is None or not listen.is_live() or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, test: str, tenant_id: uuid.UUID, answer: bool, started: int) -> None:
+        if not listen.is_live() or started < self.floor:
+            return
+        if self.changed_at.get(tenant_id, 0) > started:
+            return
+        if len(self.answers) >= MAX_INTEREST_ENTRIES:
+            self.answers.clear()
+        self.answers[(test, tenant_id)] = (time.monotonic() + INTEREST_TTL_S, answer)
+
+    def apply(self, payload: str) -> None:
+        """A tenant's interests changed (a notification, or this process's own commit)."""
+        tenant_id = uuid.UUID(payload)
+        self.seq += 1
+        if len(self.changed_at) >= MAX_INTEREST_ENTRIES:
+            self.changed_at.clear()
+            self.floor = self.seq
+        self.changed_at[tenant_id] = self.seq
+        self.answers = {k: v for k, v in self.answers.items() if k[1] != tenant_id}
+
+    def reset(self) -> None:
+        """The listener lost its connection: forget every answer."""
+        self.seq += 1
+        self.floor = self.seq
+        self.changed_at.clear()
+        self.answers.clear()
+
+
+interest_memory = InterestMemory()
+listen.subscribe(
+    listen.Subscription(
+        channel=INTEREST_CHANNEL, on_message=interest_memory.apply, on_reset=interest_memory.reset
+    )
+)
+
+
+async def interest_changed(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """What an interest test reads changed for `tenant_id` in this transaction: at commit,
+    every process forgets the tenant's remembered answers."""
+    await session.execute(_NOTIFY_INTEREST, {"tenant": str(tenant_id)})
+
+    async def forget() -> None:
+        interest_memory.apply(str(tenant_id))
+
+    after_commit(session, forget)
+
+
+def handler_name(handler: Handler | AnyEventHandler | Interest) -> str:
     return f"{handler.__module__}.{handler.__qualname__}"
 
 
@@ -44,7 +125,7 @@ def subscribe_all(
         name = handler_name(handler)
         _all_handlers[name] = (handler, interested)
         if interested is not None:
-            _interests[name] = interested
+            _interests[name] = (handler_name(interested), interested)
         return handler
 
     return register
@@ -61,7 +142,7 @@ def subscribe(event: str, interested: Interest | None = None) -> Callable[[Handl
         name = handler_name(handler)
         _handlers.setdefault(event, {})[name] = handler
         if interested is not None:
-            _interests[name] = interested
+            _interests[name] = (handler_name(interested), interested)
         return handler
 
     return register
@@ -71,24 +152,36 @@ def subscribers(event: str) -> list[str]:
     return sorted([*_handlers.get(event, {}), *_all_handlers])
 
 
-async def _interested(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> bool:
-    interested = _interests.get(name)
-    if interested is None:
-        return True
+async def _answer(
+    session: AsyncSession, tenant_id: uuid.UUID, test: str, interested: Interest
+) -> bool:
+    """The test's answer for the tenant: kept for the transaction (an `emit` after
+    `ask_interest` asks nothing), remembered by the process (see `InterestMemory`)."""
     memo: dict[tuple[str, uuid.UUID], bool] = session.info.setdefault("event_interest", {})
-    if (name, tenant_id) not in memo:
-        memo[(name, tenant_id)] = await interested(session, tenant_id)
-    return memo[(name, tenant_id)]
+    answer = memo.get((test, tenant_id))
+    if answer is None:
+        answer = interest_memory.get(test, tenant_id)
+        if answer is None:
+            started = interest_memory.seq
+            answer = await interested(session, tenant_id)
+            interest_memory.put(test, tenant_id, answer, started)
+        memo[(test, tenant_id)] = answer
+    return answer
+
+
+async def _interested(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> bool:
+    found = _interests.get(name)
+    return True if found is None else await _answer(session, tenant_id, *found)
 
 
 async def ask_interest(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    """Ask subscribers with an interest test for it now (kept for the transaction).
+    """Ask the interest tests now (each once, however many subscribers share it).
 
     For a caller about to hold contended row locks until its commit (checkout): its
-    `emit` after taking them then costs only the enqueue.
+    `emit` after taking them then costs only the enqueue, never a query.
     """
-    for name in _interests:
-        await _interested(session, tenant_id, name)
+    for test, interested in dict(_interests.values()).items():
+        await _answer(session, tenant_id, test, interested)
 
 
 async def emit(

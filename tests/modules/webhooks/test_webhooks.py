@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mercato.kernel import listen
 from mercato.kernel.db import get_database
-from mercato.kernel.events import emit, handler_name
+from mercato.kernel.events import INTEREST_CHANNEL, emit, handler_name, interest_memory
 from mercato.kernel.signatures import verify
 from mercato.modules.webhooks import jobs as webhook_jobs
 from mercato.modules.webhooks import service as webhook_service
@@ -210,3 +211,41 @@ async def test_adding_an_endpoint_needs_step_up(client, owner_dsn) -> None:
             "SELECT count(*) FROM webhook_endpoint WHERE tenant_id = %s", (tenant,)
         ).fetchone()
     assert count == (0,)
+
+
+async def test_a_remembered_no_ends_when_an_endpoint_is_added_or_enabled(client, owner_dsn) -> None:
+    """The process remembers that a tenant has no endpoint (no query per event), and
+    forgets it at the commit that adds one here, or when another process says so."""
+    assert await listen.wait_live()
+    owner = await signup_and_login(client)
+    tenant = await create_tenant(client, owner)
+    test = handler_name(webhook_jobs._has_active_endpoints)
+    await _emit(tenant, "order.created", {"order_id": "x"})
+    assert interest_memory.get(test, uuid.UUID(tenant)) is False
+    created = await client.post(
+        f"/api/v1/tenants/{tenant}/webhooks",
+        json={"url": "https://collector.example/hook"},
+        headers=owner.headers,
+    )
+    assert created.status_code == 201, created.text
+    assert interest_memory.get(test, uuid.UUID(tenant)) is None
+    await _emit(tenant, "order.created", {"order_id": "y"})
+    assert await _fan_outs_queued(tenant) == 1
+    disabled = await client.patch(
+        f"/api/v1/tenants/{tenant}/webhooks/{created.json()['id']}",
+        json={"status": "disabled"},
+        headers=owner.headers,
+    )
+    assert disabled.status_code == 200, disabled.text
+    await _emit(tenant, "order.created", {"order_id": "z"})
+    assert await _fan_outs_queued(tenant) == 1
+    assert interest_memory.get(test, uuid.UUID(tenant)) is False
+    # Another process enables it again: its commit notifies every process.
+    with psycopg.connect(owner_dsn) as conn:
+        conn.execute(
+            "UPDATE webhook_endpoint SET status = 'active' WHERE tenant_id = %s", (tenant,)
+        )
+        conn.execute("SELECT pg_notify(%s, %s)", (INTEREST_CHANNEL, tenant))
+    await listen.barrier()
+    await _emit(tenant, "order.created", {"order_id": "w"})
+    assert await _fan_outs_queued(tenant) == 2

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.crypto import seal
+from mercato.kernel.events import interest_changed
 from mercato.modules.catalog import CategoryAlignment
 from mercato.modules.channels.feeds import sandbox
 from mercato.modules.channels.google.oauth import TOKEN_PURPOSE
@@ -72,6 +73,7 @@ async def link_merchant_sandbox(session: AsyncSession, tenant_id: uuid.UUID, act
         )
     )
     await session.flush()
+    await interest_changed(session, tenant_id)
     return sandbox.ACCOUNT_ID
 
 

@@ -362,6 +362,9 @@ async def place_order(
         ],
         payments=[payment],
         refunds=[],
+        # Given, not defaulted: model_construct inspects each default factory's signature.
+        shipments=[],
+        returns=[],
         allowed_transitions=allowed_transitions("pending"),
     )
     return Placed(CheckoutResult.model_construct(order=order, payment=payment), replayed=False)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import egress
 from mercato.kernel.db import get_database
-from mercato.kernel.events import subscribe_all
+from mercato.kernel.events import interest_changed, subscribe_all
 from mercato.kernel.jobs import defer, task
 from mercato.kernel.logging import get_logger
 from mercato.kernel.signatures import sign
@@ -114,6 +114,7 @@ async def deliver_webhook(*, tenant_id: str, delivery_id: str) -> None:
         if endpoint.consecutive_failures >= DISABLE_AFTER_FAILURES:
             endpoint.status = "disabled"
             endpoint.disabled_reason = f"{endpoint.consecutive_failures} failed deliveries in a row"
+            await interest_changed(session, tenant)
         if delivery.attempts >= MAX_ATTEMPTS or endpoint.status != "active":
             delivery.status = "failed"
             delivery.next_attempt_at = None

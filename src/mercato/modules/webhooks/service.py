@@ -23,6 +23,7 @@ from mercato.kernel import egress
 from mercato.kernel.crypto import seal, unseal
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
+from mercato.kernel.events import interest_changed
 from mercato.kernel.jobs import defer
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.kernel.permissions import Permission
@@ -87,6 +88,7 @@ async def create_endpoint(
     )
     session.add(endpoint)
     await session.flush()
+    await interest_changed(session, principal.tenant_id)  # events now have somewhere to go
     await record_audit(
         session,
         actor=principal,
@@ -147,6 +149,7 @@ async def update_endpoint(
         endpoint.status = body.status
         endpoint.disabled_reason = None if body.status == "active" else "disabled by staff"
         endpoint.consecutive_failures = 0
+        await interest_changed(session, principal.tenant_id)
     await session.flush()
     await record_audit(
         session,
@@ -166,6 +169,7 @@ async def delete_endpoint(
     endpoint = await get_endpoint(session, principal, endpoint_id)
     await session.delete(endpoint)
     await session.flush()
+    await interest_changed(session, principal.tenant_id)
     await record_audit(
         session,
         actor=principal,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.deps import RequestMeta
 from mercato.kernel.errors import NotFound, ValidationFailed, field_error
+from mercato.kernel.events import interest_changed
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.audit import field_changes, record_audit
 from mercato.modules.channels.feeds.merchant_api import MerchantTarget
@@ -62,6 +63,8 @@ async def put_merchant_link(
     link.feed_label = body.feed_label
     link.daily_push = body.daily_push
     await session.flush()
+    if created:
+        await interest_changed(session, principal.tenant_id)  # live sync starts now
     await session.refresh(link)
     await record_audit(
         session,
@@ -113,6 +116,7 @@ async def delete_merchant_link(
     before = _snapshot(link)
     await session.delete(link)
     await session.flush()
+    await interest_changed(session, principal.tenant_id)
     await record_audit(
         session,
         tenant_id=principal.tenant_id,
