@@ -98,10 +98,11 @@ def _freeze_startup_heap() -> None:
     Otherwise every full collection rescans them all, about a quarter of a second of CPU
     on this server, several times a minute under event ingestion (bench/ingest_batch.py).
     What start-up left as cyclic garbage is collected first; objects made later are
-    collected as usual.
+    collected as usual. Once per process (tests start many apps in one).
     """
-    gc.collect()
-    gc.freeze()
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 @asynccontextmanager
