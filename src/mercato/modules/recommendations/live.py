@@ -24,15 +24,17 @@ a script builds from a prefix hash to the same slot as those it is passed.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from mercato.kernel.logging import get_logger
-from mercato.kernel.redis import get_redis, tenant_key
+from mercato.kernel.redis import Client, get_redis, tenant_key
 from mercato.modules.recommendations.cache import learnt_key
 from mercato.modules.recommendations.strategies import BoughtTogetherSettings, TrendingSettings
 from mercato.modules.tracking import StoredEvent
@@ -82,9 +84,10 @@ elseif now - trend_epoch > rebase_after then
   trend_epoch = now
   redis.call('HSET', KEYS[1], 'trending', now)
 end
-for i = 12, #ARGV, 4 do
-  local product, basket = ARGV[i], ARGV[i + 1]
-  local at, weight = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+local signals = cjson.decode(ARGV[12])
+for i = 1, #signals, 4 do
+  local product, basket = signals[i], signals[i + 1]
+  local at, weight = signals[i + 2], signals[i + 3]
   redis.call('ZINCRBY', KEYS[3], weight * math.pow(2, (at - trend_epoch) / trend_half), product)
   if basket ~= '' then
     local basket_key = prefix .. 'basket:' .. basket
@@ -177,7 +180,9 @@ def _basket(event: StoredEvent) -> str:
     return f"s:{event.user_id}:{event.session_id}" if event.session_id else ""
 
 
-def _arguments(events: Iterable[StoredEvent]) -> list[str | float]:
+def _signals(events: Iterable[StoredEvent]) -> list[str | float]:
+    """(product, basket, time, weight) of each event that counts, flat; the script gets
+    them as one JSON argument (encoded in C) rather than four arguments an event."""
     flat: list[str | float] = []
     for event in events:
         weight = SIGNAL_WEIGHT.get(event.type)
@@ -187,16 +192,27 @@ def _arguments(events: Iterable[StoredEvent]) -> list[str | float]:
     return flat
 
 
+_scripts: dict[str, tuple[Client, AsyncScript]] = {}
+
+
+def _script(source: str) -> AsyncScript:
+    """One registered script per source and Redis client (the client changes in tests)."""
+    redis = get_redis()
+    known = _scripts.get(source)
+    if known is None or known[0] is not redis:
+        known = _scripts[source] = (redis, redis.register_script(source))
+    return known[1]
+
+
 async def record_events(
     tenant_id: uuid.UUID, events: Sequence[StoredEvent], now: float | None = None
 ) -> bool:
     """Count stored events; True when no model of the tenant learnt from events yet (one
     fitted on its catalog alone does not count) and this is the first batch to say so for
     a while: the caller asks for the first fit. Redis down: logged, False."""
-    flat = _arguments(events)
+    flat = _signals(events)
     if not flat:
         return False
-    redis = get_redis()
     keys = [
         _key(tenant_id, "epochs"),
         _key(tenant_id, "bought"),
@@ -205,7 +221,7 @@ async def record_events(
         learnt_key(tenant_id),
         first_fit_guard_key(tenant_id),
     ]
-    arguments = [
+    arguments: list[str | float] = [
         now if now is not None else time.time(),
         CO_PURCHASE_HALF_LIFE_DAYS * DAY_S,
         TRENDING_HALF_LIFE_DAYS * DAY_S,
@@ -217,10 +233,10 @@ async def record_events(
         TRENDING_KEPT,
         PAIRS_KEPT,
         FIRST_FIT_GUARD_S,
-        *flat,
+        json.dumps(flat, separators=(",", ":")),
     ]
     try:
-        first = await redis.register_script(_RECORD)(keys=keys, args=arguments)
+        first = await _script(_RECORD)(keys=keys, args=arguments)
     except RedisError as exc:
         log.warning("reco_live_counts_unavailable", error=str(exc))
         return False
@@ -272,9 +288,7 @@ async def read_live(
         *anchors,
     ]
     try:
-        raw_rules, raw_trending = await get_redis().register_script(_READ)(
-            keys=keys, args=arguments
-        )
+        raw_rules, raw_trending = await _script(_READ)(keys=keys, args=arguments)
     except RedisError as exc:
         log.warning("reco_live_counts_unavailable", error=str(exc))
         return LiveLists()

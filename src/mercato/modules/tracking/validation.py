@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, NotRequired, Required
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic_core import to_json
+from typing_extensions import TypedDict
 
 from mercato.kernel.errors import ValidationFailed
-from mercato.modules.tracking.schemas import EventBatch, EventBatchIn, EventIn
+from mercato.modules.tracking.schemas import MAX_BATCH, EventBatchIn, EventIn
 
 MAX_FUTURE = timedelta(hours=72)
 MAX_PAST = timedelta(days=400)
@@ -79,15 +80,19 @@ class ClockWindow:
         return cls(now=now, oldest=now - max_past, newest=now + MAX_FUTURE)
 
 
-def dedup_key(event: EventIn, occurred_at: datetime) -> bytes:
+def dedup_key(
+    event_id: str | None,
+    user_id: str,
+    type: str,
+    product_id: str | None,
+    occurred_at: datetime,
+) -> bytes:
     """The event's identity within its tenant (see the module docstring)."""
-    if event.event_id is not None:
-        material = "e\x00" + event.event_id
+    if event_id is not None:
+        material = "e\x00" + event_id
     else:
         micros = int(occurred_at.timestamp() * 1_000_000)
-        material = "\x00".join(
-            ("h", event.user_id, event.type, event.product_id or "", str(micros))
-        )
+        material = "\x00".join(("h", user_id, type, product_id or "", str(micros)))
     return hashlib.blake2b(material.encode(), digest_size=16).digest()
 
 
@@ -135,7 +140,6 @@ def _rule_errors(
     return errors
 
 
-_typed_batch: TypeAdapter[EventBatch] = TypeAdapter(EventBatch)
 _raw_batch: TypeAdapter[EventBatchIn] = TypeAdapter(EventBatchIn)
 
 
@@ -169,17 +173,39 @@ def may_hold_nul(body: bytes) -> bool:
     return b"\\u0000" in body
 
 
-def parse_batch_body(body: bytes) -> list[Any]:
-    """The events of a `{"events": [...]}` body, for `check_batch`.
+def _fields_of(model: type[BaseModel], name: str) -> Any:
+    """`model`'s fields, with their rules, as a TypedDict of the same validation."""
+    fields = {}
+    for field, info in model.model_fields.items():
+        kind = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        fields[field] = Required[kind] if info.is_required() else NotRequired[kind]
+    return TypedDict(name, fields)  # type: ignore[operator]
 
-    A batch of well-formed events is parsed and typed straight from the JSON bytes in one
-    pass (the usual case, and the cheap one); otherwise the raw items come back so each is
-    checked and reported on its own. A body that is not such an object is a 422.
-    """
+
+EventFields = _fields_of(EventIn, "EventFields")
+"""`EventIn` as plain dicts: a batch typed into dicts costs a third less than into models."""
+_plain_batch: TypeAdapter[dict[str, Any]] = TypeAdapter(
+    TypedDict(  # type: ignore[operator]
+        "EventBatchFields",
+        {"events": Annotated[list[EventFields], Field(max_length=MAX_BATCH)]},  # type: ignore[valid-type]
+    )
+)
+
+
+def parse_typed_batch(body: bytes) -> list[dict[str, Any]] | None:
+    """Every event of a `{"events": [...]}` body typed (as `EventIn` types it) in one pass
+    straight from the JSON bytes, as dicts for `plain_row`; None when the body or any
+    event is malformed (then `parse_batch_body` and `check_batch` take over)."""
     try:
-        return list(_typed_batch.validate_json(body).events)
+        events: list[dict[str, Any]] = _plain_batch.validate_json(body)["events"]
     except ValidationError:
-        pass
+        return None
+    return events
+
+
+def parse_batch_body(body: bytes) -> list[Any]:
+    """The raw events of a `{"events": [...]}` body, for `check_batch` to check and report
+    one by one. A body that is not such an object is a 422."""
     try:
         return list(_raw_batch.validate_json(body).events)
     except ValidationError as exc:
@@ -194,6 +220,55 @@ def parse_events(raw: Sequence[Any]) -> list[EventIn] | None:
         return _batch_adapter.validate_python(raw)
     except ValidationError:
         return None
+
+
+def plain_row(fields: Mapping[str, Any], window: ClockWindow) -> EventRow | None:
+    """The row of a well-typed event (`EventIn` fields, missing ones None), or None when
+    a rule refuses it (then `check_event` says why). The caller has checked for NULs."""
+    get = fields.get
+    stamp = get("timestamp")
+    occurred_at = stamp.astimezone(UTC) if stamp else window.now
+    if not window.oldest <= occurred_at <= window.newest:
+        return None
+    kind = fields["type"]
+    for name in REQUIRED_BY_TYPE.get(kind, ()):
+        if get(name) in (None, ""):
+            return None
+    properties = order_id = None
+    raw_properties = get("properties")
+    if raw_properties:
+        properties = to_json(raw_properties, fallback=str).decode()
+        if len(properties) > MAX_PROPERTIES_BYTES or "\\u0000" in properties:
+            return None
+        found = raw_properties.get("order_id")
+        order_id = str(found) if found is not None else None
+    user_id, product_id, event_id = fields["user_id"], get("product_id"), get("event_id")
+    return EventRow(
+        occurred_at,
+        dedup_key(event_id, user_id, kind, product_id, occurred_at),
+        kind,
+        user_id,
+        get("session_id"),
+        product_id,
+        get("quantity"),
+        get("price"),
+        get("revenue"),
+        get("currency"),
+        get("query"),
+        get("results_count"),
+        get("placement"),
+        get("strategy"),
+        get("experiment_id"),
+        get("variant"),
+        get("location_code"),
+        event_id,
+        properties,
+        order_id,
+    )
+
+
+def _has_nul(fields: Mapping[str, Any]) -> bool:
+    return any("\x00" in (fields[name] or "") for name in TEXT_FIELDS)
 
 
 def check_event(
@@ -212,16 +287,23 @@ def check_event(
             event = _event_adapter.validate_python(raw)
         except ValidationError as exc:
             return None, _type_errors(exc)
+    fields = event.__dict__
+    if nul_free or not _has_nul(fields):
+        row = plain_row(fields, window)
+        if row is not None:
+            return row, None
+    return None, _event_errors(event, window)
+
+
+def _event_errors(event: EventIn, window: ClockWindow) -> list[dict[str, str]]:
+    """Why `plain_row` refused a typed event, or why it holds a NUL."""
     occurred_at = event.timestamp.astimezone(UTC) if event.timestamp else window.now
     errors = _rule_errors(event, occurred_at, window)
-    if not nul_free:
-        errors.extend(
-            _error(name, "text cannot contain NUL characters", "nul_character")
-            for name in TEXT_FIELDS
-            if "\x00" in (getattr(event, name) or "")
-        )
-    properties = None
-    order_id = None
+    errors.extend(
+        _error(name, "text cannot contain NUL characters", "nul_character")
+        for name in TEXT_FIELDS
+        if "\x00" in (getattr(event, name) or "")
+    )
     if event.properties:
         properties = to_json(event.properties, fallback=str).decode()
         if len(properties) > MAX_PROPERTIES_BYTES:
@@ -231,29 +313,4 @@ def check_event(
             errors.append(
                 _error("properties", "text cannot contain NUL characters", "nul_character")
             )
-        found = event.properties.get("order_id")
-        order_id = str(found) if found is not None else None
-    if errors:
-        return None, errors
-    return EventRow(
-        occurred_at,
-        dedup_key(event, occurred_at),
-        event.type,
-        event.user_id,
-        event.session_id,
-        event.product_id,
-        event.quantity,
-        event.price,
-        event.revenue,
-        event.currency,
-        event.query,
-        event.results_count,
-        event.placement,
-        event.strategy,
-        event.experiment_id,
-        event.variant,
-        event.location_code,
-        event.event_id,
-        properties,
-        order_id,
-    ), None
+    return errors
