@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from mercato.modules.recommendations.strategies import ContentBasedStrategy
+from mercato.modules.recommendations.strategies import ContentBasedStrategy, text_profiles
 
 from .shop import DAY, T0, dataset, furniture, visit
 
@@ -44,3 +44,24 @@ class TestContentBased:
         ids = {item.product_id for item in found}
         assert not ids & {"pine-chair", "oak-stool", "oak-chair"}
         assert ids
+
+
+def test_a_fit_job_searches_one_catalogs_text_neighbours_once(monkeypatch) -> None:
+    searched: list[int] = []
+    search = text_profiles._search_similar
+
+    def counted(profiles, neighbours):
+        searched.append(profiles.shape[0])
+        return search(profiles, neighbours)
+
+    monkeypatch.setattr(text_profiles, "_search_similar", counted)
+    alone = _fitted()._similar
+    with text_profiles.similar_products_reused():
+        first, second = _fitted()._similar, _fitted()._similar
+        smaller = _fitted(catalog=furniture()[:-1])._similar
+    after = _fitted()._similar
+    # Outside a fit job every fit searches; within one, once per distinct catalog.
+    assert len(searched) == 4
+    for found in (first, second, after):
+        assert (found != alone).nnz == 0
+    assert smaller.shape[0] == alone.shape[0] - 1

@@ -78,3 +78,28 @@ class TestHoldout:
             evaluate_holdout(events, holdout_days=2)
         with pytest.raises(NotEnoughEventsError):
             evaluate_holdout(EventLog.from_rows([]))
+
+    def test_the_fit_jobs_scores_leave_the_baselines_out_and_sample_the_shoppers(self) -> None:
+        events = EventLog.from_rows(returning_shoppers())
+        catalog = CatalogTable.from_rows(furniture())
+        whole = evaluate_holdout(events, catalog, holdout_days=7, k=3)
+        sampled = evaluate_holdout(
+            events, catalog, holdout_days=7, k=3, baselines=False, max_users=12
+        )
+        assert [row.method for row in sampled.scores] == [
+            "collaborative",
+            "content_based",
+            "trending",
+            "frequently_bought_together",
+            "auto",
+        ]
+        assert "implicit_als" not in sampled.fit_seconds
+        assert sampled.users == 12
+        assert {row.users for row in sampled.scores} == {12}
+        # The same sample every time, and a large enough cap changes nothing.
+        again = evaluate_holdout(events, catalog, holdout_days=7, k=3, max_users=12)
+        assert [row.hit_rate for row in again.scores[:5]] == [
+            row.hit_rate for row in sampled.scores
+        ]
+        capped = evaluate_holdout(events, catalog, holdout_days=7, k=3, max_users=30)
+        assert [row.ndcg for row in capped.scores] == [row.ndcg for row in whole.scores]

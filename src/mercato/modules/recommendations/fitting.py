@@ -44,6 +44,7 @@ from mercato.modules.recommendations.storage import (
     remove_models,
 )
 from mercato.modules.recommendations.strategies import STRATEGIES, AutoStrategy
+from mercato.modules.recommendations.strategies.text_profiles import similar_products_reused
 from mercato.settings import get_settings
 
 log = get_logger("mercato.recommendations.fit")
@@ -89,11 +90,17 @@ class FittedFile:
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
+OFFLINE_SCORE_USERS = 2_000
+"""Returning shoppers the offline scores rank for (a fixed sample): enough for two
+decimals, and bounded, so a fit job's cost does not grow with the number of shoppers."""
+
+
 def offline_scores(events: EventLog, catalog: CatalogTable) -> dict[str, dict[str, float]]:
     """HR@10 and NDCG@10 of each strategy on the last week held out (`evaluation`); none
-    when the history is too short to hold a week out."""
+    when the history is too short to hold a week out. The models API shows only the
+    strategies, so the baselines are not fitted."""
     try:
-        report = evaluate_holdout(events, catalog)
+        report = evaluate_holdout(events, catalog, baselines=False, max_users=OFFLINE_SCORE_USERS)
     except NotEnoughEventsError:
         return {}
     return {
@@ -106,10 +113,14 @@ def offline_scores(events: EventLog, catalog: CatalogTable) -> dict[str, dict[st
 def fit_to_file(events: EventLog, catalog: CatalogTable, path: Path) -> FittedFile:
     """The CPU part: choose the blend's weights on the latest visits, fit it on
     everything, write one `.npz` (the weights travel in it), and score the
-    strategies offline (timed apart: `seconds` is the choice and the fit)."""
+    strategies offline (timed apart: `seconds` is the choice and the fit). The three
+    fits share one search of the catalog's text neighbours."""
     started = time.perf_counter()
-    model, data, choice = fit_auto(events, catalog)
-    model.save(path)
+    with similar_products_reused():
+        model, data, choice = fit_auto(events, catalog)
+        model.save(path)
+        seconds = time.perf_counter() - started
+        scores = offline_scores(events, catalog)
     log.info(
         "reco_auto_weights_chosen",
         outcome=choice.outcome,
@@ -117,14 +128,13 @@ def fit_to_file(events: EventLog, catalog: CatalogTable, path: Path) -> FittedFi
         positions=choice.positions,
         weights=choice.weights,
     )
-    seconds = time.perf_counter() - started
     return FittedFile(
         events=len(events),
         products=data.product_count,
         users=data.user_count,
         seconds=seconds,
         size_bytes=path.stat().st_size,
-        scores=offline_scores(events, catalog),
+        scores=scores,
     )
 
 

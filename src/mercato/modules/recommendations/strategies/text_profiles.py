@@ -7,8 +7,11 @@ two vector operations, and the neighbour search has to be chunked and top-N-prun
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -89,9 +92,48 @@ def tfidf(counts: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(scale) @ weighted)
 
 
+_reused: ContextVar[dict[bytes, sp.csr_matrix] | None] = ContextVar(
+    "similar_products_reused", default=None
+)
+
+
+@contextmanager
+def similar_products_reused() -> Iterator[None]:
+    """Within the block, the neighbours of one catalog's profiles are searched once.
+
+    A fit job fits the blend up to three times on the same catalog (to choose its
+    weights, the fit itself, the offline scores) and the text neighbours, which depend
+    on the catalog alone, are the largest part of each. The memory lives only as long
+    as the block, so nothing outlives the job that computed it."""
+    token = _reused.set({})
+    try:
+        yield
+    finally:
+        _reused.reset(token)
+
+
+def _profiles_key(profiles: sp.csr_matrix, neighbours: int) -> bytes:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (profiles.indptr, profiles.indices, profiles.data):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    digest.update(f"{profiles.shape}:{neighbours}".encode())
+    return digest.digest()
+
+
 def similar_products(profiles: sp.csr_matrix, neighbours: int) -> sp.csr_matrix:
-    """Top `neighbours` by cosine similarity per product (itself excluded), computed a
-    block of rows at a time so memory stays bounded."""
+    """Top `neighbours` by cosine similarity per product (itself excluded); searched once
+    per catalog within `similar_products_reused`."""
+    reused = _reused.get()
+    if reused is None:
+        return _search_similar(profiles, neighbours)
+    key = _profiles_key(profiles, neighbours)
+    if key not in reused:
+        reused[key] = _search_similar(profiles, neighbours)
+    return reused[key].copy()
+
+
+def _search_similar(profiles: sp.csr_matrix, neighbours: int) -> sp.csr_matrix:
+    """The neighbour search, a block of rows at a time so memory stays bounded."""
     transposed = sp.csr_matrix(profiles.T)
     blocks = []
     for start in range(0, profiles.shape[0], ROWS_PER_BLOCK):
