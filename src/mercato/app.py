@@ -27,6 +27,7 @@ from mercato.kernel.middleware import (
 )
 from mercato.kernel.openapi import install_problem_docs, operation_id
 from mercato.kernel.redis import close_redis, init_redis
+from mercato.kernel.route_index import guard_routers
 from mercato.modules import import_all
 from mercato.modules.analytics import router as analytics_router
 from mercato.modules.cart import router as cart_router
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics_router.router)
     app.include_router(insights_router.router)
     app.include_router(reports_router.router)
+    guard_routers(app)
 
     def body_limit(path: str) -> int:
         if path.endswith(BULK_PATH_SUFFIXES):
