@@ -4,7 +4,10 @@
   raises, is marked failed by procrastinate and its reason lands in `job_failure`.
 - `defer(session, "module.task", **kwargs)` enqueues by name *inside the caller's
   transaction*: the job becomes visible to workers only if that transaction commits; a
-  rollback drops it.
+  rollback drops it. One statement: procrastinate's own SQL function for deferring
+  (`procrastinate_defer_jobs_v1`), called on the session's connection without building
+  procrastinate's Job objects; `defer_jobs` enqueues several at once, `execute_deferring`
+  sends them with the caller's hot write in one round trip.
 - Periodic tasks are declared with `periodic(cron)` next to the task; `mercato.schedule`
   imports every module's jobs so the worker knows them all.
 - Workers send heartbeats; the jobs of a worker that stopped sending them (killed, out of
@@ -29,7 +32,7 @@ from procrastinate import JobContext, RetryStrategy
 from procrastinate.exceptions import ConnectorException
 from psycopg.types.json import Jsonb
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import error_reports, tracing
@@ -185,12 +188,14 @@ async def _driver(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
     """The psycopg connection of the session's transaction (begun, and scoped, if not yet)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    driver: psycopg.AsyncConnection[Any] = raw.driver_connection
+    driver = raw.driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)
     return driver
 
 
-def _as_dbapi_error(statement: str, exc: psycopg.Error) -> DBAPIError:
-    """The error as SQLAlchemy would raise it, so it is answered as every database error."""
+def _as_dbapi_error(statement: str, exc: psycopg.Error) -> StatementError:
+    """The error as SQLAlchemy would raise it (a `DBAPIError` subclass for a psycopg
+    error), so it is answered as every database error."""
     return DBAPIError.instance(statement, None, exc, psycopg.Error)
 
 
