@@ -406,8 +406,8 @@ def climb(
     workers: int,
 ) -> Ladder:
     ladder = Ladder(path, workers)
-    warm = requests.render(path.key, max(20, int(path.ladder[0] / 2)))
-    run_step(loadgen, folder, target, path, path.ladder[0], warm, _short(args))
+    warm = requests.render(path.key, max(20, int(path.ladder[0] * WARM_SECONDS)))
+    run_step(loadgen, folder, target, path, path.ladder[0], warm, _warm_up(args))
     for rate in rungs(path, args.coarse):
         count = int(rate * step_seconds(rate, args) + 0.5)
         step = run_step(loadgen, folder, target, path, rate, requests.render(path.key, count), args)
@@ -445,9 +445,15 @@ def climb_minimal(
         return climb(loadgen, folder, minimal, MINIMAL, requests, args, console, workers)
 
 
-def _short(args: argparse.Namespace) -> argparse.Namespace:
-    """The warm-up: half a second (3 requests at least) at the first rate, not recorded."""
-    short = {"step_seconds": 0.5, "drain_seconds": 2.0, "min_requests": 3}
+# Long enough for every API process to open its pool connections, prepare its statements
+# and fill its caches: after half a second, checkout's first recorded step could still
+# meet cold processes and break the budget at 10/s.
+WARM_SECONDS = 3.0
+
+
+def _warm_up(args: argparse.Namespace) -> argparse.Namespace:
+    """The warm-up: `WARM_SECONDS` (20 requests at least) at the first rate, not recorded."""
+    short = {"step_seconds": WARM_SECONDS, "drain_seconds": 2.0, "min_requests": 3}
     return argparse.Namespace(**{**vars(args), **short})
 
 

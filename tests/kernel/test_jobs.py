@@ -9,11 +9,19 @@ import psycopg
 import pytest
 from procrastinate.exceptions import TaskNotFound
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from mercato.kernel.context import request_id_var
 from mercato.kernel.db import get_database
 from mercato.kernel.events import emit, subscribe
-from mercato.kernel.jobs import AlreadyQueued, active_job, defer, task
+from mercato.kernel.jobs import (
+    AlreadyQueued,
+    active_job,
+    defer,
+    execute_deferring,
+    job_row,
+    task,
+)
 from mercato.settings import get_settings
 from mercato.worker import open_queue
 from tests.jobs import run_queued_jobs
@@ -222,3 +230,38 @@ async def test_the_request_id_travels_with_the_job_it_deferred(app) -> None:
         await defer(session, "tests.remember_request_id")
     await _run_queue_until_empty()
     assert seen_request_ids == ["checkout-req-0001", None]
+
+
+async def _jobs_marked(marker: str) -> int:
+    async with get_database().session() as session:
+        found = await session.scalar(
+            text("SELECT count(*) FROM procrastinate_jobs WHERE args->>'marker' = :marker"),
+            {"marker": marker},
+        )
+    return int(found or 0)
+
+
+async def test_statements_and_jobs_pipelined_together_commit_together(app) -> None:
+    marker = uuid.uuid4().hex
+    async with get_database().session() as session:
+        rows, nothing = await execute_deferring(
+            session,
+            [("SELECT %(n)s::int + 1", {"n": 41}), ("SET LOCAL statement_timeout = 0", {})],
+            [job_row("tests.record", marker=marker), job_row("tests.record", marker=marker)],
+        )
+    assert (rows, nothing) == ([(42,)], [])
+    assert await _jobs_marked(marker) == 2
+
+
+async def test_a_failing_pipelined_statement_queues_nothing(app) -> None:
+    """The error surfaces as SQLAlchemy's (answered as every database error), and the
+    transaction it aborted is rolled back with the jobs of the pipeline."""
+    marker = uuid.uuid4().hex
+    with pytest.raises(DBAPIError):
+        async with get_database().session() as session:
+            await execute_deferring(
+                session,
+                [("SELECT 1 / %(zero)s::int", {"zero": 0})],
+                [job_row("tests.record", marker=marker)],
+            )
+    assert await _jobs_marked(marker) == 0

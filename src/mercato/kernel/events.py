@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import listen
 from mercato.kernel.db import after_commit
-from mercato.kernel.jobs import defer, task
+from mercato.kernel.jobs import JobRow, defer_jobs, job_row, task
 
 Handler = Callable[[uuid.UUID, dict[str, Any]], Awaitable[None]]
 AnyEventHandler = Callable[[uuid.UUID, str, dict[str, Any]], Awaitable[None]]
@@ -184,21 +184,26 @@ async def ask_interest(session: AsyncSession, tenant_id: uuid.UUID) -> None:
         await _answer(session, tenant_id, test, interested)
 
 
+async def deliveries(
+    session: AsyncSession, tenant_id: uuid.UUID, event: str, payload: dict[str, Any]
+) -> list[JobRow]:
+    """The delivery jobs `emit` enqueues (one per interested subscriber), not yet enqueued:
+    for a caller that enqueues them with its own write (`jobs.execute_deferring`)."""
+    names = [name for name in subscribers(event) if await _interested(session, tenant_id, name)]
+    return [
+        job_row(
+            "events.deliver", event=event, handler=name, tenant_id=str(tenant_id), payload=payload
+        )
+        for name in names
+    ]
+
+
 async def emit(
     session: AsyncSession, tenant_id: uuid.UUID, event: str, payload: dict[str, Any]
 ) -> int:
-    """Enqueue one delivery job per interested subscriber, inside the session's transaction."""
-    names = [name for name in subscribers(event) if await _interested(session, tenant_id, name)]
-    for name in names:
-        await defer(
-            session,
-            "events.deliver",
-            event=event,
-            handler=name,
-            tenant_id=str(tenant_id),
-            payload=payload,
-        )
-    return len(names)
+    """Enqueue one delivery job per interested subscriber, inside the session's transaction
+    (all of them in one statement)."""
+    return len(await defer_jobs(session, await deliveries(session, tenant_id, event, payload)))
 
 
 @task("events.deliver", retry=5)

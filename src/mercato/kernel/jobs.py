@@ -4,7 +4,10 @@
   raises, is marked failed by procrastinate and its reason lands in `job_failure`.
 - `defer(session, "module.task", **kwargs)` enqueues by name *inside the caller's
   transaction*: the job becomes visible to workers only if that transaction commits; a
-  rollback drops it.
+  rollback drops it. One statement: procrastinate's own SQL function for deferring
+  (`procrastinate_defer_jobs_v1`), called on the session's connection without building
+  procrastinate's Job objects; `defer_jobs` enqueues several at once, `execute_deferring`
+  sends them with the caller's hot write in one round trip.
 - Periodic tasks are declared with `periodic(cron)` next to the task; `mercato.schedule`
   imports every module's jobs so the worker knows them all.
 - Workers send heartbeats; the jobs of a worker that stopped sending them (killed, out of
@@ -18,14 +21,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import procrastinate
+import psycopg
 import structlog
 from procrastinate import JobContext, RetryStrategy
 from procrastinate.exceptions import ConnectorException
+from psycopg.types.json import Jsonb
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import error_reports, tracing
@@ -124,6 +131,112 @@ class AlreadyQueued(Exception):
     """A job with the same queueing lock is already waiting (`defer(queueing_lock=)`)."""
 
 
+QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"  # unique while waiting
+
+
+def _queueing_lock_taken(exc: IntegrityError) -> bool:
+    diag = getattr(exc.orig, "diag", None)
+    return diag is not None and diag.constraint_name == QUEUEING_LOCK_INDEX
+
+
+JobRow = dict[str, Any]
+"""One job to enqueue: the fields of procrastinate's `procrastinate_job_to_defer_v1`."""
+
+# procrastinate's own enqueue (its versioned SQL function: the jobs and their `deferred`
+# events, the NOTIFY to waiting workers), fed every job of a call as one jsonb array.
+DEFER_JOBS_SQL = (
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY(SELECT jsonb_populate_recordset("
+    "CAST(NULL AS procrastinate_job_to_defer_v1), %(jobs)s))))"
+)
+
+
+def job_row(
+    task_name: str,
+    *,
+    delay_s: float | None = None,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    **kwargs: Any,
+) -> JobRow:
+    """The queue row of `task_name` with `kwargs` (see `defer`); an unknown name raises.
+
+    The task's own queue, priority and locks unless `lock`/`queueing_lock` are given. The
+    caller's request id and, with tracing on, its trace context travel in the arguments.
+    """
+    registered = job_app.tasks.get(task_name)
+    if registered is None:
+        raise procrastinate.exceptions.TaskNotFound(f"no task named {task_name!r}")
+    request_id = request_id_var.get()
+    if request_id is not None:
+        kwargs[REQUEST_ID_ARG] = request_id
+    trace_headers = tracing.carrier()
+    if trace_headers is not None:
+        kwargs[TRACE_ARG] = trace_headers
+    scheduled_at = datetime.now(UTC) + timedelta(seconds=delay_s) if delay_s else None
+    return {
+        "queue_name": registered.queue,
+        "task_name": task_name,
+        "priority": registered.priority,
+        "lock": lock if lock is not None else registered.lock,
+        "queueing_lock": queueing_lock if queueing_lock is not None else registered.queueing_lock,
+        "args": kwargs,
+        "scheduled_at": None if scheduled_at is None else scheduled_at.isoformat(),
+    }
+
+
+async def _driver(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection of the session's transaction (begun, and scoped, if not yet)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)
+    return driver
+
+
+def _as_dbapi_error(statement: str, exc: psycopg.Error) -> StatementError:
+    """The error as SQLAlchemy would raise it (a `DBAPIError` subclass for a psycopg
+    error), so it is answered as every database error."""
+    return DBAPIError.instance(statement, None, exc, psycopg.Error)
+
+
+Statement = tuple[str, Mapping[str, Any]]
+"""SQL with psycopg's `%(name)s` placeholders, and its parameters."""
+
+
+async def execute_deferring(
+    session: AsyncSession, statements: Sequence[Statement], jobs: Sequence[JobRow]
+) -> list[list[tuple[Any, ...]]]:
+    """Run `statements` and enqueue `jobs` in one round trip (a pipeline), in the session's
+    transaction; returns each statement's rows (none for one that returns nothing).
+
+    For a hot write whose event is known before it runs (checkout's order insert). If a
+    statement fails, the ones after it and the enqueue are skipped and the error raised;
+    if the rows say the write did not happen, the caller raises too, and the rollback
+    drops the jobs with it.
+    """
+    driver = await _driver(session)
+    try:
+        async with driver.pipeline():
+            cursors = [await driver.execute(sql, params) for sql, params in statements]
+            if jobs:
+                await driver.execute(DEFER_JOBS_SQL, {"jobs": Jsonb(list(jobs))})
+        return [[] if c.description is None else await c.fetchall() for c in cursors]
+    except psycopg.Error as exc:
+        raise _as_dbapi_error("; ".join(sql for sql, _ in statements), exc) from exc
+
+
+async def defer_jobs(session: AsyncSession, jobs: Sequence[JobRow]) -> list[int]:
+    """Enqueue `jobs` (`job_row`) in the session's transaction, in one statement."""
+    if not jobs:
+        return []
+    driver = await _driver(session)
+    try:
+        cursor = await driver.execute(DEFER_JOBS_SQL, {"jobs": Jsonb(list(jobs))})
+        return [int(row[0]) for row in await cursor.fetchall()]
+    except psycopg.Error as exc:
+        raise _as_dbapi_error(DEFER_JOBS_SQL, exc) from exc
+
+
 async def defer(
     session: AsyncSession,
     task_name: str,
@@ -146,32 +259,18 @@ async def defer(
     arguments (`REQUEST_ID_ARG`, `TRACE_ARG`); `task` restores them in the worker, so the
     job's log lines carry the request id and its span continues the request's trace.
     """
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    options: dict[str, Any] = {"connection": raw.driver_connection}
-    if delay_s:
-        options["schedule_in"] = {"seconds": delay_s}
-    if lock is not None:
-        options["lock"] = lock
-    if queueing_lock is not None:
-        options["queueing_lock"] = queueing_lock
-    deferrer = job_app.configure_task(task_name, allow_unknown=False, **options)
-    request_id = request_id_var.get()
-    if request_id is not None:
-        kwargs[REQUEST_ID_ARG] = request_id
-    trace_headers = tracing.carrier()
-    if trace_headers is not None:
-        kwargs[TRACE_ARG] = trace_headers
-    if queueing_lock is None:
-        deferred: int = await deferrer.defer_async(**kwargs)
+    row = job_row(task_name, delay_s=delay_s, lock=lock, queueing_lock=queueing_lock, **kwargs)
+    if row["queueing_lock"] is None:
+        (deferred,) = await defer_jobs(session, [row])
         return deferred
     # The refused insert must not abort the caller's transaction: a savepoint takes it.
     try:
         async with session.begin_nested():
-            await session.connection()  # emits the SAVEPOINT (begin_nested alone is lazy)
-            deferred = await deferrer.defer_async(**kwargs)
-    except procrastinate.exceptions.AlreadyEnqueued as exc:
-        raise AlreadyQueued(str(exc)) from None
+            (deferred,) = await defer_jobs(session, [row])
+    except IntegrityError as exc:
+        if not _queueing_lock_taken(exc):
+            raise
+        raise AlreadyQueued(f"a job with queueing lock {row['queueing_lock']} waits") from None
     return deferred
 
 

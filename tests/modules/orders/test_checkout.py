@@ -38,6 +38,8 @@ async def test_checkout_reserves_stock_and_opens_a_pending_order(client) -> None
     ]
     assert fetched["history"][0]["to_status"] == "pending"
     assert fetched["history"][0]["actor"].startswith("api_key:")
+    # The payment row, written with the order in one pipeline, answers as stored.
+    assert fetched["payments"] == [response.json()["payment"]]
     # The cart is spent: a second checkout of it is refused.
     again = await checkout(client, shop, cart)
     assert again.status_code == 409
@@ -133,7 +135,23 @@ async def test_one_location_with_every_unit_beats_a_split(client) -> None:
     assert await ledger_is_consistent(client, shop, "q")
 
 
-async def test_a_key_reused_with_another_cart_is_422_and_changes_nothing(client) -> None:
+def _payments_and_order_events(owner_dsn: str, tenant: str) -> tuple[int, list[str]]:
+    """The tenant's payment rows, and the order ids of its queued `order.created` jobs."""
+    with psycopg.connect(owner_dsn) as conn:
+        payments = conn.execute(
+            "SELECT count(*) FROM payment WHERE tenant_id = %s", (tenant,)
+        ).fetchone()
+        events = conn.execute(
+            "SELECT args->'payload'->>'order_id' FROM procrastinate_jobs "
+            "WHERE task_name = 'events.deliver' AND args->>'event' = 'order.created' "
+            "AND args->>'tenant_id' = %s",
+            (tenant,),
+        ).fetchall()
+    assert payments is not None
+    return int(payments[0]), sorted({row[0] for row in events})
+
+
+async def test_a_key_reused_with_another_cart_is_422_and_changes_nothing(client, owner_dsn) -> None:
     shop = await open_shop(client, products={"k": "2.00"}, stock={("k", "S"): 3})
     key = str(uuid.uuid4())
     first = await checkout(client, shop, await cart_with(client, shop, {"k": 1}), key=key)
@@ -149,6 +167,8 @@ async def test_a_key_reused_with_another_cart_is_422_and_changes_nothing(client)
     assert await ledger_is_consistent(client, shop, "k")
     orders = (await client.get(shop.url("/orders"), headers=shop.headers)).json()["data"]
     assert len(orders) == 1
+    # The refused insert took its pipelined payment row and event jobs with it.
+    assert _payments_and_order_events(owner_dsn, shop.tenant) == (1, [first.json()["order"]["id"]])
     # Rolled back whole: the other cart is still active and checks out with a new key.
     assert (await checkout(client, shop, other)).status_code == 201
 

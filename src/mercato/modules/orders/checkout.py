@@ -2,14 +2,15 @@
 session and one statement per step.
 
 The steps (`place_order`), one round trip each: claim the cart and read its lines, rates,
-addresses and discount code (and the code's terms); insert the payment row; redeem the
-discount code (discounts' `redeem`: its row lock makes concurrent checkouts count a
-limited code exactly as often as it allows); lock the needed stock rows (sorted), reserve
-and append the ledger rows; insert the order, its lines and its first history row; enqueue
-`order.created`. Lock order: cart, discount code, stock rows. What needs no stock lock comes
-before the reservation (the payment row, the webhook subscribers' interest in the event),
-so the hot stock rows stay locked only for the order insert, the event's enqueue and the
-commit. A refused discount code is refused before any stock row is locked.
+addresses and discount code (and the code's terms); redeem the discount code (discounts'
+`redeem`: its row lock makes concurrent checkouts count a limited code exactly as often
+as it allows); lock the needed stock rows (sorted), reserve and append the ledger rows;
+then, in one round trip (a pipeline of statements), insert the order, its lines and its
+first history row, insert the payment row (payments' `open_payment`) and enqueue
+`order.created`'s delivery jobs. Lock order: cart, discount code, stock rows. The webhook
+subscribers' interest in the event is asked before the reservation, so the hot stock rows
+stay locked only for that one pipelined write and the commit. A refused discount code is
+refused before any stock row is locked.
 
 `Idempotency-Key`: the same key with the same body answers the same order, with another
 body 422. The key is not looked up first (one round trip fewer on every checkout): a
@@ -37,7 +38,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import commit_midway
 from mercato.kernel.errors import DomainError, ValidationFailed
-from mercato.kernel.events import ask_interest, emit
+from mercato.kernel.events import ask_interest, deliveries
+from mercato.kernel.jobs import execute_deferring
 from mercato.kernel.orm import uuid7
 from mercato.kernel.security import TenantPrincipal
 from mercato.modules.cart import CartRead, claim_for_checkout
@@ -84,24 +86,26 @@ IDEMPOTENCY_SQL = text(
     "SELECT id, request_hash FROM sales_order WHERE tenant_id = :tenant AND idempotency_key = :key"
 )
 # No row back: another order holds the Idempotency-Key (then nothing was inserted). The
-# inserts from a SELECT return a column for Citus (see inventory's RESERVE_SQL).
-INSERT_ORDER_SQL = text(
+# inserts from a SELECT return a column for Citus (see inventory's RESERVE_SQL). psycopg's
+# placeholders: it runs on the driver, pipelined with the `order.created` enqueue.
+INSERT_ORDER_SQL = (
     "WITH o AS (INSERT INTO sales_order (tenant_id, id, cart_id, customer_id, user_id, email, "
     "status, currency, subtotal, tax, shipping, total, refunded_amount, payment_provider, "
     "idempotency_key, request_hash, stock_state, reserved_until, shipping_address, "
-    "billing_address, discount_code, discount_total) VALUES (:tenant, :id, :cart, "
-    ":customer, :user_id, :email, 'pending', :currency, :subtotal, :tax, :shipping, :total, 0, "
-    ":provider, :key, :hash, 'reserved', :reserved_until, CAST(:shipping_address AS jsonb), "
-    "CAST(:billing_address AS jsonb), :discount_code, :discount_total) "
+    "billing_address, discount_code, discount_total) VALUES (%(tenant)s, %(id)s, %(cart)s, "
+    "%(customer)s, %(user_id)s, %(email)s, 'pending', %(currency)s, %(subtotal)s, %(tax)s, "
+    "%(shipping)s, %(total)s, 0, %(provider)s, %(key)s, %(hash)s, 'reserved', "
+    "%(reserved_until)s, CAST(%(shipping_address)s AS jsonb), "
+    "CAST(%(billing_address)s AS jsonb), %(discount_code)s, %(discount_total)s) "
     "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING created_at), "
     "i AS (INSERT INTO order_item (tenant_id, order_id, product_id, location_code, name, "
-    "unit_price, quantity, discount) SELECT :tenant, :id, v.* FROM unnest("
-    "CAST(:products AS text[]), CAST(:locations AS text[]), CAST(:names AS text[]), "
-    "CAST(:prices AS numeric[]), CAST(:quantities AS int[]), CAST(:discounts AS numeric[])) "
-    "AS v WHERE EXISTS (SELECT FROM o) RETURNING 1), "
+    "unit_price, quantity, discount) SELECT %(tenant)s, %(id)s, v.* FROM unnest("
+    "CAST(%(products)s AS text[]), CAST(%(locations)s AS text[]), CAST(%(names)s AS text[]), "
+    "CAST(%(prices)s AS numeric[]), CAST(%(quantities)s AS int[]), "
+    "CAST(%(discounts)s AS numeric[])) AS v WHERE EXISTS (SELECT FROM o) RETURNING 1), "
     "h AS (INSERT INTO order_history (tenant_id, id, order_id, from_status, to_status, actor) "
-    "SELECT :tenant, :history_id, :id, NULL, 'pending', :actor WHERE EXISTS (SELECT FROM o) "
-    "RETURNING 1) "
+    "SELECT %(tenant)s, %(history_id)s, %(id)s, NULL, 'pending', %(actor)s "
+    "WHERE EXISTS (SELECT FROM o) RETURNING 1) "
     "SELECT created_at FROM o"
 )
 
@@ -218,9 +222,6 @@ async def place_order(
     shipping_address, billing_address = await _addresses(
         session, tenant_id, body, cart, order_customer
     )
-    payment = await open_payment(
-        session, tenant_id, order_id, body.payment_provider, cart.total, cart.currency
-    )
     await ask_interest(session, tenant_id)  # before the stock locks, not while holding them
     if cart.discount_code is not None:
         try:
@@ -253,45 +254,8 @@ async def place_order(
     lines = {line.product_id: line for line in cart.items}
     discounts = _allocation_discounts(cart, allocations)
     reserved_until = datetime.now(UTC) + reservation_ttl(principal)
-    created_at: datetime | None = await session.scalar(
-        INSERT_ORDER_SQL,
-        {
-            "tenant": tenant_id,
-            "id": order_id,
-            "cart": cart.id,
-            "customer": order_customer,
-            "user_id": body.user_id,
-            "email": str(body.email),
-            "currency": cart.currency,
-            "subtotal": cart.subtotal,
-            "tax": cart.tax,
-            "shipping": cart.shipping,
-            "total": cart.total,
-            "provider": body.payment_provider,
-            "key": idempotency_key,
-            "hash": digest,
-            "reserved_until": reserved_until,
-            "products": [a.product_id for a in allocations],
-            "locations": [a.location_code for a in allocations],
-            "names": [lines[a.product_id].name for a in allocations],
-            "prices": [lines[a.product_id].unit_price for a in allocations],
-            "quantities": [a.quantity for a in allocations],
-            "discounts": discounts,
-            "shipping_address": _json(shipping_address),
-            "billing_address": _json(billing_address),
-            "discount_code": cart.discount_code,
-            "discount_total": cart.discount_total,
-            "history_id": uuid7(),
-            "actor": principal.actor,
-        },
-    )
-    if created_at is None:
-        # Another order has the key; it came from another cart (this one was active), so
-        # from another body. Raising rolls this checkout back.
-        raise IdempotencyKeyReused(
-            "The Idempotency-Key was first used with a different request body"
-        )
-    await emit(
+    # The event's delivery jobs go with the order insert: one round trip, one transaction.
+    jobs = await deliveries(
         session,
         tenant_id,
         "order.created",
@@ -317,6 +281,54 @@ async def place_order(
             ],
         ),
     )
+    opening = open_payment(tenant_id, order_id, body.payment_provider, cart.total, cart.currency)
+    inserted, _ = await execute_deferring(
+        session,
+        [
+            (
+                INSERT_ORDER_SQL,
+                {
+                    "tenant": tenant_id,
+                    "id": order_id,
+                    "cart": cart.id,
+                    "customer": order_customer,
+                    "user_id": body.user_id,
+                    "email": str(body.email),
+                    "currency": cart.currency,
+                    "subtotal": cart.subtotal,
+                    "tax": cart.tax,
+                    "shipping": cart.shipping,
+                    "total": cart.total,
+                    "provider": body.payment_provider,
+                    "key": idempotency_key,
+                    "hash": digest,
+                    "reserved_until": reserved_until,
+                    "products": [a.product_id for a in allocations],
+                    "locations": [a.location_code for a in allocations],
+                    "names": [lines[a.product_id].name for a in allocations],
+                    "prices": [lines[a.product_id].unit_price for a in allocations],
+                    "quantities": [a.quantity for a in allocations],
+                    "discounts": discounts,
+                    "shipping_address": _json(shipping_address),
+                    "billing_address": _json(billing_address),
+                    "discount_code": cart.discount_code,
+                    "discount_total": cart.discount_total,
+                    "history_id": uuid7(),
+                    "actor": principal.actor,
+                },
+            ),
+            (opening.statement, opening.params),
+        ],
+        jobs,
+    )
+    if not inserted:
+        # Another order has the key; it came from another cart (this one was active), so
+        # from another body. Raising rolls this checkout back, the jobs with it.
+        raise IdempotencyKeyReused(
+            "The Idempotency-Key was first used with a different request body"
+        )
+    created_at: datetime = inserted[0][0]
+    payment = opening.read(created_at)
     # model_construct: every value was computed or validated above; checkout is hot.
     order = OrderRead.model_construct(
         id=order_id,

@@ -1,9 +1,9 @@
 """Payments: providers (`manual`, `stripe`), payment rows, refunds, Stripe webhook events.
 
-Public surface for the orders flow: `open_payment`, `provider_for`, `start_payment`,
-`record_start`, `mark_succeeded`, `mark_failed`, `refund_payment`, `open_refund`, `settle_refund`,
-`pending_refunds`, `payments_of_order`,
-`refunds_of_order`, `stripe_credentials`, `verify_stripe_event`, `claim_stripe_event`,
+Public surface for the orders flow: `open_payment` (a `PaymentOpening`), `provider_for`,
+`start_payment`, `record_start`, `mark_succeeded`, `mark_failed`, `refund_payment`,
+`open_refund`, `settle_refund`, `pending_refunds`, `payments_of_order`, `refunds_of_order`,
+`stripe_credentials`, `verify_stripe_event`, `claim_stripe_event`,
 `payment_for_stripe_object`, and the shapes `PaymentRead`, `RefundRead`, `HostedCheckout`.
 The demo seed writes the payments of its order history with `seed_payments`.
 """
@@ -17,6 +17,7 @@ from mercato.modules.payments.schemas import HostedCheckout, PaymentRead, Refund
 from mercato.modules.payments.seeding import seed_payments
 from mercato.modules.payments.service import (
     BadSignature,
+    PaymentOpening,
     claim_stripe_event,
     mark_failed,
     mark_succeeded,
@@ -38,6 +39,7 @@ from mercato.modules.payments.service import (
 __all__ = [
     "BadSignature",
     "HostedCheckout",
+    "PaymentOpening",
     "PaymentProviderError",
     "PaymentRead",
     "PaymentRequest",

@@ -1,14 +1,16 @@
 """Money: payments of orders, refunds, and Stripe's webhook events (the one owner of them).
 
 Provider calls never run inside a transaction that holds stock locks: the orders flow
-opens the payment row in its checkout transaction, commits, then calls `start_payment`,
-then records the answer with `record_start` in a new transaction.
+writes the payment row (`open_payment`) in its checkout transaction, commits, then calls
+`start_payment`, then records the answer with `record_start` in a new transaction.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -63,48 +65,60 @@ async def provider_for(session: AsyncSession, tenant_id: uuid.UUID, name: str) -
     return StripeProvider(await stripe_credentials(session, tenant_id))
 
 
-OPEN_SQL = text(
+# psycopg's placeholders: the checkout writes it with the order, in one pipeline.
+OPEN_SQL = (
     "INSERT INTO payment (tenant_id, id, order_id, provider, status, amount, refunded_amount, "
-    "currency) VALUES (:tenant, :id, :order, :provider, 'requires_payment', :amount, 0, "
-    ":currency) RETURNING created_at"
+    "currency) VALUES (%(tenant)s, %(id)s, %(order)s, %(provider)s, 'requires_payment', "
+    "%(amount)s, 0, %(currency)s)"
 )
 
 
-async def open_payment(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    order_id: uuid.UUID,
-    provider: str,
-    amount: Decimal,
-    currency: str,
-) -> PaymentRead:
-    """The payment row of a new order, before the provider is asked (one statement)."""
+@dataclass(frozen=True)
+class PaymentOpening:
+    """The payment row of a new order, not written yet: its caller runs `statement` with
+    `params` in its own transaction (checkout: with the order insert, in one round trip),
+    then `read` gives the row as written."""
+
+    id: uuid.UUID
+    provider: str
+    amount: Decimal
+    currency: str
+    params: dict[str, Any]
+    statement: str = OPEN_SQL
+
+    def read(self, created_at: datetime) -> PaymentRead:
+        """The row written; `created_at` is its transaction's `now()` (the column's default),
+        which the order inserted in the same transaction also carries."""
+        # Built from what was written: checkout is hot, and these values need no checking.
+        return PaymentRead.model_construct(
+            id=self.id,
+            provider=self.provider,
+            status="requires_payment",
+            amount=self.amount,
+            refunded_amount=Decimal("0.00"),
+            currency=self.currency,
+            provider_reference=None,
+            client_secret=None,
+            checkout_url=None,
+            error=None,
+            created_at=created_at,
+        )
+
+
+def open_payment(
+    tenant_id: uuid.UUID, order_id: uuid.UUID, provider: str, amount: Decimal, currency: str
+) -> PaymentOpening:
+    """The payment row of a new order, before the provider is asked (see `PaymentOpening`)."""
     payment_id = uuid7()
-    created_at = await session.scalar(
-        OPEN_SQL,
-        {
-            "tenant": tenant_id,
-            "id": payment_id,
-            "order": order_id,
-            "provider": provider,
-            "amount": amount,
-            "currency": currency,
-        },
-    )
-    # Built from what was just written: checkout is hot, and these values need no checking.
-    return PaymentRead.model_construct(
-        id=payment_id,
-        provider=provider,
-        status="requires_payment",
-        amount=amount,
-        refunded_amount=Decimal("0.00"),
-        currency=currency,
-        provider_reference=None,
-        client_secret=None,
-        checkout_url=None,
-        error=None,
-        created_at=created_at,
-    )
+    params = {
+        "tenant": tenant_id,
+        "id": payment_id,
+        "order": order_id,
+        "provider": provider,
+        "amount": amount,
+        "currency": currency,
+    }
+    return PaymentOpening(payment_id, provider, amount, currency, params)
 
 
 async def start_payment(provider: PaymentProvider, request: PaymentRequest) -> ProviderPayment:
