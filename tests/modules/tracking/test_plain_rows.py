@@ -78,6 +78,9 @@ VALID: list[dict[str, Any]] = [
 ]
 
 REFUSED_BY_A_RULE: list[dict[str, Any]] = [
+    # At the calendar's edge, whose UTC time falls outside it.
+    {"type": "page_view", "user_id": "u", "timestamp": "0001-01-01T00:00:00+01:00"},
+    {"type": "page_view", "user_id": "u", "timestamp": "9999-12-31T23:59:59-01:00"},
     {"type": "view_item", "user_id": "u1"},  # needs product_id
     {"type": "purchase", "user_id": "u1", "revenue": "10.00"},  # needs currency
     {"type": "purchase", "user_id": "u1", "currency": "EUR"},  # needs revenue
@@ -143,3 +146,15 @@ def test_a_batch_gets_the_answer_of_the_event_by_event_check(
         for index, (_, errors) in enumerate(expected)
         if errors is not None
     ]
+
+
+@pytest.mark.parametrize(
+    ("stamp", "code"),
+    [("0001-01-01T00:00:00+01:00", "too_old"), ("9999-12-31T23:59:59-01:00", "clock_skew")],
+)
+def test_a_timestamp_at_the_calendars_edge_is_refused_not_an_overflow(
+    stamp: str, code: str
+) -> None:
+    row, errors = check_event({"type": "page_view", "user_id": "u", "timestamp": stamp}, WINDOW)
+    assert row is None
+    assert [(error["field"], error["code"]) for error in errors or []] == [("timestamp", code)]

@@ -222,12 +222,24 @@ def parse_events(raw: Sequence[Any]) -> list[EventIn] | None:
         return None
 
 
+def _occurred_at(stamp: datetime | None, window: ClockWindow) -> datetime:
+    """The event's time in UTC. A timestamp at the edge of the calendar whose UTC time
+    falls outside it (`0001-01-01T00:00:00+01:00`) becomes that edge, so the window
+    refuses it like any other implausible time instead of the conversion failing."""
+    if not stamp:
+        return window.now
+    try:
+        return stamp.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.min if stamp.year == datetime.min.year else datetime.max
+        return edge.replace(tzinfo=UTC)
+
+
 def plain_row(fields: Mapping[str, Any], window: ClockWindow) -> EventRow | None:
     """The row of a well-typed event (`EventIn` fields, missing ones None), or None when
     a rule refuses it (then `check_event` says why). The caller has checked for NULs."""
     get = fields.get
-    stamp = get("timestamp")
-    occurred_at = stamp.astimezone(UTC) if stamp else window.now
+    occurred_at = _occurred_at(get("timestamp"), window)
     if not window.oldest <= occurred_at <= window.newest:
         return None
     kind = fields["type"]
@@ -297,7 +309,7 @@ def check_event(
 
 def _event_errors(event: EventIn, window: ClockWindow) -> list[dict[str, str]]:
     """Why `plain_row` refused a typed event, or why it holds a NUL."""
-    occurred_at = event.timestamp.astimezone(UTC) if event.timestamp else window.now
+    occurred_at = _occurred_at(event.timestamp, window)
     errors = _rule_errors(event, occurred_at, window)
     errors.extend(
         _error(name, "text cannot contain NUL characters", "nul_character")
