@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 
 import psycopg
@@ -265,3 +267,18 @@ async def test_a_failing_pipelined_statement_queues_nothing(app) -> None:
                 [job_row("tests.record", marker=marker)],
             )
     assert await _jobs_marked(marker) == 0
+
+
+def test_a_process_that_never_imported_the_jobs_still_defers_by_name() -> None:
+    """The demo seed runs before the app imports every module's jobs; its first job row
+    must still find the task, with the task's own queue."""
+    script = (
+        "import mercato.modules\n"
+        "from mercato.kernel.jobs import job_app, job_row\n"
+        "assert 'channels.push_feed' not in job_app.tasks\n"
+        "print(job_row('channels.push_feed', tenant_id='t', job_id='j')['queue_name'])\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert found.stdout.strip() == "channels"

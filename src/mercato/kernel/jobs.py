@@ -165,6 +165,11 @@ def job_row(
     """
     registered = job_app.tasks.get(task_name)
     if registered is None:
+        # A process that never imported the modules' jobs (the demo seed before the app
+        # starts, a CLI command) imports them now, as procrastinate's own `defer` does.
+        job_app.perform_import_paths()
+        registered = job_app.tasks.get(task_name)
+    if registered is None:
         raise procrastinate.exceptions.TaskNotFound(f"no task named {task_name!r}")
     request_id = request_id_var.get()
     if request_id is not None:
