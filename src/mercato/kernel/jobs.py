@@ -167,7 +167,7 @@ def job_row(
     if registered is None:
         # A process that never imported the modules' jobs (the demo seed before the app
         # starts, a CLI command) imports them now, as procrastinate's own `defer` does.
-        job_app.perform_import_paths()
+        job_app.perform_import_paths()  # type: ignore[no-untyped-call]  # unannotated upstream
         registered = job_app.tasks.get(task_name)
     if registered is None:
         raise procrastinate.exceptions.TaskNotFound(f"no task named {task_name!r}")
