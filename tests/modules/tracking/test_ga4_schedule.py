@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -20,15 +20,19 @@ from tests.modules.integrations.fakes import FakeGoogle, patched_settings, servi
 from tests.modules.tracking.helpers import Shop, new_shop
 from tests.web.browser import signed_in
 
-END = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-DAY = (END - timedelta(days=1)).date()
+
+def _today_and_yesterday() -> tuple[datetime, date]:
+    """Today's midnight (UTC) and yesterday, read when a test runs: a module constant read
+    at collection is a day behind the server for a run that crosses midnight."""
+    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return end, (end - timedelta(days=1)).date()
 
 
-def _export_rows(tmp_path: Any) -> tuple[list[dict[str, Any]], int]:
-    catalog = generate_catalog(products=40, seed=5, until=END)
+def _export_rows(tmp_path: Any, end: datetime) -> tuple[list[dict[str, Any]], int]:
+    catalog = generate_catalog(products=40, seed=5, until=end)
     events = list(
         simulate(
-            catalog=catalog, locations=generate_locations(5), days=1, users=60, seed=5, end=END
+            catalog=catalog, locations=generate_locations(5), days=1, users=60, seed=5, end=end
         )
     )
     rows = []
@@ -69,12 +73,13 @@ async def _freshness_at(tenant: uuid.UUID, now: datetime) -> Any:
 async def test_yesterday_is_imported_daily_and_the_alert_fires_when_the_source_stops(
     client, owner_dsn, tmp_path
 ) -> None:
-    rows, events = _export_rows(tmp_path)
+    now = datetime.now(UTC)
+    end, day = _today_and_yesterday()
+    rows, events = _export_rows(tmp_path, end)
     google = FakeGoogle(rows=rows)
     shop = await new_shop(client)
     tenant = uuid.UUID(shop.tenant_id)
     other = await new_shop(client)  # no BigQuery integration: never scheduled
-    now = datetime.now(UTC)
     async with serve(google.app()) as url:
         with patched_settings(bigquery_api_endpoint=url, google_token_url=f"{url}/token"):
             await _configure(client, shop, google, url)
@@ -82,14 +87,14 @@ async def test_yesterday_is_imported_daily_and_the_alert_fires_when_the_source_s
             assert await freshness.schedule_yesterday(uuid.UUID(other.tenant_id), now) is False
             assert await freshness.schedule_yesterday(tenant, now) is False  # one is waiting
             await run_queued_jobs("tracking")
-            assert google.table_lookups == [f"events_{DAY:%Y%m%d}"]
+            assert google.table_lookups == [f"events_{day:%Y%m%d}"]
             assert _stored(owner_dsn, shop.tenant_id) == events
             assert await freshness.schedule_yesterday(tenant, now) is False  # complete
 
             # A re-import of the day replaces it: nothing doubles.
             again = await client.post(
                 f"{shop.base}/ingest/jobs",
-                json={"source": "bigquery", "start": DAY.isoformat(), "end": DAY.isoformat()},
+                json={"source": "bigquery", "start": day.isoformat(), "end": day.isoformat()},
                 headers=shop.owner.headers,
             )
             assert again.status_code == 202, again.text
@@ -103,18 +108,18 @@ async def test_yesterday_is_imported_daily_and_the_alert_fires_when_the_source_s
 
     fresh = (await client.get(f"{shop.base}/ingest/freshness", headers=shop.owner.headers)).json()
     assert fresh["scheduled"] is True
-    assert fresh["newest_complete_day"] == DAY.isoformat()
+    assert fresh["newest_complete_day"] == day.isoformat()
     assert fresh["stale_hours"] is None
-    assert (fresh["days"][0]["day"], fresh["days"][0]["status"]) == (DAY.isoformat(), "complete")
+    assert (fresh["days"][0]["day"], fresh["days"][0]["status"]) == (day.isoformat(), "complete")
     assert fresh["days"][1]["status"] == "missing"
 
     later = await _freshness_at(tenant, tomorrow)
-    assert later.days[0].day == END.date()
+    assert later.days[0].day == end.date()
     assert later.days[0].status == "failed"
     assert later.days[0].scheduled is True
     assert (
         later.days[0].error
-        == f"BigQueryFailed: The GA4 export has no table events_{END:%Y%m%d} yet"
+        == f"BigQueryFailed: The GA4 export has no table events_{end:%Y%m%d} yet"
     )
     assert later.days[1].status == "complete"
 
@@ -126,20 +131,22 @@ async def test_yesterday_is_imported_daily_and_the_alert_fires_when_the_source_s
 
 async def test_the_banner_shows_while_ga4_data_is_stale(client, owner_dsn) -> None:
     shop = await new_shop(client)
+    finished_at = datetime.now(UTC) - timedelta(hours=50)
+    covered = finished_at.date() - timedelta(days=1)  # read after the day had ended
     with psycopg.connect(owner_dsn) as conn:
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", (shop.tenant_id,))
         conn.execute(
             "INSERT INTO ingest_job (tenant_id, id, source, status, requested_by, options, "
             "counts, start, \"end\", finished_at) VALUES (%s, %s, 'bigquery', 'completed', "
-            "'schedule', '{}', '{}', %s, %s, now() - interval '50 hours')",
-            (shop.tenant_id, uuid.uuid4(), DAY - timedelta(days=2), DAY - timedelta(days=2)),
+            "'schedule', '{}', '{}', %s, %s, %s)",
+            (shop.tenant_id, uuid.uuid4(), covered, covered, finished_at),
         )
     dashboard = await signed_in(client, shop.owner)
     page = await dashboard.get(f"/app/t/{shop.tenant_id}/tracking")
     assert page.status_code == 200
     assert 'data-banner="ga4-stale"' in page.text
     assert "nothing was imported for 50 hours" in page.text
-    assert f"the newest complete day is {DAY - timedelta(days=2)}" in page.text
+    assert f"the newest complete day is {covered}" in page.text
     overview = await dashboard.get(f"/app/t/{shop.tenant_id}")
     assert 'data-banner="ga4-stale"' in overview.text
 
