@@ -284,7 +284,8 @@ def render_markdown(
         f"Written by `make bench` (`BENCH_MODE={mode}`, `bench/run_all.py`). Every figure "
         "stands next to a baseline measured in the same run on the same machine; the ratio "
         "is figure / baseline. Percentiles are in the figure's time unit (ms unless the "
-        "table says otherwise). How to add a benchmark: `bench/README.md`.",
+        "table says otherwise). What the profiles showed and what limits each hot path: "
+        "[performance.md](performance.md). How to add a benchmark: `bench/README.md`.",
         "",
         "## Machine",
         "",
