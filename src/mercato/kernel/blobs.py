@@ -43,7 +43,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from mercato.kernel.db import get_database
 from mercato.kernel.logging import get_logger
 from mercato.kernel.orm import uuid7
-from mercato.kernel.s3 import s3_bucket, s3_client
+from mercato.kernel.s3 import delete_prefix, s3_bucket, s3_client
 from mercato.kernel.tables import SharedBlob, SharedBlobChunk
 from mercato.settings import Settings, get_settings
 
@@ -251,7 +251,10 @@ class S3Store:
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
 
     def object_key(self, tenant_id: uuid.UUID, blob_id: uuid.UUID) -> str:
-        return f"{self.prefix}blobs/{tenant_id}/{blob_id}"
+        return f"{self.tenant_folder(tenant_id)}{blob_id}"
+
+    def tenant_folder(self, tenant_id: uuid.UUID) -> str:
+        return f"{self.prefix}blobs/{tenant_id}/"
 
     def writer(self, tenant_id: uuid.UUID, blob_id: uuid.UUID) -> _Writer:
         return _S3Writer(self, tenant_id, blob_id)
@@ -493,6 +496,22 @@ class SharedBlobs:
             tenant_id,
             (SharedBlob.expires_at < now)
             | (~SharedBlob.ready & (SharedBlob.created_at < now - ABANDONED_AFTER)),
+        )
+
+    async def purge_tenant_objects(self, tenant_id: uuid.UUID) -> int:
+        """Delete every S3 object of a purged tenant's blobs; returns how many.
+
+        The tenant's `shared_blob` rows went with its other rows, so the bucket is
+        listed instead: that also finds objects whose row was lost. A deployment with a
+        bucket sweeps it whatever `MERCATO_BLOB_STORAGE` says now, since blobs written
+        before a change of store stay where they were written.
+        """
+        if not self.settings.s3_bucket:
+            return 0
+        s3 = self._store("s3")
+        assert isinstance(s3, S3Store)
+        return await asyncio.to_thread(
+            delete_prefix, s3.client, s3.bucket, s3.tenant_folder(tenant_id)
         )
 
     async def _remove(self, tenant_id: uuid.UUID, which: ColumnElement[bool]) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from mercato.kernel.blobs import BlobNotFound, SharedBlobs
-from mercato.kernel.s3 import s3_bucket, s3_client
+from mercato.kernel.s3 import delete_prefix, s3_bucket, s3_client
 from mercato.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ class MediaStorage(Protocol):
     async def get(self, key: str) -> bytes | None: ...
 
     async def delete(self, key: str) -> None: ...
+
+    async def purge_tenant(self, tenant_id: uuid.UUID) -> int:
+        """Delete every stored file of a purged tenant; returns how many."""
+        ...
 
 
 class LocalStorage:
@@ -69,6 +74,17 @@ class LocalStorage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+    @staticmethod
+    def _remove_folder(folder: Path) -> int:
+        if not folder.is_dir():
+            return 0
+        files = sum(1 for path in folder.rglob("*") if path.is_file())
+        shutil.rmtree(folder)
+        return files
+
+    async def purge_tenant(self, tenant_id: uuid.UUID) -> int:
+        return await asyncio.to_thread(self._remove_folder, self._path(str(tenant_id)))
 
 
 class S3Storage:
@@ -104,6 +120,11 @@ class S3Storage:
             self.client.delete_object, Bucket=self.bucket, Key=self.prefix + key
         )
 
+    async def purge_tenant(self, tenant_id: uuid.UUID) -> int:
+        return await asyncio.to_thread(
+            delete_prefix, self.client, self.bucket, f"{self.prefix}{tenant_id}/"
+        )
+
 
 class BlobStorage:
     """Media as shared blobs in PostgreSQL, under their tenant (the key's first part)."""
@@ -133,6 +154,11 @@ class BlobStorage:
     async def delete(self, key: str) -> None:
         tenant_id, blob_key = self._split(key)
         await self.blobs.delete(tenant_id, [blob_key])
+
+    async def purge_tenant(self, tenant_id: uuid.UUID) -> int:
+        """Nothing of its own: the blobs are tenant rows, deleted with the tenant's other
+        rows (their S3 objects, if any, by `SharedBlobs.purge_tenant_objects`)."""
+        return 0
 
 
 def storage_for(settings: Settings) -> MediaStorage:
