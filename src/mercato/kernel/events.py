@@ -43,18 +43,12 @@ _NOTIFY_INTEREST = text(f"SELECT pg_notify('{INTEREST_CHANNEL}', :tenant)")
 
 
 class InterestMemory:
-    """Interest answers per (test, tenant), trusted only while notifications flow.
-
-    Change numbers as in identity's access memory: `seq` counts the changes applied,
-    `changed_at` says when each tenant last changed, and an answer whose query started
-    before a change of its tenant (or before `floor`, a reset) is not kept.
-    """
+    """Interest answers per (test, tenant), trusted only while notifications flow; an
+    answer whose query started before a change of its tenant is not kept (`clock`)."""
 
     def __init__(self) -> None:
         self.answers: dict[tuple[str, uuid.UUID], tuple[float, bool]] = {}
-        self.seq = 0
-        self.floor = 0
-        self.changed_at: dict[uuid.UUID, int] = {}
+        self.clock = listen.ChangeClock(MAX_INTEREST_ENTRIES)
 
     def get(self, test: str, tenant_id: uuid.UUID) -> bool | None:
         entry = self.answers.get((test, tenant_id))
@@ -63,9 +57,7 @@ class InterestMemory:
         return entry[1]
 
     def put(self, test: str, tenant_id: uuid.UUID, answer: bool, started: int) -> None:
-        if not listen.is_live() or started < self.floor:
-            return
-        if self.changed_at.get(tenant_id, 0) > started:
+        if not listen.is_live() or not self.clock.unchanged_since(started, tenant_id):
             return
         if len(self.answers) >= MAX_INTEREST_ENTRIES:
             self.answers.clear()
@@ -74,18 +66,12 @@ class InterestMemory:
     def apply(self, payload: str) -> None:
         """A tenant's interests changed (a notification, or this process's own commit)."""
         tenant_id = uuid.UUID(payload)
-        self.seq += 1
-        if len(self.changed_at) >= MAX_INTEREST_ENTRIES:
-            self.changed_at.clear()
-            self.floor = self.seq
-        self.changed_at[tenant_id] = self.seq
+        self.clock.changed(tenant_id)
         self.answers = {k: v for k, v in self.answers.items() if k[1] != tenant_id}
 
     def reset(self) -> None:
         """The listener lost its connection: forget every answer."""
-        self.seq += 1
-        self.floor = self.seq
-        self.changed_at.clear()
+        self.clock.reset()
         self.answers.clear()
 
 
@@ -162,7 +148,7 @@ async def _answer(
     if answer is None:
         answer = interest_memory.get(test, tenant_id)
         if answer is None:
-            started = interest_memory.seq
+            started = interest_memory.clock.seq
             answer = await interested(session, tenant_id)
             interest_memory.put(test, tenant_id, answer, started)
         memo[(test, tenant_id)] = answer

@@ -55,6 +55,41 @@ class _State:
 _state = _State()
 
 
+class ChangeClock:
+    """Change numbers for a memory that notifications keep valid.
+
+    `seq` counts the changes applied; a load notes it before it reads PostgreSQL, and
+    keeps what it read only if `unchanged_since(start, subject…)`: none of its subjects
+    changed meanwhile, and no `reset` happened. Subjects seen are bounded: past
+    `max_subjects` they are all forgotten and `floor` moves up, so every load in flight
+    is refused rather than one wrongly trusted.
+    """
+
+    def __init__(self, max_subjects: int) -> None:
+        self.max_subjects = max_subjects
+        self.seq = 0
+        self.floor = 0
+        self.changed_at: dict[uuid.UUID, int] = {}
+
+    def changed(self, subject: uuid.UUID) -> None:
+        self.seq += 1
+        if len(self.changed_at) >= self.max_subjects:
+            self.changed_at.clear()
+            self.floor = self.seq
+        self.changed_at[subject] = self.seq
+
+    def reset(self) -> None:
+        """Notifications may have been missed: no load started before now is trusted."""
+        self.seq += 1
+        self.floor = self.seq
+        self.changed_at.clear()
+
+    def unchanged_since(self, start: int, *subjects: uuid.UUID) -> bool:
+        return start >= self.floor and all(
+            self.changed_at.get(subject, 0) <= start for subject in subjects
+        )
+
+
 def subscribe(subscription: Subscription) -> None:
     """Register a subscriber (at import time; the listener picks it up when it starts)."""
     _state.subscriptions.append(subscription)

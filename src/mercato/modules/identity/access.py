@@ -113,19 +113,17 @@ class AccessMemory:
         self.revoked_sessions: _Expiring[uuid.UUID, bool] = _Expiring()
         # Per tenant: the origins listed on its live publishable keys (`origins`).
         self.browser_origins: _Expiring[uuid.UUID, frozenset[str]] = _Expiring()
-        # Change numbers: `seq` counts changes applied; `changed_at` says when each subject
-        # (tenant, user) last changed; loads that started before `floor` are not trusted.
-        self.seq = 0
-        self.floor = 0
-        self.changed_at: dict[uuid.UUID, int] = {}
+        # Change numbers of the subjects (tenants, users) whose entries notifications drop.
+        self.clock = listen.ChangeClock(MAX_ENTRIES)
+
+    @property
+    def seq(self) -> int:
+        """The change number a load notes before it reads PostgreSQL."""
+        return self.clock.seq
 
     def unchanged_since(self, start: int, *subjects: uuid.UUID) -> bool:
         """Whether nothing about `subjects` changed since change number `start`."""
-        return (
-            self.usable()
-            and start >= self.floor
-            and all(self.changed_at.get(subject, 0) <= start for subject in subjects)
-        )
+        return self.usable() and self.clock.unchanged_since(start, *subjects)
 
     def usable(self) -> bool:
         return listen.is_live()
@@ -135,11 +133,7 @@ class AccessMemory:
         """One notification (or a change this process just committed)."""
         kind, _, raw = payload.partition(":")
         subject = uuid.UUID(raw)
-        self.seq += 1
-        if len(self.changed_at) >= MAX_ENTRIES:
-            self.changed_at.clear()
-            self.floor = self.seq
-        self.changed_at[subject] = self.seq
+        self.clock.changed(subject)
         if kind == "t":
             self.tenants.entries.pop(subject, None)
             self.browser_origins.entries.pop(subject, None)
@@ -159,9 +153,7 @@ class AccessMemory:
 
     def reset(self) -> None:
         """Forget everything built on notifications (the listener lost its connection)."""
-        self.seq += 1
-        self.floor = self.seq
-        self.changed_at.clear()
+        self.clock.reset()
         self.tenants.entries.clear()
         self.keys.entries.clear()
         self.staff.entries.clear()
