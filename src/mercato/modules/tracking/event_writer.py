@@ -7,13 +7,15 @@ Two ways in, one statement shape:
   fraction of building arrays in Python) into a per-connection temporary staging table
   that empties itself at commit, then moved with one INSERT … SELECT.
 Keys are inserted in key order, so two concurrent batches never deadlock on each other.
-`store_rows` is the way in for a session scoped to the tenant.
+`store_rows` is the way in for a session scoped to the tenant; `commit_few` stores a few
+rows for each of some tenants in a transaction of its own, in one round trip.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date
 from functools import lru_cache
 from operator import itemgetter
@@ -22,7 +24,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import get_database
+from mercato.kernel.db import get_database, set_local_sql
 from mercato.kernel.errors import ServiceUnavailable
 from mercato.modules.tracking.partitions import ensure_partitions, known_months, month_of
 from mercato.modules.tracking.validation import EventRow
@@ -155,21 +157,96 @@ async def store_rows(
 
     The session must be scoped to `tenant_id`. Duplicate keys inside `rows` keep the first.
     """
-    unique = dict(zip(map(_KEY, rows), rows, strict=True))
-    if len(unique) < len(rows):  # a key sent twice: the first one counts
-        unique = {}
-        for row in rows:
-            unique.setdefault(row.key, row)
+    unique = _unique(rows)
     if not unique:
         return []
     await ensure_partitions(get_database().engine, _months(unique.values()))
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-    try:
+    with _partition_check():
         stored_keys = await write_rows(
             driver, session.info, tenant_id, list(unique.values()), source
         )
+    return _stored(unique, stored_keys)
+
+
+def fits_one_round_trip(rows: Collection[EventRow]) -> bool:
+    """Whether `commit_few` may store these rows of one tenant (a VALUES list, no COPY)."""
+    return len(rows) < COPY_THRESHOLD
+
+
+async def commit_few(
+    rows_by_tenant: Mapping[uuid.UUID, Sequence[EventRow]], *, source: str
+) -> dict[uuid.UUID, list[EventRow]]:
+    """Store each tenant's rows (each `fits_one_round_trip`) in one transaction, committed
+    on return; the rows stored per tenant (duplicate keys inside one tenant's rows keep the
+    first).
+
+    The whole transaction is one pipeline — BEGIN, then per tenant (in id order) its
+    `SET LOCAL app.tenant_id` and its store statement, then COMMIT — sent at once and
+    answered at once: one round trip where a session costs three (psycopg's BEGIN, the
+    statement, the commit) and the ORM's bookkeeping around them. The connection runs in
+    autocommit mode meanwhile so that psycopg sends no BEGIN of its own; the explicit one
+    makes the statements one transaction, which row-level security checks tenant by tenant
+    as in a session. An error rolls the whole transaction back: nothing was stored.
+    """
+    unique = {tenant: _unique(rows) for tenant, rows in rows_by_tenant.items()}
+    unique = {tenant: rows for tenant, rows in unique.items() if rows}
+    if not unique:
+        return {}
+    await ensure_partitions(
+        get_database().engine, set().union(*(_months(rows.values()) for rows in unique.values()))
+    )
+    async with get_database().engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        raw = await connection.get_raw_connection()
+        driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+        cursors: dict[uuid.UUID, psycopg.AsyncRawCursor[Any]] = {}
+        try:
+            with _partition_check():
+                async with driver.pipeline():
+                    await driver.execute(b"BEGIN", prepare=False)
+                    for tenant_id in sorted(unique, key=lambda t: t.bytes):
+                        scope = set_local_sql("app.tenant_id", str(tenant_id))
+                        await driver.execute(scope.encode(), prepare=False)
+                        cursor = cursors[tenant_id] = psycopg.AsyncRawCursor(driver)
+                        rows = list(unique[tenant_id].values())
+                        params: list[Any] = [value for row in rows for value in row[:-1]]
+                        params += [tenant_id, source]
+                        await cursor.execute(_store_values(len(rows)), params, binary=True)
+                    await driver.execute(b"COMMIT", prepare=False)
+        except BaseException:
+            if not driver.closed:  # end the failed transaction before the pool has it back
+                with suppress(psycopg.Error):
+                    await driver.rollback()
+            raise
+        return {
+            tenant_id: _stored(unique[tenant_id], {record[0] for record in await cursor.fetchall()})
+            for tenant_id, cursor in cursors.items()
+        }
+
+
+def _unique(rows: Sequence[EventRow]) -> dict[bytes, EventRow]:
+    """The rows by key; a key sent twice keeps its first row."""
+    unique = dict(zip(map(_KEY, rows), rows, strict=True))
+    if len(unique) < len(rows):
+        unique = {}
+        for row in rows:
+            unique.setdefault(row.key, row)
+    return unique
+
+
+def _stored(unique: dict[bytes, EventRow], stored_keys: set[bytes]) -> list[EventRow]:
+    if len(stored_keys) == len(unique):
+        return list(unique.values())
+    return [row for key, row in unique.items() if key in stored_keys]
+
+
+@contextmanager
+def _partition_check() -> Iterator[None]:
+    try:
+        yield
     except psycopg.errors.CheckViolation as exc:
         # A partition this process believed in was dropped meanwhile: the retry recreates it.
         known_months.forget()
@@ -177,9 +254,6 @@ async def store_rows(
             "The event store was reorganised during the request; retry",
             headers={"Retry-After": "1"},
         ) from exc
-    if len(stored_keys) == len(unique):
-        return list(unique.values())
-    return [row for key, row in unique.items() if key in stored_keys]
 
 
 _KEY = itemgetter(EventRow._fields.index("key"))

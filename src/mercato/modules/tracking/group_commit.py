@@ -37,7 +37,7 @@ from mercato.kernel.db import get_database, scope_transaction, unit_of_work
 from mercato.kernel.errors import DomainError, ServiceUnavailable
 from mercato.kernel.logging import get_logger
 from mercato.modules.tracking import counters
-from mercato.modules.tracking.event_writer import store_rows
+from mercato.modules.tracking.event_writer import commit_few, fits_one_round_trip, store_rows
 from mercato.modules.tracking.listeners import notify_stored
 from mercato.modules.tracking.validation import EventRow
 from mercato.settings import get_settings
@@ -146,16 +146,25 @@ async def _write(
     by_tenant: dict[uuid.UUID, list[_Submission]] = {}
     for submission in group:
         by_tenant.setdefault(submission.tenant_id, []).append(submission)
-    stored: dict[uuid.UUID, list[EventRow]] = {}
-    async with unit_of_work(get_database().sessionmaker) as session:
-        for tenant_id in sorted(by_tenant, key=lambda t: t.bytes):
-            await scope_transaction(session, tenant_id)
-            rows = [row for s in by_tenant[tenant_id] for row in s.rows]
-            stored[tenant_id] = await store_rows(session, tenant_id, rows, source="api")
-    if all(len(stored[t]) == sum(len(s.rows) for s in subs) for t, subs in by_tenant.items()):
+    rows_by_tenant = {
+        tenant_id: [row for s in submissions for row in s.rows]
+        for tenant_id, submissions in by_tenant.items()
+    }
+    stored: dict[uuid.UUID, list[EventRow]]
+    if all(map(fits_one_round_trip, rows_by_tenant.values())):  # single events, small batches
+        stored = await commit_few(rows_by_tenant, source="api")
+    else:
+        stored = {}
+        async with unit_of_work(get_database().sessionmaker) as session:
+            for tenant_id in sorted(rows_by_tenant, key=lambda t: t.bytes):
+                await scope_transaction(session, tenant_id)
+                stored[tenant_id] = await store_rows(
+                    session, tenant_id, rows_by_tenant[tenant_id], source="api"
+                )
+    if all(len(stored.get(t, ())) == len(rows) for t, rows in rows_by_tenant.items()):
         # Every row was new and no key came twice (the usual case): each request stored all.
         return [(len(s.rows), 0) for s in group], stored
-    stored_keys = {tenant: {row.key for row in rows} for tenant, rows in stored.items()}
+    stored_keys = {tenant: {row.key for row in stored.get(tenant, ())} for tenant in by_tenant}
     claimed: set[tuple[uuid.UUID, bytes]] = set()
     results = []
     for submission in group:
