@@ -52,3 +52,25 @@ async def test_a_connection_back_in_use_at_once_is_not_pinged(
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
     finally:
         await engine.dispose()
+
+
+PREPARED_SQL = "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%kept_across%'"
+
+
+async def test_a_rollback_keeps_the_connections_prepared_statements() -> None:
+    """A refused request rolls back; the statements the connection prepared stay prepared
+    (psycopg's own rollback forgets them all, and the server plans them again)."""
+    url = db.resolve_urls(get_settings()).owner
+    engine = db.create_engine(url, pool_size=1, max_overflow=0)
+    statement = text("SELECT :n + 1 AS kept_across")
+    try:
+        async with engine.connect() as conn:
+            for n in range(6):  # psycopg prepares from the fifth run on
+                assert (await conn.execute(statement, {"n": n})).scalar_one() == n + 1
+            await conn.rollback()
+            assert (await conn.execute(text(PREPARED_SQL))).scalar_one() == 1
+            # Still answered from the same prepared statement after the rollback.
+            assert (await conn.execute(statement, {"n": 41})).scalar_one() == 42
+            assert (await conn.execute(text(PREPARED_SQL))).scalar_one() == 1
+    finally:
+        await engine.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from mercato.kernel.context import request_id_var
-from mercato.kernel.db import get_database
+from mercato.kernel.db import after_commit, get_database
 from mercato.kernel.events import emit, subscribe
 from mercato.kernel.jobs import (
     AlreadyQueued,
@@ -266,6 +266,45 @@ async def test_a_failing_pipelined_statement_queues_nothing(app) -> None:
                 [("SELECT 1 / %(zero)s::int", {"zero": 0})],
                 [job_row("tests.record", marker=marker)],
             )
+    assert await _jobs_marked(marker) == 0
+
+
+async def test_a_pipeline_ending_in_its_commit_commits_and_the_session_carries_on(app) -> None:
+    """The jobs are queued once the pipeline answers (its COMMIT ran), the after-commit
+    callbacks have run, and the session's next statement runs in a new transaction."""
+    marker = uuid.uuid4().hex
+    ran: list[str] = []
+
+    async def note() -> None:
+        ran.append("after commit")
+
+    async with get_database().session() as session:
+        after_commit(session, note)
+        rows, _ = await execute_deferring(
+            session,
+            [("SELECT txid_current()", {}), ("SET LOCAL statement_timeout = 0", {})],
+            [job_row("tests.record", marker=marker)],
+            commit=True,
+        )
+        assert ran == ["after commit"]
+        assert await _jobs_marked(marker) == 1  # seen from another connection
+        following = await session.scalar(text("SELECT txid_current()"))
+        assert following != rows[0][0]
+
+
+async def test_a_failing_statement_skips_the_pipelines_commit(app) -> None:
+    """What the transaction wrote before the pipeline is rolled back with it."""
+    marker = uuid.uuid4().hex
+    async with get_database().session() as session:
+        await defer(session, "tests.record", marker=marker)
+        with pytest.raises(DBAPIError):
+            await execute_deferring(
+                session,
+                [("SELECT 1 / %(zero)s::int", {"zero": 0})],
+                [job_row("tests.record", marker=marker)],
+                commit=True,
+            )
+        await session.rollback()
     assert await _jobs_marked(marker) == 0
 
 

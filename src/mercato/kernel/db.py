@@ -49,6 +49,7 @@ from sqlalchemy.util import await_only
 
 from mercato.kernel import embedded, tracing
 from mercato.kernel.logging import get_logger
+from mercato.kernel.prepared import KeepPreparedConnection
 from mercato.settings import Settings
 
 log = get_logger("mercato.db")
@@ -134,7 +135,12 @@ def create_engine(
         # Pinged on checkout only after an idle spell (below), not before every request.
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={"options": options, "connect_timeout": 5},
+        connect_args={
+            "options": options,
+            "connect_timeout": 5,
+            # A rollback keeps the connection's prepared statements (kernel.prepared).
+            "async_creator_fn": KeepPreparedConnection.connect,
+        },
     )
     _ping_after_idle(engine)
     if role is not None:

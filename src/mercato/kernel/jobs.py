@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import error_reports, tracing
 from mercato.kernel.context import request_id_var
-from mercato.kernel.db import get_database
+from mercato.kernel.db import commit_midway, get_database
 from mercato.kernel.logging import get_logger
 from mercato.kernel.metrics import GaugeSpec, Sample, scraped_gauges
 from mercato.settings import get_settings
@@ -209,7 +209,11 @@ Statement = tuple[str, Mapping[str, Any]]
 
 
 async def execute_deferring(
-    session: AsyncSession, statements: Sequence[Statement], jobs: Sequence[JobRow]
+    session: AsyncSession,
+    statements: Sequence[Statement],
+    jobs: Sequence[JobRow],
+    *,
+    commit: bool = False,
 ) -> list[list[tuple[Any, ...]]]:
     """Run `statements` and enqueue `jobs` in one round trip (a pipeline), in the session's
     transaction; returns each statement's rows (none for one that returns nothing).
@@ -218,16 +222,29 @@ async def execute_deferring(
     statement fails, the ones after it and the enqueue are skipped and the error raised;
     if the rows say the write did not happen, the caller raises too, and the rollback
     drops the jobs with it.
+
+    `commit`: the pipeline ends with the transaction's COMMIT (no round trip of its own,
+    and row locks released one round trip sooner), then the after-commit callbacks run, as
+    after `commit_midway`, and the session carries on in a new transaction under the same
+    scope. A failing statement skips the COMMIT too: nothing is committed. The caller must
+    then have nothing to check in the rows that could call for a rollback.
     """
+    if commit:
+        await session.flush()  # pending ORM changes belong to the committed transaction
     driver = await _driver(session)
     try:
         async with driver.pipeline():
             cursors = [await driver.execute(sql, params) for sql, params in statements]
             if jobs:
                 await driver.execute(DEFER_JOBS_SQL, {"jobs": Jsonb(list(jobs))})
-        return [[] if c.description is None else await c.fetchall() for c in cursors]
+            if commit:
+                await driver.execute(b"COMMIT", prepare=False)
+        rows = [[] if c.description is None else await c.fetchall() for c in cursors]
     except psycopg.Error as exc:
         raise _as_dbapi_error("; ".join(sql for sql, _ in statements), exc) from exc
+    if commit:
+        await commit_midway(session)  # the transaction is over: psycopg sends nothing more
+    return rows
 
 
 async def defer_jobs(session: AsyncSession, jobs: Sequence[JobRow]) -> list[int]:

@@ -6,10 +6,10 @@ addresses and discount code (and the code's terms); redeem the discount code (di
 `redeem`: its row lock makes concurrent checkouts count a limited code exactly as often
 as it allows); lock the needed stock rows (sorted), reserve and append the ledger rows;
 then, in one round trip (a pipeline of statements), insert the order, its lines and its
-first history row, insert the payment row (payments' `open_payment`) and enqueue
-`order.created`'s delivery jobs. Lock order: cart, discount code, stock rows. The webhook
-subscribers' interest in the event is asked before the reservation, so the hot stock rows
-stay locked only for that one pipelined write and the commit. A refused discount code is
+first history row, insert the payment row (payments' `open_payment`), enqueue
+`order.created`'s delivery jobs and commit. Lock order: cart, discount code, stock rows.
+The webhook subscribers' interest in the event is asked before the reservation, so the hot
+stock rows stay locked only for that one pipelined round trip. A refused discount code is
 refused before any stock row is locked.
 
 `Idempotency-Key`: the same key with the same body answers the same order, with another
@@ -19,7 +19,8 @@ reused with another cart is found taken by the order insert. Two concurrent requ
 one key race for the same cart row: the loser waits on the winner's row lock, finds the
 cart ordered, looks the key up (a new statement sees the committed order) and answers that
 order. A refusal (404, 409) of a request whose key was used with another body is 422, as
-if the key had been looked up first.
+if the key had been looked up first. The order insert raises on a taken key (the unique
+constraint), so the pipeline's COMMIT is skipped and nothing is committed.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.db import commit_midway
@@ -85,9 +87,10 @@ class Placed:
 IDEMPOTENCY_SQL = text(
     "SELECT id, request_hash FROM sales_order WHERE tenant_id = :tenant AND idempotency_key = :key"
 )
-# No row back: another order holds the Idempotency-Key (then nothing was inserted). The
+# Another order holding the Idempotency-Key fails the insert (IDEMPOTENCY_CONSTRAINT). The
 # inserts from a SELECT return a column for Citus (see inventory's RESERVE_SQL). psycopg's
 # placeholders: it runs on the driver, pipelined with the `order.created` enqueue.
+IDEMPOTENCY_CONSTRAINT = "uq_sales_order_tenant_id_idempotency_key"
 INSERT_ORDER_SQL = (
     "WITH o AS (INSERT INTO sales_order (tenant_id, id, cart_id, customer_id, user_id, email, "
     "status, currency, subtotal, tax, shipping, total, refunded_amount, payment_provider, "
@@ -97,15 +100,14 @@ INSERT_ORDER_SQL = (
     "%(shipping)s, %(total)s, 0, %(provider)s, %(key)s, %(hash)s, 'reserved', "
     "%(reserved_until)s, CAST(%(shipping_address)s AS jsonb), "
     "CAST(%(billing_address)s AS jsonb), %(discount_code)s, %(discount_total)s) "
-    "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING created_at), "
+    "RETURNING created_at), "
     "i AS (INSERT INTO order_item (tenant_id, order_id, product_id, location_code, name, "
     "unit_price, quantity, discount) SELECT %(tenant)s, %(id)s, v.* FROM unnest("
     "CAST(%(products)s AS text[]), CAST(%(locations)s AS text[]), CAST(%(names)s AS text[]), "
     "CAST(%(prices)s AS numeric[]), CAST(%(quantities)s AS int[]), "
-    "CAST(%(discounts)s AS numeric[])) AS v WHERE EXISTS (SELECT FROM o) RETURNING 1), "
+    "CAST(%(discounts)s AS numeric[])) AS v RETURNING 1), "
     "h AS (INSERT INTO order_history (tenant_id, id, order_id, from_status, to_status, actor) "
-    "SELECT %(tenant)s, %(history_id)s, %(id)s, NULL, 'pending', %(actor)s "
-    "WHERE EXISTS (SELECT FROM o) RETURNING 1) "
+    "SELECT %(tenant)s, %(history_id)s, %(id)s, NULL, 'pending', %(actor)s RETURNING 1) "
     "SELECT created_at FROM o"
 )
 
@@ -198,11 +200,11 @@ async def place_order(
     Addresses: the body's, else the cart's, else the customer's address-book defaults;
     billing falls back to shipping. They are copied onto the order and never change.
 
-    Failure halfway: every step runs in the caller's transaction, and none is committed
-    here. A refusal, an error or a lost connection at any step rolls the whole checkout
-    back — the cart is active again, no payment row, nothing reserved and no ledger row,
-    no order, no event, no use of the discount code — so a retry (with the same
-    Idempotency-Key or not) starts afresh.
+    Failure halfway: every step runs in the caller's transaction, which the last one (the
+    pipelined order insert) commits. A refusal, an error or a lost connection at any step
+    before that commit rolls the whole checkout back — the cart is active again, no
+    payment row, nothing reserved and no ledger row, no order, no event, no use of the
+    discount code — so a retry (with the same Idempotency-Key or not) starts afresh.
     """
     tenant_id = principal.tenant_id
     digest = request_hash(body, customer_id)
@@ -282,51 +284,52 @@ async def place_order(
         ),
     )
     opening = open_payment(tenant_id, order_id, body.payment_provider, cart.total, cart.currency)
-    inserted, _ = await execute_deferring(
-        session,
-        [
-            (
-                INSERT_ORDER_SQL,
-                {
-                    "tenant": tenant_id,
-                    "id": order_id,
-                    "cart": cart.id,
-                    "customer": order_customer,
-                    "user_id": body.user_id,
-                    "email": str(body.email),
-                    "currency": cart.currency,
-                    "subtotal": cart.subtotal,
-                    "tax": cart.tax,
-                    "shipping": cart.shipping,
-                    "total": cart.total,
-                    "provider": body.payment_provider,
-                    "key": idempotency_key,
-                    "hash": digest,
-                    "reserved_until": reserved_until,
-                    "products": [a.product_id for a in allocations],
-                    "locations": [a.location_code for a in allocations],
-                    "names": [lines[a.product_id].name for a in allocations],
-                    "prices": [lines[a.product_id].unit_price for a in allocations],
-                    "quantities": [a.quantity for a in allocations],
-                    "discounts": discounts,
-                    "shipping_address": _json(shipping_address),
-                    "billing_address": _json(billing_address),
-                    "discount_code": cart.discount_code,
-                    "discount_total": cart.discount_total,
-                    "history_id": uuid7(),
-                    "actor": principal.actor,
-                },
-            ),
-            (opening.statement, opening.params),
-        ],
-        jobs,
-    )
-    if not inserted:
+    order_row = {
+        "tenant": tenant_id,
+        "id": order_id,
+        "cart": cart.id,
+        "customer": order_customer,
+        "user_id": body.user_id,
+        "email": str(body.email),
+        "currency": cart.currency,
+        "subtotal": cart.subtotal,
+        "tax": cart.tax,
+        "shipping": cart.shipping,
+        "total": cart.total,
+        "provider": body.payment_provider,
+        "key": idempotency_key,
+        "hash": digest,
+        "reserved_until": reserved_until,
+        "products": [a.product_id for a in allocations],
+        "locations": [a.location_code for a in allocations],
+        "names": [lines[a.product_id].name for a in allocations],
+        "prices": [lines[a.product_id].unit_price for a in allocations],
+        "quantities": [a.quantity for a in allocations],
+        "discounts": discounts,
+        "shipping_address": _json(shipping_address),
+        "billing_address": _json(billing_address),
+        "discount_code": cart.discount_code,
+        "discount_total": cart.discount_total,
+        "history_id": uuid7(),
+        "actor": principal.actor,
+    }
+    try:
+        inserted, _ = await execute_deferring(
+            session,
+            [(INSERT_ORDER_SQL, order_row), (opening.statement, opening.params)],
+            jobs,
+            commit=True,
+        )
+    except IntegrityError as exc:
+        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) != (
+            IDEMPOTENCY_CONSTRAINT
+        ):
+            raise
         # Another order has the key; it came from another cart (this one was active), so
-        # from another body. Raising rolls this checkout back, the jobs with it.
+        # from another body. Nothing was committed: the rollback drops the jobs too.
         raise IdempotencyKeyReused(
             "The Idempotency-Key was first used with a different request body"
-        )
+        ) from None
     created_at: datetime = inserted[0][0]
     payment = opening.read(created_at)
     # model_construct: every value was computed or validated above; checkout is hot.
@@ -392,9 +395,10 @@ async def checkout(
     """Place the order, then (Stripe) create the PaymentIntent or Checkout Session.
 
     All in the request's session. The manual provider needs no call: its checkout is the
-    request's one transaction. With Stripe that transaction is committed before Stripe is
-    called, so no stock lock waits on the network, and Stripe's answer (or why it failed)
-    is stored in a second short transaction of the same session.
+    request's one transaction. With Stripe that transaction is committed (by `place_order`,
+    or here for a replayed order) before Stripe is called, so no stock lock waits on the
+    network, and Stripe's answer (or why it failed) is stored in a second short
+    transaction of the same session.
 
     Failure halfway (Stripe): once the first commit is done, the order is pending with its
     stock reserved until `reserved_until` and its payment row has no provider reference.
