@@ -1,7 +1,10 @@
 """The connection pool pings a pooled connection only after an idle spell, and then
-replaces a dead one instead of failing the request."""
+replaces a dead one instead of failing the request; a rollback keeps the connection's prepared
+statements unless the schema changed under one."""
 
 from __future__ import annotations
+
+import secrets
 
 import psycopg
 import pytest
@@ -74,3 +77,33 @@ async def test_a_rollback_keeps_the_connections_prepared_statements() -> None:
             assert (await conn.execute(text(PREPARED_SQL))).scalar_one() == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_statement_the_schema_changed_under_is_prepared_afresh_after_the_rollback(
+    owner_dsn: str,
+) -> None:
+    """A migration that changes a column's type while a process runs fails a kept
+    statement once ("cached plan must not change result type"); the rollback then forgets
+    the connection's statements, as psycopg's own does, so the retry succeeds."""
+    table = f"kept_probe_{secrets.token_hex(4)}"
+    with psycopg.connect(owner_dsn, autocommit=True) as owner:
+        owner.execute(f"CREATE TABLE {table} (n int)")
+        owner.execute(f"INSERT INTO {table} VALUES (1)")
+    url = db.resolve_urls(get_settings()).owner
+    engine = db.create_engine(url, pool_size=1, max_overflow=0)
+    statement = text(f"SELECT n FROM {table}")
+    try:
+        async with engine.connect() as conn:
+            for _ in range(6):
+                assert (await conn.execute(statement)).scalar_one() == 1
+            await conn.rollback()
+            with psycopg.connect(owner_dsn, autocommit=True) as owner:
+                owner.execute(f"ALTER TABLE {table} ALTER COLUMN n TYPE bigint")
+            with pytest.raises(DBAPIError, match="cached plan must not change result type"):
+                await conn.execute(statement)
+            await conn.rollback()
+            assert (await conn.execute(statement)).scalar_one() == 1
+    finally:
+        await engine.dispose()
+        with psycopg.connect(owner_dsn, autocommit=True) as owner:
+            owner.execute(f"DROP TABLE {table}")
