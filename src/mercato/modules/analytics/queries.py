@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.money import CENT
 from mercato.modules.analytics.rollup import (
     FIRST_STEP_AT,
     FUNNEL_KINDS,
@@ -94,7 +95,7 @@ class Facts:
     def average_order_value(self) -> Decimal:
         if not self.purchases:
             return Decimal("0.00")
-        return (self.revenue / self.purchases).quantize(Decimal("0.01"))
+        return (self.revenue / self.purchases).quantize(CENT)
 
 
 def _tail(location_filter: str) -> str:

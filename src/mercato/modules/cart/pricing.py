@@ -14,20 +14,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
+from mercato.kernel.money import to_cents
 from mercato.modules.cart.schemas import CartLine, CartRead
 from mercato.modules.catalog import ProductSnapshot
 from mercato.modules.customers import AddressRead
 from mercato.modules.discounts import DiscountRule, line_discounts, why_not_applicable
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-
-
-def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -87,8 +83,8 @@ def price_cart(
             and snapshot.available
             and snapshot.currency == state.currency
         )
-        unit = money(snapshot.current_price) if snapshot is not None else ZERO
-        line_total = money(unit * quantity) if usable else ZERO
+        unit = to_cents(snapshot.current_price) if snapshot is not None else ZERO
+        line_total = to_cents(unit * quantity) if usable else ZERO
         subtotal += line_total
         lines.append(
             CartLine.model_construct(
@@ -110,8 +106,8 @@ def price_cart(
     shipping = ZERO
     if subtotal > 0 and state.shipping_flat is not None:
         free = state.free_over is not None and merchandise >= state.free_over
-        shipping = ZERO if free else money(state.shipping_flat)
-    tax = money(merchandise * state.tax_rate)
+        shipping = ZERO if free else to_cents(state.shipping_flat)
+    tax = to_cents(merchandise * state.tax_rate)
     # Computed values only (no input to check): built without a validation pass.
     return CartRead.model_construct(
         id=state.id,
@@ -120,14 +116,14 @@ def price_cart(
         status=state.status,
         currency=state.currency,
         items=lines,
-        subtotal=money(subtotal),
+        subtotal=to_cents(subtotal),
         discount_code=state.discount_code,
-        discount_total=money(discount_total),
+        discount_total=to_cents(discount_total),
         discount_reason=reason,
         tax_rate=state.tax_rate,
         tax=tax,
         shipping=shipping,
-        total=money(merchandise + tax + shipping),
+        total=to_cents(merchandise + tax + shipping),
         shipping_address=_address(state.shipping_address),
         billing_address=_address(state.billing_address),
     )

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 
-CENT = Decimal("0.01")
+from mercato.kernel.money import CENT, to_cents
+
 ZERO = Decimal("0.00")
 
 
@@ -92,6 +93,6 @@ def line_discounts(rule: DiscountRule, line_totals: Sequence[Decimal]) -> list[D
     """The amount the rule takes off each line (lines of zero value get nothing)."""
     if rule.kind == "percentage":
         rate = rule.value / Decimal(100)
-        return [(t * rate).quantize(CENT, rounding=ROUND_HALF_UP) for t in line_totals]
+        return [to_cents(t * rate) for t in line_totals]
     subtotal = sum(line_totals, ZERO)
     return split(min(rule.value, subtotal), line_totals)

@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.money import CENT
+
 CANDIDATE_LIMIT = 2_000
 FEW_RESULTS = 2
 
@@ -141,7 +143,7 @@ LIMIT {CANDIDATE_LIMIT}
 
 
 def _money(value: Any) -> Decimal:
-    return Decimal(value or 0).quantize(Decimal("0.01"))
+    return Decimal(value or 0).quantize(CENT)
 
 
 async def purchase_followups(

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import Conflict
 from mercato.kernel.events import emit
+from mercato.kernel.money import to_cents
 from mercato.kernel.orm import uuid7
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import TenantPrincipal
@@ -56,7 +57,6 @@ from mercato.modules.orders.service import (
 from mercato.modules.payments import open_refund, payments_of_order, settle_refund
 
 RETURNABLE = {"partially_fulfilled", "fulfilled", "completed", "partially_refunded"}
-CENT = Decimal("0.01")
 
 
 class NotReturnable(Conflict):
@@ -80,7 +80,7 @@ def _line_amounts(
     units_before, refunded_before = returned.get(product_id, (0, Decimal("0")))
     if units_before + quantity >= ordered:
         return max(charged - refunded_before, Decimal("0"))
-    return (charged * quantity / ordered).quantize(CENT, rounding=ROUND_HALF_UP)
+    return to_cents(charged * quantity / ordered)
 
 
 async def create_return(

@@ -29,8 +29,6 @@ EVENT_TYPES: Final = (
     "click",
 )
 
-CENT: Final = Decimal("0.01")
-
 
 class TrackedEvent(TypedDict, total=False):
     """One behavioural event, as POSTed to `{T}/events`."""

@@ -39,7 +39,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Protocol
 
-from mercato.modules.tracking.event_doc import CENT, TrackedEvent, format_timestamp_us
+from mercato.kernel.money import CENT
+from mercato.modules.tracking.event_doc import TrackedEvent, format_timestamp_us
 
 GA4_EVENT_TYPES: dict[str, str] = {
     "page_view": "page_view",

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel.errors import ValidationFailed, field_error
+from mercato.kernel.money import CENT
 from mercato.kernel.pagination import clamp_limit, encode_cursor, read_cursor
 from mercato.kernel.permissions import Permission
 from mercato.kernel.security import Principal
@@ -28,14 +29,11 @@ MAX_AVAILABILITY_DAYS = 400
 TIMELINE_MAX_EVENTS = 1000
 
 
-CENTS = Decimal("0.01")
-
-
 def _money(amount: Decimal | None) -> Decimal | None:
     """Stored with 4 decimals; shown with 2 unless the amount needs more ("19.99")."""
     if amount is None:
         return None
-    cents = amount.quantize(CENTS)
+    cents = amount.quantize(CENT)
     return cents if cents == amount else amount.normalize()
 
 
