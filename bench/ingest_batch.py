@@ -1,8 +1,9 @@
 """Batch ingestion throughput through the API, next to a raw COPY of the same rows.
 
-    .venv/bin/python bench/ingest_batch.py [--events 1000000] [--concurrency 4]
+    .venv/bin/python bench/ingest_batch.py [--events 1000000] [--concurrency 4] [--workers 1]
 
-One `mercato serve` process (scratch database on the local PostgreSQL, local Redis)
+`mercato serve --workers N` (scratch database on the local PostgreSQL, local Redis; `make
+bench` runs two API processes, as issue 16's budget is stated for)
 receives simulated shop events as `POST {T}/events/batch` bodies of 1,000, pre-encoded so
 the load generator stays cheap. The baseline COPYs the very same rows straight into the
 `event` table (a text COPY as the owner, no validation, no dedup keys, no HTTP): the
@@ -34,11 +35,12 @@ from mercato.simulation import generate_catalog, generate_locations, simulate
 
 BENCH = {
     "order": 10,
-    "quick": ["--events", "200000"],
-    "full": ["--events", "1000000"],
+    "quick": ["--events", "200000", "--workers", "2"],
+    "full": ["--events", "1000000", "--workers", "2"],
 }
 BATCH = 1000
-TARGET_RATE = 50_000
+# DESIGN.md's budget (issue 16): batches at half the speed of a raw COPY of the same rows.
+TARGET_RATIO = 0.5
 COLUMNS = [c for c in EventRow._fields if c != "order_id"]
 
 
@@ -97,6 +99,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1, help="API processes")
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--redis", default=DEFAULT_REDIS)
     add_json_option(parser)
@@ -108,7 +111,7 @@ async def main() -> None:
         json.dumps({"events": events[i : i + BATCH]}, separators=(",", ":")).encode()
         for i in range(0, len(events), BATCH)
     ]
-    async with running_api(args.server, args.redis) as target:
+    async with running_api(args.server, args.redis, workers=args.workers) as target:
         console.print(f"posting {len(bodies):,} batches with {args.concurrency} in flight …")
         cpu = target.cpu_seconds()
         elapsed, accepted, duplicates = await post_batches(target, bodies, args.concurrency)
@@ -128,7 +131,10 @@ async def main() -> None:
     )
     table.add_row("raw COPY (baseline)", f"{copy_elapsed:.1f}", f"{copy_rate:,.0f}", "1.00")
     console.print(table)
-    console.print(f"accepted {accepted:,}, duplicates {duplicates:,} (target ≥ 50,000 events/s)")
+    console.print(
+        f"accepted {accepted:,}, duplicates {duplicates:,} "
+        f"(target ≥ {TARGET_RATIO:g}x raw COPY = {TARGET_RATIO * copy_rate:,.0f} events/s)"
+    )
     console.print(
         f"API process CPU: {api_cpu:.1f} s = {api_cpu * 1e6 / len(events):.1f} µs per event "
         f"(one core would sustain {len(events) / api_cpu:,.0f} events/s of API work); "
@@ -138,15 +144,16 @@ async def main() -> None:
         args.json,
         [
             figure(
-                f"POST /events/batch, {len(events):,} events, {args.concurrency} in flight",
+                f"POST /events/batch, {len(events):,} events, {args.concurrency} in flight, "
+                f"{args.workers} API process{'es' if args.workers > 1 else ''}",
                 api_rate,
                 "events/s",
                 baseline=("raw COPY", copy_rate),
-                target="≥ 50,000 events/s",
-                met=api_rate >= TARGET_RATE,
+                target=f"≥ {TARGET_RATIO:g}x raw COPY",
+                met=api_rate >= TARGET_RATIO * copy_rate,
             ),
             figure(
-                "API process CPU per event",
+                "API processes' CPU per event",
                 api_cpu * 1e6 / len(events),
                 "µs",
                 baseline=("COPY wall time per row", copy_elapsed * 1e6 / len(events)),
