@@ -107,3 +107,39 @@ async def test_a_statement_the_schema_changed_under_is_prepared_afresh_after_the
         await engine.dispose()
         with psycopg.connect(owner_dsn, autocommit=True) as owner:
             owner.execute(f"DROP TABLE {table}")
+
+
+def test_a_violation_is_recognised_by_its_constraint_or_a_shards_copy(owner_dsn: str) -> None:
+    """On Citus the worker reports a shard's copy of a constraint, `<name>_<shard id>`."""
+    table = f"violation_probe_{secrets.token_hex(4)}"
+    with psycopg.connect(owner_dsn, autocommit=True) as owner:
+        owner.execute(f"CREATE TABLE {table} (n int CONSTRAINT uq_{table}_n UNIQUE)")
+        owner.execute(f"CREATE TABLE {table}_102008 (n int CONSTRAINT uq_{table}_n_102008 UNIQUE)")
+        try:
+            for name in (table, f"{table}_102008"):
+                owner.execute(f"INSERT INTO {name} VALUES (1)")
+                with pytest.raises(psycopg.errors.UniqueViolation) as caught:
+                    owner.execute(f"INSERT INTO {name} VALUES (1)")
+                assert db.violates(caught.value, f"uq_{table}_n")
+                assert not db.violates(caught.value, f"uq_{table}")
+                assert not db.violates(caught.value, "uq_something_else")
+        finally:
+            owner.execute(f"DROP TABLE {table}, {table}_102008")
+
+
+def test_a_violation_passed_on_without_its_constraint_field_is_read_from_the_message(
+    owner_dsn: str,
+) -> None:
+    """A Citus coordinator relays a worker's violation with the constraint only in the text."""
+    raised = (
+        "DO $$ BEGIN RAISE unique_violation USING MESSAGE = "
+        "'duplicate key value violates unique constraint \"uq_sales_order_key_102041\"'; END $$"
+    )
+    with (
+        psycopg.connect(owner_dsn, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.UniqueViolation) as caught,
+    ):
+        conn.execute(raised)
+    assert caught.value.diag.constraint_name is None
+    assert db.violates(caught.value, "uq_sales_order_key")
+    assert not db.violates(caught.value, "uq_sales_order")

@@ -162,6 +162,24 @@ SCOPED = "scope_applied"  # session.info key: the scope the open transaction run
 _SETTING_VALUE = re.compile(r"[0-9A-Fa-f-]*")  # ids and hex digests, nothing to escape
 
 
+_CONSTRAINT_IN_MESSAGE = re.compile(r'constraint "([^"]+)"')
+
+
+def violates(exc: SQLAlchemyError | psycopg.Error, constraint: str) -> bool:
+    """Whether `exc` is a violation of `constraint`, or on Citus of a shard's copy of it.
+
+    A Citus worker names the copy `<constraint>_<shard id>`, and the coordinator passes
+    the error on without its constraint field: the name is then read from the message.
+    """
+    diag = getattr(getattr(exc, "orig", exc), "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name is None:
+        found = _CONSTRAINT_IN_MESSAGE.search(getattr(diag, "message_primary", None) or "")
+        name = found.group(1) if found else ""
+    suffix = name.removeprefix(f"{constraint}_")
+    return name == constraint or (suffix != name and suffix.isdigit())
+
+
 def set_local_sql(name: str, value: str) -> str:
     """`SET LOCAL name = 'value'` for an id or a hex digest (the transaction's scope).
 

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import error_reports, tracing
 from mercato.kernel.context import request_id_var
-from mercato.kernel.db import commit_midway, get_database
+from mercato.kernel.db import commit_midway, get_database, violates
 from mercato.kernel.logging import get_logger
 from mercato.kernel.metrics import GaugeSpec, Sample, scraped_gauges
 from mercato.settings import get_settings
@@ -135,8 +135,7 @@ QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"  # unique while 
 
 
 def _queueing_lock_taken(exc: IntegrityError) -> bool:
-    diag = getattr(exc.orig, "diag", None)
-    return diag is not None and diag.constraint_name == QUEUEING_LOCK_INDEX
+    return violates(exc, QUEUEING_LOCK_INDEX)
 
 
 JobRow = dict[str, Any]

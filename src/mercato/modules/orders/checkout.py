@@ -38,7 +38,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import commit_midway
+from mercato.kernel.db import commit_midway, violates
 from mercato.kernel.errors import DomainError, ValidationFailed
 from mercato.kernel.events import ask_interest, deliveries
 from mercato.kernel.jobs import execute_deferring
@@ -321,9 +321,7 @@ async def place_order(
             commit=True,
         )
     except IntegrityError as exc:
-        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) != (
-            IDEMPOTENCY_CONSTRAINT
-        ):
+        if not violates(exc, IDEMPOTENCY_CONSTRAINT):
             raise
         # Another order has the key; it came from another cart (this one was active), so
         # from another body. Nothing was committed: the rollback drops the jobs too.
