@@ -437,6 +437,16 @@ def after_commit(session: AsyncSession | Session, callback: AfterCommit) -> None
     session.info.setdefault("after_commit", []).append(callback)
 
 
+async def session_driver(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection of the session's transaction (begun, and scoped, if not yet),
+    for what SQLAlchemy has no shape for: COPY, pipelines, column-wise fetches."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)
+    return driver
+
+
 @asynccontextmanager
 async def unit_of_work(
     sessionmaker: async_sessionmaker[AsyncSession],

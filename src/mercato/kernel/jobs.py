@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.kernel import error_reports, tracing
 from mercato.kernel.context import request_id_var
-from mercato.kernel.db import commit_midway, get_database, violates
+from mercato.kernel.db import commit_midway, get_database, session_driver, violates
 from mercato.kernel.logging import get_logger
 from mercato.kernel.metrics import GaugeSpec, Sample, scraped_gauges
 from mercato.settings import get_settings
@@ -134,10 +134,6 @@ class AlreadyQueued(Exception):
 QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"  # unique while waiting
 
 
-def _queueing_lock_taken(exc: IntegrityError) -> bool:
-    return violates(exc, QUEUEING_LOCK_INDEX)
-
-
 JobRow = dict[str, Any]
 """One job to enqueue: the fields of procrastinate's `procrastinate_job_to_defer_v1`."""
 
@@ -188,15 +184,6 @@ def job_row(
     }
 
 
-async def _driver(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
-    """The psycopg connection of the session's transaction (begun, and scoped, if not yet)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert isinstance(driver, psycopg.AsyncConnection)
-    return driver
-
-
 def _as_dbapi_error(statement: str, exc: psycopg.Error) -> StatementError:
     """The error as SQLAlchemy would raise it (a `DBAPIError` subclass for a psycopg
     error), so it is answered as every database error."""
@@ -230,7 +217,7 @@ async def execute_deferring(
     """
     if commit:
         await session.flush()  # pending ORM changes belong to the committed transaction
-    driver = await _driver(session)
+    driver = await session_driver(session)
     try:
         async with driver.pipeline():
             cursors = [await driver.execute(sql, params) for sql, params in statements]
@@ -250,7 +237,7 @@ async def defer_jobs(session: AsyncSession, jobs: Sequence[JobRow]) -> list[int]
     """Enqueue `jobs` (`job_row`) in the session's transaction, in one statement."""
     if not jobs:
         return []
-    driver = await _driver(session)
+    driver = await session_driver(session)
     try:
         cursor = await driver.execute(DEFER_JOBS_SQL, {"jobs": Jsonb(list(jobs))})
         return [int(row[0]) for row in await cursor.fetchall()]
@@ -289,7 +276,7 @@ async def defer(
         async with session.begin_nested():
             (deferred,) = await defer_jobs(session, [row])
     except IntegrityError as exc:
-        if not _queueing_lock_taken(exc):
+        if not violates(exc, QUEUEING_LOCK_INDEX):
             raise
         raise AlreadyQueued(f"a job with queueing lock {row['queueing_lock']} waits") from None
     return deferred

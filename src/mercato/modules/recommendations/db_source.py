@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.kernel.db import session_driver
 from mercato.modules.recommendations.event_log import CatalogTable, EventLog, StrArray
 from mercato.modules.recommendations.interactions import SIGNAL_OF_EVENT_TYPE
 
@@ -82,9 +83,7 @@ async def _columns(
     session: AsyncSession, sql: str, params: dict[str, Any], width: int
 ) -> list[tuple[Any, ...]]:
     """Rows of `sql` as columns, fetched by the driver in one go (no ORM rows)."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None  # an open connection inside the session's transaction
+    driver = await session_driver(session)
     async with driver.cursor() as cursor:
         await cursor.execute(sql, params)
         rows = await cursor.fetchall()

@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.kernel.db import get_database, set_local_sql
+from mercato.kernel.db import get_database, session_driver, set_local_sql
 from mercato.kernel.errors import ServiceUnavailable
 from mercato.modules.tracking.partitions import ensure_partitions, known_months, month_of
 from mercato.modules.tracking.validation import EventRow
@@ -161,9 +161,7 @@ async def store_rows(
     if not unique:
         return []
     await ensure_partitions(get_database().engine, _months(unique.values()))
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    driver = await session_driver(session)
     with _partition_check():
         stored_keys = await write_rows(
             driver, session.info, tenant_id, list(unique.values()), source
