@@ -79,12 +79,24 @@ class PaymentOpening:
     `params` in its own transaction (checkout: with the order insert, in one round trip),
     then `read` gives the row as written."""
 
+    tenant_id: uuid.UUID
+    order_id: uuid.UUID
     id: uuid.UUID
     provider: str
     amount: Decimal
     currency: str
-    params: dict[str, Any]
     statement: str = OPEN_SQL
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant_id,
+            "id": self.id,
+            "order": self.order_id,
+            "provider": self.provider,
+            "amount": self.amount,
+            "currency": self.currency,
+        }
 
     def read(self, created_at: datetime) -> PaymentRead:
         """The row written; `created_at` is its transaction's `now()` (the column's default),
@@ -109,16 +121,7 @@ def open_payment(
     tenant_id: uuid.UUID, order_id: uuid.UUID, provider: str, amount: Decimal, currency: str
 ) -> PaymentOpening:
     """The payment row of a new order, before the provider is asked (see `PaymentOpening`)."""
-    payment_id = uuid7()
-    params = {
-        "tenant": tenant_id,
-        "id": payment_id,
-        "order": order_id,
-        "provider": provider,
-        "amount": amount,
-        "currency": currency,
-    }
-    return PaymentOpening(payment_id, provider, amount, currency, params)
+    return PaymentOpening(tenant_id, order_id, uuid7(), provider, amount, currency)
 
 
 async def start_payment(provider: PaymentProvider, request: PaymentRequest) -> ProviderPayment:
